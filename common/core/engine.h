@@ -1,0 +1,45 @@
+/*
+ * engine.h — the one interface every CPU engine implements (DESIGN.md §3).
+ *
+ *     VMM core loop:   for (;;) { engine->run(vcpu, &exit); handle(&exit); }
+ *
+ * An engine runs guest code until something needs the VMM — an I/O
+ * instruction, HLT, a triple fault, ... — and describes it as a VT-x style
+ * struct vm_exit.  The core handles the exit (devices, HLT wait, ...) and
+ * calls run() again.  Engines: interp (reference interpreter, common/x86/),
+ * bt (stage 01), vmx (stage 03 software model), kvm (stage 03).
+ */
+#ifndef CORE_ENGINE_H
+#define CORE_ENGINE_H
+
+#include <stdio.h>
+#include <stddef.h>
+#include "core/vm_exit.h"
+#include "x86/cpu.h"
+
+struct vm;
+
+struct vcpu {
+    struct x86_cpu cpu;          /* architectural state (see x86/cpu.h)  */
+    struct vm     *vm;
+    void          *engine_state; /* owned by the engine                  */
+    uint64_t       instructions; /* guest instructions retired, if known */
+};
+
+struct engine_ops {
+    const char *name;            /* "interp", "bt", ...                  */
+    const char *summary;         /* one line for --help                  */
+    /* Prepare to run vcpu (cpu state already set by the loader).
+     * 0 on success; -1 with a one-line reason in err. */
+    int  (*init)(struct vcpu *v, char *err, size_t errlen);
+    /* Run until an exit; fill *exit.  Returns 0, or -1 for an engine error
+     * (then exit->reason is EXIT_VMM_ERROR and exit->message says why). */
+    int  (*run)(struct vcpu *v, struct vm_exit *exit);
+    /* The VMM changed cpu state behind the engine's back (e.g. IN result
+     * written to EAX): engines that cache state reload it. May be NULL. */
+    void (*state_changed)(struct vcpu *v);
+    void (*print_stats)(struct vcpu *v, FILE *out);  /* may be NULL */
+    void (*fini)(struct vcpu *v);
+};
+
+#endif

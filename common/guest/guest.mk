@@ -1,0 +1,1 @@
+# placeholder: the guest kernel engineer replaces this file

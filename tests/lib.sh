@@ -1,0 +1,50 @@
+# tests/lib.sh — helpers for shell test suites (sourced).
+# Each check prints one TAP-like line that tests/run.sh counts:
+#   ok - NAME            not ok - NAME: WHY            ok - NAME # SKIP WHY
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-$ROOT/build}
+GUEST=${GUEST:-$BUILD/guest/guest.elf}
+TMPD=$(mktemp -d /tmp/vmlab-test.XXXXXX)
+trap 'rm -rf "$TMPD"' EXIT
+_failures=0
+
+ok()    { echo "ok - $1"; }
+notok() { echo "not ok - $1: $2"; _failures=$((_failures + 1)); }
+skip()  { echo "ok - $1 # SKIP $2"; }
+
+# expect_status NAME WANT CMD... : run CMD (output to $TMPD/out), check its exit status.
+expect_status() {
+    local name=$1 want=$2; shift 2
+    "$@" >"$TMPD/out" 2>&1
+    local rc=$?
+    if [ "$rc" -eq "$want" ]; then ok "$name"
+    else notok "$name" "exit status $rc, expected $want; last output: $(tail -n 3 "$TMPD/out" | tr '\n' '|')"; fi
+}
+
+# expect_grep NAME REGEX FILE : FILE must contain a line matching REGEX.
+expect_grep() {
+    if grep -Eq -- "$2" "$3"; then ok "$1"
+    else notok "$1" "no line matching /$2/ in output; last lines: $(tail -n 3 "$3" | tr '\n' '|')"; fi
+}
+
+# qemu_i386 OUTFILE CMDLINE [extra qemu args...] : boot the guest under
+# qemu-system-i386 (TCG); the guest's debug-exit value v gives status (v<<1)|1.
+qemu_i386() {
+    local out=$1 cmdline=$2; shift 2
+    timeout 120 qemu-system-i386 -accel tcg -m 64 -kernel "$GUEST" -append "$cmdline" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -display none -serial stdio -monitor none -no-reboot "$@" >"$out" 2>&1 </dev/null
+}
+
+# qemu_microvm OUTFILE CMDLINE [extra...] : PVH boot under qemu-system-x86_64 -M microvm.
+qemu_microvm() {
+    local out=$1 cmdline=$2; shift 2
+    local accel=tcg
+    [ -w /dev/kvm ] && [ -z "${VMLAB_NO_KVM:-}" ] && accel=kvm
+    timeout 120 qemu-system-x86_64 -M microvm,pic=on,pit=on,rtc=off -accel $accel -m 64 \
+        -kernel "$GUEST" -append "$cmdline" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -display none -serial stdio -monitor none -no-reboot -nodefaults "$@" >"$out" 2>&1 </dev/null
+}
+
+finish() { exit $(( _failures > 0 ? 1 : 0 )); }
