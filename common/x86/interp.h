@@ -1,0 +1,136 @@
+/*
+ * interp.h — the reference interpreter: a pure x86-32 CPU model.
+ *
+ * The interpreter executes guest code from guest-physical RAM on a
+ * struct x86_cpu (x86/cpu.h).  It knows nothing about struct vm: it talks to
+ * the outside world only through the hooks below, so a unit test or the
+ * differential tester (tests/diff) can drive it with a few lines of setup.
+ * interp_engine (interp_engine.c) adapts it to the engine interface of
+ * core/engine.h for the stage binaries.
+ *
+ * Inside, it is split like QEMU: a decoder front end (decode.c: capstone,
+ * once per instruction, into a compact form cached per basic block keyed by
+ * guest-physical address), execution (exec_*.c: one handler per operation,
+ * lazy arithmetic flags), and the MMU (paging.c: the 2-level walk of SDM
+ * Vol. 3A §4.3; tlb.c: a software TLB holding host pointers).
+ *
+ * What is handled inside (no exit): every ordinary instruction, exceptions
+ * and interrupts through the guest IDT (SDM Vol. 3A ch. 6), paging, CPUID,
+ * RDMSR/WRMSR, RDTSC, string I/O (through the pio hook).  What makes
+ * interp_run return with an exit (core/vm_exit.h, SDM reason numbers):
+ *
+ *  EXIT_IO_INSTRUCTION (30)  IN/OUT with a port in a register or immediate.
+ *      The exit is reported with the instruction NOT yet completed:
+ *      cpu->eip == exit->guest_eip (the IN/OUT itself), exit->instr_len set,
+ *      exit->u.io.{port,size,in} filled; for OUT, exit->u.io.value holds the
+ *      value.  The VMM performs the device access and, for IN, stores the
+ *      result in exit->u.io.value.  The NEXT interp_run(ip, exit, ...) with
+ *      that same exit completes the instruction: IN writes u.io.value into
+ *      AL/AX/EAX (size-masked, upper bits kept), then EIP advances.  The VMM
+ *      must not touch EAX or EIP itself.  (Compatibility: if the VMM did
+ *      advance EIP past the instruction itself, the interpreter sees that and
+ *      does not complete it a second time.)
+ *  EXIT_HLT (12)             HLT at CPL 0.  HLT has completed: cpu->eip is
+ *      past it, cpu->halted is true, exit->guest_eip is the HLT.  The next
+ *      interp_run delivers a pending interrupt if EFLAGS.IF=1 (clearing
+ *      halted) and continues; otherwise it returns EXIT_HLT again at once,
+ *      so the VMM can wait for device time to pass.
+ *  EXIT_TRIPLE_FAULT (2)     a fault while delivering #DF (SDM §6.15).
+ *      The CPU state is that of the shutdown; the VMM ends the VM.
+ *  EXIT_EXTERNAL_INTERRUPT (1)  hooks->stop_requested() said yes: the VMM
+ *      wants control at an instruction boundary (timeout, debug exit written
+ *      by a string OUT, Ctrl-C).  Like a host interrupt kicking a vCPU out
+ *      of VMX non-root mode: nothing about the guest, just run again (or not).
+ *
+ * State on return is always architectural: cpu->eflags is materialised from
+ * the lazy flags, cpu->eip is at an instruction boundary.  The caller may
+ * change any cpu field between runs (the interpreter reloads everything at
+ * the start of interp_run); after writing guest RAM behind the
+ * interpreter's back (loader, DMA), call interp_invalidate_range/_all so
+ * stale decoded code is dropped.
+ */
+#ifndef X86_INTERP_H
+#define X86_INTERP_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "core/vm_exit.h"
+#include "core/guest_ram.h"
+#include "core/engine.h"
+#include "x86/cpu.h"
+
+struct pt_walk;   /* x86/paging.h */
+
+/* How the CPU reaches the rest of the machine.  opaque is passed back to
+ * every hook.  Any hook may be NULL: then no interrupt is ever pending, no
+ * stop is requested, string I/O reads all ones and writes are dropped,
+ * MMIO (physical addresses outside RAM) reads all ones and drops writes. */
+struct interp_hooks {
+    /* Is an external interrupt (INTR line) pending?  Called at basic-block
+     * boundaries; may advance device time. */
+    bool (*irq_pending)(void *opaque);
+    /* INTA: the vector of the pending interrupt (called only when the CPU
+     * accepts it: IF=1, no STI/MOV SS shadow).  A negative value = spurious,
+     * nothing is delivered. */
+    int  (*irq_ack)(void *opaque);
+    /* Should interp_run return at the next instruction boundary? */
+    bool (*stop_requested)(void *opaque);
+    /* Port I/O for INS/OUTS (executed inside the interpreter, one element
+     * at a time).  *val is the value written or receives the value read.
+     * Returns false if no device claimed the port. */
+    bool (*pio)(void *opaque, uint16_t port, uint8_t size, bool write, uint32_t *val);
+    /* Access to a guest-physical address outside RAM (memory-mapped I/O). */
+    bool (*mmio)(void *opaque, uint64_t gpa, uint8_t size, bool write, uint32_t *val);
+    /* Tracing: one guest page-table walk (every reference, see paging.h).
+     * Called on each TLB miss that walks; NULL = no tracing, no cost. */
+    void (*page_walk)(void *opaque, const struct pt_walk *walk);
+};
+
+struct interp;
+
+/* A CPU model over cpu (state, owned by the caller) and ram (guest-physical
+ * memory).  hooks is copied.  Returns NULL with a one-line reason in err. */
+struct interp *interp_create(struct x86_cpu *cpu, struct guest_ram *ram,
+                             const struct interp_hooks *hooks, void *opaque,
+                             char *err, size_t errlen);
+void interp_destroy(struct interp *ip);
+
+/* Run guest code until an exit (see the list above) or until budget
+ * instructions have retired (budget 0 = no limit).
+ *   0   *exit is filled (reason, guest_eip, instr_len, qualification, u)
+ *   1   budget exhausted; *exit untouched, state at an instruction boundary
+ *  -1   engine error; exit->reason = EXIT_VMM_ERROR, exit->message says why
+ * exit must be the one returned by the previous call when that was an I/O
+ * exit (see above), otherwise its contents on entry are ignored. */
+int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget);
+
+#define INTERP_BUDGET 1    /* interp_run's "budget exhausted" return value */
+
+/* Guest instructions retired so far (an exception-causing instruction does
+ * not retire; a delivered interrupt or exception is not an instruction). */
+uint64_t interp_instructions(const struct interp *ip);
+
+/* Forget all cached translations (decoded blocks and TLB). */
+void interp_invalidate_all(struct interp *ip);
+/* Guest-physical [gpa, gpa+len) was written behind the interpreter's back. */
+void interp_invalidate_range(struct interp *ip, uint64_t gpa, uint64_t len);
+
+/* Counters for --stats and tests. */
+struct interp_stats {
+    uint64_t instructions;      /* retired                                */
+    uint64_t blocks_decoded;    /* basic blocks run through capstone      */
+    uint64_t blocks_invalidated;/* dropped because their code was written */
+    uint64_t tlb_misses;        /* page walks                              */
+    uint64_t tlb_flushes;       /* CR3 writes, CR0/CR4 paging changes     */
+    uint64_t exceptions;        /* delivered through the IDT              */
+    uint64_t interrupts;        /* external interrupts delivered          */
+};
+void interp_get_stats(const struct interp *ip, struct interp_stats *st);
+
+/* The adapter to core/engine.h ("--engine interp"): creates an interp over
+ * vcpu->cpu and vm_ram(vcpu->vm), hooks wired to vm_irq_pending, vm_irq_ack,
+ * vm_stop_requested and vm_pio; run() uses no budget. */
+extern const struct engine_ops interp_engine;
+
+#endif
