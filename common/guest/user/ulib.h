@@ -1,6 +1,6 @@
 /*
  * ulib.h — the tiny ring-3 library used by the built-in programs' user
- * halves (programs/*_user.c).  Everything goes through int 0x80
+ * halves (programs/NAME_user.c).  Everything goes through int 0x80
  * (include/vmlab_abi.h); nothing here may touch kernel data.
  */
 #ifndef GUEST_ULIB_H
