@@ -26,6 +26,9 @@ struct vm_options {
     double      timeout_s;       /* --timeout SECONDS (0 = none)          */
     bool        stats;           /* --stats                               */
     bool        viz, step;       /* --viz, --step (visualizer issue)      */
+    /* Extensions (core engineer): */
+    const char *prog;            /* program name for messages ("vmm-bt")  */
+    char       *cmdline_owned;   /* storage behind cmdline (options.c)    */
 };
 
 /* Exit statuses of a stage binary that are not the guest's own value. */
@@ -53,5 +56,43 @@ bool vm_pio(struct vm *vm, uint16_t port, uint8_t size, bool is_write, uint32_t 
 /* The VMM wants the engine to return at the next boundary (timeout,
  * debug-exit written, Ctrl-C in the visualizer). */
 bool vm_stop_requested(const struct vm *vm);
+
+/* --- extensions (core engineer): the VM's life cycle and accessors ------ */
+struct trace;
+struct boot_info;
+
+/* Build a VM from options: RAM, devices, the guest image (Multiboot), the
+ * trace file, the engine.  Returns 0, or a vmm_status (65 bad image, 69
+ * engine failed to start, 64 bad option value such as an uncreatable trace
+ * file) with a one-line reason in err.  opt->image == NULL loads nothing
+ * (RAM zeroed, vCPU in the Multiboot state with entry 0): for unit tests
+ * with a scripted engine.  opt must outlive the VM. */
+int  vm_create(struct vm **out, const struct vm_options *opt,
+               const struct engine_ops *engine, char *err, size_t errlen);
+/* Run until the guest writes the debug-exit port (returns value & 0xff),
+ * or a fatal end (70, 124; the exit history and registers are printed to
+ * stderr, the last line being "<prog>: error: <why>"). */
+int  vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+struct vcpu  *vm_vcpu(struct vm *vm);
+struct iobus *vm_pio_bus(struct vm *vm);
+struct iobus *vm_mmio_bus(struct vm *vm);
+struct trace *vm_trace(struct vm *vm);
+const struct boot_info *vm_boot(const struct vm *vm);
+/* MMIO access (guest-physical address outside RAM) for engines; false if
+ * no device claims it (reads give all ones). */
+bool vm_mmio(struct vm *vm, uint64_t gpa, uint8_t size, bool is_write, uint32_t *value);
+/* Where the serial console's output goes (default: stdout). */
+void vm_set_console(struct vm *vm, void (*tx)(void *ctx, uint8_t byte), void *ctx);
+/* The clock device time runs on (default: CLOCK_MONOTONIC). */
+void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx);
+/* Ask the engine to return at the next boundary; vm_run then ends with
+ * status 130 (like a shell's Ctrl-C) unless a debug exit came first. */
+void vm_request_stop(struct vm *vm);
+/* Where --stats and fatal dumps go (default stderr). */
+void vm_set_report(struct vm *vm, FILE *out);
+
+#define VM_HISTORY 256            /* exits kept for the fatal-end dump */
 
 #endif

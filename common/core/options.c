@@ -1,0 +1,222 @@
+/*
+ * options.c — parsing the shared stage command line (DESIGN.md §5).
+ *
+ * Hand-written rather than getopt_long so that every mistake gets its own
+ * sentence ("--mem needs a value", "--mem '64Q' is not a size ..."), and so
+ * that nothing after "--" is ever taken for an option: that is the guest's
+ * kernel command line, passed through verbatim (joined with spaces).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/options.h"
+
+void vm_options_defaults(struct vm_options *o, const char *prog)
+{
+    memset(o, 0, sizeof *o);
+    o->engine = "interp";
+    o->mem = VM_DEFAULT_MEM;
+    o->cmdline = "";
+    o->prog = prog ? prog : "vmm";
+}
+
+void vm_options_free(struct vm_options *o)
+{
+    free(o->cmdline_owned);
+    o->cmdline_owned = NULL;
+    o->cmdline = "";
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s)
+        return -1;
+    uint64_t mul = 1ull << 20;           /* bare number: MiB */
+    switch (*end) {
+    case 0:   break;
+    case 'b': case 'B': mul = 1; end++; break;
+    case 'k': case 'K': mul = 1ull << 10; end++; break;
+    case 'm': case 'M': mul = 1ull << 20; end++; break;
+    case 'g': case 'G': mul = 1ull << 30; end++; break;
+    default:  return -1;
+    }
+    if (*end == 'i' || *end == 'I')      /* accept "MiB" spelled out too */
+        end++;
+    if ((*end == 'b' || *end == 'B') && mul != 1)
+        end++;
+    if (*end || (v && v > UINT64_MAX / mul))
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+/* The value of --name VALUE or --name=VALUE; NULL (with err set) if missing. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name,
+                             const char *eq, char *err, size_t errlen)
+{
+    if (eq)
+        return eq + 1;
+    if (*i + 1 >= argc || strcmp(argv[*i + 1], "--") == 0) {
+        snprintf(err, errlen, "option %s needs a value", name);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int join_cmdline(struct vm_options *o, int argc, char **argv, int from,
+                        char *err, size_t errlen)
+{
+    size_t len = 1;
+    for (int j = from; j < argc; j++)
+        len += strlen(argv[j]) + 1;
+    char *s = malloc(len);
+    if (!s) {
+        snprintf(err, errlen, "out of memory for the guest command line");
+        return -1;
+    }
+    s[0] = 0;
+    for (int j = from; j < argc; j++) {
+        if (j > from)
+            strcat(s, " ");
+        strcat(s, argv[j]);
+    }
+    free(o->cmdline_owned);
+    o->cmdline_owned = s;
+    o->cmdline = s;
+    return 0;
+}
+
+int vm_options_parse(struct vm_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            if (join_cmdline(o, argc, argv, i + 1, err, errlen) < 0)
+                return OPTIONS_ERROR;
+            break;
+        }
+        if (a[0] != '-' || a[1] == 0) {          /* a positional: the image */
+            if (o->image) {
+                snprintf(err, errlen, "unexpected argument '%s' (one guest image only; "
+                         "the guest command line goes after --)", a);
+                return OPTIONS_ERROR;
+            }
+            o->image = a;
+            continue;
+        }
+        /* Split --name=value. */
+        char name[32];
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        if (nlen >= sizeof name) {
+            snprintf(err, errlen, "unknown option '%.40s'", a);
+            return OPTIONS_ERROR;
+        }
+        memcpy(name, a, nlen);
+        name[nlen] = 0;
+        const char *v;
+
+        if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+            return OPTIONS_HELP;
+        } else if (!strcmp(name, "--engine")) {
+            if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
+            if (!*v) {
+                snprintf(err, errlen, "option --engine needs an engine name");
+                return OPTIONS_ERROR;
+            }
+            o->engine = v;
+        } else if (!strcmp(name, "--mem")) {
+            if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
+            uint64_t m;
+            if (parse_size(v, &m) < 0) {
+                snprintf(err, errlen, "--mem '%s' is not a size (use e.g. 64M or 1G)", v);
+                return OPTIONS_ERROR;
+            }
+            if (m < VM_MIN_MEM || m > VM_MAX_MEM) {
+                snprintf(err, errlen, "--mem %s is out of range (%llu MiB to %llu MiB)", v,
+                         VM_MIN_MEM >> 20, VM_MAX_MEM >> 20);
+                return OPTIONS_ERROR;
+            }
+            if (m & 0xfff) {
+                snprintf(err, errlen, "--mem %s is not a multiple of 4 KiB (the page size)", v);
+                return OPTIONS_ERROR;
+            }
+            o->mem = m;
+        } else if (!strcmp(name, "--module")) {
+            if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
+            if (o->nmodules == VM_MAX_MODULES) {
+                snprintf(err, errlen, "too many --module options (at most %d)", VM_MAX_MODULES);
+                return OPTIONS_ERROR;
+            }
+            o->modules[o->nmodules++] = v;
+        } else if (!strcmp(name, "--trace")) {
+            if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
+            o->trace_file = v;
+        } else if (!strcmp(name, "--timeout")) {
+            if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
+            char *end;
+            errno = 0;
+            double t = strtod(v, &end);
+            if (errno || end == v || *end || !isfinite(t) || t <= 0) {
+                snprintf(err, errlen, "--timeout '%s' is not a positive number of seconds", v);
+                return OPTIONS_ERROR;
+            }
+            o->timeout_s = t;
+        } else if (!strcmp(name, "--stats") || !strcmp(name, "--viz") ||
+                   !strcmp(name, "--step")) {
+            if (eq) {
+                snprintf(err, errlen, "option %s takes no value", name);
+                return OPTIONS_ERROR;
+            }
+            if (name[2] == 's' && name[3] == 't' && name[4] == 'a')
+                o->stats = true;
+            else if (name[2] == 'v')
+                o->viz = true;
+            else
+                o->step = true;
+        } else {
+            snprintf(err, errlen, "unknown option '%s'", a);
+            return OPTIONS_ERROR;
+        }
+    }
+    if (!o->image) {
+        snprintf(err, errlen, "no guest image given (an i386 ELF, e.g. build/guest/guest.elf)");
+        return OPTIONS_ERROR;
+    }
+    return OPTIONS_OK;
+}
+
+void vm_options_usage(FILE *out, const char *prog, const char *engines)
+{
+    fprintf(out,
+        "usage: %s [options] IMAGE [-- GUEST COMMAND LINE...]\n"
+        "Boot IMAGE (an i386 ELF with a Multiboot v1 header) in a virtual machine.\n"
+        "\n"
+        "  --engine NAME      CPU engine (default interp)\n"
+        "  --mem SIZE         guest RAM, e.g. 64M, 1G; a bare number is MiB (default 64M)\n"
+        "  --module FILE      load FILE as a Multiboot module (up to %d times)\n"
+        "  --trace FILE       record exits and interrupts to FILE (binary, \"VMLTRACE\" v%d)\n"
+        "  --viz              ncurses visualizer\n"
+        "  --step             stop at every exit and wait for a key (with --viz)\n"
+        "  --timeout SECONDS  stop the guest after SECONDS (exit status 124)\n"
+        "  --stats            print exits by reason and engine counters at the end\n"
+        "  --help             this text\n"
+        "\n"
+        "Exit status: the value the guest wrote to the debug-exit port 0xF4;\n"
+        "  64 bad option, 65 bad guest image, 69 engine unavailable,\n"
+        "  70 guest crashed (triple fault) or internal error, 124 timeout.\n",
+        prog, VM_MAX_MODULES, 1);
+    if (engines)
+        fprintf(out, "\nEngines:\n%s", engines);
+}

@@ -1,0 +1,532 @@
+/*
+ * vm.c — one virtual machine and its run loop.
+ *
+ *     vm_create:  RAM (memfd) -> devices on the buses -> load the guest
+ *                 -> engine init
+ *     vm_run:     for (;;) {
+ *                     engine->run(vcpu, &exit);       guest runs
+ *                     handle(&exit);                  the VMM's turn
+ *                 }
+ *
+ * The handler is the same for every engine because every engine speaks VT-x
+ * exit reasons (vm_exit.h).  An I/O exit goes to the port bus; the result of
+ * an IN is put back into the exit structure and the engine completes the
+ * instruction on the next run() (the protocol of x86/interp.h).  HLT sleeps
+ * until the next device deadline.  Everything the loop does is recorded in
+ * a history ring printed on a fatal end, and optionally in the trace ring.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "core/vm.h"
+#include "core/clock.h"
+#include "core/loader.h"
+#include "devices/debug_exit.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/uart16550.h"
+#include "trace/trace.h"
+
+enum stop_cause { STOP_NONE, STOP_DEBUG_EXIT, STOP_TIMEOUT, STOP_REQUEST };
+
+struct exit_stat {
+    uint64_t count, cost_ns;
+};
+
+struct vm {
+    struct vm_options opt;
+    struct guest_ram  ram;
+    struct iobus      pio, mmio;
+    struct vclock     clock;
+    struct pic_pair   pic;
+    struct pit8254    pit;
+    struct uart16550  uart;
+    struct debug_exit dbg;
+    struct vcpu       vcpu;
+    const struct engine_ops *engine;
+    bool              engine_ready;
+    struct boot_info  boot;
+    struct trace      trace;
+    FILE             *report;
+
+    void (*console)(void *ctx, uint8_t byte);
+    void             *console_ctx;
+
+    /* Stopping: the engine polls stop at instruction/block boundaries. */
+    atomic_bool       stop;
+    atomic_int        stop_cause;
+    pthread_t         timer;
+    bool              timer_running;
+    pthread_mutex_t   lock;
+    pthread_cond_t    cond;
+    bool              quit;
+
+    unsigned          poll_count;     /* device time is read every 16th poll */
+
+    /* History ring and statistics. */
+    struct vm_exit    history[VM_HISTORY];
+    uint64_t          nexits;
+    struct exit_stat  stats[EXIT_REASON_MAX + 1];
+    struct exit_stat  other_stats;    /* VMM reasons, entry failures */
+    uint64_t          idle_ns;        /* time asleep in HLT          */
+    uint64_t          irqs;           /* external interrupts acked   */
+    uint64_t          unclaimed_io;   /* accesses to ports nobody decodes */
+    uint64_t          start_ns, end_ns;
+};
+
+uint64_t host_monotonic_ns(void *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --- for engines ------------------------------------------------------ */
+
+struct guest_ram *vm_ram(struct vm *vm) { return &vm->ram; }
+
+bool vm_irq_pending(struct vm *vm)
+{
+    /* Reading the clock costs ~20 ns; polled at every block boundary that
+     * would dominate a fast engine, so device time advances every 16th
+     * poll (a few microseconds late at most, against a 10 ms tick). */
+    if ((++vm->poll_count & 15) == 0)
+        pit_update(&vm->pit);
+    return pic_pending(&vm->pic);
+}
+
+int vm_irq_ack(struct vm *vm)
+{
+    int vector = pic_ack(&vm->pic);
+    vm->irqs++;
+    trace_irq(&vm->trace, vector, vm->vcpu.cpu.eip);
+    return vector;
+}
+
+bool vm_pio(struct vm *vm, uint16_t port, uint8_t size, bool is_write, uint32_t *value)
+{
+    bool ok = iobus_access(&vm->pio, port, size, is_write, value);
+    if (!ok)
+        vm->unclaimed_io++;
+    return ok;
+}
+
+bool vm_mmio(struct vm *vm, uint64_t gpa, uint8_t size, bool is_write, uint32_t *value)
+{
+    return iobus_access(&vm->mmio, gpa, size, is_write, value);
+}
+
+bool vm_stop_requested(const struct vm *vm)
+{
+    return atomic_load_explicit(&vm->stop, memory_order_relaxed);
+}
+
+static void request_stop(struct vm *vm, enum stop_cause why)
+{
+    int none = STOP_NONE;
+    atomic_compare_exchange_strong(&vm->stop_cause, &none, (int)why);
+    atomic_store(&vm->stop, true);
+}
+
+void vm_request_stop(struct vm *vm) { request_stop(vm, STOP_REQUEST); }
+
+/* --- accessors -------------------------------------------------------- */
+
+struct vcpu  *vm_vcpu(struct vm *vm)     { return &vm->vcpu; }
+struct iobus *vm_pio_bus(struct vm *vm)  { return &vm->pio; }
+struct iobus *vm_mmio_bus(struct vm *vm) { return &vm->mmio; }
+struct trace *vm_trace(struct vm *vm)    { return &vm->trace; }
+const struct boot_info *vm_boot(const struct vm *vm) { return &vm->boot; }
+void vm_set_report(struct vm *vm, FILE *out) { vm->report = out; }
+
+void vm_set_console(struct vm *vm, void (*tx)(void *ctx, uint8_t byte), void *ctx)
+{
+    vm->console = tx;
+    vm->console_ctx = ctx;
+}
+
+void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx)
+{
+    vm->clock.now_ns = now_ns;
+    vm->clock.ctx = ctx;
+}
+
+/* --- devices wiring --------------------------------------------------- */
+
+static void pic_irq_set(void *ctx, int irq, int level)
+{
+    pic_set_irq(ctx, irq, level);
+}
+
+static void uart_to_console(void *ctx, uint8_t byte)
+{
+    struct vm *vm = ctx;
+    if (vm->console) {
+        vm->console(vm->console_ctx, byte);
+        return;
+    }
+    putchar(byte);
+    if (byte == '\n')
+        fflush(stdout);   /* keep guest output and VMM messages in order */
+}
+
+/* The debug-exit port, plus telling the engine to come back. */
+static void vm_debug_exit_io(void *dev, uint64_t offset, uint8_t size, bool is_write,
+                             uint32_t *value)
+{
+    struct vm *vm = dev;
+    debug_exit_io(&vm->dbg, offset, size, is_write, value);
+    if (vm->dbg.written)
+        request_stop(vm, STOP_DEBUG_EXIT);
+}
+
+static int setup_devices(struct vm *vm, char *err, size_t errlen)
+{
+    struct irq_line irq0 = { pic_irq_set, &vm->pic, PIT_IRQ };
+    struct irq_line irq4 = { pic_irq_set, &vm->pic, UART_COM1_IRQ };
+    pic_init(&vm->pic);
+    pit_init(&vm->pit, &vm->clock, &irq0);
+    uart_init(&vm->uart, uart_to_console, vm, &irq4);
+    debug_exit_init(&vm->dbg);
+    if (iobus_register(&vm->pio, PIC_MASTER_BASE, 2, pic_master_io, &vm->pic, "pic-master") ||
+        iobus_register(&vm->pio, PIC_SLAVE_BASE, 2, pic_slave_io, &vm->pic, "pic-slave") ||
+        iobus_register(&vm->pio, PIT_BASE, PIT_NPORTS, pit_io, &vm->pit, "pit") ||
+        iobus_register(&vm->pio, PIT_PORT_B, 1, pit_port_b_io, &vm->pit, "port-b") ||
+        iobus_register(&vm->pio, UART_COM1_BASE, UART_NPORTS, uart_io, &vm->uart, "com1") ||
+        iobus_register(&vm->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, vm_debug_exit_io, vm,
+                       "debug-exit")) {
+        snprintf(err, errlen, "internal error: device port ranges overlap");
+        return -1;
+    }
+    return 0;
+}
+
+/* --- creation --------------------------------------------------------- */
+
+int vm_create(struct vm **out, const struct vm_options *opt,
+              const struct engine_ops *engine, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct vm *vm = calloc(1, sizeof *vm);
+    if (!vm) {
+        snprintf(err, errlen, "out of memory creating the VM");
+        return VMM_STATUS_ENGINE;
+    }
+    vm->opt = *opt;
+    if (!vm->opt.prog)
+        vm->opt.prog = "vmm";
+    vm->engine = engine;
+    vm->report = stderr;
+    vm->clock = (struct vclock){ host_monotonic_ns, NULL };
+    vm->vcpu.vm = vm;
+    vm->ram.fd = -1;
+    pthread_mutex_init(&vm->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vm->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    /* Safe to vm_destroy from here on. */
+    *out = vm;
+
+    if (guest_ram_init(&vm->ram, opt->mem, err, errlen) < 0)
+        return VMM_STATUS_ENGINE;
+    if (setup_devices(vm, err, errlen) < 0)
+        return VMM_STATUS_ENGINE;
+    if (opt->image) {
+        if (loader_boot_multiboot(&vm->ram, &vm->vcpu.cpu, opt->image, opt->cmdline,
+                                  opt->modules, opt->nmodules, &vm->boot, err, errlen) < 0)
+            return VMM_STATUS_IMAGE;
+    } else {
+        loader_multiboot_cpu(&vm->vcpu.cpu, &vm->boot);
+    }
+    if (trace_init(&vm->trace, opt->trace_file, engine->name, err, errlen) < 0)
+        return VMM_STATUS_USAGE;
+    if (engine->init && engine->init(&vm->vcpu, err, errlen) < 0)
+        return VMM_STATUS_ENGINE;
+    vm->engine_ready = true;
+    return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    if (!vm)
+        return;
+    if (vm->timer_running) {
+        pthread_mutex_lock(&vm->lock);
+        vm->quit = true;
+        pthread_cond_broadcast(&vm->cond);
+        pthread_mutex_unlock(&vm->lock);
+        pthread_join(vm->timer, NULL);
+    }
+    if (vm->engine_ready && vm->engine->fini)
+        vm->engine->fini(&vm->vcpu);
+    trace_close(&vm->trace);
+    guest_ram_destroy(&vm->ram);
+    pthread_cond_destroy(&vm->cond);
+    pthread_mutex_destroy(&vm->lock);
+    free(vm);
+}
+
+/* --- --timeout: a helper thread sets the stop flag at the deadline ---- */
+
+static void *timeout_thread(void *arg)
+{
+    struct vm *vm = arg;
+    struct timespec dl;
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    double whole = (double)(long long)vm->opt.timeout_s;
+    dl.tv_sec += (time_t)whole;
+    dl.tv_nsec += (long)((vm->opt.timeout_s - whole) * 1e9);
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&vm->lock);
+    while (!vm->quit) {
+        if (pthread_cond_timedwait(&vm->cond, &vm->lock, &dl) == ETIMEDOUT) {
+            request_stop(vm, STOP_TIMEOUT);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&vm->lock);
+    return NULL;
+}
+
+/* --- reporting -------------------------------------------------------- */
+
+static void print_registers(struct vm *vm, FILE *f)
+{
+    const struct x86_cpu *c = &vm->vcpu.cpu;
+    fprintf(f, "  eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x\n",
+            c->gpr[R_EAX], c->gpr[R_EBX], c->gpr[R_ECX], c->gpr[R_EDX],
+            c->gpr[R_ESI], c->gpr[R_EDI], c->gpr[R_EBP], c->gpr[R_ESP]);
+    fprintf(f, "  eip=%08x eflags=%08x cr0=%08x cr2=%08x cr3=%08x cr4=%08x cpl=%d%s\n",
+            c->eip, c->eflags, c->cr0, c->cr2, c->cr3, c->cr4, x86_cpl(c),
+            c->halted ? " halted" : "");
+    fprintf(f, "  cs=%04x ds=%04x es=%04x ss=%04x fs=%04x gs=%04x tr=%04x "
+            "gdt=%08x/%04x idt=%08x/%04x\n",
+            c->seg[S_CS].sel, c->seg[S_DS].sel, c->seg[S_ES].sel, c->seg[S_SS].sel,
+            c->seg[S_FS].sel, c->seg[S_GS].sel, c->tr.sel, c->gdtr.base, c->gdtr.limit,
+            c->idtr.base, c->idtr.limit);
+}
+
+/* DESIGN.md §4: on every fatal end, the last exits, decoded, oldest first. */
+static void print_history(struct vm *vm, FILE *f)
+{
+    uint64_t n = vm->nexits < VM_HISTORY ? vm->nexits : VM_HISTORY;
+    fprintf(f, "%s: --- last %llu of %llu exits, oldest first ---\n", vm->opt.prog,
+            (unsigned long long)n, (unsigned long long)vm->nexits);
+    for (uint64_t i = vm->nexits - n; i < vm->nexits; i++) {
+        const struct vm_exit *e = &vm->history[i % VM_HISTORY];
+        char line[256];
+        exit_format(e, line, sizeof line);
+        fprintf(f, "  #%-8llu eip=%08x %s  (%llu ns)\n", (unsigned long long)i + 1,
+                e->guest_eip, line, (unsigned long long)e->cost_ns);
+    }
+    fprintf(f, "%s: --- vCPU state at the end ---\n", vm->opt.prog);
+    print_registers(vm, f);
+}
+
+static void print_stats(struct vm *vm, FILE *f)
+{
+    double wall = (double)(vm->end_ns - vm->start_ns) / 1e9;
+    fprintf(f, "%s: stats: engine %s, %.3f s, %llu exits, %llu interrupts, %llu guest "
+            "instructions\n", vm->opt.prog, vm->engine->name, wall,
+            (unsigned long long)vm->nexits, (unsigned long long)vm->irqs,
+            (unsigned long long)vm->vcpu.instructions);
+    fprintf(f, "  %-44s %3s %10s %12s\n", "exit reason (SDM Vol. 3C Table C-1)", "#",
+            "count", "mean cost");
+    for (int r = 0; r <= EXIT_REASON_MAX; r++) {
+        const struct exit_stat *s = &vm->stats[r];
+        if (!s->count)
+            continue;
+        fprintf(f, "  %-44s %3d %10llu %9.0f ns\n", exit_reason_name((uint32_t)r), r,
+                (unsigned long long)s->count, (double)s->cost_ns / (double)s->count);
+    }
+    if (vm->other_stats.count)
+        fprintf(f, "  %-44s %3s %10llu\n", "VMM-internal / entry failure", "-",
+                (unsigned long long)vm->other_stats.count);
+    fprintf(f, "  idle in HLT %.3f s; PIT IRQ0 edges %llu (%llu periods merged); "
+            "console %llu bytes; unclaimed port accesses %llu\n",
+            (double)vm->idle_ns / 1e9, (unsigned long long)vm->pit.irq0_pulses,
+            (unsigned long long)vm->pit.irq0_missed, (unsigned long long)vm->uart.tx_bytes,
+            (unsigned long long)vm->unclaimed_io);
+    if (vm->trace.file)
+        fprintf(f, "  trace: %llu events written\n", (unsigned long long)vm->trace.written);
+    if (vm->engine->print_stats)
+        vm->engine->print_stats(&vm->vcpu, f);
+}
+
+/* A fatal end: history, registers, then the one-line reason last. */
+static int fatal(struct vm *vm, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    print_history(vm, vm->report);
+    fprintf(vm->report, "%s: error: %s\n", vm->opt.prog, msg);
+    return status;
+}
+
+/* --- the run loop ----------------------------------------------------- */
+
+static void record(struct vm *vm, struct vm_exit *e)
+{
+    vm->history[vm->nexits % VM_HISTORY] = *e;
+    vm->nexits++;
+    uint32_t r = e->reason;
+    struct exit_stat *s = r <= EXIT_REASON_MAX ? &vm->stats[r] : &vm->other_stats;
+    s->count++;
+    s->cost_ns += e->cost_ns;
+    trace_exit(&vm->trace, e);
+}
+
+/* HLT with IF=1: sleep until the PIT's next edge, an interrupt, or a stop.
+ * Returns 0, or -1 if nothing can ever wake the CPU (message in why). */
+static int wait_for_interrupt(struct vm *vm, char *why, size_t len)
+{
+    for (;;) {
+        pit_update(&vm->pit);
+        if (pic_pending(&vm->pic) || vm_stop_requested(vm))
+            return 0;
+        uint64_t now = vclock_now(&vm->clock);
+        uint64_t dl = pit_next_deadline(&vm->pit);
+        if (dl == UINT64_MAX || (vm->pic.chip[0].imr & 1)) {
+            snprintf(why, len, "guest halted with no interrupt that could wake it "
+                     "(PIT %s, IRQ0 %s at the PIC): it would sleep forever",
+                     dl == UINT64_MAX ? "not counting" : "counting",
+                     (vm->pic.chip[0].imr & 1) ? "masked" : "unmasked");
+            return -1;
+        }
+        uint64_t wait = dl > now ? dl - now : 0;
+        if (wait > 10000000)          /* re-check the stop flag every 10 ms */
+            wait = 10000000;
+        if (wait) {
+            struct timespec ts = { 0, (long)wait };
+            uint64_t t0 = host_monotonic_ns(NULL);
+            nanosleep(&ts, NULL);
+            vm->idle_ns += host_monotonic_ns(NULL) - t0;
+        }
+    }
+}
+
+int vm_run(struct vm *vm)
+{
+    struct vm_exit exit;
+    char why[256];
+    int status = -1;
+
+    memset(&exit, 0, sizeof exit);
+    vm->start_ns = host_monotonic_ns(NULL);
+    if (vm->opt.timeout_s > 0 && !vm->timer_running) {
+        if (pthread_create(&vm->timer, NULL, timeout_thread, vm) == 0)
+            vm->timer_running = true;
+    }
+
+    while (status < 0) {
+        int rc = vm->engine->run(&vm->vcpu, &exit);
+        uint64_t t0 = host_monotonic_ns(NULL), idle0 = vm->idle_ns;
+
+        if (rc < 0 || exit.reason == EXIT_VMM_ERROR) {
+            exit.reason = EXIT_VMM_ERROR;
+            record(vm, &exit);
+            status = fatal(vm, VMM_STATUS_GUEST, "engine %s failed at eip=0x%08x: %s",
+                           vm->engine->name, exit.guest_eip,
+                           exit.message[0] ? exit.message : "(no reason given)");
+            break;
+        }
+        if (rc > 0)                   /* an engine's time slice ended: no exit */
+            goto check_stop;
+
+        switch (exit.reason) {
+        case EXIT_IO_INSTRUCTION: {
+            struct exit_io *io = &exit.u.io;
+            if (io->string) {
+                record(vm, &exit);
+                status = fatal(vm, VMM_STATUS_GUEST, "engine %s reported a string I/O exit "
+                               "(port 0x%x); engines must emulate INS/OUTS through vm_pio",
+                               vm->engine->name, io->port);
+                break;
+            }
+            uint32_t v = io->value;
+            vm_pio(vm, io->port, io->size, !io->in, &v);   /* unclaimed: dropped / all ones */
+            if (io->in)
+                io->value = io->size >= 4 ? v : v & ((1u << (8 * io->size)) - 1);
+            break;
+        }
+        case EXIT_HLT:
+            if (!(vm->vcpu.cpu.eflags & FL_IF)) {
+                exit.cost_ns = host_monotonic_ns(NULL) - t0;
+                record(vm, &exit);
+                status = fatal(vm, VMM_STATUS_GUEST, "guest halted with interrupts disabled "
+                               "(cli; hlt) at eip=0x%08x: nothing can wake it",
+                               exit.guest_eip);
+                break;
+            }
+            if (wait_for_interrupt(vm, why, sizeof why) < 0) {
+                record(vm, &exit);
+                status = fatal(vm, VMM_STATUS_GUEST, "%s (eip=0x%08x)", why, exit.guest_eip);
+            }
+            break;
+        case EXIT_EXTERNAL_INTERRUPT:  /* the engine came back because we asked */
+            break;
+        case EXIT_TRIPLE_FAULT:
+            record(vm, &exit);
+            status = fatal(vm, VMM_STATUS_GUEST, "guest triple fault at eip=0x%08x (a fault "
+                           "while delivering a double fault: the CPU shuts down; check "
+                           "the guest's IDT and stack)", exit.guest_eip);
+            break;
+        default:
+            if (exit.reason & EXIT_REASON_ENTRY_FAILURE) {
+                record(vm, &exit);
+                status = fatal(vm, VMM_STATUS_GUEST, "VM entry failed: %s (exit reason "
+                               "0x%08x)%s%s",
+                               exit_reason_name(exit.reason), exit.reason,
+                               exit.message[0] ? ": " : "", exit.message);
+                break;
+            }
+            record(vm, &exit);
+            status = fatal(vm, VMM_STATUS_GUEST, "no handler for exit reason %u (%s) at "
+                           "eip=0x%08x", exit.reason, exit_reason_name(exit.reason),
+                           exit.guest_eip);
+            break;
+        }
+        if (status >= 0)
+            break;
+        /* Handling cost, not counting time asleep in HLT. */
+        exit.cost_ns = host_monotonic_ns(NULL) - t0 - (vm->idle_ns - idle0);
+        record(vm, &exit);
+
+    check_stop:
+        if (vm_stop_requested(vm)) {
+            switch (atomic_load(&vm->stop_cause)) {
+            case STOP_DEBUG_EXIT:
+                status = (int)(vm->dbg.value & 0xff);
+                break;
+            case STOP_TIMEOUT:
+                status = fatal(vm, VMM_STATUS_TIMEOUT, "guest still running after --timeout "
+                               "%g s; stopped at eip=0x%08x", vm->opt.timeout_s,
+                               vm->vcpu.cpu.eip);
+                break;
+            default:
+                status = 130;
+                break;
+            }
+        }
+    }
+    fflush(stdout);
+    vm->end_ns = host_monotonic_ns(NULL);
+    trace_flush(&vm->trace);
+    if (vm->opt.stats)
+        print_stats(vm, vm->report);
+    return status;
+}
