@@ -3,7 +3,7 @@
  * selected programs and report through the debug-exit port.
  *
  * Command line (Multiboot cmdline or PVH cmdline_paddr):
- *     test=NAME|all|list|module   iters=N
+ *     test=NAME|all|list|module|panic   iters=N
  * A first token without '=' that looks like a path is the kernel file name
  * that QEMU's Multiboot loader prepends, and is skipped.
  */
@@ -93,7 +93,7 @@ static void parse_cmdline(char *s)
             fatal(EXIT_BADCMDLINE, "unknown command line key '%s' (known: test, iters)", tok);
         }
     }
-    if (streq(opts.test, "all") || streq(opts.test, "list"))
+    if (streq(opts.test, "all") || streq(opts.test, "list") || streq(opts.test, "panic"))
         return;
     if (streq(opts.test, "module")) {
         if (!bootinfo.nmods)
@@ -181,6 +181,11 @@ void kmain(uint32_t magic, uint32_t info)
             failed |= run_program(p);
         if (bootinfo.nmods)
             failed |= run_module();
+    } else if (streq(opts.test, "panic")) {
+        /* Shows (and lets tests check) the panic path: an unexpected
+         * exception in ring 0 ends the VM with status 4. */
+        kprintf("vmlab: test=panic: executing ud2 in ring 0\n");
+        __asm__ volatile("ud2");
     } else if (streq(opts.test, "module")) {
         failed = run_module();
     } else {

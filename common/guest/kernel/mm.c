@@ -22,6 +22,7 @@
 
 static uint32_t frame_bitmap[NFRAMES / 32];
 static uint32_t nfree, hint;
+static uint32_t demand_faults;
 
 static uint32_t kpd[1024] __attribute__((aligned(4096)));
 static uint32_t kpt[KPDES][1024] __attribute__((aligned(4096)));
@@ -75,6 +76,7 @@ void frame_free(uint32_t pa)
 }
 
 uint32_t mm_free_frames(void) { return nfree; }
+uint32_t mm_demand_faults(void) { return demand_faults; }
 uint32_t mm_kernel_cr3(void) { return (uint32_t)kpd; }
 
 void mm_init(void)
@@ -182,6 +184,7 @@ int mm_demand_fault(uint32_t cr3, uint32_t va)
     if (!pa)
         return 0;
     *pte = pa | PTE_P | PTE_W | PTE_U;
+    demand_faults++;
     return 1;
 }
 

@@ -29,6 +29,7 @@ void     mm_init(void);                 /* frames from bootinfo, enable paging *
 uint32_t frame_alloc(void);             /* zeroed 4 KiB frame, 0 if none      */
 void     frame_free(uint32_t pa);
 uint32_t mm_free_frames(void);
+uint32_t mm_demand_faults(void);       /* demand-zero pages mapped so far */
 uint32_t mm_kernel_cr3(void);
 
 uint32_t as_create(void);               /* new page directory (its CR3), 0 if no memory */

@@ -93,7 +93,7 @@ static void exception(struct trapframe *tf)
             return;
         }
         kprintf("vmlab: panic: exception %u at EIP 0x%08x CR2 0x%08x (%s, error 0x%x, task %s)\n",
-                tf->vector, tf->eip, cr2, trap_name(tf->vector), tf->err, current->name);
+                tf->vector, tf->eip, cr2, trap_name(tf->vector), tf->err, current ? current->name : "boot");
         debug_exit(EXIT_PANIC);
     }
 

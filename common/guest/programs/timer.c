@@ -1,0 +1,65 @@
+/*
+ * timer — the 8254 PIT interrupt at 100 Hz.
+ *
+ * Ring 0: sleep for N ticks with `sti; hlt` (the CPU halts until the
+ * next interrupt; only IRQ 0 is unmasked, so every wake-up should be a
+ * tick) and compare the elapsed TSC cycles with the boot-time calibration.
+ * Ring 3: a task watches SYS_time advance and measures cycles per tick on
+ * its own, which must agree with the calibration too.  Both give a tick
+ * rate in Hz that must be within 50-200.
+ */
+#include "program.h"
+#include "x86.h"
+
+int timer_user(uint32_t nticks);
+extern volatile struct timer_results { uint32_t ticks; uint64_t cycles; } timer_res;
+
+/* Latch and read the PIT channel 0 counter (8254 datasheet, "Counter Latch
+ * Command"): it counts down from the divisor, 11932 for 100 Hz. */
+static uint32_t pit_count(void)
+{
+    outb(0x43, 0x00);
+    uint32_t lo = inb(0x40);
+    return lo | (uint32_t)inb(0x40) << 8;
+}
+
+static int timer(struct prog_ctx *ctx)
+{
+    uint32_t n = ctx->iters;
+    uint64_t per_tick = tsc_per_tick();
+
+    /* Ring 0: wait for a tick edge, then sleep n ticks. */
+    uint32_t t = timer_ticks(), wakeups = 0;
+    while (timer_ticks() == t)
+        sti_hlt_cli();
+    t = timer_ticks();
+    uint64_t c0 = rdtsc();
+    while (timer_ticks() - t < n) {
+        sti_hlt_cli();
+        wakeups++;
+    }
+    uint64_t cycles = rdtsc() - c0;
+    uint32_t got = timer_ticks() - t;
+    uint32_t hz = (uint32_t)(100ull * got * per_tick / (cycles ? cycles : 1));
+    uint32_t cnt = pit_count();
+    result(ctx, "ring=0 ticks=%u wakeups=%u cycles=%llu tsc_per_tick=%llu tsc_mhz=%llu hz=%u pit_count=%u",
+           got, wakeups, cycles, per_tick, per_tick * 100 / 1000000, hz, cnt);
+    if (got != n || wakeups < n || wakeups > n + 2)
+        return prog_fail(ctx, "slept %u ticks with %u wake-ups from hlt, expected %u", got, wakeups, n);
+    if (hz < 50 || hz > 200)
+        return prog_fail(ctx, "tick rate %u Hz against the TSC, expected about 100", hz);
+    if (cnt > 11932)
+        return prog_fail(ctx, "PIT counter reads %u, above the divisor 11932", cnt);
+
+    /* Ring 3: the same measurement from a user task through SYS_time. */
+    int code = run_user("timer", timer_user, n < 5 ? n : 5);
+    uint32_t hz3 = (uint32_t)(100ull * timer_res.ticks * per_tick / (timer_res.cycles ? timer_res.cycles : 1));
+    result(ctx, "ring=3 ticks=%u cycles=%llu hz=%u", timer_res.ticks, timer_res.cycles, hz3);
+    if (code != 0)
+        return prog_fail(ctx, "ring-3 task exited with %d", code);
+    if (hz3 < 50 || hz3 > 200)
+        return prog_fail(ctx, "ring-3 tick rate %u Hz, expected about 100", hz3);
+    return 0;
+}
+
+PROGRAM("timer", "PIT ticks at 100 Hz against the TSC, sleeping in hlt and from ring 3", 20, timer);
