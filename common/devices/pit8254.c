@@ -31,14 +31,17 @@ static uint64_t now_ns(const struct pit8254 *p)
     return vclock_now(p->clock);
 }
 
-/* Ticks counted since the count was loaded (held while the gate is low). */
+/* The input clock is a free-running oscillator: tick k happens at time
+ * k / PIT_HZ.  A counter counts the ticks since it was loaded (held while
+ * its gate is low). */
 static uint64_t elapsed(const struct pit_channel *c, uint64_t now)
 {
     if (!c->armed)
         return 0;
     if (!c->gate)
         return c->frozen;
-    return now > c->load_ns ? ns_to_ticks(now - c->load_ns) : 0;
+    uint64_t t = ns_to_ticks(now);
+    return t > c->load_tick ? t - c->load_tick : 0;
 }
 
 static int out_at(const struct pit_channel *c, uint64_t e)
@@ -155,7 +158,7 @@ uint64_t pit_next_deadline(const struct pit8254 *p)
     uint64_t t = next_edge_tick(c);
     if (t == UINT64_MAX)
         return UINT64_MAX;
-    return c->load_ns + ticks_to_ns_ceil(t);
+    return ticks_to_ns_ceil(c->load_tick + t);
 }
 
 /* The counting element starts over with the count register's value. */
@@ -163,7 +166,7 @@ static void load_count(struct pit8254 *p, struct pit_channel *c)
 {
     c->reload = c->cr ? c->cr : 65536;
     c->armed = true;
-    c->load_ns = now_ns(p);
+    c->load_tick = ns_to_ticks(now_ns(p));
     c->frozen = 0;
     c->edges = 0;
 }
@@ -297,11 +300,11 @@ void pit_set_gate(struct pit8254 *p, int channel, bool level)
     c->gate = true;
     if (!c->armed)
         return;
+    uint64_t t = ns_to_ticks(now);
     if (c->mode == 0 || c->mode == 4) {   /* resume where it stopped */
-        uint64_t back = ticks_to_ns_ceil(c->frozen);
-        c->load_ns = now > back ? now - back : 0;
+        c->load_tick = t > c->frozen ? t - c->frozen : 0;
     } else {                         /* 1, 2, 3, 5: a rising gate reloads */
-        c->load_ns = now;
+        c->load_tick = t;
         c->edges = 0;
     }
 }

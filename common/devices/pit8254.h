@@ -38,7 +38,7 @@ struct pit_channel {
     uint8_t  status;
     bool     armed;        /* a count has been loaded: the counter runs       */
     bool     gate;
-    uint64_t load_ns;      /* clock time at which counting (re)started        */
+    uint64_t load_tick;    /* input-clock tick at which counting (re)started  */
     uint64_t frozen;       /* ticks elapsed when the gate went low            */
     uint64_t edges;        /* OUT rising edges already signalled              */
 };

@@ -1,0 +1,273 @@
+/* test_vm_exit.c — exit names/decoding, and the VM run loop driven by a
+ * scripted engine: I/O exits reach devices and IN results come back through
+ * the exit (x86/interp.h protocol), HLT sleeps until the PIT fires, fatal
+ * ends give their status and print the exit history. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "core/options.h"
+#include "core/vm.h"
+
+/* --- names and formatting --------------------------------------------- */
+
+static void test_reason_names_follow_sdm(void **st)
+{
+    (void)st;
+    assert_string_equal(exit_reason_name(EXIT_IO_INSTRUCTION), "I/O instruction");
+    assert_string_equal(exit_reason_name(EXIT_HLT), "HLT");
+    assert_string_equal(exit_reason_name(EXIT_TRIPLE_FAULT), "Triple fault");
+    assert_string_equal(exit_reason_name(EXIT_CR_ACCESS), "Control-register accesses");
+    assert_string_equal(exit_reason_name(EXIT_EPT_VIOLATION), "EPT violation");
+    assert_string_equal(exit_reason_name(EXIT_EXCEPTION_NMI),
+                        "Exception or non-maskable interrupt (NMI)");
+    assert_string_equal(exit_reason_name(EXIT_REASON_ENTRY_FAILURE | 33),
+                        "VM-entry failure due to invalid guest state");
+    assert_string_equal(exit_reason_name(35), "unknown exit reason");
+    assert_string_equal(exit_reason_name(EXIT_VMM_TIMEOUT), "VMM: timeout");
+}
+
+static void test_format_decodes_qualification(void **st)
+{
+    (void)st;
+    char b[200];
+    struct vm_exit e = { .reason = EXIT_IO_INSTRUCTION };
+    e.u.io = (struct exit_io){ .port = 0x3f8, .size = 1, .in = false, .value = 0x41 };
+    exit_format(&e, b, sizeof b);
+    assert_string_equal(b, "I/O instruction out port=0x3f8 size=1 value=0x41");
+    e.u.io = (struct exit_io){ .port = 0x60, .size = 2, .in = true, .string = true, .rep = true };
+    exit_format(&e, b, sizeof b);
+    assert_string_equal(b, "I/O instruction rep ins port=0x60 size=2 value=0x0");
+
+    struct vm_exit pf = { .reason = EXIT_EXCEPTION_NMI };
+    pf.u.exc = (struct exit_exception){ .vector = 14, .has_error = true, .error_code = 2,
+                                        .cr2 = 0xdeadb000 };
+    exit_format(&pf, b, sizeof b);
+    assert_non_null(strstr(b, "vector=14 #PF error=0x2 cr2=0xdeadb000"));
+
+    struct vm_exit cr = { .reason = EXIT_CR_ACCESS };
+    cr.u.cr = (struct exit_cr){ .cr = 3, .access = 0, .gpr = R_EBX, .value = 0x5000 };
+    exit_format(&cr, b, sizeof b);
+    assert_string_equal(b, "Control-register accesses mov ebx -> cr3 value=0x5000");
+
+    struct vm_exit ef = { .reason = EXIT_REASON_ENTRY_FAILURE | EXIT_ENTRY_FAIL_GUEST };
+    strcpy(ef.message, "guest CS.L set outside IA-32e mode");
+    exit_format(&ef, b, sizeof b);
+    assert_string_equal(b, "VM-entry failure due to invalid guest state (0x80000021): "
+                           "guest CS.L set outside IA-32e mode");
+    /* Truncation is safe. */
+    assert_true(exit_format(&ef, b, 10) > 0);
+    assert_int_equal(strlen(b), 9);
+}
+
+/* --- a scripted engine ------------------------------------------------ */
+
+struct step {
+    uint32_t reason;
+    uint16_t port;
+    uint8_t  size;
+    bool     in;
+    uint32_t value;        /* OUT value                                  */
+    int64_t  expect_in;    /* IN: value the VMM must return (-1: any)    */
+    bool     set_if;       /* set EFLAGS.IF before this exit             */
+    int      expect_irq;   /* >0: on entry, an interrupt with this vector */
+    bool     spin;         /* run "guest code" until a stop is requested */
+    bool     fail;         /* engine error                               */
+};
+
+static const struct step *script;
+static int pos, nsteps;
+static char console[256];
+static int ncons;
+static uint64_t fake_ns;
+
+static void to_console(void *ctx, uint8_t b) { (void)ctx; if (ncons < 255) console[ncons++] = (char)b; }
+static uint64_t fake_clock(void *ctx) { (void)ctx; return fake_ns += 1000000; }   /* 1 ms per look */
+
+static int sc_run(struct vcpu *v, struct vm_exit *e)
+{
+    if (pos > 0 && script[pos - 1].reason == EXIT_IO_INSTRUCTION && script[pos - 1].in &&
+        script[pos - 1].expect_in >= 0)
+        assert_int_equal(e->u.io.value, script[pos - 1].expect_in);
+    assert_true(pos < nsteps);
+    const struct step *s = &script[pos++];
+    if (s->expect_irq) {
+        assert_true(vm_irq_pending(v->vm));
+        assert_int_equal(vm_irq_ack(v->vm), s->expect_irq);
+        v->cpu.halted = false;
+    }
+    memset(e, 0, sizeof *e);
+    e->guest_eip = 0x100000 + (uint32_t)pos;
+    if (s->spin) {
+        while (!vm_stop_requested(v->vm))
+            ;
+        e->reason = EXIT_EXTERNAL_INTERRUPT;
+        return 0;
+    }
+    if (s->fail) {
+        e->reason = EXIT_VMM_ERROR;
+        strcpy(e->message, "unsupported opcode 0f 0b (ud2)");
+        return -1;
+    }
+    if (s->set_if)
+        v->cpu.eflags |= FL_IF;
+    e->reason = s->reason;
+    if (s->reason == EXIT_IO_INSTRUCTION)
+        e->u.io = (struct exit_io){ .port = s->port, .size = s->size, .in = s->in,
+                                    .value = s->value };
+    if (s->reason == EXIT_HLT)
+        v->cpu.halted = true;
+    return 0;
+}
+
+static const struct engine_ops script_engine = { .name = "script", .run = sc_run };
+
+#define OUTB(p, v) { .reason = EXIT_IO_INSTRUCTION, .port = (p), .size = 1, .value = (v), .expect_in = -1 }
+#define INB(p, want) { .reason = EXIT_IO_INSTRUCTION, .port = (p), .size = 1, .in = true, .expect_in = (want) }
+
+static char report[1 << 16];
+
+/* Run a script in a fresh VM; returns the status, the report in `report`. */
+static int run_script(const struct step *s, int n, double timeout, bool stats, bool fake)
+{
+    struct vm_options o;
+    vm_options_defaults(&o, "vmm-test");
+    o.mem = 2 << 20;
+    o.timeout_s = timeout;
+    o.stats = stats;
+    script = s; nsteps = n; pos = 0; ncons = 0;
+    memset(console, 0, sizeof console);
+    memset(report, 0, sizeof report);
+    struct vm *vm;
+    char err[256];
+    assert_int_equal(vm_create(&vm, &o, &script_engine, err, sizeof err), 0);
+    vm_set_console(vm, to_console, NULL);
+    if (fake)
+        vm_set_clock(vm, fake_clock, NULL);
+    FILE *rep = fmemopen(report, sizeof report - 1, "w");
+    vm_set_report(vm, rep);
+    int status = vm_run(vm);
+    fclose(rep);
+    vm_destroy(vm);
+    return status;
+}
+
+static void test_io_exits_reach_devices_and_debug_exit_ends(void **st)
+{
+    (void)st;
+    static const struct step s[] = {
+        OUTB(0x3f8, 'h'), OUTB(0x3f8, 'i'),
+        INB(0x3fd, 0x60),               /* LSR: THRE|TEMT */
+        OUTB(0x3ff, 0x77), INB(0x3ff, 0x77),   /* scratch register round trip */
+        INB(0x70, 0xff),                /* nobody at the CMOS port: all ones */
+        OUTB(0xf4, 42),
+    };
+    int status = run_script(s, 7, 0, true, false);
+    assert_int_equal(status, 42);
+    assert_string_equal(console, "hi");
+    assert_int_equal(pos, 7);
+    /* --stats: by SDM name and number, with counts. */
+    assert_non_null(strstr(report, "I/O instruction"));
+    assert_non_null(strstr(report, " 30          7 "));
+    assert_non_null(strstr(report, "unclaimed port accesses 1"));
+}
+
+static void test_triple_fault_is_fatal_with_history(void **st)
+{
+    (void)st;
+    static const struct step s[] = {
+        OUTB(0x3f8, 'x'),
+        { .reason = EXIT_TRIPLE_FAULT },
+    };
+    assert_int_equal(run_script(s, 2, 0, false, false), VMM_STATUS_GUEST);
+    assert_non_null(strstr(report, "last 2 of 2 exits"));
+    assert_non_null(strstr(report, "I/O instruction out port=0x3f8 size=1 value=0x78"));
+    assert_non_null(strstr(report, "eip=00100002 Triple fault"));
+    /* The one-line reason comes last. */
+    char *last = strstr(report, "vmm-test: error: guest triple fault at eip=0x00100002");
+    assert_non_null(last);
+    assert_null(strchr(last, '\n') ? strchr(strchr(last, '\n') + 1, '\n') : NULL);
+}
+
+static void test_hlt_with_interrupts_off_is_fatal(void **st)
+{
+    (void)st;
+    static const struct step s[] = { { .reason = EXIT_HLT } };
+    assert_int_equal(run_script(s, 1, 0, false, false), VMM_STATUS_GUEST);
+    assert_non_null(strstr(report, "error: guest halted with interrupts disabled"));
+}
+
+static void test_hlt_with_no_timer_is_fatal(void **st)
+{
+    (void)st;
+    static const struct step s[] = { { .reason = EXIT_HLT, .set_if = true } };
+    assert_int_equal(run_script(s, 1, 0, false, false), VMM_STATUS_GUEST);
+    assert_non_null(strstr(report, "sleep forever"));
+}
+
+/* PIC remapped to 0x20, PIT channel 0 at 100 Hz, then HLT: the loop must
+ * sleep until the tick and the engine then finds IRQ0 = vector 0x20. */
+static void test_hlt_wakes_on_pit_tick(void **st)
+{
+    (void)st;
+    static const struct step s[] = {
+        OUTB(0x20, 0x11), OUTB(0x21, 0x20), OUTB(0x21, 0x04), OUTB(0x21, 0x01),
+        OUTB(0x21, 0xfe),
+        OUTB(0x43, 0x34), OUTB(0x40, 0x9c), OUTB(0x40, 0x2e),
+        { .reason = EXIT_HLT, .set_if = true },
+        { .reason = EXIT_IO_INSTRUCTION, .port = 0x20, .size = 1, .value = 0x20,
+          .expect_in = -1, .expect_irq = 0x20 },    /* EOI from the handler */
+        OUTB(0xf4, 0),
+    };
+    assert_int_equal(run_script(s, 11, 0, true, true), 0);
+    assert_non_null(strstr(report, "HLT"));
+    assert_non_null(strstr(report, "1 interrupts"));
+}
+
+static void test_timeout_stops_a_spinning_guest(void **st)
+{
+    (void)st;
+    static const struct step s[] = { OUTB(0x3f8, 'a'), { .spin = true } };
+    assert_int_equal(run_script(s, 2, 0.05, false, false), VMM_STATUS_TIMEOUT);
+    assert_non_null(strstr(report, "error: guest still running after --timeout 0.05 s"));
+    assert_non_null(strstr(report, "last 2 of 2 exits"));
+    assert_non_null(strstr(report, "External interrupt"));   /* the kick out of the guest */
+}
+
+static void test_engine_error_is_fatal_with_message(void **st)
+{
+    (void)st;
+    static const struct step s[] = { { .fail = true } };
+    assert_int_equal(run_script(s, 1, 0, false, false), VMM_STATUS_GUEST);
+    assert_non_null(strstr(report, "error: engine script failed at eip=0x00100001: "
+                                   "unsupported opcode 0f 0b (ud2)"));
+}
+
+static void test_unhandled_reason_is_fatal(void **st)
+{
+    (void)st;
+    static const struct step s[] = { { .reason = EXIT_CPUID } };
+    assert_int_equal(run_script(s, 1, 0, false, false), VMM_STATUS_GUEST);
+    assert_non_null(strstr(report, "no handler for exit reason 10 (CPUID)"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reason_names_follow_sdm),
+        cmocka_unit_test(test_format_decodes_qualification),
+        cmocka_unit_test(test_io_exits_reach_devices_and_debug_exit_ends),
+        cmocka_unit_test(test_triple_fault_is_fatal_with_history),
+        cmocka_unit_test(test_hlt_with_interrupts_off_is_fatal),
+        cmocka_unit_test(test_hlt_with_no_timer_is_fatal),
+        cmocka_unit_test(test_hlt_wakes_on_pit_tick),
+        cmocka_unit_test(test_timeout_stops_a_spinning_guest),
+        cmocka_unit_test(test_engine_error_is_fatal_with_message),
+        cmocka_unit_test(test_unhandled_reason_is_fatal),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
