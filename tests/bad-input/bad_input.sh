@@ -1,0 +1,64 @@
+#!/bin/bash
+# bad_input.sh — bad input to build/vmm-bt: each case must end with one line
+# "vmm-bt: error: <what is wrong>", the documented status (core/vm.h:
+# 64 usage, 65 image, 69 engine, 70 guest crashed, 124 timeout), no crash
+# (status < 128 except 124) and no hang (every run is wrapped in timeout 30).
+. "$(dirname "$0")/../lib.sh"
+VMM=$BUILD/vmm-bt
+ELFS=$BUILD/tests/bad-input
+
+if [ ! -x "$VMM" ]; then
+    skip "bad input" "build/vmm-bt is not built"
+    finish
+fi
+
+# check NAME WANT_STATUS REGEX ARGS... : run vmm-bt ARGS, check status, that
+# exactly one error line is printed and that it matches REGEX.
+check() {
+    local name=$1 want=$2 re=$3; shift 3
+    timeout 30 "$VMM" "$@" >"$TMPD/out" 2>&1 </dev/null
+    local rc=$?
+    local errs
+    errs=$(grep -c '^vmm-bt: error: ' "$TMPD/out")
+    if [ "$rc" -ne "$want" ]; then
+        notok "$name" "exit status $rc, expected $want; output: $(tail -n 3 "$TMPD/out" | tr '\n' '|')"
+    elif [ "$rc" -ge 128 ] && [ "$rc" -ne 124 ]; then
+        notok "$name" "crashed (status $rc)"
+    elif [ "$errs" -ne 1 ]; then
+        notok "$name" "expected exactly one 'vmm-bt: error:' line, got $errs: $(tail -n 3 "$TMPD/out" | tr '\n' '|')"
+    elif ! grep -Eq "^vmm-bt: error: .*($re)" "$TMPD/out"; then
+        notok "$name" "error line does not say /$re/: $(grep '^vmm-bt: error: ' "$TMPD/out")"
+    else
+        ok "$name"
+    fi
+}
+
+check "missing image file"   65 "cannot open guest image '/nonexistent/guest.elf': No such file" \
+      /nonexistent/guest.elf
+printf '#!/bin/sh\necho hello\n' >"$TMPD/script.sh"
+check "image is not an ELF"  65 "is not an ELF file" "$TMPD/script.sh"
+check "64-bit ELF (/bin/true)" 65 "is a 64-bit ELF" /bin/true
+check "ELF larger than --mem" 65 "does not fit in 4 MiB of guest RAM \(--mem\)" \
+      --mem 4M "$ELFS/bigbss.elf"
+check "unknown option"       64 "unknown option '--frobnicate'" --frobnicate "$ELFS/spin.elf"
+check "option without value" 64 "option --timeout needs a value" "$ELFS/spin.elf" --timeout
+check "bad --mem size"       64 "--mem 'lots' is not a size" --mem lots "$ELFS/spin.elf"
+check "no image"             64 "no guest image given" --stats
+check "unknown engine"       64 "unknown engine 'vmx2'" --engine vmx2 "$ELFS/spin.elf"
+check "engine bt not built"  69 "engine 'bt' is not built yet \(stage 01 binary translator" \
+      --engine bt "$ELFS/spin.elf"
+check "bad module"           65 "cannot open module '/nonexistent/mod'" \
+      --module /nonexistent/mod "$ELFS/spin.elf"
+
+# The cases that run guest code need an engine.
+if "$VMM" --help | grep -Eq '^  interp .*not built yet'; then
+    skip "guest triple fault" "the interp engine is not linked into vmm-bt yet"
+    skip "guest spins past --timeout" "the interp engine is not linked into vmm-bt yet"
+else
+    check "guest triple fault" 70 "triple fault" --engine interp "$ELFS/triple.elf"
+    # The history dump comes before the error line: check it was printed.
+    expect_grep "triple fault prints the exit history" "last [0-9]+ of [0-9]+ exits" "$TMPD/out"
+    check "guest spins past --timeout" 124 "still running after --timeout 1 s" \
+          --engine interp --timeout 1 "$ELFS/spin.elf"
+fi
+finish
