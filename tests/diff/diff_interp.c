@@ -1,0 +1,372 @@
+/*
+ * diff_interp.c — differential test of the reference interpreter against
+ * the host CPU (DESIGN.md §6).
+ *
+ *   diff_interp [-n SNIPPETS] [-s SEED] [-c CATEGORY] [-v] [-k REPORTS]
+ *
+ * Generates SNIPPETS instruction snippets (gen.c) plus the fixed edge
+ * cases (edge.c), runs each on the real CPU (diff_host32, a 32-bit
+ * process, batched) and on the interpreter (isim.c), and compares EIP, the
+ * eight GPRs, EFLAGS without the flags the SDM leaves undefined for the
+ * instructions executed (dflags.c), the data area and the exception
+ * vector.  Prints one TAP line per category; for a mismatch the snippet,
+ * its disassembly, the input, both outputs and the differing fields.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "gen.h"
+#include "host.h"
+#include "isim.h"
+#include "x86/cpu.h"
+
+#define BATCH 2500
+/* EFLAGS bits compared (RF is left out: the CPU sets it in the image of a
+ * fault-class exception frame, SDM Vol. 3A §17.3.1.1). */
+#define CMP_FLAGS (FL_ARITH | FL_TF | FL_IF | FL_DF | FL_AC)
+
+static const char *const regname[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
+
+static const char *vec_name(int v)
+{
+    static const char *const n[] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+                                     "#DF", "?9", "#TS", "#NP", "#SS", "#GP", "#PF", "?15",
+                                     "#MF", "#AC", "#MC", "#XM" };
+    return v >= 0 && v < 20 ? n[v] : "?";
+}
+
+static void flags_str(uint32_t f, char *buf)
+{
+    static const struct { uint32_t bit; char c; } b[] = {
+        { FL_OF, 'O' }, { FL_DF, 'D' }, { FL_IF, 'I' }, { FL_TF, 'T' }, { FL_SF, 'S' },
+        { FL_ZF, 'Z' }, { FL_AF, 'A' }, { FL_PF, 'P' }, { FL_CF, 'C' },
+    };
+    int n = sprintf(buf, "%08x[", f);
+    for (unsigned i = 0; i < sizeof b / sizeof b[0]; i++)
+        buf[n++] = (f & b[i].bit) ? b[i].c : '-';
+    buf[n++] = ']';
+    buf[n] = 0;
+}
+
+static void print_state(const char *who, const struct diff_out *o)
+{
+    char fl[40];
+    flags_str(o->st.eflags, fl);
+    if (o->vector >= 0)
+        printf("#   %-7s %s (vector %d, error code %#x) at eip %#x\n", who, vec_name(o->vector),
+               o->vector, o->error_code, o->st.eip);
+    else
+        printf("#   %-7s ran to the end, eip %#x\n", who, o->st.eip);
+    printf("#           ");
+    for (int r = 0; r < 8; r++)
+        printf("%s=%08x ", regname[r], o->st.gpr[r]);
+    printf("eflags=%s\n", fl);
+}
+
+static void print_snippet(csh cs, const struct diff_in *in)
+{
+    printf("#   code:  ");
+    for (uint32_t i = 0; i < in->len; i++)
+        printf("%02x%s", in->code[i], i + 1 < in->len ? " " : "\n");
+    cs_insn *insn;
+    size_t n = cs_disasm(cs, in->code, in->len, DIFF_CODE_ADDR, 0, &insn);
+    uint32_t done = 0;
+    for (size_t i = 0; i < n; i++) {
+        printf("#     %08llx  %-8s %s\n", (unsigned long long)insn[i].address,
+               insn[i].mnemonic, insn[i].op_str);
+        done += insn[i].size;
+    }
+    if (done < in->len)
+        printf("#     (%u bytes capstone cannot decode)\n", in->len - done);
+    cs_free(insn, n);
+    char fl[40];
+    flags_str(in->st.eflags, fl);
+    printf("#   input:  ");
+    for (int r = 0; r < 8; r++)
+        printf("%s=%08x ", regname[r], in->st.gpr[r]);
+    printf("eflags=%s\n", fl);
+}
+
+/* The final bytes of data-area block i as one side left it. */
+static const uint8_t *block_of(const struct diff_result *r, uint32_t i, const uint8_t *pristine)
+{
+    for (uint32_t k = 0; k < r->out.ndirty; k++)
+        if (r->blocks[k].index == i)
+            return r->blocks[k].bytes;
+    return pristine + i * DIFF_BLOCK;
+}
+
+/* Compare; on a difference and if report, print why.  true = same. */
+static bool compare(const struct diff_result *h, const struct diff_result *v, uint32_t undef,
+                    const uint8_t *pristine, char *why, size_t whylen)
+{
+    int n = 0;
+    why[0] = 0;
+#define WHY(...) (n += snprintf(why + n, n < (int)whylen ? whylen - n : 0, __VA_ARGS__))
+    if (h->out.vector != v->out.vector) {
+        WHY(" exception: host %s, interp %s;",
+            h->out.vector < 0 ? "none" : vec_name(h->out.vector),
+            v->out.vector < 0 ? "none" : vec_name(v->out.vector));
+    } else if (h->out.vector == EXC_GP && h->out.error_code != v->out.error_code) {
+        WHY(" #GP error code: host %#x, interp %#x;", h->out.error_code, v->out.error_code);
+    }
+    if (h->out.st.eip != v->out.st.eip)
+        WHY(" eip: host %#x, interp %#x;", h->out.st.eip, v->out.st.eip);
+    for (int r = 0; r < 8; r++)
+        if (h->out.st.gpr[r] != v->out.st.gpr[r])
+            WHY(" %s: host %#x, interp %#x;", regname[r], h->out.st.gpr[r], v->out.st.gpr[r]);
+    uint32_t mask = CMP_FLAGS & ~undef;
+    uint32_t fd = (h->out.st.eflags ^ v->out.st.eflags) & mask;
+    if (fd) {
+        char a[40], b[40], u[40];
+        flags_str(h->out.st.eflags, a);
+        flags_str(v->out.st.eflags, b);
+        flags_str(undef, u);
+        WHY(" eflags: host %s, interp %s, differ in %#x (undefined, not compared: %s);",
+            a, b, fd, u);
+    }
+    int shown = 0;
+    for (int side = 0; side < 2; side++) {
+        const struct diff_result *r = side ? v : h;
+        for (uint32_t k = 0; k < r->out.ndirty; k++) {
+            uint32_t i = r->blocks[k].index;
+            const uint8_t *a = block_of(h, i, pristine), *b = block_of(v, i, pristine);
+            if (side == 1 && block_of(h, i, pristine) != pristine + i * DIFF_BLOCK)
+                continue;                      /* already seen from the host side */
+            for (int j = 0; j < DIFF_BLOCK; j++)
+                if (a[j] != b[j] && shown++ < 8)
+                    WHY(" mem[%#x]: host %02x, interp %02x (was %02x);",
+                        DIFF_DATA_ADDR + i * DIFF_BLOCK + j, a[j], b[j],
+                        pristine[i * DIFF_BLOCK + j]);
+                else if (a[j] != b[j])
+                    shown++;
+        }
+    }
+    if (shown > 8)
+        WHY(" ... %d bytes of memory differ;", shown);
+    return n == 0;
+#undef WHY
+}
+
+struct tally {
+    long run, bad, faults;
+    int reported;
+};
+
+static int max_reports = 3;
+static bool verbose;
+static bool host_only;                 /* -H: check the generator on the host */
+static long vec_hist[CAT_NGEN + 1][33];
+
+static void report(csh cs, const char *cat, long idx, uint32_t seed, const struct diff_in *in,
+                   const struct diff_result *h, const struct diff_result *v, uint32_t undef,
+                   const char *why)
+{
+    char u[40];
+    printf("# MISMATCH %s #%ld (seed %u):%s\n", cat, idx, seed, why);
+    print_snippet(cs, in);
+    print_state("host", &h->out);
+    print_state("interp", &v->out);
+    flags_str(undef, u);
+    printf("#   undefined flags (not compared): %s\n", u);
+}
+
+int main(int argc, char **argv)
+{
+    long n = 20000;
+    uint32_t seed = 1;
+    int only = -1;
+    int c;
+    const char *env = getenv("DIFF_SEED");
+    if (env)
+        seed = strtoul(env, NULL, 0);
+    while ((c = getopt(argc, argv, "n:s:c:k:vH")) != -1) {
+        switch (c) {
+        case 'n': n = strtol(optarg, NULL, 0); break;
+        case 's': seed = strtoul(optarg, NULL, 0); break;
+        case 'k': max_reports = atoi(optarg); break;
+        case 'v': verbose = true; break;
+        case 'H': host_only = true; break;
+        case 'c':
+            for (int i = 0; i < CAT_NGEN; i++)
+                if (!strcasecmp(optarg, gen_cat_name[i]) || atoi(optarg) - 1 == i)
+                    only = i;
+            if (!strcmp(optarg, "edge"))
+                only = CAT_NGEN;
+            if (only < 0) {
+                fprintf(stderr, "diff_interp: unknown category %s\n", optarg);
+                return 2;
+            }
+            break;
+        default:
+            fprintf(stderr, "usage: diff_interp [-n SNIPPETS] [-s SEED] [-c CATEGORY|edge] "
+                            "[-k REPORTS] [-v]\n");
+            return 2;
+        }
+    }
+
+    /* The 32-bit helper lives next to this binary. */
+    char helper[PATH_MAX];
+    ssize_t l = readlink("/proc/self/exe", helper, sizeof helper - 32);
+    if (l <= 0) {
+        perror("readlink /proc/self/exe");
+        return 2;
+    }
+    helper[l] = 0;
+    strcpy(strrchr(helper, '/') + 1, "diff_host32");
+
+    csh cs;
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &cs) != CS_ERR_OK) {
+        fprintf(stderr, "diff_interp: capstone: cannot open x86-32\n");
+        return 2;
+    }
+    cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+
+    char err[256];
+    uint32_t data_seed = seed * 2654435761u + 12345;
+    struct isim *sim = isim_create(cs, data_seed, err, sizeof err);
+    if (!sim) {
+        printf("not ok - diff: cannot create the interpreter: %s\n", err);
+        return 1;
+    }
+    static uint8_t pristine[DIFF_DATA_SIZE];
+    diff_fill_data(pristine, data_seed);
+
+    /* Categories by weight (percent of n); the edge table runs once. */
+    static const int weight[CAT_NGEN] = { 18, 12, 8, 8, 8, 8, 12, 8, 10, 8 };
+    struct tally t[CAT_NGEN + 1];
+    memset(t, 0, sizeof t);
+    long total = 0;
+    struct gen *g = gen_create(cs, seed);
+    struct diff_in *in = calloc(BATCH, sizeof *in);
+    int *cat = calloc(BATCH, sizeof *cat);
+    long *idx = calloc(BATCH, sizeof *idx);
+    struct diff_result *hr = calloc(BATCH, sizeof *hr);
+    struct diff_result vr;
+    if (!g || !in || !cat || !idx || !hr) {
+        printf("not ok - diff: out of memory\n");
+        return 1;
+    }
+
+    /* The work list: edge cases first, then generated snippets. */
+    long want[CAT_NGEN + 1] = { 0 };
+    for (int k = 0; k < CAT_NGEN; k++)
+        if (only < 0 || only == k)
+            want[k] = only < 0 ? n * weight[k] / 100 : n;
+    want[CAT_NGEN] = (only < 0 || only == CAT_NGEN) ? n_edge_cases : 0;
+    int k = CAT_NGEN;
+    long made[CAT_NGEN + 1] = { 0 };
+    bool harness_ok = true;
+
+    for (;;) {
+        int nb = 0;
+        while (nb < BATCH) {
+            while (k >= 0 && made[k] >= want[k])
+                k = k == CAT_NGEN ? 0 : k + 1 < CAT_NGEN ? k + 1 : -1;
+            if (k < 0)
+                break;
+            if (k == CAT_NGEN) {
+                if (!edge_snippet(made[k], &in[nb])) {
+                    printf("not ok - diff edge: bad hex in case \"%s\"\n",
+                           edge_cases[made[k]].name);
+                    made[k]++;
+                    continue;
+                }
+            } else {
+                gen_snippet(g, k, &in[nb]);
+            }
+            cat[nb] = k;
+            idx[nb] = made[k]++;
+            nb++;
+        }
+        if (nb == 0)
+            break;
+        memset(hr, 0, nb * sizeof *hr);
+        if (host_run_batch(helper, in, nb, data_seed, hr, err, sizeof err)) {
+            printf("not ok - diff: the host CPU oracle failed: %s\n", err);
+            harness_ok = false;
+            break;
+        }
+        for (int i = 0; i < nb; i++) {
+            uint32_t undef;
+            char msg[300], why[2000];
+            struct tally *tt = &t[cat[i]];
+            const char *cname = cat[i] == CAT_NGEN ? edge_cases[idx[i]].name
+                                                   : gen_cat_name[cat[i]];
+            tt->run++;
+            total++;
+            if (hr[i].out.vector >= 0)
+                tt->faults++;
+            vec_hist[cat[i]][hr[i].out.vector >= 0 && hr[i].out.vector < 32 ?
+                             hr[i].out.vector : 32]++;
+            if (host_only) {
+                /* A #PF means the generator made an address outside the
+                 * data area: its bug, show it. */
+                if (hr[i].out.vector == EXC_PF) {
+                    tt->bad++;
+                    if (tt->reported++ < max_reports) {
+                        printf("# generator: #PF in %s #%ld\n", cname, idx[i]);
+                        print_snippet(cs, &in[i]);
+                        print_state("host", &hr[i].out);
+                    }
+                }
+                continue;
+            }
+            bool same;
+            if (isim_run(sim, &in[i], &vr, &undef, msg, sizeof msg)) {
+                snprintf(why, sizeof why, " %s", msg);
+                same = false;
+            } else {
+                same = compare(&hr[i], &vr, undef, pristine, why, sizeof why);
+            }
+            if (!same) {
+                tt->bad++;
+                if (cat[i] == CAT_NGEN)
+                    printf("not ok - diff edge: %s\n", cname);
+                if (tt->reported++ < max_reports || cat[i] == CAT_NGEN)
+                    report(cs, cat[i] == CAT_NGEN ? "edge" : cname, idx[i], seed, &in[i],
+                           &hr[i], &vr, undef, why);
+            } else if (verbose) {
+                printf("# same: %s #%ld\n", cname, idx[i]);
+            }
+            free(vr.blocks);
+        }
+        host_free_results(hr, nb);
+    }
+
+    int failed = !harness_ok;
+    for (int i = 0; i < CAT_NGEN; i++) {
+        if (!want[i])
+            continue;
+        if (t[i].bad) {
+            printf("not ok - diff %s: %ld of %ld snippets differ (seed %u; %ld faulted on the host)\n",
+                   gen_cat_name[i], t[i].bad, t[i].run, seed, t[i].faults);
+            failed = 1;
+        } else {
+            printf("ok - diff %s: %ld snippets (seed %u; %ld fault on both)\n",
+                   gen_cat_name[i], t[i].run, seed, t[i].faults);
+        }
+    }
+    if (want[CAT_NGEN]) {
+        struct tally *e = &t[CAT_NGEN];
+        if (e->bad)
+            failed = 1;
+        else
+            printf("ok - diff edge cases: %ld cases (%ld fault on both)\n", e->run, e->faults);
+    }
+    for (int i = 0; verbose && i <= CAT_NGEN; i++) {
+        printf("# %-14s", i == CAT_NGEN ? "edge" : gen_cat_name[i]);
+        for (int v = 0; v <= 32; v++)
+            if (vec_hist[i][v])
+                printf(" %s:%ld", v == 32 ? "end" : vec_name(v), vec_hist[i][v]);
+        printf("\n");
+    }
+    printf("# %ld snippets compared against the host CPU\n", total);
+    isim_destroy(sim);
+    gen_destroy(g);
+    cs_close(&cs);
+    return failed;
+}
