@@ -141,6 +141,41 @@ void trace_irq(struct trace *t, int vector, uint32_t eip)
     trace_emit(t, &ev);
 }
 
+void trace_page_walk(struct trace *t, int level, uint32_t table, uint32_t entry,
+                     uint32_t lin, uint32_t eip, bool ept)
+{
+    if (!t->on)
+        return;
+    struct trace_event ev = {
+        .time_ns = trace_now(t),
+        .type = TRACE_PAGE_WALK,
+        .flags = ept,
+        .reason = (uint32_t)level,
+        .qual = table,
+        .eip = eip,
+        .addr = lin,
+        .value = entry,
+    };
+    trace_emit(t, &ev);
+}
+
+void trace_code_cache(struct trace *t, uint32_t kind, uint32_t gpa, uint32_t size,
+                      uint64_t occupancy, uint32_t eip)
+{
+    if (!t->on)
+        return;
+    struct trace_event ev = {
+        .time_ns = trace_now(t),
+        .type = TRACE_CODE_CACHE,
+        .reason = kind,
+        .qual = gpa,
+        .eip = eip,
+        .addr = size,
+        .value = occupancy,
+    };
+    trace_emit(t, &ev);
+}
+
 size_t trace_read(struct trace *t, struct trace_event *out, size_t max)
 {
     size_t n = 0;

@@ -87,6 +87,14 @@ uint64_t trace_now(const struct trace *t);   /* ns since trace_init */
 void trace_emit(struct trace *t, const struct trace_event *ev);
 void trace_exit(struct trace *t, const struct vm_exit *e);
 void trace_irq(struct trace *t, int vector, uint32_t eip);
+/* One reference of a page walk: level 2 = PDE, 1 = PTE (SDM Vol. 3A §4.3);
+ * ept = the second dimension (GPA -> HPA) of a 2-D walk (stage 04). */
+void trace_page_walk(struct trace *t, int level, uint32_t table, uint32_t entry,
+                     uint32_t lin, uint32_t eip, bool ept);
+/* A code-cache event (stage 01): kind is engine-defined (e.g. 1 translate,
+ * 2 invalidate, 3 flush); size in guest bytes, occupancy in cache bytes. */
+void trace_code_cache(struct trace *t, uint32_t kind, uint32_t gpa, uint32_t size,
+                      uint64_t occupancy, uint32_t eip);
 /* Consumer: copy up to max events out of the ring; returns how many. */
 size_t trace_read(struct trace *t, struct trace_event *out, size_t max);
 /* Write everything in the ring to the file (if any). */

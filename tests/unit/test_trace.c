@@ -51,6 +51,29 @@ static void test_reader_sees_exits_and_irqs_in_order(void **st)
     free(t);
 }
 
+static void test_page_walk_and_code_cache_events(void **st)
+{
+    (void)st;
+    struct trace *t = malloc(sizeof *t);
+    assert_int_equal(trace_init(t, NULL, "x", err, sizeof err), 0);
+    trace_page_walk(t, 2, 0x5004, 0x6027, 0x00401000, 0x101234, false);   /* off: dropped */
+    trace_start_reader(t);
+    trace_page_walk(t, 1, 0x6004, 0x7067, 0x00401000, 0x101234, true);
+    trace_code_cache(t, 1, 0x100000, 23, 4096, 0x100000);
+    struct trace_event ev[3];
+    assert_int_equal(trace_read(t, ev, 3), 2);
+    assert_int_equal(ev[0].type, TRACE_PAGE_WALK);
+    assert_int_equal(ev[0].reason, 1);
+    assert_int_equal(ev[0].qual, 0x6004);
+    assert_int_equal(ev[0].value, 0x7067);
+    assert_int_equal(ev[0].addr, 0x00401000);
+    assert_int_equal(ev[0].flags, 1);
+    assert_int_equal(ev[1].type, TRACE_CODE_CACHE);
+    assert_int_equal(ev[1].addr, 23);
+    assert_int_equal(ev[1].value, 4096);
+    free(t);
+}
+
 static void test_lossy_reader_keeps_newest(void **st)
 {
     (void)st;
@@ -119,6 +142,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_off_records_nothing),
         cmocka_unit_test(test_reader_sees_exits_and_irqs_in_order),
+        cmocka_unit_test(test_page_walk_and_code_cache_events),
         cmocka_unit_test(test_lossy_reader_keeps_newest),
         cmocka_unit_test(test_file_has_header_and_every_event),
         cmocka_unit_test(test_uncreatable_file_is_an_error),
