@@ -8,6 +8,7 @@
  * All the machinery is shared (common/core/vm.c): this file only picks an
  * engine from the table below and reports bad input as one line.
  */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +62,16 @@ static const struct engine_entry engines[] = {
 };
 #define NENGINES (int)(sizeof engines / sizeof engines[0])
 
+/* Ctrl-C asks the VM to stop at the next instruction boundary (the run then
+ * ends with status 130 and --stats still printed); a second Ctrl-C kills. */
+static struct vm *running_vm;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (running_vm)
+        vm_request_stop(running_vm);
+}
+
 static void usage_hint(void)
 {
     fprintf(stderr, "Try '" PROG " --help' for more information.\n");
@@ -106,8 +117,15 @@ int main(int argc, char **argv)
 
     struct vm *vm;
     int status = vm_create(&vm, &opt, e->ops, err, sizeof err);
-    if (status == 0)
+    if (status == 0) {
+        struct sigaction sa = { .sa_handler = on_sigint, .sa_flags = SA_RESETHAND };
+        sigemptyset(&sa.sa_mask);
+        running_vm = vm;
+        sigaction(SIGINT, &sa, NULL);
         status = vm_run(vm);
+        signal(SIGINT, SIG_DFL);
+        running_vm = NULL;
+    }
     else
         fprintf(stderr, PROG ": error: %s\n", err);
     vm_destroy(vm);

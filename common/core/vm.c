@@ -518,6 +518,9 @@ int vm_run(struct vm *vm)
                                vm->vcpu.cpu.eip);
                 break;
             default:
+                fflush(stdout);
+                fprintf(vm->report, "%s: stopped on request (Ctrl-C) at eip=0x%08x\n",
+                        vm->opt.prog, vm->vcpu.cpu.eip);
                 status = 130;
                 break;
             }

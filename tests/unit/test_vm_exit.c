@@ -77,6 +77,7 @@ struct step {
     int      expect_irq;   /* >0: on entry, an interrupt with this vector */
     bool     spin;         /* run "guest code" until a stop is requested */
     bool     fail;         /* engine error                               */
+    bool     ask_stop;     /* vm_request_stop (what Ctrl-C does), then spin */
 };
 
 static const struct step *script;
@@ -102,7 +103,9 @@ static int sc_run(struct vcpu *v, struct vm_exit *e)
     }
     memset(e, 0, sizeof *e);
     e->guest_eip = 0x100000 + (uint32_t)pos;
-    if (s->spin) {
+    if (s->ask_stop)
+        vm_request_stop(v->vm);
+    if (s->spin || s->ask_stop) {
         while (!vm_stop_requested(v->vm))
             ;
         e->reason = EXIT_EXTERNAL_INTERRUPT;
@@ -238,6 +241,14 @@ static void test_timeout_stops_a_spinning_guest(void **st)
     assert_non_null(strstr(report, "External interrupt"));   /* the kick out of the guest */
 }
 
+static void test_requested_stop_ends_with_130(void **st)
+{
+    (void)st;
+    static const struct step s[] = { { .ask_stop = true } };
+    assert_int_equal(run_script(s, 1, 0, false, false), 130);
+    assert_non_null(strstr(report, "stopped on request"));
+}
+
 static void test_engine_error_is_fatal_with_message(void **st)
 {
     (void)st;
@@ -266,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_hlt_with_no_timer_is_fatal),
         cmocka_unit_test(test_hlt_wakes_on_pit_tick),
         cmocka_unit_test(test_timeout_stops_a_spinning_guest),
+        cmocka_unit_test(test_requested_stop_ends_with_130),
         cmocka_unit_test(test_engine_error_is_fatal_with_message),
         cmocka_unit_test(test_unhandled_reason_is_fatal),
     };
