@@ -1,0 +1,372 @@
+/*
+ * exec_sys.c — system instructions: segment registers and descriptor
+ * tables, control and debug registers, TLB control, CPUID, time stamp
+ * counter, MSRs, SYSENTER/SYSEXIT (SDM Vol. 3A ch. 2-5, Vol. 2).
+ *
+ * Privileged ones (#GP(0) unless CPL 0) are marked "CPL 0"; SGDT, SIDT,
+ * SLDT, STR, SMSW and MOV from a segment register are NOT privileged, yet
+ * reveal the real machine state — the sensitive-but-unprivileged
+ * instructions that make x86 hard to virtualize by trap-and-emulate.
+ */
+#include <x86intrin.h>
+#include "x86/interp_int.h"
+
+#define MEM (in->flags & I_MEM)
+#define CPU (ip->cpu)
+
+static void need_cpl0(struct interp *ip)
+{
+    if (cpl(ip) != 0)
+        raise_gp(ip, 0);
+}
+static uint32_t rm_read(struct interp *ip, const struct insn *in, int size)
+{
+    return MEM ? ld(ip, ea(ip, in), size) : rreg(ip, size, in->rm);
+}
+/* Stores of a selector or MSW: 16 bits to memory, operand size to a register. */
+static void rm_write16(struct interp *ip, const struct insn *in, uint32_t v)
+{
+    if (MEM) st(ip, ea(ip, in), 2, v);
+    else wreg(ip, in->size, in->rm, v);
+}
+
+/* ---- segment registers ---------------------------------------------------- */
+void h_mov_rm_sreg(struct interp *ip, const struct insn *in)
+{
+    rm_write16(ip, in, CPU->seg[in->reg].sel);
+}
+void h_mov_sreg_rm(struct interp *ip, const struct insn *in)
+{
+    load_seg(ip, in->reg, rm_read(ip, in, 2));
+    if (in->reg == S_SS)
+        CPU->irq_shadow = true;      /* MOV SS: the next instruction (MOV ESP) runs shadowed */
+}
+void h_lxs(struct interp *ip, const struct insn *in)       /* LDS LES LSS LFS LGS */
+{
+    uint32_t lin = ea(ip, in);
+    uint32_t off = ld(ip, lin, in->size);
+    load_seg(ip, in->op, ld(ip, lin + in->size, 2));
+    wreg(ip, in->size, in->reg, off);
+}
+
+/* ---- LDTR, TR (0F 00) ------------------------------------------------------ */
+static void load_sys_desc(struct interp *ip, uint16_t sel, struct x86_seg *s, bool tss)
+{
+    uint32_t lo, hi;
+    if (sel & 4)                                   /* must be in the GDT */
+        raise_gp(ip, sel & 0xfffc);
+    if (!desc_read(ip, sel, &lo, &hi))
+        raise_gp(ip, sel & 0xfffc);
+    unsigned type = (hi >> 8) & 0x1f;              /* S=0 plus type */
+    bool ok = tss ? (type == 0x9 || type == 0x1) : type == 0x2;   /* available TSS / LDT */
+    if (!ok)
+        raise_gp(ip, sel & 0xfffc);
+    if (!(hi & 0x8000))
+        raise_exc(ip, EXC_NP, sel & 0xfffc);
+    if (tss) {                                     /* LTR marks the TSS busy */
+        hi |= 0x200;
+        st_sys(ip, CPU->gdtr.base + (sel & ~7u) + 4, 4, hi);
+    }
+    desc_to_seg(s, sel, lo, hi);
+}
+static void verify(struct interp *ip, uint16_t sel, bool write)
+{
+    uint32_t lo, hi, fl = cc_compute(ip) & ~FL_ZF;
+    if ((sel & 0xfffc) && desc_read(ip, sel, &lo, &hi)) {
+        unsigned a = (hi >> 8) & 0xff;
+        bool conf_code = (a & DA_CODE) && (a & DA_CONF);
+        bool priv = conf_code || (DA_DPL(a) >= cpl(ip) && DA_DPL(a) >= (sel & 3));
+        bool ok = (a & DA_S) && priv &&
+                  (write ? !(a & DA_CODE) && (a & DA_RW) : !(a & DA_CODE) || (a & DA_RW));
+        if (ok)
+            fl |= FL_ZF;
+    }
+    set_arith_flags(ip, fl);
+}
+void h_grp6(struct interp *ip, const struct insn *in)
+{
+    switch (in->op) {
+    case 0: rm_write16(ip, in, CPU->ldtr.sel); break;          /* SLDT */
+    case 1: rm_write16(ip, in, CPU->tr.sel); break;            /* STR  */
+    case 2: {                                                  /* LLDT, CPL 0 */
+        need_cpl0(ip);
+        uint16_t sel = rm_read(ip, in, 2);
+        if ((sel & 0xfffc) == 0)
+            memset(&CPU->ldtr, 0, sizeof CPU->ldtr);
+        else
+            load_sys_desc(ip, sel, &CPU->ldtr, false);
+        break;
+    }
+    case 3: {                                                  /* LTR, CPL 0 */
+        need_cpl0(ip);
+        uint16_t sel = rm_read(ip, in, 2);
+        if ((sel & 0xfffc) == 0)
+            raise_gp(ip, 0);
+        load_sys_desc(ip, sel, &CPU->tr, true);
+        break;
+    }
+    case 4: verify(ip, rm_read(ip, in, 2), false); break;      /* VERR */
+    case 5: verify(ip, rm_read(ip, in, 2), true); break;       /* VERW */
+    default: raise_ud(ip);
+    }
+}
+
+/* ---- GDTR, IDTR, MSW, INVLPG (0F 01) --------------------------------------- */
+static void set_cr0(struct interp *ip, uint32_t v);
+void h_grp7(struct interp *ip, const struct insn *in)
+{
+    struct x86_dtr *dt = (in->op & 1) ? &CPU->idtr : &CPU->gdtr;
+    switch (in->op) {
+    case 0: case 1: {                                          /* SGDT SIDT */
+        if (!MEM) raise_ud(ip);
+        uint32_t lin = ea(ip, in);
+        st(ip, lin, 2, dt->limit);
+        st(ip, lin + 2, 4, dt->base);
+        break;
+    }
+    case 2: case 3: {                                          /* LGDT LIDT, CPL 0 */
+        if (!MEM) raise_ud(ip);
+        need_cpl0(ip);
+        uint32_t lin = ea(ip, in);
+        uint16_t limit = ld(ip, lin, 2);
+        uint32_t base = ld(ip, lin + 2, 4);
+        dt->limit = limit;
+        dt->base = in->size == 2 ? base & 0xffffff : base;
+        break;
+    }
+    case 4: rm_write16(ip, in, CPU->cr0); break;               /* SMSW */
+    case 6: {                                                  /* LMSW, CPL 0 */
+        need_cpl0(ip);
+        uint32_t v = rm_read(ip, in, 2) & 0xf;                 /* PE MP EM TS; cannot clear PE */
+        set_cr0(ip, (CPU->cr0 & ~0xeu) | v | (CPU->cr0 & CR0_PE));
+        break;
+    }
+    case 7: {                                                  /* INVLPG, CPL 0 */
+        if (!MEM) raise_ud(ip);
+        need_cpl0(ip);
+        uint32_t lin = ea(ip, in);
+        tlb_flush_page(&ip->tlbs[0], lin);
+        tlb_flush_page(&ip->tlbs[1], lin);
+        break;
+    }
+    default: raise_ud(ip);
+    }
+}
+
+/* LAR / LSL: ZF=1 and the access rights / limit if the descriptor is
+ * visible at CPL and RPL (SDM Vol. 2 "LAR", "LSL"). */
+static bool lar_lsl_ok(struct interp *ip, uint16_t sel, bool lsl, uint32_t *lo, uint32_t *hi)
+{
+    if ((sel & 0xfffc) == 0 || !desc_read(ip, sel, lo, hi))
+        return false;
+    unsigned a = (*hi >> 8) & 0xff;
+    if (!(a & DA_S)) {
+        unsigned t = a & 0xf;       /* system types LAR accepts; LSL only those with a limit */
+        bool ok = t == 1 || t == 2 || t == 3 || t == 9 || t == 0xb || (!lsl && (t == 4 || t == 5 || t == 0xc));
+        if (!ok) return false;
+    }
+    bool conf_code = (a & DA_S) && (a & DA_CODE) && (a & DA_CONF);
+    return conf_code || (DA_DPL(a) >= cpl(ip) && DA_DPL(a) >= (sel & 3));
+}
+void h_lar(struct interp *ip, const struct insn *in)
+{
+    uint32_t lo, hi, fl = cc_compute(ip) & ~FL_ZF;
+    if (lar_lsl_ok(ip, rm_read(ip, in, 2), false, &lo, &hi)) {
+        wreg(ip, in->size, in->reg, hi & 0x00f0ff00u);
+        fl |= FL_ZF;
+    }
+    set_arith_flags(ip, fl);
+}
+void h_lsl(struct interp *ip, const struct insn *in)
+{
+    uint32_t lo, hi, fl = cc_compute(ip) & ~FL_ZF;
+    if (lar_lsl_ok(ip, rm_read(ip, in, 2), true, &lo, &hi)) {
+        struct x86_seg s;
+        desc_to_seg(&s, 0, lo, hi);
+        wreg(ip, in->size, in->reg, s.limit);
+        fl |= FL_ZF;
+    }
+    set_arith_flags(ip, fl);
+}
+
+/* ---- control and debug registers (CPL 0) ----------------------------------- */
+static void set_cr0(struct interp *ip, uint32_t v)
+{
+    v |= CR0_ET;
+    if ((v & CR0_PG) && !(v & CR0_PE))
+        raise_gp(ip, 0);
+    if (!(v & CR0_PE))
+        raise_gp(ip, 0);            /* real mode is not modelled */
+    uint32_t old = CPU->cr0;
+    CPU->cr0 = v;
+    if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
+        mmu_flush(ip, true);
+}
+#define CR4_OK (CR4_TSD | (1u << 3) /* DE */ | CR4_PSE | CR4_PGE | (1u << 8) /* PCE */)
+void h_mov_r_cr(struct interp *ip, const struct insn *in)
+{
+    need_cpl0(ip);
+    uint32_t v;
+    switch (in->reg) {
+    case 0: v = CPU->cr0; break;
+    case 2: v = CPU->cr2; break;
+    case 3: v = CPU->cr3; break;
+    case 4: v = CPU->cr4; break;
+    default: raise_ud(ip);
+    }
+    ip->r[in->rm] = v;
+}
+void h_mov_cr_r(struct interp *ip, const struct insn *in)
+{
+    need_cpl0(ip);
+    uint32_t v = ip->r[in->rm];
+    switch (in->reg) {
+    case 0: set_cr0(ip, v); break;
+    case 2: CPU->cr2 = v; break;
+    case 3:                                         /* new address space */
+        CPU->cr3 = v;
+        mmu_flush(ip, false);
+        break;
+    case 4:
+        if (v & ~CR4_OK)
+            raise_gp(ip, 0);
+        if ((CPU->cr4 ^ v) & (CR4_PSE | CR4_PGE)) {
+            CPU->cr4 = v;
+            mmu_flush(ip, true);
+        }
+        CPU->cr4 = v;
+        break;
+    default: raise_ud(ip);
+    }
+}
+static int dr_index(struct interp *ip, int n)
+{
+    if (n == 4 || n == 5) {
+        if (CPU->cr4 & (1u << 3))                   /* CR4.DE: DR4/DR5 are reserved */
+            raise_ud(ip);
+        n += 2;                                     /* aliases of DR6/DR7 */
+    }
+    return n;
+}
+void h_mov_r_dr(struct interp *ip, const struct insn *in)
+{
+    need_cpl0(ip);
+    ip->r[in->rm] = CPU->dr[dr_index(ip, in->reg)];
+}
+void h_mov_dr_r(struct interp *ip, const struct insn *in)
+{
+    need_cpl0(ip);
+    CPU->dr[dr_index(ip, in->reg)] = ip->r[in->rm];   /* stored; breakpoints not modelled */
+}
+void h_clts(struct interp *ip, const struct insn *in)
+{
+    (void)in;
+    need_cpl0(ip);
+    CPU->cr0 &= ~CR0_TS;
+}
+void h_wbinvd(struct interp *ip, const struct insn *in)   /* WBINVD / INVD: no caches */
+{
+    (void)in;
+    need_cpl0(ip);
+}
+
+/* ---- identification, time, MSRs ------------------------------------------- */
+/* A Pentium II-class CPU without FPU/MMX/SSE (the guest uses none):
+ * family 6 model 3 stepping 3, so SEP is genuine. */
+#define CPUID_FEATURES ((1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | \
+                        (1u << 8) /* CX8 */ | (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | \
+                        (1u << 15) /* CMOV */)
+void h_cpuid(struct interp *ip, const struct insn *in)
+{
+    (void)in;
+    uint32_t leaf = ip->r[R_EAX], a = 0, b = 0, c = 0, d = 0;
+    static const char vendor[12] = "vmlab x86 32";
+    if (leaf == 0) {
+        a = 1;
+        memcpy(&b, vendor, 4);
+        memcpy(&d, vendor + 4, 4);
+        memcpy(&c, vendor + 8, 4);
+    } else if (leaf == 1) {
+        a = (6 << 8) | (3 << 4) | 3;
+        d = CPUID_FEATURES;
+    } else if (leaf == 0x80000000u) {
+        a = 0x80000000u;                  /* no extended leaves */
+    }
+    ip->r[R_EAX] = a; ip->r[R_EBX] = b; ip->r[R_ECX] = c; ip->r[R_EDX] = d;
+}
+static uint64_t guest_tsc(struct interp *ip) { return __rdtsc() + CPU->tsc_offset; }
+void h_rdtsc(struct interp *ip, const struct insn *in)
+{
+    (void)in;
+    if ((CPU->cr4 & CR4_TSD) && cpl(ip) != 0)
+        raise_gp(ip, 0);
+    uint64_t t = guest_tsc(ip);
+    ip->r[R_EAX] = (uint32_t)t;
+    ip->r[R_EDX] = (uint32_t)(t >> 32);
+}
+enum { MSR_TSC = 0x10, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176 };
+void h_rdmsr(struct interp *ip, const struct insn *in)
+{
+    (void)in;
+    need_cpl0(ip);
+    uint64_t v;
+    switch (ip->r[R_ECX]) {
+    case MSR_TSC: v = guest_tsc(ip); break;
+    case MSR_SYSENTER_CS: v = CPU->sysenter_cs; break;
+    case MSR_SYSENTER_ESP: v = CPU->sysenter_esp; break;
+    case MSR_SYSENTER_EIP: v = CPU->sysenter_eip; break;
+    default: raise_gp(ip, 0);
+    }
+    ip->r[R_EAX] = (uint32_t)v;
+    ip->r[R_EDX] = (uint32_t)(v >> 32);
+}
+void h_wrmsr(struct interp *ip, const struct insn *in)
+{
+    (void)in;
+    need_cpl0(ip);
+    uint64_t v = ((uint64_t)ip->r[R_EDX] << 32) | ip->r[R_EAX];
+    switch (ip->r[R_ECX]) {
+    case MSR_TSC: CPU->tsc_offset = v - __rdtsc(); break;
+    case MSR_SYSENTER_CS: CPU->sysenter_cs = (uint32_t)v; break;
+    case MSR_SYSENTER_ESP: CPU->sysenter_esp = (uint32_t)v; break;
+    case MSR_SYSENTER_EIP: CPU->sysenter_eip = (uint32_t)v; break;
+    default: raise_gp(ip, 0);
+    }
+}
+
+/* ---- SYSENTER / SYSEXIT (SDM Vol. 2): flat segments derived from
+ * IA32_SYSENTER_CS: CS, SS = CS+8 at ring 0; ring-3 CS+16, SS+24. ---------- */
+static void flat_seg(struct x86_seg *s, uint16_t sel, bool code, int dpl)
+{
+    s->sel = sel;
+    s->base = 0;
+    s->limit = 0xffffffffu;
+    s->attr = DA_P | DA_S | (dpl << 5) | (code ? DA_CODE | DA_RW : DA_RW) | DA_ACC | DA_DB | DA_G;
+}
+void h_sysenter(struct interp *ip, const struct insn *in)
+{
+    (void)in;
+    uint16_t cs = CPU->sysenter_cs & 0xfffc;
+    if (cs == 0)
+        raise_gp(ip, 0);
+    ip->eflags &= ~(FL_VM | FL_IF | FL_RF);
+    flat_seg(&CPU->seg[S_CS], cs, true, 0);
+    flat_seg(&CPU->seg[S_SS], cs + 8, false, 0);
+    seg_reload_cache(ip);
+    mmu_set_cpl(ip);
+    ip->r[R_ESP] = CPU->sysenter_esp;
+    CPU->eip = CPU->sysenter_eip;
+}
+void h_sysexit(struct interp *ip, const struct insn *in)
+{
+    (void)in;
+    uint16_t cs = CPU->sysenter_cs & 0xfffc;
+    if (cs == 0 || cpl(ip) != 0)
+        raise_gp(ip, 0);
+    flat_seg(&CPU->seg[S_CS], (cs + 16) | 3, true, 3);
+    flat_seg(&CPU->seg[S_SS], (cs + 24) | 3, false, 3);
+    seg_reload_cache(ip);
+    mmu_set_cpl(ip);
+    ip->r[R_ESP] = ip->r[R_ECX];
+    CPU->eip = ip->r[R_EDX];
+}

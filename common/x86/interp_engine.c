@@ -1,0 +1,72 @@
+/*
+ * interp_engine.c — "--engine interp": the reference interpreter behind the
+ * engine interface of core/engine.h.  The only file of the CPU model that
+ * knows about struct vm; everything else talks through interp_hooks.
+ */
+#include <stdio.h>
+#include "core/vm.h"
+#include "x86/interp.h"
+
+static bool hook_irq_pending(void *o) { return vm_irq_pending(((struct vcpu *)o)->vm); }
+static int  hook_irq_ack(void *o) { return vm_irq_ack(((struct vcpu *)o)->vm); }
+static bool hook_stop(void *o) { return vm_stop_requested(((struct vcpu *)o)->vm); }
+static bool hook_pio(void *o, uint16_t port, uint8_t size, bool write, uint32_t *val)
+{
+    return vm_pio(((struct vcpu *)o)->vm, port, size, write, val);
+}
+
+static int interp_init(struct vcpu *v, char *err, size_t errlen)
+{
+    const struct interp_hooks hooks = {
+        .irq_pending = hook_irq_pending,
+        .irq_ack = hook_irq_ack,
+        .stop_requested = hook_stop,
+        .pio = hook_pio,
+    };
+    struct interp *ip = interp_create(&v->cpu, vm_ram(v->vm), &hooks, v, err, errlen);
+    if (!ip)
+        return -1;
+    v->engine_state = ip;
+    return 0;
+}
+
+/* I/O exits: the core fills exit->u.io.value for IN and passes the same
+ * exit back; the next run completes the instruction (interp.h). */
+static int interp_run_vcpu(struct vcpu *v, struct vm_exit *exit)
+{
+    struct interp *ip = v->engine_state;
+    int r = interp_run(ip, exit, 0);
+    v->instructions = interp_instructions(ip);
+    return r < 0 ? -1 : 0;
+}
+
+/* Nothing to do: interp_run reloads all of struct x86_cpu on every entry. */
+static void interp_state_changed(struct vcpu *v) { (void)v; }
+
+static void interp_print_stats(struct vcpu *v, FILE *out)
+{
+    struct interp_stats s;
+    interp_get_stats(v->engine_state, &s);
+    fprintf(out, "interp: %llu instructions, %llu blocks decoded, %llu invalidated (self-modifying code), "
+            "%llu TLB misses, %llu TLB flushes, %llu exceptions, %llu interrupts\n",
+            (unsigned long long)s.instructions, (unsigned long long)s.blocks_decoded,
+            (unsigned long long)s.blocks_invalidated, (unsigned long long)s.tlb_misses,
+            (unsigned long long)s.tlb_flushes, (unsigned long long)s.exceptions,
+            (unsigned long long)s.interrupts);
+}
+
+static void interp_fini(struct vcpu *v)
+{
+    interp_destroy(v->engine_state);
+    v->engine_state = NULL;
+}
+
+const struct engine_ops interp_engine = {
+    .name = "interp",
+    .summary = "reference interpreter: decodes with capstone, executes the decoded blocks",
+    .init = interp_init,
+    .run = interp_run_vcpu,
+    .state_changed = interp_state_changed,
+    .print_stats = interp_print_stats,
+    .fini = interp_fini,
+};

@@ -1,0 +1,325 @@
+/*
+ * interp_int.h — the reference interpreter's internals, shared by its .c
+ * files (not by anyone else: the API is interp.h).
+ *
+ *  decode.c   guest bytes -> struct insn (capstone once per instruction)
+ *  interp.c   the run loop, the block cache, interrupt checks
+ *  mem.c      linear memory access: TLB fast paths here, slow paths there
+ *  flags.c    lazy arithmetic flags
+ *  seg.c      segment descriptors, privilege checks
+ *  excp.c     exception and interrupt delivery through the IDT
+ *  exec_*.c   the instruction handlers
+ */
+#ifndef X86_INTERP_INT_H
+#define X86_INTERP_INT_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <string.h>
+#include <setjmp.h>
+#include "x86/interp.h"
+#include "x86/tlb.h"
+#include "x86/paging.h"
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+struct interp;
+struct insn;
+typedef void (*insn_fn)(struct interp *ip, const struct insn *in);
+
+/* One decoded instruction: the handler and its operands, resolved once.
+ * The memory operand (if any) is seg:[base + index<<scale + disp]; an
+ * absent base or index is register 8, which always holds 0. */
+struct insn {
+    insn_fn  fn;
+    uint32_t eip, next;     /* EIP of this instruction and of the next  */
+    uint32_t disp;          /* memory displacement                       */
+    uint32_t imm;           /* immediate, or branch target EIP           */
+    uint32_t amask;         /* address-size mask (0xffff with 0x67)      */
+    uint16_t imm2;          /* second immediate (ENTER level, far sel.)  */
+    uint8_t  base, index, scale, seg;
+    uint8_t  reg;           /* ModRM.reg (or the register in the opcode) */
+    uint8_t  rm;            /* ModRM.rm register when not memory         */
+    uint8_t  op;            /* sub-operation: ALU op, condition, ...     */
+    uint8_t  size;          /* operand size in bytes: 1, 2, 4            */
+    uint8_t  flags;         /* I_* below                                 */
+    uint8_t  len;
+};
+#define I_MEM    0x01       /* the r/m operand is memory                 */
+#define I_REP    0x02       /* F3 prefix                                 */
+#define I_REPNE  0x04       /* F2 prefix                                 */
+#define I_CL     0x08       /* shift count in CL / port in DX            */
+#define I_O16    0x10       /* 0x66 prefix                               */
+
+/* A basic block: straight-line code in one guest-physical page, ending at
+ * a control transfer or an instruction that changes the CPU mode. */
+struct block {
+    uint32_t eip, gpa;      /* key: start EIP and its guest-physical addr */
+    uint32_t gpa_end;       /* one past the last byte                    */
+    uint32_t next_eip;      /* EIP after the last instruction            */
+    struct block *hnext;    /* hash chain                                */
+    struct block *pnext;    /* blocks of the same physical page          */
+    struct block *succ[2];  /* successor cache (checked, not trusted)    */
+    uint16_t n;             /* instructions                              */
+    bool     valid;         /* false once its code was overwritten       */
+    bool     cached;        /* false: a one-off (instruction across pages) */
+    struct insn in[];
+};
+
+/* Lazy flags (QEMU's cc_op idea): the last flag-setting operation and its
+ * operands are kept; the flags are computed only when someone reads them. */
+enum {
+    CC_EFLAGS,              /* flags are in cc_src1 (FL_ARITH bits)      */
+    CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC,
+    CC_FIXED,               /* CF and OF given in cc_aux; ZF SF PF of dst */
+};
+#define CCOP(op, size) ((op) << 2 | ((size) >> 1))   /* size 1,2,4 -> 0,1,2 */
+
+#define BLOCK_HASH 4096
+#define MAX_BLOCK  64       /* instructions per block */
+
+struct interp {
+    uint32_t r[9];          /* EAX..EDI, r[8] = 0                        */
+    uint32_t eflags;        /* EFLAGS without the arithmetic bits         */
+    uint32_t cc_op, cc_dst, cc_src1, cc_src2, cc_aux;
+    uint32_t segbase[S_NSEG];
+    struct tlb *tlb;        /* tlbs[CPL == 3]                             */
+    const struct insn *cur; /* instruction executing (NULL between)      */
+    bool     stop;          /* end the block after the current instruction */
+    uint32_t exit_reason;   /* nonzero: a handler wants to exit (IO, HLT) */
+    struct x86_cpu *cpu;
+    struct guest_ram *ram;
+    struct interp_hooks hooks;
+    void    *opaque;
+
+    jmp_buf  jb;            /* exceptions unwind to the run loop         */
+    int      exc_vec;       /* the exception being raised               */
+    bool     exc_has_err;
+    uint32_t exc_err;
+    int      delivering;    /* vector being delivered, -1 if none        */
+
+    struct vm_exit pexit;   /* exit prepared by a handler               */
+    bool     io_pending;    /* IN/OUT reported, not completed yet        */
+    uint32_t io_eip;
+
+    struct block *hash[BLOCK_HASH];
+    struct block **page_blocks;   /* per guest-physical page             */
+    uint32_t npages;
+    struct block *cur_block;
+    struct block *dead;           /* invalidated blocks, freed by cache_flush */
+    struct block *oneoff;         /* last uncached block, freed at the next */
+    struct block *prev;           /* block executed last (successor cache) */
+    struct block *scratch;        /* decode_block's work space             */
+    uint32_t nblocks, ndead;
+    uint64_t budget_end;          /* interp_run stops at this count (0: none) */
+    bool     shutdown;            /* triple fault happened                 */
+    char     fatal[120];          /* engine error message                  */
+
+    uint32_t cr0, cr3, cr4;       /* values the TLB was built for        */
+    struct tlb tlbs[2];
+    void    *dec;                 /* decoder state (capstone)            */
+    struct interp_stats st;
+};
+
+/* --- exceptions (excp.c) --------------------------------------------- */
+_Noreturn void raise_exc(struct interp *ip, int vec, uint32_t err);
+_Noreturn void raise_gp(struct interp *ip, uint32_t err);
+_Noreturn void raise_ud(struct interp *ip);
+/* Deliver an event through the IDT (SDM Vol. 3A §6.12).  soft: INT n /
+ * INT3 / INTO (gate DPL checked, EXT=0); ret_eip is the EIP pushed. */
+void deliver_event(struct interp *ip, int vec, bool has_err, uint32_t err,
+                   bool soft, uint32_t ret_eip);
+
+/* --- flags (flags.c) ------------------------------------------------- */
+uint32_t cc_compute(const struct interp *ip);          /* FL_ARITH bits */
+bool     cc_cond(const struct interp *ip, int cc);     /* Jcc condition 0-15 */
+static inline uint32_t get_cf(const struct interp *ip) { return cc_compute(ip) & FL_CF; }
+static inline uint32_t get_eflags(const struct interp *ip)
+{
+    return ip->eflags | cc_compute(ip);
+}
+static inline void set_arith_flags(struct interp *ip, uint32_t fl)
+{
+    ip->cc_op = CC_EFLAGS;
+    ip->cc_src1 = fl & FL_ARITH;
+}
+/* Load EFLAGS unconditionally (no privilege rules; callers apply them). */
+void set_eflags(struct interp *ip, uint32_t v);
+
+/* --- registers -------------------------------------------------------- */
+static inline uint32_t szmask(int size) { return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1; }
+static inline uint32_t rreg(const struct interp *ip, int size, int r)
+{
+    if (size == 4) return ip->r[r];
+    if (size == 2) return ip->r[r] & 0xffff;
+    return (ip->r[r & 3] >> ((r & 4) << 1)) & 0xff;     /* AL..BL, AH..BH */
+}
+static inline void wreg(struct interp *ip, int size, int r, uint32_t v)
+{
+    if (size == 4) ip->r[r] = v;
+    else if (size == 2) ip->r[r] = (ip->r[r] & 0xffff0000u) | (v & 0xffff);
+    else {
+        int sh = (r & 4) << 1;
+        ip->r[r & 3] = (ip->r[r & 3] & ~(0xffu << sh)) | ((v & 0xff) << sh);
+    }
+}
+static inline int cpl(const struct interp *ip) { return ip->cpu->seg[S_CS].sel & 3; }
+static inline uint32_t ea_off(const struct interp *ip, const struct insn *in)
+{
+    return (ip->r[in->base] + (ip->r[in->index] << in->scale) + in->disp) & in->amask;
+}
+static inline uint32_t ea(const struct interp *ip, const struct insn *in)
+{
+    return ip->segbase[in->seg] + ea_off(ip, in);
+}
+
+/* --- memory (mem.c) --------------------------------------------------- */
+/* Slow paths: walk, fill the TLB, handle page crossing, MMIO and writes to
+ * pages holding decoded code.  t selects the privilege (tlbs[1] = user). */
+uint32_t mem_read_slow(struct interp *ip, struct tlb *t, uint32_t lin, int size);
+void     mem_write_slow(struct interp *ip, struct tlb *t, uint32_t lin, int size, uint32_t v);
+uint8_t *mem_rmw_slow(struct interp *ip, uint32_t lin, int size);
+/* Translate for an access (faults with #PF); returns the guest-physical
+ * address; fills the TLB. */
+uint64_t mem_xlate(struct interp *ip, struct tlb *t, uint32_t lin, unsigned acc);
+void     mmu_flush(struct interp *ip, bool all);
+void     mmu_set_cpl(struct interp *ip);
+/* Physical page gpa is written: drop decoded blocks overlapping [gpa,+len). */
+void     code_written(struct interp *ip, uint32_t gpa, uint32_t len);
+
+static inline uint32_t ld_host(const uint8_t *p, int size)
+{
+    if (size == 4) { uint32_t v; memcpy(&v, p, 4); return v; }
+    if (size == 2) { uint16_t v; memcpy(&v, p, 2); return v; }
+    return *p;
+}
+static inline void st_host(uint8_t *p, int size, uint32_t v)
+{
+    if (size == 4) memcpy(p, &v, 4);
+    else if (size == 2) { uint16_t w = v; memcpy(p, &w, 2); }
+    else *p = v;
+}
+static inline bool in_page(uint32_t lin, int size) { return (lin & 0xfff) <= 0x1000u - size; }
+
+static inline uint32_t mem_read_t(struct interp *ip, struct tlb *t, uint32_t lin, int size)
+{
+    struct tlb_entry *e = tlb_entry(t, lin);
+    if (likely(e->tag_r == (lin & PAGE_MASK) && in_page(lin, size)))
+        return ld_host((uint8_t *)(e->addend + lin), size);
+    return mem_read_slow(ip, t, lin, size);
+}
+static inline void mem_write_t(struct interp *ip, struct tlb *t, uint32_t lin, int size, uint32_t v)
+{
+    struct tlb_entry *e = tlb_entry(t, lin);
+    if (likely(e->tag_w == (lin & PAGE_MASK) && in_page(lin, size)))
+        st_host((uint8_t *)(e->addend + lin), size, v);
+    else
+        mem_write_slow(ip, t, lin, size, v);
+}
+/* Accesses with the current privilege. */
+static inline uint32_t ld(struct interp *ip, uint32_t lin, int size) { return mem_read_t(ip, ip->tlb, lin, size); }
+static inline void st(struct interp *ip, uint32_t lin, int size, uint32_t v) { mem_write_t(ip, ip->tlb, lin, size, v); }
+/* Implicit supervisor accesses (descriptor tables, TSS, SDM §4.6). */
+static inline uint32_t ld_sys(struct interp *ip, uint32_t lin, int size) { return mem_read_t(ip, &ip->tlbs[0], lin, size); }
+static inline void st_sys(struct interp *ip, uint32_t lin, int size, uint32_t v) { mem_write_t(ip, &ip->tlbs[0], lin, size, v); }
+/* Read-modify-write: a host pointer after the write check, or NULL when the
+ * operand crosses a page or is MMIO (then use ld/st; rights are checked). */
+static inline uint8_t *rmw_ptr(struct interp *ip, uint32_t lin, int size)
+{
+    struct tlb_entry *e = tlb_entry(ip->tlb, lin);
+    if (likely(e->tag_w == (lin & PAGE_MASK) && in_page(lin, size)))
+        return (uint8_t *)(e->addend + lin);
+    return mem_rmw_slow(ip, lin, size);
+}
+
+/* Stack (32-bit SS assumed: the guest uses flat 32-bit segments). */
+static inline void push(struct interp *ip, int size, uint32_t v)
+{
+    uint32_t sp = ip->r[R_ESP] - size;
+    st(ip, ip->segbase[S_SS] + sp, size, v);
+    ip->r[R_ESP] = sp;
+}
+static inline uint32_t pop(struct interp *ip, int size)
+{
+    uint32_t v = ld(ip, ip->segbase[S_SS] + ip->r[R_ESP], size);
+    ip->r[R_ESP] += size;
+    return v;
+}
+
+/* --- segments (seg.c) ------------------------------------------------- */
+/* Descriptor attribute bits as kept in x86_seg.attr. */
+#define DA_TYPE(a)  ((a) & 0xf)
+#define DA_S        0x10        /* code/data (not system)                  */
+#define DA_DPL(a)   ((int)(((a) >> 5) & 3))
+#define DA_P        0x80
+#define DA_DB       0x400
+#define DA_G        0x800
+#define DA_CODE     0x8         /* type bit 3 for S=1                      */
+#define DA_CONF     0x4         /* conforming (code) / expand-down (data)   */
+#define DA_RW       0x2         /* readable (code) / writable (data)        */
+#define DA_ACC      0x1
+
+/* Read the 8-byte descriptor for selector sel (GDT or LDT); false if the
+ * index is beyond the table limit. */
+bool     desc_read(struct interp *ip, uint16_t sel, uint32_t *lo, uint32_t *hi);
+void     desc_to_seg(struct x86_seg *s, uint16_t sel, uint32_t lo, uint32_t hi);
+/* Load a data/stack segment register with full protected-mode checks
+ * (SDM Vol. 3A §5.5 ff., MOV/POP Sreg pseudocode). */
+void     load_seg(struct interp *ip, int sreg, uint16_t sel);
+/* Load CS:EIP for a far JMP/CALL/RET, checks done by the caller. */
+void     set_cs(struct interp *ip, uint16_t sel, uint32_t lo, uint32_t hi, int new_cpl);
+/* Check a far-transfer target code segment; returns with lo/hi; raises. */
+void     check_code_seg(struct interp *ip, uint16_t sel, int rpl_cpl, bool ret,
+                        uint32_t *lo, uint32_t *hi);
+/* Check sel as the stack segment for privilege level pl (SS of an outer
+ * ring for IRET/RETF, of an inner ring from the TSS): faults with exc
+ * (#GP or #TS), or #SS if not present; err gets ext (the EXT bit). */
+void     check_stack_seg(struct interp *ip, uint16_t sel, int pl, int exc, uint32_t ext,
+                         uint32_t *lo, uint32_t *hi);
+void     seg_reload_cache(struct interp *ip);
+/* After a return to an outer ring: null data segments the new CPL may not
+ * use (SDM IRET/RET pseudocode). */
+void     seg_null_inaccessible(struct interp *ip);
+
+/* --- decoder (decode.c) ----------------------------------------------- */
+int      decoder_init(struct interp *ip, char *err, size_t errlen);
+void     decoder_fini(struct interp *ip);
+/* Decode a block at EIP (linear lin, physical gpa); NULL on fetch fault
+ * (raised) or allocation failure. */
+struct block *decode_block(struct interp *ip, uint32_t eip, uint32_t lin, uint32_t gpa);
+
+/* --- handlers (exec_*.c), referenced by the decoder --------------------- */
+#define H(name) void name(struct interp *ip, const struct insn *in)
+extern const insn_fn h_alu_rm_r[8][3][2], h_alu_r_rm[8][3][2], h_alu_rm_i[8][3][2];
+extern const insn_fn h_mov_rm_r[3][2], h_mov_r_rm[3][2], h_mov_rm_i[3][2];
+extern const insn_fn h_test_rm_r[3][2], h_test_rm_i[3][2];
+extern const insn_fn h_incdec[2][3][2], h_notneg[2][3][2], h_shift[8][3][2];
+extern const insn_fn h_muldiv[4][3][2];
+H(h_lea); H(h_movzx); H(h_movsx); H(h_imul2); H(h_imul3);
+H(h_bt); H(h_bsf); H(h_bsr); H(h_shld); H(h_shrd);
+H(h_xchg); H(h_xadd); H(h_cmpxchg); H(h_cmpxchg8b); H(h_bswap);
+H(h_setcc); H(h_cmovcc); H(h_cbw); H(h_cwd);
+H(h_daa); H(h_das); H(h_aaa); H(h_aas); H(h_aam); H(h_aad);
+H(h_lahf); H(h_sahf); H(h_clc); H(h_stc); H(h_cmc); H(h_cld); H(h_std);
+H(h_nop); H(h_ud); H(h_fpu); H(h_salc);
+
+H(h_jcc); H(h_jmp); H(h_jmp_rm); H(h_call); H(h_call_rm); H(h_ret); H(h_ret_imm);
+H(h_loop); H(h_jecxz);
+H(h_push_r); H(h_pop_r); H(h_push_i); H(h_push_rm); H(h_pop_rm);
+H(h_push_sreg); H(h_pop_sreg); H(h_pusha); H(h_popa); H(h_pushf); H(h_popf);
+H(h_enter); H(h_leave); H(h_xlat);
+H(h_movs); H(h_stos); H(h_lods); H(h_cmps); H(h_scas); H(h_ins); H(h_outs);
+H(h_in); H(h_out); H(h_hlt); H(h_cli); H(h_sti);
+H(h_int); H(h_int3); H(h_into); H(h_iret);
+H(h_jmpf); H(h_jmpf_m); H(h_callf); H(h_callf_m); H(h_retf);
+H(h_bound);
+
+H(h_mov_rm_sreg); H(h_mov_sreg_rm); H(h_lxs);
+H(h_grp6); H(h_grp7); H(h_lar); H(h_lsl);
+H(h_mov_r_cr); H(h_mov_cr_r); H(h_mov_r_dr); H(h_mov_dr_r); H(h_clts);
+H(h_cpuid); H(h_rdtsc); H(h_rdmsr); H(h_wrmsr); H(h_wbinvd);
+H(h_sysenter); H(h_sysexit);
+#undef H
+
+#endif
