@@ -135,8 +135,69 @@ static void far_ptr(struct insn *in, const struct raw *r, int os)
 
 #define SZI(s) ((s) >> 1)                     /* operand size 1, 2, 4 -> 0, 1, 2 */
 
+/* LOCK is allowed only on read-modify-write instructions with a memory
+ * destination (SDM Vol. 2 "LOCK"); anything else is #UD. */
+static bool lock_ok(uint8_t op, uint8_t op2, int reg, bool mem)
+{
+    if (!mem)
+        return false;
+    if (op != 0x0f) {
+        if (op < 0x40)
+            return (op & 7) < 2 && (op >> 3) != 7;          /* ALU Eb/Ev, Gb/Gv but CMP */
+        switch (op) {
+        case 0x80: case 0x81: case 0x82: case 0x83: return reg != 7;
+        case 0x86: case 0x87: return true;
+        case 0xf6: case 0xf7: return reg == 2 || reg == 3;
+        case 0xfe: case 0xff: return reg <= 1;
+        }
+        return false;
+    }
+    switch (op2) {
+    case 0xab: case 0xb3: case 0xbb: case 0xb0: case 0xb1: case 0xc0: case 0xc1: return true;
+    case 0xba: return reg >= 5;
+    case 0xc7: return reg == 1;
+    }
+    return false;
+}
+
+/* Does the instruction write its memory operand (capstone's access info)? */
+static bool writes_mem(const cs_x86 *x, insn_fn fn)
+{
+    for (int op = 0; op < 8; op++)          /* capstone misses RCL/RCR m, 1 */
+        for (int sz = 0; sz < 3; sz++)
+            if (fn == h_shift[op][sz][1])
+                return true;
+    for (int i = 0; i < x->op_count; i++)
+        if (x->operands[i].type == X86_OP_MEM && (x->operands[i].access & CS_AC_WRITE))
+            return true;
+    return false;
+}
+
+static bool decode_insn2(struct insn *in, const cs_insn *ci, uint32_t eip);
+
 /* Fill *in for one instruction; returns true if it ends the block. */
 static bool decode_insn(struct insn *in, const cs_insn *ci, uint32_t eip)
+{
+    bool end = decode_insn2(in, ci, eip);
+    const cs_x86 *x = &ci->detail->x86;
+    struct raw r = { .b = ci->bytes, .len = ci->size };
+    parse_prefixes(&r);
+    if (in->fn == h_ud)
+        return end;
+    if (r.lock) {
+        uint8_t op = r.b[r.pos], op2 = r.b[r.pos + 1];
+        uint8_t modrm = r.b[r.pos + 1 + (op == 0x0f)];
+        if (!lock_ok(op, op2, (modrm >> 3) & 7, (in->flags & I_MEM) && (modrm >> 6) != 3)) {
+            in->fn = h_ud;
+            return true;
+        }
+    }
+    if ((in->flags & I_MEM) && in->seg == S_CS && writes_mem(x, in->fn))
+        in->fn = h_gp0;
+    return end;
+}
+
+static bool decode_insn2(struct insn *in, const cs_insn *ci, uint32_t eip)
 {
     const cs_x86 *x = &ci->detail->x86;
     struct raw r = { .b = ci->bytes, .len = ci->size };
@@ -376,7 +437,7 @@ static bool decode_insn(struct insn *in, const cs_insn *ci, uint32_t eip)
     case 0xc0: E(); SET(h_xadd, 1); return false;
     case 0xc1: E(); SET(h_xadd, os); return false;
     case 0xc7: if (reg != 1) goto ud; MEMONLY(); E(); SET(h_cmpxchg8b, 4); return false;
-    case 0xc8 ... 0xcf: in->reg = op2 & 7; SET(h_bswap, 4); return false;
+    case 0xc8 ... 0xcf: in->reg = op2 & 7; SET(h_bswap, os); return false;
     }
 ud:
     in->fn = h_ud;

@@ -374,7 +374,18 @@ static void shxd(struct interp *ip, const struct insn *in, bool left)
         return;
     uint64_t t, r;
     uint32_t cf;
-    if (left) {
+    if (size == 2) {
+        /* A count above 16 is undefined; Intel CPUs shift the 48-bit
+         * value a:b:a (QEMU models the same), so do we. */
+        t = ((uint64_t)a << 32) | ((uint64_t)b << 16) | a;
+        if (left) {
+            r = ((t << c) >> 32) & m;
+            cf = (uint32_t)((t << (c - 1)) >> 47) & 1;
+        } else {
+            r = (t >> c) & m;
+            cf = (uint32_t)(t >> (c - 1)) & 1;
+        }
+    } else if (left) {
         t = ((uint64_t)a << bits) | b;
         r = ((t << c) >> bits) & m;
         cf = (uint32_t)(t >> (2 * bits - c)) & 1;
@@ -442,7 +453,10 @@ void h_cmpxchg8b(struct interp *ip, const struct insn *in)
 }
 void h_bswap(struct interp *ip, const struct insn *in)
 {
-    ip->r[in->reg] = __builtin_bswap32(ip->r[in->reg]);
+    if (in->size == 2)            /* undefined by the SDM; real CPUs clear the word */
+        ip->r[in->reg] &= 0xffff0000u;
+    else
+        ip->r[in->reg] = __builtin_bswap32(ip->r[in->reg]);
 }
 
 /* ---- conditional set / move -------------------------------------------- */
@@ -557,6 +571,8 @@ void h_cld(struct interp *ip, const struct insn *in) { (void)in; ip->eflags &= ~
 void h_std(struct interp *ip, const struct insn *in) { (void)in; ip->eflags |= FL_DF; }
 void h_nop(struct interp *ip, const struct insn *in) { (void)ip; (void)in; }
 void h_ud(struct interp *ip, const struct insn *in) { (void)in; raise_ud(ip); }
+/* A write through CS: code segments are never writable in protected mode. */
+void h_gp0(struct interp *ip, const struct insn *in) { (void)in; raise_gp(ip, 0); }
 /* x87 instructions: there is no FPU.  CR0.EM or TS set: #NM (the OS may
  * emulate); otherwise #UD. */
 void h_fpu(struct interp *ip, const struct insn *in)

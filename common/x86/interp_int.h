@@ -302,7 +302,7 @@ H(h_xchg); H(h_xadd); H(h_cmpxchg); H(h_cmpxchg8b); H(h_bswap);
 H(h_setcc); H(h_cmovcc); H(h_cbw); H(h_cwd);
 H(h_daa); H(h_das); H(h_aaa); H(h_aas); H(h_aam); H(h_aad);
 H(h_lahf); H(h_sahf); H(h_clc); H(h_stc); H(h_cmc); H(h_cld); H(h_std);
-H(h_nop); H(h_ud); H(h_fpu); H(h_salc);
+H(h_nop); H(h_ud); H(h_gp0); H(h_fpu); H(h_salc);
 
 H(h_jcc); H(h_jmp); H(h_jmp_rm); H(h_call); H(h_call_rm); H(h_ret); H(h_ret_imm);
 H(h_loop); H(h_jecxz);
