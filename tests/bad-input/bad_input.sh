@@ -60,5 +60,16 @@ else
     expect_grep "triple fault prints the exit history" "last [0-9]+ of [0-9]+ exits" "$TMPD/out"
     check "guest spins past --timeout" 124 "still running after --timeout 1 s" \
           --engine interp --timeout 1 "$ELFS/spin.elf"
+    if [ -f "$GUEST" ]; then
+        # Controls: good input gives no error, and the guest's own verdict on a
+        # bad kernel command line (debug-exit value 2) becomes the status.
+        expect_status "good guest boots without error (control)" 0 \
+            timeout 30 "$VMM" --engine interp "$GUEST" -- test=hello
+        expect_status "guest rejects a bad command line: status 2" 2 \
+            timeout 30 "$VMM" --engine interp "$GUEST" -- test=no-such-program
+        expect_grep "guest explains the bad command line" "^vmlab: error: .*no-such-program" "$TMPD/out"
+    else
+        skip "good guest boots without error (control)" "$GUEST is not built"
+    fi
 fi
 finish
