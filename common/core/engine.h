@@ -33,7 +33,15 @@ struct engine_ops {
      * 0 on success; -1 with a one-line reason in err. */
     int  (*init)(struct vcpu *v, char *err, size_t errlen);
     /* Run until an exit; fill *exit.  Returns 0, or -1 for an engine error
-     * (then exit->reason is EXIT_VMM_ERROR and exit->message says why). */
+     * (then exit->reason is EXIT_VMM_ERROR and exit->message says why).
+     * I/O exits (reason 30) are reported BEFORE the instruction completes:
+     * guest EIP is still at the IN/OUT.  The VMM does the device access,
+     * stores an IN result in exit->u.io.value and calls run() again with
+     * the same exit; the engine then writes AL/AX/EAX and advances EIP
+     * (x86/interp.h).  The VMM never writes EAX or EIP for an I/O exit.
+     * HLT exits (reason 12) are reported after HLT: cpu.halted is set and
+     * the next run() returns HLT again at once unless an interrupt can be
+     * delivered (IF=1 and vm_irq_pending()). */
     int  (*run)(struct vcpu *v, struct vm_exit *exit);
     /* The VMM changed cpu state behind the engine's back (e.g. IN result
      * written to EAX): engines that cache state reload it. May be NULL. */
