@@ -30,11 +30,15 @@ void gdt_load(const void *gdtr);   /* trapasm.S */
 
 void gdt_init(void)
 {
+    /* The accessed bit (type bit 0) is set from the start, as Linux does:
+     * otherwise the CPU sets it with a locked write on the first segment
+     * load (SDM Vol. 3A §3.4.5.1), and whether an emulator bothers shows
+     * up in `sensitive`'s LAR observations instead of what matters. */
     gdt[0] = 0;
-    gdt[1] = seg_desc(0, 0xFFFFF, 0x9A, 0xC);  /* 0x08 ring-0 code, execute/read */
-    gdt[2] = seg_desc(0, 0xFFFFF, 0x92, 0xC);  /* 0x10 ring-0 data, read/write   */
-    gdt[3] = seg_desc(0, 0xFFFFF, 0xFA, 0xC);  /* 0x1B ring-3 code               */
-    gdt[4] = seg_desc(0, 0xFFFFF, 0xF2, 0xC);  /* 0x23 ring-3 data               */
+    gdt[1] = seg_desc(0, 0xFFFFF, 0x9B, 0xC);  /* 0x08 ring-0 code, execute/read */
+    gdt[2] = seg_desc(0, 0xFFFFF, 0x93, 0xC);  /* 0x10 ring-0 data, read/write   */
+    gdt[3] = seg_desc(0, 0xFFFFF, 0xFB, 0xC);  /* 0x1B ring-3 code               */
+    gdt[4] = seg_desc(0, 0xFFFFF, 0xF3, 0xC);  /* 0x23 ring-3 data               */
     tss.ss0 = SEL_KDATA;
     tss.iomap_base = sizeof tss;               /* no I/O bitmap: ring 3 gets #GP */
     gdt[5] = seg_desc((uint32_t)&tss, sizeof tss - 1, 0x89, 0x0); /* 0x28 32-bit TSS */

@@ -1,0 +1,78 @@
+#!/bin/bash
+# tests/guest/interp.sh — the teaching guest under build/vmm-bt --engine interp,
+# the reference interpreter.  Our VMMs exit with the guest's debug-exit value
+# itself (0 pass, 1 FAIL, 2 bad command line, 3 bad module).
+#  - every program passes with its RESULT and PASS lines, and test=all;
+#  - a user ELF passed with --module runs;
+#  - `sensitive` observes exactly what it observes under QEMU (the reference
+#    machine): the architectural answers are the same on both;
+#  - compute prints the same checksums as the native build;
+#  - the guest's own bad-input paths reach the VMM's exit status.
+. "$(dirname "$0")/../lib.sh"
+
+VMM=$BUILD/vmm-bt
+PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret"
+if [ ! -x "$VMM" ] || [ ! -f "$GUEST" ]; then
+    notok "interp guest tests" "$VMM or $GUEST missing (run make _all)"
+    finish
+fi
+
+interp() {  # interp OUT CMDLINE [vmm options...]
+    local out=$1 cmdline=$2; shift 2
+    timeout 120 "$VMM" --engine interp --timeout 60 "$@" "$GUEST" -- "$cmdline" >"$out" 2>&1 </dev/null
+}
+start_case() {
+    local id=$1; shift
+    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
+    ( "$@"; echo $? >"$TMPD/$id.rc" ) &
+}
+status() {
+    local rc; rc=$(cat "$TMPD/$1.rc" 2>/dev/null || echo missing)
+    if [ "$rc" = "$2" ]; then ok "$3"
+    else notok "$3" "exit status $rc, expected $2; last output: $(tail -n 3 "$TMPD/$1.out" | tr '\n' '|')"; fi
+}
+
+echo "not an ELF file, just text" >"$TMPD/notelf.txt"
+for p in $PROGRAMS; do start_case "p-$p" interp "$TMPD/p-$p.out" "test=$p"; done
+start_case all     interp "$TMPD/all.out" "test=all"
+start_case module  interp "$TMPD/module.out" "test=module" --module "$BUILD/guest/hello-user.elf"
+start_case unknown interp "$TMPD/unknown.out" "test=no_such_program"
+start_case notelf  interp "$TMPD/notelf.out" "test=module" --module "$TMPD/notelf.txt"
+start_case compute interp "$TMPD/compute.out" "test=compute iters=3"
+command -v qemu-system-i386 >/dev/null && start_case qsens qemu_i386 "$TMPD/qsens.out" "test=sensitive"
+wait
+
+for p in $PROGRAMS; do
+    status "p-$p" 0 "interp $p: status 0"
+    expect_grep "interp $p: RESULT line" "^RESULT $p " "$TMPD/p-$p.out"
+    expect_grep "interp $p: PASS line" "^PASS $p\$" "$TMPD/p-$p.out"
+done
+status all 0 "interp test=all: status 0"
+if grep -q '^FAIL ' "$TMPD/all.out"; then notok "interp test=all: no FAIL" "$(grep -m1 '^FAIL ' "$TMPD/all.out")"
+else ok "interp test=all: no FAIL"; fi
+status module 0 "interp --module hello-user.elf: status 0"
+expect_grep "interp module: PASS line" '^PASS module$' "$TMPD/module.out"
+status unknown 2 "interp unknown test name: status 2"
+expect_grep "interp unknown test name: error line" "unknown test 'no_such_program'" "$TMPD/unknown.out"
+status notelf 3 "interp non-ELF module: status 3"
+expect_grep "interp non-ELF module: error line" "not an ELF" "$TMPD/notelf.out"
+
+# sensitive: same observations as QEMU, field by field (both lines).
+if [ -f "$TMPD/qsens.out" ]; then
+    for ring in 0 3; do
+        a=$(grep "^RESULT sensitive ring=$ring " "$TMPD/p-sensitive.out" | tr -d '\r')
+        b=$(grep "^RESULT sensitive ring=$ring " "$TMPD/qsens.out" | tr -d '\r')
+        if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "sensitive ring $ring: interp observes what QEMU observes"
+        else notok "sensitive ring $ring: interp vs QEMU" "interp '$a' | qemu '$b'"; fi
+    done
+else
+    skip "sensitive: interp vs QEMU" "qemu-system-i386 not installed"
+fi
+
+# compute: the guest under the interpreter and the native build agree.
+native=$("$BUILD/bench/compute.linux32" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
+guest=$(grep '^RESULT compute' "$TMPD/compute.out" | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
+if [ -n "$native" ] && [ "$native" = "$guest" ]; then ok "compute: interp checksums equal native ($guest)"
+else notok "compute: interp vs native checksums" "interp '$guest' native '$native'"; fi
+
+finish
