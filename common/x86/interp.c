@@ -43,6 +43,7 @@ static void insert(struct interp *ip, struct block *b)
     b->pnext = ip->page_blocks[pfn];
     ip->page_blocks[pfn] = b;
     ip->nblocks++;
+    ip->cache_bytes += BLOCK_BYTES(b);
 }
 
 static void free_list(struct block *b, bool by_hash)
@@ -52,6 +53,13 @@ static void free_list(struct block *b, bool by_hash)
         free(b);
         b = n;
     }
+}
+
+static void cc_event(struct interp *ip, int kind, const struct block *b)
+{
+    if (ip->hooks.code_cache)
+        ip->hooks.code_cache(ip->opaque, kind, b ? b->gpa : 0, b ? b->gpa_end - b->gpa : 0,
+                             ip->cache_bytes, ip->cpu->eip);
 }
 
 /* Drop every block (between blocks only: none is executing). */
@@ -68,6 +76,8 @@ static void cache_flush(struct interp *ip)
     memset(ip->page_blocks, 0, ip->npages * sizeof *ip->page_blocks);
     ip->prev = NULL;
     ip->nblocks = ip->ndead = 0;
+    ip->cache_bytes = 0;
+    cc_event(ip, INTERP_CC_FLUSH, NULL);
 }
 
 /* Guest-physical [gpa, gpa+len) inside one page was written. */
@@ -86,8 +96,10 @@ void code_written(struct interp *ip, uint32_t gpa, uint32_t len)
             b->pnext = ip->dead;       /* freed later: it may be running now */
             ip->dead = b;
             ip->nblocks--;
+            ip->cache_bytes -= BLOCK_BYTES(b);
             ip->ndead++;
             ip->st.blocks_invalidated++;
+            cc_event(ip, INTERP_CC_INVALIDATE, b);
             if (b == ip->cur_block)
                 ip->stop = true;       /* its next instructions may be stale */
         } else {
@@ -277,6 +289,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
                     insert(ip, b);
                 else
                     ip->oneoff = b;
+                cc_event(ip, INTERP_CC_DECODE, b);
             }
             if (p && b->cached) {
                 if (!p->succ[0] || !p->succ[0]->valid) p->succ[0] = b;

@@ -82,10 +82,17 @@ struct interp_hooks {
     bool (*pio)(void *opaque, uint16_t port, uint8_t size, bool write, uint32_t *val);
     /* Access to a guest-physical address outside RAM (memory-mapped I/O). */
     bool (*mmio)(void *opaque, uint64_t gpa, uint8_t size, bool write, uint32_t *val);
-    /* Tracing: one guest page-table walk (every reference, see paging.h).
-     * Called on each TLB miss that walks; NULL = no tracing, no cost. */
-    void (*page_walk)(void *opaque, const struct pt_walk *walk);
+    /* Tracing: one guest page-table walk (every reference, see paging.h),
+     * by the instruction at eip.  Called on each TLB miss that walks. */
+    void (*page_walk)(void *opaque, const struct pt_walk *walk, uint32_t eip);
+    /* Tracing: the decoded-block cache.  kind INTERP_CC_*; gpa and size
+     * (guest bytes) of the block; occupancy = bytes of decoded blocks
+     * cached afterwards. */
+    void (*code_cache)(void *opaque, int kind, uint32_t gpa, uint32_t size,
+                       uint64_t occupancy, uint32_t eip);
 };
+
+enum { INTERP_CC_DECODE = 1, INTERP_CC_INVALIDATE = 2, INTERP_CC_FLUSH = 3 };
 
 struct interp;
 

@@ -5,7 +5,9 @@
  */
 #include <stdio.h>
 #include "core/vm.h"
+#include "trace/trace.h"
 #include "x86/interp.h"
+#include "x86/paging.h"
 
 static bool hook_irq_pending(void *o) { return vm_irq_pending(((struct vcpu *)o)->vm); }
 static int  hook_irq_ack(void *o) { return vm_irq_ack(((struct vcpu *)o)->vm); }
@@ -15,14 +17,38 @@ static bool hook_pio(void *o, uint16_t port, uint8_t size, bool write, uint32_t 
     return vm_pio(((struct vcpu *)o)->vm, port, size, write, val);
 }
 
+static bool hook_mmio(void *o, uint64_t gpa, uint8_t size, bool write, uint32_t *val)
+{
+    return vm_mmio(((struct vcpu *)o)->vm, gpa, size, write, val);
+}
+/* --trace: every reference of a page walk (level 2 = PDE, 1 = PTE), and
+ * the block cache's decode/invalidate/flush events. */
+static void hook_page_walk(void *o, const struct pt_walk *w, uint32_t eip)
+{
+    struct trace *t = vm_trace(((struct vcpu *)o)->vm);
+    for (int i = 0; i < w->nrefs; i++)
+        trace_page_walk(t, 2 - i, w->ref[i].table, w->ref[i].entry, w->lin, eip, false);
+}
+static void hook_code_cache(void *o, int kind, uint32_t gpa, uint32_t size,
+                            uint64_t occupancy, uint32_t eip)
+{
+    trace_code_cache(vm_trace(((struct vcpu *)o)->vm), kind, gpa, size, occupancy, eip);
+}
+
 static int interp_init(struct vcpu *v, char *err, size_t errlen)
 {
-    const struct interp_hooks hooks = {
+    struct interp_hooks hooks = {
         .irq_pending = hook_irq_pending,
         .irq_ack = hook_irq_ack,
         .stop_requested = hook_stop,
         .pio = hook_pio,
+        .mmio = hook_mmio,
     };
+    struct trace *t = vm_trace(v->vm);
+    if (t && trace_on(t)) {
+        hooks.page_walk = hook_page_walk;
+        hooks.code_cache = hook_code_cache;
+    }
     struct interp *ip = interp_create(&v->cpu, vm_ram(v->vm), &hooks, v, err, errlen);
     if (!ip)
         return -1;

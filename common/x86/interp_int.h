@@ -54,6 +54,7 @@ struct insn {
 
 /* A basic block: straight-line code in one guest-physical page, ending at
  * a control transfer or an instruction that changes the CPU mode. */
+#define BLOCK_BYTES(b) (sizeof(struct block) + (b)->n * sizeof(struct insn))
 struct block {
     uint32_t eip, gpa;      /* key: start EIP and its guest-physical addr */
     uint32_t gpa_end;       /* one past the last byte                    */
@@ -112,6 +113,7 @@ struct interp {
     struct block *prev;           /* block executed last (successor cache) */
     struct block *scratch;        /* decode_block's work space             */
     uint32_t nblocks, ndead;
+    uint64_t cache_bytes;         /* decoded blocks in the cache          */
     uint64_t budget_end;          /* interp_run stops at this count (0: none) */
     bool     shutdown;            /* triple fault happened                 */
     char     fatal[120];          /* engine error message                  */

@@ -33,7 +33,7 @@ uint64_t mem_xlate(struct interp *ip, struct tlb *t, uint32_t lin, unsigned acc)
         bool ok = pt_walk(ip->ram, c->cr0, c->cr3, c->cr4, lin,
                           acc | (user ? ACC_U : 0), &w);
         if (ip->hooks.page_walk)
-            ip->hooks.page_walk(ip->opaque, &w);
+            ip->hooks.page_walk(ip->opaque, &w, ip->cur ? ip->cur->eip : c->eip);
         if (!ok)
             page_fault(ip, lin, w.error_code);
         gpa = w.gpa;

@@ -151,6 +151,38 @@ static void test_undefined_opcodes(void **state)
     assert_int_equal(tm_vector(t), EXC_UD);
 }
 
+/* The code_cache hook reports decodes and invalidations (for --trace). */
+static int cc_counts[4];
+static void cc_hook(void *o, int kind, uint32_t gpa, uint32_t size, uint64_t occupancy, uint32_t eip)
+{
+    (void)o; (void)gpa; (void)eip;
+    assert_true(kind >= 1 && kind <= 3);
+    assert_true(kind == INTERP_CC_FLUSH || size > 0);
+    if (kind == INTERP_CC_DECODE)
+        assert_true(occupancy > 0);
+    cc_counts[kind]++;
+}
+static void test_code_cache_hook(void **state)
+{
+    (void)state;
+    struct tm t;
+    tm_init(&t);
+    interp_destroy(t.ip);
+    struct interp_hooks h = { .code_cache = cc_hook };
+    char err[128];
+    t.ip = interp_create(&t.cpu, &t.ram, &h, &t, err, sizeof err);
+    assert_non_null(t.ip);
+    memset(cc_counts, 0, sizeof cc_counts);
+    TM_LOAD(&t, CODE, smc);
+    start(&t, CODE);
+    assert_int_equal(tm_run(&t), EXIT_HLT);
+    assert_true(cc_counts[INTERP_CC_DECODE] >= 3);      /* call, the block, its re-decode */
+    assert_true(cc_counts[INTERP_CC_INVALIDATE] >= 1);
+    interp_invalidate_all(t.ip);
+    assert_int_equal(cc_counts[INTERP_CC_FLUSH], 1);
+    tm_fini(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +192,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prefixes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_crossing_instruction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undefined_opcodes, setup, teardown),
+        cmocka_unit_test(test_code_cache_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,12 +112,46 @@ static void test_stale_until_invlpg(void **state)
     tm_fini(&t);
 }
 
+/* The page_walk hook sees every walk with both references (for --trace). */
+static int walks;
+static struct pt_walk last_walk;
+static void walk_hook(void *o, const struct pt_walk *w, uint32_t eip)
+{
+    (void)o;
+    assert_int_equal(eip, CODE);
+    last_walk = *w;
+    walks++;
+}
+static void test_page_walk_hook(void **state)
+{
+    (void)state;
+    struct tm t;
+    tm_init(&t);
+    interp_destroy(t.ip);
+    struct interp_hooks h = { .page_walk = walk_hook };
+    char err[128];
+    t.ip = interp_create(&t.cpu, &t.ram, &h, &t, err, sizeof err);
+    assert_non_null(t.ip);
+    tm_paging(&t);
+    TM_LOAD(&t, CODE, rd);
+    t.cpu.gpr[R_ESI] = 0x345678;
+    assert_int_equal(tm_run(&t), EXIT_HLT);
+    assert_int_equal(walks, 2);                            /* the code page, the data page */
+    assert_int_equal(last_walk.lin, 0x345678);
+    assert_int_equal(last_walk.nrefs, 2);
+    assert_int_equal(last_walk.ref[0].table, PD + (0x345678 >> 22) * 4);
+    assert_int_equal(last_walk.ref[1].table, tm_pte_addr(0x345678));
+    assert_int_equal(last_walk.gpa, 0x345678);
+    tm_fini(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fill_and_tags),
         cmocka_unit_test(test_flush_rules),
         cmocka_unit_test(test_stale_until_invlpg),
+        cmocka_unit_test(test_page_walk_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
