@@ -375,8 +375,21 @@ void loader_multiboot_cpu(struct x86_cpu *cpu, const struct boot_info *bi)
     cpu->tr.limit = 0xffff;
     cpu->tr.attr = 0x8b;                      /* busy 32-bit TSS, present */
     cpu->ldtr.attr = 0;
-    cpu->gdtr.limit = 0;
+    /* Multiboot leaves GDTR undefined; like GRUB we leave a real flat GDT
+     * behind the selectors (written by loader_boot_multiboot), so the
+     * descriptor caches match memory: an engine that re-reads descriptors
+     * (KVM's PVM back end does) sees the same segments. */
+    cpu->gdtr.base = LOADER_BOOT_GDT;
+    cpu->gdtr.limit = 3 * 8 - 1;
     cpu->idtr.limit = 0x3ff;
+}
+
+/* The boot GDT: null, flat 32-bit code (0x08), flat data (0x10), with the
+ * accessed bit set (SDM Vol. 3A §3.4.5). */
+static void write_boot_gdt(struct guest_ram *ram)
+{
+    static const uint64_t gdt[3] = { 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull };
+    memcpy(gpa_to_hva(ram, LOADER_BOOT_GDT, sizeof gdt), gdt, sizeof gdt);
 }
 
 int loader_boot_multiboot(struct guest_ram *ram, struct x86_cpu *cpu, const char *path,
@@ -387,6 +400,7 @@ int loader_boot_multiboot(struct guest_ram *ram, struct x86_cpu *cpu, const char
         return -1;
     if (loader_multiboot_info(ram, bi, cmdline, modules, nmodules, err, errlen) < 0)
         return -1;
+    write_boot_gdt(ram);
     loader_multiboot_cpu(cpu, bi);
     return 0;
 }

@@ -32,6 +32,7 @@
 #define LOADER_INFO_ADDR     0x9000u       /* Multiboot info, then its strings    */
 #define LOADER_INFO_END      0x10000u
 #define LOADER_BOOT_STACK    0x8000u       /* ESP at entry (spec: undefined)      */
+#define LOADER_BOOT_GDT      0x8800u       /* flat GDT the boot selectors refer to */
 #define PVH_NOTE_PHYS32_ENTRY 18           /* XEN_ELFNOTE_PHYS32_ENTRY            */
 
 /* Multiboot information flags (spec §3.3). */

@@ -1,0 +1,97 @@
+/*
+ * vmm_main.c — option parsing, engine choice and the VM's life for every
+ * stage binary (see vmm_main.h).
+ */
+#include "core/vmm_main.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include "core/options.h"
+#include "core/vm.h"
+
+/* An engine that is not built yet still gets a VM created, so a bad image
+ * is reported first (status 65), exactly as with a real engine; its init
+ * then fails (status 69) and vmm_main names what is missing. */
+static int unbuilt_init(struct vcpu *v, char *err, size_t len)
+{
+    (void)v;
+    snprintf(err, len, "engine not built yet");
+    return -1;
+}
+static const struct engine_ops unbuilt_engine = { .name = "unbuilt", .init = unbuilt_init };
+
+/* Ctrl-C asks the VM to stop at the next instruction boundary (the run then
+ * ends with status 130 and --stats still printed); a second Ctrl-C kills.
+ * A signal handler can only find the VM through a static: one per process. */
+static struct vm *running_vm;
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (running_vm)
+        vm_request_stop(running_vm);
+}
+
+int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
+             const char *default_engine, int argc, char **argv)
+{
+    struct vm_options opt;
+    char err[512] = "";
+    char list[1024] = "";
+    char names[256] = "";
+
+    for (int i = 0, n = 0, m = 0; i < nengines; i++) {
+        n += snprintf(list + n, sizeof list - (size_t)n, "  %-8s %s%s\n", engines[i].name,
+                      engines[i].summary, engines[i].ops ? "" : " [not built yet]");
+        m += snprintf(names + m, sizeof names - (size_t)m, "%s%s", i ? ", " : "", engines[i].name);
+    }
+
+    vm_options_defaults(&opt, prog);
+    opt.engine = default_engine;
+    switch (vm_options_parse(&opt, argc, argv, err, sizeof err)) {
+    case OPTIONS_HELP:
+        vm_options_usage(stdout, prog, list);
+        vm_options_free(&opt);
+        return 0;
+    case OPTIONS_ERROR:
+        fprintf(stderr, "%s: error: %s\n", prog, err);
+        fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+        vm_options_free(&opt);
+        return VMM_STATUS_USAGE;
+    }
+
+    const struct engine_entry *e = NULL;
+    for (int i = 0; i < nengines; i++)
+        if (strcmp(engines[i].name, opt.engine) == 0)
+            e = &engines[i];
+    if (!e) {
+        fprintf(stderr, "%s: error: unknown engine '%s' (this binary has: %s)\n", prog,
+                opt.engine, names);
+        fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+        vm_options_free(&opt);
+        return VMM_STATUS_USAGE;
+    }
+    if (opt.viz || opt.step)
+        fprintf(stderr, "%s: note: --viz/--step: the visualizer is not built yet; "
+                "running without it\n", prog);
+
+    struct vm *vm = NULL;
+    int status = vm_create(&vm, &opt, e->ops ? e->ops : &unbuilt_engine, err, sizeof err);
+    if (status == 0) {
+        struct sigaction sa = { .sa_handler = on_sigint, .sa_flags = SA_RESETHAND };
+        sigemptyset(&sa.sa_mask);
+        running_vm = vm;
+        sigaction(SIGINT, &sa, NULL);
+        status = vm_run(vm);
+        signal(SIGINT, SIG_DFL);
+        running_vm = NULL;
+    } else if (status == VMM_STATUS_ENGINE && !e->ops) {
+        fprintf(stderr, "%s: error: engine '%s' is not built yet (%s)\n", prog, e->name,
+                e->why_missing);
+    } else {
+        fprintf(stderr, "%s: error: %s\n", prog, err);
+    }
+    vm_destroy(vm);
+    vm_options_free(&opt);
+    return status;
+}
