@@ -23,6 +23,7 @@
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+#define HOT static inline __attribute__((always_inline))   /* fast paths */
 
 struct interp;
 struct insn;
@@ -150,14 +151,14 @@ static inline void set_arith_flags(struct interp *ip, uint32_t fl)
 void set_eflags(struct interp *ip, uint32_t v);
 
 /* --- registers -------------------------------------------------------- */
-static inline uint32_t szmask(int size) { return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1; }
-static inline uint32_t rreg(const struct interp *ip, int size, int r)
+HOT uint32_t szmask(int size) { return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1; }
+HOT uint32_t rreg(const struct interp *ip, int size, int r)
 {
     if (size == 4) return ip->r[r];
     if (size == 2) return ip->r[r] & 0xffff;
     return (ip->r[r & 3] >> ((r & 4) << 1)) & 0xff;     /* AL..BL, AH..BH */
 }
-static inline void wreg(struct interp *ip, int size, int r, uint32_t v)
+HOT void wreg(struct interp *ip, int size, int r, uint32_t v)
 {
     if (size == 4) ip->r[r] = v;
     else if (size == 2) ip->r[r] = (ip->r[r] & 0xffff0000u) | (v & 0xffff);
@@ -167,11 +168,11 @@ static inline void wreg(struct interp *ip, int size, int r, uint32_t v)
     }
 }
 static inline int cpl(const struct interp *ip) { return ip->cpu->seg[S_CS].sel & 3; }
-static inline uint32_t ea_off(const struct interp *ip, const struct insn *in)
+HOT uint32_t ea_off(const struct interp *ip, const struct insn *in)
 {
     return (ip->r[in->base] + (ip->r[in->index] << in->scale) + in->disp) & in->amask;
 }
-static inline uint32_t ea(const struct interp *ip, const struct insn *in)
+HOT uint32_t ea(const struct interp *ip, const struct insn *in)
 {
     return ip->segbase[in->seg] + ea_off(ip, in);
 }
@@ -190,28 +191,28 @@ void     mmu_set_cpl(struct interp *ip);
 /* Physical page gpa is written: drop decoded blocks overlapping [gpa,+len). */
 void     code_written(struct interp *ip, uint32_t gpa, uint32_t len);
 
-static inline uint32_t ld_host(const uint8_t *p, int size)
+HOT uint32_t ld_host(const uint8_t *p, int size)
 {
     if (size == 4) { uint32_t v; memcpy(&v, p, 4); return v; }
     if (size == 2) { uint16_t v; memcpy(&v, p, 2); return v; }
     return *p;
 }
-static inline void st_host(uint8_t *p, int size, uint32_t v)
+HOT void st_host(uint8_t *p, int size, uint32_t v)
 {
     if (size == 4) memcpy(p, &v, 4);
     else if (size == 2) { uint16_t w = v; memcpy(p, &w, 2); }
     else *p = v;
 }
-static inline bool in_page(uint32_t lin, int size) { return (lin & 0xfff) <= 0x1000u - size; }
+HOT bool in_page(uint32_t lin, int size) { return (lin & 0xfff) <= 0x1000u - size; }
 
-static inline uint32_t mem_read_t(struct interp *ip, struct tlb *t, uint32_t lin, int size)
+HOT uint32_t mem_read_t(struct interp *ip, struct tlb *t, uint32_t lin, int size)
 {
     struct tlb_entry *e = tlb_entry(t, lin);
     if (likely(e->tag_r == (lin & PAGE_MASK) && in_page(lin, size)))
         return ld_host((uint8_t *)(e->addend + lin), size);
     return mem_read_slow(ip, t, lin, size);
 }
-static inline void mem_write_t(struct interp *ip, struct tlb *t, uint32_t lin, int size, uint32_t v)
+HOT void mem_write_t(struct interp *ip, struct tlb *t, uint32_t lin, int size, uint32_t v)
 {
     struct tlb_entry *e = tlb_entry(t, lin);
     if (likely(e->tag_w == (lin & PAGE_MASK) && in_page(lin, size)))
@@ -220,14 +221,14 @@ static inline void mem_write_t(struct interp *ip, struct tlb *t, uint32_t lin, i
         mem_write_slow(ip, t, lin, size, v);
 }
 /* Accesses with the current privilege. */
-static inline uint32_t ld(struct interp *ip, uint32_t lin, int size) { return mem_read_t(ip, ip->tlb, lin, size); }
-static inline void st(struct interp *ip, uint32_t lin, int size, uint32_t v) { mem_write_t(ip, ip->tlb, lin, size, v); }
+HOT uint32_t ld(struct interp *ip, uint32_t lin, int size) { return mem_read_t(ip, ip->tlb, lin, size); }
+HOT void st(struct interp *ip, uint32_t lin, int size, uint32_t v) { mem_write_t(ip, ip->tlb, lin, size, v); }
 /* Implicit supervisor accesses (descriptor tables, TSS, SDM §4.6). */
 static inline uint32_t ld_sys(struct interp *ip, uint32_t lin, int size) { return mem_read_t(ip, &ip->tlbs[0], lin, size); }
 static inline void st_sys(struct interp *ip, uint32_t lin, int size, uint32_t v) { mem_write_t(ip, &ip->tlbs[0], lin, size, v); }
 /* Read-modify-write: a host pointer after the write check, or NULL when the
  * operand crosses a page or is MMIO (then use ld/st; rights are checked). */
-static inline uint8_t *rmw_ptr(struct interp *ip, uint32_t lin, int size)
+HOT uint8_t *rmw_ptr(struct interp *ip, uint32_t lin, int size)
 {
     struct tlb_entry *e = tlb_entry(ip->tlb, lin);
     if (likely(e->tag_w == (lin & PAGE_MASK) && in_page(lin, size)))
@@ -236,13 +237,13 @@ static inline uint8_t *rmw_ptr(struct interp *ip, uint32_t lin, int size)
 }
 
 /* Stack (32-bit SS assumed: the guest uses flat 32-bit segments). */
-static inline void push(struct interp *ip, int size, uint32_t v)
+HOT void push(struct interp *ip, int size, uint32_t v)
 {
     uint32_t sp = ip->r[R_ESP] - size;
     st(ip, ip->segbase[S_SS] + sp, size, v);
     ip->r[R_ESP] = sp;
 }
-static inline uint32_t pop(struct interp *ip, int size)
+HOT uint32_t pop(struct interp *ip, int size)
 {
     uint32_t v = ld(ip, ip->segbase[S_SS] + ip->r[R_ESP], size);
     ip->r[R_ESP] += size;
