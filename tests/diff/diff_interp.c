@@ -151,6 +151,46 @@ static bool compare(const struct diff_result *h, const struct diff_result *v, ui
 #undef WHY
 }
 
+/* The comparison itself must be able to fail: perturb one field at a time
+ * of an identical pair and check that exactly the right ones are caught
+ * (and that a flag is ignored only when it is marked undefined). */
+static bool self_check(const uint8_t *pristine)
+{
+    struct diff_block hb = { .index = 7 }, vb = { .index = 7 };
+    memcpy(hb.bytes, pristine + 7 * DIFF_BLOCK, DIFF_BLOCK);
+    hb.bytes[3] ^= 0x55;
+    vb = hb;
+    struct diff_result h = { .out = { .vector = -1, .st = { { 1, 2, 3, 4, 5, 6, 7, 8 },
+                                                             0x202 | FL_CF, 0x1234 },
+                                      .ndirty = 1 }, .blocks = &hb };
+    char why[2000];
+    bool ok = true;
+    for (int t = 0; t < 9; t++) {
+        struct diff_result v = h;
+        v.blocks = &vb;
+        vb = hb;
+        uint32_t undef = 0;
+        bool expect_same = false;
+        switch (t) {
+        case 0: expect_same = true; break;
+        case 1: v.out.st.gpr[t % 8] ^= 0x80000000u; break;
+        case 2: v.out.st.eflags ^= FL_CF; break;
+        case 3: v.out.st.eflags ^= FL_CF; undef = FL_CF; expect_same = true; break;
+        case 4: v.out.st.eflags ^= FL_OF; undef = FL_CF; break;
+        case 5: v.out.st.eip++; break;
+        case 6: v.out.vector = EXC_DE; break;
+        case 7: vb.bytes[0] ^= 1; break;
+        case 8: v.out.ndirty = 0; break;          /* interp left memory alone */
+        }
+        if (compare(&h, &v, undef, pristine, why, sizeof why) != expect_same) {
+            printf("# self-check %d: compare said %s:%s\n", t,
+                   expect_same ? "different" : "same", why);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 struct tally {
     long run, bad, faults;
     int reported;
@@ -234,6 +274,12 @@ int main(int argc, char **argv)
     }
     static uint8_t pristine[DIFF_DATA_SIZE];
     diff_fill_data(pristine, data_seed);
+
+    if (self_check(pristine))
+        printf("ok - diff harness: the comparison catches registers, flags, EIP, "
+               "vectors and memory\n");
+    else
+        printf("not ok - diff harness: the comparison misses differences\n");
 
     /* Categories by weight (percent of n); the edge table runs once. */
     static const int weight[CAT_NGEN] = { 18, 12, 8, 8, 8, 8, 12, 8, 10, 8 };

@@ -186,6 +186,17 @@ static int emit(struct gen *g, const struct ib *ib)
         if (!decode(g, ib->b, ib->n))        /* g->insn again */
             abort();
     }
+    /* Now and then a segment override (SDM Vol. 2A §2.1.1): ES, SS, DS
+     * are flat like DS; CS is readable but not writable (#GP on a write). */
+    unsigned id = g->insn->id;
+    bool branch = cs_insn_group(g->cs, g->insn, CS_GRP_JUMP) ||
+                  cs_insn_group(g->cs, g->insn, CS_GRP_CALL) || id == X86_INS_LOOP ||
+                  id == X86_INS_LOOPE || id == X86_INS_LOOPNE || id == X86_INS_JECXZ;
+    if (chance(g, 4) && ib->n < 15 && !branch) {
+        static const uint8_t seg[] = { 0x26, 0x2e, 0x36, 0x3e };
+        uint8_t p = seg[below(g, 4)];
+        raw_emit(g, &p, 1);
+    }
     int off = g->out->len;
     raw_emit(g, ib->b, ib->n);
     g->undef = diff_flags_after(g->undef, &fe);
@@ -194,7 +205,6 @@ static int emit(struct gen *g, const struct ib *ib)
      * what stack and string instructions keep pointing into the area. */
     cs_regs rr, rw;
     uint8_t nr, nw;
-    unsigned id = g->insn->id;
     bool stack = id == X86_INS_PUSH || id == X86_INS_POP || id == X86_INS_PUSHAL ||
                  id == X86_INS_POPAL || id == X86_INS_PUSHAW || id == X86_INS_POPAW ||
                  id == X86_INS_PUSHF || id == X86_INS_PUSHFD || id == X86_INS_CALL ||
