@@ -3,7 +3,8 @@
 # Called by `make` before anything is built; does nothing when all are present.
 set -e
 PKGS="gcc-multilib libcapstone-dev libcmocka-dev libncurses-dev pkg-config graphviz \
-      qemu-system-x86 qemu-user tmux bochs bochsbios"
+      qemu-system-x86 qemu-user tmux bochs bochsbios bochs-sdl grub-pc-bin grub-common \
+      xorriso mtools"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
