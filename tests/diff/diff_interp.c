@@ -331,7 +331,12 @@ int main(int argc, char **argv)
         if (nb == 0)
             break;
         memset(hr, 0, nb * sizeof *hr);
-        if (host_run_batch(helper, in, nb, data_seed, hr, err, sizeof err)) {
+        int hrc = host_run_batch(helper, in, nb, data_seed, hr, err, sizeof err);
+        if (hrc == -2 && total == 0) {
+            printf("ok - diff interp vs host CPU # SKIP %s\n", err);
+            return 0;
+        }
+        if (hrc) {
             printf("not ok - diff: the host CPU oracle failed: %s\n", err);
             harness_ok = false;
             break;

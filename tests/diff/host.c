@@ -57,12 +57,16 @@ int host_run_batch(const char *helper, const struct diff_in *in, size_t n,
         dup2(ifd, 0);
         dup2(ofd, 1);
         execl(helper, helper, (char *)NULL);
-        fprintf(stderr, "exec %s: %s\n", helper, strerror(errno));
         _exit(127);
     }
     int st;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
+        snprintf(err, errlen, "cannot execute %s (no IA32 emulation in this kernel?)", helper);
+        rc = -2;
+        goto out;
+    }
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         snprintf(err, errlen, "%s failed (%s %d)", helper,
                  WIFEXITED(st) ? "exit status" : "signal",
