@@ -161,11 +161,20 @@ static bool lock_ok(uint8_t op, uint8_t op2, int reg, bool mem)
 }
 
 /* Does the instruction write its memory operand (capstone's access info)? */
-static bool writes_mem(const cs_x86 *x, insn_fn fn)
+/* Does the instruction store to its memory operand?  Mostly capstone's
+ * operand access flags say so, but capstone 4.0.2 gets a few wrong (found
+ * by tests/diff, see tests/diff/FINDINGS.md): RCL/RCR m,1 and SETcc m8 are
+ * marked read-only, CMPXCHG m,r read-only, TEST m,imm read+write.  Those
+ * are decided here from the opcode (op, op2 for 0F xx, reg = ModRM.reg). */
+static bool writes_mem(const cs_x86 *x, insn_fn fn, uint8_t op, uint8_t op2, int reg)
 {
-    for (int op = 0; op < 8; op++)          /* capstone misses RCL/RCR m, 1 */
+    if (op == 0x0f && ((op2 >= 0x90 && op2 <= 0x9f) || op2 == 0xb0 || op2 == 0xb1))
+        return true;                        /* SETcc m8, CMPXCHG m,r */
+    if ((op == 0xf6 || op == 0xf7) && reg <= 1)
+        return false;                       /* TEST m,imm (/0 and its /1 alias) */
+    for (int o = 0; o < 8; o++)             /* RCL/RCR m, 1 */
         for (int sz = 0; sz < 3; sz++)
-            if (fn == h_shift[op][sz][1])
+            if (fn == h_shift[o][sz][1])
                 return true;
     for (int i = 0; i < x->op_count; i++)
         if (x->operands[i].type == X86_OP_MEM && (x->operands[i].access & CS_AC_WRITE))
@@ -192,8 +201,12 @@ static bool decode_insn(struct insn *in, const cs_insn *ci, uint32_t eip)
             return true;
         }
     }
-    if ((in->flags & I_MEM) && in->seg == S_CS && writes_mem(x, in->fn))
-        in->fn = h_gp0;
+    if ((in->flags & I_MEM) && in->seg == S_CS) {
+        uint8_t op = r.b[r.pos], op2 = r.b[r.pos + 1];
+        int reg = (r.b[r.pos + 1 + (op == 0x0f)] >> 3) & 7;
+        if (writes_mem(x, in->fn, op, op2, reg))
+            in->fn = h_gp0;             /* code segments are never writable (SDM Vol. 3A §5.4.1) */
+    }
     return end;
 }
 
