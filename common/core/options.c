@@ -162,6 +162,27 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, char *err, siz
             if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
                 return OPTIONS_ERROR;
             o->trace_file = v;
+        } else if (!strcmp(name, "--dot")) {
+            if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
+            if (!*v) {
+                snprintf(err, errlen, "option --dot needs a file name");
+                return OPTIONS_ERROR;
+            }
+            o->dot_file = v;
+        } else if (!strcmp(name, "--walk")) {
+            if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
+            char *end;
+            errno = 0;
+            unsigned long long a = strtoull(v, &end, 0);
+            if (errno || end == v || *end || *v == '-' || a > UINT32_MAX) {
+                snprintf(err, errlen, "--walk '%s' is not a 32-bit linear address "
+                         "(e.g. 0x80000000)", v);
+                return OPTIONS_ERROR;
+            }
+            o->walk_addr = (uint32_t)a;
+            o->walk_set = true;
         } else if (!strcmp(name, "--timeout")) {
             if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
                 return OPTIONS_ERROR;
@@ -190,6 +211,10 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, char *err, siz
             return OPTIONS_ERROR;
         }
     }
+    if (o->walk_set && !o->dot_file) {
+        snprintf(err, errlen, "--walk ADDR draws into a --dot FILE: give --dot too");
+        return OPTIONS_ERROR;
+    }
     if (!o->image) {
         snprintf(err, errlen, "no guest image given (an i386 ELF, e.g. build/guest/guest.elf)");
         return OPTIONS_ERROR;
@@ -207,6 +232,9 @@ void vm_options_usage(FILE *out, const char *prog, const char *engines)
         "  --mem SIZE         guest RAM, e.g. 64M, 1G; a bare number is MiB (default 64M)\n"
         "  --module FILE      load FILE as a Multiboot module (up to %d times)\n"
         "  --trace FILE       record exits and interrupts to FILE (binary, \"VMLTRACE\" v%d)\n"
+        "  --dot FILE         at the end, write the page walk of --walk ADDR (default:\n"
+        "                     the last #PF address, CR2) as a graphviz graph\n"
+        "  --walk ADDR        the linear address --dot draws (e.g. 0x80000000)\n"
         "  --viz              ncurses visualizer\n"
         "  --step             stop at every exit and wait for a key (with --viz)\n"
         "  --timeout SECONDS  stop the guest after SECONDS (exit status 124)\n"

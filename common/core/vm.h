@@ -29,6 +29,10 @@ struct vm_options {
     /* Extensions (core engineer): */
     const char *prog;            /* program name for messages ("vmm-bt")  */
     char       *cmdline_owned;   /* storage behind cmdline (options.c)    */
+    /* Extensions (trace tools): */
+    const char *dot_file;        /* --dot FILE: page-walk graph at the end */
+    uint32_t    walk_addr;       /* --walk ADDR: the address it walks      */
+    bool        walk_set;        /*   (else the last #PF address, CR2)     */
 };
 
 /* Exit statuses of a stage binary that are not the guest's own value. */

@@ -4,11 +4,13 @@
  */
 #include "core/vmm_main.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include "core/options.h"
 #include "core/vm.h"
+#include "trace/dot.h"
 
 /* An engine that is not built yet still gets a VM created, so a bad image
  * is reported first (status 65), exactly as with a real engine; its init
@@ -75,6 +77,15 @@ int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
         fprintf(stderr, "%s: note: --viz/--step: the visualizer is not built yet; "
                 "running without it\n", prog);
 
+    /* --dot FILE: created before the run, so a bad path costs no guest run. */
+    FILE *dot = NULL;
+    if (opt.dot_file && !(dot = fopen(opt.dot_file, "w"))) {
+        fprintf(stderr, "%s: error: cannot create DOT file '%s': %s\n", prog, opt.dot_file,
+                strerror(errno));
+        vm_options_free(&opt);
+        return VMM_STATUS_USAGE;
+    }
+
     struct vm *vm = NULL;
     int status = vm_create(&vm, &opt, e->ops ? e->ops : &unbuilt_engine, err, sizeof err);
     if (status == 0) {
@@ -83,6 +94,8 @@ int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
         running_vm = vm;
         sigaction(SIGINT, &sa, NULL);
         status = vm_run(vm);
+        if (dot)   /* the page walk at the end of the run (trace/dot.h) */
+            dot_vm_page_walk(dot, vm_ram(vm), &vm_vcpu(vm)->cpu, opt.walk_set, opt.walk_addr);
         signal(SIGINT, SIG_DFL);
         running_vm = NULL;
     } else if (status == VMM_STATUS_ENGINE && !e->ops) {
@@ -90,6 +103,11 @@ int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
                 e->why_missing);
     } else {
         fprintf(stderr, "%s: error: %s\n", prog, err);
+    }
+    if (dot && fclose(dot) != 0 && status == 0) {
+        fprintf(stderr, "%s: error: writing DOT file '%s': %s\n", prog, opt.dot_file,
+                strerror(errno));
+        status = VMM_STATUS_USAGE;
     }
     vm_destroy(vm);
     vm_options_free(&opt);

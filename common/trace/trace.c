@@ -100,15 +100,19 @@ void trace_exit(struct trace *t, const struct vm_exit *e)
     };
     switch (e->reason) {
     case EXIT_IO_INSTRUCTION:
-        ev.flags = (uint16_t)(e->u.io.in | (e->u.io.size & 7) << 1);
+        ev.flags = (uint16_t)((e->u.io.in ? TRACE_F_IO_IN : 0) | (e->u.io.size & 7) << 1 |
+                              (e->u.io.string ? TRACE_F_IO_STRING : 0) |
+                              (e->u.io.rep ? TRACE_F_IO_REP : 0));
         ev.addr = e->u.io.port;
         ev.value = e->u.io.value;
         break;
     case EXIT_EXCEPTION_NMI:
+        ev.flags = e->u.exc.has_error ? TRACE_F_EXC_ERRCODE : 0;
         ev.addr = e->u.exc.cr2;
         ev.value = (uint64_t)e->u.exc.vector << 32 | e->u.exc.error_code;
         break;
     case EXIT_CR_ACCESS:
+        ev.flags = (uint16_t)((e->u.cr.access & 3) | (e->u.cr.gpr & 7) << 2);
         ev.addr = e->u.cr.cr;
         ev.value = e->u.cr.value;
         break;
@@ -149,12 +153,31 @@ void trace_page_walk(struct trace *t, int level, uint32_t table, uint32_t entry,
     struct trace_event ev = {
         .time_ns = trace_now(t),
         .type = TRACE_PAGE_WALK,
-        .flags = ept,
+        .flags = ept ? TRACE_F_WALK_EPT : 0,
         .reason = (uint32_t)level,
         .qual = table,
         .eip = eip,
         .addr = lin,
         .value = entry,
+    };
+    trace_emit(t, &ev);
+}
+
+void trace_page_walk_result(struct trace *t, uint32_t lin, bool ok, uint64_t phys,
+                            uint32_t error_code, bool large, uint32_t eip, bool ept)
+{
+    if (!t->on)
+        return;
+    struct trace_event ev = {
+        .time_ns = trace_now(t),
+        .type = TRACE_PAGE_WALK,
+        .flags = (uint16_t)(TRACE_F_WALK_RESULT | (ept ? TRACE_F_WALK_EPT : 0) |
+                            (ok ? 0 : TRACE_F_WALK_FAULT) | (large ? TRACE_F_WALK_LARGE : 0)),
+        .reason = 0,
+        .qual = ok ? phys : 0,
+        .eip = eip,
+        .addr = lin,
+        .value = ok ? 0 : error_code,
     };
     trace_emit(t, &ev);
 }

@@ -11,7 +11,9 @@
  *     struct trace_file_header   (magic "VMLTRACE", version, sizes, engine)
  *     struct trace_event[]       (until end of file)
  * Readers must check version and use header_size / event_size to skip
- * fields they do not know (later versions only append fields).
+ * fields they do not know (fields are only ever appended, which does not
+ * change the version; the version changes only on an incompatible change).
+ * trace_reader.h reads such files; common/README.md documents the format.
  */
 #ifndef TRACE_TRACE_H
 #define TRACE_TRACE_H
@@ -33,13 +35,29 @@ enum trace_type {
     TRACE_CODE_CACHE = 4,   /* a translation added/flushed (stage 01)    */
 };
 
-/* One event, 48 bytes.  Field use per type:
+/* One event, 48 bytes.  Field use per type (the file format: common/README.md,
+ * "Trace file format"):
  *              reason         qual            eip    addr          value        cost_ns
- * EXIT         exit reason    qualification   EIP    port / gla    I/O value    handling ns
- * PAGE_WALK    level          table address   EIP    linear addr   entry read   (0)
- * IRQ          vector         irq line (-1?)  EIP    (0)           (0)          (0)
+ * EXIT         exit reason    qualification   EIP    port / gla /  see below    handling ns
+ *                                                    CR / MSR
+ * PAGE_WALK    level 2/1      table address   EIP    linear addr   entry read   (0)
+ *   (result)   0              physical addr   EIP    linear addr   #PF error    (0)
+ * IRQ          vector         (0)             EIP    (0)           (0)          (0)
  * CODE_CACHE   kind           block gpa       EIP    block size    occupancy    (0)
- * flags: EXIT/I-O: bit 0 IN, bits 1-3 size; PAGE_WALK: bit 0 second dimension (EPT). */
+ * EXIT value: I/O the value; exception (vector << 32 | error code), addr = CR2;
+ * CR access the value written, addr = CR number; EPT the GPA, addr = GLA.
+ * flags, per type (bits not listed are 0; new bits may be added):        */
+#define TRACE_F_IO_IN        (1u << 0)   /* EXIT I/O: IN (else OUT)          */
+#define TRACE_F_IO_SIZE(f)   (((f) >> 1) & 7)  /* EXIT I/O: 1, 2 or 4 bytes  */
+#define TRACE_F_IO_STRING    (1u << 4)   /* EXIT I/O: INS/OUTS               */
+#define TRACE_F_IO_REP       (1u << 5)   /* EXIT I/O: REP prefix             */
+#define TRACE_F_EXC_ERRCODE  (1u << 0)   /* EXIT exception: has error code   */
+#define TRACE_F_CR_ACCESS(f) ((f) & 3)   /* EXIT CR: 0 mov to, 1 mov from, 2 clts, 3 lmsw */
+#define TRACE_F_CR_GPR(f)    (((f) >> 2) & 7)  /* EXIT CR: register (0 = EAX) */
+#define TRACE_F_WALK_EPT     (1u << 0)   /* PAGE_WALK: second dimension      */
+#define TRACE_F_WALK_RESULT  (1u << 1)   /* PAGE_WALK: the walk's outcome (level 0) */
+#define TRACE_F_WALK_FAULT   (1u << 2)   /* PAGE_WALK result: #PF, value = error */
+#define TRACE_F_WALK_LARGE   (1u << 3)   /* PAGE_WALK result: 4 MiB page      */
 struct trace_event {
     uint64_t time_ns;       /* since the VM started                     */
     uint16_t type;          /* enum trace_type                          */
@@ -91,6 +109,10 @@ void trace_irq(struct trace *t, int vector, uint32_t eip);
  * ept = the second dimension (GPA -> HPA) of a 2-D walk (stage 04). */
 void trace_page_walk(struct trace *t, int level, uint32_t table, uint32_t entry,
                      uint32_t lin, uint32_t eip, bool ept);
+/* The outcome of a walk, after its references: the physical address, or
+ * the #PF error code (fault); large = a 4 MiB page (level 0 event). */
+void trace_page_walk_result(struct trace *t, uint32_t lin, bool ok, uint64_t phys,
+                            uint32_t error_code, bool large, uint32_t eip, bool ept);
 /* A code-cache event (stage 01): kind is engine-defined (e.g. 1 translate,
  * 2 invalidate, 3 flush); size in guest bytes, occupancy in cache bytes. */
 void trace_code_cache(struct trace *t, uint32_t kind, uint32_t gpa, uint32_t size,

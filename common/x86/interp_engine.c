@@ -21,13 +21,15 @@ static bool hook_mmio(void *o, uint64_t gpa, uint8_t size, bool write, uint32_t 
 {
     return vm_mmio(((struct vcpu *)o)->vm, gpa, size, write, val);
 }
-/* --trace: every reference of a page walk (level 2 = PDE, 1 = PTE), and
- * the block cache's decode/invalidate/flush events. */
+/* --trace: every reference of a page walk (level 2 = PDE, 1 = PTE) then
+ * its outcome (physical address or #PF), and the block cache's
+ * decode/invalidate/flush events. */
 static void hook_page_walk(void *o, const struct pt_walk *w, uint32_t eip)
 {
     struct trace *t = vm_trace(((struct vcpu *)o)->vm);
     for (int i = 0; i < w->nrefs; i++)
         trace_page_walk(t, 2 - i, w->ref[i].table, w->ref[i].entry, w->lin, eip, false);
+    trace_page_walk_result(t, w->lin, w->ok, w->gpa, w->error_code, w->large, eip, false);
 }
 static void hook_code_cache(void *o, int kind, uint32_t gpa, uint32_t size,
                             uint64_t occupancy, uint32_t eip)

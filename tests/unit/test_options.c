@@ -56,6 +56,27 @@ static void test_all_options(void **st)
     vm_options_free(&o);
 }
 
+static void test_dot_and_walk(void **st)
+{
+    (void)st;
+    struct vm_options o;
+    assert_int_equal(parse(&o, (const char *[]){ "k.elf", NULL }), OPTIONS_OK);
+    assert_null(o.dot_file);
+    assert_false(o.walk_set);
+    vm_options_free(&o);
+    assert_int_equal(parse(&o, (const char *[]){ "--dot", "w.dot", "--walk", "0x80001234",
+                                                 "k.elf", NULL }), OPTIONS_OK);
+    assert_string_equal(o.dot_file, "w.dot");
+    assert_true(o.walk_set);
+    assert_int_equal(o.walk_addr, 0x80001234u);
+    vm_options_free(&o);
+    assert_int_equal(parse(&o, (const char *[]){ "--walk=4096", "--dot=x.dot", "k.elf", NULL }),
+                     OPTIONS_OK);
+    assert_int_equal(o.walk_addr, 4096);
+    assert_string_equal(o.dot_file, "x.dot");
+    vm_options_free(&o);
+}
+
 static void test_sizes(void **st)
 {
     (void)st;
@@ -97,6 +118,13 @@ static void test_errors_are_one_clear_line(void **st)
     expect_error((const char *[]){ "a.elf", "b.elf", NULL }, "unexpected argument 'b.elf'");
     expect_error((const char *[]){ "--stats", NULL }, "no guest image");
     expect_error((const char *[]){ "--engine", "", "k", NULL }, "engine name");
+    expect_error((const char *[]){ "--dot", NULL }, "--dot needs a value");
+    expect_error((const char *[]){ "--dot=", "k", NULL }, "--dot needs a file name");
+    expect_error((const char *[]){ "--dot", "d", "--walk", "0x100000000", "k", NULL },
+                 "not a 32-bit linear address");
+    expect_error((const char *[]){ "--dot", "d", "--walk", "high", "k", NULL },
+                 "not a 32-bit linear address");
+    expect_error((const char *[]){ "--walk", "0x1000", "k", NULL }, "give --dot too");
     expect_error((const char *[]){ "--module", "1", "--module", "2", "--module", "3",
                                    "--module", "4", "--module", "5", "k", NULL }, "at most 4");
 }
@@ -113,6 +141,8 @@ static void test_help(void **st)
     fclose(f);
     assert_non_null(strstr(buf, "usage: vmm-test"));
     assert_non_null(strstr(buf, "--timeout SECONDS"));
+    assert_non_null(strstr(buf, "--dot FILE"));
+    assert_non_null(strstr(buf, "--walk ADDR"));
     assert_non_null(strstr(buf, "interp"));
 }
 
@@ -122,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_image),
         cmocka_unit_test(test_all_options),
         cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_dot_and_walk),
         cmocka_unit_test(test_errors_are_one_clear_line),
         cmocka_unit_test(test_help),
     };
