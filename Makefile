@@ -48,6 +48,7 @@ LIBVMLAB_SAN  := $(BUILD)/libvmlab-san.a      # ASan+UBSan, for unit tests
 include common/guest/guest.mk
 include $(sort $(filter-out common/guest/guest.mk,$(wildcard common/*/*.mk)))
 include $(sort $(wildcard 0[1-6]-*/*.mk))
+include $(sort $(wildcard tools/*/*.mk))
 include $(sort $(wildcard tests/*/*.mk))
 
 $(LIBVMLAB): $(COMMON_SRCS:%.c=$(BUILD)/host/%.o)

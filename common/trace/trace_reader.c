@@ -31,6 +31,10 @@ int trace_header_decode(const void *buf, size_t n, struct trace_info *info,
     const unsigned char *p = buf;
     memset(info, 0, sizeof *info);
     info->nevents = -1;
+    if (n == 0) {
+        snprintf(err, errlen, "empty file, not a vmlab trace");
+        return -1;
+    }
     if (n < 8 || memcmp(p, TRACE_MAGIC, 8) != 0) {
         snprintf(err, errlen, "not a vmlab trace file (no \"%s\" magic at the start)",
                  TRACE_MAGIC);
