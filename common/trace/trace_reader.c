@@ -100,10 +100,14 @@ int trace_reader_open(struct trace_reader *r, const char *path, char *err, size_
         snprintf(err, errlen, "%s: %s", path, why);
         goto fail;
     }
-    /* Skip header fields appended after version 1. */
-    if (fseek(r->f, r->info.header_size, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: cannot seek past the header: %s", path, strerror(errno));
-        goto fail;
+    /* Skip header fields appended after version 1 (reading, not seeking:
+     * the trace may come through a pipe). */
+    for (uint32_t skip = r->info.header_size - V1_HEADER_SIZE; skip; skip--) {
+        if (fgetc(r->f) == EOF) {
+            snprintf(err, errlen, "%s: truncated: the header is shorter than its header_size "
+                     "%u", path, r->info.header_size);
+            goto fail;
+        }
     }
     if (S_ISREG(st.st_mode)) {
         uint64_t size = (uint64_t)st.st_size;
