@@ -293,3 +293,4 @@ echo
 echo "MIPS = guest instructions per second / 1e6; guest instructions = $PER_ITER per iteration" \
      "(counted by the interpreter, same code on every side); slowdown = native MIPS / engine MIPS."
 echo "bench: wrote $OUT/results.json"
+"$ROOT/tests/bench/trace-cost.sh"   # what --trace costs (trace tools)
