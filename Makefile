@@ -18,7 +18,7 @@ HOST_LDLIBS  := -lcapstone -lm
 # Unit tests and the sanitizer build of the VMM core.
 SAN_FLAGS    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all run test bench deps clean slides _all _run _test _bench
+.PHONY: all run test bench deps clean slides _all _run _test _bench _slides
 all: deps
 	$(Q)$(MAKE) --no-print-directory _all
 run: deps
@@ -27,6 +27,8 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory _test
 bench: deps
 	$(Q)$(MAKE) --no-print-directory _bench
+slides: deps
+	$(Q)$(MAKE) --no-print-directory _slides
 
 deps:
 	$(Q)scripts/deps.sh
@@ -49,6 +51,7 @@ include common/guest/guest.mk
 include $(sort $(filter-out common/guest/guest.mk,$(wildcard common/*/*.mk)))
 include $(sort $(wildcard 0[1-6]-*/*.mk))
 include $(sort $(wildcard tools/*/*.mk))
+include $(wildcard slides/*.mk)
 include $(sort $(wildcard tests/*/*.mk))
 
 $(LIBVMLAB): $(COMMON_SRCS:%.c=$(BUILD)/host/%.o)

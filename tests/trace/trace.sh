@@ -105,7 +105,8 @@ if [ -n "$last_pf" ] && grep -q "walk of linear address $last_pf (the last #PF a
     ok "page walk (default): the address of the last #PF in the trace ($last_pf)"
 else notok "page walk (default address)" "last #PF in the trace '$last_pf'; $(grep -o 'walk of linear address [^(]*' "$TMPD/walk-cr2.dot")"; fi
 expect_grep "page walk (default): ends in the #PF" '#PF error code 0x[0-9a-f]+\\l\(not present' "$TMPD/walk-cr2.dot"
-# A kernel code page, walked many times during the run: the PDE and PTE the
+# A page of the user region (mapped in every address space), walked many
+# times during the run: the PDE and PTE the
 # picture shows (from RAM at the end) are the ones the trace recorded.
 "$VMM" --dot "$TMPD/walk.dot" --walk 0x00101000 --trace "$TMPD/hello.trace" "$GUEST" -- test=hello \
     >/dev/null 2>&1
