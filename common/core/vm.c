@@ -55,6 +55,8 @@ struct vm {
 
     void (*console)(void *ctx, uint8_t byte);
     void             *console_ctx;
+    vm_observer_fn   *observer;       /* --viz: sees every recorded exit */
+    void             *observer_ctx;
 
     /* Stopping: the engine polls stop at instruction/block boundaries. */
     atomic_bool       stop;
@@ -143,6 +145,12 @@ struct iobus *vm_mmio_bus(struct vm *vm) { return &vm->mmio; }
 struct trace *vm_trace(struct vm *vm)    { return &vm->trace; }
 const struct boot_info *vm_boot(const struct vm *vm) { return &vm->boot; }
 void vm_set_report(struct vm *vm, FILE *out) { vm->report = out; }
+
+void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx)
+{
+    vm->observer = fn;
+    vm->observer_ctx = ctx;
+}
 
 void vm_set_console(struct vm *vm, void (*tx)(void *ctx, uint8_t byte), void *ctx)
 {
@@ -247,6 +255,10 @@ int vm_create(struct vm **out, const struct vm_options *opt,
     }
     if (trace_init(&vm->trace, opt->trace_file, engine->name, err, errlen) < 0)
         return VMM_STATUS_USAGE;
+    /* --viz without a file: the visualizer reads the ring itself; turned on
+     * before the engine starts so the engine installs its trace hooks. */
+    if (opt->viz && !opt->trace_file)
+        trace_start_reader(&vm->trace);
     if (engine->init && engine->init(&vm->vcpu, err, errlen) < 0)
         return VMM_STATUS_ENGINE;
     vm->engine_ready = true;
@@ -388,6 +400,8 @@ static void record(struct vm *vm, struct vm_exit *e)
     s->count++;
     s->cost_ns += e->cost_ns;
     trace_exit(&vm->trace, e);
+    if (vm->observer)
+        vm->observer(vm->observer_ctx, vm, e);
 }
 
 /* HLT with IF=1: sleep until the PIT's next edge, an interrupt, or a stop.

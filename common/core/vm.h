@@ -96,6 +96,12 @@ void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx);
 void vm_request_stop(struct vm *vm);
 /* Where --stats and fatal dumps go (default stderr). */
 void vm_set_report(struct vm *vm, FILE *out);
+/* An observer (the visualizer, common/viz) sees every exit the run loop
+ * records, in the vCPU thread, after the VMM handled it (an IN's value is
+ * filled, the cost known) and before the guest runs again.  It may block
+ * (step mode) but must then poll vm_stop_requested.  NULL removes it. */
+typedef void vm_observer_fn(void *ctx, struct vm *vm, const struct vm_exit *e);
+void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx);
 
 #define VM_HISTORY 256            /* exits kept for the fatal-end dump */
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "core/options.h"
 #include "core/vm.h"
+#include "viz/viz.h"
 #include "trace/dot.h"
 
 /* An engine that is not built yet still gets a VM created, so a bad image
@@ -73,9 +74,15 @@ int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
         vm_options_free(&opt);
         return VMM_STATUS_USAGE;
     }
-    if (opt.viz || opt.step)
-        fprintf(stderr, "%s: note: --viz/--step: the visualizer is not built yet; "
-                "running without it\n", prog);
+    /* --step is the visualizer's lecture mode: it implies --viz.  The
+     * terminal is checked before anything else is done to it. */
+    if (opt.step)
+        opt.viz = true;
+    if (opt.viz && viz_check(err, sizeof err) < 0) {
+        fprintf(stderr, "%s: error: %s\n", prog, err);
+        vm_options_free(&opt);
+        return VMM_STATUS_USAGE;
+    }
 
     /* --dot FILE: created before the run, so a bad path costs no guest run. */
     FILE *dot = NULL;
@@ -93,7 +100,24 @@ int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
         sigemptyset(&sa.sa_mask);
         running_vm = vm;
         sigaction(SIGINT, &sa, NULL);
-        status = vm_run(vm);
+        struct viz *viz = NULL;
+        if (opt.viz) {
+            /* With the screen up, SIGTERM/SIGHUP also stop the VM, so the
+             * terminal is restored on the way out. */
+            sigaction(SIGTERM, &sa, NULL);
+            sigaction(SIGHUP, &sa, NULL);
+            viz = viz_attach(vm, prog, e->name, opt.step, err, sizeof err);
+            if (!viz) {
+                fprintf(stderr, "%s: error: %s\n", prog, err);
+                status = VMM_STATUS_USAGE;
+            }
+        }
+        if (!opt.viz || viz)
+            status = viz_detach(viz, vm_run(vm));
+        if (opt.viz) {
+            signal(SIGTERM, SIG_DFL);
+            signal(SIGHUP, SIG_DFL);
+        }
         if (dot)   /* the page walk at the end of the run (trace/dot.h) */
             dot_vm_page_walk(dot, vm_ram(vm), &vm_vcpu(vm)->cpu, opt.walk_set, opt.walk_addr);
         signal(SIGINT, SIG_DFL);

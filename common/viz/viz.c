@@ -1,0 +1,314 @@
+/*
+ * viz.c — the visualizer's screen: layout, the redraw loop and the keys.
+ *
+ *   row 0        status: source, engine, RUNNING/PAUSED/ENDED, exit #, rate
+ *   top          exit histogram (SDM reasons)   |  vCPU registers, mode, CPL
+ *   middle       exit log, newest last (filter with 'f')
+ *   bottom       page walk of one address        |  code cache, guest console
+ *   last row     keys, the address prompt, or how the run ended
+ *
+ * 80x24 is the minimum (a projector's terminal); extra rows go to the log.
+ * The loop redraws ~15 times a second from its own thread (live) or while
+ * replaying, never per exit: drawing costs the guest nothing but a lock.
+ */
+#include <ctype.h>
+#include <curses.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include "viz/viz_ui.h"
+
+/* --- the terminal ------------------------------------------------------ */
+
+int viz_term_check(char *err, size_t len)
+{
+    if (!isatty(STDOUT_FILENO)) {
+        snprintf(err, len, "--viz needs a terminal of at least %dx%d (stdout is not a terminal)",
+                 VIZ_MIN_COLS, VIZ_MIN_ROWS);
+        return -1;
+    }
+    if (!isatty(STDIN_FILENO)) {
+        snprintf(err, len, "--viz needs a terminal of at least %dx%d (stdin is not a terminal, "
+                 "so no keys can be read)", VIZ_MIN_COLS, VIZ_MIN_ROWS);
+        return -1;
+    }
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col && ws.ws_row &&
+        (ws.ws_col < VIZ_MIN_COLS || ws.ws_row < VIZ_MIN_ROWS)) {
+        snprintf(err, len, "--viz needs a terminal of at least %dx%d (this one is %ux%u)",
+                 VIZ_MIN_COLS, VIZ_MIN_ROWS, ws.ws_col, ws.ws_row);
+        return -1;
+    }
+    const char *term = getenv("TERM");
+    if (!term || !*term || !strcmp(term, "dumb")) {
+        snprintf(err, len, "--viz needs a terminal of at least %dx%d (TERM is %s)",
+                 VIZ_MIN_COLS, VIZ_MIN_ROWS, term && *term ? "'dumb'" : "not set");
+        return -1;
+    }
+    return 0;
+}
+
+void *viz_term_start(char *err, size_t len)
+{
+    /* newterm, not initscr: an unknown TERM is an error we report, not
+     * an exit inside the library. */
+    SCREEN *s = newterm(NULL, stdout, stdin);
+    if (!s) {
+        snprintf(err, len, "--viz cannot drive this terminal (TERM='%s' unknown to ncurses)",
+                 getenv("TERM") ? getenv("TERM") : "");
+        return NULL;
+    }
+    set_term(s);
+    raw();                  /* Ctrl-C is a key here: quit, cleanly         */
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    timeout(20);            /* getch waits at most 20 ms                    */
+    return s;
+}
+
+void viz_term_end(void *screen)
+{
+    if (!screen)
+        return;
+    curs_set(1);
+    endwin();
+    delscreen(screen);
+}
+
+/* --- drawing helpers --------------------------------------------------- */
+
+void viz_put(int y, int x, int w, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    if (y < 0 || y >= LINES || x < 0 || x >= COLS || w <= 0)
+        return;
+    if (w > COLS - x)
+        w = COLS - x;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    for (char *p = buf; *p; p++)            /* guest bytes: nothing that moves the cursor */
+        if (!isprint((unsigned char)*p))
+            *p = '.';
+    mvaddnstr(y, x, buf, w);
+}
+
+void viz_title(int y, int x, int w, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    if (y < 0 || y >= LINES || x < 0 || x >= COLS || w <= 0)
+        return;
+    if (w > COLS - x)
+        w = COLS - x;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    mvhline(y, x, '-', w);          /* ASCII: right on every terminal and projector */
+    attron(A_BOLD);
+    viz_put(y, x + 1, w - 2, " %s ", buf);
+    attroff(A_BOLD);
+}
+
+/* --- layout ------------------------------------------------------------ */
+
+static const char *state_name(const struct viz_ui *ui)
+{
+    if (ui->ctl.ended)
+        return "ENDED";
+    if (ui->ctl.paused)
+        return ui->ctl.at_exit || !ui->m->live ? (ui->step_mode ? "STEP" : "PAUSED")
+                                               : "PAUSING";
+    return "RUNNING";
+}
+
+static void draw_status(const struct viz_ui *ui)
+{
+    const struct viz_model *m = ui->m;
+    attron(A_REVERSE);
+    mvhline(0, 0, ' ', COLS);
+    viz_put(0, 0, COLS, " vmlab viz  %s  %s  %-7s exit #%llu  %.2fs  %.0f exits/s",
+            m->source, m->engine, state_name(ui), (unsigned long long)m->nexits,
+            (double)m->now_ns / 1e9, m->total_rate);
+    attroff(A_REVERSE);
+}
+
+static void draw_help(const struct viz_ui *ui)
+{
+    int y = LINES - 1;
+    mvhline(y, 0, ' ', COLS);
+    if (ui->prompt) {
+        viz_put(y, 0, COLS, "walk address (hex; Enter = %s, Esc = cancel): %.*s_",
+                ui->m->live ? "follow EIP" : "newest walk", ui->plen, ui->pbuf);
+        return;
+    }
+    if (ui->ctl.ended) {
+        attron(A_BOLD);
+        viz_put(y, 0, COLS, "%s -- press q to leave", ui->ctl.end_msg);
+        attroff(A_BOLD);
+        return;
+    }
+    if (ui->note[0]) {
+        viz_put(y, 0, COLS, "%s", ui->note);
+        return;
+    }
+    viz_put(y, 0, COLS, "space %s  n step  f filter  a address  %sq quit",
+            ui->ctl.paused ? "run  " : "pause", ui->m->live ? "" : "+/- speed  g end  ");
+}
+
+static void draw(const struct viz_ui *ui)
+{
+    erase();
+    if (COLS < VIZ_MIN_COLS || LINES < VIZ_MIN_ROWS) {
+        viz_put(0, 0, COLS, "terminal is %dx%d;", COLS, LINES);
+        viz_put(1, 0, COLS, "the visualizer needs %dx%d.", VIZ_MIN_COLS, VIZ_MIN_ROWS);
+        viz_put(2, 0, COLS, "q quits.");
+        return;
+    }
+    int top_h = 9, regs_w = 33, hist_w = COLS - regs_w - 1;
+    int bot_h = LINES >= 40 ? 10 : 6;
+    int bot_y = LINES - 1 - bot_h;
+    int walk_w = 50;
+    draw_status(ui);
+    pane_hist(ui, 1, 0, top_h, hist_w);
+    pane_regs(ui, 1, hist_w + 1, top_h, regs_w);
+    pane_log(ui, 1 + top_h, 0, bot_y - 1 - top_h, COLS);
+    pane_walk(ui, bot_y, 0, bot_h, walk_w);
+    pane_cache(ui, bot_y, walk_w + 1, bot_h, COLS - walk_w - 1);
+    draw_help(ui);
+}
+
+/* --- keys -------------------------------------------------------------- */
+
+static void prompt_key(struct viz_ui *ui, int ch)
+{
+    struct viz_model *m = ui->m;
+    if (ch == 27) {                                   /* Esc */
+        ui->prompt = false;
+    } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+        if (ui->plen)
+            ui->plen--;
+    } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        ui->pbuf[ui->plen] = 0;
+        ui->prompt = false;
+        if (!ui->plen) {
+            m->walk_auto = true;
+        } else {
+            m->walk_auto = false;
+            m->walk_addr = (uint32_t)strtoul(ui->pbuf, NULL, 16);
+        }
+    } else if (ch < 256 && isxdigit(ch) && ui->plen < 8) {
+        ui->pbuf[ui->plen++] = (char)ch;
+    } else if ((ch == 'x' || ch == 'X') && ui->plen == 1 && ui->pbuf[0] == '0') {
+        ui->plen = 0;                                 /* "0x" prefix */
+    }
+}
+
+/* Returns true when the user leaves. */
+static bool key(struct viz_ui *ui, int ch)
+{
+    struct viz_ctl *c = &ui->ctl;
+    ui->note[0] = 0;
+    if (ch == 3 || ((ch == 'q' || ch == 'Q') && !ui->prompt))
+        return true;                                  /* q or Ctrl-C */
+    if (ch == KEY_RESIZE) {
+        clearok(stdscr, TRUE);
+        return false;
+    }
+    if (ch == 12) {                                   /* Ctrl-L */
+        clearok(stdscr, TRUE);
+        return false;
+    }
+    if (ui->prompt) {
+        prompt_key(ui, ch);
+        return false;
+    }
+    if (c->ended && (ch == '\n' || ch == '\r' || ch == KEY_ENTER))
+        return true;                                  /* Enter leaves the end screen too */
+    switch (ch) {
+    case ' ':
+        c->paused = !c->paused;
+        if (!c->paused)
+            ui->step_mode = false;
+        break;
+    case 'n': case 's':
+        ui->step_mode = true;
+        if (c->paused)
+            c->step_grant++;                          /* exactly one more exit */
+        else
+            c->paused = true;                         /* stop at the next one  */
+        break;
+    case 'f':
+        ui->m->filter = viz_model_next_filter(ui->m, ui->m->filter);
+        break;
+    case 'a':
+        ui->prompt = true;
+        ui->plen = 0;
+        break;
+    case '+': case '=':
+        if (c->speed < 20)
+            c->speed++;
+        break;
+    case '-':
+        if (c->speed > 0)
+            c->speed--;
+        break;
+    case 'g':
+        c->to_end = true;
+        break;
+    default:
+        snprintf(ui->note, sizeof ui->note, "key not bound; keys: space n f a q");
+        break;
+    }
+    ui->ops->wake(ui->ctx);
+    return false;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void viz_ui_loop(struct viz_ui *ui)
+{
+    uint64_t last = 0;
+    for (;;) {
+        int ch = getch();
+        ui->ops->lock(ui->ctx);
+        if (ui->ctl.quit) {                 /* the run was stopped from outside */
+            ui->ops->unlock(ui->ctx);
+            return;
+        }
+        bool leave = ch != ERR && key(ui, ch);
+        if (leave) {
+            ui->ctl.quit = true;
+            ui->ctl.paused = false;
+            ui->ops->wake(ui->ctx);
+        }
+        uint64_t now = mono_ms();
+        bool drawn = false;
+        if (!leave && (ch != ERR || now - last >= VIZ_FRAME_MS)) {
+            ui->ops->frame(ui->ctx, ui);
+            draw(ui);
+            last = now;
+            drawn = true;
+        }
+        ui->ops->unlock(ui->ctx);
+        if (leave) {
+            ui->ops->quit(ui->ctx);
+            return;
+        }
+        if (drawn)
+            refresh();
+    }
+}
