@@ -23,6 +23,7 @@
  * "KVM (PVM)".
  */
 #include "03-hw-assisted/kvm.h"
+#include "03-hw-assisted/exit_handler.h"
 #include "core/vm.h"
 
 #include <errno.h>
@@ -57,6 +58,7 @@ struct kvm_engine_state {
     bool sync_regs;              /* KVM_CAP_SYNC_REGS: registers in kvm_run */
     bool io_in_pending;          /* last exit was an IN the VMM must answer */
     struct kvm_stats st;
+    struct hw_vmm vmm;           /* the stage's exit handler (exit_handler.c) */
 };
 
 static void kick_handler(int sig) { (void)sig; }
@@ -302,6 +304,10 @@ static int kvm_init(struct vcpu *v, char *err, size_t len)
     k->kick_armed = true;
     struct itimerspec its = { .it_interval = { 0, KICK_PERIOD_NS }, .it_value = { 0, KICK_PERIOD_NS } };
     timer_settime(k->kick, 0, &its, NULL);
+    /* The stage's exit handler, shared with the VMX model.  KVM handles
+     * CPUID, CR and MSR exits in the kernel, so it gets no engine ops: it
+     * only sees what user space must decide. */
+    hw_exit_install(&k->vmm, v, NULL);
     return 0;
 }
 

@@ -1,6 +1,10 @@
-# 03-hw-assisted: build/vmm-hw, the stage 03 VMM (KVM engine; VMX model to come).
+# 03-hw-assisted: build/vmm-hw, the stage 03 VMM — the KVM engine and the
+# software VMX model (VMCS, VM entry checks, exits decided by the controls),
+# sharing one exit handler.
 VMM_HW      := $(BUILD)/vmm-hw
-VMM_HW_OBJS := $(BUILD)/host/03-hw-assisted/main.o $(BUILD)/host/03-hw-assisted/kvm.o
+VMM_HW_SRCS := 03-hw-assisted/main.c 03-hw-assisted/kvm.c 03-hw-assisted/vmx.c \
+               03-hw-assisted/vmcs.c 03-hw-assisted/exit_handler.c
+VMM_HW_OBJS := $(VMM_HW_SRCS:%.c=$(BUILD)/host/%.o)
 ALL_TARGETS += $(VMM_HW)
 
 $(VMM_HW): $(VMM_HW_OBJS) $(LIBVMLAB)

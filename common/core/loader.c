@@ -354,7 +354,7 @@ static void flat_seg(struct x86_seg *s, uint16_t sel, uint16_t type)
     s->base = 0;
     s->limit = 0xffffffff;
     /* type | S (code/data) | DPL 0 | P, then D/B = 32-bit and G = 4 KiB units. */
-    s->attr = (uint16_t)(type | 0x10 | 0x80 | 0x4000 | 0x8000);
+    s->attr = (uint16_t)(type | 0x10 | 0x80 | 0x400 | 0x800);   /* x86/cpu.h layout */
 }
 
 void loader_multiboot_cpu(struct x86_cpu *cpu, const struct boot_info *bi)

@@ -194,6 +194,9 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, char *err, siz
                 return OPTIONS_ERROR;
             }
             o->timeout_s = t;
+        } else if (!strcmp(name, "--vmx-controls")) {
+            if (!(o->vmx_controls = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
         } else if (!strcmp(name, "--stats") || !strcmp(name, "--viz") ||
                    !strcmp(name, "--step")) {
             if (eq) {
@@ -240,6 +243,8 @@ void vm_options_usage(FILE *out, const char *prog, const char *engines)
         "  --step             stop at every exit and wait for a key (with --viz)\n"
         "  --timeout SECONDS  stop the guest after SECONDS (exit status 124)\n"
         "  --stats            print exits by reason and engine counters at the end\n"
+        "  --vmx-controls L   VMX execution controls for --engine vmx (vmm-hw; see\n"
+        "                     03-hw-assisted/README.md), e.g. hlt=off,io=bitmap:0x3f8-0x3ff\n"
         "  --help             this text\n"
         "\n"
         "Exit status: the value the guest wrote to the debug-exit port 0xF4;\n"

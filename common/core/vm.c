@@ -55,6 +55,8 @@ struct vm {
 
     void (*console)(void *ctx, uint8_t byte);
     void             *console_ctx;
+    vm_exit_handler_fn *exit_handler; /* the stage's, asked first (vm.h) */
+    void             *exit_handler_ctx;
     vm_observer_fn   *observer;       /* --viz: sees every recorded exit */
     void             *observer_ctx;
 
@@ -145,6 +147,13 @@ struct iobus *vm_mmio_bus(struct vm *vm) { return &vm->mmio; }
 struct trace *vm_trace(struct vm *vm)    { return &vm->trace; }
 const struct boot_info *vm_boot(const struct vm *vm) { return &vm->boot; }
 void vm_set_report(struct vm *vm, FILE *out) { vm->report = out; }
+const struct vm_options *vm_get_options(const struct vm *vm) { return &vm->opt; }
+
+void vm_set_exit_handler(struct vm *vm, vm_exit_handler_fn *fn, void *ctx)
+{
+    vm->exit_handler = fn;
+    vm->exit_handler_ctx = ctx;
+}
 
 void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx)
 {
@@ -406,7 +415,7 @@ static void record(struct vm *vm, struct vm_exit *e)
 
 /* HLT with IF=1: sleep until the PIT's next edge, an interrupt, or a stop.
  * Returns 0, or -1 if nothing can ever wake the CPU (message in why). */
-static int wait_for_interrupt(struct vm *vm, char *why, size_t len)
+int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
 {
     for (;;) {
         pit_update(&vm->pit);
@@ -461,6 +470,20 @@ int vm_run(struct vm *vm)
         if (rc > 0)                   /* an engine's time slice ended: no exit */
             goto check_stop;
 
+        if (vm->exit_handler) {       /* the stage's handler first (vm.h) */
+            int h = vm->exit_handler(vm->exit_handler_ctx, &vm->vcpu, &exit);
+            if (h == VM_EXIT_FATAL) {
+                exit.cost_ns = host_monotonic_ns(NULL) - t0;
+                record(vm, &exit);
+                status = fatal(vm, VMM_STATUS_GUEST, "%s (exit reason %u, %s, at eip=0x%08x)",
+                               exit.message[0] ? exit.message : "exit handler failed",
+                               exit.reason, exit_reason_name(exit.reason), exit.guest_eip);
+                break;
+            }
+            if (h == VM_EXIT_HANDLED)
+                goto handled;
+        }
+
         switch (exit.reason) {
         case EXIT_IO_INSTRUCTION: {
             struct exit_io *io = &exit.u.io;
@@ -486,7 +509,7 @@ int vm_run(struct vm *vm)
                                exit.guest_eip);
                 break;
             }
-            if (wait_for_interrupt(vm, why, sizeof why) < 0) {
+            if (vm_wait_for_interrupt(vm, why, sizeof why) < 0) {
                 record(vm, &exit);
                 status = fatal(vm, VMM_STATUS_GUEST, "%s (eip=0x%08x)", why, exit.guest_eip);
             }
@@ -516,6 +539,7 @@ int vm_run(struct vm *vm)
         }
         if (status >= 0)
             break;
+    handled:
         /* Handling cost, not counting time asleep in HLT. */
         exit.cost_ns = host_monotonic_ns(NULL) - t0 - (vm->idle_ns - idle0);
         record(vm, &exit);

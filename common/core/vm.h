@@ -26,6 +26,7 @@ struct vm_options {
     double      timeout_s;       /* --timeout SECONDS (0 = none)          */
     bool        stats;           /* --stats                               */
     bool        viz, step;       /* --viz, --step (visualizer issue)      */
+    const char *vmx_controls;    /* --vmx-controls LIST (stage 03's vmx engine) */
     /* Extensions (core engineer): */
     const char *prog;            /* program name for messages ("vmm-bt")  */
     char       *cmdline_owned;   /* storage behind cmdline (options.c)    */
@@ -102,6 +103,24 @@ void vm_set_report(struct vm *vm, FILE *out);
  * (step mode) but must then poll vm_stop_requested.  NULL removes it. */
 typedef void vm_observer_fn(void *ctx, struct vm *vm, const struct vm_exit *e);
 void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx);
+
+/* A stage's own exit handler (stage 03: 03-hw-assisted/exit_handler.c),
+ * installed by its engines' init and asked FIRST about every exit the engine
+ * reports.  It returns VM_EXIT_HANDLED (done: run the guest again),
+ * VM_EXIT_PASS (let the core handle it: I/O, HLT, triple fault, ...) or
+ * VM_EXIT_FATAL (exit->message says why; the run ends with status 70).
+ * The exit is recorded, timed and traced like any other. */
+enum { VM_EXIT_FATAL = -1, VM_EXIT_PASS = 0, VM_EXIT_HANDLED = 1 };
+typedef int vm_exit_handler_fn(void *ctx, struct vcpu *v, struct vm_exit *exit);
+void vm_set_exit_handler(struct vm *vm, vm_exit_handler_fn *fn, void *ctx);
+/* The options the VM was created with (engines read their own ones). */
+const struct vm_options *vm_get_options(const struct vm *vm);
+/* The HLT wait of the run loop, for an engine whose guest halts without a
+ * VM exit (the VMX model with HLT exiting off: the CPU sits in the HLT
+ * activity state until an interrupt): sleep until the interrupt controller
+ * has an interrupt or a stop is requested.  0, or -1 if nothing can ever
+ * wake the CPU (PIT stopped or IRQ0 masked; the reason in why). */
+int  vm_wait_for_interrupt(struct vm *vm, char *why, size_t len);
 
 #define VM_HISTORY 256            /* exits kept for the fatal-end dump */
 

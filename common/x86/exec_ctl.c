@@ -258,7 +258,7 @@ static uint32_t pio(struct interp *ip, uint16_t port, int size, bool write, uint
 static void io_exit(struct interp *ip, const struct insn *in, bool is_in)
 {
     io_check(ip);
-    struct vm_exit *e = &ip->pexit;
+    struct vm_exit ex, *e = &ex;
     memset(e, 0, sizeof *e);
     uint16_t port = (in->flags & I_CL) ? (uint16_t)ip->r[R_EDX] : (uint16_t)in->imm;
     e->reason = EXIT_IO_INSTRUCTION;
@@ -272,6 +272,14 @@ static void io_exit(struct interp *ip, const struct insn *in, bool is_in)
      * encoding (1 = immediate), port. */
     e->qualification = (uint64_t)(in->size - 1) | (is_in ? 8 : 0) |
                        ((in->flags & I_CL) ? 0 : 0x40) | ((uint64_t)port << 16);
+    if (ip->hooks.exit_policy && !ip->hooks.exit_policy(ip->opaque, e)) {
+        /* The VMX model's I/O bitmap lets this port through: no exit. */
+        uint32_t v = pio(ip, port, in->size, !is_in, e->u.io.value);
+        if (is_in)
+            wreg(ip, in->size, R_EAX, v);
+        return;
+    }
+    ip->pexit = *e;
     ip->exit_reason = EXIT_IO_INSTRUCTION;
     ip->io_pending = true;
     ip->io_eip = in->eip;

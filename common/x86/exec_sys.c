@@ -134,10 +134,16 @@ void h_grp7(struct interp *ip, const struct insn *in)
         dt->base = in->size == 2 ? base & 0xffffff : base;
         break;
     }
-    case 4: rm_write16(ip, in, CPU->cr0); break;               /* SMSW */
+    case 4: rm_write16(ip, in, guest_cr0(ip)); break;          /* SMSW */
     case 6: {                                                  /* LMSW, CPL 0 */
         need_cpl0(ip);
         uint32_t v = rm_read(ip, in, 2) & 0xf;                 /* PE MP EM TS; cannot clear PE */
+        struct vm_exit e;                                      /* SDM Table 28-3: LMSW */
+        exit_init(&e, in, EXIT_CR_ACCESS);
+        e.u.cr = (struct exit_cr){ .cr = 0, .access = 3, .value = v };
+        e.qualification = (3u << 4) | (MEM ? 0x40u : 0) | ((uint64_t)v << 16);
+        if (policy_exit(ip, &e))
+            return;
         set_cr0(ip, (CPU->cr0 & ~0xeu) | v | (CPU->cr0 & CR0_PE));
         break;
     }
@@ -145,6 +151,12 @@ void h_grp7(struct interp *ip, const struct insn *in)
         if (!MEM) raise_ud(ip);
         need_cpl0(ip);
         uint32_t lin = ea(ip, in);
+        struct vm_exit e;                                      /* qualification: the address */
+        exit_init(&e, in, EXIT_INVLPG);
+        e.u.address = lin;
+        e.qualification = lin;
+        if (policy_exit(ip, &e))
+            return;
         tlb_flush_page(&ip->tlbs[0], lin);
         tlb_flush_page(&ip->tlbs[1], lin);
         break;
@@ -192,6 +204,7 @@ void h_lsl(struct interp *ip, const struct insn *in)
 /* ---- control and debug registers (CPL 0) ----------------------------------- */
 static void set_cr0(struct interp *ip, uint32_t v)
 {
+    v = (v & ~ip->cr0_mask) | (CPU->cr0 & ip->cr0_mask);   /* VMM-owned bits stay */
     v |= CR0_ET;
     if ((v & CR0_PG) && !(v & CR0_PE))
         raise_gp(ip, 0);
@@ -203,15 +216,29 @@ static void set_cr0(struct interp *ip, uint32_t v)
         mmu_flush(ip, true);
 }
 #define CR4_OK (CR4_TSD | (1u << 3) /* DE */ | CR4_PSE | CR4_PGE | (1u << 8) /* PCE */)
+/* A MOV CR exit (SDM Vol. 3C Table 28-3): CR number, access type 0 = MOV
+ * to CR, 1 = MOV from CR, the general register.  True if it is taken. */
+static bool cr_exit(struct interp *ip, const struct insn *in, int access, uint32_t value)
+{
+    if (!ip->hooks.exit_policy || in->reg == 2)            /* CR2 accesses never exit */
+        return false;
+    struct vm_exit e;
+    exit_init(&e, in, EXIT_CR_ACCESS);
+    e.u.cr = (struct exit_cr){ .cr = in->reg, .access = access, .gpr = in->rm, .value = value };
+    e.qualification = in->reg | ((uint32_t)access << 4) | ((uint32_t)in->rm << 8);
+    return policy_exit(ip, &e);
+}
 void h_mov_r_cr(struct interp *ip, const struct insn *in)
 {
     need_cpl0(ip);
     uint32_t v;
+    if ((in->reg == 0 || in->reg == 3 || in->reg == 4) && cr_exit(ip, in, 1, 0))
+        return;
     switch (in->reg) {
-    case 0: v = CPU->cr0; break;
+    case 0: v = guest_cr0(ip); break;
     case 2: v = CPU->cr2; break;
     case 3: v = CPU->cr3; break;
-    case 4: v = CPU->cr4; break;
+    case 4: v = guest_cr4(ip); break;
     default: raise_ud(ip);
     }
     ip->r[in->rm] = v;
@@ -220,6 +247,8 @@ void h_mov_cr_r(struct interp *ip, const struct insn *in)
 {
     need_cpl0(ip);
     uint32_t v = ip->r[in->rm];
+    if ((in->reg == 0 || in->reg == 3 || in->reg == 4) && cr_exit(ip, in, 0, v))
+        return;
     switch (in->reg) {
     case 0: set_cr0(ip, v); break;
     case 2: CPU->cr2 = v; break;
@@ -230,6 +259,7 @@ void h_mov_cr_r(struct interp *ip, const struct insn *in)
     case 4:
         if (v & ~CR4_OK)
             raise_gp(ip, 0);
+        v = (v & ~ip->cr4_mask) | (CPU->cr4 & ip->cr4_mask);   /* VMM-owned bits stay */
         if ((CPU->cr4 ^ v) & (CR4_PSE | CR4_PGE)) {
             CPU->cr4 = v;
             mmu_flush(ip, true);
@@ -248,21 +278,46 @@ static int dr_index(struct interp *ip, int n)
     }
     return n;
 }
+/* A MOV DR exit (SDM Vol. 3C Table 28-4): DR number, direction (1 = MOV
+ * from DR), the general register.  True if it is taken. */
+static bool dr_exit(struct interp *ip, const struct insn *in, bool from)
+{
+    if (!ip->hooks.exit_policy)
+        return false;
+    struct vm_exit e;
+    exit_init(&e, in, EXIT_DR_ACCESS);
+    e.u.cr = (struct exit_cr){ .cr = in->reg, .access = from, .gpr = in->rm,
+                               .value = from ? 0 : ip->r[in->rm] };
+    e.qualification = in->reg | (from ? 0x10u : 0) | ((uint32_t)in->rm << 8);
+    return policy_exit(ip, &e);
+}
 void h_mov_r_dr(struct interp *ip, const struct insn *in)
 {
     need_cpl0(ip);
-    ip->r[in->rm] = CPU->dr[dr_index(ip, in->reg)];
+    int n = dr_index(ip, in->reg);
+    if (dr_exit(ip, in, true))
+        return;
+    ip->r[in->rm] = CPU->dr[n];
 }
 void h_mov_dr_r(struct interp *ip, const struct insn *in)
 {
     need_cpl0(ip);
-    CPU->dr[dr_index(ip, in->reg)] = ip->r[in->rm];   /* stored; breakpoints not modelled */
+    int n = dr_index(ip, in->reg);
+    if (dr_exit(ip, in, false))
+        return;
+    CPU->dr[n] = ip->r[in->rm];   /* stored; breakpoints not modelled */
 }
 void h_clts(struct interp *ip, const struct insn *in)
 {
-    (void)in;
     need_cpl0(ip);
-    CPU->cr0 &= ~CR0_TS;
+    struct vm_exit e;                                      /* SDM Table 28-3: CLTS */
+    exit_init(&e, in, EXIT_CR_ACCESS);
+    e.u.cr.access = 2;
+    e.qualification = 2u << 4;
+    if (policy_exit(ip, &e))
+        return;
+    if (!(ip->cr0_mask & CR0_TS))                          /* VMM-owned: unchanged */
+        CPU->cr0 &= ~CR0_TS;
 }
 void h_wbinvd(struct interp *ip, const struct insn *in)   /* WBINVD / INVD: no caches */
 {
@@ -276,10 +331,9 @@ void h_wbinvd(struct interp *ip, const struct insn *in)   /* WBINVD / INVD: no c
 #define CPUID_FEATURES ((1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | \
                         (1u << 8) /* CX8 */ | (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | \
                         (1u << 15) /* CMOV */)
-void h_cpuid(struct interp *ip, const struct insn *in)
+void x86_cpuid(uint32_t leaf, uint32_t out[4])
 {
-    (void)in;
-    uint32_t leaf = ip->r[R_EAX], a = 0, b = 0, c = 0, d = 0;
+    uint32_t a = 0, b = 0, c = 0, d = 0;
     static const char vendor[12] = "vmlab x86 32";
     if (leaf == 0) {
         a = 1;
@@ -292,7 +346,17 @@ void h_cpuid(struct interp *ip, const struct insn *in)
     } else if (leaf == 0x80000000u) {
         a = 0x80000000u;                  /* no extended leaves */
     }
-    ip->r[R_EAX] = a; ip->r[R_EBX] = b; ip->r[R_ECX] = c; ip->r[R_EDX] = d;
+    out[0] = a; out[1] = b; out[2] = c; out[3] = d;
+}
+void h_cpuid(struct interp *ip, const struct insn *in)
+{
+    struct vm_exit e;                     /* CPUID always exits under VT-x */
+    exit_init(&e, in, EXIT_CPUID);
+    if (policy_exit(ip, &e))
+        return;
+    uint32_t r[4];
+    x86_cpuid(ip->r[R_EAX], r);
+    ip->r[R_EAX] = r[0]; ip->r[R_EBX] = r[1]; ip->r[R_ECX] = r[2]; ip->r[R_EDX] = r[3];
 }
 static uint64_t guest_tsc(struct interp *ip) { return __rdtsc() + CPU->tsc_offset; }
 void h_rdtsc(struct interp *ip, const struct insn *in)
@@ -300,38 +364,61 @@ void h_rdtsc(struct interp *ip, const struct insn *in)
     (void)in;
     if ((CPU->cr4 & CR4_TSD) && cpl(ip) != 0)
         raise_gp(ip, 0);
+    struct vm_exit e;
+    exit_init(&e, in, EXIT_RDTSC);
+    if (policy_exit(ip, &e))
+        return;
     uint64_t t = guest_tsc(ip);
     ip->r[R_EAX] = (uint32_t)t;
     ip->r[R_EDX] = (uint32_t)(t >> 32);
 }
 enum { MSR_TSC = 0x10, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176 };
+bool x86_msr_read(const struct x86_cpu *c, uint32_t msr, uint64_t *v)
+{
+    switch (msr) {
+    case MSR_TSC: *v = __rdtsc() + c->tsc_offset; return true;
+    case MSR_SYSENTER_CS: *v = c->sysenter_cs; return true;
+    case MSR_SYSENTER_ESP: *v = c->sysenter_esp; return true;
+    case MSR_SYSENTER_EIP: *v = c->sysenter_eip; return true;
+    default: return false;
+    }
+}
+bool x86_msr_write(struct x86_cpu *c, uint32_t msr, uint64_t v)
+{
+    switch (msr) {
+    case MSR_TSC: c->tsc_offset = v - __rdtsc(); return true;
+    case MSR_SYSENTER_CS: c->sysenter_cs = (uint32_t)v; return true;
+    case MSR_SYSENTER_ESP: c->sysenter_esp = (uint32_t)v; return true;
+    case MSR_SYSENTER_EIP: c->sysenter_eip = (uint32_t)v; return true;
+    default: return false;
+    }
+}
+static bool msr_exit(struct interp *ip, const struct insn *in, uint32_t reason)
+{
+    struct vm_exit e;                     /* RDMSR/WRMSR: ECX in u.msr */
+    exit_init(&e, in, reason);
+    e.u.msr = ip->r[R_ECX];
+    return policy_exit(ip, &e);
+}
 void h_rdmsr(struct interp *ip, const struct insn *in)
 {
-    (void)in;
     need_cpl0(ip);
+    if (msr_exit(ip, in, EXIT_RDMSR))
+        return;
     uint64_t v;
-    switch (ip->r[R_ECX]) {
-    case MSR_TSC: v = guest_tsc(ip); break;
-    case MSR_SYSENTER_CS: v = CPU->sysenter_cs; break;
-    case MSR_SYSENTER_ESP: v = CPU->sysenter_esp; break;
-    case MSR_SYSENTER_EIP: v = CPU->sysenter_eip; break;
-    default: raise_gp(ip, 0);
-    }
+    if (!x86_msr_read(CPU, ip->r[R_ECX], &v))
+        raise_gp(ip, 0);
     ip->r[R_EAX] = (uint32_t)v;
     ip->r[R_EDX] = (uint32_t)(v >> 32);
 }
 void h_wrmsr(struct interp *ip, const struct insn *in)
 {
-    (void)in;
     need_cpl0(ip);
+    if (msr_exit(ip, in, EXIT_WRMSR))
+        return;
     uint64_t v = ((uint64_t)ip->r[R_EDX] << 32) | ip->r[R_EAX];
-    switch (ip->r[R_ECX]) {
-    case MSR_TSC: CPU->tsc_offset = v - __rdtsc(); break;
-    case MSR_SYSENTER_CS: CPU->sysenter_cs = (uint32_t)v; break;
-    case MSR_SYSENTER_ESP: CPU->sysenter_esp = (uint32_t)v; break;
-    case MSR_SYSENTER_EIP: CPU->sysenter_eip = (uint32_t)v; break;
-    default: raise_gp(ip, 0);
-    }
+    if (!x86_msr_write(CPU, ip->r[R_ECX], v))
+        raise_gp(ip, 0);
 }
 
 /* ---- SYSENTER / SYSEXIT (SDM Vol. 2): flat segments derived from

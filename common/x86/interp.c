@@ -163,6 +163,8 @@ static bool handle_exception(struct interp *ip)
     bool has_err = ip->exc_has_err;
     uint32_t err = ip->exc_err;
     int first = ip->delivering;
+    if (vec == EXC_PF)
+        ip->cpu->cr2 = ip->exc_cr2;     /* written even if it becomes #DF */
     if (first >= 0) {
         if (first == EXC_DF)
             return false;                                    /* shutdown */
@@ -178,6 +180,57 @@ static bool handle_exception(struct interp *ip)
     deliver_event(ip, vec, has_err, err, false, ip->cpu->eip);   /* may longjmp again */
     ip->delivering = -1;
     return true;
+}
+
+/* The exception bitmap (SDM Vol. 3C §25.6.3): ask the exit policy before
+ * delivering the exception recorded by raise_exc.  True: *exit is filled
+ * (reason 0, the faulting instruction's EIP, the #PF address as the exit
+ * qualification, SDM Table 28-1) and nothing was delivered. */
+static bool exception_exit(struct interp *ip, struct vm_exit *exit)
+{
+    struct vm_exit e;
+    memset(&e, 0, sizeof e);
+    e.reason = EXIT_EXCEPTION_NMI;
+    e.guest_eip = ip->cpu->eip;
+    e.u.exc.vector = (uint8_t)ip->exc_vec;
+    e.u.exc.has_error = ip->exc_has_err;
+    e.u.exc.error_code = ip->exc_err;
+    if (ip->exc_vec == EXC_PF) {
+        e.u.exc.cr2 = ip->exc_cr2;
+        e.qualification = ip->exc_cr2;
+    }
+    if (!ip->hooks.exit_policy(ip->opaque, &e))
+        return false;
+    save_state(ip);
+    *exit = e;
+    return true;
+}
+
+void interp_set_cr_shadows(struct interp *ip, uint32_t cr0_mask, uint32_t cr0_shadow,
+                           uint32_t cr4_mask, uint32_t cr4_shadow)
+{
+    ip->cr0_mask = cr0_mask;
+    ip->cr0_shadow = cr0_shadow;
+    ip->cr4_mask = cr4_mask;
+    ip->cr4_shadow = cr4_shadow;
+}
+
+void interp_inject_event(struct interp *ip, int vector, bool external, bool has_err,
+                         uint32_t err)
+{
+    ip->inj_pending = true;
+    ip->inj_vec = vector;
+    ip->inj_external = external;
+    ip->inj_has_err = has_err;
+    ip->inj_err = err;
+}
+
+void interp_set_irq_window_exit(struct interp *ip, bool on) { ip->irq_window_exit = on; }
+
+void interp_invlpg(struct interp *ip, uint32_t lin)
+{
+    tlb_flush_page(&ip->tlbs[0], lin);
+    tlb_flush_page(&ip->tlbs[1], lin);
 }
 
 /* ---- the run loop ---------------------------------------------------------------- */
@@ -212,10 +265,26 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
         }
         if (ip->fatal[0])
             goto engine_error;
+        if (ip->delivering < 0 && ip->hooks.exit_policy && exception_exit(ip, exit))
+            return 0;
         if (!handle_exception(ip)) {
             ip->shutdown = true;
             return finish(ip, exit, EXIT_TRIPLE_FAULT);
         }
+    }
+
+    if (ip->inj_pending) {
+        /* VM entry with event injection: deliver before the first
+         * instruction (a fault on the way unwinds to the setjmp above). */
+        ip->inj_pending = false;
+        if (ip->inj_external) {
+            ip->st.interrupts++;
+        } else {
+            ip->delivering = ip->inj_vec;
+            ip->st.exceptions++;
+        }
+        deliver_event(ip, ip->inj_vec, ip->inj_has_err, ip->inj_err, false, c->eip);
+        ip->delivering = -1;
     }
 
     for (;;) {
@@ -226,6 +295,8 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
             c->eip = eip;
             return 0;
         }
+        if (ip->irq_window_exit && (ip->eflags & FL_IF) && !c->irq_shadow)
+            return finish(ip, exit, EXIT_INTERRUPT_WINDOW);
         if (c->halted) {
             if (!((ip->eflags & FL_IF) && ip->hooks.irq_pending && ip->hooks.irq_pending(ip->opaque))) {
                 save_state(ip);
@@ -316,7 +387,9 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
         unsigned done = in - b->in;
         if (done < b->n && !ip->exit_reason)
             c->eip = b->in[done].eip;
-        ip->st.instructions += done - (ip->exit_reason == EXIT_IO_INSTRUCTION);
+        /* An I/O exit retires on the next run; a policy exit (the VMM
+         * emulates the instruction) never here.  HLT has retired. */
+        ip->st.instructions += done - (ip->exit_reason && ip->exit_reason != EXIT_HLT);
         ip->prev = b->cached ? b : NULL;
     }
 

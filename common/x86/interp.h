@@ -90,6 +90,23 @@ struct interp_hooks {
      * cached afterwards. */
     void (*code_cache)(void *opaque, int kind, uint32_t gpa, uint32_t size,
                        uint64_t occupancy, uint32_t eip);
+    /* Exit policy: the VM-execution controls of a (software) VMCS, for the
+     * VMX model of stage 03 (03-hw-assisted/vmx.c).  NULL = the behaviour
+     * described above.  Asked, after the instruction's own privilege checks
+     * (those faults have priority over VM exits, SDM Vol. 3C §26.1.1), before
+     *   CPUID (10), RDTSC (16), MOV to/from CR0/CR3/CR4, CLTS, LMSW (28),
+     *   INVLPG (14), MOV to/from DR (29), RDMSR/WRMSR (31/32), IN/OUT (30),
+     * and before a (non-nested) hardware exception is delivered (0), with *e
+     * filled as VT-x fills its exit-information fields: reason, guest_eip,
+     * instr_len, the SDM exit qualification (Tables 28-1 ff.) and u.
+     * Returns true: interp_run returns 0 with that exit and the instruction
+     * has NOT executed (the caller emulates it and advances EIP, or injects
+     * the exception with interp_inject_event); an I/O exit keeps the
+     * completion protocol above.  false: the instruction executes here; an
+     * IN/OUT then goes through the pio hook without any exit.  Not asked
+     * for HLT (callers see EXIT_HLT and decide), INS/OUTS (always done
+     * through pio), INT n / INT3 / INTO, or a fault while delivering. */
+    bool (*exit_policy)(void *opaque, struct vm_exit *e);
 };
 
 enum { INTERP_CC_DECODE = 1, INTERP_CC_INVALIDATE = 2, INTERP_CC_FLUSH = 3 };
@@ -122,6 +139,36 @@ uint64_t interp_instructions(const struct interp *ip);
 void interp_invalidate_all(struct interp *ip);
 /* Guest-physical [gpa, gpa+len) was written behind the interpreter's back. */
 void interp_invalidate_range(struct interp *ip, uint64_t gpa, uint64_t len);
+
+/* VT-x guest/host masks and read shadows of CR0 and CR4 (SDM Vol. 3C
+ * §25.6.6, §26.3): a bit set in a mask is owned by the VMM.  MOV from CR0/CR4
+ * and SMSW read such a bit from the shadow; MOV to CR0/CR4, LMSW and CLTS
+ * leave it unchanged in the real register (whether they exit instead is
+ * the exit policy's decision).  All zero (the default) = no effect. */
+void interp_set_cr_shadows(struct interp *ip, uint32_t cr0_mask, uint32_t cr0_shadow,
+                           uint32_t cr4_mask, uint32_t cr4_shadow);
+/* Event injection (VM-entry interruption information, SDM Vol. 3C §27.6):
+ * the next interp_run first delivers this event through the guest IDT — an
+ * external interrupt (external = true, vector 32-255) or a hardware
+ * exception with its error code; a fault while delivering it follows the
+ * double-fault rules.  Clears cpu->halted like any delivered event. */
+void interp_inject_event(struct interp *ip, int vector, bool external, bool has_err,
+                         uint32_t err);
+/* Interrupt-window exiting (SDM Vol. 3C §26.2): while on, interp_run returns
+ * EXIT_INTERRUPT_WINDOW (7) at the first instruction boundary where the CPU
+ * could take an interrupt (EFLAGS.IF=1, no STI/MOV SS blocking), also from
+ * the HLT state.  The caller turns it off. */
+void interp_set_irq_window_exit(struct interp *ip, bool on);
+/* The VMM invalidates the TLB entries of one linear address (what INVLPG
+ * does; a VMM emulating INVLPG after an INVLPG exit calls this). */
+void interp_invlpg(struct interp *ip, uint32_t lin);
+
+/* The model CPU's answers, for VMMs that emulate CPUID, RDMSR and WRMSR on
+ * a VM exit (stage 03): exactly what the interpreter itself executes.
+ * x86_msr_* return false for an MSR the model does not have (#GP). */
+void x86_cpuid(uint32_t leaf, uint32_t out[4]);
+bool x86_msr_read(const struct x86_cpu *c, uint32_t msr, uint64_t *v);
+bool x86_msr_write(struct x86_cpu *c, uint32_t msr, uint64_t v);
 
 /* Counters for --stats and tests. */
 struct interp_stats {

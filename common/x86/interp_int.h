@@ -99,9 +99,15 @@ struct interp {
     int      exc_vec;       /* the exception being raised               */
     bool     exc_has_err;
     uint32_t exc_err;
+    uint32_t exc_cr2;       /* #PF: linear address, into CR2 at delivery */
     int      delivering;    /* vector being delivered, -1 if none        */
 
     struct vm_exit pexit;   /* exit prepared by a handler               */
+    /* Stage 03's VMX model (interp.h): shadows, injection, window exits. */
+    uint32_t cr0_mask, cr0_shadow, cr4_mask, cr4_shadow;
+    bool     inj_pending, inj_external, inj_has_err, irq_window_exit;
+    int      inj_vec;
+    uint32_t inj_err;
     bool     io_pending;    /* IN/OUT reported, not completed yet        */
     uint32_t io_eip;
 
@@ -133,6 +139,36 @@ _Noreturn void raise_ud(struct interp *ip);
  * INT3 / INTO (gate DPL checked, EXT=0); ret_eip is the EIP pushed. */
 void deliver_event(struct interp *ip, int vec, bool has_err, uint32_t err,
                    bool soft, uint32_t ret_eip);
+
+/* Ask hooks.exit_policy about the exit *e (interp.h).  True: the exit is
+ * taken — the handler must return at once without executing anything. */
+static inline bool policy_exit(struct interp *ip, struct vm_exit *e)
+{
+    if (!ip->hooks.exit_policy || !ip->hooks.exit_policy(ip->opaque, e))
+        return false;
+    ip->pexit = *e;
+    ip->exit_reason = e->reason;
+    ip->cpu->eip = e->guest_eip;
+    ip->stop = true;
+    return true;
+}
+/* A fresh exit for the instruction in (reason, EIP, length). */
+static inline void exit_init(struct vm_exit *e, const struct insn *in, uint32_t reason)
+{
+    memset(e, 0, sizeof *e);
+    e->reason = reason;
+    e->guest_eip = in->eip;
+    e->instr_len = in->len;
+}
+/* The guest's view of CR0/CR4: VMM-owned bits come from the read shadow. */
+static inline uint32_t guest_cr0(const struct interp *ip)
+{
+    return (ip->cpu->cr0 & ~ip->cr0_mask) | (ip->cr0_shadow & ip->cr0_mask);
+}
+static inline uint32_t guest_cr4(const struct interp *ip)
+{
+    return (ip->cpu->cr4 & ~ip->cr4_mask) | (ip->cr4_shadow & ip->cr4_mask);
+}
 
 /* --- flags (flags.c) ------------------------------------------------- */
 uint32_t cc_compute(const struct interp *ip);          /* FL_ARITH bits */

@@ -8,10 +8,12 @@
 
 static bool paging(const struct interp *ip) { return ip->cpu->cr0 & CR0_PG; }
 
-/* Raise #PF: CR2 gets the linear address (SDM Vol. 3A §4.7). */
+/* Raise #PF: CR2 gets the linear address (SDM Vol. 3A §4.7) when the fault
+ * is delivered (interp.c); a #PF that becomes a VM exit leaves CR2 alone,
+ * as on VT-x (the address is in the exit qualification instead). */
 static _Noreturn void page_fault(struct interp *ip, uint32_t lin, uint32_t err)
 {
-    ip->cpu->cr2 = lin;
+    ip->exc_cr2 = lin;
     raise_exc(ip, EXC_PF, err);
 }
 

@@ -139,7 +139,7 @@ static void test_good_elf_multiboot_state(void **st)
     assert_int_equal(cpu.seg[S_CS].base, 0);
     assert_int_equal(cpu.seg[S_CS].limit, 0xffffffff);
     assert_int_equal(cpu.seg[S_CS].attr & 0x1f, 0x1b);  /* code, exec/read, accessed, S */
-    assert_true(cpu.seg[S_CS].attr & 0x4000);           /* 32-bit */
+    assert_true(cpu.seg[S_CS].attr & 0x400);            /* D/B: 32-bit (x86/cpu.h layout) */
     for (int sr = 0; sr < S_NSEG; sr++) {
         assert_int_equal(cpu.seg[sr].limit, 0xffffffff);
         assert_true(cpu.seg[sr].attr & 0x80);           /* present */
