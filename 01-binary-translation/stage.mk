@@ -1,6 +1,8 @@
-# 01-binary-translation: build/vmm-bt, the stage 01 VMM.
+# 01-binary-translation: build/vmm-bt, the stage 01 VMM (engines interp and bt).
+BT_SRCS     := emit.c codecache.c translate.c bt_engine.c check.c window.c
 VMM_BT      := $(BUILD)/vmm-bt
-VMM_BT_OBJS := $(BUILD)/host/01-binary-translation/main.o
+VMM_BT_OBJS := $(BUILD)/host/01-binary-translation/main.o \
+               $(BT_SRCS:%.c=$(BUILD)/host/01-binary-translation/%.o)
 ALL_TARGETS += $(VMM_BT)
 
 $(VMM_BT): $(VMM_BT_OBJS) $(LIBVMLAB)

@@ -197,6 +197,14 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, char *err, siz
         } else if (!strcmp(name, "--vmx-controls")) {
             if (!(o->vmx_controls = opt_value(argc, argv, &i, name, eq, err, errlen)))
                 return OPTIONS_ERROR;
+        } else if (!strcmp(name, "--check")) {
+            if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
+            if (!*v) {
+                snprintf(err, errlen, "option --check needs an engine name (e.g. interp)");
+                return OPTIONS_ERROR;
+            }
+            o->check = v;
         } else if (!strcmp(name, "--stats") || !strcmp(name, "--viz") ||
                    !strcmp(name, "--step")) {
             if (eq) {
@@ -243,6 +251,8 @@ void vm_options_usage(FILE *out, const char *prog, const char *engines)
         "  --step             stop at every exit and wait for a key (with --viz)\n"
         "  --timeout SECONDS  stop the guest after SECONDS (exit status 124)\n"
         "  --stats            print exits by reason and engine counters at the end\n"
+        "  --check ENGINE     run ENGINE (interp) in lock step with --engine bt and stop\n"
+        "                     at the first block where their CPU states differ\n"
         "  --vmx-controls L   VMX execution controls for --engine vmx (vmm-hw; see\n"
         "                     03-hw-assisted/README.md), e.g. hlt=off,io=bitmap:0x3f8-0x3ff\n"
         "  --help             this text\n"

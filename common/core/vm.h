@@ -26,6 +26,7 @@ struct vm_options {
     double      timeout_s;       /* --timeout SECONDS (0 = none)          */
     bool        stats;           /* --stats                               */
     bool        viz, step;       /* --viz, --step (visualizer issue)      */
+    const char *check;           /* --check ENGINE: lock-step reference (stage 01's bt) */
     const char *vmx_controls;    /* --vmx-controls LIST (stage 03's vmx engine) */
     /* Extensions (core engineer): */
     const char *prog;            /* program name for messages ("vmm-bt")  */

@@ -74,6 +74,12 @@ int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
         vm_options_free(&opt);
         return VMM_STATUS_USAGE;
     }
+    if (opt.check && strcmp(opt.engine, "bt") != 0) {
+        fprintf(stderr, "%s: error: --check %s compares with --engine bt; engine '%s' has no "
+                "lock-step mode\n", prog, opt.check, opt.engine);
+        vm_options_free(&opt);
+        return VMM_STATUS_USAGE;
+    }
     /* --step is the visualizer's lecture mode: it implies --viz.  The
      * terminal is checked before anything else is done to it. */
     if (opt.step)

@@ -23,7 +23,7 @@
 static uint32_t hash(uint32_t gpa) { return (gpa * 0x9e3779b1u) >> 20; }   /* 12 bits */
 
 /* ---- block cache ------------------------------------------------------------ */
-static struct block *lookup(struct interp *ip, uint32_t eip, uint32_t gpa)
+struct block *interp_block_lookup(struct interp *ip, uint32_t eip, uint32_t gpa)
 {
     for (struct block *b = ip->hash[hash(gpa)]; b; b = b->hnext)
         if (b->gpa == gpa && b->eip == eip)
@@ -31,7 +31,7 @@ static struct block *lookup(struct interp *ip, uint32_t eip, uint32_t gpa)
     return NULL;
 }
 
-static void insert(struct interp *ip, struct block *b)
+void interp_block_insert(struct interp *ip, struct block *b)
 {
     uint32_t h = hash(b->gpa), pfn = b->gpa >> 12;
     b->hnext = ip->hash[h];
@@ -63,7 +63,7 @@ static void cc_event(struct interp *ip, int kind, const struct block *b)
 }
 
 /* Drop every block (between blocks only: none is executing). */
-static void cache_flush(struct interp *ip)
+void interp_cache_flush(struct interp *ip)
 {
     for (unsigned i = 0; i < BLOCK_HASH; i++) {
         free_list(ip->hash[i], true);
@@ -78,6 +78,8 @@ static void cache_flush(struct interp *ip)
     ip->nblocks = ip->ndead = 0;
     ip->cache_bytes = 0;
     cc_event(ip, INTERP_CC_FLUSH, NULL);
+    if (ip->cache_flushed)
+        ip->cache_flushed(ip->observer);
 }
 
 /* Guest-physical [gpa, gpa+len) inside one page was written. */
@@ -100,6 +102,8 @@ void code_written(struct interp *ip, uint32_t gpa, uint32_t len)
             ip->ndead++;
             ip->st.blocks_invalidated++;
             cc_event(ip, INTERP_CC_INVALIDATE, b);
+            if (ip->block_dropped)
+                ip->block_dropped(ip->observer, b);
             if (b == ip->cur_block)
                 ip->stop = true;       /* its next instructions may be stale */
         } else {
@@ -119,12 +123,12 @@ void interp_invalidate_range(struct interp *ip, uint64_t gpa, uint64_t len)
 
 void interp_invalidate_all(struct interp *ip)
 {
-    cache_flush(ip);
+    interp_cache_flush(ip);
     mmu_flush(ip, true);
 }
 
 /* ---- state in and out ----------------------------------------------------------- */
-static void load_state(struct interp *ip)
+void interp_load_state(struct interp *ip)
 {
     struct x86_cpu *c = ip->cpu;
     memcpy(ip->r, c->gpr, sizeof c->gpr);
@@ -136,7 +140,7 @@ static void load_state(struct interp *ip)
         mmu_flush(ip, true);
 }
 
-static void save_state(struct interp *ip)
+void interp_save_state(struct interp *ip)
 {
     memcpy(ip->cpu->gpr, ip->r, sizeof ip->cpu->gpr);
     ip->cpu->eflags = get_eflags(ip);
@@ -148,7 +152,7 @@ static bool contributory(int v) { return v == EXC_DE || (v >= EXC_TS && v <= EXC
 
 static int finish(struct interp *ip, struct vm_exit *exit, uint32_t reason)
 {
-    save_state(ip);
+    interp_save_state(ip);
     memset(exit, 0, sizeof *exit);
     exit->reason = reason;
     exit->guest_eip = ip->cpu->eip;
@@ -157,7 +161,7 @@ static int finish(struct interp *ip, struct vm_exit *exit, uint32_t reason)
 
 /* The exception recorded by raise_exc: combine with one being delivered
  * (SDM Vol. 3A Table 6-5), then deliver.  Returns false on triple fault. */
-static bool handle_exception(struct interp *ip)
+bool interp_deliver_exception(struct interp *ip)
 {
     int vec = ip->exc_vec;
     bool has_err = ip->exc_has_err;
@@ -201,7 +205,7 @@ static bool exception_exit(struct interp *ip, struct vm_exit *exit)
     }
     if (!ip->hooks.exit_policy(ip->opaque, &e))
         return false;
-    save_state(ip);
+    interp_save_state(ip);
     *exit = e;
     return true;
 }
@@ -237,7 +241,7 @@ void interp_invlpg(struct interp *ip, uint32_t lin)
 int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
 {
     struct x86_cpu *c = ip->cpu;
-    load_state(ip);
+    interp_load_state(ip);
     ip->exit_reason = 0;
     ip->delivering = -1;
     ip->cur = NULL;
@@ -267,7 +271,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
             goto engine_error;
         if (ip->delivering < 0 && ip->hooks.exit_policy && exception_exit(ip, exit))
             return 0;
-        if (!handle_exception(ip)) {
+        if (!interp_deliver_exception(ip)) {
             ip->shutdown = true;
             return finish(ip, exit, EXIT_TRIPLE_FAULT);
         }
@@ -290,7 +294,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
     for (;;) {
         if (ip->exit_reason) {
             uint32_t eip = c->eip;
-            save_state(ip);
+            interp_save_state(ip);
             *exit = ip->pexit;
             c->eip = eip;
             return 0;
@@ -299,14 +303,14 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
             return finish(ip, exit, EXIT_INTERRUPT_WINDOW);
         if (c->halted) {
             if (!((ip->eflags & FL_IF) && ip->hooks.irq_pending && ip->hooks.irq_pending(ip->opaque))) {
-                save_state(ip);
+                interp_save_state(ip);
                 *exit = ip->pexit;
                 exit->reason = EXIT_HLT;
                 return 0;
             }
         }
         if (ip->budget_end && ip->st.instructions >= ip->budget_end) {
-            save_state(ip);
+            interp_save_state(ip);
             return INTERP_BUDGET;
         }
         if (ip->hooks.stop_requested && ip->hooks.stop_requested(ip->opaque))
@@ -328,7 +332,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
 
         /* Find the block at CS:EIP. */
         if (ip->ndead > 256 || ip->nblocks > 32768)
-            cache_flush(ip);
+            interp_cache_flush(ip);
         if (ip->oneoff) {
             free(ip->oneoff);
             ip->oneoff = NULL;
@@ -347,7 +351,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
                 b = p->succ[1];
         }
         if (!b) {
-            b = lookup(ip, c->eip, gpa);
+            b = interp_block_lookup(ip, c->eip, gpa);
             if (!b) {
                 b = decode_block(ip, c->eip, lin, gpa);
                 if (!b) {
@@ -357,7 +361,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
                     goto engine_error;
                 }
                 if (b->cached)
-                    insert(ip, b);
+                    interp_block_insert(ip, b);
                 else
                     ip->oneoff = b;
                 cc_event(ip, INTERP_CC_DECODE, b);
@@ -394,7 +398,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
     }
 
 engine_error:
-    save_state(ip);
+    interp_save_state(ip);
     memset(exit, 0, sizeof *exit);
     exit->reason = EXIT_VMM_ERROR;
     exit->guest_eip = c->eip;
@@ -440,7 +444,7 @@ void interp_destroy(struct interp *ip)
     if (!ip)
         return;
     if (ip->page_blocks)
-        cache_flush(ip);
+        interp_cache_flush(ip);
     decoder_fini(ip);
     free(ip->page_blocks);
     free(ip->scratch);

@@ -129,6 +129,13 @@ struct interp {
     struct tlb tlbs[2];
     void    *dec;                 /* decoder state (capstone)            */
     struct interp_stats st;
+
+    /* An engine layered on the decoded blocks (stage 01's translator keeps
+     * host code for them) is told when a block is dropped because its code
+     * was written, and when the whole block cache is flushed.  May be NULL. */
+    void   (*block_dropped)(void *ctx, struct block *b);
+    void   (*cache_flushed)(void *ctx);
+    void    *observer;
 };
 
 /* --- exceptions (excp.c) --------------------------------------------- */
@@ -327,6 +334,18 @@ void     decoder_fini(struct interp *ip);
 /* Decode a block at EIP (linear lin, physical gpa); NULL on fetch fault
  * (raised) or allocation failure. */
 struct block *decode_block(struct interp *ip, uint32_t eip, uint32_t lin, uint32_t gpa);
+
+/* --- for engines built on the decoded form (interp.c) --------------------
+ * The binary translator (01-binary-translation/) runs its own loop around
+ * the interpreter's state, decoder, block cache and handlers. */
+void     interp_load_state(struct interp *ip);   /* struct x86_cpu -> ip   */
+void     interp_save_state(struct interp *ip);   /* ip -> struct x86_cpu   */
+/* Deliver the exception raise_exc recorded (combining into #DF per SDM
+ * Table 6-5); false means shutdown (triple fault).  May longjmp. */
+bool     interp_deliver_exception(struct interp *ip);
+struct block *interp_block_lookup(struct interp *ip, uint32_t eip, uint32_t gpa);
+void     interp_block_insert(struct interp *ip, struct block *b);
+void     interp_cache_flush(struct interp *ip);
 
 /* --- handlers (exec_*.c), referenced by the decoder --------------------- */
 #define H(name) void name(struct interp *ip, const struct insn *in)

@@ -45,8 +45,10 @@ check "option without value" 64 "option --timeout needs a value" "$ELFS/spin.elf
 check "bad --mem size"       64 "--mem 'lots' is not a size" --mem lots "$ELFS/spin.elf"
 check "no image"             64 "no guest image given" --stats
 check "unknown engine"       64 "unknown engine 'vmx2'" --engine vmx2 "$ELFS/spin.elf"
-check "engine bt not built"  69 "engine 'bt' is not built yet \(stage 01 binary translator" \
-      --engine bt "$ELFS/spin.elf"
+check "--check without bt"   64 "--check interp compares with --engine bt" \
+      --engine interp --check interp "$ELFS/spin.elf"
+check "--check unknown ref"  69 "--check qemu: only 'interp' can be the reference" \
+      --engine bt --check qemu "$ELFS/spin.elf"
 check "bad module"           65 "cannot open module '/nonexistent/mod'" \
       --module /nonexistent/mod "$ELFS/spin.elf"
 
@@ -60,6 +62,11 @@ else
     expect_grep "triple fault prints the exit history" "last [0-9]+ of [0-9]+ exits" "$TMPD/out"
     check "guest spins past --timeout" 124 "still running after --timeout 1 s" \
           --engine interp --timeout 1 "$ELFS/spin.elf"
+    # The binary translator on the same bad guests: a triple fault and a
+    # guest that never stops end the VM cleanly, never crash the VMM.
+    check "bt: guest triple fault" 70 "triple fault" --engine bt "$ELFS/triple.elf"
+    check "bt: guest spins past --timeout" 124 "still running after --timeout 1 s" \
+          --engine bt --timeout 1 "$ELFS/spin.elf"
     if [ -f "$GUEST" ]; then
         # Controls: good input gives no error, and the guest's own verdict on a
         # bad kernel command line (debug-exit value 2) becomes the status.

@@ -1,0 +1,94 @@
+/*
+ * bt.h — the stage 01 binary translator's engine state ("--engine bt").
+ *
+ *   bt_engine.c  the engine: run loop, helpers, --stats
+ *   translate.c  guest block -> host code (instruction classes)
+ *   codecache.c  where the host code lives; chaining, invalidation
+ *   emit.c       the x86-64 encoder
+ *   check.c      --check interp: lock-step comparison with the interpreter
+ *
+ * Today the translation is call-threaded: every guest instruction becomes a
+ * call of the interpreter's handler for its decoded form (x86/interp_int.h),
+ * and sensitive instructions a call of bt_helper, which counts them and
+ * emulates them against the virtual CPU.  The generated code keeps these
+ * host registers across a run of chained blocks:
+ *     rbx = struct interp *   r13 = struct bt *   r14 = struct x86_cpu *
+ */
+#ifndef BT_BT_H
+#define BT_BT_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "core/engine.h"
+#include "01-binary-translation/codecache.h"
+
+struct interp;
+struct insn;
+struct bt_check;
+
+/* Sensitive and privileged instructions: never run natively (DESIGN.md §3
+ * HELPER class).  Each has the VT-x exit reason it would cause under
+ * hardware virtualization (SDM Vol. 3C App. C), or -1 when VT-x does not
+ * exit on it (CLI/STI/PUSHF/POPF/IRET/INT n are exactly the instructions
+ * that made x86 not classically virtualizable, Popek & Goldberg). */
+enum bt_helper_id {
+    HLP_CLI, HLP_STI, HLP_PUSHF, HLP_POPF, HLP_IN, HLP_OUT, HLP_INS, HLP_OUTS,
+    HLP_HLT, HLP_LGDT, HLP_LIDT, HLP_SGDT, HLP_SIDT, HLP_SMSW, HLP_LMSW,
+    HLP_LLDT, HLP_LTR, HLP_SLDT, HLP_STR, HLP_VERRW, HLP_MOV_TO_CR, HLP_MOV_FROM_CR,
+    HLP_MOV_DR, HLP_INVLPG, HLP_IRET, HLP_INT, HLP_INT3, HLP_INTO, HLP_CPUID,
+    HLP_RDTSC, HLP_RDMSR, HLP_WRMSR, HLP_WBINVD, HLP_CLTS, HLP_SYSENTER, HLP_SYSEXIT,
+    HLP_N
+};
+/* The helper class of a decoded instruction, or -1 if it is not sensitive. */
+int         bt_helper_of(const struct insn *in);
+const char *bt_helper_name(int id);
+int         bt_helper_reason(int id);
+
+/* What a run of translated code returns to the run loop (eax). */
+enum { BT_RET_END, BT_RET_CHAIN, BT_RET_STOP, BT_RET_FUEL };
+
+struct bt_stats {
+    uint64_t helper[HLP_N];     /* helper calls by instruction            */
+    uint64_t helper_exits[64];  /* the same by SDM exit reason            */
+    uint64_t direct_exits;      /* block ends through a direct exit (counted in code) */
+    uint64_t unchained;         /* of those, through a stub (not chained yet) */
+    uint64_t indirect_hits, indirect_misses;  /* lookups in generated code */
+    uint64_t loop_exits;        /* returns to the run loop                */
+    uint64_t fuel_exits;        /* of those, to poll for interrupts       */
+    uint64_t interpreted;       /* instructions run by the C loop (one-off blocks, STI shadow) */
+};
+
+struct bt {
+    /* Read and written by the generated code (offsets in translate.c). */
+    int32_t        fuel;        /* block entries left before polling IRQs */
+    uint32_t       done;        /* instructions done when ip->stop ended a block */
+    struct tblock *last;        /* block that returned to the run loop    */
+    uint32_t       last_exit;   /* its unchained exit                     */
+    struct bt_stats st;
+
+    struct vcpu      *vcpu;
+    struct interp    *ip;       /* state, decoder, handlers, MMU          */
+    struct codecache *cc;
+    /* Glue at the start of the code cache: enter(bt, ip, cpu, code) runs
+     * translated code until it returns one of BT_RET_*. */
+    int  (*enter)(struct bt *bt, struct interp *ip, struct x86_cpu *cpu, const void *code);
+    const uint8_t *exit_glue;   /* jump here with eax = BT_RET_*          */
+    bool  chaining;
+    int   fuel_init;
+    struct bt_check *check;     /* --check interp, or NULL                */
+};
+
+/* translate.c: emit host code for the decoded block b into tb (whose code
+ * starts at tb->code with avail bytes).  Returns the bytes used, 0 if it
+ * did not fit. */
+size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, size_t avail);
+/* Emit the enter/exit glue at buf; returns bytes used (0: no room). */
+size_t bt_emit_glue(struct bt *bt, uint8_t *buf, size_t avail);
+
+/* Called from generated code (bt_engine.c). */
+void  bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id);
+void *bt_lookup(struct bt *bt);
+
+extern const struct engine_ops bt_engine;
+
+#endif

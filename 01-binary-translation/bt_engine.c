@@ -1,0 +1,499 @@
+/*
+ * bt_engine.c — "--engine bt": the binary translator behind core/engine.h.
+ *
+ *   for (;;) {
+ *       at a block boundary: pending exit?  halted?  stop requested?
+ *           interrupt window open and an interrupt pending? -> deliver (IDT)
+ *       find the translated block for (guest-physical EIP, mode):
+ *           code cache, else decode (interpreter) + translate
+ *       chain the exit we came out of to it (if it was a direct exit)
+ *       enter the code cache; it runs chained blocks until one returns:
+ *           END/CHAIN (block done), STOP (I/O exit, HLT, its code was
+ *           written), FUEL (time to poll for interrupts)
+ *   }
+ *
+ * The architectural state lives in the interpreter's struct interp (lazy
+ * flags and all), which is why a call-threaded translation can call the
+ * interpreter's handlers directly.  Faults unwind with longjmp out of the
+ * generated code to the setjmp here, exactly as in interp_run; the I/O-exit
+ * completion and HLT protocols are the interpreter's (x86/interp.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/vm.h"
+#include "trace/trace.h"
+#include "x86/interp_int.h"
+#include "01-binary-translation/bt.h"
+#include "01-binary-translation/check.h"
+
+#define BT_CODE_BYTES (32u << 20)   /* code cache size                      */
+#define BT_FUEL       512           /* block entries between IRQ polls      */
+#define BT_MAX_TB     16384         /* largest translation of one block     */
+
+/* ---- called from generated code ----------------------------------------------- */
+void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
+{
+    bt->st.helper[id]++;
+    int reason = bt_helper_reason(id);
+    if (reason >= 0)
+        bt->st.helper_exits[reason]++;
+    in->fn(ip, in);
+    if (id == HLP_RDTSC && bt->check && !ip->exit_reason)   /* replayed to the reference */
+        check_record_tsc(bt->check, (uint64_t)ip->r[R_EDX] << 32 | ip->r[R_EAX]);
+}
+
+static uint8_t cpu_mode(const struct x86_cpu *c)
+{
+    return (uint8_t)(x86_cpl(c) | ((c->seg[S_CS].attr & DA_DB) ? 4 : 0));
+}
+
+/* The indirect-branch lookup: the block at CS:EIP if its translation is
+ * cached and the TLB already maps the fetch; NULL sends the run loop in. */
+void *bt_lookup(struct bt *bt)
+{
+    struct interp *ip = bt->ip;
+    struct x86_cpu *c = ip->cpu;
+    uint32_t lin = ip->segbase[S_CS] + c->eip;
+    struct tlb_entry *e = tlb_entry(ip->tlb, lin);
+    if (e->tag_x == (lin & PAGE_MASK)) {
+        struct tblock *tb = cc_lookup(bt->cc, e->gpa | (lin & 0xfff), c->eip, cpu_mode(c));
+        if (tb) {
+            bt->st.indirect_hits++;
+            return tb->code;
+        }
+    }
+    bt->st.indirect_misses++;
+    return NULL;
+}
+
+/* ---- the interpreter's block cache tells us what to drop ------------------------- */
+static void on_block_dropped(void *ctx, struct block *b)
+{
+    struct bt *bt = ctx;
+    cc_drop_guest(bt->cc, b->gpa, b->eip);
+    if (bt->vcpu && trace_on(vm_trace(bt->vcpu->vm)))
+        trace_code_cache(vm_trace(bt->vcpu->vm), INTERP_CC_INVALIDATE, b->gpa,
+                         b->gpa_end - b->gpa, cc_used(bt->cc), bt->ip->cpu->eip);
+}
+static void on_cache_flushed(void *ctx)
+{
+    struct bt *bt = ctx;
+    cc_flush(bt->cc);
+    bt->last = NULL;
+    if (bt->vcpu && trace_on(vm_trace(bt->vcpu->vm)))
+        trace_code_cache(vm_trace(bt->vcpu->vm), INTERP_CC_FLUSH, 0, 0, cc_used(bt->cc),
+                         bt->ip->cpu->eip);
+}
+
+/* ---- translation ----------------------------------------------------------------- */
+static struct tblock *translate(struct bt *bt, struct block *b, uint32_t gpa, uint8_t mode)
+{
+    size_t avail;
+    cc_space(bt->cc, &avail);
+    struct tblock *tb = cc_new_block(bt->cc, gpa, b->eip, mode);
+    if (!tb)
+        return NULL;
+    tb->dec = b;
+    tb->guest_len = b->gpa_end - b->gpa;
+    size_t len = bt_translate(bt, tb, b, avail);
+    if (!len) {
+        cc_abandon(bt->cc, tb);
+        return NULL;
+    }
+    cc_commit(bt->cc, tb, len);
+    if (trace_on(vm_trace(bt->vcpu->vm)))
+        trace_code_cache(vm_trace(bt->vcpu->vm), INTERP_CC_DECODE, gpa, tb->guest_len,
+                         cc_used(bt->cc), b->eip);
+    return tb;
+}
+
+/* Run n instructions of b in C, as the interpreter does (one-off blocks
+ * that cross a page, and the one instruction after STI / MOV SS). */
+static void run_interpreted(struct bt *bt, struct block *b, unsigned n)
+{
+    struct interp *ip = bt->ip;
+    struct x86_cpu *c = ip->cpu;
+    ip->cur_block = b;
+    ip->stop = false;
+    c->eip = b->next_eip;
+    const struct insn *in = b->in, *end = in + n;
+    do {
+        ip->cur = in;
+        int h = bt_helper_of(in);
+        if (h >= 0)
+            bt_helper(ip, in, bt, h);
+        else
+            in->fn(ip, in);
+        in++;
+    } while (in < end && !ip->stop);
+    ip->cur = NULL;
+    unsigned done = in - b->in;
+    if (done < b->n && !ip->exit_reason)
+        c->eip = b->in[done].eip;
+    unsigned retired = done - (ip->exit_reason == EXIT_IO_INSTRUCTION);
+    ip->st.instructions += retired;
+    bt->st.interpreted += retired;
+}
+
+static int finish(struct interp *ip, struct vm_exit *exit, uint32_t reason)
+{
+    interp_save_state(ip);
+    memset(exit, 0, sizeof *exit);
+    exit->reason = reason;
+    exit->guest_eip = ip->cpu->eip;
+    return 0;
+}
+
+/* ---- the run loop ------------------------------------------------------------------ */
+static int bt_run(struct vcpu *v, struct vm_exit *exit)
+{
+    struct bt *bt = v->engine_state;
+    struct interp *ip = bt->ip;
+    struct x86_cpu *c = ip->cpu;
+    struct tblock *volatile from = NULL;     /* unchained exit we came out of */
+    volatile int from_exit = 0;
+    volatile bool comparable = true;         /* --check: state is at a block end */
+
+    interp_load_state(ip);
+    ip->exit_reason = 0;
+    ip->delivering = -1;
+    ip->cur = NULL;
+    ip->budget_end = 0;
+    if (ip->shutdown)
+        return finish(ip, exit, EXIT_TRIPLE_FAULT);
+    if (ip->io_pending) {
+        /* Complete the IN/OUT reported by the last exit (x86/interp.h). */
+        ip->io_pending = false;
+        if (c->eip == ip->io_eip) {
+            if (ip->pexit.u.io.in)
+                wreg(ip, ip->pexit.u.io.size, R_EAX, exit->u.io.value);
+            c->eip = ip->io_eip + ip->pexit.instr_len;
+        }
+        ip->st.instructions++;
+        if (bt->check)
+            check_io_done(bt->check, exit->u.io.value);
+    }
+
+    if (setjmp(ip->jb)) {
+        /* A fault in a handler: the faulting instruction did not happen. */
+        if (ip->cur) {
+            ip->st.instructions += ip->cur - ip->cur_block->in;
+            c->eip = ip->cur->eip;
+            ip->cur = NULL;
+        }
+        from = NULL;
+        comparable = false;
+        if (ip->fatal[0])
+            goto engine_error;
+        if (!interp_deliver_exception(ip)) {
+            ip->shutdown = true;
+            return finish(ip, exit, EXIT_TRIPLE_FAULT);
+        }
+    }
+
+    for (;;) {
+        if (bt->check && comparable) {
+            interp_save_state(ip);
+            if (check_step(bt->check, c, ip->st.instructions, ip->fatal, sizeof ip->fatal) < 0)
+                goto engine_error;
+        }
+        comparable = true;
+        if (ip->exit_reason) {
+            uint32_t eip = c->eip;
+            interp_save_state(ip);
+            *exit = ip->pexit;
+            c->eip = eip;
+            v->instructions = ip->st.instructions;
+            return 0;
+        }
+        if (c->halted) {
+            if (!((ip->eflags & FL_IF) && ip->hooks.irq_pending && ip->hooks.irq_pending(ip->opaque))) {
+                interp_save_state(ip);
+                *exit = ip->pexit;
+                exit->reason = EXIT_HLT;
+                v->instructions = ip->st.instructions;
+                return 0;
+            }
+        }
+        if (ip->hooks.stop_requested && ip->hooks.stop_requested(ip->opaque)) {
+            v->instructions = ip->st.instructions;
+            return finish(ip, exit, EXIT_EXTERNAL_INTERRUPT);
+        }
+
+        /* Interrupt window: IF=1 and not right after STI / MOV SS. */
+        bool shadow = c->irq_shadow;
+        c->irq_shadow = false;
+        if (!shadow && (ip->eflags & FL_IF) && ip->hooks.irq_pending &&
+            ip->hooks.irq_pending(ip->opaque)) {
+            int vec = ip->hooks.irq_ack ? ip->hooks.irq_ack(ip->opaque) : -1;
+            if (vec >= 0) {
+                ip->st.interrupts++;
+                if (bt->check)
+                    check_irq(bt->check, ip->st.instructions, vec);
+                from = NULL;
+                deliver_event(ip, vec, false, 0, false, c->eip);
+            }
+        }
+        if (c->halted)
+            continue;                  /* spurious: still waiting */
+
+        /* Full flush when the code cache is nearly full, or when the
+         * interpreter's cache of decoded blocks needs one. */
+        size_t avail;
+        cc_space(bt->cc, &avail);
+        if (avail < BT_MAX_TB || ip->ndead > 256 || ip->nblocks > 32768) {
+            interp_cache_flush(ip);    /* -> on_cache_flushed */
+            from = NULL;
+        }
+        if (ip->oneoff) {
+            free(ip->oneoff);
+            ip->oneoff = NULL;
+        }
+
+        /* Find the block at CS:EIP. */
+        uint32_t lin = ip->segbase[S_CS] + c->eip, gpa;
+        struct tlb_entry *e = tlb_entry(ip->tlb, lin);
+        if (likely(e->tag_x == (lin & PAGE_MASK)))
+            gpa = e->gpa | (lin & 0xfff);
+        else
+            gpa = mem_xlate(ip, ip->tlb, lin, ACC_X);
+        uint8_t mode = cpu_mode(c);
+        struct tblock *tb = cc_lookup(bt->cc, gpa, c->eip, mode);
+        struct block *b = tb ? tb->dec : NULL;
+        if (!tb) {
+            b = interp_block_lookup(ip, c->eip, gpa);
+            if (!b) {
+                b = decode_block(ip, c->eip, lin, gpa);
+                if (!b) {
+                    snprintf(ip->fatal, sizeof ip->fatal,
+                             "cannot fetch code at EIP 0x%08x (guest-physical 0x%08x): outside RAM",
+                             c->eip, gpa);
+                    goto engine_error;
+                }
+                if (b->cached)
+                    interp_block_insert(ip, b);
+                else
+                    ip->oneoff = b;
+            }
+            if (b->cached && !shadow) {
+                tb = translate(bt, b, gpa, mode);
+                if (!tb) {
+                    snprintf(ip->fatal, sizeof ip->fatal,
+                             "block at EIP 0x%08x does not fit in the code cache", c->eip);
+                    goto engine_error;
+                }
+            }
+        }
+        if (!tb || shadow) {
+            run_interpreted(bt, b, shadow ? 1 : b->n);
+            from = NULL;
+            continue;
+        }
+
+        /* Chain the direct exit we left the last block by (same guest page,
+         * same mode: the target's physical address cannot change under it). */
+        if (from && bt->chaining && from->valid && from->mode == mode &&
+            from->exit[from_exit].target == c->eip &&
+            tb->gpa == ((from->gpa & PAGE_MASK) | (c->eip & 0xfff)))
+            cc_link(bt->cc, from, from_exit, tb);
+        from = NULL;
+
+        /* Run translated code. */
+        bt->fuel = bt->fuel_init;
+        ip->stop = false;
+        bt->st.loop_exits++;
+        int rc = bt->enter(bt, ip, c, tb->code);
+        ip->cur = NULL;
+        switch (rc) {
+        case BT_RET_CHAIN:
+            bt->st.unchained++;
+            from = bt->last;
+            from_exit = (int)bt->last_exit;
+            break;
+        case BT_RET_STOP: {
+            struct block *sb = bt->last->dec;
+            unsigned done = bt->done;
+            if (done < sb->n && !ip->exit_reason)
+                c->eip = sb->in[done].eip;
+            ip->st.instructions += done - (ip->exit_reason == EXIT_IO_INSTRUCTION);
+            break;
+        }
+        case BT_RET_FUEL:
+            bt->st.fuel_exits++;
+            break;
+        default:
+            break;
+        }
+    }
+
+engine_error:
+    interp_save_state(ip);
+    memset(exit, 0, sizeof *exit);
+    exit->reason = EXIT_VMM_ERROR;
+    exit->guest_eip = c->eip;
+    snprintf(exit->message, sizeof exit->message, "bt: %s", ip->fatal);
+    v->instructions = ip->st.instructions;
+    return -1;
+}
+
+/* ---- hooks to the VM (as interp_engine.c) ------------------------------------------ */
+static bool hook_irq_pending(void *o) { return vm_irq_pending(((struct vcpu *)o)->vm); }
+static int  hook_irq_ack(void *o) { return vm_irq_ack(((struct vcpu *)o)->vm); }
+static bool hook_stop(void *o) { return vm_stop_requested(((struct vcpu *)o)->vm); }
+static bool hook_pio(void *o, uint16_t port, uint8_t size, bool write, uint32_t *val)
+{
+    struct vcpu *v = o;
+    bool r = vm_pio(v->vm, port, size, write, val);
+    struct bt *bt = v->engine_state;
+    if (bt && bt->check && !write)
+        check_record_read(bt->check, *val);
+    return r;
+}
+static bool hook_mmio(void *o, uint64_t gpa, uint8_t size, bool write, uint32_t *val)
+{
+    struct vcpu *v = o;
+    bool r = vm_mmio(v->vm, gpa, size, write, val);
+    struct bt *bt = v->engine_state;
+    if (bt && bt->check && !write)
+        check_record_read(bt->check, *val);
+    return r;
+}
+static void hook_page_walk(void *o, const struct pt_walk *w, uint32_t eip)
+{
+    struct trace *t = vm_trace(((struct vcpu *)o)->vm);
+    for (int i = 0; i < w->nrefs; i++)
+        trace_page_walk(t, 2 - i, w->ref[i].table, w->ref[i].entry, w->lin, eip, false);
+}
+
+static void bt_fini(struct vcpu *v);
+
+static int bt_init(struct vcpu *v, char *err, size_t errlen)
+{
+    struct bt *bt = calloc(1, sizeof *bt);
+    if (!bt) {
+        snprintf(err, errlen, "bt: out of memory");
+        return -1;
+    }
+    v->engine_state = bt;
+    bt->vcpu = v;
+    bt->chaining = true;
+    bt->fuel_init = BT_FUEL;
+    struct interp_hooks hooks = {
+        .irq_pending = hook_irq_pending,
+        .irq_ack = hook_irq_ack,
+        .stop_requested = hook_stop,
+        .pio = hook_pio,
+        .mmio = hook_mmio,
+    };
+    if (trace_on(vm_trace(v->vm)))
+        hooks.page_walk = hook_page_walk;
+    bt->ip = interp_create(&v->cpu, vm_ram(v->vm), &hooks, v, err, errlen);
+    if (!bt->ip)
+        goto fail;
+    bt->ip->block_dropped = on_block_dropped;
+    bt->ip->cache_flushed = on_cache_flushed;
+    bt->ip->observer = bt;
+    bt->cc = cc_create(BT_CODE_BYTES, vm_ram(v->vm)->size, err, errlen);
+    if (!bt->cc)
+        goto fail;
+    size_t avail;
+    uint8_t *p = cc_space(bt->cc, &avail);
+    size_t n = bt_emit_glue(bt, p, avail);
+    if (!n) {
+        snprintf(err, errlen, "bt: no room for the entry glue");
+        goto fail;
+    }
+    struct tblock *glue = cc_new_block(bt->cc, 0, 0, 0xff);   /* claims the bytes */
+    cc_commit(bt->cc, glue, n);
+    cc_drop(bt->cc, glue);
+    cc_keep_static(bt->cc);
+    const char *check = vm_get_options(v->vm)->check;
+    if (check) {
+        if (strcmp(check, "interp") != 0) {
+            snprintf(err, errlen, "bt: --check %s: only 'interp' can be the reference", check);
+            goto fail;
+        }
+        bt->check = check_create(v, err, errlen);
+        if (!bt->check)
+            goto fail;
+        bt->chaining = false;          /* one block per step */
+        bt->fuel_init = 1;
+    }
+    return 0;
+fail:
+    bt_fini(v);
+    return -1;
+}
+
+static void bt_state_changed(struct vcpu *v) { (void)v; }   /* state reloaded on every run */
+
+static void bt_print_stats(struct vcpu *v, FILE *out)
+{
+    struct bt *bt = v->engine_state;
+    struct cc_stats cs;
+    struct interp_stats is;
+    cc_get_stats(bt->cc, &cs);
+    interp_get_stats(bt->ip, &is);
+    const struct bt_stats *s = &bt->st;
+    uint64_t chained = s->direct_exits - s->unchained;
+    fprintf(out, "bt: %llu instructions, %llu blocks translated (%u cached, %llu KiB of "
+            "%llu KiB code cache in use, %llu bytes emitted), %llu flushes\n",
+            (unsigned long long)is.instructions, (unsigned long long)cs.translated,
+            cc_blocks(bt->cc), (unsigned long long)(cc_used(bt->cc) >> 10),
+            (unsigned long long)(cc_capacity(bt->cc) >> 10), (unsigned long long)cs.code_bytes,
+            (unsigned long long)cs.flushes);
+    fprintf(out, "bt: block exits: %llu chained, %llu unchained (through the run loop), "
+            "indirect lookups %llu hit / %llu miss; %llu chains made, %llu unlinked; "
+            "%llu run-loop entries (%llu to poll interrupts)\n",
+            (unsigned long long)chained, (unsigned long long)s->unchained,
+            (unsigned long long)s->indirect_hits, (unsigned long long)s->indirect_misses,
+            (unsigned long long)cs.chains, (unsigned long long)cs.unlinks,
+            (unsigned long long)s->loop_exits, (unsigned long long)s->fuel_exits);
+    fprintf(out, "bt: SMC: %llu translated blocks invalidated (guest code written); "
+            "%llu instructions interpreted (page-crossing blocks, STI/MOV SS shadow); "
+            "%llu TLB misses, %llu exceptions, %llu interrupts\n",
+            (unsigned long long)cs.invalidated, (unsigned long long)s->interpreted,
+            (unsigned long long)is.tlb_misses, (unsigned long long)is.exceptions,
+            (unsigned long long)is.interrupts);
+    fprintf(out, "bt: helper calls (sensitive instructions, never run natively):");
+    bool any = false;
+    for (int i = 0; i < HLP_N; i++)
+        if (s->helper[i]) {
+            int r = bt_helper_reason(i);
+            fprintf(out, "%s %s %llu", any ? "," : "", bt_helper_name(i),
+                     (unsigned long long)s->helper[i]);
+            if (r >= 0)
+                fprintf(out, " [%d]", r);
+            any = true;
+        }
+    fprintf(out, "%s\n", any ? "" : " none");
+    if (bt->check)
+        check_print_stats(bt->check, out);
+}
+
+static void bt_fini(struct vcpu *v)
+{
+    struct bt *bt = v->engine_state;
+    if (!bt)
+        return;
+    if (bt->ip) {
+        bt->ip->cache_flushed = NULL;
+        bt->ip->block_dropped = NULL;
+        interp_destroy(bt->ip);
+    }
+    cc_destroy(bt->cc);
+    check_destroy(bt->check);
+    free(bt);
+    v->engine_state = NULL;
+}
+
+const struct engine_ops bt_engine = {
+    .name = "bt",
+    .summary = "binary translator: guest blocks translated to host x86-64 code (call-threaded)",
+    .init = bt_init,
+    .run = bt_run,
+    .state_changed = bt_state_changed,
+    .print_stats = bt_print_stats,
+    .fini = bt_fini,
+};

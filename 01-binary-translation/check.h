@@ -1,0 +1,39 @@
+/*
+ * check.h — "--check interp": run the reference interpreter in lock step
+ * with the translator and stop at the first block boundary where their
+ * architectural state differs.
+ *
+ * The reference is a second CPU (struct x86_cpu + struct interp) over a copy
+ * of guest RAM taken at start.  It never touches the devices: what the
+ * translated guest read from them (IN results, string I/O, MMIO), the
+ * interrupts it took and the TSC values it saw are replayed to it at the
+ * same instruction counts.  Registers, EIP, EFLAGS, segments, control
+ * registers and the halted state are compared; memory differences show up
+ * in registers soon after.
+ */
+#ifndef BT_CHECK_H
+#define BT_CHECK_H
+
+#include <stdio.h>
+#include <stdint.h>
+#include "core/engine.h"
+
+struct bt_check;
+
+struct bt_check *check_create(struct vcpu *v, char *err, size_t errlen);
+void check_destroy(struct bt_check *chk);
+
+/* Events of the translated run, in order. */
+void check_io_done(struct bt_check *chk, uint32_t value);      /* IN/OUT completed with value */
+void check_record_read(struct bt_check *chk, uint32_t value);  /* string I/O or MMIO read */
+void check_record_tsc(struct bt_check *chk, uint64_t tsc);     /* RDTSC result            */
+void check_irq(struct bt_check *chk, uint64_t at, int vector); /* delivered at count at  */
+
+/* Bring the reference to `instructions` retired and compare with cpu.
+ * 0 equal; -1 they differ (both states printed to stderr, a one-line
+ * reason in msg). */
+int  check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
+                char *msg, size_t len);
+void check_print_stats(const struct bt_check *chk, FILE *out);
+
+#endif

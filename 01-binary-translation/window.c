@@ -1,0 +1,119 @@
+/*
+ * window.c — the 4 GiB guest window (see window.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/mman.h>
+#include "x86/paging.h"
+#include "01-binary-translation/window.h"
+
+#define WIN_SIZE  (1ull << 32)
+#define WIN_PAGES (1u << 20)
+
+static int reserve(uint8_t *at, uint64_t len)
+{
+    void *p = mmap(at, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+                   (at ? MAP_FIXED : 0), -1, 0);
+    return p == MAP_FAILED ? -1 : 0;
+}
+
+int win_create(struct window *w, struct guest_ram *ram, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->ram = ram;
+    for (int v = 0; v < WIN_VIEWS; v++) {
+        void *p = mmap(NULL, WIN_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                       -1, 0);
+        w->mapped[v] = calloc(WIN_PAGES / 8, 1);
+        if (p == MAP_FAILED || !w->mapped[v]) {
+            snprintf(err, errlen, "window: cannot reserve 4 GiB of address space: %s",
+                     strerror(errno));
+            if (p != MAP_FAILED)
+                munmap(p, WIN_SIZE);
+            win_destroy(w);
+            return -1;
+        }
+        w->base[v] = p;
+    }
+    return 0;
+}
+
+void win_destroy(struct window *w)
+{
+    for (int v = 0; v < WIN_VIEWS; v++) {
+        if (w->base[v])
+            munmap(w->base[v], WIN_SIZE);
+        free(w->mapped[v]);
+        w->base[v] = NULL;
+        w->mapped[v] = NULL;
+    }
+}
+
+static void set_mapped(struct window *w, int v, uint32_t lin, bool on)
+{
+    uint32_t pn = lin >> 12;
+    if (on)
+        w->mapped[v][pn >> 3] |= (uint8_t)(1u << (pn & 7));
+    else
+        w->mapped[v][pn >> 3] &= (uint8_t)~(1u << (pn & 7));
+}
+bool win_is_mapped(const struct window *w, int v, uint32_t lin)
+{
+    uint32_t pn = lin >> 12;
+    return w->mapped[v][pn >> 3] & (1u << (pn & 7));
+}
+
+int win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, bool write,
+              uint32_t *pfec)
+{
+    uint32_t page = lin & 0xfffff000u, gpa;
+    bool writable = true;
+    if (cpu->cr0 & CR0_PG) {
+        struct pt_walk walk;
+        unsigned acc = (write ? ACC_W : 0) | (view == WIN_USER ? ACC_U : 0);
+        if (!pt_walk(w->ram, cpu->cr0, cpu->cr3, cpu->cr4, lin, acc, &walk)) {
+            *pfec = walk.error_code;
+            w->st.true_faults++;
+            return WIN_TRUE;
+        }
+        gpa = walk.gpa & 0xfffff000u;
+        /* Writable in the shadow only when the guest allows it for this
+         * view AND the entry is already dirty (else the write must walk). */
+        bool allowed = view == WIN_USER ? walk.user && walk.writable
+                                        : walk.writable || !(cpu->cr0 & CR0_WP);
+        writable = allowed && walk.dirty;
+    } else {
+        gpa = page;
+    }
+    if (!gpa_to_hva(w->ram, gpa, 0x1000))
+        return WIN_MMIO;
+    void *p = mmap(w->base[view] + page, 0x1000, PROT_READ | (writable ? PROT_WRITE : 0),
+                   MAP_SHARED | MAP_FIXED, w->ram->fd, gpa);
+    if (p == MAP_FAILED)
+        return WIN_ERROR;
+    set_mapped(w, view, page, true);
+    w->st.hidden++;
+    return WIN_HIDDEN;
+}
+
+void win_invlpg(struct window *w, uint32_t lin)
+{
+    uint32_t page = lin & 0xfffff000u;
+    for (int v = 0; v < WIN_VIEWS; v++)
+        if (win_is_mapped(w, v, page)) {
+            reserve(w->base[v] + page, 0x1000);
+            set_mapped(w, v, page, false);
+        }
+    w->st.invlpg++;
+}
+
+void win_flush(struct window *w)
+{
+    for (int v = 0; v < WIN_VIEWS; v++) {
+        reserve(w->base[v], WIN_SIZE);
+        memset(w->mapped[v], 0, WIN_PAGES / 8);
+    }
+    w->st.flushes++;
+}

@@ -1,0 +1,61 @@
+/*
+ * window.h — the 4 GiB guest window: the translator's shadow page table.
+ *
+ * Translated code will address guest memory as gs:[32-bit address] (the
+ * 0x67 prefix makes the address wrap at 4 GiB exactly as the guest's does),
+ * with gs based at a 4 GiB host reservation.  The reservation starts empty
+ * (PROT_NONE): the first access to a page faults (SIGSEGV), the VMM walks
+ * the guest page tables and maps the guest-physical page of the RAM memfd
+ * there — a *hidden* fault, invisible to the guest — or, when the guest's
+ * own tables say no, injects #PF with CR2 — a *true* fault.  The mapping is
+ * exactly a shadow page table entry (DESIGN.md §3, Adams & Agesen §3.2):
+ *
+ *   - read-only until the guest PTE is dirty and writable, so the first
+ *     write faults again and the walk sets D as the hardware would;
+ *   - INVLPG unmaps one page, a CR3 write unmaps everything (the expensive
+ *     lesson of shadow paging that stage 04 improves on);
+ *   - two views, kernel (CPL 0-2) and user (CPL 3), so ring 3 can never
+ *     reach a supervisor page through a mapping made for ring 0.
+ */
+#ifndef BT_WINDOW_H
+#define BT_WINDOW_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "core/guest_ram.h"
+#include "x86/cpu.h"
+
+enum { WIN_KERNEL, WIN_USER, WIN_VIEWS };
+enum { WIN_HIDDEN = 0, WIN_TRUE = 1, WIN_MMIO = 2, WIN_ERROR = -1 };
+
+struct win_stats {
+    uint64_t hidden;        /* faults resolved by mapping a page         */
+    uint64_t true_faults;   /* faults the guest sees (#PF)               */
+    uint64_t flushes;       /* whole window dropped (CR3 write, ...)     */
+    uint64_t invlpg;        /* single pages dropped                      */
+};
+
+struct window {
+    uint8_t *base[WIN_VIEWS];      /* 4 GiB each                          */
+    uint8_t *mapped[WIN_VIEWS];    /* bitmap: linear pages mapped         */
+    struct guest_ram *ram;
+    struct win_stats st;
+};
+
+int  win_create(struct window *w, struct guest_ram *ram, char *err, size_t errlen);
+void win_destroy(struct window *w);
+
+/* An access to linear address lin in view (write or not) faulted.  Walk the
+ * guest tables of cpu (or use lin as the physical address when paging is
+ * off) and map the page (WIN_HIDDEN), or return WIN_TRUE with the #PF
+ * error code in *pfec (the caller injects it, CR2 = lin), or WIN_MMIO when
+ * the page is not RAM (the caller emulates the access).  WIN_ERROR: mmap
+ * failed. */
+int  win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, bool write,
+               uint32_t *pfec);
+bool win_is_mapped(const struct window *w, int view, uint32_t lin);
+void win_invlpg(struct window *w, uint32_t lin);   /* both views */
+void win_flush(struct window *w);                  /* both views */
+
+#endif

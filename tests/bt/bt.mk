@@ -1,0 +1,11 @@
+# tests/bt/bt.mk — stage 01's binary translator: cmocka tests of its encoder,
+# code cache and instruction classes, and the guest under --engine bt.
+BT_UNIT_TESTS := test_bt_emit test_bt_codecache test_bt_window
+BT_UNIT_BINS  := $(BT_UNIT_TESTS:%=$(BUILD)/tests/unit/%)
+BT_SAN_OBJS   := $(addprefix $(BUILD)/san/01-binary-translation/,emit.o codecache.o window.o)
+ALL_TARGETS += $(BT_UNIT_BINS)
+TEST_SUITES += $(BT_UNIT_BINS) tests/bt/bt.sh
+
+$(BT_UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(BT_SAN_OBJS) $(LIBVMLAB_SAN)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) $< $(BT_SAN_OBJS) -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
