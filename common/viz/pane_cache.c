@@ -48,7 +48,7 @@ void pane_cache(const struct viz_ui *ui, int y, int x, int h, int w)
     int row = y;
     viz_title(row++, x, w, "Code cache");
     if (m->trace_elsewhere) {
-        viz_put(row++, x, w, " events go to the --trace file");
+        viz_put(row++, x, w, " going to the --trace file");
         viz_put(row++, x, w, " (replay it: vmtrace --viz)");
     } else if (!m->cc_seen) {
         viz_put(row++, x, w, " n/a: engine reports none");

@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <term.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include "viz/viz_ui.h"
@@ -52,8 +55,45 @@ int viz_term_check(char *err, size_t len)
     return 0;
 }
 
+/* If the VMM itself crashes while the screen is up, the terminal must
+ * still come back: a handler for the fatal signals puts back the saved
+ * termios (tcsetattr is async-signal-safe) and writes the terminal's own
+ * "leave full-screen mode, show the cursor, plain text" strings, then lets
+ * the signal kill the process as before.  Signal handlers can only reach
+ * this through statics; there is one terminal per process anyway. */
+static struct termios crash_tio;
+static char crash_seq[256];
+static size_t crash_len;
+static volatile sig_atomic_t crash_armed;
+static const int crash_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+static struct sigaction crash_old[5];
+
+static void crash_restore(int sig)
+{
+    if (crash_armed) {
+        crash_armed = 0;
+        tcsetattr(STDIN_FILENO, TCSANOW, &crash_tio);
+        if (write(STDOUT_FILENO, crash_seq, crash_len) < 0) {
+            /* nothing more can be done */
+        }
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void crash_add(const char *cap)
+{
+    const char *s = tigetstr(cap);
+    size_t n = s && s != (char *)-1 ? strlen(s) : 0;
+    if (n && crash_len + n < sizeof crash_seq) {
+        memcpy(crash_seq + crash_len, s, n);
+        crash_len += n;
+    }
+}
+
 void *viz_term_start(char *err, size_t len)
 {
+    bool have_tio = tcgetattr(STDIN_FILENO, &crash_tio) == 0;
     /* newterm, not initscr: an unknown TERM is an error we report, not
      * an exit inside the library. */
     SCREEN *s = newterm(NULL, stdout, stdin);
@@ -70,6 +110,17 @@ void *viz_term_start(char *err, size_t len)
     set_escdelay(25);
     curs_set(0);
     timeout(20);            /* getch waits at most 20 ms                    */
+    if (have_tio) {
+        crash_len = 0;
+        crash_add("sgr0");
+        crash_add("cnorm");
+        crash_add("rmcup");
+        struct sigaction sa = { .sa_handler = crash_restore };
+        sigemptyset(&sa.sa_mask);
+        for (int i = 0; i < 5; i++)
+            sigaction(crash_sigs[i], &sa, &crash_old[i]);
+        crash_armed = 1;
+    }
     return s;
 }
 
@@ -77,6 +128,11 @@ void viz_term_end(void *screen)
 {
     if (!screen)
         return;
+    if (crash_armed) {
+        crash_armed = 0;
+        for (int i = 0; i < 5; i++)
+            sigaction(crash_sigs[i], &crash_old[i], NULL);
+    }
     curs_set(1);
     endwin();
     delscreen(screen);

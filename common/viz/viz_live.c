@@ -118,7 +118,7 @@ static void live_walk(struct viz *v)
     }
     const struct guest_ram *ram = vm_ram(v->vm);
     struct guest_ram copy = { .fd = -1, .size = ram->size };
-    copy.host = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, ram->fd, 0);
+    copy.host = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, ram->fd, 0);
     if (copy.host == MAP_FAILED) {
         snprintf(wk->note, sizeof wk->note, "cannot map guest RAM: %s", strerror(errno));
         return;

@@ -30,13 +30,14 @@ fi
 trap '$T kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"; rm -rf "$TMPD"' EXIT
 
 # start NAME COLS ROWS CMD : run CMD in a new session with a terminal of
-# COLS x ROWS; its status goes to $TMPD/NAME.rc, its stderr to NAME.err and
-# the terminal's modes before and after to NAME.stty0/.stty1.
+# COLS x ROWS; its status goes to $TMPD/NAME.rc, its stderr to NAME.err, its
+# pid to NAME.pid and the terminal's modes before and after to NAME.stty0/.stty1.
 start() {
     local name=$1 cols=$2 rows=$3; shift 3
     rm -f "$TMPD/$name".*
     printf '%s\n' "cd $ROOT" "stty -g >$TMPD/$name.stty0" \
-        "$* 2>$TMPD/$name.err" "rc=\$?" "stty -g >$TMPD/$name.stty1" \
+        "bash -c 'echo \$\$ >$TMPD/$name.pid; exec \"\$@\"' _ $* 2>$TMPD/$name.err" \
+        "rc=\$?" "stty -g >$TMPD/$name.stty1" \
         "echo \$rc >$TMPD/$name.rc" "sleep 60" >"$TMPD/$name.sh"
     $T new-session -d -s "$name" -x "$cols" -y "$rows" "bash $TMPD/$name.sh"
 }
@@ -161,6 +162,24 @@ if [ "$rc" = 130 ] && restored step; then
 else
     notok "--step: Ctrl-C" "status $rc; $(why step)"
 fi
+
+# --- signals: SIGTERM stops the VM cleanly; a crash of the VMM itself
+# (SIGSEGV) still gives the terminal back before the process dies ----------
+for sig in TERM SEGV; do
+    start "sig$sig" 80 24 "$VMM" --viz "$GUEST" -- test=timer iters=2000
+    if wait_screen "sig$sig" 'I/O instruction'; then
+        kill -s $sig "$(cat "$TMPD/sig$sig.pid")"
+        rc=$(wait_exit "sig$sig")
+        want=130; [ $sig = SEGV ] && want=139
+        if [ "$rc" = $want ] && restored "sig$sig"; then
+            ok "SIG$sig while the screen is up: status $rc, terminal restored"
+        else
+            notok "SIG$sig" "status $rc (want $want); $(why "sig$sig")"
+        fi
+    else
+        notok "SIG$sig" "$(why "sig$sig")"
+    fi
+done
 
 # --- a fatal guest end -----------------------------------------------------
 if [ -f "$TRIPLE" ]; then
