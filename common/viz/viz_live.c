@@ -145,8 +145,8 @@ static void live_walk(struct viz *v)
 static void live_frame(void *ctx, struct viz_ui *ui)
 {
     struct viz *v = ctx;
-    (void)ui;
-    viz_model_tick(v->m, trace_now(vm_trace(v->vm)));
+    if (!ui->ctl.ended)             /* the clock stops with the guest */
+        viz_model_tick(v->m, trace_now(vm_trace(v->vm)));
     live_walk(v);
 }
 
