@@ -51,6 +51,7 @@ struct vmx {
     struct hw_vmm vmm;
     uint8_t *io_bitmap;              /* 2 pages: A (ports 0-0x7fff), B      */
     uint8_t *msr_bitmap;             /* 1 page: read low/high, write low/high */
+    uint32_t *io_port_exits;         /* I/O exits by port, for --stats       */
     /* Controls, cached at VM entry for the exit policy. */
     uint32_t pin, proc, proc2, excbitmap, pfec_mask, pfec_match;
     uint32_t cr0_mask, cr0_shadow, cr4_mask, cr4_shadow, cr3_count, cr3_target[4];
@@ -523,6 +524,8 @@ static void vm_exit_record(struct vmx *x, const struct vm_exit *e)
     vmcs_set(v, EXIT_QUALIFICATION, e->qualification);
     vmcs_set(v, VM_EXIT_INSTRUCTION_LEN, e->instr_len);
     vmcs_set(v, VM_EXIT_INTR_INFO, 0);
+    if (e->reason == EXIT_IO_INSTRUCTION)
+        x->io_port_exits[e->u.io.port]++;
     if (e->reason == EXIT_EXCEPTION_NMI) {
         vmcs_set(v, VM_EXIT_INTR_INFO, e->u.exc.vector | INTR_TYPE_HARD_EXCEPTION << 8 |
                  (e->u.exc.has_error ? INTR_INFO_DELIVER_CODE : 0) | INTR_INFO_VALID);
@@ -585,9 +588,11 @@ static int vmx_init(struct vcpu *v, char *err, size_t len)
     x->v = v;
     x->io_bitmap = aligned_alloc(4096, 8192);
     x->msr_bitmap = aligned_alloc(4096, 4096);
-    if (!x->io_bitmap || !x->msr_bitmap) {
+    x->io_port_exits = calloc(65536, sizeof *x->io_port_exits);
+    if (!x->io_bitmap || !x->msr_bitmap || !x->io_port_exits) {
         free(x->io_bitmap);
         free(x->msr_bitmap);
+        free(x->io_port_exits);
         free(x);
         snprintf(err, len, "vmx: out of memory");
         return -1;
@@ -596,6 +601,7 @@ static int vmx_init(struct vcpu *v, char *err, size_t len)
     if (vmx_config_parse(vm_get_options(v->vm)->vmx_controls, &x->cfg, err, len) < 0) {
         free(x->io_bitmap);
         free(x->msr_bitmap);
+        free(x->io_port_exits);
         free(x);
         return -1;
     }
@@ -607,6 +613,7 @@ static int vmx_init(struct vcpu *v, char *err, size_t len)
     if (!x->ip) {
         free(x->io_bitmap);
         free(x->msr_bitmap);
+        free(x->io_port_exits);
         free(x);
         return -1;
     }
@@ -633,6 +640,11 @@ static void vmx_print_stats(struct vcpu *v, FILE *out)
     fprintf(out, "vmx: pin-based 0x%08x %s\nvmx: primary   0x%08x %s\nvmx: secondary 0x%08x %s\n"
             "vmx: exception bitmap 0x%08x\n", x->pin, pin, x->proc, proc, x->proc2, proc2,
             x->excbitmap);
+    fprintf(out, "vmx: I/O exits by port:");
+    for (unsigned p = 0; p < 65536; p++)
+        if (x->io_port_exits[p])
+            fprintf(out, " 0x%x=%u", p, x->io_port_exits[p]);
+    fprintf(out, "\n");
     hw_print_stats(&x->vmm, out);
     struct interp_stats s;
     interp_get_stats(x->ip, &s);
@@ -647,6 +659,7 @@ static void vmx_fini(struct vcpu *v)
     if (!x)
         return;
     interp_destroy(x->ip);
+    free(x->io_port_exits);
     free(x->io_bitmap);
     free(x->msr_bitmap);
     free(x);
