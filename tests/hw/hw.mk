@@ -3,3 +3,10 @@
 # the KVM engine where KVM can run the guest (kvm.sh), and the VMCS unit
 # test (field encodings and widths, VM-entry checks).
 TEST_SUITES += tests/hw/vmx.sh tests/hw/kvm.sh
+
+TEST_VMCS := $(BUILD)/tests/unit/test_vmcs
+ALL_TARGETS += $(TEST_VMCS)
+TEST_SUITES += $(TEST_VMCS)
+$(TEST_VMCS): tests/unit/test_vmcs.c 03-hw-assisted/vmcs.c 03-hw-assisted/vmcs.h $(LIBVMLAB_SAN)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) tests/unit/test_vmcs.c 03-hw-assisted/vmcs.c -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
