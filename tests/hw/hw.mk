@@ -10,3 +10,11 @@ TEST_SUITES += $(TEST_VMCS)
 $(TEST_VMCS): tests/unit/test_vmcs.c 03-hw-assisted/vmcs.c 03-hw-assisted/vmcs.h $(LIBVMLAB_SAN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) tests/unit/test_vmcs.c 03-hw-assisted/vmcs.c -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
+
+# The interpreter's exit-policy hook (the x86 harness and snippets of unit-x86.mk).
+TEST_POLICY := $(BUILD)/tests/unit/test_interp_policy
+ALL_TARGETS += $(TEST_POLICY)
+TEST_SUITES += $(TEST_POLICY)
+$(TEST_POLICY): tests/unit/test_interp_policy.c tests/unit/x86_harness.h $(BUILD)/tests/unit/x86_snippets.o $(LIBVMLAB_SAN)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) $< $(BUILD)/tests/unit/x86_snippets.o -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
