@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include "core/engine.h"
 #include "01-binary-translation/codecache.h"
+#include "01-binary-translation/window.h"
 
 struct interp;
 struct insn;
@@ -44,8 +45,16 @@ int         bt_helper_of(const struct insn *in);
 const char *bt_helper_name(int id);
 int         bt_helper_reason(int id);
 
-/* What a run of translated code returns to the run loop (eax). */
-enum { BT_RET_END, BT_RET_CHAIN, BT_RET_STOP, BT_RET_FUEL };
+/* What a run of translated code returns to the run loop (eax).  BAIL: a
+ * window access faulted in a way only the interpreter can finish (a true
+ * #PF, MMIO, a store into a page holding code): ip->cur is the instruction. */
+enum { BT_RET_END, BT_RET_CHAIN, BT_RET_STOP, BT_RET_FUEL, BT_RET_BAIL };
+
+/* The mode a translation is keyed by: CPL, CS.D, and whether DS, ES and SS
+ * are flat (base 0, 4 GiB limit) so guest addresses are linear addresses
+ * and the window can be used directly. */
+#define MODE_D    4
+#define MODE_FLAT 8
 
 struct bt_stats {
     uint64_t helper[HLP_N];     /* helper calls by instruction            */
@@ -56,6 +65,9 @@ struct bt_stats {
     uint64_t loop_exits;        /* returns to the run loop                */
     uint64_t fuel_exits;        /* of those, to poll for interrupts       */
     uint64_t interpreted;       /* instructions run by the C loop (one-off blocks, STI shadow) */
+    uint64_t window_insns;      /* guest instructions translated to window accesses */
+    uint64_t bailouts;          /* window accesses finished by the interpreter */
+    uint64_t gs_switches;       /* kernel <-> user window view changes    */
 };
 
 struct bt {
@@ -73,6 +85,13 @@ struct bt {
      * translated code until it returns one of BT_RET_*. */
     int  (*enter)(struct bt *bt, struct interp *ip, struct x86_cpu *cpu, const void *code);
     const uint8_t *exit_glue;   /* jump here with eax = BT_RET_*          */
+    const uint8_t *bail_glue;   /* the SIGSEGV handler resumes here       */
+    bool  use_window;           /* MOV to/from memory through the window  */
+    struct window win;          /* the 4 GiB guest window (two views)     */
+    int   view;                 /* view gs points at, -1 = none yet       */
+    bool  in_code;              /* executing translated code (for SIGSEGV) */
+    uintptr_t last_fault;       /* host address of the last hidden fault  */
+    uint32_t wcr0, wcr3, wcr4;  /* paging state the window was built for  */
     bool  chaining;
     int   fuel_init;
     struct bt_check *check;     /* --check interp, or NULL                */

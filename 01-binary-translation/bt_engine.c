@@ -21,6 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <asm/prctl.h>
 #include "core/vm.h"
 #include "trace/trace.h"
 #include "x86/interp_int.h"
@@ -38,14 +44,73 @@ void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
     int reason = bt_helper_reason(id);
     if (reason >= 0)
         bt->st.helper_exits[reason]++;
+    uint32_t lin = id == HLP_INVLPG ? ea(ip, in) : 0;
     in->fn(ip, in);
+    if (id == HLP_INVLPG && bt->use_window)   /* the shadow entry goes too */
+        win_invlpg(&bt->win, lin);
     if (id == HLP_RDTSC && bt->check && !ip->exit_reason)   /* replayed to the reference */
         check_record_tsc(bt->check, (uint64_t)ip->r[R_EDX] << 32 | ip->r[R_EAX]);
 }
 
+static bool flat(const struct x86_seg *s) { return s->base == 0 && s->limit == 0xffffffffu; }
 static uint8_t cpu_mode(const struct x86_cpu *c)
 {
-    return (uint8_t)(x86_cpl(c) | ((c->seg[S_CS].attr & DA_DB) ? 4 : 0));
+    return (uint8_t)(x86_cpl(c) | ((c->seg[S_CS].attr & DA_DB) ? MODE_D : 0) |
+                     (flat(&c->seg[S_DS]) && flat(&c->seg[S_ES]) && flat(&c->seg[S_SS]) ? MODE_FLAT : 0));
+}
+
+/* ---- the window: gs base and the SIGSEGV handler ---------------------------------- */
+/* The translator running on this thread (the signal handler's way back to
+ * its VM; one vCPU per thread). */
+static __thread struct bt *tls_bt;
+
+static void set_gs_base(void *base)
+{
+    static int fsgsbase = -1;          /* WRGSBASE allowed in user mode? */
+    if (fsgsbase < 0)
+        fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;   /* HWCAP2_FSGSBASE */
+    if (fsgsbase)
+        __asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
+    else
+        syscall(SYS_arch_prctl, ARCH_SET_GS, base);
+}
+
+/* A window access faulted: walk the guest tables and map the page (hidden
+ * fault, the access is retried), or send the translated code to the bail
+ * glue so the interpreter finishes the instruction (a true #PF, MMIO, a
+ * store into a page holding code). */
+static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    struct bt *bt = tls_bt;
+    uintptr_t a = (uintptr_t)si->si_addr;
+    if (bt && bt->in_code && bt->view >= 0) {
+        uintptr_t base = (uintptr_t)bt->win.base[bt->view];
+        uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+        if (a - base < (1ull << 32) && cc_contains(bt->cc, rip)) {
+            bool write = uc->uc_mcontext.gregs[REG_ERR] & 2;
+            uint32_t pfec;
+            int r = win_fault(&bt->win, bt->view, bt->ip->cpu, (uint32_t)(a - base), write, &pfec);
+            uintptr_t key = a * 2 + write;
+            if (r != WIN_HIDDEN || bt->last_fault == key) {
+                bt->st.bailouts++;
+                bt->last_fault = 0;
+                uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)bt->bail_glue;
+            } else {
+                bt->last_fault = key;  /* the same fault again: bail out */
+            }
+            return;
+        }
+    }
+    /* Not a window access by translated code: a VMM bug.  Crash as usual. */
+    (void)sig;
+    signal(SIGSEGV, SIG_DFL);
+}
+
+static bool page_has_code(void *ctx, uint32_t gpa)
+{
+    struct interp *ip = ctx;
+    return (gpa >> 12) < ip->npages && ip->page_blocks[gpa >> 12];
 }
 
 /* The indirect-branch lookup: the block at CS:EIP if its translation is
@@ -108,16 +173,17 @@ static struct tblock *translate(struct bt *bt, struct block *b, uint32_t gpa, ui
     return tb;
 }
 
-/* Run n instructions of b in C, as the interpreter does (one-off blocks
- * that cross a page, and the one instruction after STI / MOV SS). */
-static void run_interpreted(struct bt *bt, struct block *b, unsigned n)
+/* Run instructions [start, n) of b in C, as the interpreter does (one-off
+ * blocks that cross a page, the one instruction after STI / MOV SS, and
+ * the rest of a block after a window access bailed out at start). */
+static void run_interpreted(struct bt *bt, struct block *b, unsigned start, unsigned n)
 {
     struct interp *ip = bt->ip;
     struct x86_cpu *c = ip->cpu;
     ip->cur_block = b;
     ip->stop = false;
     c->eip = b->next_eip;
-    const struct insn *in = b->in, *end = in + n;
+    const struct insn *in = b->in + start, *end = b->in + n;
     do {
         ip->cur = in;
         int h = bt_helper_of(in);
@@ -131,9 +197,11 @@ static void run_interpreted(struct bt *bt, struct block *b, unsigned n)
     unsigned done = in - b->in;
     if (done < b->n && !ip->exit_reason)
         c->eip = b->in[done].eip;
-    unsigned retired = done - (ip->exit_reason == EXIT_IO_INSTRUCTION);
-    ip->st.instructions += retired;
-    bt->st.interpreted += retired;
+    /* The block's instructions before start ran in translated code and are
+     * counted here too (a fault counts them in the run loop, as in interp). */
+    unsigned io = ip->exit_reason == EXIT_IO_INSTRUCTION;
+    ip->st.instructions += done - io;
+    bt->st.interpreted += done - start - io;
 }
 
 static int finish(struct interp *ip, struct vm_exit *exit, uint32_t reason)
@@ -271,9 +339,12 @@ static int bt_run(struct vcpu *v, struct vm_exit *exit)
                              c->eip, gpa);
                     goto engine_error;
                 }
-                if (b->cached)
+                if (b->cached) {
+                    bool was_code = ip->page_blocks[gpa >> 12] != NULL;
                     interp_block_insert(ip, b);
-                else
+                    if (!was_code && bt->use_window)
+                        win_code_page(&bt->win, gpa);   /* no writable mapping of code */
+                } else
                     ip->oneoff = b;
             }
             if (b->cached && !shadow) {
@@ -286,7 +357,7 @@ static int bt_run(struct vcpu *v, struct vm_exit *exit)
             }
         }
         if (!tb || shadow) {
-            run_interpreted(bt, b, shadow ? 1 : b->n);
+            run_interpreted(bt, b, 0, shadow ? 1 : b->n);
             from = NULL;
             continue;
         }
@@ -299,12 +370,33 @@ static int bt_run(struct vcpu *v, struct vm_exit *exit)
             cc_link(bt->cc, from, from_exit, tb);
         from = NULL;
 
+        /* The window follows the guest's paging: a new CR3 (or paging mode)
+         * drops every shadow mapping; the view follows CPL. */
+        if (bt->use_window) {
+            if (c->cr0 != bt->wcr0 || c->cr3 != bt->wcr3 || c->cr4 != bt->wcr4) {
+                win_flush(&bt->win);
+                bt->wcr0 = c->cr0;
+                bt->wcr3 = c->cr3;
+                bt->wcr4 = c->cr4;
+            }
+            int view = x86_cpl(c) == 3 ? WIN_USER : WIN_KERNEL;
+            if (view != bt->view) {
+                set_gs_base(bt->win.base[view]);
+                bt->view = view;
+                bt->st.gs_switches++;
+            }
+        }
+
         /* Run translated code. */
         bt->fuel = bt->fuel_init;
         ip->stop = false;
         bt->st.loop_exits++;
+        tls_bt = bt;
+        bt->in_code = true;
         int rc = bt->enter(bt, ip, c, tb->code);
-        ip->cur = NULL;
+        bt->in_code = false;
+        if (rc != BT_RET_BAIL)
+            ip->cur = NULL;
         switch (rc) {
         case BT_RET_CHAIN:
             bt->st.unchained++;
@@ -321,7 +413,17 @@ static int bt_run(struct vcpu *v, struct vm_exit *exit)
         }
         case BT_RET_FUEL:
             bt->st.fuel_exits++;
+            ip->cur = NULL;
             break;
+        case BT_RET_BAIL: {
+            /* The interpreter finishes the block from the faulting window
+             * access (it raises the true #PF, does MMIO, handles SMC). */
+            const struct insn *cur = ip->cur;
+            struct block *cb = ip->cur_block;
+            ip->cur = NULL;
+            run_interpreted(bt, cb, cur - cb->in, cb->n);
+            break;
+        }
         default:
             break;
         }
@@ -397,6 +499,20 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
     bt->cc = cc_create(BT_CODE_BYTES, vm_ram(v->vm)->size, err, errlen);
     if (!bt->cc)
         goto fail;
+    bt->view = -1;
+    bt->use_window = getenv("VMLAB_BT_NO_WINDOW") == NULL;
+    if (bt->use_window) {
+        if (win_create(&bt->win, vm_ram(v->vm), err, errlen) < 0)
+            goto fail;
+        bt->win.is_code = page_has_code;
+        bt->win.ctx = bt->ip;
+        bt->wcr0 = v->cpu.cr0;
+        bt->wcr3 = v->cpu.cr3;
+        bt->wcr4 = v->cpu.cr4;
+        struct sigaction sa = { .sa_sigaction = on_sigsegv, .sa_flags = SA_SIGINFO | SA_NODEFER };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, NULL);
+    }
     size_t avail;
     uint8_t *p = cc_space(bt->cc, &avail);
     size_t n = bt_emit_glue(bt, p, avail);
@@ -456,6 +572,14 @@ static void bt_print_stats(struct vcpu *v, FILE *out)
             (unsigned long long)cs.invalidated, (unsigned long long)s->interpreted,
             (unsigned long long)is.tlb_misses, (unsigned long long)is.exceptions,
             (unsigned long long)is.interrupts);
+    if (bt->use_window)
+        fprintf(out, "bt: window: %llu MOV instructions translated to window accesses; "
+                "%llu hidden page faults, %llu true faults (bailed out to the interpreter, "
+                "%llu bail-outs in all), %llu window flushes, %llu invlpg, %llu view switches\n",
+                (unsigned long long)s->window_insns, (unsigned long long)bt->win.st.hidden,
+                (unsigned long long)bt->win.st.true_faults, (unsigned long long)s->bailouts,
+                (unsigned long long)bt->win.st.flushes, (unsigned long long)bt->win.st.invlpg,
+                (unsigned long long)s->gs_switches);
     fprintf(out, "bt: helper calls (sensitive instructions, never run natively):");
     bool any = false;
     for (int i = 0; i < HLP_N; i++)
@@ -483,6 +607,8 @@ static void bt_fini(struct vcpu *v)
         interp_destroy(bt->ip);
     }
     cc_destroy(bt->cc);
+    if (bt->use_window)
+        win_destroy(&bt->win);
     check_destroy(bt->check);
     free(bt);
     v->engine_state = NULL;

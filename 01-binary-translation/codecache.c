@@ -198,6 +198,10 @@ bool cc_page_has_code(const struct codecache *cc, uint64_t gpa)
     return (gpa >> 12) < cc->npages && cc->page_count[gpa >> 12] != 0;
 }
 uint64_t cc_used(const struct codecache *cc) { return cc->used; }
+bool cc_contains(const struct codecache *cc, uintptr_t host)
+{
+    return host >= (uintptr_t)cc->base && host - (uintptr_t)cc->base < cc->size;
+}
 uint64_t cc_capacity(const struct codecache *cc) { return cc->size; }
 uint32_t cc_blocks(const struct codecache *cc) { return cc->nblocks; }
 void cc_get_stats(const struct codecache *cc, struct cc_stats *st) { *st = cc->st; }

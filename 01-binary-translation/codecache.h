@@ -90,6 +90,7 @@ void cc_flush(struct codecache *cc);
 /* Does the guest-physical page of gpa hold translated code? */
 bool     cc_page_has_code(const struct codecache *cc, uint64_t gpa);
 uint64_t cc_used(const struct codecache *cc);      /* bytes in use now  */
+bool     cc_contains(const struct codecache *cc, uintptr_t host);   /* in the region? */
 uint64_t cc_capacity(const struct codecache *cc);
 uint32_t cc_blocks(const struct codecache *cc);    /* blocks cached now */
 void     cc_get_stats(const struct codecache *cc, struct cc_stats *st);

@@ -143,6 +143,69 @@ void emit_test_r64_r64(struct emit *e, int a, int b)
     emit_u8(e, 0x85);                     /* TEST r/m64, r64 */
     modrm_reg(e, b, a);
 }
+void emit_load_m32(struct emit *e, int dst, int base, int32_t disp)
+{
+    rex(e, false, dst, base);
+    emit_u8(e, 0x8b);                     /* MOV r32, r/m32 */
+    modrm_mem(e, dst, base, disp);
+}
+void emit_store_m32(struct emit *e, int base, int32_t disp, int src)
+{
+    rex(e, false, src, base);
+    emit_u8(e, 0x89);                     /* MOV r/m32, r32 */
+    modrm_mem(e, src, base, disp);
+}
+void emit_lea32(struct emit *e, int dst, int base, int index, int scale, int32_t disp)
+{
+    if (base < 0 && index < 0) {
+        emit_mov_r32_imm32(e, dst, (uint32_t)disp);
+        return;
+    }
+    int ss = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0;
+    /* REX: R = dst, X = index, B = base. */
+    uint8_t r = 0x40 | ((dst & 8) ? 4 : 0) | (index >= 8 ? 2 : 0) | (base >= 8 ? 1 : 0);
+    if (r != 0x40)
+        emit_u8(e, r);
+    emit_u8(e, 0x8d);                     /* LEA r32, m */
+    if (base < 0) {                       /* [index*scale + disp32]: SIB base 101, mod 00 */
+        emit_u8(e, (uint8_t)(0x04 | ((dst & 7) << 3)));
+        emit_u8(e, (uint8_t)((ss << 6) | ((index & 7) << 3) | 5));
+        emit_u32(e, (uint32_t)disp);
+        return;
+    }
+    bool d8 = disp >= -128 && disp <= 127;
+    emit_u8(e, (uint8_t)((d8 ? 0x40 : 0x80) | ((dst & 7) << 3) | 4));   /* always a SIB */
+    emit_u8(e, (uint8_t)((ss << 6) | ((index < 0 ? 4 : index & 7) << 3) | (base & 7)));
+    if (d8)
+        emit_u8(e, (uint8_t)disp);
+    else
+        emit_u32(e, (uint32_t)disp);
+}
+static void gs_a32(struct emit *e, int reg, int addr)
+{
+    emit_u8(e, 0x65);                     /* GS segment override */
+    emit_u8(e, 0x67);                     /* address size 32 */
+    rex(e, false, reg, addr);
+}
+void emit_gs_load32(struct emit *e, int dst, int addr)
+{
+    gs_a32(e, dst, addr);
+    emit_u8(e, 0x8b);
+    emit_u8(e, (uint8_t)(((dst & 7) << 3) | (addr & 7)));   /* mod 00 */
+}
+void emit_gs_store32(struct emit *e, int addr, int src)
+{
+    gs_a32(e, src, addr);
+    emit_u8(e, 0x89);
+    emit_u8(e, (uint8_t)(((src & 7) << 3) | (addr & 7)));
+}
+void emit_gs_store32_imm(struct emit *e, int addr, uint32_t imm)
+{
+    gs_a32(e, 0, addr);
+    emit_u8(e, 0xc7);                     /* C7 /0 id */
+    emit_u8(e, (uint8_t)(addr & 7));
+    emit_u32(e, imm);
+}
 void emit_add_r64_imm8(struct emit *e, int reg, int8_t imm)
 {
     rex(e, true, 0, reg);

@@ -53,6 +53,17 @@ void emit_sub_m32_imm8(struct emit *e, int base, int32_t disp, int8_t imm);
 void emit_add_m64_imm32(struct emit *e, int base, int32_t disp, int32_t imm);
 void emit_lea_r64(struct emit *e, int dst, int base, int32_t disp);  /* lea dst, [base+disp] */
 void emit_test_r64_r64(struct emit *e, int a, int b);
+void emit_load_m32(struct emit *e, int dst, int base, int32_t disp);   /* mov r32, [base+disp] */
+void emit_store_m32(struct emit *e, int base, int32_t disp, int src);  /* mov [base+disp], r32 */
+/* lea dst32, [base + index*scale + disp] (base/index -1 = absent): a 32-bit
+ * result, so the sum wraps at 4 GiB like a guest address. */
+void emit_lea32(struct emit *e, int dst, int base, int index, int scale, int32_t disp);
+/* Guest memory through the window: gs: segment (0x65) and 32-bit address
+ * size (0x67), so [addr] is gs.base + (addr mod 2^32).  addr must not be
+ * RSP/R12 or RBP/R13 (those need SIB / mean EIP-relative with mod 00). */
+void emit_gs_load32(struct emit *e, int dst, int addr);      /* mov dst32, gs:[addr32]  */
+void emit_gs_store32(struct emit *e, int addr, int src);     /* mov gs:[addr32], src32  */
+void emit_gs_store32_imm(struct emit *e, int addr, uint32_t imm); /* mov dword gs:[addr32], imm */
 void emit_add_r64_imm8(struct emit *e, int reg, int8_t imm);
 void emit_sub_r64_imm8(struct emit *e, int reg, int8_t imm);
 void emit_push_r64(struct emit *e, int reg);

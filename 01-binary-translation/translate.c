@@ -123,6 +123,7 @@ static int block_exits(const struct block *b, uint32_t t[2], enum tail *tail)
 }
 
 #define OFF_IP(f)  ((int32_t)offsetof(struct interp, f))
+#define OFF_R(i)   ((int32_t)(offsetof(struct interp, r) + 4 * (i)))
 #define OFF_BT(f)  ((int32_t)offsetof(struct bt, f))
 #define OFF_CPU(f) ((int32_t)offsetof(struct x86_cpu, f))
 
@@ -130,6 +131,46 @@ static void ret_to_loop(struct emit *e, struct bt *bt, int code)
 {
     emit_mov_r32_imm32(e, RAX, (uint32_t)code);
     emit_jmp_rel32(e, bt->exit_glue);
+}
+
+/* WINDOW class: 32-bit MOV between a register and memory, or of an
+ * immediate to memory, done natively through the 4 GiB window when the
+ * data segments are flat.  Step 2 of the plan: the registers still live in
+ * struct interp, so the code loads the address registers, computes the
+ * 32-bit address with LEA and does the access as gs:[ecx]. */
+enum { WIN_LOAD = 1, WIN_STORE, WIN_STORE_IMM };
+int bt_window_form(const struct insn *in)
+{
+    if (!(in->flags & I_MEM) || in->amask != 0xffffffffu ||
+        in->seg == S_FS || in->seg == S_GS || in->seg == S_CS)
+        return 0;
+    if (in->fn == h_mov_r_rm[2][1]) return WIN_LOAD;
+    if (in->fn == h_mov_rm_r[2][1]) return WIN_STORE;
+    if (in->fn == h_mov_rm_i[2][1]) return WIN_STORE_IMM;
+    return 0;
+}
+
+static void emit_window(struct emit *e, const struct insn *in, int form)
+{
+    int base = in->base != 8 ? RCX : -1, index = in->index != 8 ? RDX : -1;
+    if (base >= 0)
+        emit_load_m32(e, RCX, RBX, OFF_R(in->base));
+    if (index >= 0)
+        emit_load_m32(e, RDX, RBX, OFF_R(in->index));
+    emit_lea32(e, RCX, base, index, 1 << in->scale, (int32_t)in->disp);
+    switch (form) {
+    case WIN_LOAD:
+        emit_gs_load32(e, RAX, RCX);
+        emit_store_m32(e, RBX, OFF_R(in->reg), RAX);
+        break;
+    case WIN_STORE:
+        emit_load_m32(e, RAX, RBX, OFF_R(in->reg));
+        emit_gs_store32(e, RCX, RAX);
+        break;
+    default:
+        emit_gs_store32_imm(e, RCX, in->imm);
+        break;
+    }
 }
 
 size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, size_t avail)
@@ -154,6 +195,13 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
         int h = bt_helper_of(in);
         emit_mov_r64_imm64(&e, RSI, (uintptr_t)in);
         emit_store_r64(&e, RBX, OFF_IP(cur), RSI);
+        int wf = bt->use_window && (tb->mode & MODE_FLAT) ? bt_window_form(in) : 0;
+        if (wf) {                      /* WINDOW: native access, faults resolved by SIGSEGV */
+            emit_window(&e, in, wf);
+            stop_fix[i] = NULL;
+            bt->st.window_insns++;
+            continue;
+        }
         emit_mov_r64_r64(&e, RDI, RBX);
         if (h >= 0) {                  /* HELPER: sensitive, emulated */
             emit_mov_r64_r64(&e, RDX, R13);
@@ -214,8 +262,9 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
     emit_store_r64(&e, R13, OFF_BT(last), RAX);
     ret_to_loop(&e, bt, BT_RET_STOP);
     for (unsigned i = 0; i < b->n; i++) {
-        if (stop_fix[i])
-            emit_patch_rel32(stop_fix[i], e.p);
+        if (!stop_fix[i])
+            continue;                  /* a WINDOW instruction (or overflow) */
+        emit_patch_rel32(stop_fix[i], e.p);
         emit_store_m32_imm32(&e, R13, OFF_BT(done), i + 1);
         emit_jmp_rel32(&e, stop_common);
     }
@@ -240,6 +289,8 @@ size_t bt_emit_glue(struct bt *bt, uint8_t *buf, size_t avail)
     emit_mov_r64_r64(&e, RBX, RSI);
     emit_mov_r64_r64(&e, R14, RDX);
     emit_jmp_r64(&e, RCX);
+    uint8_t *bail = e.p;                    /* SIGSEGV resumes here */
+    emit_mov_r32_imm32(&e, RAX, BT_RET_BAIL);
     uint8_t *exit = e.p;
     emit_add_r64_imm8(&e, RSP, 8);
     for (int i = 5; i >= 0; i--)
@@ -249,5 +300,6 @@ size_t bt_emit_glue(struct bt *bt, uint8_t *buf, size_t avail)
         return 0;
     bt->enter = (int (*)(struct bt *, struct interp *, struct x86_cpu *, const void *))(void *)buf;
     bt->exit_glue = exit;
+    bt->bail_glue = bail;
     return emit_size(&e);
 }

@@ -37,6 +37,12 @@ int win_create(struct window *w, struct guest_ram *ram, char *err, size_t errlen
         }
         w->base[v] = p;
     }
+    w->wmapped = calloc((ram->size >> 12) / 8 + 1, 1);
+    if (!w->wmapped) {
+        snprintf(err, errlen, "window: out of memory");
+        win_destroy(w);
+        return -1;
+    }
     return 0;
 }
 
@@ -49,6 +55,8 @@ void win_destroy(struct window *w)
         w->base[v] = NULL;
         w->mapped[v] = NULL;
     }
+    free(w->wmapped);
+    w->wmapped = NULL;
 }
 
 static void set_mapped(struct window *w, int v, uint32_t lin, bool on)
@@ -89,13 +97,27 @@ int win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, boo
     }
     if (!gpa_to_hva(w->ram, gpa, 0x1000))
         return WIN_MMIO;
+    int ret = WIN_HIDDEN;
+    if (writable && w->is_code && w->is_code(w->ctx, gpa))
+        writable = false;
+    if (write && !writable)
+        ret = WIN_CODE;                   /* allowed, but it must go through the VMM */
     void *p = mmap(w->base[view] + page, 0x1000, PROT_READ | (writable ? PROT_WRITE : 0),
                    MAP_SHARED | MAP_FIXED, w->ram->fd, gpa);
     if (p == MAP_FAILED)
         return WIN_ERROR;
     set_mapped(w, view, page, true);
-    w->st.hidden++;
-    return WIN_HIDDEN;
+    if (writable)
+        w->wmapped[gpa >> 15] |= (uint8_t)(1u << ((gpa >> 12) & 7));
+    if (ret == WIN_HIDDEN)
+        w->st.hidden++;
+    return ret;
+}
+
+void win_code_page(struct window *w, uint32_t gpa)
+{
+    if (gpa < w->ram->size && (w->wmapped[gpa >> 15] & (1u << ((gpa >> 12) & 7))))
+        win_flush(w);
 }
 
 void win_invlpg(struct window *w, uint32_t lin)
@@ -115,5 +137,6 @@ void win_flush(struct window *w)
         reserve(w->base[v], WIN_SIZE);
         memset(w->mapped[v], 0, WIN_PAGES / 8);
     }
+    memset(w->wmapped, 0, (w->ram->size >> 12) / 8 + 1);
     w->st.flushes++;
 }

@@ -27,7 +27,7 @@
 #include "x86/cpu.h"
 
 enum { WIN_KERNEL, WIN_USER, WIN_VIEWS };
-enum { WIN_HIDDEN = 0, WIN_TRUE = 1, WIN_MMIO = 2, WIN_ERROR = -1 };
+enum { WIN_HIDDEN = 0, WIN_TRUE = 1, WIN_MMIO = 2, WIN_CODE = 3, WIN_ERROR = -1 };
 
 struct win_stats {
     uint64_t hidden;        /* faults resolved by mapping a page         */
@@ -39,7 +39,14 @@ struct win_stats {
 struct window {
     uint8_t *base[WIN_VIEWS];      /* 4 GiB each                          */
     uint8_t *mapped[WIN_VIEWS];    /* bitmap: linear pages mapped         */
+    uint8_t *wmapped;              /* bitmap: guest-physical pages mapped
+                                      writable somewhere (since the last flush) */
     struct guest_ram *ram;
+    /* Does guest-physical page gpa hold translated code?  Such a page is
+     * never mapped writable: a store to it must go through the VMM, which
+     * invalidates the translations (self-modifying code).  May be NULL. */
+    bool  (*is_code)(void *ctx, uint32_t gpa);
+    void   *ctx;
     struct win_stats st;
 };
 
@@ -49,13 +56,15 @@ void win_destroy(struct window *w);
 /* An access to linear address lin in view (write or not) faulted.  Walk the
  * guest tables of cpu (or use lin as the physical address when paging is
  * off) and map the page (WIN_HIDDEN), or return WIN_TRUE with the #PF
- * error code in *pfec (the caller injects it, CR2 = lin), or WIN_MMIO when
- * the page is not RAM (the caller emulates the access).  WIN_ERROR: mmap
- * failed. */
+ * error code in *pfec (the caller injects it, CR2 = lin), WIN_MMIO when
+ * the page is not RAM, WIN_CODE for a write to a page holding code (mapped
+ * read-only; the caller emulates these accesses).  WIN_ERROR: mmap failed. */
 int  win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, bool write,
                uint32_t *pfec);
 bool win_is_mapped(const struct window *w, int view, uint32_t lin);
 void win_invlpg(struct window *w, uint32_t lin);   /* both views */
 void win_flush(struct window *w);                  /* both views */
+/* Guest-physical page gpa now holds code: no writable mapping may stay. */
+void win_code_page(struct window *w, uint32_t gpa);
 
 #endif

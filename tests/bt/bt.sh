@@ -7,7 +7,8 @@
 #  - --check interp (lock step, compared at every block) finds no
 #    divergence on syscall, pagefault and smc, and does find one when the
 #    reference is deliberately corrupted (the checker's self-test);
-#  - --stats shows translated blocks, chaining, helper calls, SMC drops;
+#  - --stats shows translated blocks, chaining, helper calls, SMC drops,
+#    and the window's hidden/true faults, INVLPGs and flushes;
 #  - bad guest code (invalid opcode, a jump into unmapped memory) gets the
 #    exception delivered, as the `exceptions` program reports.
 . "$(dirname "$0")/../lib.sh"
@@ -38,9 +39,11 @@ for p in $PROGRAMS; do start_case "p-$p" vmm bt "$TMPD/p-$p.out" "test=$p" --sta
 start_case all   vmm bt "$TMPD/all.out" "test=all"
 start_case isens vmm interp "$TMPD/isens.out" "test=sensitive"
 start_case compute vmm bt "$TMPD/compute.out" "test=compute iters=3"
-for p in syscall pagefault smc; do start_case "c-$p" vmm bt "$TMPD/c-$p.out" "test=$p" --check interp --stats; done
+for p in syscall pagefault smc ptemod ctxswitch; do start_case "c-$p" vmm bt "$TMPD/c-$p.out" "test=$p" --check interp --stats; done
 
 wait
+VMLAB_BT_NO_WINDOW=1 timeout 60 "$VMM" --engine bt --stats "$GUEST" -- test=pagefault >"$TMPD/nowin.out" 2>&1 </dev/null
+echo $? >"$TMPD/nowin.rc"
 
 VMLAB_CHECK_INJECT=1000 timeout 60 "$VMM" --engine bt --check interp "$GUEST" -- test=hello >"$TMPD/inject.out" 2>&1 </dev/null
 echo $? >"$TMPD/inject.rc"
@@ -68,8 +71,9 @@ guest=$(grep '^RESULT compute' "$TMPD/compute.out" | grep -o 'crc32=[^ ]* listso
 if [ -n "$native" ] && [ "$native" = "$guest" ]; then ok "compute: bt checksums equal native ($guest)"
 else notok "compute: bt vs native checksums" "bt '$guest' native '$native'"; fi
 
-# Lock step with the interpreter.
-for p in syscall pagefault smc; do
+# Lock step with the interpreter (window accesses, true and hidden faults,
+# PTE changes with INVLPG, CR3 switches all included).
+for p in syscall pagefault smc ptemod ctxswitch; do
     status "c-$p" 0 "bt --check interp $p: no divergence (status 0)"
     expect_grep "bt --check interp $p: blocks compared" "^bt: --check interp: [1-9][0-9]* block boundaries compared" "$TMPD/c-$p.out"
 done
@@ -84,6 +88,16 @@ expect_grep "bt --stats: chained exits" "^bt: block exits: [1-9][0-9]* chained" 
 expect_grep "bt --stats: int n and iret are helpers (syscall loop)" "int n [0-9]{4,}.*|iret [0-9]{4,}" "$s"
 expect_grep "bt --stats: in/out counted with SDM reason 30" "in [0-9]+ \[30\], out [0-9]+ \[30\]" "$s"
 expect_grep "bt smc: translated blocks invalidated" "^bt: SMC: [1-9][0-9]* translated blocks invalidated" "$TMPD/p-smc.out"
+
+# The window (shadow page table): hidden faults map pages, the guest's own
+# page faults are true faults, INVLPG and CR3 writes unmap.
+expect_grep "bt window: MOVs translated to window accesses" "^bt: window: [1-9][0-9]* MOV instructions" "$TMPD/p-compute.out"
+expect_grep "bt window pagefault: hidden and true faults" "^bt: window: .* [1-9][0-9]* hidden page faults, [1-9][0-9]* true faults" "$TMPD/p-pagefault.out"
+expect_grep "bt window ptemod: invlpg drops pages" "^bt: window: .* [1-9][0-9]* invlpg" "$TMPD/p-ptemod.out"
+expect_grep "bt window ctxswitch: CR3 writes flush" "^bt: window: .* [0-9]{3,} window flushes" "$TMPD/p-ctxswitch.out"
+status nowin 0 "bt without the window (VMLAB_BT_NO_WINDOW=1) pagefault: status 0"
+if grep -q '^bt: window' "$TMPD/nowin.out"; then notok "bt without the window: no window line" "window stats printed"
+else ok "bt without the window: no window line"; fi
 
 # Bad guest code: the exceptions program runs ud2 / an invalid opcode and
 # touches unmapped memory; under bt each exception is delivered to the

@@ -66,6 +66,23 @@ static void test_arith(void **state)
     CASE(emit_sub_r64_imm8(&e, RSP, 8), "sub rsp, 8");
 }
 
+/* The window forms: guest addresses are 32-bit, through gs. */
+static void test_window_forms(void **state)
+{
+    (void)state;
+    CASE(emit_load_m32(&e, RAX, RBX, 0x0c), "mov eax, dword ptr [rbx + 0xc]");
+    CASE(emit_load_m32(&e, R8, R13, 0x100), "mov r8d, dword ptr [r13 + 0x100]");
+    CASE(emit_store_m32(&e, RBX, 0, RDX), "mov dword ptr [rbx], edx");
+    CASE(emit_lea32(&e, RCX, RCX, RDX, 4, 8), "lea ecx, [rcx + rdx*4 + 8]");
+    CASE(emit_lea32(&e, RCX, RCX, -1, 1, -4), "lea ecx, [rcx - 4]");
+    CASE(emit_lea32(&e, RCX, R12, -1, 1, 0x1000), "lea ecx, [r12 + 0x1000]");
+    CASE(emit_lea32(&e, RCX, -1, RDX, 8, 0x100), "lea ecx, [rdx*8 + 0x100]");
+    CASE(emit_lea32(&e, RCX, -1, -1, 1, 0x1234), "mov ecx, 0x1234");
+    CASE(emit_gs_load32(&e, RAX, RCX), "mov eax, dword ptr gs:[ecx]");
+    CASE(emit_gs_store32(&e, RCX, RDX), "mov dword ptr gs:[ecx], edx");
+    CASE(emit_gs_store32_imm(&e, RCX, 0x55aa), "mov dword ptr gs:[ecx], 0x55aa");
+}
+
 static void test_control(void **state)
 {
     (void)state;
@@ -131,6 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_moves),
         cmocka_unit_test(test_arith),
+        cmocka_unit_test(test_window_forms),
         cmocka_unit_test(test_control),
         cmocka_unit_test(test_relative),
         cmocka_unit_test(test_overflow),

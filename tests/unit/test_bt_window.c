@@ -87,6 +87,7 @@ static void test_hidden_sets_accessed_dirty(void **state)
     assert_int_equal(f->ram.host[0x5000], 'U');
     assert_int_equal(f->w.st.hidden - before.hidden, 2);
     assert_int_equal(f->w.st.true_faults - before.true_faults, 0);
+    f->ram.host[0x5000] = 'u';
     win_flush(&f->w);
 }
 
@@ -137,6 +138,30 @@ static void test_invlpg_flush_wrap(void **state)
     *entry(f, PT) = 0x5000 | PTE_P | PTE_W | PTE_U;
 }
 
+static bool code_at_5000(void *ctx, uint32_t gpa) { (void)ctx; return (gpa >> 12) == 5; }
+
+/* Pages holding translated code are never writable through the window:
+ * stores must reach the VMM (self-modifying code). */
+static void test_code_pages(void **state)
+{
+    struct fix *f = *state;
+    uint32_t pfec = 0;
+    f->w.is_code = code_at_5000;
+    assert_int_equal(win_fault(&f->w, WIN_USER, &f->cpu, 0x400000, true, &pfec), WIN_CODE);
+    assert_true(win_is_mapped(&f->w, WIN_USER, 0x400000));   /* mapped, read-only */
+    assert_string_equal((char *)f->w.base[WIN_USER] + 0x400000, "user page");
+    /* A data page mapped writable, which then becomes a code page: the
+     * window is flushed so no writable alias survives. */
+    f->w.is_code = NULL;
+    uint64_t flushes = f->w.st.flushes;
+    assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0xfffff000u, true, &pfec), WIN_HIDDEN);
+    win_code_page(&f->w, 0x6000);                       /* not mapped writable: nothing */
+    assert_int_equal(f->w.st.flushes, flushes);
+    win_code_page(&f->w, 0x7000);
+    assert_int_equal(f->w.st.flushes, flushes + 1);
+    assert_false(win_is_mapped(&f->w, WIN_KERNEL, 0xfffff000u));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_hidden_sets_accessed_dirty),
         cmocka_unit_test(test_true_faults_and_views),
         cmocka_unit_test(test_invlpg_flush_wrap),
+        cmocka_unit_test(test_code_pages),
     };
     return cmocka_run_group_tests_name("bt_window", tests, setup, teardown);
 }
