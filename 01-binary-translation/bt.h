@@ -44,6 +44,9 @@ enum bt_helper_id {
 int         bt_helper_of(const struct insn *in);
 const char *bt_helper_name(int id);
 int         bt_helper_reason(int id);
+/* WINDOW class: 1 load, 2 store, 3 store immediate (32-bit MOV with a
+ * memory operand the window can do natively), 0 otherwise. */
+int         bt_window_form(const struct insn *in);
 
 /* What a run of translated code returns to the run loop (eax).  BAIL: a
  * window access faulted in a way only the interpreter can finish (a true

@@ -1,8 +1,9 @@
 # tests/bt/bt.mk — stage 01's binary translator: cmocka tests of its encoder,
 # code cache and instruction classes, and the guest under --engine bt.
-BT_UNIT_TESTS := test_bt_emit test_bt_codecache test_bt_window
+BT_UNIT_TESTS := test_bt_emit test_bt_codecache test_bt_window test_bt_classes
 BT_UNIT_BINS  := $(BT_UNIT_TESTS:%=$(BUILD)/tests/unit/%)
-BT_SAN_OBJS   := $(addprefix $(BUILD)/san/01-binary-translation/,emit.o codecache.o window.o)
+BT_SAN_OBJS   := $(addprefix $(BUILD)/san/01-binary-translation/,emit.o codecache.o window.o \
+                   translate.o bt_engine.o check.o)
 ALL_TARGETS += $(BT_UNIT_BINS)
 TEST_SUITES += $(BT_UNIT_BINS) tests/bt/bt.sh
 
