@@ -378,8 +378,10 @@ echo "Time: guest cycles (rdtsc) / (tsc_per_tick x 100 Hz), the guest's own TSC 
 echo "the PIT; measured rates:$(for e in qemu-tcg interp bt vmx vmx-2006 kvm; do
     [ "${STATUS[$e|syscall]:-}" = ok ] && printf ' %s %s MHz,' "$e" "${MHZ[$e|syscall]}"; done) host TSC $HOST_MHZ MHz."
 echo "Native: CLOCK_MONOTONIC around the loop. Iterations (guest iters=, native N):$(for r in $ROWS; do printf ' %s %s' "$r" "${ITERS[$r]}"; done)."
+# glibc's getpid (vDSO sysenter), next to the int $0x80 row.
+VSYSCALL=$("$NATIVE" vsyscall "${ITERS[syscall]}" 2>/dev/null | sed -n 's/.* ns_per_op=//p')
+vs=$VSYSCALL
 if grep -qw hypervisor /proc/cpuinfo 2>/dev/null; then
-    vs=$("$NATIVE" vsyscall "${ITERS[syscall]}" 2>/dev/null | sed -n 's/.* ns_per_op=//p')
     echo "Native caveat: this host is itself a virtual machine (CPUID hypervisor bit); native int \$0x80"
     echo "  costs $(fmt "${NS[native|syscall]:-0}") ns here, while glibc's getpid through the vDSO (sysenter) costs" \
          "$(fmt "${vs:-0}") ns, so native gates and exceptions may include the outer hypervisor."
@@ -395,6 +397,7 @@ js() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
     printf '  "time_source": %s,\n' "$(js "guest: rdtsc cycles / (tsc_per_tick x 100 Hz, the guest's TSC calibrated against the PIT); native: CLOCK_MONOTONIC")"
     printf '  "exits_per_op": %s,\n' "$(js "--stats counts of iters=N minus iters=N/8, divided by the difference in operations")"
     printf '  "host_tsc_mhz": %s,\n' "${HOST_MHZ:-null}"
+    printf '  "native_vdso_getpid_ns": %s,\n' "${VSYSCALL:-null}"
     printf '  "engines": ['
     sep=
     for e in $ENGINES; do

@@ -294,4 +294,4 @@ echo "MIPS = guest instructions per second / 1e6; guest instructions = $PER_ITER
      "(counted by the interpreter, same code on every side); slowdown = native MIPS / engine MIPS."
 echo "bench: wrote $OUT/results.json"
 "$ROOT/tests/bench/trace-cost.sh"   # what --trace costs (trace tools)
-"$ROOT/tests/bench/micro.sh"        # Adams & Agesen microbenchmark table (micro.mk)
+st=$?; "$ROOT/tests/bench/micro.sh" && exit $st   # Adams & Agesen microbenchmark table (micro.mk); keeps the status above
