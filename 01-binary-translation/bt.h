@@ -71,6 +71,7 @@ struct bt_stats {
     uint64_t window_insns;      /* guest instructions translated to window accesses */
     uint64_t bailouts;          /* window accesses finished by the interpreter */
     uint64_t gs_switches;       /* kernel <-> user window view changes    */
+    uint64_t native_insns;      /* identical: instructions translated NATIVE/REWRITE */
 };
 
 struct bt {
@@ -79,6 +80,7 @@ struct bt {
     uint32_t       done;        /* instructions done when ip->stop ended a block */
     struct tblock *last;        /* block that returned to the run loop    */
     uint32_t       last_exit;   /* its unchained exit                     */
+    uint32_t       ret_code;    /* identical: BT_RET_* for the spill glue */
     struct bt_stats st;
 
     struct vcpu      *vcpu;
@@ -89,6 +91,8 @@ struct bt {
     int  (*enter)(struct bt *bt, struct interp *ip, struct x86_cpu *cpu, const void *code);
     const uint8_t *exit_glue;   /* jump here with eax = BT_RET_*          */
     const uint8_t *bail_glue;   /* the SIGSEGV handler resumes here       */
+    const uint8_t *spill_exit;  /* identical: save the guest state, return ret_code */
+    bool  identical;            /* VMLAB_BT_MODE=identical (ident.c)       */
     bool  use_window;           /* MOV to/from memory through the window  */
     struct window win;          /* the 4 GiB guest window (two views)     */
     int   view;                 /* view gs points at, -1 = none yet       */
@@ -107,7 +111,12 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
 /* Emit the enter/exit glue at buf; returns bytes used (0: no room). */
 size_t bt_emit_glue(struct bt *bt, uint8_t *buf, size_t avail);
 
+/* ident.c: identical translation (guest registers in host registers). */
+size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct block *b, size_t avail);
+size_t bt_emit_glue_identical(struct bt *bt, uint8_t *buf, size_t avail);
+
 /* Called from generated code (bt_engine.c). */
+void  bt_norm_flags(struct interp *ip);   /* lazy flags -> CC_EFLAGS form */
 void  bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id);
 void *bt_lookup(struct bt *bt);
 

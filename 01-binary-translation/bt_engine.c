@@ -52,6 +52,14 @@ void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
         check_record_tsc(bt->check, (uint64_t)ip->r[R_EDX] << 32 | ip->r[R_EAX]);
 }
 
+/* Identical translation calls this after an interpreter handler: the
+ * lazy flags become plain bits (CC_EFLAGS), ready for popfq. */
+void bt_norm_flags(struct interp *ip)
+{
+    if (ip->cc_op != CC_EFLAGS)
+        set_arith_flags(ip, cc_compute(ip));
+}
+
 static bool flat(const struct x86_seg *s) { return s->base == 0 && s->limit == 0xffffffffu; }
 static uint8_t cpu_mode(const struct x86_cpu *c)
 {
@@ -75,6 +83,31 @@ static void set_gs_base(void *base)
         syscall(SYS_arch_prctl, ARCH_SET_GS, base);
 }
 
+/* Identical translation: the signal context is the guest state.  Find the
+ * guest instruction of the faulting host instruction (the block's fault
+ * map) and copy the registers and flags into struct interp, so the
+ * interpreter can finish the block from that instruction. */
+static bool ident_capture(struct bt *bt, ucontext_t *uc, uintptr_t rip)
+{
+    static const int greg[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_R12, REG_RBP,
+                                 REG_RSI, REG_RDI };
+    struct tblock *tb = cc_find_code(bt->cc, rip);
+    if (!tb)
+        return false;
+    uint32_t off = (uint32_t)(rip - (uintptr_t)tb->code);
+    for (unsigned k = 0; k < tb->nfmap; k++)
+        if (tb->fmap[k].off == off) {
+            struct interp *ip = bt->ip;
+            for (int g = 0; g < 8; g++)
+                ip->r[g] = (uint32_t)uc->uc_mcontext.gregs[greg[g]];
+            set_arith_flags(ip, (uint32_t)uc->uc_mcontext.gregs[REG_EFL]);
+            ip->cur_block = tb->dec;
+            ip->cur = &tb->dec->in[tb->fmap[k].idx];
+            return true;
+        }
+    return false;
+}
+
 /* A window access faulted: walk the guest tables and map the page (hidden
  * fault, the access is retried), or send the translated code to the bail
  * glue so the interpreter finishes the instruction (a true #PF, MMIO, a
@@ -93,6 +126,8 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
             int r = win_fault(&bt->win, bt->view, bt->ip->cpu, (uint32_t)(a - base), write, &pfec);
             uintptr_t key = a * 2 + write;
             if (r != WIN_HIDDEN || bt->last_fault == key) {
+                if (bt->identical && !ident_capture(bt, uc, rip))
+                    goto crash;
                 bt->st.bailouts++;
                 bt->last_fault = 0;
                 uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)bt->bail_glue;
@@ -103,6 +138,7 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
         }
     }
     /* Not a window access by translated code: a VMM bug.  Crash as usual. */
+crash:
     (void)sig;
     signal(SIGSEGV, SIG_DFL);
 }
@@ -161,7 +197,8 @@ static struct tblock *translate(struct bt *bt, struct block *b, uint32_t gpa, ui
         return NULL;
     tb->dec = b;
     tb->guest_len = b->gpa_end - b->gpa;
-    size_t len = bt_translate(bt, tb, b, avail);
+    size_t len = bt->identical ? bt_translate_identical(bt, tb, b, avail)
+                               : bt_translate(bt, tb, b, avail);
     if (!len) {
         cc_abandon(bt->cc, tb);
         return NULL;
@@ -388,7 +425,9 @@ static int bt_run(struct vcpu *v, struct vm_exit *exit)
         }
 
         /* Run translated code. */
-        bt->fuel = bt->fuel_init;
+        bt->fuel = bt->fuel_init + bt->identical;   /* identical: exits at 0, not -1 */
+        if (bt->identical)
+            bt_norm_flags(ip);         /* the entry glue loads them with popfq */
         ip->stop = false;
         bt->st.loop_exits++;
         tls_bt = bt;
@@ -515,7 +554,13 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
     }
     size_t avail;
     uint8_t *p = cc_space(bt->cc, &avail);
-    size_t n = bt_emit_glue(bt, p, avail);
+    const char *mode = getenv("VMLAB_BT_MODE");
+    if (mode && strcmp(mode, "identical") && strcmp(mode, "threaded")) {
+        snprintf(err, errlen, "bt: VMLAB_BT_MODE=%s: expected 'threaded' or 'identical'", mode);
+        goto fail;
+    }
+    bt->identical = !mode || !strcmp(mode, "identical");   /* the default */
+    size_t n = bt->identical ? bt_emit_glue_identical(bt, p, avail) : bt_emit_glue(bt, p, avail);
     if (!n) {
         snprintf(err, errlen, "bt: no room for the entry glue");
         goto fail;
@@ -559,7 +604,16 @@ static void bt_print_stats(struct vcpu *v, FILE *out)
             cc_blocks(bt->cc), (unsigned long long)(cc_used(bt->cc) >> 10),
             (unsigned long long)(cc_capacity(bt->cc) >> 10), (unsigned long long)cs.code_bytes,
             (unsigned long long)cs.flushes);
-    fprintf(out, "bt: block exits: %llu chained, %llu unchained (through the run loop), "
+if (bt->identical)   /* chained exits are not counted: that would cost flags */
+        fprintf(out, "bt: block exits: %llu unchained (through the run loop), "
+                "indirect lookups %llu hit / %llu miss; %llu chains made, %llu unlinked; "
+                "%llu run-loop entries (%llu to poll interrupts)\n",
+                (unsigned long long)s->unchained,
+                (unsigned long long)s->indirect_hits, (unsigned long long)s->indirect_misses,
+                (unsigned long long)cs.chains, (unsigned long long)cs.unlinks,
+                (unsigned long long)s->loop_exits, (unsigned long long)s->fuel_exits);
+    else
+        fprintf(out, "bt: block exits: %llu chained, %llu unchained (through the run loop), "
             "indirect lookups %llu hit / %llu miss; %llu chains made, %llu unlinked; "
             "%llu run-loop entries (%llu to poll interrupts)\n",
             (unsigned long long)chained, (unsigned long long)s->unchained,
@@ -572,6 +626,10 @@ static void bt_print_stats(struct vcpu *v, FILE *out)
             (unsigned long long)cs.invalidated, (unsigned long long)s->interpreted,
             (unsigned long long)is.tlb_misses, (unsigned long long)is.exceptions,
             (unsigned long long)is.interrupts);
+    if (bt->identical)
+        fprintf(out, "bt: identical translation: %llu guest instructions translated NATIVE "
+                "(copied/rewritten, registers in host registers)\n",
+                (unsigned long long)s->native_insns);
     if (bt->use_window)
         fprintf(out, "bt: window: %llu MOV instructions translated to window accesses; "
                 "%llu hidden page faults, %llu true faults (bailed out to the interpreter, "
@@ -616,7 +674,7 @@ static void bt_fini(struct vcpu *v)
 
 const struct engine_ops bt_engine = {
     .name = "bt",
-    .summary = "binary translator: guest blocks translated to host x86-64 code (call-threaded)",
+    .summary = "binary translator: guest blocks translated to host x86-64 code (identical translation)",
     .init = bt_init,
     .run = bt_run,
     .state_changed = bt_state_changed,

@@ -50,6 +50,7 @@ static void free_blocks(struct codecache *cc)
 {
     for (struct tblock *tb = cc->all, *n; tb; tb = n) {
         n = tb->all;
+        free(tb->fmap);
         free(tb);
     }
     cc->all = NULL;
@@ -109,6 +110,7 @@ void cc_commit(struct codecache *cc, struct tblock *tb, size_t len)
 void cc_abandon(struct codecache *cc, struct tblock *tb)
 {
     (void)cc;
+    free(tb->fmap);
     free(tb);
 }
 
@@ -201,6 +203,13 @@ uint64_t cc_used(const struct codecache *cc) { return cc->used; }
 bool cc_contains(const struct codecache *cc, uintptr_t host)
 {
     return host >= (uintptr_t)cc->base && host - (uintptr_t)cc->base < cc->size;
+}
+struct tblock *cc_find_code(const struct codecache *cc, uintptr_t pc)
+{
+    for (struct tblock *tb = cc->all; tb; tb = tb->all)
+        if (pc - (uintptr_t)tb->code < tb->code_len)
+            return tb;
+    return NULL;
 }
 uint64_t cc_capacity(const struct codecache *cc) { return cc->size; }
 uint32_t cc_blocks(const struct codecache *cc) { return cc->nblocks; }

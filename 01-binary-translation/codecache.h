@@ -49,6 +49,10 @@ struct tblock {
     struct tblock *all;     /* every tblock since the last flush       */
     struct tb_exit *in;     /* exits of other blocks chained into this */
     struct tb_exit exit[TB_MAX_EXITS];
+    /* Identical translation: host code offset of each window access ->
+     * the guest instruction it belongs to (precise faults). */
+    struct tb_fmap { uint32_t off; uint16_t idx; } *fmap;
+    uint16_t  nfmap;
 };
 
 struct cc_stats {
@@ -91,6 +95,8 @@ void cc_flush(struct codecache *cc);
 bool     cc_page_has_code(const struct codecache *cc, uint64_t gpa);
 uint64_t cc_used(const struct codecache *cc);      /* bytes in use now  */
 bool     cc_contains(const struct codecache *cc, uintptr_t host);   /* in the region? */
+/* The block whose code holds host address pc (since the last flush). */
+struct tblock *cc_find_code(const struct codecache *cc, uintptr_t pc);
 uint64_t cc_capacity(const struct codecache *cc);
 uint32_t cc_blocks(const struct codecache *cc);    /* blocks cached now */
 void     cc_get_stats(const struct codecache *cc, struct cc_stats *st);

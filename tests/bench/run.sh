@@ -57,6 +57,11 @@ run_interp() {   # ITERS LOG -> seconds; LOG.stats has the --stats output
         2>"$2.stats" | stamp >"$2"
     span "$2"
 }
+# ---- (a') the stage 01 binary translator ---------------------------------------
+run_bt() {
+    "$VMM" --engine bt --timeout 600 "$GUEST" -- test=compute iters="$1" 2>/dev/null | stamp >"$2"
+    span "$2"
+}
 # ---- (b) QEMU system emulation, TCG --------------------------------------------
 run_qemu() {
     timeout 600 qemu-system-i386 -accel tcg -m 64 -kernel "$GUEST" \
@@ -204,7 +209,7 @@ done
 say "compute benchmark, each side calibrated to about $TARGET s (BENCH_SECONDS)"
 
 declare -A ITERS SECS NOTE
-ORDER="interp qemu-tcg bochs native qemu-i386"
+ORDER="interp bt qemu-tcg bochs native qemu-i386"
 
 # Instructions per iteration, from the interpreter.
 "$VMM" --engine interp --stats --timeout 120 "$GUEST" -- test=hello >"$WORK/hello.log" 2>&1
@@ -226,6 +231,9 @@ else
         "counted by the interpreter; every side is credited with the same count (same guest code)"
 fi
 
+if measure bt run_bt 200; then
+    ITERS[bt]=$R_ITERS SECS[bt]=$R_SECS
+fi
 if command -v qemu-system-i386 >/dev/null && measure qemu-tcg run_qemu 200; then
     ITERS[qemu-tcg]=$R_ITERS SECS[qemu-tcg]=$R_SECS
 fi
@@ -248,6 +256,7 @@ fi
 describe() {
     case $1 in
     interp)    echo "vmm-bt --engine interp (reference interpreter)" ;;
+    bt)        echo "vmm-bt --engine bt (stage 01 binary translator)" ;;
     qemu-tcg)  echo "qemu-system-i386 -accel tcg -kernel" ;;
     bochs)     echo "Bochs $(bochs --help 2>&1 | sed -n 's/.*Bochs x86 Emulator \([0-9.]*\).*/\1/p' | head -1), GRUB ISO" ;;
     native)    echo "compute.linux32, native i386 process" ;;
@@ -292,6 +301,14 @@ printf '%b' "$json" >"$OUT/results.json"
 echo
 echo "MIPS = guest instructions per second / 1e6; guest instructions = $PER_ITER per iteration" \
      "(counted by the interpreter, same code on every side); slowdown = native MIPS / engine MIPS."
+# Time per iteration of bt relative to native and to QEMU's TCG.
+if [ -n "${SECS[bt]:-}" ]; then
+    for ref in native qemu-tcg; do
+        [ -n "${SECS[$ref]:-}" ] && awk -v a="${SECS[bt]}" -v n="${ITERS[bt]}" -v b="${SECS[$ref]}" \
+            -v m="${ITERS[$ref]}" -v r="$ref" \
+            'BEGIN { printf "bt / %s: %.2fx the time per iteration\n", r, (a / n) / (b / m) }'
+    done
+fi
 echo "bench: wrote $OUT/results.json"
 "$ROOT/tests/bench/trace-cost.sh"   # what --trace costs (trace tools)
 st=$?; "$ROOT/tests/bench/micro.sh" && exit $st   # Adams & Agesen microbenchmark table (micro.mk); keeps the status above

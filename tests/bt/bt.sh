@@ -11,6 +11,10 @@
 #    and the window's hidden/true faults, INVLPGs and flushes;
 #  - bad guest code (invalid opcode, a jump into unmapped memory) gets the
 #    exception delivered, as the `exceptions` program reports.
+# The default is identical translation (guest registers in host registers,
+# NATIVE/REWRITE/CALL/HELPER classes); the call-threaded translator of
+# step 1 (VMLAB_BT_MODE=threaded) is checked too: test=all under --check
+# interp in both modes, and its window-MOV counters.
 . "$(dirname "$0")/../lib.sh"
 
 VMM=$BUILD/vmm-bt
@@ -40,6 +44,11 @@ start_case all   vmm bt "$TMPD/all.out" "test=all"
 start_case isens vmm interp "$TMPD/isens.out" "test=sensitive"
 start_case compute vmm bt "$TMPD/compute.out" "test=compute iters=3"
 for p in syscall pagefault smc ptemod ctxswitch; do start_case "c-$p" vmm bt "$TMPD/c-$p.out" "test=$p" --check interp --stats; done
+
+VMLAB_BT_MODE=threaded start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --check interp --stats
+VMLAB_BT_MODE=threaded start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --stats
+start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
+VMLAB_BT_MODE=identical VMLAB_BT_NO_WINDOW=1 start_case id-nowin vmm bt "$TMPD/id-nowin.out" "test=all" --check interp --stats
 
 wait
 VMLAB_BT_NO_WINDOW=1 timeout 60 "$VMM" --engine bt --stats "$GUEST" -- test=pagefault >"$TMPD/nowin.out" 2>&1 </dev/null
@@ -81,17 +90,32 @@ status inject 70 "bt --check interp: a corrupted reference is caught (status 70)
 expect_grep "bt --check interp: divergence names the register" "divergence at guest eip 0x[0-9a-f]+: eax" "$TMPD/inject.out"
 expect_grep "bt --check interp: both states printed" "^  interp +eip=" "$TMPD/inject.out"
 
+# Both translation modes under the lock-step checker, every program.
+for m in thr-all id-all id-nowin; do
+    status "$m" 0 "bt $m: test=all under --check interp, no divergence (status 0)"
+    expect_grep "bt $m: blocks compared" "^bt: --check interp: [1-9][0-9]* block boundaries compared" "$TMPD/$m.out"
+    if grep -q '^FAIL ' "$TMPD/$m.out"; then notok "bt $m: no FAIL" "$(grep -m1 '^FAIL ' "$TMPD/$m.out")"
+    else ok "bt $m: no FAIL"; fi
+done
+expect_grep "bt identical: instructions translated NATIVE" "^bt: identical translation: [0-9]{3,} guest instructions translated NATIVE" "$TMPD/id-all.out"
+expect_grep "bt identical: window true faults resolved precisely" "^bt: window: .* [1-9][0-9]* true faults" "$TMPD/id-all.out"
+native3=$("$BUILD/bench/compute.linux32" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
+thr=$(grep '^RESULT compute' "$TMPD/thr-compute.out" | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
+if [ -n "$native3" ] && [ "$native3" = "$thr" ]; then ok "compute: threaded bt checksums equal native"
+else notok "compute: threaded bt vs native checksums" "bt '$thr' native '$native3'"; fi
+
 # --stats: the translator's counters are there and make sense.
 s=$TMPD/p-syscall.out
 expect_grep "bt --stats: blocks translated" "^bt: [0-9]+ instructions, [1-9][0-9]* blocks translated" "$s"
-expect_grep "bt --stats: chained exits" "^bt: block exits: [1-9][0-9]* chained" "$s"
+expect_grep "bt --stats: chains made" "^bt: block exits: .* [1-9][0-9]* chains made" "$s"
+expect_grep "bt --stats threaded: chained exits" "^bt: block exits: [1-9][0-9]* chained" "$TMPD/thr-compute.out"
 expect_grep "bt --stats: int n and iret are helpers (syscall loop)" "int n [0-9]{4,}.*|iret [0-9]{4,}" "$s"
 expect_grep "bt --stats: in/out counted with SDM reason 30" "in [0-9]+ \[30\], out [0-9]+ \[30\]" "$s"
 expect_grep "bt smc: translated blocks invalidated" "^bt: SMC: [1-9][0-9]* translated blocks invalidated" "$TMPD/p-smc.out"
 
 # The window (shadow page table): hidden faults map pages, the guest's own
 # page faults are true faults, INVLPG and CR3 writes unmap.
-expect_grep "bt window: MOVs translated to window accesses" "^bt: window: [1-9][0-9]* MOV instructions" "$TMPD/p-compute.out"
+expect_grep "bt window (threaded): MOVs translated to window accesses" "^bt: window: [1-9][0-9]* MOV instructions" "$TMPD/thr-compute.out"
 expect_grep "bt window pagefault: hidden and true faults" "^bt: window: .* [1-9][0-9]* hidden page faults, [1-9][0-9]* true faults" "$TMPD/p-pagefault.out"
 expect_grep "bt window ptemod: invlpg drops pages" "^bt: window: .* [1-9][0-9]* invlpg" "$TMPD/p-ptemod.out"
 expect_grep "bt window ctxswitch: CR3 writes flush" "^bt: window: .* [0-9]{3,} window flushes" "$TMPD/p-ctxswitch.out"
