@@ -83,4 +83,24 @@ qemu_microvm() {
         -display none -serial stdio -monitor none -no-reboot -nodefaults "$@" >"$out" 2>&1 </dev/null
 }
 
+# Cases that run in the background, two at a time (the machine is shared):
+#   start_case ID CMD...   runs CMD; its exit status goes to $TMPD/ID.rc
+#   (CMD writes its output to $TMPD/ID.out by convention), then `wait`.
+start_case() {
+    local id=$1; shift
+    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
+    ( "$@"; echo $? >"$TMPD/$id.rc" ) &
+}
+# case_status ID WANT NAME : case ID must have ended with status WANT.
+case_status() {
+    local rc; rc=$(cat "$TMPD/$1.rc" 2>/dev/null || echo missing)
+    if [ "$rc" = "$2" ]; then ok "$3"
+    else notok "$3" "exit status $rc, expected $2; last output: $(tail -n 3 "$TMPD/$1.out" | tr '\n' '|')"; fi
+}
+# no_line ID REGEX NAME : case ID's output must not contain REGEX.
+no_line() {
+    if grep -Eq -- "$2" "$TMPD/$1.out"; then notok "$3" "unexpected: $(grep -E -m1 -- "$2" "$TMPD/$1.out")"
+    else ok "$3"; fi
+}
+
 finish() { exit $(( _failures > 0 ? 1 : 0 )); }

@@ -21,16 +21,6 @@ interp() {  # interp OUT CMDLINE [vmm options...]
     local out=$1 cmdline=$2; shift 2
     timeout 120 "$VMM" --engine interp --timeout 60 "$@" "$GUEST" -- "$cmdline" >"$out" 2>&1 </dev/null
 }
-start_case() {
-    local id=$1; shift
-    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
-    ( "$@"; echo $? >"$TMPD/$id.rc" ) &
-}
-status() {
-    local rc; rc=$(cat "$TMPD/$1.rc" 2>/dev/null || echo missing)
-    if [ "$rc" = "$2" ]; then ok "$3"
-    else notok "$3" "exit status $rc, expected $2; last output: $(tail -n 3 "$TMPD/$1.out" | tr '\n' '|')"; fi
-}
 
 echo "not an ELF file, just text" >"$TMPD/notelf.txt"
 for p in $PROGRAMS; do start_case "p-$p" interp "$TMPD/p-$p.out" "test=$p"; done
@@ -43,18 +33,17 @@ command -v qemu-system-i386 >/dev/null && start_case qsens qemu_i386 "$TMPD/qsen
 wait
 
 for p in $PROGRAMS; do
-    status "p-$p" 0 "interp $p: status 0"
+    case_status "p-$p" 0 "interp $p: status 0"
     expect_grep "interp $p: RESULT line" "^RESULT $p " "$TMPD/p-$p.out"
     expect_grep "interp $p: PASS line" "^PASS $p\$" "$TMPD/p-$p.out"
 done
-status all 0 "interp test=all: status 0"
-if grep -q '^FAIL ' "$TMPD/all.out"; then notok "interp test=all: no FAIL" "$(grep -m1 '^FAIL ' "$TMPD/all.out")"
-else ok "interp test=all: no FAIL"; fi
-status module 0 "interp --module hello-user.elf: status 0"
+case_status all 0 "interp test=all: status 0"
+no_line all '^FAIL ' "interp test=all: no FAIL"
+case_status module 0 "interp --module hello-user.elf: status 0"
 expect_grep "interp module: PASS line" '^PASS module$' "$TMPD/module.out"
-status unknown 2 "interp unknown test name: status 2"
+case_status unknown 2 "interp unknown test name: status 2"
 expect_grep "interp unknown test name: error line" "unknown test 'no_such_program'" "$TMPD/unknown.out"
-status notelf 3 "interp non-ELF module: status 3"
+case_status notelf 3 "interp non-ELF module: status 3"
 expect_grep "interp non-ELF module: error line" "not an ELF" "$TMPD/notelf.out"
 
 # sensitive: same observations as QEMU, field by field (both lines).

@@ -21,12 +21,7 @@ if [ ! -f "$GUEST" ]; then
     finish
 fi
 
-# ---- run every QEMU case, two at a time; case ID writes $TMPD/ID.out/.rc
-start_case() {
-    local id=$1; shift
-    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
-    ( "$@"; echo $? >"$TMPD/$id.rc" ) &
-}
+# ---- run every QEMU case, two at a time (start_case in lib.sh)
 echo "not an ELF file, just text" >"$TMPD/notelf.txt"
 have_x86_64=0
 if command -v qemu-system-x86_64 >/dev/null; then
@@ -49,28 +44,17 @@ start_case baditers  qemu_i386 "$TMPD/baditers.out" "test=hello iters=12x"
 start_case notelf    qemu_i386 "$TMPD/notelf.out" "test=module" -initrd "$TMPD/notelf.txt"
 wait
 
-# ---- checks
-# status ID WANT NAME: the QEMU exit status of case ID must be WANT.
-status() {
-    local rc; rc=$(cat "$TMPD/$1.rc" 2>/dev/null || echo missing)
-    if [ "$rc" = "$2" ]; then ok "$3"
-    else notok "$3" "QEMU exit status $rc, expected $2; last output: $(tail -n 3 "$TMPD/$1.out" | tr '\n' '|')"; fi
-}
-# no_line ID REGEX NAME: case ID's output must not contain REGEX.
-no_line() {
-    if grep -Eq -- "$2" "$TMPD/$1.out"; then notok "$3" "unexpected: $(grep -E -m1 -- "$2" "$TMPD/$1.out")"
-    else ok "$3"; fi
-}
+# ---- checks (case_status, no_line in lib.sh; statuses are QEMU's)
 
 listed=$(sed -n 's/^PROGRAM \([^ ]*\) .*/\1/p' "$TMPD/list.out" | tr -d '\r')
-status list 1 "test=list exits with status 1 (debug-exit 0)"
+case_status list 1 "test=list exits with status 1 (debug-exit 0)"
 
 for p in $PROGRAMS; do
     if ! grep -qx "$p" <<<"$listed"; then
         notok "$p" "program '$p' is not in the guest image (test=list)"
         continue
     fi
-    status "p-$p" 1 "$p: status 1 (debug-exit 0)"
+    case_status "p-$p" 1 "$p: status 1 (debug-exit 0)"
     expect_grep "$p: RESULT line" "^RESULT $p " "$TMPD/p-$p.out"
     expect_grep "$p: PASS line" "^PASS $p\$" "$TMPD/p-$p.out"
 done
@@ -87,7 +71,7 @@ if [ -f "$TMPD/p-smc.out" ]; then
 fi
 
 # test=all: every listed program passes, nothing fails.
-status all 1 "test=all: status 1"
+case_status all 1 "test=all: status 1"
 for p in $listed; do
     grep -q "^PASS $p\$" "$TMPD/all.out" || notok "test=all: $p" "no 'PASS $p' line"
 done
@@ -95,7 +79,7 @@ no_line all '^FAIL ' "test=all: no FAIL line"
 
 # PVH entry (Xen ELF note) under the microvm machine.
 if [ $have_x86_64 = 1 ]; then
-    status microvm 1 "microvm (PVH boot): test=all status 1"
+    case_status microvm 1 "microvm (PVH boot): test=all status 1"
     expect_grep "microvm: booted through PVH" 'boot=pvh' "$TMPD/microvm.out"
     no_line microvm '^FAIL ' "microvm: no FAIL line"
 else
@@ -104,7 +88,7 @@ fi
 
 # The user-supplied ELF as a Multiboot module.
 if [ -f "$USER_ELF" ]; then
-    status module 1 "module: hello-user.elf runs (status 1)"
+    case_status module 1 "module: hello-user.elf runs (status 1)"
     expect_grep "module: PASS line" '^PASS module$' "$TMPD/module.out"
 else
     notok "module" "$USER_ELF missing (run make _all)"
@@ -112,15 +96,15 @@ fi
 
 # Bad input: status (2<<1)|1 = 5 for the command line, (3<<1)|1 = 7 for a
 # module that is not an ELF, each with one error line naming the problem.
-status unknown 5 "unknown test name: status 5"
+case_status unknown 5 "unknown test name: status 5"
 expect_grep "unknown test name: error line" "unknown test 'no_such_program'" "$TMPD/unknown.out"
-status badkey 5 "unknown command-line key: status 5"
+case_status badkey 5 "unknown command-line key: status 5"
 expect_grep "unknown command-line key: error line" "color" "$TMPD/badkey.out"
-status badtoken 5 "malformed command-line token: status 5"
+case_status badtoken 5 "malformed command-line token: status 5"
 expect_grep "malformed command-line token: error line" "garbage" "$TMPD/badtoken.out"
-status baditers 5 "malformed iters=: status 5"
+case_status baditers 5 "malformed iters=: status 5"
 expect_grep "malformed iters=: error line" "12x" "$TMPD/baditers.out"
-status notelf 7 "non-ELF module: status 7"
+case_status notelf 7 "non-ELF module: status 7"
 expect_grep "non-ELF module: error line" "not an ELF" "$TMPD/notelf.out"
 
 finish
