@@ -1,76 +1,136 @@
 #!/bin/bash
-# run-main.sh — what `make run` does: boot the teaching guest with every
-# program (test=all) and print a summary table.
+# run-main.sh — what `make run` does (DESIGN.md §5): boot the teaching guest
+# with every program (test=all) under every VMM built so far, one after the
+# other, and print side by side what each did: which programs passed, how
+# long it took, and the VM exits by SDM reason that it cost.
 #
-# Runs build/vmm-bt --engine interp --stats (stage 01's VMM on the reference
-# interpreter); if that is not built yet (or has no interpreter linked in),
-# boots under qemu-system-i386 (TCG) instead so the guest can still be seen.
-#   CMDLINE="test=syscall iters=1000" make run     other guest command line
+#   CMDLINE="test=syscall iters=1000" make run     another guest command line
 #   RUN_TIMEOUT=600 make run                        seconds before giving up
+#   VERBOSE=1 make run                              also show each console
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 GUEST=$BUILD/guest/guest.elf
-VMM=$BUILD/vmm-bt
 CMDLINE=${CMDLINE:-test=all}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
-out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+TMPD=$(mktemp -d /tmp/vmlab-run.XXXXXX)
+trap 'rm -rf "$TMPD"' EXIT
 
 if [ ! -f "$GUEST" ]; then
     echo "run-main: $GUEST is not built (make _all)" >&2
     exit 1
 fi
 
-start=$(date +%s.%N)
-if [ -x "$VMM" ] && ! "$VMM" --help | grep -Eq '^  interp .*not built yet'; then
-    runner="vmm-bt --engine interp"
-    echo "== $runner --stats $GUEST -- $CMDLINE"
-    timeout $((RUN_TIMEOUT + 30)) "$VMM" --engine interp --stats --timeout "$RUN_TIMEOUT" \
-        "$GUEST" -- $CMDLINE >"$out" 2>"$err" </dev/null
+# The runners: id, label, and how to start them (empty = not available here,
+# with the reason).
+RUNNERS="interp bt vmx kvm qemu"
+label() {
+    case $1 in
+        interp) echo "vmm-bt --engine interp  (01: reference interpreter)" ;;
+        bt)     echo "vmm-bt --engine bt      (01: binary translation)" ;;
+        vmx)    echo "vmm-hw --engine vmx     (03: software VT-x model)" ;;
+        kvm)    echo "vmm-hw --engine kvm     (03: Linux KVM)" ;;
+        qemu)   echo "qemu-system-i386 TCG    (reference machine)" ;;
+    esac
+}
+unavailable() {   # prints why runner $1 cannot run here, or nothing
+    case $1 in
+        interp|bt) [ -x "$BUILD/vmm-bt" ] || echo "build/vmm-bt is not built" ;;
+        vmx)       [ -x "$BUILD/vmm-hw" ] || echo "build/vmm-hw is not built" ;;
+        kvm)
+            if [ ! -x "$BUILD/vmm-hw" ]; then echo "build/vmm-hw is not built"
+            elif [ ! -w /dev/kvm ]; then echo "no usable /dev/kvm"
+            elif [ -d /sys/module/kvm_pvm ]; then
+                echo "KVM here is PVM (kvm_pvm): it cannot run a 32-bit paged guest"
+            fi ;;
+        qemu) command -v qemu-system-i386 >/dev/null || echo "qemu-system-i386 is not installed" ;;
+    esac
+}
+run() {           # run ID: console to $TMPD/ID.out, VMM messages to ID.err, status to ID.rc
+    local t0 rc
+    t0=$(date +%s.%N)
+    case $1 in
+        interp|bt) timeout $((RUN_TIMEOUT + 30)) "$BUILD/vmm-bt" --engine "$1" --stats \
+                       --timeout "$RUN_TIMEOUT" "$GUEST" -- $CMDLINE ;;
+        vmx|kvm)   timeout $((RUN_TIMEOUT + 30)) "$BUILD/vmm-hw" --engine "$1" --stats \
+                       --timeout "$RUN_TIMEOUT" "$GUEST" -- $CMDLINE ;;
+        qemu)      timeout "$RUN_TIMEOUT" qemu-system-i386 -accel tcg -m 64 -kernel "$GUEST" \
+                       -append "$CMDLINE" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+                       -display none -serial stdio -monitor none -no-reboot ;;
+    esac >"$TMPD/$1.out" 2>"$TMPD/$1.err" </dev/null
     rc=$?
-    status=$rc
-else
-    runner="qemu-system-i386 (TCG; vmm-bt has no engine yet)"
-    echo "== $runner -kernel $GUEST -append \"$CMDLINE\""
-    timeout "$RUN_TIMEOUT" qemu-system-i386 -accel tcg -m 64 -kernel "$GUEST" -append "$CMDLINE" \
-        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -display none -serial stdio \
-        -monitor none -no-reboot >"$out" 2>"$err" </dev/null
-    rc=$?
-    # isa-debug-exit: status = (value << 1) | 1
-    if [ $((rc & 1)) -eq 1 ]; then status=$((rc >> 1)); else status=$rc; fi
-fi
-secs=$(echo "$(date +%s.%N) - $start" | bc)
+    # QEMU's isa-debug-exit ends with (value << 1) | 1.
+    [ "$1" = qemu ] && [ $((rc & 1)) -eq 1 ] && rc=$((rc >> 1))
+    echo "$rc" >"$TMPD/$1.rc"
+    echo "$(date +%s.%N) - $t0" | bc >"$TMPD/$1.time"
+}
 
-cat "$out"
-# VMM messages (stats, errors) after the guest's console.
-[ -s "$err" ] && cat "$err"
+echo "== vmlab: the teaching guest ($CMDLINE) under every VMM built so far"
+avail=""
+for r in $RUNNERS; do
+    why=$(unavailable "$r")
+    if [ -n "$why" ]; then
+        printf '   %-52s not run: %s\n' "$(label "$r")" "$why"
+        echo "$why" >"$TMPD/$r.why"
+        continue
+    fi
+    printf '   %-52s ' "$(label "$r")"
+    run "$r"
+    printf 'status %s, %.2f s\n' "$(cat "$TMPD/$r.rc")" "$(cat "$TMPD/$r.time")"
+    avail="$avail $r"
+    if [ -n "${VERBOSE:-}" ]; then cat "$TMPD/$r.out" "$TMPD/$r.err"; fi
+done
 
+# Table 1: every program, PASS/FAIL per engine.
 echo
-echo "== summary: $runner, $CMDLINE, $(printf '%.1f' "$secs") s"
-awk '
-    /^RESULT / { n = $2; if (!(n in seen)) { seen[n] = 1; order[++k] = n }
-                 r = ""; for (i = 3; i <= NF; i++) r = r (r ? " " : "") $i
-                 res[n] = res[n] (res[n] ? " " : "") r }
-    /^PASS /   { n = $2; if (!(n in seen)) { seen[n] = 1; order[++k] = n } v[n] = "PASS" }
-    /^FAIL /   { n = $2; if (!(n in seen)) { seen[n] = 1; order[++k] = n }
-                 w = ""; for (i = 3; i <= NF; i++) w = w (w ? " " : "") $i
-                 v[n] = "FAIL"; res[n] = res[n] (res[n] ? " " : "") "(" w ")" }
-    END {
-        printf "  %-14s %-6s %s\n", "program", "result", "key RESULT numbers"
-        for (i = 1; i <= k; i++) {
-            n = order[i]; s = res[n]
-            if (length(s) > 90) s = substr(s, 1, 87) "..."
-            printf "  %-14s %-6s %s\n", n, (n in v) ? v[n] : "-", s
-        }
-        if (k == 0) print "  (no RESULT/PASS/FAIL lines from the guest)"
-    }' "$out"
-case $status in
-    0)   verdict="all programs passed" ;;
-    1)   verdict="some program FAILED" ;;
-    2)   verdict="guest command line error" ;;
-    124) verdict="timed out after $RUN_TIMEOUT s" ;;
-    *)   verdict="see the messages above" ;;
-esac
-echo "  guest exit status $status: $verdict"
-[ "$status" -eq 0 ]
+echo "== programs (PASS/FAIL as the guest reports them)"
+printf '  %-12s' program; for r in $RUNNERS; do printf ' %-7s' "$r"; done; echo
+progs=$(for r in $avail; do sed -n 's/^\(PASS\|FAIL\) \([^ ]*\).*/\2/p' "$TMPD/$r.out"; done | awk '!s[$0]++')
+for p in $progs; do
+    printf '  %-12s' "$p"
+    for r in $RUNNERS; do
+        if [ -f "$TMPD/$r.why" ]; then v="n/a"
+        elif grep -q "^PASS $p\$" "$TMPD/$r.out"; then v=PASS
+        elif grep -q "^FAIL $p\b" "$TMPD/$r.out"; then v=FAIL
+        else v="-"; fi
+        printf ' %-7s' "$v"
+    done
+    echo
+done
+[ -z "$progs" ] && echo "  (no PASS/FAIL lines from the guest)"
+
+# Table 2: VM exits by SDM reason, from each VMM's --stats.
+echo
+echo "== VM exits by reason (SDM Vol. 3C Table C-1), from --stats"
+for r in $avail; do
+    [ "$r" = qemu ] && continue
+    awk '/exit reason \(SDM/ { on = 1; next } on && /^  [A-Za-z]/ && $(NF-2) ~ /^[0-9]+$/ {
+             n = ""; for (i = 1; i <= NF - 4; i++) n = n (n ? " " : "") $i
+             print n "\t" $(NF-2) } /idle in HLT/ { on = 0 }' "$TMPD/$r.err" >"$TMPD/$r.exits"
+done
+reasons=$(for r in $avail; do [ -f "$TMPD/$r.exits" ] && cut -f1 "$TMPD/$r.exits"; done | awk '!s[$0]++')
+printf '  %-24s' reason; for r in $avail; do [ "$r" = qemu ] || printf ' %9s' "$r"; done; echo
+while IFS= read -r reason; do
+    [ -z "$reason" ] && continue
+    printf '  %-24s' "$reason"
+    for r in $avail; do
+        [ "$r" = qemu ] && continue
+        c=$(awk -F'\t' -v k="$reason" '$1 == k { print $2 }' "$TMPD/$r.exits")
+        printf ' %9s' "${c:-0}"
+    done
+    echo
+done <<<"$reasons"
+echo "  (bt also runs sensitive instructions through helpers: see its --stats; qemu has no exits to count)"
+
+# Verdict: every engine that ran must have ended with status 0.
+fail=0
+for r in $avail; do
+    rc=$(cat "$TMPD/$r.rc")
+    if [ "$rc" != 0 ]; then
+        fail=1
+        echo "  $r: guest exit status $rc; last messages:"
+        tail -n 3 "$TMPD/$r.err" "$TMPD/$r.out" 2>/dev/null | sed 's/^/    /'
+    fi
+done
+[ $fail = 0 ] && echo "== every VMM that could run here passed ($(echo $avail | wc -w) of $(echo $RUNNERS | wc -w))"
+exit $fail
