@@ -30,6 +30,21 @@ if [ -n "$why" ] && [ -d /sys/module/kvm_pvm ] && [ -w /dev/kvm ]; then
     expect_grep "kvm (PVM): the known limitation: the guest panics with #GP when it enables paging" \
         'panic: exception 13' "$TMPD/pvm.out"
 fi
+# The engine's error paths work on any KVM (PVM included; the guests below
+# never turn paging on): a guest spinning forever is stopped by --timeout
+# through the timer kick (status 124), and a guest that faults with an empty
+# IDT ends the VM with one line naming the problem (KVM_EXIT_SHUTDOWN, a
+# triple fault; PVM reports KVM_EXIT_INTERNAL_ERROR instead), status 70.
+if [ -w /dev/kvm ]; then
+    BAD=$BUILD/tests/bad-input
+    expect_status "kvm: a spinning guest is stopped by --timeout (status 124)" 124 \
+        timeout 30 "$VMM" --engine kvm --timeout 1 "$BAD/spin.elf"
+    expect_grep "kvm: --timeout names the problem" 'error: guest still running after --timeout' "$TMPD/out"
+    expect_status "kvm: a guest faulting with no IDT ends the VM (status 70)" 70 \
+        timeout 30 "$VMM" --engine kvm "$BAD/triple.elf"
+    expect_grep "kvm: the fatal end is one error line" \
+        'error: (guest triple fault|engine kvm failed.*KVM internal error)' "$TMPD/out"
+fi
 if [ -n "$why" ]; then
     skip "kvm: guest programs under --engine kvm" "$why"
     finish
