@@ -92,6 +92,7 @@ struct bt {
     const uint8_t *exit_glue;   /* jump here with eax = BT_RET_*          */
     const uint8_t *bail_glue;   /* the SIGSEGV handler resumes here       */
     const uint8_t *spill_exit;  /* identical: save the guest state, return ret_code */
+    const uint8_t *lookup_miss; /* identical: spill, return BT_RET_END    */
     bool  identical;            /* VMLAB_BT_MODE=identical (ident.c)       */
     bool  use_window;           /* MOV to/from memory through the window  */
     struct window win;          /* the 4 GiB guest window (two views)     */

@@ -101,6 +101,7 @@ static bool ident_capture(struct bt *bt, ucontext_t *uc, uintptr_t rip)
             for (int g = 0; g < 8; g++)
                 ip->r[g] = (uint32_t)uc->uc_mcontext.gregs[greg[g]];
             set_arith_flags(ip, (uint32_t)uc->uc_mcontext.gregs[REG_EFL]);
+            ip->st.instructions += (uint64_t)uc->uc_mcontext.gregs[REG_R10];   /* earlier blocks */
             ip->cur_block = tb->dec;
             ip->cur = &tb->dec->in[tb->fmap[k].idx];
             return true;

@@ -6,6 +6,8 @@
  *     guest EAX..EDI (not ESP) = host eax..edi (same encoding numbers)
  *     guest ESP = r12d,  guest arithmetic flags = host EFLAGS
  *     r13 = struct bt *,  r14 = struct x86_cpu *,  r15 = struct interp *
+ *     r10 = instructions done since the last spill, r11 = fuel (block
+ *     entries left before the run loop polls for interrupts)
  *     r8, r9 = scratch (no guest meaning)
  * so an ordinary guest instruction is emitted again with the same opcode,
  * the same registers in its ModRM byte and the same flags effect:
@@ -69,6 +71,12 @@ static void spill(struct emit *e)
     emit_u32(e, FL_ARITH);
     emit_store_m32(e, IPR, OFF_IP(cc_src1), R8);
     emit_store_m32_imm32(e, IPR, OFF_IP(cc_op), CC_EFLAGS);
+    /* The counters kept in registers: r10 instructions, r11 fuel. */
+    emit_load_r64(e, R8, IPR, OFF_IP(st.instructions));
+    emit_u8(e, 0x4f); emit_u8(e, 0x8d); emit_u8(e, 0x04); emit_u8(e, 0x10);  /* lea r8, [r8+r10] */
+    emit_store_r64(e, IPR, OFF_IP(st.instructions), R8);
+    emit_mov_r32_imm32(e, R10, 0);
+    emit_store_m32(e, R13, OFF_BT(fuel), R11);
 }
 /* The reverse; the interpreter's flags must be in CC_EFLAGS form. */
 static void reload(struct emit *e)
@@ -80,15 +88,14 @@ static void reload(struct emit *e)
     emit_u8(e, 0x9d);                          /* popfq (user mode: IF/IOPL unchanged) */
     for (int g = 0; g < 8; g++)
         emit_load_m32(e, hreg(g), IPR, OFF_R(g));
+    emit_mov_r32_imm32(e, R10, 0);
+    emit_load_m32(e, R11, R13, OFF_BT(fuel));
 }
-/* r8 = [base+disp] + n ; [base+disp] = r8, without touching the flags. */
-static void add_m64_noflags(struct emit *e, int base, int32_t disp, int32_t n)
+/* Count n guest instructions (r10, flushed by spill). */
+static void count(struct emit *e, int32_t n)
 {
-    emit_load_r64(e, R8, base, disp);
-    emit_lea_r64(e, R8, R8, n);
-    emit_store_r64(e, base, disp, R8);
+    emit_lea_r64(e, R10, R10, n);
 }
-
 /* ---- guest instruction encoder ----------------------------------------------- */
 /* A memory operand in guest terms (registers 0-7, 8 = none). */
 struct gmem { int base, index, scale; uint32_t disp; };
@@ -303,18 +310,14 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
     /* Entry: poll for interrupts every fuel_init block entries, without
      * touching the flags: fuel-- with LEA, tested with JRCXZ (rcx and r8
      * swapped around it with XCHG, which leaves the flags alone too). */
-    emit_load_m32(&e, R8, R13, OFF_BT(fuel));
-    emit_u8(&e, 0x45); emit_u8(&e, 0x8d); emit_u8(&e, 0x40); emit_u8(&e, 0xff); /* lea r8d,[r8-1] */
-    emit_store_m32(&e, R13, OFF_BT(fuel), R8);
-    static const uint8_t xchg[3] = { 0x4c, 0x87, 0xc1 };                      /* xchg rcx, r8 */
+    emit_u8(&e, 0x45); emit_u8(&e, 0x8d); emit_u8(&e, 0x5b); emit_u8(&e, 0xff); /* lea r11d,[r11-1] */
+    static const uint8_t xchg[3] = { 0x4c, 0x87, 0xd9 };                      /* xchg rcx, r11 */
     for (int k = 0; k < 3; k++) emit_u8(&e, xchg[k]);
     emit_u8(&e, 0xe3); emit_u8(&e, 0x02);                                      /* jrcxz +2 */
     emit_u8(&e, 0xeb); emit_u8(&e, 0x08);                                      /* jmp short cont */
     for (int k = 0; k < 3; k++) emit_u8(&e, xchg[k]);
     fuel_fix = emit_jmp_rel32(&e, e.p);                                        /* -> fuel stub */
     for (int k = 0; k < 3; k++) emit_u8(&e, xchg[k]);                          /* cont: */
-    emit_mov_r64_imm64(&e, R8, (uintptr_t)b);
-    emit_store_r64(&e, IPR, OFF_IP(cur_block), R8);
 
     const struct insn *last = &b->in[b->n - 1];
     insn_fn lf = last->fn;
@@ -377,6 +380,8 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
         emit_store_m32_imm32(&e, R14, OFF_CPU(eip), b->next_eip);
         emit_mov_r64_imm64(&e, RSI, (uintptr_t)in);
         emit_store_r64(&e, IPR, OFF_IP(cur), RSI);
+        emit_mov_r64_imm64(&e, RDI, (uintptr_t)b);    /* for the exception path */
+        emit_store_r64(&e, IPR, OFF_IP(cur_block), RDI);
         emit_mov_r64_r64(&e, RDI, IPR);
         if (h >= 0) {
             emit_mov_r64_r64(&e, RDX, R13);
@@ -409,7 +414,7 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
         else { t[0] = b->next_eip; nt = 1; }
         if (!spilled) {
             /* Only native instructions: the fall-through. */
-            add_m64_noflags(&e, IPR, OFF_IP(st.instructions), b->n);
+            count(&e, b->n);
             tb->nexits = 0;
             if (((bt->ip->segbase[S_CS] + b->next_eip) & PAGE_MASK) == page && kind == T_NEXT) {
                 tb->exit[0].target = b->next_eip;
@@ -461,18 +466,25 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
             struct gmem adj = { R_ESP, 8, 0, 4 };
             enc(&e, false, &lea, 1, R12, false, 0, false, &adj, false, 0, 0);
             emit_store_m32(&e, R14, OFF_CPU(eip), R8);
-            add_m64_noflags(&e, IPR, OFF_IP(st.instructions), b->n);
-            spill(&e);
+            count(&e, b->n);
+            /* The lookup is a C call: only the caller-saved guest registers
+             * and the flags need saving (rbx, rbp, r12 are callee-saved in
+             * the System V ABI); 8 pushes keep the stack 16-byte aligned.
+             * A miss returns to the run loop through lookup_miss. */
+            emit_u8(&e, 0x9c);                   /* pushfq */
+            static const int cs[7] = { RAX, RCX, RDX, RSI, RDI, R10, R11 };
+            for (int k = 0; k < 7; k++)
+                emit_push_r64(&e, cs[k]);
             emit_mov_r64_r64(&e, RDI, R13);
             emit_mov_r64_imm64(&e, RAX, (uintptr_t)bt_lookup);
             emit_call_r64(&e, RAX);
             emit_test_r64_r64(&e, RAX, RAX);
-            uint8_t *miss = emit_jcc_rel32(&e, CC_E, e.p);
-            emit_mov_r64_r64(&e, R9, RAX);
-            reload(&e);
+            emit_mov_r64_imm64(&e, R9, (uintptr_t)bt->lookup_miss);
+            emit_u8(&e, 0x4c); emit_u8(&e, 0x0f); emit_u8(&e, 0x45); emit_u8(&e, 0xc8); /* cmovne r9, rax */
+            for (int k = 6; k >= 0; k--)
+                emit_pop_r64(&e, cs[k]);
+            emit_u8(&e, 0x9d);                   /* popfq */
             emit_jmp_r64(&e, R9);
-            emit_patch_rel32(miss, e.p);
-            ret_plain(&e, bt, BT_RET_END);
         } else {
             if (tail_call) {
                 struct gmem top = { R_ESP, 8, 0, (uint32_t)-4 };
@@ -482,7 +494,7 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
                 fmap_add(tb, (size_t)(at - tb->code), b->n - 1);
                 enc(&e, false, &lea, 1, R12, false, 0, false, &top, false, 0, 0);
             }
-            add_m64_noflags(&e, IPR, OFF_IP(st.instructions), b->n);
+            count(&e, b->n);
             /* jcc taken -> exit for t[0]; fall through -> exit for t[1].  A
              * chainable exit's rel32 (the jcc's own, or a jmp's) is what
              * cc_link patches. */
@@ -568,6 +580,8 @@ size_t bt_emit_glue_identical(struct bt *bt, uint8_t *buf, size_t avail)
     emit_mov_r64_r64(&e, R9, RCX);
     reload(&e);
     emit_jmp_r64(&e, R9);
+    uint8_t *miss = e.p;                         /* an indirect lookup missed */
+    emit_store_m32_imm32(&e, R13, OFF_BT(ret_code), BT_RET_END);
     uint8_t *spill_exit = e.p;
     spill(&e);
     emit_load_m32(&e, RAX, R13, OFF_BT(ret_code));
@@ -587,5 +601,6 @@ size_t bt_emit_glue_identical(struct bt *bt, uint8_t *buf, size_t avail)
     bt->exit_glue = exit;
     bt->bail_glue = bail;
     bt->spill_exit = spill_exit;
+    bt->lookup_miss = miss;
     return emit_size(&e);
 }
