@@ -102,6 +102,14 @@ struct bt {
     uint32_t wcr0, wcr3, wcr4;  /* paging state the window was built for  */
     bool  chaining;
     int   fuel_init;
+    /* Identical translation polls for interrupts with one load from this
+     * page at every block entry (bt_engine.c: the poller thread revokes
+     * read access every BT_POLL_US while translated code runs). */
+    volatile uint8_t *poll;     /* the poll page, poll_off bytes after this struct */
+    int32_t poll_off;
+    bool    poller_running;
+    volatile bool poller_quit;
+    unsigned long poller;       /* pthread_t of the poller thread */
     struct bt_check *check;     /* --check interp, or NULL                */
 };
 

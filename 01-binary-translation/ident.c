@@ -6,9 +6,8 @@
  *     guest EAX..EDI (not ESP) = host eax..edi (same encoding numbers)
  *     guest ESP = r12d,  guest arithmetic flags = host EFLAGS
  *     r13 = struct bt *,  r14 = struct x86_cpu *,  r15 = struct interp *
- *     r10 = instructions done since the last spill, r11 = fuel (block
- *     entries left before the run loop polls for interrupts)
- *     r8, r9 = scratch (no guest meaning)
+ *     r10 = instructions done since the last spill
+ *     r8, r9, r11 = scratch (no guest meaning)
  * so an ordinary guest instruction is emitted again with the same opcode,
  * the same registers in its ModRM byte and the same flags effect:
  *
@@ -71,12 +70,11 @@ static void spill(struct emit *e)
     emit_u32(e, FL_ARITH);
     emit_store_m32(e, IPR, OFF_IP(cc_src1), R8);
     emit_store_m32_imm32(e, IPR, OFF_IP(cc_op), CC_EFLAGS);
-    /* The counters kept in registers: r10 instructions, r11 fuel. */
+    /* The instruction count kept in r10. */
     emit_load_r64(e, R8, IPR, OFF_IP(st.instructions));
     emit_u8(e, 0x4f); emit_u8(e, 0x8d); emit_u8(e, 0x04); emit_u8(e, 0x10);  /* lea r8, [r8+r10] */
     emit_store_r64(e, IPR, OFF_IP(st.instructions), R8);
     emit_mov_r32_imm32(e, R10, 0);
-    emit_store_m32(e, R13, OFF_BT(fuel), R11);
 }
 /* The reverse; the interpreter's flags must be in CC_EFLAGS form. */
 static void reload(struct emit *e)
@@ -89,7 +87,6 @@ static void reload(struct emit *e)
     for (int g = 0; g < 8; g++)
         emit_load_m32(e, hreg(g), IPR, OFF_R(g));
     emit_mov_r32_imm32(e, R10, 0);
-    emit_load_m32(e, R11, R13, OFF_BT(fuel));
 }
 /* Count n guest instructions (r10, flushed by spill). */
 static void count(struct emit *e, int32_t n)
@@ -304,20 +301,16 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
     uint8_t *stop_fix[MAX_BLOCK], *exit_fix[TB_MAX_EXITS] = { 0 };
     uint32_t page = (bt->ip->segbase[S_CS] + b->eip) & PAGE_MASK;
     bool flat = bt->use_window && (tb->mode & MODE_FLAT);
-    uint8_t *fuel_fix;
     tb->nfmap = 0;
 
-    /* Entry: poll for interrupts every fuel_init block entries, without
-     * touching the flags: fuel-- with LEA, tested with JRCXZ (rcx and r8
-     * swapped around it with XCHG, which leaves the flags alone too). */
-    emit_u8(&e, 0x45); emit_u8(&e, 0x8d); emit_u8(&e, 0x5b); emit_u8(&e, 0xff); /* lea r11d,[r11-1] */
-    static const uint8_t xchg[3] = { 0x4c, 0x87, 0xd9 };                      /* xchg rcx, r11 */
-    for (int k = 0; k < 3; k++) emit_u8(&e, xchg[k]);
-    emit_u8(&e, 0xe3); emit_u8(&e, 0x02);                                      /* jrcxz +2 */
-    emit_u8(&e, 0xeb); emit_u8(&e, 0x08);                                      /* jmp short cont */
-    for (int k = 0; k < 3; k++) emit_u8(&e, xchg[k]);
-    fuel_fix = emit_jmp_rel32(&e, e.p);                                        /* -> fuel stub */
-    for (int k = 0; k < 3; k++) emit_u8(&e, xchg[k]);                          /* cont: */
+    /* Entry: the interrupt poll is one load from the poll page (the
+     * "safepoint poll" of JIT compilers).  bt_engine.c's poller thread
+     * makes the page unreadable when the run loop should look at the
+     * virtual CPU (every BT_POLL_US); the load then faults at this block's
+     * first byte, where the guest state is exactly the host registers and
+     * EIP is the block's, and the SIGSEGV handler sends the code to
+     * spill_exit with BT_RET_FUEL.  No flags, no counter, no branch. */
+    emit_load_m32(&e, R8, R13, bt->poll_off);
 
     const struct insn *last = &b->in[b->n - 1];
     insn_fn lf = last->fn;
@@ -540,10 +533,6 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
         emit_store_m32_imm32(&e, R13, OFF_BT(last_exit), (uint32_t)x);
         ret_spill(&e, bt, BT_RET_CHAIN);
     }
-    if (fuel_fix)
-        emit_patch_rel32(fuel_fix, e.p);
-    emit_store_m32_imm32(&e, R14, OFF_CPU(eip), b->eip);
-    ret_spill(&e, bt, BT_RET_FUEL);
     uint8_t *stop_common = e.p;
     emit_mov_r64_imm64(&e, RAX, (uintptr_t)tb);
     emit_store_r64(&e, R13, OFF_BT(last), RAX);
