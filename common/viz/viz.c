@@ -59,17 +59,43 @@ int viz_term_check(char *err, size_t len)
  * still come back: a handler for the fatal signals puts back the saved
  * termios (tcsetattr is async-signal-safe) and writes the terminal's own
  * "leave full-screen mode, show the cursor, plain text" strings, then lets
- * the signal kill the process as before.  Signal handlers can only reach
- * this through statics; there is one terminal per process anyway. */
+ * the signal kill the process as before.  A signal that already had a
+ * handler is passed to it first: stage 01's engine resolves its hidden
+ * page faults in a SIGSEGV handler, and only when that handler gives up
+ * (puts back SIG_DFL) is it a crash.  Signal handlers can only reach this
+ * through statics; there is one terminal per process anyway. */
 static struct termios crash_tio;
 static char crash_seq[256];
 static size_t crash_len;
 static volatile sig_atomic_t crash_armed;
 static const int crash_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
-static struct sigaction crash_old[5];
+#define NCRASH_SIGS (int)(sizeof crash_sigs / sizeof crash_sigs[0])
+static struct sigaction crash_old[NCRASH_SIGS];
 
-static void crash_restore(int sig)
+/* Give the signal to the handler that was there before us; true if that
+ * handler dealt with it (it is still installed, so it did not give up). */
+static bool crash_chain(int sig, siginfo_t *si, void *uc)
 {
+    const struct sigaction *old = NULL;
+    for (int i = 0; i < NCRASH_SIGS; i++)
+        if (crash_sigs[i] == sig)
+            old = &crash_old[i];
+    if (!old)
+        return false;
+    if (old->sa_flags & SA_SIGINFO)
+        old->sa_sigaction(sig, si, uc);
+    else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN)
+        old->sa_handler(sig);
+    else
+        return false;
+    struct sigaction now;
+    return sigaction(sig, NULL, &now) == 0 && now.sa_handler != SIG_DFL;
+}
+
+static void crash_restore(int sig, siginfo_t *si, void *uc)
+{
+    if (crash_chain(sig, si, uc))
+        return;
     if (crash_armed) {
         crash_armed = 0;
         tcsetattr(STDIN_FILENO, TCSANOW, &crash_tio);
@@ -115,10 +141,13 @@ void *viz_term_start(char *err, size_t len)
         crash_add("sgr0");
         crash_add("cnorm");
         crash_add("rmcup");
-        struct sigaction sa = { .sa_handler = crash_restore };
-        sigemptyset(&sa.sa_mask);
-        for (int i = 0; i < 5; i++)
-            sigaction(crash_sigs[i], &sa, &crash_old[i]);
+        for (int i = 0; i < NCRASH_SIGS; i++) {
+            sigaction(crash_sigs[i], NULL, &crash_old[i]);
+            struct sigaction sa = crash_old[i];     /* same mask and SA_NODEFER */
+            sa.sa_sigaction = crash_restore;
+            sa.sa_flags = (sa.sa_flags & SA_NODEFER) | SA_SIGINFO;
+            sigaction(crash_sigs[i], &sa, NULL);
+        }
         crash_armed = 1;
     }
     return s;
@@ -130,7 +159,7 @@ void viz_term_end(void *screen)
         return;
     if (crash_armed) {
         crash_armed = 0;
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < NCRASH_SIGS; i++)
             sigaction(crash_sigs[i], &crash_old[i], NULL);
     }
     curs_set(1);

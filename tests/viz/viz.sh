@@ -201,6 +201,21 @@ else
     skip "fatal end" "$TRIPLE is not built"
 fi
 
+# --- an engine with its own SIGSEGV handler (stage 01's bt resolves hidden
+# page faults in it): the visualizer's crash handler must pass faults on --
+start bt 80 24 "$VMM" --engine bt --viz "$GUEST" -- test=pagefault
+if wait_screen bt 'guest exited with status 0' 20; then
+    $T send-keys -t bt q
+    rc=$(wait_exit bt)
+    if [ "$rc" = 0 ] && restored bt; then
+        ok "--engine bt --viz: the engine still resolves its hidden faults (SIGSEGV), status 0"
+    else
+        notok "--engine bt --viz" "status $rc; $(why bt)"
+    fi
+else
+    notok "--engine bt --viz" "status $(cat "$TMPD/bt.rc" 2>/dev/null); $(why bt)"
+fi
+
 # --- replay -------------------------------------------------------------------
 if [ -x "$VMTRACE" ]; then
     "$VMM" --trace "$TMPD/all.trace" --stats "$GUEST" -- test=all >/dev/null 2>"$TMPD/stats"
