@@ -133,6 +133,7 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
         return -1;
     int rc = -1;
     const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img;
+    Elf32_Phdr *ph = NULL;
 
     if (len < SELFMAG || memcmp(img, ELFMAG, SELFMAG) != 0) {
         snprintf(err, errlen, "'%s' is not an ELF file (it does not start with \\x7fELF)", path);
@@ -174,7 +175,15 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
     if (find_multiboot_header(img, len, path, bi, err, errlen) < 0)
         goto out;
 
-    const Elf32_Phdr *ph = (const Elf32_Phdr *)(img + eh->e_phoff);
+    /* A copy of the program headers: e_phoff need not be a multiple of 4,
+     * and reading an Elf32_Phdr in place at an odd offset is undefined
+     * behaviour in C (C11 §6.3.2.3p7; found by tests/fuzz). */
+    ph = malloc((size_t)eh->e_phnum * sizeof *ph);
+    if (!ph) {
+        snprintf(err, errlen, "'%s': out of memory for %u program headers", path, eh->e_phnum);
+        goto out;
+    }
+    memcpy(ph, img + eh->e_phoff, (size_t)eh->e_phnum * sizeof *ph);
     uint64_t lo = UINT64_MAX, hi = 0;
     /* Pass 1: check every segment before touching RAM. */
     for (int i = 0; i < eh->e_phnum; i++) {
@@ -243,6 +252,7 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
     bi->kernel_end = (uint32_t)hi;
     rc = 0;
 out:
+    free(ph);
     free(img);
     return rc;
 }

@@ -92,7 +92,7 @@ static int join_cmdline(struct vm_options *o, int argc, char **argv, int from,
     return 0;
 }
 
-int vm_options_parse(struct vm_options *o, int argc, char **argv, char *err, size_t errlen)
+static int parse(struct vm_options *o, int argc, char **argv, char *err, size_t errlen)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -193,6 +193,15 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, char *err, siz
                 snprintf(err, errlen, "--timeout '%s' is not a positive number of seconds", v);
                 return OPTIONS_ERROR;
             }
+            /* The run loop turns it into a CLOCK_MONOTONIC deadline (a time_t
+             * of seconds): a value beyond that overflowed into the past and
+             * stopped the guest at once (found by tests/fuzz).  A year is
+             * more than any run needs. */
+            if (t > VM_MAX_TIMEOUT_S) {
+                snprintf(err, errlen, "--timeout '%s' is too long (at most %.0f seconds, "
+                         "a year)", v, VM_MAX_TIMEOUT_S);
+                return OPTIONS_ERROR;
+            }
             o->timeout_s = t;
         } else if (!strcmp(name, "--vmx-controls")) {
             if (!(o->vmx_controls = opt_value(argc, argv, &i, name, eq, err, errlen)))
@@ -231,6 +240,19 @@ int vm_options_parse(struct vm_options *o, int argc, char **argv, char *err, siz
         return OPTIONS_ERROR;
     }
     return OPTIONS_OK;
+}
+
+int vm_options_parse(struct vm_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+    int rc = parse(o, argc, argv, err, errlen);
+    /* Messages quote the user's argument; one containing a newline or a
+     * terminal escape must not break the "one line" promise (or the
+     * terminal): control characters are shown as '?'.  (Found by tests/fuzz.) */
+    if (rc == OPTIONS_ERROR)
+        for (char *c = err; errlen && *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
+    return rc;
 }
 
 void vm_options_usage(FILE *out, const char *prog, const char *engines)

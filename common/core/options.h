@@ -17,6 +17,7 @@
 #define VM_DEFAULT_MEM   (64ull << 20)
 #define VM_MIN_MEM       (2ull << 20)    /* 1 MiB low memory + room for a kernel */
 #define VM_MAX_MEM       (3ull << 30)    /* below the 32-bit PCI/MMIO hole       */
+#define VM_MAX_TIMEOUT_S (365.0 * 86400) /* --timeout: at most a year              */
 
 enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };
 
