@@ -74,6 +74,13 @@ struct bt_stats {
     uint64_t native_insns;      /* identical: instructions translated NATIVE/REWRITE */
 };
 
+/* Identical translation's return/indirect-branch table: a direct-mapped
+ * cache (guest EIP | mode << 32) -> host code, filled by bt_lookup on a
+ * hit and read inline by every translated RET (ident.c), cleared when the
+ * address space, the paging mode or the code cache changes. */
+#define BT_IBTC_N 4096
+struct bt_ibtc { uint64_t key; const void *code; };
+
 struct bt {
     /* Read and written by the generated code (offsets in translate.c). */
     int32_t        fuel;        /* block entries left before polling IRQs */
@@ -108,6 +115,7 @@ struct bt {
     volatile uint8_t *poll;     /* the poll page, poll_off bytes after this struct */
     int32_t poll_off;
     bool    poller_running;
+    struct bt_ibtc ibtc[BT_IBTC_N];
     volatile bool poller_quit;
     unsigned long poller;       /* pthread_t of the poller thread */
     struct bt_check *check;     /* --check interp, or NULL                */

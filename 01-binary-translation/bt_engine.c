@@ -50,8 +50,10 @@ void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
         bt->st.helper_exits[reason]++;
     uint32_t lin = id == HLP_INVLPG ? ea(ip, in) : 0;
     in->fn(ip, in);
-    if (id == HLP_INVLPG && bt->use_window)   /* the shadow entry goes too */
+    if (id == HLP_INVLPG && bt->use_window) { /* the shadow entry goes too */
         win_invlpg(&bt->win, lin);
+        memset(bt->ibtc, 0, sizeof bt->ibtc);
+    }
     if (id == HLP_RDTSC && bt->check && !ip->exit_reason)   /* replayed to the reference */
         check_record_tsc(bt->check, (uint64_t)ip->r[R_EDX] << 32 | ip->r[R_EAX]);
 }
@@ -179,6 +181,9 @@ void *bt_lookup(struct bt *bt)
     if (e->tag_x == (lin & PAGE_MASK) && !bt->check) {   /* --check: one block per step */
         struct tblock *tb = cc_lookup(bt->cc, e->gpa | (lin & 0xfff), c->eip, cpu_mode(c));
         if (tb) {
+            struct bt_ibtc *t = &bt->ibtc[c->eip & (BT_IBTC_N - 1)];
+            t->key = c->eip | (uint64_t)tb->mode << 32;
+            t->code = tb->code;
             bt->st.indirect_hits++;
             return tb->code;
         }
@@ -188,9 +193,12 @@ void *bt_lookup(struct bt *bt)
 }
 
 /* ---- the interpreter's block cache tells us what to drop ------------------------- */
+static void ibtc_clear(struct bt *bt) { memset(bt->ibtc, 0, sizeof bt->ibtc); }
+
 static void on_block_dropped(void *ctx, struct block *b)
 {
     struct bt *bt = ctx;
+    ibtc_clear(bt);
     cc_drop_guest(bt->cc, b->gpa, b->eip);
     if (bt->vcpu && trace_on(vm_trace(bt->vcpu->vm)))
         trace_code_cache(vm_trace(bt->vcpu->vm), INTERP_CC_INVALIDATE, b->gpa,
@@ -199,6 +207,7 @@ static void on_block_dropped(void *ctx, struct block *b)
 static void on_cache_flushed(void *ctx)
 {
     struct bt *bt = ctx;
+    ibtc_clear(bt);
     cc_flush(bt->cc);
     bt->last = NULL;
     if (bt->vcpu && trace_on(vm_trace(bt->vcpu->vm)))
@@ -431,6 +440,7 @@ static int bt_run(struct vcpu *v, struct vm_exit *exit)
         if (bt->use_window) {
             if (c->cr0 != bt->wcr0 || c->cr3 != bt->wcr3 || c->cr4 != bt->wcr4) {
                 win_flush(&bt->win);
+                ibtc_clear(bt);        /* EIP -> code depends on the address space */
                 bt->wcr0 = c->cr0;
                 bt->wcr3 = c->cr3;
                 bt->wcr4 = c->cr4;

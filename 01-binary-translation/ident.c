@@ -460,6 +460,31 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
             enc(&e, false, &lea, 1, R12, false, 0, false, &adj, false, 0, 0);
             emit_store_m32(&e, R14, OFF_CPU(eip), R8);
             count(&e, b->n);
+            /* Inline lookup in bt->ibtc (the guest's return address and
+             * this block's mode: a near RET keeps CPL and CS).  The flags
+             * are saved with LAHF/SETO in rax (guest EAX in r11 meanwhile)
+             * and restored with ADD AL,0x7F (OF) + SAHF — much cheaper
+             * than PUSHFQ/POPFQ. */
+            emit_mov_r64_r64(&e, R11, RAX);
+            emit_u8(&e, 0x9f);                                         /* lahf */
+            emit_u8(&e, 0x0f); emit_u8(&e, 0x90); emit_u8(&e, 0xc0);   /* seto al */
+            emit_mov_r64_imm64(&e, R9, (uint64_t)tb->mode << 32);
+            emit_u8(&e, 0x4d); emit_u8(&e, 0x09); emit_u8(&e, 0xc1);   /* or r9, r8 */
+            emit_u8(&e, 0x41); emit_u8(&e, 0x81); emit_u8(&e, 0xe0);   /* and r8d, N-1 */
+            emit_u32(&e, BT_IBTC_N - 1);
+            emit_u8(&e, 0x49); emit_u8(&e, 0xc1); emit_u8(&e, 0xe0); emit_u8(&e, 4); /* shl r8, 4 */
+            emit_u8(&e, 0x4f); emit_u8(&e, 0x3b); emit_u8(&e, 0x8c); emit_u8(&e, 0x05); /* cmp r9, [r13+r8+d] */
+            emit_u32(&e, (uint32_t)OFF_BT(ibtc));
+            uint8_t *imiss = emit_jcc_rel32(&e, CC_NE, e.p);
+            emit_u8(&e, 0x04); emit_u8(&e, 0x7f);                      /* add al, 0x7f */
+            emit_u8(&e, 0x9e);                                         /* sahf */
+            emit_mov_r64_r64(&e, RAX, R11);
+            emit_u8(&e, 0x43); emit_u8(&e, 0xff); emit_u8(&e, 0xa4); emit_u8(&e, 0x05); /* jmp [r13+r8+d+8] */
+            emit_u32(&e, (uint32_t)OFF_BT(ibtc) + 8);
+            emit_patch_rel32(imiss, e.p);
+            emit_u8(&e, 0x04); emit_u8(&e, 0x7f);                      /* add al, 0x7f */
+            emit_u8(&e, 0x9e);                                         /* sahf */
+            emit_mov_r64_r64(&e, RAX, R11);
             /* The lookup is a C call: only the caller-saved guest registers
              * and the flags need saving (rbx, rbp, r12 are callee-saved in
              * the System V ABI); 8 pushes keep the stack 16-byte aligned.
