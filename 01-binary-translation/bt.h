@@ -100,7 +100,7 @@ struct bt {
     const uint8_t *bail_glue;   /* the SIGSEGV handler resumes here       */
     const uint8_t *spill_exit;  /* identical: save the guest state, return ret_code */
     const uint8_t *lookup_miss; /* identical: spill, return BT_RET_END    */
-    bool  identical;            /* VMLAB_BT_MODE=identical (ident.c)       */
+    bool  identical;            /* --bt-mode identical (ident.c), the default */
     bool  use_window;           /* MOV to/from memory through the window  */
     struct window win;          /* the 4 GiB guest window (two views)     */
     int   view;                 /* view gs points at, -1 = none yet       */

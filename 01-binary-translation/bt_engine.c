@@ -607,11 +607,7 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
     sigaction(SIGSEGV, &sa, NULL);
     size_t avail;
     uint8_t *p = cc_space(bt->cc, &avail);
-    const char *mode = getenv("VMLAB_BT_MODE");
-    if (mode && strcmp(mode, "identical") && strcmp(mode, "threaded")) {
-        snprintf(err, errlen, "bt: VMLAB_BT_MODE=%s: expected 'threaded' or 'identical'", mode);
-        goto fail;
-    }
+    const char *mode = vm_get_options(v->vm)->bt_mode;   /* --bt-mode (options.c checked it) */
     bt->identical = !mode || !strcmp(mode, "identical");   /* the default */
     size_t n = bt->identical ? bt_emit_glue_identical(bt, p, avail) : bt_emit_glue(bt, p, avail);
     if (!n) {

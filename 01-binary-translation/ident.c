@@ -1,6 +1,6 @@
 /*
  * ident.c — identical translation (step 3 of DESIGN.md §3 "Stage 01",
- * Adams & Agesen, ASPLOS 2006).  Selected with VMLAB_BT_MODE=identical.
+ * Adams & Agesen, ASPLOS 2006).  The default (--bt-mode identical).
  *
  * While translated code runs, the guest's registers live in the host's:
  *     guest EAX..EDI (not ESP) = host eax..edi (same encoding numbers)

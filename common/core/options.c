@@ -206,6 +206,14 @@ static int parse(struct vm_options *o, int argc, char **argv, char *err, size_t 
         } else if (!strcmp(name, "--vmx-controls")) {
             if (!(o->vmx_controls = opt_value(argc, argv, &i, name, eq, err, errlen)))
                 return OPTIONS_ERROR;
+        } else if (!strcmp(name, "--bt-mode")) {
+            if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
+                return OPTIONS_ERROR;
+            if (strcmp(v, "identical") && strcmp(v, "threaded")) {
+                snprintf(err, errlen, "--bt-mode '%s': expected 'identical' or 'threaded'", v);
+                return OPTIONS_ERROR;
+            }
+            o->bt_mode = v;
         } else if (!strcmp(name, "--check")) {
             if (!(v = opt_value(argc, argv, &i, name, eq, err, errlen)))
                 return OPTIONS_ERROR;
@@ -275,6 +283,8 @@ void vm_options_usage(FILE *out, const char *prog, const char *engines)
         "  --stats            print exits by reason and engine counters at the end\n"
         "  --check ENGINE     run ENGINE (interp) in lock step with --engine bt and stop\n"
         "                     at the first block where their CPU states differ\n"
+        "  --bt-mode MODE     --engine bt's translation: identical (default: guest\n"
+        "                     registers in host registers) or threaded (a call per insn)\n"
         "  --vmx-controls L   VMX execution controls for --engine vmx (vmm-hw; see\n"
         "                     03-hw-assisted/README.md), e.g. hlt=off,io=bitmap:0x3f8-0x3ff\n"
         "  --help             this text\n"

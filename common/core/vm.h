@@ -28,6 +28,7 @@ struct vm_options {
     bool        viz, step;       /* --viz, --step (visualizer issue)      */
     const char *check;           /* --check ENGINE: lock-step reference (stage 01's bt) */
     const char *vmx_controls;    /* --vmx-controls LIST (stage 03's vmx engine) */
+    const char *bt_mode;         /* --bt-mode identical|threaded (stage 01's bt; NULL = identical) */
     /* Extensions (core engineer): */
     const char *prog;            /* program name for messages ("vmm-bt")  */
     char       *cmdline_owned;   /* storage behind cmdline (options.c)    */

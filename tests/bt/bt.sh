@@ -13,7 +13,7 @@
 #    exception delivered, as the `exceptions` program reports.
 # The default is identical translation (guest registers in host registers,
 # NATIVE/REWRITE/CALL/HELPER classes); the call-threaded translator of
-# step 1 (VMLAB_BT_MODE=threaded) is checked too: test=all under --check
+# step 1 (--bt-mode threaded) is checked too: test=all under --check
 # interp in both modes, and its window-MOV counters.
 . "$(dirname "$0")/../lib.sh"
 
@@ -45,10 +45,10 @@ start_case isens vmm interp "$TMPD/isens.out" "test=sensitive"
 start_case compute vmm bt "$TMPD/compute.out" "test=compute iters=3"
 for p in syscall pagefault smc ptemod ctxswitch; do start_case "c-$p" vmm bt "$TMPD/c-$p.out" "test=$p" --check interp --stats; done
 
-VMLAB_BT_MODE=threaded start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --check interp --stats
-VMLAB_BT_MODE=threaded start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --stats
+start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --check interp --stats
+start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
-VMLAB_BT_MODE=identical VMLAB_BT_NO_WINDOW=1 start_case id-nowin vmm bt "$TMPD/id-nowin.out" "test=all" --check interp --stats
+VMLAB_BT_NO_WINDOW=1 start_case id-nowin vmm bt "$TMPD/id-nowin.out" "test=all" --bt-mode identical --check interp --stats
 
 wait
 VMLAB_BT_NO_WINDOW=1 timeout 60 "$VMM" --engine bt --stats "$GUEST" -- test=pagefault >"$TMPD/nowin.out" 2>&1 </dev/null

@@ -53,6 +53,13 @@ static void test_all_options(void **st)
     assert_string_equal(o.image, "k.elf");
     /* Everything after -- belongs to the guest, even things that look like options. */
     assert_string_equal(o.cmdline, "test=all iters=10 --mem");
+    assert_null(o.bt_mode);
+    vm_options_free(&o);
+    assert_int_equal(parse(&o, (const char *[]){ "--bt-mode", "threaded", "k.elf", NULL }), OPTIONS_OK);
+    assert_string_equal(o.bt_mode, "threaded");
+    vm_options_free(&o);
+    assert_int_equal(parse(&o, (const char *[]){ "--bt-mode=identical", "k.elf", NULL }), OPTIONS_OK);
+    assert_string_equal(o.bt_mode, "identical");
     vm_options_free(&o);
 }
 
@@ -125,6 +132,8 @@ static void test_errors_are_one_clear_line(void **st)
     expect_error((const char *[]){ "--dot", "d", "--walk", "high", "k", NULL },
                  "not a 32-bit linear address");
     expect_error((const char *[]){ "--walk", "0x1000", "k", NULL }, "give --dot too");
+    expect_error((const char *[]){ "--bt-mode", "fast", "k", NULL }, "expected 'identical' or 'threaded'");
+    expect_error((const char *[]){ "--bt-mode", NULL }, "--bt-mode needs a value");
     expect_error((const char *[]){ "--module", "1", "--module", "2", "--module", "3",
                                    "--module", "4", "--module", "5", "k", NULL }, "at most 4");
 }
@@ -143,6 +152,7 @@ static void test_help(void **st)
     assert_non_null(strstr(buf, "--timeout SECONDS"));
     assert_non_null(strstr(buf, "--dot FILE"));
     assert_non_null(strstr(buf, "--walk ADDR"));
+    assert_non_null(strstr(buf, "--bt-mode MODE"));
     assert_non_null(strstr(buf, "interp"));
 }
 
