@@ -7,8 +7,9 @@
  *   2  rate generator: OUT high, low for one tick every N ticks (period N).
  *   3  square wave: OUT high for ceil(N/2) ticks, low for floor(N/2).
  *   4  software strobe: OUT high, low for one tick when the count reaches 0.
- *   1, 5 are the hardware-triggered versions of 0 and 4 (a rising gate
- *      starts them); only channel 2 has a usable gate on a PC.
+ *   1, 5 are the hardware-triggered versions of 0 and 4: a loaded count
+ *      waits (OUT high) until a rising edge on GATE starts it; only
+ *      channel 2 has a usable gate on a PC.
  * All of this is computed from e = ticks elapsed since loading, so the
  * emulation costs nothing while nobody looks.  The PIC input is
  * edge-triggered: each rising edge of OUT0 is one IRQ0 request.
@@ -36,7 +37,7 @@ static uint64_t now_ns(const struct pit8254 *p)
  * its gate is low). */
 static uint64_t elapsed(const struct pit_channel *c, uint64_t now)
 {
-    if (!c->armed)
+    if (!c->armed || c->wait_trigger)
         return 0;
     if (!c->gate)
         return c->frozen;
@@ -48,8 +49,10 @@ static int out_at(const struct pit_channel *c, uint64_t e)
 {
     uint64_t n = c->reload;
     switch (c->mode) {
-    case 0: case 1:
+    case 0:
         return c->armed && e >= n;
+    case 1:                          /* high until triggered, then low for N */
+        return !c->armed || c->wait_trigger || e >= n;
     case 2:
         if (!c->armed || !c->gate || n < 2)
             return 1;
@@ -59,7 +62,7 @@ static int out_at(const struct pit_channel *c, uint64_t e)
             return 1;
         return e % n < (n + 1) / 2;
     default: /* 4, 5 */
-        return !(c->armed && e == n);
+        return !(c->armed && !c->wait_trigger && e == n);
     }
 }
 
@@ -67,7 +70,7 @@ static int out_at(const struct pit_channel *c, uint64_t e)
 static uint64_t edges_at(const struct pit_channel *c, uint64_t e)
 {
     uint64_t n = c->reload;
-    if (!c->armed)
+    if (!c->armed || c->wait_trigger)
         return 0;
     switch (c->mode) {
     case 0: case 1:
@@ -83,7 +86,7 @@ static uint64_t edges_at(const struct pit_channel *c, uint64_t e)
 static uint64_t next_edge_tick(const struct pit_channel *c)
 {
     uint64_t n = c->reload;
-    if (!c->armed || !c->gate)
+    if (!c->armed || c->wait_trigger || !c->gate)
         return UINT64_MAX;
     switch (c->mode) {
     case 0: case 1:
@@ -166,6 +169,7 @@ static void load_count(struct pit8254 *p, struct pit_channel *c)
 {
     c->reload = c->cr ? c->cr : 65536;
     c->armed = true;
+    c->wait_trigger = c->mode == 1 || c->mode == 5;
     c->load_tick = ns_to_ticks(now_ns(p));
     c->frozen = 0;
     c->edges = 0;
@@ -183,7 +187,7 @@ static void latch_status(struct pit8254 *p, struct pit_channel *c)
 {
     if (c->status_latched)
         return;
-    c->status = (uint8_t)(pit_output(p, (int)(c - p->ch)) << 7 | (!c->armed) << 6 |
+    c->status = (uint8_t)(pit_output(p, (int)(c - p->ch)) << 7 | (!c->armed || c->wait_trigger) << 6 |
                           c->rw << 4 | c->mode << 1 | c->bcd);
     c->status_latched = true;
 }
@@ -306,6 +310,7 @@ void pit_set_gate(struct pit8254 *p, int channel, bool level)
     } else {                         /* 1, 2, 3, 5: a rising gate reloads */
         c->load_tick = t;
         c->edges = 0;
+        c->wait_trigger = false;
     }
 }
 

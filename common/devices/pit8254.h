@@ -37,6 +37,7 @@ struct pit_channel {
     bool     status_latched;
     uint8_t  status;
     bool     armed;        /* a count has been loaded: the counter runs       */
+    bool     wait_trigger; /* modes 1, 5: loaded, waiting for a rising gate   */
     bool     gate;
     uint64_t load_tick;    /* input-clock tick at which counting (re)started  */
     uint64_t frozen;       /* ticks elapsed when the gate went low            */

@@ -186,6 +186,44 @@ static void test_port61_gate_and_out2(void **st)
     assert_int_equal(v & 1, 1);
 }
 
+/* Modes 1 and 5 are hardware-triggered (8254 datasheet, "Mode 1" and
+ * "Mode 5"): loading a count does not start them; a rising edge on GATE
+ * does.  Until then OUT stays high. */
+static void test_modes_1_and_5_wait_for_a_gate_trigger(void **st)
+{
+    (void)st;
+    struct pit8254 p;
+    uint32_t v;
+    fake_now = ticks_ns(1000);
+    pit_init(&p, &clk, NULL);
+    out(&p, 0x43, 0xb2);                       /* ch2 lo/hi mode 1, gate 2 low */
+    assert_int_equal(pit_output(&p, 2), 1);    /* mode 1: OUT starts high */
+    out(&p, 0x42, 100); out(&p, 0x42, 0);
+    assert_int_equal(pit_output(&p, 2), 1);
+    fake_now = ticks_ns(1500);
+    assert_int_equal(pit_output(&p, 2), 1);    /* no trigger yet */
+    v = 1; pit_port_b_io(&p, 0, 1, true, &v);  /* gate rises: one shot starts */
+    assert_int_equal(pit_output(&p, 2), 0);
+    fake_now = ticks_ns(1500 + 99);
+    assert_int_equal(pit_output(&p, 2), 0);
+    fake_now = ticks_ns(1500 + 100);
+    assert_int_equal(pit_output(&p, 2), 1);    /* N ticks after the trigger */
+
+    out(&p, 0x43, 0xb2);                       /* again, gate already high */
+    out(&p, 0x42, 100); out(&p, 0x42, 0);
+    fake_now = ticks_ns(1600 + 50);
+    assert_int_equal(pit_output(&p, 2), 1);    /* a high level is not an edge */
+
+    out(&p, 0x43, 0xba);                       /* ch2 lo/hi mode 5 */
+    out(&p, 0x42, 100); out(&p, 0x42, 0);
+    fake_now = ticks_ns(1650 + 100);
+    assert_int_equal(pit_output(&p, 2), 1);    /* not triggered: no strobe */
+    v = 0; pit_port_b_io(&p, 0, 1, true, &v);
+    v = 1; pit_port_b_io(&p, 0, 1, true, &v);  /* trigger */
+    fake_now = ticks_ns(1750 + 100);
+    assert_int_equal(pit_output(&p, 2), 0);    /* the strobe, N ticks later */
+}
+
 /* PIT channel 0 -> PIC IRQ0 -> vector, as wired in a VM. */
 static void pic_irq(void *ctx, int irq, int level) { pic_set_irq(ctx, irq, level); }
 static void test_irq0_reaches_pic(void **st)
@@ -224,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_access_modes_lobyte_hibyte),
         cmocka_unit_test(test_readback_status),
         cmocka_unit_test(test_port61_gate_and_out2),
+        cmocka_unit_test(test_modes_1_and_5_wait_for_a_gate_trigger),
         cmocka_unit_test(test_irq0_reaches_pic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
