@@ -327,11 +327,14 @@ static bool exit_policy(void *opaque, struct vm_exit *e)
     }
     case EXIT_EXCEPTION_NMI: {
         uint8_t vec = e->u.exc.vector;
-        if (vec >= 32 || !(x->excbitmap >> vec & 1))
+        if (vec >= 32)
             return false;
-        if (vec == EXC_PF)                           /* §26.2: PFEC mask and match */
-            return ((e->u.exc.error_code & x->pfec_mask) == x->pfec_match);
-        return true;
+        bool in_bitmap = x->excbitmap >> vec & 1;
+        /* §26.2: a #PF exits if (PFEC & mask) == match and bit 14 is 1,
+         * or if they differ and bit 14 is 0. */
+        if (vec == EXC_PF)
+            return in_bitmap == ((e->u.exc.error_code & x->pfec_mask) == x->pfec_match);
+        return in_bitmap;
     }
     default:                  return false;
     }

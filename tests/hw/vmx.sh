@@ -49,6 +49,7 @@ run cr3-off  vmx "test=ctxswitch"  --vmx-controls cr3load=off
 run cr3-on   vmx "test=ctxswitch"  --vmx-controls cr3load=on
 run tsc-on   vmx "test=syscall"    --vmx-controls rdtsc=on
 run pf-on    vmx "test=pagefault"  --vmx-controls excbitmap=0x4000
+run pf-inv   vmx "test=pagefault"  --vmx-controls vmwrite=PAGE_FAULT_ERROR_CODE_MATCH:1
 run inv-on   vmx "test=ptemod"     --vmx-controls invlpg=on,cr3store=on
 run ext-off  vmx "test=timer"      --vmx-controls extint=off
 run s-mixed  vmx "test=sensitive"  --vmx-controls hlt=off,io=bitmap:0x3f8-0x3ff,cr3load=on,rdtsc=on,excbitmap=0xffffffff,invlpg=on
@@ -116,6 +117,10 @@ e0=$(exits p-pagefault 0); e1=$(exits pf-on 0)
 check "exception bitmap 0: no exception exit ($e0)" "$e0 == 0" "exception exits by default"
 check "exception bitmap #PF: exception exits appear ($e1)" "$e1 > 0" "exception exits with bit 14"
 expect_grep "exception bitmap #PF: the VMM reinjected vector 14" 'vector 14 reinjected [1-9]' "$TMPD/pf-on.out"
+# SDM Vol. 3C §26.2: with bit 14 CLEAR, a #PF exits when (PFEC & MASK) != MATCH.
+passed "excbitmap=0, PFEC_MATCH=1: pagefault passes" pf-inv pagefault
+e2=$(exits pf-inv 0)
+check "bit 14 clear, PFEC mask 0 != match 1: every #PF exits ($e2)" "$e2 > 0" "exception exits, inverted PFEC rule"
 
 # INVLPG exiting (primary control 9) and CR3-store exiting (16).
 passed "invlpg=on,cr3store=on: ptemod passes" inv-on ptemod
