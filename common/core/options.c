@@ -228,9 +228,9 @@ static int parse(struct vm_options *o, int argc, char **argv, char *err, size_t 
                 snprintf(err, errlen, "option %s takes no value", name);
                 return OPTIONS_ERROR;
             }
-            if (name[2] == 's' && name[3] == 't' && name[4] == 'a')
+            if (!strcmp(name, "--stats"))
                 o->stats = true;
-            else if (name[2] == 'v')
+            else if (!strcmp(name, "--viz"))
                 o->viz = true;
             else
                 o->step = true;
@@ -278,7 +278,7 @@ void vm_options_usage(FILE *out, const char *prog, const char *engines)
         "                     the last #PF address, CR2) as a graphviz graph\n"
         "  --walk ADDR        the linear address --dot draws (e.g. 0x80000000)\n"
         "  --viz              ncurses visualizer\n"
-        "  --step             stop at every exit and wait for a key (with --viz)\n"
+        "  --step             --viz in step mode: stop at every exit, wait for a key\n"
         "  --timeout SECONDS  stop the guest after SECONDS (exit status 124)\n"
         "  --stats            print exits by reason and engine counters at the end\n"
         "  --check ENGINE     run ENGINE (interp) in lock step with --engine bt and stop\n"

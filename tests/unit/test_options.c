@@ -153,6 +153,7 @@ static void test_help(void **st)
     assert_non_null(strstr(buf, "--dot FILE"));
     assert_non_null(strstr(buf, "--walk ADDR"));
     assert_non_null(strstr(buf, "--bt-mode MODE"));
+    assert_non_null(strstr(buf, "--step             --viz in step mode"));   /* implies --viz */
     assert_non_null(strstr(buf, "interp"));
 }
 
