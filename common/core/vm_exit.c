@@ -86,9 +86,10 @@ const char *exit_reason_name(uint32_t reason)
     return "unknown exit reason";
 }
 
-/* Exception mnemonics, SDM Vol. 3A Table 6-1. */
+/* Exception mnemonics, SDM Vol. 3A Table 6-1 (9: coprocessor segment
+ * overrun, a 386 leftover with no mnemonic; 15 is reserved). */
 static const char *const exc_names[32] = {
-    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF(old)",
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "(CSO)",
     "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM",
     "#VE", "#CP",
 };
