@@ -420,8 +420,8 @@ static bool op_set_cr(struct vcpu *v, int cr, uint32_t val)
     struct vmcs *vm = &X(v)->vmcs;
     switch (cr) {
     case 0:
-        if (!(val & CR0_PE) || ((val & CR0_PG) && !(val & CR0_PE)))
-            return false;                       /* real mode is not modelled */
+        if (!(val & CR0_PE))                    /* real mode is not modelled */
+            return false;
         val |= CR0_ET;
         vmcs_write(vm, CR0_READ_SHADOW, val);
         v->cpu.cr0 = val | CR0_NE;
@@ -581,6 +581,16 @@ static int vmx_run(struct vcpu *v, struct vm_exit *exit)
     return 0;
 }
 
+static void vmx_free(struct vmx *x)
+{
+    if (x->ip)
+        interp_destroy(x->ip);
+    free(x->io_port_exits);
+    free(x->io_bitmap);
+    free(x->msr_bitmap);
+    free(x);
+}
+
 static int vmx_init(struct vcpu *v, char *err, size_t len)
 {
     struct vmx *x = calloc(1, sizeof *x);
@@ -593,37 +603,26 @@ static int vmx_init(struct vcpu *v, char *err, size_t len)
     x->msr_bitmap = aligned_alloc(4096, 4096);
     x->io_port_exits = calloc(65536, sizeof *x->io_port_exits);
     if (!x->io_bitmap || !x->msr_bitmap || !x->io_port_exits) {
-        free(x->io_bitmap);
-        free(x->msr_bitmap);
-        free(x->io_port_exits);
-        free(x);
         snprintf(err, len, "vmx: out of memory");
-        return -1;
+        goto fail;
     }
     memset(x->msr_bitmap, 0, 4096);
-    if (vmx_config_parse(vm_get_options(v->vm)->vmx_controls, &x->cfg, err, len) < 0) {
-        free(x->io_bitmap);
-        free(x->msr_bitmap);
-        free(x->io_port_exits);
-        free(x);
-        return -1;
-    }
+    if (vmx_config_parse(vm_get_options(v->vm)->vmx_controls, &x->cfg, err, len) < 0)
+        goto fail;
     struct interp_hooks hooks = {
         .irq_pending = hook_irq_pending, .irq_ack = hook_irq_ack, .stop_requested = hook_stop,
         .pio = hook_pio, .mmio = hook_mmio, .exit_policy = exit_policy,
     };
     x->ip = interp_create(&v->cpu, vm_ram(v->vm), &hooks, x, err, len);
-    if (!x->ip) {
-        free(x->io_bitmap);
-        free(x->msr_bitmap);
-        free(x->io_port_exits);
-        free(x);
-        return -1;
-    }
+    if (!x->ip)
+        goto fail;
     v->engine_state = x;
     setup_vmcs(x);
     hw_exit_install(&x->vmm, v, &vmx_hw_ops);
     return 0;
+fail:
+    vmx_free(x);
+    return -1;
 }
 
 static void vmx_state_changed(struct vcpu *v) { (void)v; }   /* entry reloads everything */
@@ -661,11 +660,7 @@ static void vmx_fini(struct vcpu *v)
     struct vmx *x = v->engine_state;
     if (!x)
         return;
-    interp_destroy(x->ip);
-    free(x->io_port_exits);
-    free(x->io_bitmap);
-    free(x->msr_bitmap);
-    free(x);
+    vmx_free(x);
     v->engine_state = NULL;
 }
 

@@ -169,14 +169,22 @@ void viz_term_end(void *screen)
 
 /* --- drawing helpers --------------------------------------------------- */
 
+/* Keep a w-column field at (y, x) on the screen; false if none of it is. */
+static bool clip(int y, int x, int *w)
+{
+    if (y < 0 || y >= LINES || x < 0 || x >= COLS || *w <= 0)
+        return false;
+    if (*w > COLS - x)
+        *w = COLS - x;
+    return true;
+}
+
 void viz_put(int y, int x, int w, const char *fmt, ...)
 {
     char buf[512];
     va_list ap;
-    if (y < 0 || y >= LINES || x < 0 || x >= COLS || w <= 0)
+    if (!clip(y, x, &w))
         return;
-    if (w > COLS - x)
-        w = COLS - x;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
@@ -190,10 +198,8 @@ void viz_title(int y, int x, int w, const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
-    if (y < 0 || y >= LINES || x < 0 || x >= COLS || w <= 0)
+    if (!clip(y, x, &w))
         return;
-    if (w > COLS - x)
-        w = COLS - x;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
