@@ -139,4 +139,20 @@ void *bt_lookup(struct bt *bt);
 
 extern const struct engine_ops bt_engine;
 
+/* ---- Standalone use (tests/diff): the translator over a struct x86_cpu and
+ * guest RAM without a VM, the way x86/interp.h's interp_create/interp_run
+ * work.  No devices and no interrupts: IN/OUT and MMIO end the run as exits
+ * (as in interp.h), HLT ends it with EXIT_HLT.  bt_cpu_run loads the state
+ * from *cpu, runs translated code until an exit and saves the state back;
+ * 0 with the exit in *exit, -1 on an engine error (exit->message).  Write
+ * guest code behind its back only with bt_invalidate_range after it.  The
+ * SIGSEGV handler (the window) is process-wide: one translator per thread. */
+struct guest_ram;
+struct vm_exit;
+struct bt *bt_create(struct x86_cpu *cpu, struct guest_ram *ram, bool identical,
+                     char *err, size_t errlen);
+int  bt_cpu_run(struct bt *bt, struct vm_exit *exit);
+void bt_invalidate_range(struct bt *bt, uint32_t gpa, uint32_t len);
+void bt_destroy(struct bt *bt);
+
 #endif

@@ -232,7 +232,7 @@ static struct tblock *translate(struct bt *bt, struct block *b, uint32_t gpa, ui
         return NULL;
     }
     cc_commit(bt->cc, tb, len);
-    if (trace_on(vm_trace(bt->vcpu->vm)))
+    if (bt->vcpu && trace_on(vm_trace(bt->vcpu->vm)))
         trace_code_cache(vm_trace(bt->vcpu->vm), INTERP_CC_DECODE, gpa, tb->guest_len,
                          cc_used(bt->cc), b->eip);
     return tb;
@@ -279,9 +279,8 @@ static int finish(struct interp *ip, struct vm_exit *exit, uint32_t reason)
 }
 
 /* ---- the run loop ------------------------------------------------------------------ */
-static int bt_run(struct vcpu *v, struct vm_exit *exit)
+int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
 {
-    struct bt *bt = v->engine_state;
     struct interp *ip = bt->ip;
     struct x86_cpu *c = ip->cpu;
     struct tblock *volatile from = NULL;     /* unchained exit we came out of */
@@ -337,7 +336,6 @@ static int bt_run(struct vcpu *v, struct vm_exit *exit)
             interp_save_state(ip);
             *exit = ip->pexit;
             c->eip = eip;
-            v->instructions = ip->st.instructions;
             return 0;
         }
         if (c->halted) {
@@ -345,12 +343,10 @@ static int bt_run(struct vcpu *v, struct vm_exit *exit)
                 interp_save_state(ip);
                 *exit = ip->pexit;
                 exit->reason = EXIT_HLT;
-                v->instructions = ip->st.instructions;
-                return 0;
+                    return 0;
             }
         }
         if (ip->hooks.stop_requested && ip->hooks.stop_requested(ip->opaque)) {
-            v->instructions = ip->st.instructions;
             return finish(ip, exit, EXIT_EXTERNAL_INTERRUPT);
         }
 
@@ -503,8 +499,15 @@ engine_error:
     exit->reason = EXIT_VMM_ERROR;
     exit->guest_eip = c->eip;
     snprintf(exit->message, sizeof exit->message, "bt: %s", ip->fatal);
-    v->instructions = ip->st.instructions;
     return -1;
+}
+
+static int bt_run(struct vcpu *v, struct vm_exit *exit)
+{
+    struct bt *bt = v->engine_state;
+    int r = bt_cpu_run(bt, exit);
+    v->instructions = bt->ip->st.instructions;
+    return r;
 }
 
 /* ---- hooks to the VM (as interp_engine.c) ------------------------------------------ */
@@ -554,9 +557,12 @@ static void *poller_main(void *arg)
     return NULL;
 }
 
-static void bt_fini(struct vcpu *v);
-
-static int bt_init(struct vcpu *v, char *err, size_t errlen)
+/* The translator over cpu and ram (both the VM's engine and the
+ * standalone API of bt.h use this).  The poller is started by the caller
+ * once it knows whether --check turns chaining off. */
+static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
+                           const struct interp_hooks *hooks, void *opaque, bool identical,
+                           char *err, size_t errlen)
 {
     /* struct bt and, on the next page, the poll page (ident.c loads it
      * r13-relative at every block entry). */
@@ -564,51 +570,41 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
     struct bt *bt = mmap(NULL, bsz + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (bt == MAP_FAILED) {
         snprintf(err, errlen, "bt: out of memory");
-        return -1;
+        return NULL;
     }
-    v->engine_state = bt;
-    bt->vcpu = v;
     bt->poll = (uint8_t *)bt + bsz;
     bt->poll_off = (int32_t)bsz;
     mprotect((void *)bt->poll, 4096, PROT_READ);
     bt->chaining = true;
     bt->fuel_init = BT_FUEL;
-    struct interp_hooks hooks = {
-        .irq_pending = hook_irq_pending,
-        .irq_ack = hook_irq_ack,
-        .stop_requested = hook_stop,
-        .pio = hook_pio,
-        .mmio = hook_mmio,
-    };
-    if (trace_on(vm_trace(v->vm)))
-        hooks.page_walk = hook_page_walk;
-    bt->ip = interp_create(&v->cpu, vm_ram(v->vm), &hooks, v, err, errlen);
+    bt->ip = interp_create(cpu, ram, hooks, opaque, err, errlen);
     if (!bt->ip)
         goto fail;
     bt->ip->block_dropped = on_block_dropped;
     bt->ip->cache_flushed = on_cache_flushed;
     bt->ip->observer = bt;
-    bt->cc = cc_create(BT_CODE_BYTES, vm_ram(v->vm)->size, err, errlen);
+    bt->cc = cc_create(BT_CODE_BYTES, ram->size, err, errlen);
     if (!bt->cc)
         goto fail;
     bt->view = -1;
     bt->use_window = getenv("VMLAB_BT_NO_WINDOW") == NULL;
     if (bt->use_window) {
-        if (win_create(&bt->win, vm_ram(v->vm), err, errlen) < 0)
+        if (win_create(&bt->win, ram, err, errlen) < 0) {
+            bt->use_window = false;
             goto fail;
+        }
         bt->win.is_code = page_has_code;
         bt->win.ctx = bt->ip;
-        bt->wcr0 = v->cpu.cr0;
-        bt->wcr3 = v->cpu.cr3;
-        bt->wcr4 = v->cpu.cr4;
+        bt->wcr0 = cpu->cr0;
+        bt->wcr3 = cpu->cr3;
+        bt->wcr4 = cpu->cr4;
     }
     struct sigaction sa = { .sa_sigaction = on_sigsegv, .sa_flags = SA_SIGINFO | SA_NODEFER };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, NULL);
     size_t avail;
     uint8_t *p = cc_space(bt->cc, &avail);
-    const char *mode = vm_get_options(v->vm)->bt_mode;   /* --bt-mode (options.c checked it) */
-    bt->identical = !mode || !strcmp(mode, "identical");   /* the default */
+    bt->identical = identical;
     size_t n = bt->identical ? bt_emit_glue_identical(bt, p, avail) : bt_emit_glue(bt, p, avail);
     if (!n) {
         snprintf(err, errlen, "bt: no room for the entry glue");
@@ -618,6 +614,62 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
     cc_commit(bt->cc, glue, n);
     cc_drop(bt->cc, glue);
     cc_keep_static(bt->cc);
+    return bt;
+fail:
+    bt_destroy(bt);
+    return NULL;
+}
+
+/* Identical translation without --check: the poller thread. */
+static int start_poller(struct bt *bt, char *err, size_t errlen)
+{
+    if (!bt->identical || bt->check)
+        return 0;
+    pthread_t t;
+    if (pthread_create(&t, NULL, poller_main, bt) != 0) {
+        snprintf(err, errlen, "bt: cannot start the interrupt poller thread");
+        return -1;
+    }
+    bt->poller = (unsigned long)t;
+    bt->poller_running = true;
+    return 0;
+}
+
+struct bt *bt_create(struct x86_cpu *cpu, struct guest_ram *ram, bool identical,
+                     char *err, size_t errlen)
+{
+    struct interp_hooks hooks = { 0 };
+    struct bt *bt = bt_setup(cpu, ram, &hooks, NULL, identical, err, errlen);
+    if (bt && start_poller(bt, err, errlen) < 0) {
+        bt_destroy(bt);
+        return NULL;
+    }
+    return bt;
+}
+
+void bt_invalidate_range(struct bt *bt, uint32_t gpa, uint32_t len)
+{
+    interp_invalidate_range(bt->ip, gpa, len);   /* -> on_block_dropped */
+}
+
+static int bt_init(struct vcpu *v, char *err, size_t errlen)
+{
+    struct interp_hooks hooks = {
+        .irq_pending = hook_irq_pending,
+        .irq_ack = hook_irq_ack,
+        .stop_requested = hook_stop,
+        .pio = hook_pio,
+        .mmio = hook_mmio,
+    };
+    if (trace_on(vm_trace(v->vm)))
+        hooks.page_walk = hook_page_walk;
+    const char *mode = vm_get_options(v->vm)->bt_mode;   /* --bt-mode (options.c checked it) */
+    struct bt *bt = bt_setup(&v->cpu, vm_ram(v->vm), &hooks, v,
+                             !mode || !strcmp(mode, "identical"), err, errlen);
+    if (!bt)
+        return -1;
+    v->engine_state = bt;
+    bt->vcpu = v;
     const char *check = vm_get_options(v->vm)->check;
     if (check) {
         if (strcmp(check, "interp") != 0) {
@@ -630,18 +682,12 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
         bt->chaining = false;          /* one block per step */
         bt->fuel_init = 1;
     }
-    if (bt->identical && !bt->check) {
-        pthread_t t;
-        if (pthread_create(&t, NULL, poller_main, bt) != 0) {
-            snprintf(err, errlen, "bt: cannot start the interrupt poller thread");
-            goto fail;
-        }
-        bt->poller = (unsigned long)t;
-        bt->poller_running = true;
-    }
+    if (start_poller(bt, err, errlen) < 0)
+        goto fail;
     return 0;
 fail:
-    bt_fini(v);
+    bt_destroy(bt);
+    v->engine_state = NULL;
     return -1;
 }
 
@@ -712,11 +758,14 @@ if (bt->identical)   /* chained exits are not counted: that would cost flags */
         check_print_stats(bt->check, out);
 }
 
-static void bt_fini(struct vcpu *v)
+void bt_destroy(struct bt *bt)
 {
-    struct bt *bt = v->engine_state;
     if (!bt)
         return;
+    if (bt->poller_running) {
+        bt->poller_quit = true;
+        pthread_join((pthread_t)bt->poller, NULL);
+    }
     if (bt->ip) {
         bt->ip->cache_flushed = NULL;
         bt->ip->block_dropped = NULL;
@@ -725,12 +774,13 @@ static void bt_fini(struct vcpu *v)
     cc_destroy(bt->cc);
     if (bt->use_window)
         win_destroy(&bt->win);
-    if (bt->poller_running) {
-        bt->poller_quit = true;
-        pthread_join((pthread_t)bt->poller, NULL);
-    }
     check_destroy(bt->check);
     munmap(bt, (size_t)bt->poll_off + 4096);
+}
+
+static void bt_fini(struct vcpu *v)
+{
+    bt_destroy(v->engine_state);
     v->engine_state = NULL;
 }
 

@@ -1,5 +1,5 @@
-# tests/diff: differential testing of the reference interpreter against the
-# host CPU (DESIGN.md §6).  diff_host32 is the oracle (a static 32-bit
+# tests/diff: differential testing of the reference interpreter (and, with
+# -b, stage 01's binary translator) against the host CPU (DESIGN.md §6).  diff_host32 is the oracle (a static 32-bit
 # process), diff_interp drives generator, oracle and interpreter.
 DIFF_DIR   := $(BUILD)/tests/diff
 DIFF_SRCS  := tests/diff/dflags.c tests/diff/gen.c tests/diff/edge.c tests/diff/host.c \
@@ -20,6 +20,9 @@ $(DIFF_DIR)/diff_host32: tests/diff/host32.c tests/diff/proto.h
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -m32 -static -no-pie -fno-pie -std=c11 -O2 -g -Wall -Wextra -Werror $< -o $@
 
-$(DIFF_DIR)/diff_interp: $(DIFF_OBJS) $(LIBVMLAB) | $(DIFF_DIR)/diff_host32
+# -b also runs stage 01's binary translator (its objects without main.o).
+DIFF_BT_OBJS := $(filter-out %/main.o,$(VMM_BT_OBJS))
+
+$(DIFF_DIR)/diff_interp: $(DIFF_OBJS) $(DIFF_BT_OBJS) $(LIBVMLAB) | $(DIFF_DIR)/diff_host32
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(DIFF_OBJS) $(LIBVMLAB) $(HOST_LDLIBS) -o $@
+	$(Q)$(CC) $(DIFF_OBJS) $(DIFF_BT_OBJS) $(LIBVMLAB) $(HOST_LDLIBS) -o $@

@@ -2,7 +2,11 @@
  * diff_interp.c — differential test of the reference interpreter against
  * the host CPU (DESIGN.md §6).
  *
- *   diff_interp [-n SNIPPETS] [-s SEED] [-c CATEGORY] [-v] [-k REPORTS]
+ *   diff_interp [-n SNIPPETS] [-s SEED] [-c CATEGORY] [-v] [-k REPORTS] [-b]
+ *
+ * -b: every snippet the interpreter gets right also runs on stage 01's
+ * binary translator (identical translation, bt.h's standalone API through
+ * isim_create_bt) and is compared with the host CPU and the interpreter.
  *
  * Generates SNIPPETS instruction snippets (gen.c) plus the fixed edge
  * cases (edge.c), runs each on the real CPU (diff_host32, a 32-bit
@@ -99,6 +103,9 @@ static const uint8_t *block_of(const struct diff_result *r, uint32_t i, const ui
     return pristine + i * DIFF_BLOCK;
 }
 
+/* The two sides compare() names in its messages. */
+static const char *cmp_a = "host", *cmp_b = "interp";
+
 /* Compare; on a difference and if report, print why.  true = same. */
 static bool compare(const struct diff_result *h, const struct diff_result *v, uint32_t undef,
                     const uint8_t *pristine, char *why, size_t whylen)
@@ -107,17 +114,17 @@ static bool compare(const struct diff_result *h, const struct diff_result *v, ui
     why[0] = 0;
 #define WHY(...) (n += snprintf(why + n, n < (int)whylen ? whylen - n : 0, __VA_ARGS__))
     if (h->out.vector != v->out.vector) {
-        WHY(" exception: host %s, interp %s;",
+        WHY(" exception: %s %s, %s %s;", cmp_a,
             h->out.vector < 0 ? "none" : vec_name(h->out.vector),
-            v->out.vector < 0 ? "none" : vec_name(v->out.vector));
+            cmp_b, v->out.vector < 0 ? "none" : vec_name(v->out.vector));
     } else if (h->out.vector == EXC_GP && h->out.error_code != v->out.error_code) {
-        WHY(" #GP error code: host %#x, interp %#x;", h->out.error_code, v->out.error_code);
+        WHY(" #GP error code: %s %#x, %s %#x;", cmp_a, h->out.error_code, cmp_b, v->out.error_code);
     }
     if (h->out.st.eip != v->out.st.eip)
-        WHY(" eip: host %#x, interp %#x;", h->out.st.eip, v->out.st.eip);
+        WHY(" eip: %s %#x, %s %#x;", cmp_a, h->out.st.eip, cmp_b, v->out.st.eip);
     for (int r = 0; r < 8; r++)
         if (h->out.st.gpr[r] != v->out.st.gpr[r])
-            WHY(" %s: host %#x, interp %#x;", regname[r], h->out.st.gpr[r], v->out.st.gpr[r]);
+            WHY(" %s: %s %#x, %s %#x;", regname[r], cmp_a, h->out.st.gpr[r], cmp_b, v->out.st.gpr[r]);
     uint32_t mask = CMP_FLAGS & ~undef;
     uint32_t fd = (h->out.st.eflags ^ v->out.st.eflags) & mask;
     if (fd) {
@@ -125,8 +132,8 @@ static bool compare(const struct diff_result *h, const struct diff_result *v, ui
         flags_str(h->out.st.eflags, a);
         flags_str(v->out.st.eflags, b);
         flags_str(undef, u);
-        WHY(" eflags: host %s, interp %s, differ in %#x (undefined, not compared: %s);",
-            a, b, fd, u);
+        WHY(" eflags: %s %s, %s %s, differ in %#x (undefined, not compared: %s);",
+            cmp_a, a, cmp_b, b, fd, u);
     }
     int shown = 0;
     for (int side = 0; side < 2; side++) {
@@ -138,8 +145,8 @@ static bool compare(const struct diff_result *h, const struct diff_result *v, ui
                 continue;                      /* already seen from the host side */
             for (int j = 0; j < DIFF_BLOCK; j++)
                 if (a[j] != b[j] && shown++ < 8)
-                    WHY(" mem[%#x]: host %02x, interp %02x (was %02x);",
-                        DIFF_DATA_ADDR + i * DIFF_BLOCK + j, a[j], b[j],
+                    WHY(" mem[%#x]: %s %02x, %s %02x (was %02x);",
+                        DIFF_DATA_ADDR + i * DIFF_BLOCK + j, cmp_a, a[j], cmp_b, b[j],
                         pristine[i * DIFF_BLOCK + j]);
                 else if (a[j] != b[j])
                     shown++;
@@ -199,17 +206,20 @@ struct tally {
 static int max_reports = 3;
 static bool verbose;
 static bool host_only;                 /* -H: check the generator on the host */
+static bool with_bt;                   /* -b: stage 01's translator too, three ways */
 static long vec_hist[CAT_NGEN + 1][33];
 
 static void report(csh cs, const char *cat, long idx, uint32_t seed, const struct diff_in *in,
-                   const struct diff_result *h, const struct diff_result *v, uint32_t undef,
-                   const char *why)
+                   const struct diff_result *h, const struct diff_result *v,
+                   const struct diff_result *b, uint32_t undef, const char *why)
 {
     char u[40];
     printf("# MISMATCH %s #%ld (seed %u):%s\n", cat, idx, seed, why);
     print_snippet(cs, in);
     print_state("host", &h->out);
     print_state("interp", &v->out);
+    if (b)
+        print_state("bt", &b->out);
     flags_str(undef, u);
     printf("#   undefined flags (not compared): %s\n", u);
 }
@@ -223,13 +233,14 @@ int main(int argc, char **argv)
     const char *env = getenv("DIFF_SEED");
     if (env)
         seed = strtoul(env, NULL, 0);
-    while ((c = getopt(argc, argv, "n:s:c:k:vH")) != -1) {
+    while ((c = getopt(argc, argv, "n:s:c:k:vHb")) != -1) {
         switch (c) {
         case 'n': n = strtol(optarg, NULL, 0); break;
         case 's': seed = strtoul(optarg, NULL, 0); break;
         case 'k': max_reports = atoi(optarg); break;
         case 'v': verbose = true; break;
         case 'H': host_only = true; break;
+        case 'b': with_bt = true; break;
         case 'c':
             for (int i = 0; i < CAT_NGEN; i++)
                 if (!strcasecmp(optarg, gen_cat_name[i]) || atoi(optarg) - 1 == i)
@@ -243,7 +254,7 @@ int main(int argc, char **argv)
             break;
         default:
             fprintf(stderr, "usage: diff_interp [-n SNIPPETS] [-s SEED] [-c CATEGORY|edge] "
-                            "[-k REPORTS] [-v]\n");
+                            "[-k REPORTS] [-v] [-b]\n");
             return 2;
         }
     }
@@ -272,6 +283,11 @@ int main(int argc, char **argv)
         printf("not ok - diff: cannot create the interpreter: %s\n", err);
         return 1;
     }
+    struct isim *bsim = NULL;
+    if (with_bt && !(bsim = isim_create_bt(cs, data_seed, err, sizeof err))) {
+        printf("not ok - diff: cannot create the binary translator: %s\n", err);
+        return 1;
+    }
     static uint8_t pristine[DIFF_DATA_SIZE];
     diff_fill_data(pristine, data_seed);
 
@@ -291,7 +307,7 @@ int main(int argc, char **argv)
     int *cat = calloc(BATCH, sizeof *cat);
     long *idx = calloc(BATCH, sizeof *idx);
     struct diff_result *hr = calloc(BATCH, sizeof *hr);
-    struct diff_result vr;
+    struct diff_result vr, br;
     if (!g || !in || !cat || !idx || !hr) {
         printf("not ok - diff: out of memory\n");
         return 1;
@@ -367,23 +383,45 @@ int main(int argc, char **argv)
                 continue;
             }
             bool same;
+            cmp_a = "host";
+            cmp_b = "interp";
             if (isim_run(sim, &in[i], &vr, &undef, msg, sizeof msg)) {
                 snprintf(why, sizeof why, " %s", msg);
                 same = false;
             } else {
                 same = compare(&hr[i], &vr, undef, pristine, why, sizeof why);
             }
+            /* -b: the translator against the host CPU and against the
+             * interpreter, with the undefined flags of the interpreter's
+             * single-stepped run (the same instructions, if it agrees). */
+            bool bt_ran = false;
+            uint32_t bundef;
+            if (same && bsim) {
+                bt_ran = true;
+                cmp_b = "bt";
+                if (isim_run(bsim, &in[i], &br, &bundef, msg, sizeof msg)) {
+                    snprintf(why, sizeof why, " bt: %s", msg);
+                    same = false;
+                } else if (!compare(&hr[i], &br, undef, pristine, why, sizeof why)) {
+                    same = false;
+                } else {
+                    cmp_a = "interp";
+                    same = compare(&vr, &br, undef, pristine, why, sizeof why);
+                }
+            }
             if (!same) {
                 tt->bad++;
                 if (cat[i] == CAT_NGEN)
-                    printf("not ok - diff edge: %s\n", cname);
+                    printf("not ok - diff%s edge: %s\n", bsim ? " bt" : "", cname);
                 if (tt->reported++ < max_reports || cat[i] == CAT_NGEN)
                     report(cs, cat[i] == CAT_NGEN ? "edge" : cname, idx[i], seed, &in[i],
-                           &hr[i], &vr, undef, why);
+                           &hr[i], &vr, bt_ran ? &br : NULL, undef, why);
             } else if (verbose) {
                 printf("# same: %s #%ld\n", cname, idx[i]);
             }
             free(vr.blocks);
+            if (bt_ran)
+                free(br.blocks);
         }
         host_free_results(hr, nb);
     }
@@ -393,12 +431,12 @@ int main(int argc, char **argv)
         if (!want[i])
             continue;
         if (t[i].bad) {
-            printf("not ok - diff %s: %ld of %ld snippets differ (seed %u; %ld faulted on the host)\n",
-                   gen_cat_name[i], t[i].bad, t[i].run, seed, t[i].faults);
+            printf("not ok - diff%s %s: %ld of %ld snippets differ (seed %u; %ld faulted on the host)\n",
+                   bsim ? " bt" : "", gen_cat_name[i], t[i].bad, t[i].run, seed, t[i].faults);
             failed = 1;
         } else {
-            printf("ok - diff %s: %ld snippets (seed %u; %ld fault on both)\n",
-                   gen_cat_name[i], t[i].run, seed, t[i].faults);
+            printf("ok - diff%s %s: %ld snippets (seed %u; %ld fault on all)\n",
+                   bsim ? " bt" : "", gen_cat_name[i], t[i].run, seed, t[i].faults);
         }
     }
     if (want[CAT_NGEN]) {
@@ -406,7 +444,7 @@ int main(int argc, char **argv)
         if (e->bad)
             failed = 1;
         else
-            printf("ok - diff edge cases: %ld cases (%ld fault on both)\n", e->run, e->faults);
+            printf("ok - diff%s edge cases: %ld cases (%ld fault on all)\n", bsim ? " bt" : "", e->run, e->faults);
     }
     for (int i = 0; verbose && i <= CAT_NGEN; i++) {
         printf("# %-14s", i == CAT_NGEN ? "edge" : gen_cat_name[i]);
@@ -415,8 +453,10 @@ int main(int argc, char **argv)
                 printf(" %s:%ld", v == 32 ? "end" : vec_name(v), vec_hist[i][v]);
         printf("\n");
     }
-    printf("# %ld snippets compared against the host CPU\n", total);
+    printf("# %ld snippets compared against the host CPU%s\n", total,
+           bsim ? " (host, interp and bt three ways)" : "");
     isim_destroy(sim);
+    isim_destroy(bsim);
     gen_destroy(g);
     cs_close(&cs);
     return failed;

@@ -26,6 +26,7 @@
 #include "dflags.h"
 #include "core/guest_ram.h"
 #include "x86/interp.h"
+#include "01-binary-translation/bt.h"
 
 #define GDT_ADDR   0x1000u
 #define IDT_ADDR   0x2000u
@@ -34,6 +35,7 @@
 #define STACK0_TOP 0x9000u
 #define RAM_SIZE   (DIFF_CODE_ADDR + DIFF_CODE_SIZE)
 #define MAX_STEPS  100000
+#define END_VECTOR 0x80          /* bt: INT 0x80 after the snippet ends it */
 
 enum { SEL_CODE0 = 0x08, SEL_DATA0 = 0x10, SEL_CODE3 = 0x1b, SEL_DATA3 = 0x23, SEL_TSS = 0x28 };
 
@@ -41,6 +43,7 @@ struct isim {
     struct x86_cpu cpu;
     struct guest_ram ram;
     struct interp *ip;
+    struct bt *bt;                    /* isim_create_bt: the translator runs it */
     csh cs;
     cs_insn *insn;
     uint8_t pristine[DIFF_DATA_SIZE];
@@ -59,7 +62,7 @@ static uint64_t descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_
            (uint64_t)(base >> 24) << 56;
 }
 
-static void build_system(struct isim *s)
+static void build_system(struct isim *s, bool end_gate)
 {
     uint8_t *m = s->sys;
     memset(m, 0, sizeof s->sys);
@@ -77,7 +80,7 @@ static void build_system(struct isim *s)
      * the others is a #GP, as on the host. */
     for (int v = 0; v < 256; v++) {
         uint32_t off = STUB_ADDR + 4 * v;
-        int dpl = (v == 3 || v == 4) ? 3 : 0;
+        int dpl = (v == 3 || v == 4 || (end_gate && v == END_VECTOR)) ? 3 : 0;
         uint64_t gate = (off & 0xffff) | (uint64_t)SEL_CODE0 << 16 |
                         (uint64_t)(0x8e | dpl << 5) << 40 | (uint64_t)(off >> 16) << 48;
         memcpy(m + IDT_ADDR + 8 * v, &gate, 8);
@@ -118,7 +121,7 @@ static void reset_cpu(struct isim *s, const struct diff_in *in)
     c->cr0 = CR0_PE | CR0_ET | CR0_NE;
 }
 
-struct isim *isim_create(csh cs, uint32_t data_seed, char *err, size_t errlen)
+static struct isim *create(csh cs, uint32_t data_seed, bool use_bt, char *err, size_t errlen)
 {
     struct isim *s = calloc(1, sizeof *s);
     if (!s) {
@@ -131,12 +134,15 @@ struct isim *isim_create(csh cs, uint32_t data_seed, char *err, size_t errlen)
         free(s);
         return NULL;
     }
-    build_system(s);
+    build_system(s, use_bt);
     diff_fill_data(s->pristine, data_seed);
     memcpy(s->ram.host + DIFF_DATA_ADDR, s->pristine, DIFF_DATA_SIZE);
     struct interp_hooks hooks = { 0 };
-    s->ip = interp_create(&s->cpu, &s->ram, &hooks, NULL, err, errlen);
-    if (!s->ip) {
+    if (use_bt)
+        s->bt = bt_create(&s->cpu, &s->ram, true, err, errlen);
+    else
+        s->ip = interp_create(&s->cpu, &s->ram, &hooks, NULL, err, errlen);
+    if (!s->ip && !s->bt) {
         guest_ram_destroy(&s->ram);
         free(s);
         return NULL;
@@ -144,11 +150,24 @@ struct isim *isim_create(csh cs, uint32_t data_seed, char *err, size_t errlen)
     return s;
 }
 
+struct isim *isim_create(csh cs, uint32_t data_seed, char *err, size_t errlen)
+{
+    return create(cs, data_seed, false, err, errlen);
+}
+
+struct isim *isim_create_bt(csh cs, uint32_t data_seed, char *err, size_t errlen)
+{
+    return create(cs, data_seed, true, err, errlen);
+}
+
 void isim_destroy(struct isim *s)
 {
     if (!s)
         return;
-    interp_destroy(s->ip);
+    if (s->bt)
+        bt_destroy(s->bt);
+    else
+        interp_destroy(s->ip);
     guest_ram_destroy(&s->ram);
     cs_free(s->insn, 1);
     free(s);
@@ -187,8 +206,15 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
     code[in->len] = 0xff;                             /* jmp [exit ptr], as on */
     code[in->len + 1] = 0x25;                         /* the host; never run   */
     wr32(code + in->len + 2, DIFF_EXIT_PTR);
-    interp_invalidate_range(s->ip, 0, STACK0_TOP);
-    interp_invalidate_range(s->ip, DIFF_CODE_ADDR, DIFF_CODE_SIZE);
+    if (s->bt) {
+        code[in->len] = 0xcd;                         /* int 0x80: the end */
+        code[in->len + 1] = END_VECTOR;
+        bt_invalidate_range(s->bt, 0, STACK0_TOP);
+        bt_invalidate_range(s->bt, DIFF_CODE_ADDR, DIFF_CODE_SIZE);
+    } else {
+        interp_invalidate_range(s->ip, 0, STACK0_TOP);
+        interp_invalidate_range(s->ip, DIFF_CODE_ADDR, DIFF_CODE_SIZE);
+    }
     reset_cpu(s, in);
 
     struct vm_exit exit;
@@ -196,6 +222,35 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
     int steps;
     for (steps = 0; steps < MAX_STEPS; steps++) {
         struct x86_cpu *c = &s->cpu;
+        if (s->bt) {
+            /* Whole blocks until an exit: the HLT of an exception stub. */
+            if (bt_cpu_run(s->bt, &exit) < 0) {
+                snprintf(msg, msglen, "translator error at eip %#x: %s", c->eip, exit.message);
+                break;
+            }
+            if (exit.reason == EXIT_HLT && exit.guest_eip - STUB_ADDR - 4 * END_VECTOR < 4 &&
+                x86_cpl(c) == 0) {
+                /* INT 0x80 at the end: the frame holds the ring-3 state. */
+                uint32_t sp = c->gpr[R_ESP];
+                const uint8_t *f = gpa_to_hva(&s->ram, sp, 24);
+                if (!f || sp != STACK0_TOP - 20) {
+                    snprintf(msg, msglen, "end reached with ring-0 ESP %#x", sp);
+                    break;
+                }
+                memcpy(res->out.st.gpr, c->gpr, sizeof c->gpr);
+                res->out.st.eip = rd32(f) - 2;
+                res->out.st.eflags = rd32(f + 8);
+                res->out.st.gpr[R_ESP] = rd32(f + 12);
+                if (res->out.st.eip != end) {
+                    snprintf(msg, msglen, "INT 0x80 at %#x, not at the end %#x",
+                             res->out.st.eip, end);
+                    break;
+                }
+                collect_dirty(s, res);
+                return 0;
+            }
+            goto exited;
+        }
         if (c->eip == end && x86_cpl(c) == 3) {
             rc = 0;
             break;
@@ -221,6 +276,7 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
             snprintf(msg, msglen, "interpreter error at eip %#x: %s", c->eip, exit.message);
             break;
         }
+    exited:
         if (exit.reason == EXIT_HLT && exit.guest_eip >= STUB_ADDR &&
             exit.guest_eip < STUB_ADDR + 4 * 256 && x86_cpl(c) == 0) {
             /* The exception frame on the ring-0 stack, SDM Vol. 3A §6.12.1

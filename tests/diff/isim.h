@@ -13,6 +13,12 @@ struct isim;
 /* An interpreter over a fresh guest RAM holding the data area (from
  * data_seed) and the ring-0 scaffolding.  NULL with a reason in err. */
 struct isim *isim_create(csh cs, uint32_t data_seed, char *err, size_t errlen);
+/* The same machine run by stage 01's binary translator (identical
+ * translation, 01-binary-translation/bt.h) instead: the snippet runs as
+ * translated blocks, not single-stepped, and ends at an INT 0x80 placed
+ * after it (a DPL-3 gate to its own "hlt" stub); *undef is left 0 — the
+ * caller uses the interpreter's. */
+struct isim *isim_create_bt(csh cs, uint32_t data_seed, char *err, size_t errlen);
 void isim_destroy(struct isim *s);
 
 /* Run one snippet.  res gets the same kind of result as the host gives
