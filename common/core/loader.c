@@ -320,9 +320,12 @@ int loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const cha
 
     /* Modules: page-aligned after the kernel (header flag bit 0). */
     uint32_t at = (bi->kernel_end + 0xfff) & ~0xfffu;
-    struct mb_module mods[8] = {{0}};
-    if (nmodules > 8)
-        nmodules = 8;
+    struct mb_module mods[LOADER_MAX_MODULES] = {{0}};
+    if (nmodules > LOADER_MAX_MODULES) {
+        snprintf(err, errlen, "too many modules (%d; this loader places at most %d)",
+                 nmodules, LOADER_MAX_MODULES);
+        return -1;
+    }
     for (int i = 0; i < nmodules; i++) {
         size_t len;
         uint8_t *data = read_file("module", modules[i], &len, err, errlen);

@@ -34,6 +34,7 @@
 #define LOADER_BOOT_STACK    0x8000u       /* ESP at entry (spec: undefined)      */
 #define LOADER_BOOT_GDT      0x8800u       /* flat GDT the boot selectors refer to */
 #define PVH_NOTE_PHYS32_ENTRY 18           /* XEN_ELFNOTE_PHYS32_ENTRY            */
+#define LOADER_MAX_MODULES   8             /* Multiboot modules the loader places */
 
 /* Multiboot information flags (spec §3.3). */
 #define MBI_MEM      (1u << 0)

@@ -278,6 +278,25 @@ static void test_missing_module(void **st)
     assert_non_null(strstr(err, "cannot open module '/nonexistent/mod.bin'"));
 }
 
+/* More modules than the boot information has room for: an error, not a
+ * guest that silently gets fewer than it was given. */
+static void test_too_many_modules(void **st)
+{
+    (void)st;
+    struct elfspec s = good();
+    write_elf(&s);
+    const char *mods[LOADER_MAX_MODULES + 1];
+    for (int i = 0; i <= LOADER_MAX_MODULES; i++)
+        mods[i] = path;                        /* any readable file will do */
+    struct boot_info bi;
+    struct x86_cpu cpu;
+    assert_int_equal(loader_boot_multiboot(&ram, &cpu, path, "", mods, LOADER_MAX_MODULES,
+                                           &bi, err, sizeof err), 0);
+    assert_int_equal(loader_boot_multiboot(&ram, &cpu, path, "", mods, LOADER_MAX_MODULES + 1,
+                                           &bi, err, sizeof err), -1);
+    assert_non_null(strstr(err, "too many modules"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_segments_must_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_module, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_modules, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
