@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include "core/engine.h"
 #include "01-binary-translation/codecache.h"
 #include "01-binary-translation/window.h"
@@ -116,6 +117,7 @@ struct bt {
     int32_t poll_off;
     bool    poller_running;
     struct bt_ibtc ibtc[BT_IBTC_N];
+    FILE *perfmap;              /* VMLAB_BT_PERFMAP=1: /tmp/perf-PID.map for perf */
     volatile bool poller_quit;
     unsigned long poller;       /* pthread_t of the poller thread */
     struct bt_check *check;     /* --check interp, or NULL                */

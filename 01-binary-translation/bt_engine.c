@@ -232,6 +232,9 @@ static struct tblock *translate(struct bt *bt, struct block *b, uint32_t gpa, ui
         return NULL;
     }
     cc_commit(bt->cc, tb, len);
+    if (bt->perfmap)          /* VMLAB_BT_PERFMAP=1: perf report names blocks by guest EIP */
+        fprintf(bt->perfmap, "%lx %x guest_%08x\n", (unsigned long)(uintptr_t)tb->code,
+                (unsigned)len, b->eip);
     if (bt->vcpu && trace_on(vm_trace(bt->vcpu->vm)))
         trace_code_cache(vm_trace(bt->vcpu->vm), INTERP_CC_DECODE, gpa, tb->guest_len,
                          cc_used(bt->cc), b->eip);
@@ -599,6 +602,13 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
         bt->wcr3 = cpu->cr3;
         bt->wcr4 = cpu->cr4;
     }
+    if (getenv("VMLAB_BT_PERFMAP")) {   /* the perf JIT map convention */
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+        bt->perfmap = fopen(path, "w");
+        if (bt->perfmap)
+            setvbuf(bt->perfmap, NULL, _IOLBF, 0);
+    }
     struct sigaction sa = { .sa_sigaction = on_sigsegv, .sa_flags = SA_SIGINFO | SA_NODEFER };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, NULL);
@@ -775,6 +785,8 @@ void bt_destroy(struct bt *bt)
     if (bt->use_window)
         win_destroy(&bt->win);
     check_destroy(bt->check);
+    if (bt->perfmap)
+        fclose(bt->perfmap);
     munmap(bt, (size_t)bt->poll_off + 4096);
 }
 

@@ -133,11 +133,24 @@ static bool enc(struct emit *e, bool o16, const uint8_t *opc, int nopc, int reg,
         if (base < 0) {                        /* mod 00, SIB base 101: disp32 (not RIP-relative) */
             emit_u8(e, (uint8_t)(0x04 | ((reg & 7) << 3)));
             emit_u8(e, (uint8_t)((ss << 6) | ((index < 0 ? 4 : index & 7) << 3) | 5));
-        } else {                               /* mod 10 with a SIB byte */
-            emit_u8(e, (uint8_t)(0x84 | ((reg & 7) << 3)));
-            emit_u8(e, (uint8_t)((ss << 6) | ((index < 0 ? 4 : index & 7) << 3) | (base & 7)));
+            emit_u32(e, m->disp);
+        } else {
+            /* The shortest form, as a compiler would emit it (long
+             * instructions cost decode bandwidth in tight loops): no
+             * displacement when it is 0 (but base 101 = rbp/r13 needs
+             * one), disp8 when it fits; a SIB byte only for an index or a
+             * base of 100 (rsp/r12). */
+            int32_t d = (int32_t)m->disp;
+            int mod = (d == 0 && (base & 7) != 5) ? 0 : (d >= -128 && d <= 127) ? 1 : 2;
+            bool sib = index >= 0 || (base & 7) == 4;
+            emit_u8(e, (uint8_t)(mod << 6 | ((reg & 7) << 3) | (sib ? 4 : base & 7)));
+            if (sib)
+                emit_u8(e, (uint8_t)((ss << 6) | ((index < 0 ? 4 : index & 7) << 3) | (base & 7)));
+            if (mod == 1)
+                emit_u8(e, (uint8_t)d);
+            else if (mod == 2)
+                emit_u32(e, m->disp);
         }
-        emit_u32(e, m->disp);
     }
     if (immsz == 1) emit_u8(e, (uint8_t)imm);
     else if (immsz == 2) { emit_u8(e, (uint8_t)imm); emit_u8(e, (uint8_t)(imm >> 8)); }
