@@ -423,11 +423,25 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
             return 0;
         uint64_t now = vclock_now(&vm->clock);
         uint64_t dl = pit_next_deadline(&vm->pit);
-        if (dl == UINT64_MAX || (vm->pic.chip[0].imr & 1)) {
+        /* The PIT is the only source of interrupts while the CPU sleeps, so
+         * IRQ0 must be able to reach it.  Besides a mask, a wrongly
+         * programmed master PIC blocks it for ever (found by
+         * tests/fuzz/guests/pitpic.S; these used to sleep until killed):
+         *  - ICW1 with LTIM: a level-triggered IR0 never latches the PIT's
+         *    edges (8259A datasheet, "Edge and level triggered modes");
+         *  - IRQ0 already requested but not delivered: an interrupt of
+         *    equal or higher priority is in service and only the (halted)
+         *    CPU could end it with an EOI. */
+        const struct pic8259 *m = &vm->pic.chip[0];
+        const char *irq0 = (m->imr & 1) ? "masked" :
+                           (m->elcr & 1) ? "level-triggered by ICW1 LTIM, so the PIT's edges "
+                                           "never latch" :
+                           (m->irr & 1) ? "requested but blocked by an interrupt still in "
+                                          "service, no EOI sent" : NULL;
+        if (dl == UINT64_MAX || irq0) {
             snprintf(why, len, "guest halted with no interrupt that could wake it "
-                     "(PIT %s, IRQ0 %s at the PIC): it would sleep forever",
-                     dl == UINT64_MAX ? "not counting" : "counting",
-                     (vm->pic.chip[0].imr & 1) ? "masked" : "unmasked");
+                     "(PIT %s; at the PIC IRQ0 is %s): it would sleep forever",
+                     dl == UINT64_MAX ? "not counting" : "counting", irq0 ? irq0 : "unmasked");
             return -1;
         }
         uint64_t wait = dl > now ? dl - now : 0;

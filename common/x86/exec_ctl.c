@@ -190,7 +190,13 @@ static void rep_dec(struct interp *ip, const struct insn *in)
 }
 #define REP_LOOP(body) do {                                              \
         if (!(in->flags & (I_REP | I_REPNE))) { body; break; }           \
-        while (rep_more(ip, in)) { body; rep_dec(ip, in); }              \
+        for (unsigned n_ = 0; rep_more(ip, in); ) {                      \
+            body; rep_dec(ip, in);                                       \
+            if (++n_ == REP_CHUNK && ip->rep_yield_ok && rep_more(ip, in)) { \
+                ip->rep_yield = ip->stop = true;   /* resume later */    \
+                break;                                                   \
+            }                                                            \
+        }                                                                \
     } while (0)
 
 void h_movs(struct interp *ip, const struct insn *in)

@@ -262,6 +262,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
 
     if (setjmp(ip->jb)) {
         /* A fault: the faulting instruction did not happen. */
+        ip->rep_yield_ok = ip->rep_yield = false;
         if (ip->cur) {
             ip->st.instructions += ip->cur - ip->cur_block->in;
             c->eip = ip->cur->eip;
@@ -382,13 +383,19 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
         ip->stop = false;
         c->eip = b->next_eip;          /* a branch at the end overrides it */
         const struct insn *in = b->in, *end = in + n;
+        ip->rep_yield_ok = true;
         do {
             ip->cur = in;
             in->fn(ip, in);
             in++;
         } while (in < end && !ip->stop);
         ip->cur = NULL;
+        ip->rep_yield_ok = false;
         unsigned done = in - b->in;
+        if (ip->rep_yield) {           /* a REP string paused: EIP stays on it */
+            ip->rep_yield = false;
+            done--;
+        }
         if (done < b->n && !ip->exit_reason)
             c->eip = b->in[done].eip;
         /* An I/O exit retires on the next run; a policy exit (the VMM

@@ -136,7 +136,18 @@ struct interp {
     void   (*block_dropped)(void *ctx, struct block *b);
     void   (*cache_flushed)(void *ctx);
     void    *observer;
+
+    /* A REP string instruction is interruptible between iterations (SDM
+     * Vol. 2B, "REP/REPE/REPZ...": the registers are updated and EIP stays
+     * on the instruction).  interp_run's loop allows it (rep_yield_ok):
+     * every REP_CHUNK iterations the handler stops with rep_yield set, and
+     * the instruction resumes after the stop/timeout/interrupt checks.
+     * Without it, REP with ECX = 0xffffffff ran for ~30 s ignoring
+     * --timeout (found by tests/fuzz/guests/random.S).  Other callers of
+     * the handlers (stage 01) leave rep_yield_ok false: run to the end. */
+    bool     rep_yield_ok, rep_yield;
 };
+#define REP_CHUNK 4096
 
 /* --- exceptions (excp.c) --------------------------------------------- */
 _Noreturn void raise_exc(struct interp *ip, int vec, uint32_t err);

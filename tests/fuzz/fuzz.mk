@@ -41,8 +41,39 @@ fuzz: fuzz-build
 	$(Q)for t in $(FUZZ_NAMES); do \
 		mkdir -p $(BUILD)/fuzz/$$t/corpus $(BUILD)/fuzz/$$t/artifacts && \
 		echo "=== fuzz $$t ($(FUZZ_SECONDS) s)" && \
-		$(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -jobs=1 -workers=1 \
+		$(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 			-close_fd_mask=1 -detect_leaks=0 \
 			-artifact_prefix=$(BUILD)/fuzz/$$t/artifacts/ \
 			$(BUILD)/fuzz/$$t/corpus tests/fuzz/corpus/$$t || exit 1; \
 	done
+
+# Hostile guests (tests/fuzz/guests/*.S, linked like tests/bad-input's) run
+# by tests/fuzz/guests.sh under --engine interp (vmm-bt) and --engine vmx
+# (vmm-hw), and the random-code guest also under a sanitizer build of
+# vmm-hw (its interp and vmx engines) so memory errors in the VMM show.
+FUZZ_GUEST_DIR   := $(BUILD)/tests/fuzz/guests
+FUZZ_GUEST_LD    := -m32 -nostdlib -static -no-pie -fno-pic -Wl,--build-id=none \
+                    -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
+FUZZ_GUEST_ELFS  := $(patsubst %,$(FUZZ_GUEST_DIR)/%.elf,random pitpic uart smc wild \
+                    endmem endover endrun)
+FUZZ_VMM_SAN     := $(FUZZ_DIR)/vmm-hw-san
+ALL_TARGETS += $(FUZZ_GUEST_ELFS) $(FUZZ_VMM_SAN)
+TEST_SUITES += tests/fuzz/guests.sh
+
+$(FUZZ_GUEST_DIR)/%.elf: tests/fuzz/guests/%.S tests/fuzz/guests/guest.inc tests/bad-input/tiny.ld
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(FUZZ_GUEST_LD) -Wl,-T,tests/bad-input/tiny.ld -o $@ $<
+FUZZ_ENDMEM_DEPS := tests/fuzz/guests/endmem.S tests/fuzz/guests/guest.inc tests/fuzz/guests/endmem.ld
+$(FUZZ_GUEST_DIR)/endmem.elf: $(FUZZ_ENDMEM_DEPS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(FUZZ_GUEST_LD) -Wl,-T,tests/fuzz/guests/endmem.ld -o $@ $<
+$(FUZZ_GUEST_DIR)/endover.elf: $(FUZZ_ENDMEM_DEPS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(FUZZ_GUEST_LD) -DOVER -Wl,-T,tests/fuzz/guests/endmem.ld -o $@ $<
+$(FUZZ_GUEST_DIR)/endrun.elf: $(FUZZ_ENDMEM_DEPS)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(FUZZ_GUEST_LD) -DFALL_OFF -Wl,-T,tests/fuzz/guests/endmem.ld -o $@ $<
+
+$(FUZZ_VMM_SAN): $(VMM_HW_SRCS:%.c=$(BUILD)/san/%.o) $(LIBVMLAB_SAN)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(HOST_LDLIBS) -lpthread
