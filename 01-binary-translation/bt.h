@@ -2,16 +2,20 @@
  * bt.h — the stage 01 binary translator's engine state ("--engine bt").
  *
  *   bt_engine.c  the engine: run loop, helpers, --stats
- *   translate.c  guest block -> host code (instruction classes)
+ *   ident.c      guest block -> host code, identical translation (the default)
+ *   translate.c  guest block -> host code, call-threaded (--bt-mode threaded)
  *   codecache.c  where the host code lives; chaining, invalidation
  *   emit.c       the x86-64 encoder
+ *   window.c     the 4 GiB guest window (shadow page table)
  *   check.c      --check interp: lock-step comparison with the interpreter
  *
- * Today the translation is call-threaded: every guest instruction becomes a
- * call of the interpreter's handler for its decoded form (x86/interp_int.h),
- * and sensitive instructions a call of bt_helper, which counts them and
- * emulates them against the virtual CPU.  The generated code keeps these
- * host registers across a run of chained blocks:
+ * Identical translation (ident.c) keeps the guest's registers and flags in
+ * the host's and re-emits most instructions as themselves; the rest call
+ * the interpreter's handler for the decoded form (x86/interp_int.h), and
+ * sensitive instructions bt_helper, which counts them and emulates them
+ * against the virtual CPU.  Call-threaded translation (translate.c) makes
+ * every instruction such a call, with these host registers across a run
+ * of chained blocks:
  *     rbx = struct interp *   r13 = struct bt *   r14 = struct x86_cpu *
  */
 #ifndef BT_BT_H
