@@ -128,5 +128,9 @@ else ok "bt without the window: no window line"; fi
 # guest's handler with the right vector (its PASS above), counted here.
 expect_grep "bt exceptions: delivered through the guest IDT" "^RESULT exceptions " "$TMPD/p-exceptions.out"
 expect_grep "bt exceptions: counted by the engine" "[1-9][0-9]* exceptions" "$TMPD/p-exceptions.out"
+expect_grep "bt: a jump into unmapped memory delivers #PF at the target (CR2, EIP)" \
+    'case=#PF-fetch delivered=1 vector=14 error=0x4 cr2=0x20000000 eip_ok=1' "$TMPD/p-exceptions.out"
+expect_grep "bt: an invalid opcode delivers #UD at the instruction" \
+    'case=#UD delivered=1 vector=6 error=0x0 .* eip_ok=1' "$TMPD/p-exceptions.out"
 
 finish

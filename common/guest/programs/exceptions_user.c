@@ -1,7 +1,8 @@
 /*
  * exceptions_user — the ring-3 half of `exceptions`.
  *
- * exc_try(k) provokes fault k at a known instruction (exc_ip_*).  The task
+ * exc_try(k) provokes fault k at a known instruction (exc_ip_*; for the
+ * jump into unmapped memory the faulting EIP is the jump's target).  The task
  * registered exc_handler with SYS_fault_handler, so the kernel resumes it
  * there with EAX = vector, EDX = error code, ECX = CR2, EBX = faulting EIP;
  * the handler records them and "longjmps" back into exc_try, which then
@@ -38,6 +39,7 @@ __asm__(
     "   cmpl $2, %eax; je 12f\n"
     "   cmpl $3, %eax; je 13f\n"
     "   cmpl $4, %eax; je 14f\n"
+    "   cmpl $6, %eax; je 16f\n"
     "   jmp 15f\n"
     "10: xorl %ecx, %ecx; movl $1, %eax; xorl %edx, %edx\n"
     ".globl exc_ip_de\n"
@@ -59,6 +61,8 @@ __asm__(
     ".globl exc_ip_pfn\n"
     "exc_ip_pfn: movl (%eax), %eax\n"      /* #PF: nothing mapped there        */
     "   jmp 8f\n"
+    "16: movl $0x20000000, %eax\n"
+    "   jmp *%eax\n"                      /* #PF: fetch from nothing mapped   */
     "15:\n"
     ".globl exc_ip_ud\n"
     "exc_ip_ud: ud2\n"                     /* #UD                              */
@@ -67,23 +71,29 @@ __asm__(
     "7: pop %edi; pop %esi; pop %ebx; pop %ebp\n"
     "   ret\n");
 
-/* What each case must report: vector, error code, CR2 (or ~0: any). */
-static const struct { uint32_t vector, error, cr2; const char *name; } expect[6] = {
+/* What each case must report: vector, error code, CR2 (or ~0: any).  An
+ * instruction fetch from a not-present page reports P=0 U=1 and no I/D bit:
+ * 32-bit paging sets I/D only with SMEP or PAE+NX (SDM Vol. 3A §4.7). */
+#define NCASES 7
+#define UNMAPPED ((const char *)0x20000000)
+static const struct { uint32_t vector, error, cr2; const char *name; } expect[NCASES] = {
     { 0, 0, ~0u, "#DE" },
     { 13, 0, ~0u, "#GP" },
     { 14, 0x5, 0x00100000, "#PF-read" },    /* P=1 U=1: protection, read  */
     { 14, 0x7, 0x00100000, "#PF-write" },   /* P=1 W=1 U=1                */
     { 14, 0x4, 0x20000000, "#PF-unmapped" },/* P=0 U=1                    */
     { 6, 0, ~0u, "#UD" },
+    { 14, 0x4, 0x20000000, "#PF-fetch" },   /* jmp into unmapped memory   */
 };
 
 int exceptions_user(uint32_t arg)
 {
     (void)arg;
-    const char *const ips[6] = { exc_ip_de, exc_ip_gp, exc_ip_pfr, exc_ip_pfw, exc_ip_pfn, exc_ip_ud };
+    const char *const ips[NCASES] = { exc_ip_de, exc_ip_gp, exc_ip_pfr, exc_ip_pfw, exc_ip_pfn,
+                                      exc_ip_ud, UNMAPPED };
     int bad = 0;
     u_syscall(SYS_fault_handler, (uint32_t)exc_handler, 0, 0);
-    for (uint32_t k = 0; k < 6; k++) {
+    for (uint32_t k = 0; k < NCASES; k++) {
         exc_rec.vector = exc_rec.error = exc_rec.cr2 = exc_rec.eip = 0xdeadbeef;
         int hit = exc_try(k);
         int ok = hit && exc_rec.vector == expect[k].vector && exc_rec.error == expect[k].error &&
