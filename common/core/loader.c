@@ -9,10 +9,12 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "core/loader.h"
 
 #define MAX_IMAGE_BYTES (512u << 20)
@@ -21,15 +23,24 @@
 static uint8_t *read_file(const char *what, const char *path, size_t *len,
                           char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /* O_NONBLOCK: opening a FIFO for reading blocks until a writer comes,
+     * so `vmm --module some-fifo` hung before it could say "not a regular
+     * file" (found by tests/fuzz).  It changes nothing for a regular file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(err, errlen, "cannot open %s '%s': %s", what, path, strerror(errno));
         return NULL;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s '%s' is not a regular file", what, path);
-        fclose(f);
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s '%s': %s", what, path, strerror(errno));
+        close(fd);
         return NULL;
     }
     if ((uint64_t)st.st_size > MAX_IMAGE_BYTES) {

@@ -51,6 +51,15 @@ check "--check unknown ref"  69 "--check qemu: only 'interp' can be the referenc
       --engine bt --check qemu "$ELFS/spin.elf"
 check "bad module"           65 "cannot open module '/nonexistent/mod'" \
       --module /nonexistent/mod "$ELFS/spin.elf"
+# Found by tests/fuzz: opening a FIFO blocked for ever; --timeout beyond a
+# time_t deadline stopped the guest at once; an argument with a newline
+# broke the one error line in two.
+mkfifo "$TMPD/fifo"
+check "image is a FIFO (no hang)" 65 "guest image '.*/fifo' is not a regular file" "$TMPD/fifo"
+check "module is a FIFO (no hang)" 65 "module '.*/fifo' is not a regular file" \
+      --module "$TMPD/fifo" "$ELFS/spin.elf"
+check "--timeout 1e300"      64 "--timeout '1e300' is too long" --timeout 1e300 "$ELFS/spin.elf"
+check "option with a newline: one line" 64 "unknown option '--a\?b'" $'--a\nb' "$ELFS/spin.elf"
 
 # The cases that run guest code need an engine.
 if "$VMM" --help | grep -Eq '^  interp .*not built yet'; then
