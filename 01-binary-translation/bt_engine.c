@@ -38,7 +38,10 @@
 
 #define BT_CODE_BYTES (32u << 20)   /* code cache size                      */
 #define BT_FUEL       512           /* threaded: block entries between IRQ polls */
-#define BT_POLL_US    100           /* identical: the poller's period (µs)  */
+#define BT_POLL_US    500           /* identical: the poller's period (µs): 5% of
+                                       the guest's 100 Hz tick; each poll costs a
+                                       signal + 2 mprotect (~5 µs), 100 µs was 5-7%
+                                       of compute time */
 #define BT_MAX_TB     16384         /* largest translation of one block     */
 
 /* ---- called from generated code ----------------------------------------------- */
@@ -107,7 +110,8 @@ static bool ident_capture(struct bt *bt, ucontext_t *uc, uintptr_t rip)
             for (int g = 0; g < 8; g++)
                 ip->r[g] = (uint32_t)uc->uc_mcontext.gregs[greg[g]];
             set_arith_flags(ip, (uint32_t)uc->uc_mcontext.gregs[REG_EFL]);
-            ip->st.instructions += (uint64_t)uc->uc_mcontext.gregs[REG_R10];   /* earlier blocks */
+            ip->st.instructions += (uint64_t)uc->uc_mcontext.gregs[REG_R10]   /* earlier blocks */
+                                   + tb->fmap[k].bias;               /* earlier copies */
             ip->cur_block = tb->dec;
             ip->cur = &tb->dec->in[tb->fmap[k].idx];
             return true;

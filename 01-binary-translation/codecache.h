@@ -51,7 +51,8 @@ struct tblock {
     struct tb_exit exit[TB_MAX_EXITS];
     /* Identical translation: host code offset of each window access ->
      * the guest instruction it belongs to (precise faults). */
-    struct tb_fmap { uint32_t off; uint16_t idx; } *fmap;
+    struct tb_fmap { uint32_t off; uint16_t idx, bias; } *fmap;   /* bias: instructions of
+                            the block done before this copy (unrolled loops) */
     uint16_t  nfmap;
 };
 

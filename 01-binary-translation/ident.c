@@ -293,7 +293,7 @@ static void ret_plain(struct emit *e, struct bt *bt, int code)
     emit_jmp_rel32(e, bt->exit_glue);
 }
 
-static void fmap_add(struct tblock *tb, size_t off, unsigned idx)
+static void fmap_add(struct tblock *tb, size_t off, unsigned idx, unsigned bias)
 {
     if (tb->nfmap % 16 == 0) {
         void *p = realloc(tb->fmap, (tb->nfmap + 16) * sizeof *tb->fmap);
@@ -303,8 +303,43 @@ static void fmap_add(struct tblock *tb, size_t off, unsigned idx)
     }
     tb->fmap[tb->nfmap].off = (uint32_t)off;
     tb->fmap[tb->nfmap].idx = (uint16_t)idx;
+    tb->fmap[tb->nfmap].bias = (uint16_t)bias;
     tb->nfmap++;
 }
+
+/* Emit in as NATIVE or REWRITE (push/pop through the window) for
+ * instruction idx of the block; bias = instructions of the block already
+ * done before this copy of it (an unrolled loop), for the fault map.
+ * False: it needs a CALL (nothing emitted). */
+static bool inline_insn(struct bt *bt, struct emit *e, struct tblock *tb, const struct insn *in,
+                        unsigned idx, unsigned bias, bool flat)
+{
+    bool memacc = false;
+    uint8_t *at = e->p;
+    if (native(e, in, flat, &memacc)) {
+        if (memacc)
+            fmap_add(tb, (size_t)(at - tb->code), idx, bias);
+        return true;
+    }
+    e->p = at;
+    if (!(flat && in->size == 4 && (in->fn == h_push_r || in->fn == h_push_i ||
+                                    (in->fn == h_pop_r && in->reg != R_ESP))))
+        return false;
+    (void)bt;
+    struct gmem top = { R_ESP, 8, 0, in->fn == h_pop_r ? 0 : (uint32_t)-4 };
+    uint8_t op = in->fn == h_pop_r ? 0x8b : in->fn == h_push_r ? 0x89 : 0xc7;
+    enc(e, false, &op, 1, in->fn == h_push_i ? 0 : hreg(in->reg), false, 0, false,
+        &top, true, in->imm, in->fn == h_push_i ? 4 : 0);
+    fmap_add(tb, (size_t)(at - tb->code), idx, bias);
+    struct gmem adj = { R_ESP, 8, 0, in->fn == h_pop_r ? 4u : (uint32_t)-4 };
+    uint8_t lea = 0x8d;
+    enc(e, false, &lea, 1, R12, false, 0, false, &adj, false, 0, 0);
+    return true;
+}
+
+/* Unrolling of one-block loops (see the Jcc tail). */
+#define BT_UNROLL       4          /* copies of a one-block loop's body */
+#define BT_UNROLL_BYTES 1024       /* at most this much body code in all */
 
 enum { X_NONE, X_RET };
 size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct block *b, size_t avail)
@@ -324,6 +359,7 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
      * EIP is the block's, and the SIGSEGV handler sends the code to
      * spill_exit with BT_RET_FUEL.  No flags, no counter, no branch. */
     emit_load_m32(&e, R8, R13, bt->poll_off);
+    uint8_t *body_start = e.p;
 
     const struct insn *last = &b->in[b->n - 1];
     insn_fn lf = last->fn;
@@ -336,50 +372,22 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
     if (tail_jcc || tail_jmp || tail_call || tail_ret)
         nbody--;
 
+    bool any_call = false;                       /* some instruction is CALL/HELPER */
     for (unsigned i = 0; i < nbody; i++) {
         const struct insn *in = &b->in[i];
         stop_fix[i] = NULL;
-        bool memacc = false;
-        uint8_t *at = e.p;
         if (bt_helper_of(in) < 0) {
-            if (spilled) {
-                uint8_t *save = e.p;
+            uint8_t *save = e.p;
+            if (spilled)
                 reload(&e);
-                at = e.p;
-                if (native(&e, in, flat, &memacc)) {
-                    spilled = false;
-                    if (memacc) fmap_add(tb, (size_t)(at - tb->code), i);
-                    bt->st.native_insns++;
-                    continue;
-                }
-                e.p = save;
-            } else {
-                if (native(&e, in, flat, &memacc)) {
-                    if (memacc) fmap_add(tb, (size_t)(at - tb->code), i);
-                    bt->st.native_insns++;
-                    continue;
-                }
-                e.p = at;
-            }
-            /* REWRITE: push/pop through the window. */
-            if (flat && in->size == 4 && (in->fn == h_push_r || in->fn == h_push_i ||
-                                         (in->fn == h_pop_r && in->reg != R_ESP))) {
-                if (spilled) { reload(&e); spilled = false; }
-                struct gmem top = { R_ESP, 8, 0, (uint32_t)-4 };
-                uint8_t op = in->fn == h_pop_r ? 0x8b : in->fn == h_push_r ? 0x89 : 0xc7;
-                if (in->fn == h_pop_r)
-                    top.disp = 0;
-                at = e.p;
-                enc(&e, false, &op, 1, in->fn == h_push_i ? 0 : hreg(in->reg), false, 0, false,
-                    &top, true, in->imm, in->fn == h_push_i ? 4 : 0);
-                fmap_add(tb, (size_t)(at - tb->code), i);
-                struct gmem adj = { R_ESP, 8, 0, in->fn == h_pop_r ? 4u : (uint32_t)-4 };
-                uint8_t lea = 0x8d;
-                enc(&e, false, &lea, 1, R12, false, 0, false, &adj, false, 0, 0);
+            if (inline_insn(bt, &e, tb, in, i, 0, flat)) {
+                spilled = false;
                 bt->st.native_insns++;
                 continue;
             }
+            e.p = save;
         }
+        any_call = true;
         /* CALL / HELPER: the interpreter's handler on the spilled state. */
         if (!spilled) { spill(&e); spilled = true; }
         int h = bt_helper_of(in);
@@ -463,15 +471,14 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
         if (spilled) { reload(&e); spilled = false; }
         tb->nexits = 0;
         if (tail_ret) {
-            /* mov r8d, gs:[r12d] ; lea r12d, [r12d+4] ; cpu->eip = r8d ; lookup */
+            /* mov r8d, gs:[r12d] ; lea r12d, [r12d+4] ; lookup of r8d */
             struct gmem top = { R_ESP, 8, 0, 0 };
             uint8_t op = 0x8b, lea = 0x8d;
             uint8_t *at = e.p;
             enc(&e, false, &op, 1, R8, false, 0, false, &top, true, 0, 0);
-            fmap_add(tb, (size_t)(at - tb->code), b->n - 1);
+            fmap_add(tb, (size_t)(at - tb->code), b->n - 1, 0);
             struct gmem adj = { R_ESP, 8, 0, 4 };
             enc(&e, false, &lea, 1, R12, false, 0, false, &adj, false, 0, 0);
-            emit_store_m32(&e, R14, OFF_CPU(eip), R8);
             count(&e, b->n);
             /* Inline lookup in bt->ibtc (the guest's return address and
              * this block's mode: a near RET keeps CPL and CS).  The flags
@@ -495,6 +502,10 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
             emit_u8(&e, 0x43); emit_u8(&e, 0xff); emit_u8(&e, 0xa4); emit_u8(&e, 0x05); /* jmp [r13+r8+d+8] */
             emit_u32(&e, (uint32_t)OFF_BT(ibtc) + 8);
             emit_patch_rel32(imiss, e.p);
+            /* Only a miss needs cpu->eip (bt_lookup, the run loop); a hit's
+             * target block is entered at its first byte, where the poll
+             * fault handler knows its EIP. */
+            emit_store_m32(&e, R14, OFF_CPU(eip), R9);
             emit_u8(&e, 0x04); emit_u8(&e, 0x7f);                      /* add al, 0x7f */
             emit_u8(&e, 0x9e);                                         /* sahf */
             emit_mov_r64_r64(&e, RAX, R11);
@@ -522,10 +533,29 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
                 uint8_t op = 0xc7, lea = 0x8d;
                 uint8_t *at = e.p;
                 enc(&e, false, &op, 1, 0, false, 0, false, &top, true, last->next, 4);
-                fmap_add(tb, (size_t)(at - tb->code), b->n - 1);
+                fmap_add(tb, (size_t)(at - tb->code), b->n - 1, 0);
                 enc(&e, false, &lea, 1, R12, false, 0, false, &top, false, 0, 0);
             }
-            count(&e, b->n);
+            /* A loop that is one block (its Jcc jumps back to its own
+             * start, e.g. an inner loop of matmul or crc32): the body is
+             * emitted BT_UNROLL times, each copy but the last followed by the
+             * inverted Jcc to a loop exit, so the poll load, the count and
+             * the taken jump are paid once per BT_UNROLL iterations.  The
+             * exit of copy c counts c * n instructions, and the fault map
+             * entries of copy c carry bias c * n (a fault there has done c
+             * iterations of this block). */
+            unsigned copies = 1;
+            uint8_t *x_fix[BT_UNROLL];
+            if (tail_jcc && !any_call && nbody > 0 && last->imm == b->eip &&
+                (size_t)(e.p - body_start) * BT_UNROLL <= BT_UNROLL_BYTES) {
+                for (; copies < BT_UNROLL; copies++) {
+                    x_fix[copies - 1] = emit_jcc_rel32(&e, last->op ^ 1, e.p);
+                    for (unsigned i = 0; i < nbody; i++)
+                        if (!inline_insn(bt, &e, tb, &b->in[i], i, copies * b->n, flat))
+                            return 0;            /* cannot happen: copy 0 was inline */
+                }
+            }
+            count(&e, copies * b->n);
             /* jcc taken -> exit for t[0]; fall through -> exit for t[1].  A
              * chainable exit's rel32 (the jcc's own, or a jmp's) is what
              * cc_link patches. */
@@ -542,7 +572,9 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
             } else if (jcc) {
                 far_fix = jcc;
             }
+            uint8_t *fall = NULL;
             for (int k = jcc ? 1 : 0; k < nt; k++) {
+                fall = e.p;
                 if (((bt->ip->segbase[S_CS] + t[k]) & PAGE_MASK) == page) {
                     int x = tb->nexits++;
                     tb->exit[x].target = t[k];
@@ -551,6 +583,11 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
                     emit_store_m32_imm32(&e, R14, OFF_CPU(eip), t[k]);
                     ret_spill(&e, bt, BT_RET_END);
                 }
+            }
+            for (unsigned c = 1; c < copies; c++) {   /* loop exits of the copies */
+                emit_patch_rel32(x_fix[c - 1], e.p);
+                count(&e, c * b->n);
+                emit_jmp_rel32(&e, fall);
             }
             if (far_fix) {
                 emit_patch_rel32(far_fix, e.p);
