@@ -27,6 +27,7 @@
 #include "core/engine.h"
 #include "01-binary-translation/codecache.h"
 #include "01-binary-translation/window.h"
+#include "trace/trace.h"
 
 struct interp;
 struct insn;
@@ -125,7 +126,19 @@ struct bt {
     volatile bool poller_quit;
     unsigned long poller;       /* pthread_t of the poller thread */
     struct bt_check *check;     /* --check interp, or NULL                */
+    /* Trace events of window walks, made in the SIGSEGV handler and
+     * written to the trace ring by the run loop (trace_emit may write the
+     * file when the ring is full: no stdio in a signal handler). */
+    struct trace_event *tpend;  /* BT_TPEND slots, or NULL when not tracing */
+    unsigned ntpend;
+    uint64_t tpend_lost;        /* events that found the buffer full      */
 };
+#define BT_TPEND      2048      /* pending window-walk events            */
+#define BT_TPEND_HIGH 1024      /* above this the next block entry exits  */
+/* Code-cache trace event kinds (trace_code_cache): 1-3 are the
+ * interpreter's INTERP_CC_* (translate, invalidate, flush); 4 = the window
+ * (bt's shadow page table) was unmapped whole. */
+enum { BT_CC_WINDOW_FLUSH = 4 };
 
 /* translate.c: emit host code for the decoded block b into tb (whose code
  * starts at tb->code with avail bytes).  Returns the bytes used, 0 if it

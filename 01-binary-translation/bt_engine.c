@@ -119,6 +119,82 @@ static bool ident_capture(struct bt *bt, ucontext_t *uc, uintptr_t rip)
     return false;
 }
 
+/* ---- tracing window walks --------------------------------------------------------- */
+/* The guest EIP of the instruction whose window access faulted at host
+ * address rip: the block's fault map (identical), ip->cur (threaded). */
+static uint32_t fault_eip(struct bt *bt, uintptr_t rip)
+{
+    if (bt->identical) {
+        struct tblock *tb = cc_find_code(bt->cc, rip);
+        uint32_t off = tb ? (uint32_t)(rip - (uintptr_t)tb->code) : 0;
+        for (unsigned k = 0; tb && k < tb->nfmap; k++)
+            if (tb->fmap[k].off == off)
+                return tb->dec->in[tb->fmap[k].idx].eip;
+    } else if (bt->ip->cur) {
+        return bt->ip->cur->eip;
+    }
+    return bt->ip->cpu->eip;
+}
+
+static void tpend_add(struct bt *bt, const struct trace_event *ev)
+{
+    if (bt->ntpend < BT_TPEND)
+        bt->tpend[bt->ntpend++] = *ev;
+    else
+        bt->tpend_lost++;
+}
+
+/* In the SIGSEGV handler, after win_fault walked the guest tables: the
+ * same events trace_page_walk / trace_page_walk_result record for the
+ * interpreter, flagged TRACE_F_WALK_WINDOW, kept in bt->tpend until the
+ * run loop writes them (tpend_drain).  A synchronous signal from
+ * translated code interrupts no libc call, but trace_emit may fwrite when
+ * the ring is full, so the handler only fills this buffer, and asks for
+ * a return to the run loop when it fills up. */
+static void trace_window_walk(struct bt *bt, uintptr_t rip)
+{
+    const struct pt_walk *w = &bt->win.walk;
+    struct trace *t = vm_trace(bt->vcpu->vm);
+    struct trace_event ev = { .type = TRACE_PAGE_WALK, .eip = fault_eip(bt, rip), .addr = w->lin };
+    ev.time_ns = trace_now(t);
+    for (int i = 0; i < w->nrefs; i++) {
+        ev.flags = TRACE_F_WALK_WINDOW;
+        ev.reason = (uint32_t)(2 - i);
+        ev.qual = w->ref[i].table;
+        ev.value = w->ref[i].entry;
+        tpend_add(bt, &ev);
+    }
+    ev.flags = (uint16_t)(TRACE_F_WALK_WINDOW | TRACE_F_WALK_RESULT |
+                          (w->ok ? 0 : TRACE_F_WALK_FAULT) | (w->ok && w->large ? TRACE_F_WALK_LARGE : 0));
+    ev.reason = 0;
+    ev.qual = w->ok ? w->gpa : 0;
+    ev.value = w->ok ? 0 : w->error_code;
+    tpend_add(bt, &ev);
+    if (bt->ntpend > BT_TPEND_HIGH) {   /* leave at the next block entry */
+        if (bt->identical)
+            mprotect((void *)bt->poll, 4096, PROT_NONE);
+        else
+            bt->fuel = 0;
+    }
+}
+
+/* In the run loop: the window walks into the trace ring, in order. */
+static void tpend_drain(struct bt *bt)
+{
+    struct trace *t = vm_trace(bt->vcpu->vm);
+    for (unsigned i = 0; i < bt->ntpend; i++)
+        trace_emit(t, &bt->tpend[i]);
+    bt->ntpend = 0;
+}
+
+/* The window was unmapped whole (trace kind BT_CC_WINDOW_FLUSH). */
+static void trace_window_flush(struct bt *bt, uint64_t flushes_before)
+{
+    if (bt->win.st.flushes != flushes_before && bt->tpend)
+        trace_code_cache(vm_trace(bt->vcpu->vm), BT_CC_WINDOW_FLUSH, 0, 0, cc_used(bt->cc),
+                         bt->ip->cpu->eip);
+}
+
 /* A window access faulted: walk the guest tables and map the page (hidden
  * fault, the access is retried), or send the translated code to the bail
  * glue so the interpreter finishes the instruction (a true #PF, MMIO, a
@@ -149,6 +225,8 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
             bool write = uc->uc_mcontext.gregs[REG_ERR] & 2;
             uint32_t pfec;
             int r = win_fault(&bt->win, bt->view, bt->ip->cpu, (uint32_t)(a - base), write, &pfec);
+            if (bt->tpend && bt->win.walked)
+                trace_window_walk(bt, rip);
             uintptr_t key = a * 2 + write;
             if (r != WIN_HIDDEN || bt->last_fault == key) {
                 if (bt->identical && !ident_capture(bt, uc, rip))
@@ -410,8 +488,11 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
                 if (b->cached) {
                     bool was_code = ip->page_blocks[gpa >> 12] != NULL;
                     interp_block_insert(ip, b);
-                    if (!was_code && bt->use_window)
+                    if (!was_code && bt->use_window) {
+                        uint64_t fl = bt->win.st.flushes;
                         win_code_page(&bt->win, gpa);   /* no writable mapping of code */
+                        trace_window_flush(bt, fl);
+                    }
                 } else
                     ip->oneoff = b;
             }
@@ -443,6 +524,7 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
         if (bt->use_window) {
             if (c->cr0 != bt->wcr0 || c->cr3 != bt->wcr3 || c->cr4 != bt->wcr4) {
                 win_flush(&bt->win);
+                trace_window_flush(bt, bt->win.st.flushes - 1);
                 ibtc_clear(bt);        /* EIP -> code depends on the address space */
                 bt->wcr0 = c->cr0;
                 bt->wcr3 = c->cr3;
@@ -466,6 +548,8 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
         bt->in_code = true;
         int rc = bt->enter(bt, ip, c, tb->code);
         bt->in_code = false;
+        if (bt->ntpend)
+            tpend_drain(bt);
         if (rc != BT_RET_BAIL)
             ip->cur = NULL;
         switch (rc) {
@@ -544,6 +628,7 @@ static void hook_page_walk(void *o, const struct pt_walk *w, uint32_t eip)
     struct trace *t = vm_trace(((struct vcpu *)o)->vm);
     for (int i = 0; i < w->nrefs; i++)
         trace_page_walk(t, 2 - i, w->ref[i].table, w->ref[i].entry, w->lin, eip, false);
+    trace_page_walk_result(t, w->lin, w->ok, w->gpa, w->error_code, w->large, eip, false);
 }
 
 /* The poller: while translated code runs, every BT_POLL_US make the poll
@@ -684,6 +769,13 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
         return -1;
     v->engine_state = bt;
     bt->vcpu = v;
+    if (trace_on(vm_trace(v->vm)) && bt->use_window) {
+        bt->tpend = calloc(BT_TPEND, sizeof *bt->tpend);
+        if (!bt->tpend) {
+            snprintf(err, errlen, "bt: out of memory");
+            goto fail;
+        }
+    }
     const char *check = vm_get_options(v->vm)->check;
     if (check) {
         if (strcmp(check, "interp") != 0) {
@@ -751,11 +843,16 @@ if (bt->identical)   /* chained exits are not counted: that would cost flags */
     if (bt->use_window)
         fprintf(out, "bt: window: %llu MOV instructions translated to window accesses; "
                 "%llu hidden page faults, %llu true faults (bailed out to the interpreter, "
-                "%llu bail-outs in all), %llu window flushes, %llu invlpg, %llu view switches\n",
+                "%llu bail-outs in all), %llu window flushes, %llu invlpg, %llu view switches; "
+                "%llu guest page-table walks (%llu of them hidden faults)\n",
                 (unsigned long long)s->window_insns, (unsigned long long)bt->win.st.hidden,
                 (unsigned long long)bt->win.st.true_faults, (unsigned long long)s->bailouts,
                 (unsigned long long)bt->win.st.flushes, (unsigned long long)bt->win.st.invlpg,
-                (unsigned long long)s->gs_switches);
+                (unsigned long long)s->gs_switches, (unsigned long long)bt->win.st.walks,
+                (unsigned long long)bt->win.st.walk_hidden);
+    if (bt->tpend_lost)
+        fprintf(out, "bt: trace: %llu window-walk events lost (buffer full)\n",
+                (unsigned long long)bt->tpend_lost);
     fprintf(out, "bt: helper calls (sensitive instructions, never run natively):");
     bool any = false;
     for (int i = 0; i < HLP_N; i++)
@@ -789,6 +886,7 @@ void bt_destroy(struct bt *bt)
     if (bt->use_window)
         win_destroy(&bt->win);
     check_destroy(bt->check);
+    free(bt->tpend);
     if (bt->perfmap)
         fclose(bt->perfmap);
     munmap(bt, (size_t)bt->poll_off + 4096);

@@ -78,10 +78,15 @@ int win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, boo
 {
     uint32_t page = lin & 0xfffff000u, gpa;
     bool writable = true;
+    w->walked = false;
     if (cpu->cr0 & CR0_PG) {
         struct pt_walk walk;
         unsigned acc = (write ? ACC_W : 0) | (view == WIN_USER ? ACC_U : 0);
-        if (!pt_walk(w->ram, cpu->cr0, cpu->cr3, cpu->cr4, lin, acc, &walk)) {
+        bool ok = pt_walk(w->ram, cpu->cr0, cpu->cr3, cpu->cr4, lin, acc, &walk);
+        w->walk = walk;
+        w->walked = true;
+        w->st.walks++;
+        if (!ok) {
             *pfec = walk.error_code;
             w->st.true_faults++;
             return WIN_TRUE;
@@ -109,8 +114,10 @@ int win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, boo
     set_mapped(w, view, page, true);
     if (writable)
         w->wmapped[gpa >> 15] |= (uint8_t)(1u << ((gpa >> 12) & 7));
-    if (ret == WIN_HIDDEN)
+    if (ret == WIN_HIDDEN) {
         w->st.hidden++;
+        w->st.walk_hidden += w->walked;
+    }
     return ret;
 }
 

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include "core/guest_ram.h"
 #include "x86/cpu.h"
+#include "x86/paging.h"
 
 enum { WIN_KERNEL, WIN_USER, WIN_VIEWS };
 enum { WIN_HIDDEN = 0, WIN_TRUE = 1, WIN_MMIO = 2, WIN_CODE = 3, WIN_ERROR = -1 };
@@ -34,6 +35,8 @@ struct win_stats {
     uint64_t true_faults;   /* faults the guest sees (#PF)               */
     uint64_t flushes;       /* whole window dropped (CR3 write, ...)     */
     uint64_t invlpg;        /* single pages dropped                      */
+    uint64_t walks;         /* faults that walked the guest page tables  */
+    uint64_t walk_hidden;   /* of those, resolved as hidden faults       */
 };
 
 struct window {
@@ -48,6 +51,10 @@ struct window {
     bool  (*is_code)(void *ctx, uint32_t gpa);
     void   *ctx;
     struct win_stats st;
+    /* The guest page-table walk of the last win_fault (walked = false when
+     * paging was off: no walk), for the trace (bt_engine.c). */
+    struct pt_walk walk;
+    bool   walked;
 };
 
 int  win_create(struct window *w, struct guest_ram *ram, char *err, size_t errlen);

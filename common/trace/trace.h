@@ -58,6 +58,8 @@ enum trace_type {
 #define TRACE_F_WALK_RESULT  (1u << 1)   /* PAGE_WALK: the walk's outcome (level 0) */
 #define TRACE_F_WALK_FAULT   (1u << 2)   /* PAGE_WALK result: #PF, value = error */
 #define TRACE_F_WALK_LARGE   (1u << 3)   /* PAGE_WALK result: 4 MiB page      */
+#define TRACE_F_WALK_WINDOW  (1u << 4)   /* PAGE_WALK: stage 01's window (shadow
+                                            page table) filled on a host fault */
 struct trace_event {
     uint64_t time_ns;       /* since the VM started                     */
     uint16_t type;          /* enum trace_type                          */
@@ -113,8 +115,9 @@ void trace_page_walk(struct trace *t, int level, uint32_t table, uint32_t entry,
  * the #PF error code (fault); large = a 4 MiB page (level 0 event). */
 void trace_page_walk_result(struct trace *t, uint32_t lin, bool ok, uint64_t phys,
                             uint32_t error_code, bool large, uint32_t eip, bool ept);
-/* A code-cache event (stage 01): kind is engine-defined (e.g. 1 translate,
- * 2 invalidate, 3 flush); size in guest bytes, occupancy in cache bytes. */
+/* A code-cache event (stage 01): kind is engine-defined (1 translate,
+ * 2 invalidate, 3 flush, 4 window flush: bt's shadow mappings all dropped);
+ * size in guest bytes, occupancy in cache bytes. */
 void trace_code_cache(struct trace *t, uint32_t kind, uint32_t gpa, uint32_t size,
                       uint64_t occupancy, uint32_t eip);
 /* Consumer: copy up to max events out of the ring; returns how many. */

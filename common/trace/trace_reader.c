@@ -256,7 +256,8 @@ static int pf_error_text(uint32_t ec, char *buf, size_t len)
 
 static int format_walk(const struct trace_event *ev, char *buf, size_t len)
 {
-    const char *dim = ev->flags & TRACE_F_WALK_EPT ? "EPT " : "";
+    const char *dim = ev->flags & TRACE_F_WALK_EPT ? "EPT " :
+                      ev->flags & TRACE_F_WALK_WINDOW ? "window " : "";
     if (ev->flags & TRACE_F_WALK_RESULT) {
         if (ev->flags & TRACE_F_WALK_FAULT) {
             char why[80];
@@ -304,9 +305,10 @@ int trace_event_format(const struct trace_event *ev, char *buf, size_t len)
         m = format_walk(ev, p, rest);
         break;
     case TRACE_CODE_CACHE: {
-        static const char *const kinds[] = { "?", "decode", "invalidate", "flush" };
+        static const char *const kinds[] = { "?", "decode", "invalidate", "flush",
+                                             "window-flush" };
         m = snprintf(p, rest, "%s gpa=0x%08llx size=%u occupancy=%llu",
-                     ev->reason <= 3 ? kinds[ev->reason] : "?", (unsigned long long)ev->qual,
+                     ev->reason <= 4 ? kinds[ev->reason] : "?", (unsigned long long)ev->qual,
                      ev->addr, (unsigned long long)ev->value);
         break;
     }

@@ -45,6 +45,10 @@ start_case isens vmm interp "$TMPD/isens.out" "test=sensitive"
 start_case compute vmm bt "$TMPD/compute.out" "test=compute iters=3"
 for p in syscall pagefault smc ptemod ctxswitch; do start_case "c-$p" vmm bt "$TMPD/c-$p.out" "test=$p" --check interp --stats; done
 
+# Traced runs (--trace): window walks and window flushes in the trace.
+for p in pagefault ctxswitch; do start_case "tr-$p" vmm bt "$TMPD/tr-$p.out" "test=$p" --stats --trace "$TMPD/tr-$p.trc"; done
+start_case tr-thr vmm bt "$TMPD/tr-thr.out" "test=pagefault" --bt-mode threaded --stats --trace "$TMPD/tr-thr.trc"
+
 start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --check interp --stats
 start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
@@ -122,6 +126,44 @@ expect_grep "bt window ctxswitch: CR3 writes flush" "^bt: window: .* [0-9]{3,} w
 status nowin 0 "bt without the window (VMLAB_BT_NO_WINDOW=1) pagefault: status 0"
 if grep -q '^bt: window' "$TMPD/nowin.out"; then notok "bt without the window: no window line" "window stats printed"
 else ok "bt without the window: no window line"; fi
+
+# The trace: every window fill that walked the guest page tables is a walk
+# (references + outcome, flags bit 4 = window, common/README.md) at the
+# faulting instruction's EIP; the outcomes agree with --stats (one per
+# walk, #PF outcomes = true faults, hidden faults among the successful
+# ones), window flushes are code-cache events of kind 4, and the
+# interpreter's walks (bail-outs, fetches) now have their outcome too.
+# JSON flags: 16 window, 2 outcome, 4 #PF, 8 4 MiB page.
+for id in tr-pagefault tr-ctxswitch tr-thr; do
+    status "$id" 0 "bt --trace $id: status 0"
+    if ! "$BUILD/vmtrace" --json "$TMPD/$id.trc" >"$TMPD/$id.json" 2>"$TMPD/$id.err"; then
+        notok "bt --trace $id: vmtrace --json reads it" "$(head -1 "$TMPD/$id.err")"; continue
+    fi
+    w=$(grep '^bt: window:' "$TMPD/$id.out")
+    walks=$(echo "$w" | sed -n 's/.* \([0-9]*\) guest page-table walks.*/\1/p')
+    whid=$(echo "$w" | sed -n 's/.*(\([0-9]*\) of them hidden faults).*/\1/p')
+    tf=$(echo "$w" | sed -n 's/.* \([0-9]*\) true faults.*/\1/p')
+    fl=$(echo "$w" | sed -n 's/.* \([0-9]*\) window flushes.*/\1/p')
+    outc=$(grep -cE '"type":"walk".*"flags":(18|22|26|30),' "$TMPD/$id.json")
+    wok=$(grep -cE '"type":"walk".*"flags":(18|26),' "$TMPD/$id.json")
+    wpf=$(grep -cE '"type":"walk".*"flags":(22|30),' "$TMPD/$id.json")
+    refs=$(grep -cE '"type":"walk".*"flags":16,' "$TMPD/$id.json")
+    noeip=$(grep -cE '"type":"walk","eip":0,"flags":(16|18|22|26|30),' "$TMPD/$id.json")
+    wfl=$(grep -cE '"type":"cache".*"kind":4,' "$TMPD/$id.json")
+    iout=$(grep -cE '"type":"walk".*"flags":(2|6|10|14),' "$TMPD/$id.json")
+    if [ -n "$walks" ] && [ "$walks" -gt 0 ] && [ "$outc" = "$walks" ] && [ "$refs" -ge "$outc" ] && [ "$noeip" = 0 ]
+    then ok "bt --trace $id: one window walk outcome per walk in --stats ($outc), references before, EIP set"
+    else notok "bt --trace $id: window walk outcomes" "trace $outc outcomes $refs refs $noeip without EIP, --stats '$walks' walks"; fi
+    if [ -n "$tf" ] && [ "$wpf" = "$tf" ] && [ -n "$whid" ] && [ "$whid" -gt 0 ] && [ "$wok" -ge "$whid" ]
+    then ok "bt --trace $id: #PF outcomes = true faults ($tf), hidden faults ($whid) among $wok successful walks"
+    else notok "bt --trace $id: window walk results" "trace $wpf #PF / $wok ok, --stats '$tf' true faults '$whid' hidden walks"; fi
+    if [ -n "$fl" ] && [ "$fl" -gt 0 ] && [ "$wfl" = "$fl" ]
+    then ok "bt --trace $id: window flushes traced as code-cache kind 4 ($wfl)"
+    else notok "bt --trace $id: window flushes" "trace $wfl, --stats '$fl'"; fi
+    if [ "$iout" -gt 0 ]; then ok "bt --trace $id: interpreter walks have their outcome ($iout)"
+    else notok "bt --trace $id: interpreter walk outcomes" "none in the trace"; fi
+done
+expect_grep "bt --trace ctxswitch: window flushes (CR3 writes) in the trace" "^bt: window: .* [0-9]{3,} window flushes" "$TMPD/tr-ctxswitch.out"
 
 # Bad guest code: the exceptions program runs ud2 / an invalid opcode and
 # touches unmapped memory; under bt each exception is delivered to the
