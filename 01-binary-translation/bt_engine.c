@@ -334,6 +334,7 @@ static void run_interpreted(struct bt *bt, struct block *b, unsigned start, unsi
     ip->stop = false;
     c->eip = b->next_eip;
     const struct insn *in = b->in + start, *end = b->in + n;
+    ip->rep_yield_ok = true;
     do {
         ip->cur = in;
         int h = bt_helper_of(in);
@@ -344,7 +345,12 @@ static void run_interpreted(struct bt *bt, struct block *b, unsigned start, unsi
         in++;
     } while (in < end && !ip->stop);
     ip->cur = NULL;
+    ip->rep_yield_ok = false;
     unsigned done = in - b->in;
+    if (ip->rep_yield) {               /* a REP string paused: EIP stays on it */
+        ip->rep_yield = false;
+        done--;
+    }
     if (done < b->n && !ip->exit_reason)
         c->eip = b->in[done].eip;
     /* The block's instructions before start ran in translated code and are
@@ -546,7 +552,13 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
         bt->st.loop_exits++;
         tls_bt = bt;
         bt->in_code = true;
+        /* A REP string instruction run by its interpreter handler pauses
+         * every REP_CHUNK iterations (EIP left on it, ECX counting down, as
+         * when a real CPU takes an interrupt mid-string: SDM Vol. 2B "REP"),
+         * so a huge count cannot hold off --timeout, Ctrl-C or interrupts. */
+        ip->rep_yield_ok = true;
         int rc = bt->enter(bt, ip, c, tb->code);
+        ip->rep_yield_ok = false;
         bt->in_code = false;
         if (bt->ntpend)
             tpend_drain(bt);
@@ -561,6 +573,10 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
         case BT_RET_STOP: {
             struct block *sb = bt->last->dec;
             unsigned done = bt->done;
+            if (ip->rep_yield) {       /* the REP paused: it has not retired */
+                ip->rep_yield = false;
+                done--;
+            }
             if (done < sb->n && !ip->exit_reason)
                 c->eip = sb->in[done].eip;
             ip->st.instructions += done - (ip->exit_reason == EXIT_IO_INSTRUCTION);

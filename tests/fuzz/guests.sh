@@ -74,7 +74,7 @@ verdict() {
     fi
 }
 
-ENGINES="interp:$BT vmx:$HW"
+ENGINES="interp:$BT bt:$BT vmx:$HW"
 SEEDS="1 2 3 4 5 6 7 8 9 10 11 12"
 SAN_SEEDS="13 14 15 16"
 
