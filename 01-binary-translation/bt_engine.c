@@ -334,7 +334,7 @@ static void run_interpreted(struct bt *bt, struct block *b, unsigned start, unsi
     ip->stop = false;
     c->eip = b->next_eip;
     const struct insn *in = b->in + start, *end = b->in + n;
-    ip->rep_yield_ok = true;
+    ip->rep_yield_ok = !bt->check;     /* see bt_cpu_run */
     do {
         ip->cur = in;
         int h = bt_helper_of(in);
@@ -555,8 +555,9 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
         /* A REP string instruction run by its interpreter handler pauses
          * every REP_CHUNK iterations (EIP left on it, ECX counting down, as
          * when a real CPU takes an interrupt mid-string: SDM Vol. 2B "REP"),
-         * so a huge count cannot hold off --timeout, Ctrl-C or interrupts. */
-        ip->rep_yield_ok = true;
+         * so a huge count cannot hold off --timeout, Ctrl-C or interrupts.
+         * Not under --check: the reference compares whole instructions. */
+        ip->rep_yield_ok = !bt->check;
         int rc = bt->enter(bt, ip, c, tb->code);
         ip->rep_yield_ok = false;
         bt->in_code = false;
