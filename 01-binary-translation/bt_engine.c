@@ -692,7 +692,16 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
     bt->ip->block_dropped = on_block_dropped;
     bt->ip->cache_flushed = on_cache_flushed;
     bt->ip->observer = bt;
-    bt->cc = cc_create(BT_CODE_BYTES, ram->size, err, errlen);
+    /* VMLAB_BT_CACHE_KB shrinks the code cache (tests use it to make the
+     * full-cache flush happen in a real run; see README). */
+    size_t code_bytes = BT_CODE_BYTES;
+    const char *kb = getenv("VMLAB_BT_CACHE_KB");
+    if (kb && atoi(kb) > 0) {
+        code_bytes = (size_t)atoi(kb) << 10;
+        if (code_bytes < 4 * BT_MAX_TB)
+            code_bytes = 4 * BT_MAX_TB;
+    }
+    bt->cc = cc_create(code_bytes, ram->size, err, errlen);
     if (!bt->cc)
         goto fail;
     bt->view = -1;

@@ -53,6 +53,8 @@ start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --ch
 start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
 VMLAB_BT_NO_WINDOW=1 start_case id-nowin vmm bt "$TMPD/id-nowin.out" "test=all" --bt-mode identical --check interp --stats
+# A code cache too small for the guest: it must flush when full and go on.
+VMLAB_BT_CACHE_KB=64 start_case tiny vmm bt "$TMPD/tiny.out" "test=all" --stats
 
 wait
 VMLAB_BT_NO_WINDOW=1 timeout 60 "$VMM" --engine bt --stats "$GUEST" -- test=pagefault >"$TMPD/nowin.out" 2>&1 </dev/null
@@ -124,6 +126,9 @@ expect_grep "bt window pagefault: hidden and true faults" "^bt: window: .* [1-9]
 expect_grep "bt window ptemod: invlpg drops pages" "^bt: window: .* [1-9][0-9]* invlpg" "$TMPD/p-ptemod.out"
 expect_grep "bt window ctxswitch: CR3 writes flush" "^bt: window: .* [0-9]{3,} window flushes" "$TMPD/p-ctxswitch.out"
 status nowin 0 "bt without the window (VMLAB_BT_NO_WINDOW=1) pagefault: status 0"
+status tiny 0 "bt with a 64 KiB code cache: test=all status 0"
+expect_grep "bt with a 64 KiB code cache: full-cache flushes happen" \
+    '^bt: [0-9]+ instructions, .* of 64 KiB code cache in use, .* [1-9][0-9]* flushes$' "$TMPD/tiny.out"
 if grep -q '^bt: window' "$TMPD/nowin.out"; then notok "bt without the window: no window line" "window stats printed"
 else ok "bt without the window: no window line"; fi
 
