@@ -28,16 +28,6 @@ vmm() {  # vmm ENGINE OUT CMDLINE [vmm options...]
     local engine=$1 out=$2 cmdline=$3; shift 3
     timeout 120 "$VMM" --engine "$engine" --timeout 60 "$@" "$GUEST" -- "$cmdline" >"$out" 2>&1 </dev/null
 }
-start_case() {
-    local id=$1; shift
-    while [ "$(jobs -rp | wc -l)" -ge 2 ]; do wait -n; done
-    ( "$@"; echo $? >"$TMPD/$id.rc" ) &
-}
-status() {
-    local rc; rc=$(cat "$TMPD/$1.rc" 2>/dev/null || echo missing)
-    if [ "$rc" = "$2" ]; then ok "$3"
-    else notok "$3" "exit status $rc, expected $2; last output: $(tail -n 3 "$TMPD/$1.out" | tr '\n' '|')"; fi
-}
 
 for p in $PROGRAMS; do start_case "p-$p" vmm bt "$TMPD/p-$p.out" "test=$p" --stats; done
 start_case all   vmm bt "$TMPD/all.out" "test=all"
@@ -64,11 +54,11 @@ VMLAB_CHECK_INJECT=1000 timeout 60 "$VMM" --engine bt --check interp "$GUEST" --
 echo $? >"$TMPD/inject.rc"
 
 for p in $PROGRAMS; do
-    status "p-$p" 0 "bt $p: status 0"
+    case_status "p-$p" 0 "bt $p: status 0"
     expect_grep "bt $p: RESULT line" "^RESULT $p " "$TMPD/p-$p.out"
     expect_grep "bt $p: PASS line" "^PASS $p\$" "$TMPD/p-$p.out"
 done
-status all 0 "bt test=all: status 0"
+case_status all 0 "bt test=all: status 0"
 if grep -q '^FAIL ' "$TMPD/all.out"; then notok "bt test=all: no FAIL" "$(grep -m1 '^FAIL ' "$TMPD/all.out")"
 else ok "bt test=all: no FAIL"; fi
 
@@ -89,16 +79,16 @@ else notok "compute: bt vs native checksums" "bt '$guest' native '$native'"; fi
 # Lock step with the interpreter (window accesses, true and hidden faults,
 # PTE changes with INVLPG, CR3 switches all included).
 for p in syscall pagefault smc ptemod ctxswitch; do
-    status "c-$p" 0 "bt --check interp $p: no divergence (status 0)"
+    case_status "c-$p" 0 "bt --check interp $p: no divergence (status 0)"
     expect_grep "bt --check interp $p: blocks compared" "^bt: --check interp: [1-9][0-9]* block boundaries compared" "$TMPD/c-$p.out"
 done
-status inject 70 "bt --check interp: a corrupted reference is caught (status 70)"
+case_status inject 70 "bt --check interp: a corrupted reference is caught (status 70)"
 expect_grep "bt --check interp: divergence names the register" "divergence at guest eip 0x[0-9a-f]+: eax" "$TMPD/inject.out"
 expect_grep "bt --check interp: both states printed" "^  interp +eip=" "$TMPD/inject.out"
 
 # Both translation modes under the lock-step checker, every program.
 for m in thr-all id-all id-nowin; do
-    status "$m" 0 "bt $m: test=all under --check interp, no divergence (status 0)"
+    case_status "$m" 0 "bt $m: test=all under --check interp, no divergence (status 0)"
     expect_grep "bt $m: blocks compared" "^bt: --check interp: [1-9][0-9]* block boundaries compared" "$TMPD/$m.out"
     if grep -q '^FAIL ' "$TMPD/$m.out"; then notok "bt $m: no FAIL" "$(grep -m1 '^FAIL ' "$TMPD/$m.out")"
     else ok "bt $m: no FAIL"; fi
@@ -125,8 +115,8 @@ expect_grep "bt window (threaded): MOVs translated to window accesses" "^bt: win
 expect_grep "bt window pagefault: hidden and true faults" "^bt: window: .* [1-9][0-9]* hidden page faults, [1-9][0-9]* true faults" "$TMPD/p-pagefault.out"
 expect_grep "bt window ptemod: invlpg drops pages" "^bt: window: .* [1-9][0-9]* invlpg" "$TMPD/p-ptemod.out"
 expect_grep "bt window ctxswitch: CR3 writes flush" "^bt: window: .* [0-9]{3,} window flushes" "$TMPD/p-ctxswitch.out"
-status nowin 0 "bt without the window (VMLAB_BT_NO_WINDOW=1) pagefault: status 0"
-status tiny 0 "bt with a 64 KiB code cache: test=all status 0"
+case_status nowin 0 "bt without the window (VMLAB_BT_NO_WINDOW=1) pagefault: status 0"
+case_status tiny 0 "bt with a 64 KiB code cache: test=all status 0"
 expect_grep "bt with a 64 KiB code cache: full-cache flushes happen" \
     '^bt: [0-9]+ instructions, .* of 64 KiB code cache in use, .* [1-9][0-9]* flushes$' "$TMPD/tiny.out"
 if grep -q '^bt: window' "$TMPD/nowin.out"; then notok "bt without the window: no window line" "window stats printed"
@@ -140,7 +130,7 @@ else ok "bt without the window: no window line"; fi
 # interpreter's walks (bail-outs, fetches) now have their outcome too.
 # JSON flags: 16 window, 2 outcome, 4 #PF, 8 4 MiB page.
 for id in tr-pagefault tr-ctxswitch tr-thr; do
-    status "$id" 0 "bt --trace $id: status 0"
+    case_status "$id" 0 "bt --trace $id: status 0"
     if ! "$BUILD/vmtrace" --json "$TMPD/$id.trc" >"$TMPD/$id.json" 2>"$TMPD/$id.err"; then
         notok "bt --trace $id: vmtrace --json reads it" "$(head -1 "$TMPD/$id.err")"; continue
     fi

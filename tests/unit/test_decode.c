@@ -10,19 +10,6 @@
 SNIP(loopsum); SNIP(smc); SNIP(movimm); SNIP(o16); SNIP(a16); SNIP(fsread); SNIP(lockreg);
 SNIP(lockmem); SNIP(badop); SNIP(ud2);
 
-static int setup(void **state)
-{
-    struct tm *t = malloc(sizeof *t);
-    tm_init(t);
-    *state = t;
-    return 0;
-}
-static int teardown(void **state)
-{
-    tm_fini(*state);
-    free(*state);
-    return 0;
-}
 static void start(struct tm *t, uint32_t eip)
 {
     tm_ring0(t);
@@ -186,12 +173,12 @@ static void test_code_cache_hook(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_blocks_decoded_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_self_modifying_code, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_invalidate_range, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_prefixes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_page_crossing_instruction, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_undefined_opcodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blocks_decoded_once, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_self_modifying_code, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_invalidate_range, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_prefixes, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_page_crossing_instruction, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_undefined_opcodes, tm_setup, tm_teardown),
         cmocka_unit_test(test_code_cache_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,19 +29,6 @@ static void go(struct tm *t, uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t 
     assert_int_equal(tm_run(t), EXIT_HLT);
 }
 
-static int setup(void **state)
-{
-    struct tm *t = malloc(sizeof *t);
-    tm_init(t);
-    *state = t;
-    return 0;
-}
-static int teardown(void **state)
-{
-    tm_fini(*state);
-    free(*state);
-    return 0;
-}
 
 /* ---- the host CPU as reference ------------------------------------------- */
 /* Inline asm that loads flags, runs one instruction, saves flags.  The
@@ -370,15 +357,15 @@ static void test_exchange_convert(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_alu_vs_host, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shifts_vs_host, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alu_by_hand, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shift_by_hand, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_muldiv, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_divide_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bitops, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_setcc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exchange_convert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alu_vs_host, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_shifts_vs_host, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_alu_by_hand, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_shift_by_hand, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_muldiv, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_divide_error, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_bitops, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_setcc, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_exchange_convert, tm_setup, tm_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

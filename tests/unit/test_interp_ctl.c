@@ -9,19 +9,6 @@ SNIP(rep_movsb); SNIP(rep_movsd); SNIP(rep_stosd); SNIP(repe_cmpsb); SNIP(repne_
 SNIP(stack); SNIP(pusha); SNIP(enter); SNIP(call); SNIP(retimm); SNIP(loop); SNIP(jecxz); SNIP(jl);
 SNIP(callind); SNIP(ret5);
 
-static int setup(void **state)
-{
-    struct tm *t = malloc(sizeof *t);
-    tm_init(t);
-    *state = t;
-    return 0;
-}
-static int teardown(void **state)
-{
-    tm_fini(*state);
-    free(*state);
-    return 0;
-}
 
 static void start(struct tm *t, uint32_t flags)
 {
@@ -198,12 +185,12 @@ static void test_branches(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_rep_movs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rep_stos_lods, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_repe_repne, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stack, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_branches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rep_movs, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_rep_stos_lods, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_repe_repne, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_stack, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_calls, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_branches, tm_setup, tm_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,19 +12,6 @@ SNIP(u_loadds); SNIP(u_in); SNIP(u_read); SNIP(u_write); SNIP(rd); SNIP(wr); SNI
 SNIP(sti_shadow); SNIP(io); SNIP(straight); SNIP(cpuid0); SNIP(rdmsr_bad); SNIP(sysenter_msr);
 SNIP(rdtsc2);
 
-static int setup(void **state)
-{
-    struct tm *t = malloc(sizeof *t);
-    tm_init(t);
-    *state = t;
-    return 0;
-}
-static int teardown(void **state)
-{
-    tm_fini(*state);
-    free(*state);
-    return 0;
-}
 
 static void test_ud_and_int3(void **state)
 {
@@ -316,19 +303,19 @@ static void test_cpuid_msr_tsc(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ud_and_int3, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ring3_gp_and_iret, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_int_gate_dpl, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_popf_ring3, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ring3_privileged, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_page_faults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_double_and_triple_fault, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_interrupt_if, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sti_shadow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hlt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_io_exit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cpuid_msr_tsc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ud_and_int3, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_ring3_gp_and_iret, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_int_gate_dpl, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_popf_ring3, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_ring3_privileged, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_page_faults, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_double_and_triple_fault, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt_if, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_sti_shadow, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_hlt, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_io_exit, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_budget, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_cpuid_msr_tsc, tm_setup, tm_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,6 +154,21 @@ static inline void tm_fini(struct tm *t)
     free(t->ram.host);
 }
 
+/* cmocka fixtures: a fresh machine per test (cmocka_unit_test_setup_teardown). */
+static inline int tm_setup(void **state)
+{
+    struct tm *t = malloc(sizeof *t);
+    tm_init(t);
+    *state = t;
+    return 0;
+}
+static inline int tm_teardown(void **state)
+{
+    tm_fini(*state);
+    free(*state);
+    return 0;
+}
+
 static inline void tm_load(struct tm *t, uint32_t at, const uint8_t *start, const uint8_t *end)
 {
     memcpy(tm_mem(t, at), start, end - start);
