@@ -87,6 +87,11 @@ int kvm_available(char *why, size_t len)
     return 0;
 }
 
+bool kvm_is_pvm(void)
+{
+    return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
 /* --- register conversion: struct x86_cpu <-> KVM ------------------------ */
 
 /* x86_seg.attr holds descriptor bits 40-47 (type, S, DPL, P) in its low byte

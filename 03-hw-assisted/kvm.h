@@ -6,11 +6,16 @@
 #ifndef HW_KVM_H
 #define HW_KVM_H
 
+#include <stdbool.h>
 #include "core/engine.h"
 
 extern const struct engine_ops kvm_engine;
 
 /* Can KVM be used here?  0 = yes; -1 with a one-line reason in why. */
 int kvm_available(char *why, size_t len);
+/* Is /dev/kvm provided by PVM (kvm_pvm)?  PVM runs guests without VT-x and
+ * cannot run a 32-bit guest with paging on (CR0.PG outside long mode #GPs),
+ * which rules out the teaching guest. */
+bool kvm_is_pvm(void);
 
 #endif

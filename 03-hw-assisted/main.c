@@ -7,6 +7,7 @@
  * handler (exit_handler.c).  "--engine interp" is the reference every
  * engine is compared with.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "core/vm.h"
@@ -47,11 +48,32 @@ static int check_vmx_controls(int argc, char **argv)
     return 0;
 }
 
+/* The default engine: KVM where it can run the teaching guest, else the
+ * software model — said in one line when the user did not choose. */
+static const char *default_engine(int argc, char **argv)
+{
+    char why[200];
+    if (kvm_available(why, sizeof why) == 0) {
+        if (!kvm_is_pvm())
+            return "kvm";
+        snprintf(why, sizeof why, "KVM here is PVM (kvm_pvm), which cannot run a 32-bit "
+                 "paged guest");
+    }
+    bool chosen = false;
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (!strcmp(argv[i], "--engine") || !strncmp(argv[i], "--engine=", 9) ||
+            !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            chosen = true;
+    if (!chosen)
+        fprintf(stderr, "vmm-hw: note: %s; using --engine vmx\n", why);
+    return "vmx";
+}
+
 int main(int argc, char **argv)
 {
     int rc = check_vmx_controls(argc, argv);
     if (rc)
         return rc;
-    return vmm_main("vmm-hw", engines, (int)(sizeof engines / sizeof engines[0]), "kvm",
-                    argc, argv);
+    return vmm_main("vmm-hw", engines, (int)(sizeof engines / sizeof engines[0]),
+                    default_engine(argc, argv), argc, argv);
 }

@@ -269,7 +269,7 @@ void vm_options_usage(FILE *out, const char *prog, const char *engines)
         "usage: %s [options] IMAGE [-- GUEST COMMAND LINE...]\n"
         "Boot IMAGE (an i386 ELF with a Multiboot v1 header) in a virtual machine.\n"
         "\n"
-        "  --engine NAME      CPU engine (default interp)\n"
+        "  --engine NAME      CPU engine, one of those listed below (* = the default)\n"
         "  --mem SIZE         guest RAM, e.g. 64M, 1G; a bare number is MiB (default 64M)\n"
         "  --module FILE      load FILE as a Multiboot module (up to %d times)\n"
         "  --trace FILE       record exits, interrupts, page walks and code-cache events\n"

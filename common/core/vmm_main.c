@@ -44,7 +44,8 @@ int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
     char names[256] = "";
 
     for (int i = 0, n = 0, m = 0; i < nengines; i++) {
-        n += snprintf(list + n, sizeof list - (size_t)n, "  %-8s %s%s\n", engines[i].name,
+        n += snprintf(list + n, sizeof list - (size_t)n, "%c %-8s %s%s\n",
+                      strcmp(engines[i].name, default_engine) ? ' ' : '*', engines[i].name,
                       engines[i].summary, engines[i].ops ? "" : " [not built yet]");
         m += snprintf(names + m, sizeof names - (size_t)m, "%s%s", i ? ", " : "", engines[i].name);
     }
