@@ -52,6 +52,7 @@ include $(sort $(filter-out common/guest/guest.mk,$(wildcard common/*/*.mk)))
 include $(sort $(wildcard 0[1-6]-*/*.mk))
 include $(sort $(wildcard tools/*/*.mk))
 include $(wildcard slides/*.mk)
+include $(sort $(wildcard labs/*.mk))
 include $(sort $(wildcard tests/*/*.mk))
 
 $(LIBVMLAB): $(COMMON_SRCS:%.c=$(BUILD)/host/%.o)

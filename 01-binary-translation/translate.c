@@ -24,13 +24,25 @@
  * The next steps replace CALL by COPY and REWRITE (identical translation).
  */
 #include <stddef.h>
+#include "core/lab.h"
 #include "x86/interp_int.h"
 #include "01-binary-translation/bt.h"
 #include "01-binary-translation/emit.h"
 
 /* ---- instruction classes ----------------------------------------------------- */
+/* The HELPER class (DESIGN.md §3): is this decoded instruction sensitive,
+ * and which helper emulates it?  The decoder already chose the handler
+ * (in->fn, x86/interp_int.h); an instruction is sensitive when running it
+ * natively in the host's ring 3 would either trap (privileged: HLT, LGDT,
+ * MOV CR, ...) or silently do the wrong thing (CLI/STI/PUSHF/POPF/IRET,
+ * SGDT/SMSW/STR: Popek & Goldberg's "sensitive but unprivileged"
+ * instructions).  Group opcodes 0F 00 and 0F 01 share one handler and
+ * differ by the ModRM reg field (in->reg, SDM Vol. 2 Table A-6).  Return
+ * the enum bt_helper_id of bt.h, or -1 for an ordinary instruction. */
 int bt_helper_of(const struct insn *in)
 {
+    /* LAB 1 BEGIN: classify sensitive instructions (bt_helper_of) */
+    /* LAB 1 STUB: (void)in; */
     insn_fn f = in->fn;
     if (f == h_cli) return HLP_CLI;
     if (f == h_sti) return HLP_STI;
@@ -66,6 +78,7 @@ int bt_helper_of(const struct insn *in)
     if (f == h_sysenter) return HLP_SYSENTER;
     if (f == h_sysexit) return HLP_SYSEXIT;
     return -1;
+    /* LAB 1 END */
 }
 
 static const struct { const char *name; int reason; } helpers[HLP_N] = {
@@ -177,7 +190,7 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
 {
     struct emit e;
     emit_init(&e, tb->code, avail);
-    uint8_t *stop_fix[MAX_BLOCK], *exit_fix[TB_MAX_EXITS], *fuel_fix, *end_fix[2] = { 0 };
+    uint8_t *stop_fix[MAX_BLOCK] = { 0 }, *exit_fix[TB_MAX_EXITS], *fuel_fix, *end_fix[2] = { 0 };
     uint32_t t[2];
     enum tail tail;
     int nexits = block_exits(b, t, &tail);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <errno.h>
 #include <sys/mman.h>
+#include "core/lab.h"
 #include "x86/paging.h"
 #include "01-binary-translation/window.h"
 
@@ -73,9 +74,25 @@ bool win_is_mapped(const struct window *w, int v, uint32_t lin)
     return w->mapped[v][pn >> 3] & (1u << (pn & 7));
 }
 
+/* The hidden-fault handler: the window is a shadow page table kept by the
+ * host MMU.  A guest access through an unmapped window page faults (SIGSEGV,
+ * bt_engine.c) and lands here.  With guest paging on, walk the guest's
+ * tables (pt_walk, x86/paging.h) with the access's rights (ACC_W for a
+ * write, ACC_U in the user view): a failed walk is the guest's own #PF
+ * (WIN_TRUE, error code in *pfec); else map the 4 KiB guest-physical page
+ * from the RAM memfd (w->ram->fd, offset = gpa) at w->base[view] + page,
+ * MAP_SHARED|MAP_FIXED, writable only if the guest allows the write in
+ * this view (CR0.WP for the kernel) AND the entry is already dirty (so the
+ * first write walks again and sets D), and never if the page holds code
+ * (w->is_code).  A fault that mapped the page without the guest noticing
+ * is a hidden fault: count it.  Keep w->walk/w->walked and the stats
+ * (walks, true_faults, hidden, walk_hidden) and the two bitmaps
+ * (set_mapped, w->wmapped) up to date: invlpg, flushes and SMC use them. */
 int win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, bool write,
               uint32_t *pfec)
 {
+    /* LAB 1 BEGIN: walk the guest page tables and map the page into the window (win_fault) */
+    /* LAB 1 STUB: (void)w; (void)view; (void)cpu; (void)lin; (void)write; (void)pfec; */
     uint32_t page = lin & 0xfffff000u, gpa;
     bool writable = true;
     w->walked = false;
@@ -119,6 +136,7 @@ int win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, boo
         w->st.walk_hidden += w->walked;
     }
     return ret;
+    /* LAB 1 END */
 }
 
 void win_code_page(struct window *w, uint32_t gpa)
