@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include <x86intrin.h>
+#include "core/lab.h"
 #include "x86/interp.h"
 
 void hw_exit_install(struct hw_vmm *h, struct vcpu *v, const struct hw_ops *ops)
@@ -35,11 +36,19 @@ static int inject_gp(struct hw_vmm *h, struct vcpu *v)
 
 static uint32_t *gpr(struct vcpu *v, int r) { return &v->cpu.gpr[r & 7]; }
 
-/* Control-register access, qualification of SDM Vol. 3C Table 28-3. */
+/* Control-register access, qualification of SDM Vol. 3C Table 28-3 (decoded
+ * by the engine into e->u.cr): access type 0 = MOV to CR (from general
+ * register c->gpr), 1 = MOV from CR (into c->gpr), 2 = CLTS, 3 = LMSW (its
+ * source operand in c->value).  The VMM emulates the instruction on the
+ * guest-visible registers through h->ops->get_cr / set_cr (the engine keeps
+ * the read shadows and the VMX-required bits right); a value the guest may
+ * not load (set_cr false) is a #GP injected into the guest, and the
+ * instruction does not complete.  Otherwise step over it with skip(). */
 static int cr_access(struct hw_vmm *h, struct vcpu *v, const struct vm_exit *e)
 {
     const struct exit_cr *c = &e->u.cr;
     const struct hw_ops *o = h->ops;
+    /* LAB 3 BEGIN: emulate MOV to/from CR, CLTS and LMSW, then skip the instruction */
     switch (c->access) {
     case 0:                                           /* MOV to CR */
         if (!o->set_cr(v, c->cr, *gpr(v, c->gpr)))
@@ -58,6 +67,21 @@ static int cr_access(struct hw_vmm *h, struct vcpu *v, const struct vm_exit *e)
     }
     }
     return skip(h, v, e);
+    /* LAB 3 STUB: (void)c; (void)o; (void)v; (void)e; (void)gpr; */
+    /* LAB 3 END */
+}
+
+/* INVLPG exit: the qualification is the linear address (SDM Table 28-1).
+ * The guest changed a page-table entry and asks the CPU to forget the old
+ * translation; with INVLPG exiting the CPU did not do it, the VMM must
+ * (h->ops->invlpg), then step over the instruction. */
+static int invlpg(struct hw_vmm *h, struct vcpu *v, const struct vm_exit *e)
+{
+    /* LAB 3 BEGIN: emulate INVLPG and skip the instruction */
+    h->ops->invlpg(v, (uint32_t)e->qualification);
+    return skip(h, v, e);
+    /* LAB 3 STUB: (void)h; (void)v; (void)e; */
+    /* LAB 3 END */
 }
 
 int hw_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
@@ -101,8 +125,7 @@ int hw_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
     case EXIT_INVLPG:                                 /* qualification: the address */
         if (!h->ops)
             return VM_EXIT_PASS;
-        h->ops->invlpg(v, (uint32_t)e->qualification);
-        return skip(h, v, e);
+        return invlpg(h, v, e);
     case EXIT_DR_ACCESS: {                            /* SDM Table 28-4 */
         int n = (int)(e->qualification & 7), r = (int)((e->qualification >> 8) & 7);
         if (n == 4 || n == 5)

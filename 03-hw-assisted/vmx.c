@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "core/lab.h"
 #include "core/vm.h"
 #include "x86/interp.h"
 
@@ -256,9 +257,15 @@ static bool bit(const uint8_t *map, uint32_t n) { return map[n / 8] >> (n % 8) &
 static bool io_exits(struct vmx *x, const struct exit_io *io)
 {
     x->st.io_checked++;
+    /* With "use I/O bitmaps" (primary bit 25) the CPU ignores "unconditional
+     * I/O exiting" and looks up every port the access touches (a 2-byte IN
+     * at port p touches p and p+1): bitmap A covers ports 0-0x7fff, bitmap B
+     * 0x8000-0xffff, one bit per port; one set bit makes the access exit,
+     * and an access that wraps past port 0xffff always exits (§26.1.3).
+     * Without bitmaps, "unconditional I/O exiting" (bit 24) decides for all
+     * ports.  The bitmap addresses are in the VMCS (IO_BITMAP_A/B). */
+    /* LAB 3 BEGIN: decide if IN/OUT exits: I/O bitmaps, else unconditional I/O exiting */
     if (x->proc & CPU_BASED_USE_IO_BITMAPS) {
-        /* Every port the access touches is looked up (§26.1.3); wrapping
-         * past 0xffff exits. */
         const uint8_t *a = (const uint8_t *)(uintptr_t)vmcs_get(&x->vmcs, IO_BITMAP_A);
         const uint8_t *b = (const uint8_t *)(uintptr_t)vmcs_get(&x->vmcs, IO_BITMAP_B);
         for (uint32_t p = io->port; p < (uint32_t)io->port + io->size; p++) {
@@ -268,6 +275,8 @@ static bool io_exits(struct vmx *x, const struct exit_io *io)
         return false;
     }
     return x->proc & CPU_BASED_UNCOND_IO_EXITING;
+    /* LAB 3 STUB: (void)io; */
+    /* LAB 3 END */
 }
 
 static bool msr_exits(struct vmx *x, uint32_t msr, bool write)
@@ -288,18 +297,27 @@ static bool cr_exits(struct vmx *x, const struct exit_cr *c)
     switch (c->access) {
     case 0:                                          /* MOV to CR */
         if (c->cr == 3) {
+            /* MOV to CR3 exits if "CR3-load exiting" (primary bit 15) is 1,
+             * unless the value is one of the first CR3_TARGET_COUNT
+             * CR3-target values (x->cr3_count, x->cr3_target[], at most 4). */
+            /* LAB 3 BEGIN: CR3-load exiting and the CR3-target values */
             if (!(x->proc & CPU_BASED_CR3_LOAD_EXITING))
                 return false;
             for (uint32_t i = 0; i < x->cr3_count && i < 4; i++)
                 if (x->cr3_target[i] == c->value)
                     return false;                    /* a CR3-target value */
             return true;
+            /* LAB 3 END */
         }
         if (c->cr == 0)
             return ((c->value ^ x->cr0_shadow) & x->cr0_mask) != 0;
         return ((c->value ^ x->cr4_shadow) & x->cr4_mask) != 0;
     case 1:                                          /* MOV from CR */
+        /* MOV from CR3 exits if "CR3-store exiting" (bit 16) is 1; reads of
+         * CR0/CR4 never exit (the guest sees the read shadows). */
+        /* LAB 3 BEGIN: CR3-store exiting */
         return c->cr == 3 && (x->proc & CPU_BASED_CR3_STORE_EXITING);
+        /* LAB 3 END */
     case 2:                                          /* CLTS */
         return (x->cr0_mask & CR0_TS) && (x->cr0_shadow & CR0_TS);
     default:                                         /* LMSW */
@@ -309,14 +327,50 @@ static bool cr_exits(struct vmx *x, const struct exit_cr *c)
     }
 }
 
+/* Instructions that exit exactly when one primary processor-based control
+ * is 1 (SDM Vol. 3C §26.1.3, Table 25-6): HLT exiting (bit 7), INVLPG
+ * exiting (9), RDTSC exiting (12), MOV-DR exiting (23).  reason is the
+ * basic exit reason of the instruction (EXIT_HLT, EXIT_INVLPG, EXIT_RDTSC,
+ * EXIT_DR_ACCESS); any other reason: false. */
+static bool control_exits(struct vmx *x, uint32_t reason)
+{
+    /* LAB 3 BEGIN: HLT, INVLPG, RDTSC and MOV-DR exiting */
+    switch (reason) {
+    case EXIT_HLT:       return x->proc & CPU_BASED_HLT_EXITING;
+    case EXIT_INVLPG:    return x->proc & CPU_BASED_INVLPG_EXITING;
+    case EXIT_RDTSC:     return x->proc & CPU_BASED_RDTSC_EXITING;
+    case EXIT_DR_ACCESS: return x->proc & CPU_BASED_MOV_DR_EXITING;
+    default:             return false;
+    }
+    /* LAB 3 STUB: (void)x; (void)reason; */
+    /* LAB 3 END */
+}
+
+/* An exception (vector < 32) in non-root operation exits if its bit is set
+ * in the exception bitmap (x->excbitmap), with one exception: a #PF (14)
+ * is filtered by the page-fault error code, §26.2: it exits if
+ *   (error code & PFEC_MASK) == PFEC_MATCH  and bit 14 is 1, or
+ *   (error code & PFEC_MASK) != PFEC_MATCH  and bit 14 is 0.
+ * (mask = match = 0, the VMM's default, makes bit 14 alone decide.) */
+static bool exception_exits(struct vmx *x, const struct exit_exception *exc)
+{
+    /* LAB 3 BEGIN: the exception bitmap and the #PF error-code mask/match rule */
+    uint8_t vec = exc->vector;
+    if (vec >= 32)
+        return false;
+    bool in_bitmap = x->excbitmap >> vec & 1;
+    if (vec == EXC_PF)
+        return in_bitmap == ((exc->error_code & x->pfec_mask) == x->pfec_match);
+    return in_bitmap;
+    /* LAB 3 STUB: (void)x; (void)exc; */
+    /* LAB 3 END */
+}
+
 static bool exit_policy(void *opaque, struct vm_exit *e)
 {
     struct vmx *x = opaque;
     switch (e->reason) {
-    case EXIT_CPUID:          return true;
-    case EXIT_RDTSC:          return x->proc & CPU_BASED_RDTSC_EXITING;
-    case EXIT_INVLPG:         return x->proc & CPU_BASED_INVLPG_EXITING;
-    case EXIT_DR_ACCESS:      return x->proc & CPU_BASED_MOV_DR_EXITING;
+    case EXIT_CPUID:          return true;             /* always (§26.1.2) */
     case EXIT_CR_ACCESS:      return cr_exits(x, &e->u.cr);
     case EXIT_RDMSR:          return msr_exits(x, e->u.msr, false);
     case EXIT_WRMSR:          return msr_exits(x, e->u.msr, true);
@@ -325,18 +379,8 @@ static bool exit_policy(void *opaque, struct vm_exit *e)
         x->st.io_no_exit += !ex;
         return ex;
     }
-    case EXIT_EXCEPTION_NMI: {
-        uint8_t vec = e->u.exc.vector;
-        if (vec >= 32)
-            return false;
-        bool in_bitmap = x->excbitmap >> vec & 1;
-        /* §26.2: a #PF exits if (PFEC & mask) == match and bit 14 is 1,
-         * or if they differ and bit 14 is 0. */
-        if (vec == EXC_PF)
-            return in_bitmap == ((e->u.exc.error_code & x->pfec_mask) == x->pfec_match);
-        return in_bitmap;
-    }
-    default:                  return false;
+    case EXIT_EXCEPTION_NMI:  return exception_exits(x, &e->u.exc);
+    default:                  return control_exits(x, e->reason);
     }
 }
 
@@ -563,7 +607,7 @@ static int vmx_run(struct vcpu *v, struct vm_exit *exit)
         v->instructions = interp_instructions(x->ip);
         if (r < 0)
             return -1;
-        if (exit->reason != EXIT_HLT || (x->proc & CPU_BASED_HLT_EXITING) ||
+        if (exit->reason != EXIT_HLT || control_exits(x, EXIT_HLT) ||
             !(v->cpu.eflags & FL_IF))
             break;
         /* HLT exiting off: the HLT activity state, inside non-root. */
