@@ -66,7 +66,9 @@ void deliver_event(struct interp *ip, int vec, bool has_err, uint32_t err,
     uint32_t frame[6];
     int n = 0;
     uint32_t ss_lo = 0, ss_hi = 0, new_ss = 0, sp, ssbase;
+    /* A conforming handler, or one at DPL = CPL, runs at the old CPL. */
     bool inner = !(a & DA_CONF) && dpl < old_cpl;
+    int new_cpl = inner ? dpl : old_cpl;
     if (inner) {
         /* Stack switch: SS:ESP for ring dpl come from the TSS (§7.2.1:
          * ESPn at offset 4 + 8n, SSn at 8 + 8n). */
@@ -91,8 +93,9 @@ void deliver_event(struct interp *ip, int vec, bool has_err, uint32_t err,
     if (has_err)
         frame[n++] = err;
 
-    /* Write the frame first (it may fault: then nothing has changed). */
-    struct tlb *t = dpl == 3 ? &ip->tlbs[1] : &ip->tlbs[0];
+    /* Write the frame first (it may fault: then nothing has changed), with
+     * the rights of the new CPL: user-mode accesses if it is 3. */
+    struct tlb *t = &ip->tlbs[new_cpl == 3];
     for (int i = 0; i < n; i++)
         mem_write_t(ip, t, ssbase + sp - 4 * (i + 1), 4, frame[i]);
 
@@ -102,7 +105,7 @@ void deliver_event(struct interp *ip, int vec, bool has_err, uint32_t err,
         ip->segbase[S_SS] = c->seg[S_SS].base;
     }
     ip->r[R_ESP] = sp - 4 * n;
-    set_cs(ip, sel, clo, chi, inner ? dpl : old_cpl);
+    set_cs(ip, sel, clo, chi, new_cpl);
     c->eip = off;
     /* §6.12.1.3: TF, NT, RF cleared (VM too); an interrupt gate clears IF. */
     ip->eflags &= ~(FL_TF | FL_NT | FL_RF | FL_VM);

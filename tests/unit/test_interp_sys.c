@@ -74,6 +74,29 @@ static void test_int_gate_dpl(void **state)
     assert_int_equal(tm_stack(t, 1), UCODE);
 }
 
+/* A gate to a CONFORMING ring-0 code segment from ring 3 is an
+ * intra-privilege interrupt (SDM Vol. 3A §6.12.1): no stack switch, CPL
+ * stays 3, so the frame pushes are user-mode accesses and a supervisor-only
+ * stack page faults (#PF, W|U|P) before the handler runs. */
+static void test_int_conforming_handler(void **state)
+{
+    struct tm *t = *state;
+    tm_desc(t, 6, 0, 0xfffff, 0x9e, 0xc);                  /* 0x30 conforming ring-0 code */
+    t->cpu.gdtr.limit = 7 * 8 - 1;
+    tm_wr32(t, IDT + 0x81 * 8, ((STUBS + 4 * 0x81) & 0xffff) | (0x30u << 16));
+    tm_wr32(t, IDT + 0x81 * 8 + 4, 0x8000 | (3 << 13) | (0xe << 8));
+    tm_paging(t);
+    tm_pte(t, USTACK - 0x1000, (USTACK - 0x1000) | PTE_P | PTE_W);   /* no U */
+    memcpy(tm_mem(t, UCODE), "\xcd\x81", 2);                   /* int $0x81 */
+    interp_invalidate_range(t->ip, UCODE, 2);
+    tm_ring3(t, UCODE);
+    assert_int_equal(tm_run(t), EXIT_HLT);
+    assert_int_equal(tm_vector(t), EXC_PF);
+    assert_int_equal(tm_stack(t, 0), PFEC_P | ACC_W | ACC_U);
+    assert_int_equal(t->cpu.cr2, USTACK - 4);
+    assert_int_equal(tm_stack(t, 1), UCODE);               /* the INT did not happen */
+}
+
 /* The sensitive, unprivileged POPF: at CPL 3 with IOPL 0 it cannot clear
  * IF, and it does not fault either — the change is silently dropped. */
 static void test_popf_ring3(void **state)
@@ -306,6 +329,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ud_and_int3, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_ring3_gp_and_iret, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_int_gate_dpl, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_int_conforming_handler, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_popf_ring3, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_ring3_privileged, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_page_faults, tm_setup, tm_teardown),
