@@ -227,6 +227,8 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
             int r = win_fault(&bt->win, bt->view, bt->ip->cpu, (uint32_t)(a - base), write, &pfec);
             if (bt->tpend && bt->win.walked)
                 trace_window_walk(bt, rip);
+            if (bt->win.walked && bt->win.walk.ok && bt->win.walk.large)
+                win_mapped_large(&bt->win, bt->view, (uint32_t)(a - base));
             uintptr_t key = a * 2 + write;
             if (r != WIN_HIDDEN || bt->last_fault == key) {
                 if (bt->identical && !ident_capture(bt, uc, rip))
@@ -399,7 +401,11 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
     }
 
     if (setjmp(ip->jb)) {
-        /* A fault in a handler: the faulting instruction did not happen. */
+        /* A fault in a handler: the faulting instruction did not happen.
+         * It may have unwound out of translated code, past the lines after
+         * bt->enter that say we left it. */
+        bt->in_code = false;
+        ip->rep_yield_ok = ip->rep_yield = false;
         if (ip->cur) {
             ip->st.instructions += ip->cur - ip->cur_block->in;
             c->eip = ip->cur->eip;
@@ -434,12 +440,11 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
                 interp_save_state(ip);
                 *exit = ip->pexit;
                 exit->reason = EXIT_HLT;
-                    return 0;
+                return 0;
             }
         }
-        if (ip->hooks.stop_requested && ip->hooks.stop_requested(ip->opaque)) {
+        if (ip->hooks.stop_requested && ip->hooks.stop_requested(ip->opaque))
             return finish(ip, exit, EXIT_EXTERNAL_INTERRUPT);
-        }
 
         /* Interrupt window: IF=1 and not right after STI / MOV SS. */
         bool shadow = c->irq_shadow;
@@ -840,7 +845,7 @@ static void bt_print_stats(struct vcpu *v, FILE *out)
             cc_blocks(bt->cc), (unsigned long long)(cc_used(bt->cc) >> 10),
             (unsigned long long)(cc_capacity(bt->cc) >> 10), (unsigned long long)cs.code_bytes,
             (unsigned long long)cs.flushes);
-if (bt->identical)   /* chained exits are not counted: that would cost flags */
+    if (bt->identical)   /* chained exits are not counted: that would cost flags */
         fprintf(out, "bt: block exits: %llu unchained (through the run loop), "
                 "indirect lookups %llu hit / %llu miss; %llu chains made, %llu unlinked; "
                 "%llu run-loop entries (%llu to poll interrupts)\n",

@@ -145,14 +145,29 @@ void win_code_page(struct window *w, uint32_t gpa)
         win_flush(w);
 }
 
+void win_mapped_large(struct window *w, int view, uint32_t lin)
+{
+    w->large[view][lin >> 27] |= 1u << ((lin >> 22) & 31);
+}
+
+/* INVLPG drops the translation of the page holding lin: for a 4 MiB guest
+ * page that is every 4 KiB piece of it the window mapped. */
 void win_invlpg(struct window *w, uint32_t lin)
 {
-    uint32_t page = lin & 0xfffff000u;
-    for (int v = 0; v < WIN_VIEWS; v++)
-        if (win_is_mapped(w, v, page)) {
-            reserve(w->base[v] + page, 0x1000);
-            set_mapped(w, v, page, false);
+    for (int v = 0; v < WIN_VIEWS; v++) {
+        uint32_t page = lin & 0xfffff000u, n = 1;
+        uint32_t *large = &w->large[v][lin >> 27], bit = 1u << ((lin >> 22) & 31);
+        if (*large & bit) {
+            *large &= ~bit;
+            page = lin & 0xffc00000u;
+            n = 1024;
         }
+        for (uint32_t i = 0; i < n; i++, page += 0x1000)
+            if (win_is_mapped(w, v, page)) {
+                reserve(w->base[v] + page, 0x1000);
+                set_mapped(w, v, page, false);
+            }
+    }
     w->st.invlpg++;
 }
 
@@ -161,6 +176,7 @@ void win_flush(struct window *w)
     for (int v = 0; v < WIN_VIEWS; v++) {
         reserve(w->base[v], WIN_SIZE);
         memset(w->mapped[v], 0, WIN_PAGES / 8);
+        memset(w->large[v], 0, sizeof w->large[v]);
     }
     memset(w->wmapped, 0, (w->ram->size >> 12) / 8 + 1);
     w->st.flushes++;

@@ -55,6 +55,9 @@ struct window {
      * paging was off: no walk), for the trace (bt_engine.c). */
     struct pt_walk walk;
     bool   walked;
+    /* bitmap per view: 4 MiB regions holding a page mapped from a 4 MiB
+     * guest page (INVLPG drops the whole region, SDM Vol. 3A §4.10.4.1). */
+    uint32_t large[WIN_VIEWS][1024 / 32];
 };
 
 int  win_create(struct window *w, struct guest_ram *ram, char *err, size_t errlen);
@@ -69,6 +72,9 @@ void win_destroy(struct window *w);
 int  win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, bool write,
                uint32_t *pfec);
 bool win_is_mapped(const struct window *w, int view, uint32_t lin);
+/* The page just mapped at lin in view came from a 4 MiB guest page
+ * (w->walk.large after win_fault): INVLPG of any address in it drops all. */
+void win_mapped_large(struct window *w, int view, uint32_t lin);
 void win_invlpg(struct window *w, uint32_t lin);   /* both views */
 void win_flush(struct window *w);                  /* both views */
 /* Guest-physical page gpa now holds code: no writable mapping may stay. */

@@ -138,6 +138,30 @@ static void test_invlpg_flush_wrap(void **state)
     *entry(f, PT) = 0x5000 | PTE_P | PTE_W | PTE_U;
 }
 
+/* INVLPG of one address of a 4 MiB guest page drops the whole page's
+ * translation (SDM Vol. 3A §4.10.4.1), so every 4 KiB piece the window
+ * mapped from it goes, not just the one holding the address. */
+static void test_invlpg_large_page(void **state)
+{
+    struct fix *f = *state;
+    uint32_t pfec = 0;
+    f->cpu.cr4 |= CR4_PSE;
+    *entry(f, PD + 2 * 4) = 0 | PTE_P | PTE_W | PTE_PS;   /* 0x800000 -> 0, 4 MiB */
+    assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0x805000, false, &pfec), WIN_HIDDEN);
+    assert_true(f->w.walk.large);
+    win_mapped_large(&f->w, WIN_KERNEL, 0x805000);          /* as bt_engine.c's handler */
+    assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0x806000, false, &pfec), WIN_HIDDEN);
+    win_mapped_large(&f->w, WIN_KERNEL, 0x806000);
+    assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0x400000, false, &pfec), WIN_HIDDEN);
+    *entry(f, PD + 2 * 4) = 0;                             /* the guest unmaps it */
+    win_invlpg(&f->w, 0x805abc);
+    assert_false(win_is_mapped(&f->w, WIN_KERNEL, 0x805000));
+    assert_false(win_is_mapped(&f->w, WIN_KERNEL, 0x806000));
+    assert_true(win_is_mapped(&f->w, WIN_KERNEL, 0x400000));   /* other 4 MiB: kept */
+    win_flush(&f->w);
+    f->cpu.cr4 &= ~CR4_PSE;
+}
+
 static bool code_at_5000(void *ctx, uint32_t gpa) { (void)ctx; return (gpa >> 12) == 5; }
 
 /* Pages holding translated code are never writable through the window:
@@ -169,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_hidden_sets_accessed_dirty),
         cmocka_unit_test(test_true_faults_and_views),
         cmocka_unit_test(test_invlpg_flush_wrap),
+        cmocka_unit_test(test_invlpg_large_page),
         cmocka_unit_test(test_code_pages),
     };
     return cmocka_run_group_tests_name("bt_window", tests, setup, teardown);
