@@ -348,13 +348,7 @@ static void run_interpreted(struct bt *bt, struct block *b, unsigned start, unsi
     } while (in < end && !ip->stop);
     ip->cur = NULL;
     ip->rep_yield_ok = false;
-    unsigned done = in - b->in;
-    if (ip->rep_yield) {               /* a REP string paused: EIP stays on it */
-        ip->rep_yield = false;
-        done--;
-    }
-    if (done < b->n && !ip->exit_reason)
-        c->eip = b->in[done].eip;
+    unsigned done = interp_block_stopped(ip, b, in - b->in);
     /* The block's instructions before start ran in translated code and are
      * counted here too (a fault counts them in the run loop, as in interp). */
     unsigned io = ip->exit_reason == EXIT_IO_INSTRUCTION;
@@ -577,14 +571,7 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
             from_exit = (int)bt->last_exit;
             break;
         case BT_RET_STOP: {
-            struct block *sb = bt->last->dec;
-            unsigned done = bt->done;
-            if (ip->rep_yield) {       /* the REP paused: it has not retired */
-                ip->rep_yield = false;
-                done--;
-            }
-            if (done < sb->n && !ip->exit_reason)
-                c->eip = sb->in[done].eip;
+            unsigned done = interp_block_stopped(ip, bt->last->dec, bt->done);
             ip->st.instructions += done - (ip->exit_reason == EXIT_IO_INSTRUCTION);
             break;
         }

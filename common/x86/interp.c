@@ -391,13 +391,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
         } while (in < end && !ip->stop);
         ip->cur = NULL;
         ip->rep_yield_ok = false;
-        unsigned done = in - b->in;
-        if (ip->rep_yield) {           /* a REP string paused: EIP stays on it */
-            ip->rep_yield = false;
-            done--;
-        }
-        if (done < b->n && !ip->exit_reason)
-            c->eip = b->in[done].eip;
+        unsigned done = interp_block_stopped(ip, b, in - b->in);
         /* An I/O exit retires on the next run; a policy exit (the VMM
          * emulates the instruction) never here.  HLT has retired. */
         ip->st.instructions += done - (ip->exit_reason && ip->exit_reason != EXIT_HLT);

@@ -143,8 +143,9 @@ struct interp {
      * every REP_CHUNK iterations the handler stops with rep_yield set, and
      * the instruction resumes after the stop/timeout/interrupt checks.
      * Without it, REP with ECX = 0xffffffff ran for ~30 s ignoring
-     * --timeout (found by tests/fuzz/guests/random.S).  Other callers of
-     * the handlers (stage 01) leave rep_yield_ok false: run to the end. */
+     * --timeout (found by tests/fuzz/guests/random.S).  Stage 01 allows
+     * it too, except under --check (the reference compares whole
+     * instructions); elsewhere rep_yield_ok is false: run to the end. */
     bool     rep_yield_ok, rep_yield;
 };
 #define REP_CHUNK 4096
@@ -357,6 +358,21 @@ bool     interp_deliver_exception(struct interp *ip);
 struct block *interp_block_lookup(struct interp *ip, uint32_t eip, uint32_t gpa);
 void     interp_block_insert(struct interp *ip, struct block *b);
 void     interp_cache_flush(struct interp *ip);
+/* The handlers of block b ran up to (not including) in[done]: a REP string
+ * that paused there has not retired, and unless an exit already set EIP
+ * the next instruction to run is the first one that did not complete.
+ * Returns how many instructions completed. */
+static inline unsigned interp_block_stopped(struct interp *ip, const struct block *b,
+                                            unsigned done)
+{
+    if (ip->rep_yield) {               /* a REP string paused: EIP stays on it */
+        ip->rep_yield = false;
+        done--;
+    }
+    if (done < b->n && !ip->exit_reason)
+        ip->cpu->eip = b->in[done].eip;
+    return done;
+}
 
 /* --- handlers (exec_*.c), referenced by the decoder --------------------- */
 #define H(name) void name(struct interp *ip, const struct insn *in)
