@@ -77,7 +77,6 @@ void cc_keep_static(struct codecache *cc) { cc->static_end = cc->used; }
 
 struct tblock *cc_new_block(struct codecache *cc, uint32_t gpa, uint32_t eip, uint8_t mode)
 {
-    (void)cc;
     struct tblock *tb = calloc(1, sizeof *tb);
     if (!tb)
         return NULL;

@@ -13,7 +13,6 @@
 #include <capstone/capstone.h>
 #include "x86/interp_int.h"
 
-
 struct decoder {
     csh       h;
     cs_insn  *ci;

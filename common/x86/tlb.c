@@ -1,7 +1,7 @@
 /*
  * tlb.c — software TLB maintenance (see tlb.h; flush rules SDM Vol. 3A
- * §4.10.4: MOV to CR3 flushes non-global entries, INVLPG one page, changes
- * of CR0.PG/WP or CR4.PSE/PGE everything).
+ * §4.10.4: MOV to CR3 flushes non-global entries, INVLPG one page (all of
+ * it, if a 4 MiB page), changes of CR0.PG/WP or CR4.PSE/PGE everything).
  */
 #include "x86/tlb.h"
 
