@@ -634,10 +634,7 @@ static bool hook_mmio(void *o, uint64_t gpa, uint8_t size, bool write, uint32_t 
 }
 static void hook_page_walk(void *o, const struct pt_walk *w, uint32_t eip)
 {
-    struct trace *t = vm_trace(((struct vcpu *)o)->vm);
-    for (int i = 0; i < w->nrefs; i++)
-        trace_page_walk(t, 2 - i, w->ref[i].table, w->ref[i].entry, w->lin, eip, false);
-    trace_page_walk_result(t, w->lin, w->ok, w->gpa, w->error_code, w->large, eip, false);
+    trace_pt_walk(vm_trace(((struct vcpu *)o)->vm), w, eip);
 }
 
 /* The poller: while translated code runs, every BT_POLL_US make the poll

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "x86/paging.h"
 #include "x86/cpu.h"
+#include "trace/trace.h"
 
 static uint32_t *entry_ptr(struct guest_ram *ram, uint32_t gpa)
 {
@@ -96,4 +97,11 @@ bool pt_walk(struct guest_ram *ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
     w->gpa = (pte & ~0xfffu) | (lin & 0xfff);
     w->ok = true;
     return true;
+}
+
+void trace_pt_walk(struct trace *t, const struct pt_walk *w, uint32_t eip)
+{
+    for (int i = 0; i < w->nrefs; i++)
+        trace_page_walk(t, 2 - i, w->ref[i].table, w->ref[i].entry, w->lin, eip, false);
+    trace_page_walk_result(t, w->lin, w->ok, w->gpa, w->error_code, w->large, eip, false);
 }

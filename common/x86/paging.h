@@ -62,4 +62,10 @@ struct pt_walk {
 bool pt_walk(struct guest_ram *ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
              uint32_t lin, unsigned acc, struct pt_walk *w);
 
+/* --trace: record a finished walk done for the instruction at eip: every
+ * reference (level 2 = PDE, 1 = PTE) then its outcome (physical address or
+ * #PF).  Shared by the engines' page_walk hooks (interp, bt). */
+struct trace;
+void trace_pt_walk(struct trace *t, const struct pt_walk *w, uint32_t eip);
+
 #endif
