@@ -2,6 +2,7 @@
 # Each graded test prints one line
 #     name ................................ OK (10 pts)
 #     name ................................ FAIL (0/10 pts): expected ..., got ...
+#     name ................................ SKIP (0 pts): reason
 # and grade_end prints "Score: x/y" and exits 0 (full score) or 1.
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${BUILD:-build}
@@ -18,6 +19,9 @@ _grade_line() {  # NAME VERDICT
 }
 grade_pass() { _score=$((_score + $2)) _total=$((_total + $2)); _grade_line "$1" "OK ($2 pts)"; }
 grade_fail() { _total=$((_total + $2)); _grade_line "$1" "FAIL (0/$2 pts): $3"; }
+# grade_skip NAME WHY : a test this machine cannot run (e.g. no root for a
+# container); counted in neither the score nor the total.
+grade_skip() { _grade_line "$1" "SKIP (0 pts): $2"; }
 # grade_check NAME PTS WHY CMD... : pass if CMD succeeds, else fail with WHY.
 grade_check() {
     local name=$1 pts=$2 why=$3; shift 3
