@@ -16,7 +16,12 @@ struct codecache {
     size_t   static_end;    /* glue that survives flushes               */
     size_t   used;
     struct tblock *hash[CC_HASH];
-    struct tblock *all;     /* every block since the last flush         */
+    /* Every block committed since the last flush (dropped ones too: their
+     * code may still be running), in allocation order.  The bump allocator
+     * hands out code addresses in increasing order, so this is also sorted
+     * by tb->code: cc_find_code binary-searches it. */
+    struct tblock **all;
+    uint32_t nall, all_cap;
     uint16_t *page_count;   /* translated blocks per guest-physical page */
     uint64_t npages;
     uint32_t nblocks;
@@ -48,12 +53,11 @@ struct codecache *cc_create(size_t code_bytes, uint64_t ram_bytes, char *err, si
 
 static void free_blocks(struct codecache *cc)
 {
-    for (struct tblock *tb = cc->all, *n; tb; tb = n) {
-        n = tb->all;
-        free(tb->fmap);
-        free(tb);
+    for (uint32_t i = 0; i < cc->nall; i++) {
+        free(cc->all[i]->fmap);
+        free(cc->all[i]);
     }
-    cc->all = NULL;
+    cc->nall = 0;
 }
 
 void cc_destroy(struct codecache *cc)
@@ -61,6 +65,7 @@ void cc_destroy(struct codecache *cc)
     if (!cc)
         return;
     free_blocks(cc);
+    free(cc->all);
     if (cc->base)
         munmap(cc->base, cc->size);
     free(cc->page_count);
@@ -77,6 +82,15 @@ void cc_keep_static(struct codecache *cc) { cc->static_end = cc->used; }
 
 struct tblock *cc_new_block(struct codecache *cc, uint32_t gpa, uint32_t eip, uint8_t mode)
 {
+    /* Room in cc->all now, so that cc_commit cannot fail. */
+    if (cc->nall == cc->all_cap) {
+        uint32_t cap = cc->all_cap ? 2 * cc->all_cap : 256;
+        struct tblock **a = realloc(cc->all, cap * sizeof *a);
+        if (!a)
+            return NULL;
+        cc->all = a;
+        cc->all_cap = cap;
+    }
     struct tblock *tb = calloc(1, sizeof *tb);
     if (!tb)
         return NULL;
@@ -97,8 +111,7 @@ void cc_commit(struct codecache *cc, struct tblock *tb, size_t len)
     uint32_t h = hash(tb->gpa);
     tb->hnext = cc->hash[h];
     cc->hash[h] = tb;
-    tb->all = cc->all;
-    cc->all = tb;
+    cc->all[cc->nall++] = tb;
     if ((tb->gpa >> 12) < cc->npages)
         cc->page_count[tb->gpa >> 12]++;
     cc->nblocks++;
@@ -203,12 +216,22 @@ bool cc_contains(const struct codecache *cc, uintptr_t host)
 {
     return host >= (uintptr_t)cc->base && host - (uintptr_t)cc->base < cc->size;
 }
+/* Binary search for the last block starting at or below pc; pc is in it
+ * if it is before that block's end (gaps: alignment padding, glue). */
 struct tblock *cc_find_code(const struct codecache *cc, uintptr_t pc)
 {
-    for (struct tblock *tb = cc->all; tb; tb = tb->all)
-        if (pc - (uintptr_t)tb->code < tb->code_len)
-            return tb;
-    return NULL;
+    uint32_t lo = 0, hi = cc->nall;          /* answer in [lo, hi) - 1 */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)cc->all[mid]->code <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    struct tblock *tb = cc->all[lo - 1];
+    return pc - (uintptr_t)tb->code < tb->code_len ? tb : NULL;
 }
 uint64_t cc_capacity(const struct codecache *cc) { return cc->size; }
 uint32_t cc_blocks(const struct codecache *cc) { return cc->nblocks; }

@@ -46,7 +46,6 @@ struct tblock {
     uint32_t  guest_len;    /* guest bytes covered                     */
     struct block  *dec;     /* the decoded instructions it calls       */
     struct tblock *hnext;   /* hash chain                              */
-    struct tblock *all;     /* every tblock since the last flush       */
     struct tb_exit *in;     /* exits of other blocks chained into this */
     struct tb_exit exit[TB_MAX_EXITS];
     /* Identical translation: host code offset of each window access ->
@@ -96,7 +95,8 @@ void cc_flush(struct codecache *cc);
 bool     cc_page_has_code(const struct codecache *cc, uint64_t gpa);
 uint64_t cc_used(const struct codecache *cc);      /* bytes in use now  */
 bool     cc_contains(const struct codecache *cc, uintptr_t host);   /* in the region? */
-/* The block whose code holds host address pc (since the last flush). */
+/* The block whose code holds host address pc (since the last flush,
+ * dropped ones included), or NULL; O(log blocks). */
 struct tblock *cc_find_code(const struct codecache *cc, uintptr_t pc);
 uint64_t cc_capacity(const struct codecache *cc);
 uint32_t cc_blocks(const struct codecache *cc);    /* blocks cached now */

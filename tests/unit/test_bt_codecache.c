@@ -1,11 +1,13 @@
 /*
  * test_bt_codecache.c — the translator's code cache (01-binary-translation/
  * codecache.c): keys (gpa, EIP, mode), chaining and unlinking checked by
- * running the generated code, invalidation, pages holding code, flush.
+ * running the generated code, invalidation, pages holding code, flush,
+ * host code address -> block.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <string.h>
 #include <cmocka.h>
 #include "01-binary-translation/codecache.h"
 #include "01-binary-translation/emit.h"
@@ -139,12 +141,76 @@ static void test_flush(void **state)
     cc_destroy(cc);
 }
 
+/* A block of n bytes of code (n-1 NOPs then ret), so blocks differ in size
+ * and most end before the next 16-byte boundary (padding between blocks). */
+static struct tblock *nop_block(struct codecache *cc, uint32_t gpa, size_t n)
+{
+    size_t avail;
+    cc_space(cc, &avail);
+    struct tblock *tb = cc_new_block(cc, gpa, gpa, 0);
+    assert_non_null(tb);
+    assert_true(n <= avail);
+    memset(tb->code, 0x90, n - 1);
+    tb->code[n - 1] = 0xc3;
+    cc_commit(cc, tb, n);
+    return tb;
+}
+
+/* cc_find_code: host address -> the block whose code holds it (the SIGSEGV
+ * path of a hidden page fault).  Start, middle and last byte of each block
+ * find it; the padding after a block, the glue before the first block
+ * (after a flush), and addresses past the last block or outside the region
+ * find none. */
+static void test_find_code(void **state)
+{
+    (void)state;
+    char err[128];
+    struct codecache *cc = cc_create(1 << 20, 1 << 20, err, sizeof err);
+    assert_non_null(cc);
+    size_t avail;
+    uint8_t *region = cc_space(cc, &avail);
+    struct tblock *glue = ret_block(cc, 0, 0, 0xff, 7);   /* survives flushes */
+    assert_ptr_equal(cc_find_code(cc, (uintptr_t)region), glue);
+    cc_drop(cc, glue);
+    cc_keep_static(cc);
+    assert_null(cc_find_code(cc, (uintptr_t)region - 1));
+    for (int round = 0; round < 2; round++) {
+        enum { N = 700 };                       /* more than one growth of the index */
+        static struct tblock *tb[N];
+        for (int i = 0; i < N; i++)
+            tb[i] = nop_block(cc, 0x1000 + 16 * i, 1 + (size_t)(i * 37 + round) % 90);
+        for (int i = 0; i < N; i++) {
+            uintptr_t c = (uintptr_t)tb[i]->code, len = tb[i]->code_len;
+            assert_ptr_equal(cc_find_code(cc, c), tb[i]);
+            assert_ptr_equal(cc_find_code(cc, c + len / 2), tb[i]);
+            assert_ptr_equal(cc_find_code(cc, c + len - 1), tb[i]);
+            /* One past the end: the next block if it starts there, else padding. */
+            struct tblock *want = i + 1 < N && (uintptr_t)tb[i + 1]->code == c + len ? tb[i + 1] : NULL;
+            assert_ptr_equal(cc_find_code(cc, c + len), want);
+        }
+        /* A dropped block's code may still be running: it is still found. */
+        cc_drop(cc, tb[N / 2]);
+        assert_ptr_equal(cc_find_code(cc, (uintptr_t)tb[N / 2]->code + 1), tb[N / 2]);
+        uintptr_t end = (uintptr_t)tb[N - 1]->code + tb[N - 1]->code_len;
+        assert_null(cc_find_code(cc, end + 4096));
+        assert_null(cc_find_code(cc, (uintptr_t)region + (1 << 20) + 100));
+        assert_null(cc_find_code(cc, 0));
+        uintptr_t first = (uintptr_t)tb[0]->code;
+        cc_flush(cc);                           /* nothing is found after a flush, */
+        assert_null(cc_find_code(cc, first));
+        assert_null(cc_find_code(cc, end - 1));
+        assert_null(cc_find_code(cc, (uintptr_t)region));   /* not even the glue */
+    }
+    cc_destroy(cc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_chain_unlink),
         cmocka_unit_test(test_flush),
+        cmocka_unit_test(test_find_code),
     };
     return cmocka_run_group_tests_name("bt_codecache", tests, NULL, NULL);
 }
