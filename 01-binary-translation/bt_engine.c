@@ -465,25 +465,16 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
             interp_cache_flush(ip);    /* -> on_cache_flushed */
             from = NULL;
         }
-        if (ip->oneoff) {
-            free(ip->oneoff);
-            ip->oneoff = NULL;
-        }
 
         /* Find the block at CS:EIP. */
-        uint32_t lin = ip->segbase[S_CS] + c->eip, gpa;
-        struct tlb_entry *e = tlb_entry(ip->tlb, lin);
-        if (likely(e->tag_x == (lin & PAGE_MASK)))
-            gpa = e->gpa | (lin & 0xfff);
-        else
-            gpa = mem_xlate(ip, ip->tlb, lin, ACC_X);
+        uint32_t gpa = interp_fetch_gpa(ip);
         uint8_t mode = cpu_mode(c);
         struct tblock *tb = cc_lookup(bt->cc, gpa, c->eip, mode);
         struct block *b = tb ? tb->dec : NULL;
         if (!tb) {
             b = interp_block_lookup(ip, c->eip, gpa);
             if (!b) {
-                b = decode_block(ip, c->eip, lin, gpa);
+                b = decode_block(ip, c->eip, ip->segbase[S_CS] + c->eip, gpa);
                 if (!b) {
                     snprintf(ip->fatal, sizeof ip->fatal,
                              "cannot fetch code at EIP 0x%08x (guest-physical 0x%08x): outside RAM",

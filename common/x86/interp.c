@@ -334,16 +334,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
         /* Find the block at CS:EIP. */
         if (ip->ndead > 256 || ip->nblocks > 32768)
             interp_cache_flush(ip);
-        if (ip->oneoff) {
-            free(ip->oneoff);
-            ip->oneoff = NULL;
-        }
-        uint32_t lin = ip->segbase[S_CS] + c->eip, gpa;
-        struct tlb_entry *e = tlb_entry(ip->tlb, lin);
-        if (likely(e->tag_x == (lin & PAGE_MASK)))
-            gpa = e->gpa | (lin & 0xfff);
-        else
-            gpa = mem_xlate(ip, ip->tlb, lin, ACC_X);
+        uint32_t gpa = interp_fetch_gpa(ip);
         struct block *b = NULL, *p = ip->prev;
         if (p) {
             if (p->succ[0] && p->succ[0]->eip == c->eip && p->succ[0]->gpa == gpa && p->succ[0]->valid)
@@ -354,7 +345,7 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
         if (!b) {
             b = interp_block_lookup(ip, c->eip, gpa);
             if (!b) {
-                b = decode_block(ip, c->eip, lin, gpa);
+                b = decode_block(ip, c->eip, ip->segbase[S_CS] + c->eip, gpa);
                 if (!b) {
                     snprintf(ip->fatal, sizeof ip->fatal,
                              "cannot fetch code at EIP 0x%08x (guest-physical 0x%08x): outside RAM",

@@ -15,6 +15,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
 #include "x86/interp.h"
@@ -372,6 +373,23 @@ static inline unsigned interp_block_stopped(struct interp *ip, const struct bloc
     if (done < b->n && !ip->exit_reason)
         ip->cpu->eip = b->in[done].eip;
     return done;
+}
+
+/* Where the next block starts: drop the previous one-off (uncached) block,
+ * then translate CS:EIP for an instruction fetch — the fetch TLB when it
+ * hits, else a page walk (which may raise #PF and longjmp).  Shared by the
+ * interpreter's and the translator's run loops. */
+static inline uint32_t interp_fetch_gpa(struct interp *ip)
+{
+    if (ip->oneoff) {
+        free(ip->oneoff);
+        ip->oneoff = NULL;
+    }
+    uint32_t lin = ip->segbase[S_CS] + ip->cpu->eip;
+    struct tlb_entry *e = tlb_entry(ip->tlb, lin);
+    if (likely(e->tag_x == (lin & PAGE_MASK)))
+        return e->gpa | (lin & 0xfff);
+    return (uint32_t)mem_xlate(ip, ip->tlb, lin, ACC_X);
 }
 
 /* --- handlers (exec_*.c), referenced by the decoder --------------------- */
