@@ -8,7 +8,7 @@
  * All the machinery is shared (common/core/vm.c, vmm_main.c): this file is
  * the table of engines this stage offers.
  */
-#include "core/vmm_main.h"
+#include "vmm/vmm_main.h"
 #include "x86/interp.h"
 #include "01-binary-translation/bt.h"
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/vm.h"
-#include "core/vmm_main.h"
+#include "vmm/vmm_main.h"
 #include "x86/interp.h"
 #include "03-hw-assisted/kvm.h"
 #include "03-hw-assisted/vmx.h"

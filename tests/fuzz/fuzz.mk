@@ -16,7 +16,7 @@ FUZZ_CC      ?= clang-14
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -I common -I . -Wall -Wextra \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 # Only the modules the targets reach, built with clang for libFuzzer's coverage.
-FUZZ_SRCS    := common/core/loader.c common/core/guest_ram.c common/core/options.c \
+FUZZ_SRCS    := common/core/loader.c common/core/guest_ram.c common/vmm/options.c \
                 common/core/vm_exit.c common/trace/trace_reader.c \
                 common/devices/uart16550.c common/devices/pit8254.c common/devices/pic8259.c
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include "core/guest_ram.h"
 #include "core/loader.h"
-#include "core/options.h"
+#include "vmm/options.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "core/options.h"
+#include "vmm/options.h"
 
 static char err[512];
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "core/options.h"
+#include "vmm/options.h"
 #include "core/vm.h"
 
 /* --- names and formatting --------------------------------------------- */

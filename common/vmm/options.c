@@ -10,7 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "core/options.h"
+#include "vmm/options.h"
 
 void vm_options_defaults(struct vm_options *o, const char *prog)
 {

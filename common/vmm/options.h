@@ -7,8 +7,8 @@
  * Bad input is explained in one line; the caller prints it as
  * "<prog>: error: <message>" plus a hint and exits with VMM_STATUS_USAGE.
  */
-#ifndef CORE_OPTIONS_H
-#define CORE_OPTIONS_H
+#ifndef VMM_OPTIONS_H
+#define VMM_OPTIONS_H
 
 #include <stdio.h>
 #include <stdint.h>

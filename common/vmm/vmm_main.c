@@ -2,13 +2,13 @@
  * vmm_main.c — option parsing, engine choice and the VM's life for every
  * stage binary (see vmm_main.h).
  */
-#include "core/vmm_main.h"
+#include "vmm/vmm_main.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include "core/options.h"
+#include "vmm/options.h"
 #include "core/vm.h"
 #include "viz/viz.h"
 #include "trace/dot.h"

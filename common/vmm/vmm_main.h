@@ -6,8 +6,8 @@
  * (DESIGN.md §5), bad input is one line and a documented status (core/vm.h),
  * Ctrl-C stops the VM at the next boundary.
  */
-#ifndef CORE_VMM_MAIN_H
-#define CORE_VMM_MAIN_H
+#ifndef VMM_VMM_MAIN_H
+#define VMM_VMM_MAIN_H
 
 #include <stdbool.h>
 #include "core/engine.h"
