@@ -768,7 +768,7 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
     };
     if (trace_on(vm_trace(v->vm)))
         hooks.page_walk = hook_page_walk;
-    const char *mode = vm_get_options(v->vm)->bt_mode;   /* --bt-mode (options.c checked it) */
+    const char *mode = vm_engine_option(v->vm, "--bt-mode");   /* checked by main.c */
     struct bt *bt = bt_setup(&v->cpu, vm_ram(v->vm), &hooks, v,
                              !mode || !strcmp(mode, "identical"), err, errlen);
     if (!bt)
@@ -782,7 +782,7 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
             goto fail;
         }
     }
-    const char *check = vm_get_options(v->vm)->check;
+    const char *check = vm_engine_option(v->vm, "--check");
     if (check) {
         if (strcmp(check, "interp") != 0) {
             snprintf(err, errlen, "bt: --check %s: only 'interp' can be the reference", check);

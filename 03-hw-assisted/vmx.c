@@ -61,134 +61,6 @@ struct vmx {
     } st;
 };
 
-/* ---- --vmx-controls ---------------------------------------------------------- */
-
-static int onoff(const char *k, const char *v, bool *out, char *err, size_t len)
-{
-    if (!strcmp(v, "on") || !strcmp(v, "1")) { *out = true; return 0; }
-    if (!strcmp(v, "off") || !strcmp(v, "0")) { *out = false; return 0; }
-    snprintf(err, len, "--vmx-controls: %s=%s: expected on or off", k, v);
-    return -1;
-}
-
-static int parse_ports(const char *s, struct vmx_config *c, char *err, size_t len)
-{
-    /* RANGE[+RANGE...], RANGE = PORT or PORT-PORT */
-    memset(c->io_exit, 0, sizeof c->io_exit);
-    while (*s) {
-        char *end;
-        unsigned long lo = strtoul(s, &end, 0), hi = lo;
-        if (end == s)
-            goto bad;
-        if (*end == '-') {
-            s = end + 1;
-            hi = strtoul(s, &end, 0);
-            if (end == s)
-                goto bad;
-        }
-        if (lo > 0xffff || hi > 0xffff || hi < lo)
-            goto bad;
-        for (unsigned long p = lo; p <= hi; p++)
-            c->io_exit[p / 8] |= (uint8_t)(1u << (p % 8));
-        s = end;
-        if (*s == '+')
-            s++;
-        else if (*s)
-            goto bad;
-    }
-    return 0;
-bad:
-    snprintf(err, len, "--vmx-controls: io=bitmap:%s: expected ports like 0x3f8-0x3ff+0x20-0x21", s);
-    return -1;
-}
-
-int vmx_config_parse(const char *s, struct vmx_config *c, char *err, size_t len)
-{
-    memset(c, 0, sizeof *c);
-    c->hlt = c->movdr = c->extint = c->msrbitmap = true;
-    c->io = VMX_IO_UNCONDITIONAL;
-    if (!s)
-        return 0;
-    char *copy = strdup(s), *save = NULL;
-    int rc = 0;
-    for (char *item = strtok_r(copy, ",", &save); item && !rc; item = strtok_r(NULL, ",", &save)) {
-        char *val = strchr(item, '=');
-        if (!strcmp(item, "dump")) { c->dump = true; continue; }
-        if (!val) {
-            snprintf(err, len, "--vmx-controls: '%s' is not NAME=VALUE", item);
-            rc = -1;
-            break;
-        }
-        *val++ = 0;
-        if (!strcmp(item, "hlt")) rc = onoff(item, val, &c->hlt, err, len);
-        else if (!strcmp(item, "cr3load")) rc = onoff(item, val, &c->cr3load, err, len);
-        else if (!strcmp(item, "cr3store")) rc = onoff(item, val, &c->cr3store, err, len);
-        else if (!strcmp(item, "invlpg")) rc = onoff(item, val, &c->invlpg, err, len);
-        else if (!strcmp(item, "rdtsc")) rc = onoff(item, val, &c->rdtsc, err, len);
-        else if (!strcmp(item, "movdr")) rc = onoff(item, val, &c->movdr, err, len);
-        else if (!strcmp(item, "extint")) rc = onoff(item, val, &c->extint, err, len);
-        else if (!strcmp(item, "msrbitmap")) rc = onoff(item, val, &c->msrbitmap, err, len);
-        else if (!strcmp(item, "dump")) rc = onoff(item, val, &c->dump, err, len);
-        else if (!strcmp(item, "io")) {
-            if (!strcmp(val, "all") || !strcmp(val, "on")) c->io = VMX_IO_UNCONDITIONAL;
-            else if (!strcmp(val, "none") || !strcmp(val, "off")) c->io = VMX_IO_NONE;
-            else if (!strncmp(val, "bitmap:", 7)) {
-                c->io = VMX_IO_BITMAP;
-                rc = parse_ports(val + 7, c, err, len);
-            } else {
-                snprintf(err, len, "--vmx-controls: io=%s: expected all, none or bitmap:PORTS", val);
-                rc = -1;
-            }
-        } else if (!strcmp(item, "excbitmap")) {
-            char *end;
-            unsigned long b = strtoul(val, &end, 0);
-            if (!*val || *end || b > 0xffffffffUL) {
-                snprintf(err, len, "--vmx-controls: excbitmap=%s: expected a 32-bit number "
-                         "(bit n = exception vector n, e.g. 0x4000 for #PF)", val);
-                rc = -1;
-            }
-            c->excbitmap = (uint32_t)b;
-        } else if (!strcmp(item, "vmwrite")) {
-            char *colon = strrchr(val, ':'), *end;
-            if (!colon) {
-                snprintf(err, len, "--vmx-controls: vmwrite=%s: expected FIELD:VALUE", val);
-                rc = -1;
-                break;
-            }
-            *colon = 0;
-            long enc = vmcs_field_by_name(val);
-            unsigned long long x = strtoull(colon + 1, &end, 0);
-            struct vmcs probe;
-            vmcs_clear(&probe);
-            if (enc < 0) {
-                snprintf(err, len, "--vmx-controls: vmwrite: no VMCS field '%s' in this model "
-                         "(use an SDM name such as GUEST_CR0, or an encoding)", val);
-                rc = -1;
-            } else if (!colon[1] || *end) {
-                snprintf(err, len, "--vmx-controls: vmwrite=%s:%s: the value is not a number",
-                         val, colon + 1);
-                rc = -1;
-            } else if (vmcs_write(&probe, (uint32_t)enc, x) != 0) {
-                snprintf(err, len, "--vmx-controls: vmwrite %s: read-only field (VMWRITE "
-                         "fails with VM-instruction error 13)", val);
-                rc = -1;
-            } else if (c->nwrites == VMX_MAX_WRITES) {
-                snprintf(err, len, "--vmx-controls: at most %d vmwrite items", VMX_MAX_WRITES);
-                rc = -1;
-            } else {
-                c->writes[c->nwrites].enc = (uint32_t)enc;
-                c->writes[c->nwrites++].value = x;
-            }
-        } else {
-            snprintf(err, len, "--vmx-controls: unknown control '%s' (hlt, io, cr3load, cr3store, "
-                     "invlpg, rdtsc, movdr, extint, msrbitmap, excbitmap, vmwrite, dump)", item);
-            rc = -1;
-        }
-    }
-    free(copy);
-    return rc;
-}
-
 /* ---- the VMM's VMCS setup (KVM: vmx_vcpu_setup / init_vmcs) ------------------ */
 
 static void setup_vmcs(struct vmx *x)
@@ -651,7 +523,7 @@ static int vmx_init(struct vcpu *v, char *err, size_t len)
         goto fail;
     }
     memset(x->msr_bitmap, 0, 4096);
-    if (vmx_config_parse(vm_get_options(v->vm)->vmx_controls, &x->cfg, err, len) < 0)
+    if (vmx_config_parse(vm_engine_option(v->vm, "--vmx-controls"), &x->cfg, err, len) < 0)
         goto fail;
     struct interp_hooks hooks = {
         .irq_pending = hook_irq_pending, .irq_ack = hook_irq_ack, .stop_requested = hook_stop,

@@ -147,7 +147,14 @@ struct iobus *vm_mmio_bus(struct vm *vm) { return &vm->mmio; }
 struct trace *vm_trace(struct vm *vm)    { return &vm->trace; }
 const struct boot_info *vm_boot(const struct vm *vm) { return &vm->boot; }
 void vm_set_report(struct vm *vm, FILE *out) { vm->report = out; }
-const struct vm_options *vm_get_options(const struct vm *vm) { return &vm->opt; }
+
+const char *vm_engine_option(const struct vm *vm, const char *name)
+{
+    for (int i = 0; i < vm->opt.nengine_opts; i++)
+        if (strcmp(vm->opt.engine_opt[i].name, name) == 0)
+            return vm->opt.engine_opt[i].value;
+    return NULL;
+}
 
 void vm_set_exit_handler(struct vm *vm, vm_exit_handler_fn *fn, void *ctx)
 {

@@ -14,9 +14,10 @@
 #include "core/engine.h"
 
 #define VM_MAX_MODULES 4
+#define VM_MAX_ENGINE_OPTIONS 8
 
 struct vm_options {
-    const char *engine;          /* --engine NAME (default "interp")      */
+    const char *engine;          /* --engine NAME (NULL: the stage default) */
     uint64_t    mem;             /* --mem SIZE bytes (default 64 MiB)     */
     const char *image;           /* guest ELF                             */
     const char *cmdline;         /* everything after "--"                 */
@@ -26,9 +27,11 @@ struct vm_options {
     double      timeout_s;       /* --timeout SECONDS (0 = none)          */
     bool        stats;           /* --stats                               */
     bool        viz, step;       /* --viz, --step (visualizer issue)      */
-    const char *check;           /* --check ENGINE: lock-step reference (stage 01's bt) */
-    const char *vmx_controls;    /* --vmx-controls LIST (stage 03's vmx engine) */
-    const char *bt_mode;         /* --bt-mode identical|threaded (stage 01's bt; NULL = identical) */
+    /* The engine's own options (--bt-mode, --vmx-controls, ...): parsed
+     * and checked by the command line (vmm/options.h), read by the engine
+     * with vm_engine_option. */
+    struct vm_engine_option { const char *name, *value; } engine_opt[VM_MAX_ENGINE_OPTIONS];
+    int         nengine_opts;
     /* Extensions (core engineer): */
     const char *prog;            /* program name for messages ("vmm-bt")  */
     char       *cmdline_owned;   /* storage behind cmdline (options.c)    */
@@ -115,8 +118,9 @@ void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx);
 enum { VM_EXIT_FATAL = -1, VM_EXIT_PASS = 0, VM_EXIT_HANDLED = 1 };
 typedef int vm_exit_handler_fn(void *ctx, struct vcpu *v, struct vm_exit *exit);
 void vm_set_exit_handler(struct vm *vm, vm_exit_handler_fn *fn, void *ctx);
-/* The options the VM was created with (engines read their own ones). */
-const struct vm_options *vm_get_options(const struct vm *vm);
+/* The value of one of the engine's own options ("--bt-mode"), as given on
+ * the command line (already checked there); NULL if not given. */
+const char *vm_engine_option(const struct vm *vm, const char *name);
 /* The HLT wait of the run loop, for an engine whose guest halts without a
  * VM exit (the VMX model with HLT exiting off: the CPU sits in the HLT
  * activity state until an interrupt): sleep until the interrupt controller

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "vmm/options.h"
@@ -35,51 +36,69 @@ static void on_sigint(int sig)
         vm_request_stop(running_vm);
 }
 
-int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
-             const char *default_engine, int argc, char **argv)
+/* The stage's default engine: chosen by the host (with a note on why) or
+ * fixed.  The note is said only when the user left the choice to us. */
+static const char *default_engine(const struct vmm_stage *st, bool say_why)
 {
-    struct vm_options opt;
+    char note[256] = "";
+    if (!st->pick_engine)
+        return st->default_engine;
+    const char *name = st->pick_engine(note, sizeof note);
+    if (say_why && note[0])
+        fprintf(stderr, "%s: note: %s\n", st->prog, note);
+    return name;
+}
+
+/* Parse the command line and find the engine.  Returns -1 to go on (*e
+ * set), else the process status (0 after --help). */
+static int parse_command_line(const struct vmm_stage *st, struct vm_options *opt,
+                              int argc, char **argv, const struct engine_entry **e)
+{
+    const char *prog = st->prog;
     char err[512] = "";
-    char list[1024] = "";
-    char names[256] = "";
-
-    for (int i = 0, n = 0, m = 0; i < nengines; i++) {
-        n += snprintf(list + n, sizeof list - (size_t)n, "%c %-8s %s%s\n",
-                      strcmp(engines[i].name, default_engine) ? ' ' : '*', engines[i].name,
-                      engines[i].summary, engines[i].ops ? "" : " [not built yet]");
-        m += snprintf(names + m, sizeof names - (size_t)m, "%s%s", i ? ", " : "", engines[i].name);
-    }
-
-    vm_options_defaults(&opt, prog);
-    opt.engine = default_engine;
-    switch (vm_options_parse(&opt, argc, argv, err, sizeof err)) {
+    switch (vm_options_parse(opt, st->engines, st->nengines, argc, argv, err, sizeof err)) {
     case OPTIONS_HELP:
-        vm_options_usage(stdout, prog, list);
-        vm_options_free(&opt);
+        vm_options_usage(stdout, prog, st->engines, st->nengines, default_engine(st, false));
         return 0;
     case OPTIONS_ERROR:
         fprintf(stderr, "%s: error: %s\n", prog, err);
         fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-        vm_options_free(&opt);
         return VMM_STATUS_USAGE;
     }
+    if (!opt->engine)
+        opt->engine = default_engine(st, true);
 
-    const struct engine_entry *e = NULL;
-    for (int i = 0; i < nengines; i++)
-        if (strcmp(engines[i].name, opt.engine) == 0)
-            e = &engines[i];
-    if (!e) {
-        fprintf(stderr, "%s: error: unknown engine '%s' (this binary has: %s)\n", prog,
-                opt.engine, names);
+    char names[256] = "";
+    *e = NULL;
+    for (int i = 0, m = 0; i < st->nengines; i++) {
+        if (strcmp(st->engines[i].name, opt->engine) == 0)
+            *e = &st->engines[i];
+        m += snprintf(names + m, sizeof names - (size_t)m, "%s%s", i ? ", " : "",
+                      st->engines[i].name);
+    }
+    if (!*e)
+        snprintf(err, sizeof err, "unknown engine '%s' (this binary has: %s)", opt->engine,
+                 names);
+    if (!*e || vm_options_check_engine(opt, st->engines, st->nengines, *e, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: error: %s\n", prog, err);
         fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-        vm_options_free(&opt);
         return VMM_STATUS_USAGE;
     }
-    if (opt.check && strcmp(opt.engine, "bt") != 0) {
-        fprintf(stderr, "%s: error: --check %s compares with --engine bt; engine '%s' has no "
-                "lock-step mode\n", prog, opt.check, opt.engine);
+    return -1;
+}
+
+int vmm_main(const struct vmm_stage *stage, int argc, char **argv)
+{
+    const char *prog = stage->prog;
+    struct vm_options opt;
+    const struct engine_entry *e = NULL;
+    char err[512] = "";
+
+    vm_options_defaults(&opt, prog);
+    int rc = parse_command_line(stage, &opt, argc, argv, &e);
+    if (rc >= 0) {
         vm_options_free(&opt);
-        return VMM_STATUS_USAGE;
+        return rc;
     }
     /* --step is the visualizer's lecture mode: it implies --viz.  The
      * terminal is checked before anything else is done to it. */

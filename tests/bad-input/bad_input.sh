@@ -1,10 +1,12 @@
 #!/bin/bash
-# bad_input.sh — bad input to build/vmm-bt: each case must end with one line
+# bad_input.sh — bad input to build/vmm-bt (and build/vmm-hw for the options
+# of its engines): each case must end with one line
 # "vmm-bt: error: <what is wrong>", the documented status (core/vm.h:
 # 64 usage, 65 image, 69 engine, 70 guest crashed, 124 timeout), no crash
 # (status < 128 except 124) and no hang (every run is wrapped in timeout 30).
 . "$(dirname "$0")/../lib.sh"
 VMM=$BUILD/vmm-bt
+PROG=vmm-bt
 ELFS=$BUILD/tests/bad-input
 
 if [ ! -x "$VMM" ]; then
@@ -12,22 +14,22 @@ if [ ! -x "$VMM" ]; then
     finish
 fi
 
-# check NAME WANT_STATUS REGEX ARGS... : run vmm-bt ARGS, check status, that
-# exactly one error line is printed and that it matches REGEX.
+# check NAME WANT_STATUS REGEX ARGS... : run $VMM ARGS, check status, that
+# exactly one error line "$PROG: error: ..." is printed and that it matches REGEX.
 check() {
     local name=$1 want=$2 re=$3; shift 3
     timeout 30 "$VMM" "$@" >"$TMPD/out" 2>&1 </dev/null
     local rc=$?
     local errs
-    errs=$(grep -c '^vmm-bt: error: ' "$TMPD/out")
+    errs=$(grep -c "^$PROG: error: " "$TMPD/out")
     if [ "$rc" -ne "$want" ]; then
         notok "$name" "exit status $rc, expected $want; output: $(tail -n 3 "$TMPD/out" | tr '\n' '|')"
     elif [ "$rc" -ge 128 ] && [ "$rc" -ne 124 ]; then
         notok "$name" "crashed (status $rc)"
     elif [ "$errs" -ne 1 ]; then
-        notok "$name" "expected exactly one 'vmm-bt: error:' line, got $errs: $(tail -n 3 "$TMPD/out" | tr '\n' '|')"
-    elif ! grep -Eq "^vmm-bt: error: .*($re)" "$TMPD/out"; then
-        notok "$name" "error line does not say /$re/: $(grep '^vmm-bt: error: ' "$TMPD/out")"
+        notok "$name" "expected exactly one '$PROG: error:' line, got $errs: $(tail -n 3 "$TMPD/out" | tr '\n' '|')"
+    elif ! grep -Eq "^$PROG: error: .*($re)" "$TMPD/out"; then
+        notok "$name" "error line does not say /$re/: $(grep "^$PROG: error: " "$TMPD/out")"
     else
         ok "$name"
     fi
@@ -45,8 +47,43 @@ check "option without value" 64 "option --timeout needs a value" "$ELFS/spin.elf
 check "bad --mem size"       64 "--mem 'lots' is not a size" --mem lots "$ELFS/spin.elf"
 check "no image"             64 "no guest image given" --stats
 check "unknown engine"       64 "unknown engine 'vmx2'" --engine vmx2 "$ELFS/spin.elf"
-check "--check without bt"   64 "--check interp compares with --engine bt" \
+# help_has NAME REGEX FILE : FILE, its lines joined with '|', matches REGEX.
+help_has() {
+    if tr '\n' '|' <"$3" | grep -Eq -- "$2"; then ok "$1"
+    else notok "$1" "no /$2/ in $(head -c 300 "$3" | tr '\n' '|')"; fi
+}
+
+# An engine's own options: known only to the binaries that have the engine,
+# accepted only with it, checked before any VM is built.
+check "--check without bt"   64 "option --check is an option of --engine bt, not of --engine interp" \
       --engine interp --check interp "$ELFS/spin.elf"
+check "--bt-mode without bt" 64 "option --bt-mode is an option of --engine bt, not of --engine interp" \
+      --bt-mode threaded "$ELFS/spin.elf"
+check "bad --bt-mode"        64 "--bt-mode 'fast': expected 'identical' or 'threaded'" \
+      --engine bt --bt-mode fast "$ELFS/spin.elf"
+check "--vmx-controls is not vmm-bt's" 64 "unknown option '--vmx-controls' \(not an option of vmm-bt" \
+      --engine bt --vmx-controls hlt=off "$ELFS/spin.elf"
+if [ -x "$BUILD/vmm-hw" ]; then
+    VMM=$BUILD/vmm-hw PROG=vmm-hw check "--bt-mode is not vmm-hw's" 64 \
+        "unknown option '--bt-mode' \(not an option of vmm-hw" --bt-mode threaded "$ELFS/spin.elf"
+    VMM=$BUILD/vmm-hw PROG=vmm-hw check "--vmx-controls without vmx" 64 \
+        "option --vmx-controls is an option of --engine vmx, not of --engine interp" \
+        --engine interp --vmx-controls hlt=off "$ELFS/spin.elf"
+    VMM=$BUILD/vmm-hw PROG=vmm-hw check "bad --vmx-controls before any VM" 64 \
+        "--vmx-controls: hlt=maybe: expected on or off" \
+        --engine vmx --vmx-controls hlt=maybe /nonexistent/guest.elf
+    # --help: each engine's options under that engine, and only its binary's.
+    "$BUILD/vmm-hw" --help >"$TMPD/hw-help.out" 2>&1
+    help_has "vmm-hw --help: --vmx-controls under vmx" '\* vmx [^|]*\|    --vmx-controls LIST' \
+        "$TMPD/hw-help.out"
+    no_line hw-help "--bt-mode" "vmm-hw --help: no --bt-mode"
+else
+    skip "vmm-hw's engine options" "build/vmm-hw is not built"
+fi
+"$VMM" --help >"$TMPD/bt-help.out" 2>&1
+help_has "vmm-bt --help: --bt-mode and --check under bt" \
+    '\|  bt [^|]*\|    --bt-mode MODE [^|]*\|[^|]*\|    --check ENGINE' "$TMPD/bt-help.out"
+no_line bt-help "--vmx-controls" "vmm-bt --help: no --vmx-controls"
 check "--check unknown ref"  69 "--check qemu: only 'interp' can be the reference" \
       --engine bt --check qemu "$ELFS/spin.elf"
 check "bad module"           65 "cannot open module '/nonexistent/mod'" \

@@ -156,7 +156,8 @@ static void gen_options(struct buf *b)
 {
     static const char *const words[] = {
         "--engine", "--mem", "--module", "--trace", "--dot", "--walk", "--timeout",
-        "--stats", "--viz", "--step", "--check", "--vmx-controls", "--help", "-h", "--",
+        "--stats", "--viz", "--step", "--check", "--vmx-controls", "--bt-mode", "threaded",
+        "--bt-mode=identical", "--bt-mode=", "--vmx-controls=hlt=off", "--help", "-h", "--",
         "-", "guest.elf", "64M", "0x", "1e300", "nan", "inf", "-1", "0", "4096K", "3G",
         "3073M", "2M", "2097151B", "1.5", "--mem=", "--timeout=0.001", "--walk=0x80000000",
         "--bogus", "bad\nline", "--stats=1", "--mem=18446744073709551615G", "1e-300",

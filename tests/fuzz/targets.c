@@ -178,6 +178,28 @@ int fuzz_trace(const uint8_t *data, size_t n)
 
 #define MAX_ARGS 40
 
+/* Engines with options of their own, as the stage binaries have them
+ * (the checks are the parser's callbacks; vmm-bt's is the same test). */
+static int check_mode(const char *v, char *err, size_t len)
+{
+    if (strcmp(v, "identical") && strcmp(v, "threaded")) {
+        snprintf(err, len, "--bt-mode '%s': expected 'identical' or 'threaded'", v);
+        return -1;
+    }
+    return 0;
+}
+static const struct engine_option bt_options[] = {
+    { "--bt-mode", "MODE", "mode", check_mode }, { "--check", "ENGINE", "ref", NULL }, { NULL },
+};
+static const struct engine_option vmx_options[] = {
+    { "--vmx-controls", "LIST", "controls", NULL }, { NULL },
+};
+static const struct engine_entry fuzz_engines[] = {
+    { "interp", NULL, "-", NULL }, { "bt", NULL, "-", bt_options },
+    { "vmx", NULL, "-", vmx_options },
+};
+#define NFUZZ_ENGINES (int)(sizeof fuzz_engines / sizeof fuzz_engines[0])
+
 int fuzz_options(const uint8_t *data, size_t n)
 {
     char *argv[MAX_ARGS + 2];
@@ -202,12 +224,13 @@ int fuzz_options(const uint8_t *data, size_t n)
     char err[512];
     vm_options_defaults(&o, "vmm-fuzz");
     memset(err, 0, sizeof err);
-    int rc = vm_options_parse(&o, argc, argv, err, sizeof err);
+    int rc = vm_options_parse(&o, fuzz_engines, NFUZZ_ENGINES, argc, argv, err, sizeof err);
     CHECK(rc == OPTIONS_OK || rc == OPTIONS_HELP || rc == OPTIONS_ERROR, "rc %d", rc);
     if (rc == OPTIONS_ERROR) {
         check_msg("vm_options_parse", err, sizeof err);
     } else if (rc == OPTIONS_OK) {
-        CHECK(o.image != NULL && o.engine != NULL && o.cmdline != NULL, "missing field");
+        CHECK(o.image != NULL && o.cmdline != NULL, "missing field");
+        CHECK(!o.engine || o.engine[0], "empty engine name");   /* NULL: the stage's default */
         CHECK(o.mem >= VM_MIN_MEM && o.mem <= VM_MAX_MEM && !(o.mem & 0xfff),
               "mem %llu", (unsigned long long)o.mem);
         CHECK(o.nmodules >= 0 && o.nmodules <= VM_MAX_MODULES, "nmodules %d", o.nmodules);
@@ -215,6 +238,26 @@ int fuzz_options(const uint8_t *data, size_t n)
          * deadline (vm.c converts it to a struct timespec). */
         CHECK(o.timeout_s >= 0 && o.timeout_s <= 1e9, "timeout %g", o.timeout_s);
         CHECK(!o.walk_set || o.dot_file, "--walk without --dot");
+        /* Engine options: each once, a non-empty value, one of an engine's;
+         * accepted by exactly the engines that have them all. */
+        CHECK(o.nengine_opts >= 0 && o.nengine_opts <= VM_MAX_ENGINE_OPTIONS, "%d options",
+              o.nengine_opts);
+        for (int k = 0; k < o.nengine_opts; k++) {
+            CHECK(o.engine_opt[k].value && o.engine_opt[k].value[0], "empty value");
+            for (int j = 0; j < k; j++)
+                CHECK(strcmp(o.engine_opt[j].name, o.engine_opt[k].name), "twice");
+        }
+        for (int e = 0; e < NFUZZ_ENGINES; e++) {
+            err[0] = 0;
+            int ok = vm_options_check_engine(&o, fuzz_engines, NFUZZ_ENGINES, &fuzz_engines[e], err,
+                                             sizeof err) == 0;
+            if (!ok)
+                check_msg("vm_options_check_engine", err, sizeof err);
+            bool all_its_own = true;     /* --vmx-controls is vmx's (2), the rest bt's (1) */
+            for (int k = 0; k < o.nengine_opts; k++)
+                all_its_own &= e == (strcmp(o.engine_opt[k].name, "--vmx-controls") ? 1 : 2);
+            CHECK(ok == all_its_own, "engine %s accepts: %d", fuzz_engines[e].name, ok);
+        }
     }
     /* parse_size on every argument: a size or -1, never UB. */
     for (int a = 1; a < argc; a++) {

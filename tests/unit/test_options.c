@@ -5,9 +5,42 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include "vmm/options.h"
 
 static char err[512];
+
+/* A stage with two engines; "fast" has options of its own, like stage 01's
+ * bt (--bt-mode, --check) or stage 03's vmx (--vmx-controls). */
+static int check_mode(const char *v, char *e, size_t len)
+{
+    if (strcmp(v, "identical") && strcmp(v, "threaded")) {
+        snprintf(e, len, "--fast-mode '%s': expected 'identical' or 'threaded'", v);
+        return -1;
+    }
+    return 0;
+}
+static const struct engine_option fast_options[] = {
+    { "--fast-mode", "MODE", "how fast\nsecond line of help", check_mode },
+    { "--ref", "ENGINE", "a reference", NULL },
+    { NULL },
+};
+static const struct engine_ops slow_ops = { .name = "slow", .summary = "the slow one" };
+static const struct engine_ops fast_ops = { .name = "fast", .summary = "the fast one" };
+static const struct engine_entry engines[] = {
+    { "slow", &slow_ops, NULL, NULL },
+    { "fast", &fast_ops, NULL, fast_options },
+    { "later", NULL, "stage 09", NULL },
+};
+#define NENGINES 3
+
+static const char *engine_opt(const struct vm_options *o, const char *name)
+{
+    for (int i = 0; i < o->nengine_opts; i++)
+        if (!strcmp(o->engine_opt[i].name, name))
+            return o->engine_opt[i].value;
+    return NULL;
+}
 
 static int parse(struct vm_options *o, const char **args)
 {
@@ -18,7 +51,7 @@ static int parse(struct vm_options *o, const char **args)
         argv[argc++] = (char *)*args;
     vm_options_defaults(o, "vmm-test");
     err[0] = 0;
-    return vm_options_parse(o, argc, argv, err, sizeof err);
+    return vm_options_parse(o, engines, NENGINES, argc, argv, err, sizeof err);
 }
 
 static void test_defaults_and_image(void **st)
@@ -27,7 +60,7 @@ static void test_defaults_and_image(void **st)
     struct vm_options o;
     assert_int_equal(parse(&o, (const char *[]){ "guest.elf", NULL }), OPTIONS_OK);
     assert_string_equal(o.image, "guest.elf");
-    assert_string_equal(o.engine, "interp");
+    assert_null(o.engine);                        /* the stage's default applies */
     assert_int_equal(o.mem, 64ull << 20);
     assert_string_equal(o.cmdline, "");
     assert_false(o.stats);
@@ -53,13 +86,44 @@ static void test_all_options(void **st)
     assert_string_equal(o.image, "k.elf");
     /* Everything after -- belongs to the guest, even things that look like options. */
     assert_string_equal(o.cmdline, "test=all iters=10 --mem");
-    assert_null(o.bt_mode);
+    assert_int_equal(o.nengine_opts, 0);
     vm_options_free(&o);
-    assert_int_equal(parse(&o, (const char *[]){ "--bt-mode", "threaded", "k.elf", NULL }), OPTIONS_OK);
-    assert_string_equal(o.bt_mode, "threaded");
+}
+
+static void test_engine_options(void **st)
+{
+    (void)st;
+    struct vm_options o;
+    assert_int_equal(parse(&o, (const char *[]){ "--fast-mode", "threaded", "k.elf", NULL }),
+                     OPTIONS_OK);
+    assert_string_equal(engine_opt(&o, "--fast-mode"), "threaded");
+    assert_null(engine_opt(&o, "--ref"));
+    /* Checked against the engine once it is chosen: only "fast" has them. */
+    assert_int_equal(vm_options_check_engine(&o, engines, NENGINES, &engines[1], err,
+                                             sizeof err), 0);
+    assert_int_equal(vm_options_check_engine(&o, engines, NENGINES, &engines[0], err,
+                                             sizeof err), -1);
+    assert_string_equal(err, "option --fast-mode is an option of --engine fast, "
+                             "not of --engine slow");
     vm_options_free(&o);
-    assert_int_equal(parse(&o, (const char *[]){ "--bt-mode=identical", "k.elf", NULL }), OPTIONS_OK);
-    assert_string_equal(o.bt_mode, "identical");
+    /* --name=value, twice (the last one counts), with another one. */
+    assert_int_equal(parse(&o, (const char *[]){ "--fast-mode=identical", "--ref", "slow",
+                                                 "--fast-mode", "threaded", "k.elf", NULL }),
+                     OPTIONS_OK);
+    assert_int_equal(o.nengine_opts, 2);
+    assert_string_equal(engine_opt(&o, "--fast-mode"), "threaded");
+    assert_string_equal(engine_opt(&o, "--ref"), "slow");
+    vm_options_free(&o);
+    /* No engine option: any engine is fine. */
+    assert_int_equal(parse(&o, (const char *[]){ "k.elf", NULL }), OPTIONS_OK);
+    assert_int_equal(vm_options_check_engine(&o, engines, NENGINES, &engines[0], err,
+                                             sizeof err), 0);
+    vm_options_free(&o);
+    /* A binary without those engines does not know their options. */
+    vm_options_defaults(&o, "vmm-other");
+    char *argv[] = { "vmm-other", "--fast-mode", "threaded", "k.elf", NULL };
+    assert_int_equal(vm_options_parse(&o, engines, 1, 4, argv, err, sizeof err), OPTIONS_ERROR);
+    assert_non_null(strstr(err, "unknown option '--fast-mode' (not an option of vmm-other"));
     vm_options_free(&o);
 }
 
@@ -132,8 +196,11 @@ static void test_errors_are_one_clear_line(void **st)
     expect_error((const char *[]){ "--dot", "d", "--walk", "high", "k", NULL },
                  "not a 32-bit linear address");
     expect_error((const char *[]){ "--walk", "0x1000", "k", NULL }, "give --dot too");
-    expect_error((const char *[]){ "--bt-mode", "fast", "k", NULL }, "expected 'identical' or 'threaded'");
-    expect_error((const char *[]){ "--bt-mode", NULL }, "--bt-mode needs a value");
+    expect_error((const char *[]){ "--fast-mode", "quick", "k", NULL },
+                 "--fast-mode 'quick': expected 'identical' or 'threaded'");
+    expect_error((const char *[]){ "--fast-mode", NULL }, "--fast-mode needs a value");
+    expect_error((const char *[]){ "--ref=", "k", NULL }, "--ref needs a value");
+    expect_error((const char *[]){ "--frobnicate=1", "k", NULL }, "not an option of vmm-test");
     expect_error((const char *[]){ "--module", "1", "--module", "2", "--module", "3",
                                    "--module", "4", "--module", "5", "k", NULL }, "at most 4");
 }
@@ -144,17 +211,28 @@ static void test_help(void **st)
     struct vm_options o;
     assert_int_equal(parse(&o, (const char *[]){ "--help", NULL }), OPTIONS_HELP);
     assert_int_equal(parse(&o, (const char *[]){ "--mem", "64M", "-h", NULL }), OPTIONS_HELP);
-    char buf[4096];
-    FILE *f = fmemopen(buf, sizeof buf, "w");
-    vm_options_usage(f, "vmm-test", "  interp  x\n");
+    char buf[8192] = "";
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    vm_options_usage(f, "vmm-test", engines, NENGINES, "fast");
     fclose(f);
     assert_non_null(strstr(buf, "usage: vmm-test"));
     assert_non_null(strstr(buf, "--timeout SECONDS"));
     assert_non_null(strstr(buf, "--dot FILE"));
     assert_non_null(strstr(buf, "--walk ADDR"));
-    assert_non_null(strstr(buf, "--bt-mode MODE"));
+    assert_non_null(strstr(buf, "--module FILE      load FILE as a Multiboot module (up to 4 times)"));
     assert_non_null(strstr(buf, "--step             --viz in step mode"));   /* implies --viz */
-    assert_non_null(strstr(buf, "interp"));
+    assert_non_null(strstr(buf, "130 stopped"));
+    /* Each engine with its summary, the default starred, its own options
+     * under it (continuation lines in the help column). */
+    assert_non_null(strstr(buf, "\n  slow     the slow one\n* fast     the fast one\n"
+                                "    --fast-mode MODE   how fast\n"
+                                "                       second line of help\n"
+                                "    --ref ENGINE       a reference\n"
+                                "  later    stage 09 [not built yet]\n"));
+    /* The shared options come before the engines: the engine options are
+     * listed once, under their engine. */
+    assert_ptr_equal(strstr(buf, "--fast-mode"), strstr(buf, "    --fast-mode MODE") + 4);
+    assert_true(strstr(buf, "--stats") < strstr(buf, "  slow "));
 }
 
 int main(void)
@@ -162,6 +240,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_image),
         cmocka_unit_test(test_all_options),
+        cmocka_unit_test(test_engine_options),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_dot_and_walk),
         cmocka_unit_test(test_errors_are_one_clear_line),
