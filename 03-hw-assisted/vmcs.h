@@ -277,26 +277,18 @@ int vmcs_read(const struct vmcs *v, uint32_t enc, uint64_t *value);
 uint64_t vmcs_get(const struct vmcs *v, uint32_t enc);
 void     vmcs_set(struct vmcs *v, uint32_t enc, uint64_t value);
 
-/* Guest-state area <-> architectural state (§25.4). */
+/* Guest-state area <-> architectural state (§25.4).  Selector, base, limit
+ * and access-rights fields are laid out in the same order (ES CS SS DS FS
+ * GS LDTR TR) in each group, 2 apart: SEG_FIELD(GUEST_ES_LIMIT, S_CS). */
+#define SEG_FIELD(first_es, i) ((uint32_t)(first_es) + 2u * (uint32_t)(i))
 void vmcs_save_guest(struct vmcs *v, const struct x86_cpu *c);
 void vmcs_load_guest(const struct vmcs *v, struct x86_cpu *c);
 uint32_t vmcs_seg_ar(const struct x86_seg *s, bool usable);
 
-/* The VM-entry checks (SDM Vol. 3C §27.2-27.3).  0 if they pass.
- * vmcs_check_controls: checks on the VM-execution, exit and entry control
- *   fields (§27.2.1) and the host-state area (§27.2.2); failing is
- *   VMfailValid with the VM-instruction error returned (7 or 8).
- * vmcs_check_guest: checks on the guest-state area (§27.3.1); failing is a
- *   VM exit with reason 33 | 0x80000000 ("VM-entry failure due to invalid
- *   guest state"); *qual gets the exit qualification (§27.8).
- * On failure, why says which field and which rule, in one line. */
-int vmcs_check_controls(const struct vmcs *v, const struct vmx_caps *caps,
-                        char *why, size_t len);
-int vmcs_check_guest(const struct vmcs *v, const struct vmx_caps *caps,
-                     uint32_t *qual, char *why, size_t len);
-
 /* Names of the control bits set in a control field ("HLT_EXITING|..."). */
 int vmcs_control_names(uint32_t enc, uint32_t value, char *buf, size_t len);
+/* The name of bit `bit` of a control field, NULL if it has none here. */
+const char *vmcs_control_bit_name(uint32_t enc, int bit);
 /* Every nonzero field, grouped by type, with names and decoded controls. */
 void vmcs_dump(const struct vmcs *v, FILE *out);
 

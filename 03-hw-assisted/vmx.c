@@ -34,12 +34,12 @@
  */
 #include "03-hw-assisted/vmx.h"
 #include "03-hw-assisted/vmcs.h"
+#include "03-hw-assisted/vmcs_check.h"
 #include "03-hw-assisted/exit_handler.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "core/lab.h"
 #include "core/vm.h"
 #include "x86/interp.h"

@@ -7,9 +7,11 @@ TEST_SUITES += tests/hw/vmx.sh tests/hw/kvm.sh
 TEST_VMCS := $(BUILD)/tests/unit/test_vmcs
 ALL_TARGETS += $(TEST_VMCS)
 TEST_SUITES += $(TEST_VMCS)
-$(TEST_VMCS): tests/unit/test_vmcs.c 03-hw-assisted/vmcs.c 03-hw-assisted/vmcs.h $(LIBVMLAB_SAN)
+$(TEST_VMCS): tests/unit/test_vmcs.c 03-hw-assisted/vmcs.c 03-hw-assisted/vmcs.h \
+              03-hw-assisted/vmcs_check.c 03-hw-assisted/vmcs_check.h $(LIBVMLAB_SAN)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) tests/unit/test_vmcs.c 03-hw-assisted/vmcs.c -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
+	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) tests/unit/test_vmcs.c 03-hw-assisted/vmcs.c \
+		03-hw-assisted/vmcs_check.c -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
 
 # The interpreter's exit-policy hook (the x86 harness and snippets of unit-x86.mk).
 TEST_POLICY := $(BUILD)/tests/unit/test_interp_policy

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "03-hw-assisted/vmcs.h"
+#include "03-hw-assisted/vmcs_check.h"
 
 static void test_encodings(void **state)
 {
