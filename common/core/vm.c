@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/loader.h"
 #include "devices/debug_exit.h"
+#include "devices/pc_ports.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
@@ -209,6 +210,13 @@ static void vm_debug_exit_io(void *dev, uint64_t offset, uint8_t size, bool is_w
         request_stop(vm, STOP_DEBUG_EXIT);
 }
 
+/* A device on the port bus at its ports of the PC's map (devices/pc_ports.h). */
+static int attach(struct vm *vm, enum pc_port_dev at, io_handler_t fn, void *dev)
+{
+    const struct pc_port_range *r = &pc_ports[at];
+    return iobus_register(&vm->pio, r->base, r->count, fn, dev, r->name);
+}
+
 static int setup_devices(struct vm *vm, char *err, size_t errlen)
 {
     struct irq_line irq0 = { pic_irq_set, &vm->pic, PIT_IRQ };
@@ -217,13 +225,12 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
     pit_init(&vm->pit, &vm->clock, &irq0);
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
     debug_exit_init(&vm->dbg);
-    if (iobus_register(&vm->pio, PIC_MASTER_BASE, 2, pic_master_io, &vm->pic, "pic-master") ||
-        iobus_register(&vm->pio, PIC_SLAVE_BASE, 2, pic_slave_io, &vm->pic, "pic-slave") ||
-        iobus_register(&vm->pio, PIT_BASE, PIT_NPORTS, pit_io, &vm->pit, "pit") ||
-        iobus_register(&vm->pio, PIT_PORT_B, 1, pit_port_b_io, &vm->pit, "port-b") ||
-        iobus_register(&vm->pio, UART_COM1_BASE, UART_NPORTS, uart_io, &vm->uart, "com1") ||
-        iobus_register(&vm->pio, DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, vm_debug_exit_io, vm,
-                       "debug-exit")) {
+    if (attach(vm, PC_PIC_MASTER, pic_master_io, &vm->pic) ||
+        attach(vm, PC_PIC_SLAVE, pic_slave_io, &vm->pic) ||
+        attach(vm, PC_PIT, pit_io, &vm->pit) ||
+        attach(vm, PC_PORT_B, pit_port_b_io, &vm->pit) ||
+        attach(vm, PC_COM1, uart_io, &vm->uart) ||
+        attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm)) {
         snprintf(err, errlen, "internal error: device port ranges overlap");
         return -1;
     }

@@ -8,10 +8,7 @@
 #include <string.h>
 #include "trace/dot.h"
 #include "core/vm_exit.h"
-#include "devices/debug_exit.h"
-#include "devices/pic8259.h"
-#include "devices/pit8254.h"
-#include "devices/uart16550.h"
+#include "devices/pc_ports.h"
 #include "x86/paging.h"
 
 /* --- page walk ---------------------------------------------------------- */
@@ -181,21 +178,11 @@ void exit_flow_init(struct exit_flow *fl, const char *engine)
     fl->last = -1;
 }
 
-/* Which device the port bus gives a port to: the ranges vm.c registers. */
+/* Which device the port bus gives a port to (devices/pc_ports.h). */
 static const char *io_handler(uint16_t port)
 {
-    static const struct { uint16_t base, n; const char *name; } map[] = {
-        { PIC_MASTER_BASE, 2, "port bus: 8259 PIC master" },
-        { PIC_SLAVE_BASE, 2, "port bus: 8259 PIC slave" },
-        { PIT_BASE, PIT_NPORTS, "port bus: 8254 PIT" },
-        { PIT_PORT_B, 1, "port bus: port B (PIT gate 2)" },
-        { UART_COM1_BASE, UART_NPORTS, "port bus: 16550 UART COM1" },
-        { DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, "port bus: debug-exit" },
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (port >= map[i].base && port < map[i].base + map[i].n)
-            return map[i].name;
-    return "port bus: nobody (unclaimed)";
+    const struct pc_port_range *r = pc_port_find(port);
+    return r ? r->device : "nobody (unclaimed)";
 }
 
 /* The VMM's handler for an exit, as vm_run's switch dispatches it. */
@@ -277,7 +264,8 @@ void dot_exit_flow(FILE *f, const struct exit_flow *fl)
         int r = x->reason <= EXIT_REASON_MAX ? (int)x->reason : EXIT_REASON_MAX + 1;
         /* The latest exit did not resume the guest: the run ended there. */
         uint64_t ends = x->ends + (h == fl->last && x->ends == 0 ? 1 : 0);
-        fprintf(f, "  h%d [shape=component, label=\"%s\"];\n", h, x->label);
+        fprintf(f, "  h%d [shape=component, label=\"%s%s\"];\n", h,
+                x->reason == EXIT_IO_INSTRUCTION ? "port bus: " : "", x->label);
         fprintf(f, "  r%d -> h%d [label=\"%llu\"];\n", r, h, (unsigned long long)x->count);
         if (x->count > ends)
             fprintf(f, "  h%d -> resume [label=\"%llu\"];\n", h,

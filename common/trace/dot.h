@@ -67,7 +67,7 @@ void dot_vm_page_walk(FILE *f, struct guest_ram *ram, const struct x86_cpu *cpu,
 #define EXIT_FLOW_HANDLERS 48
 struct exit_flow_handler {
     uint32_t reason;                 /* exit reason it handles                   */
-    const char *label;               /* "port bus: 16550 UART COM1", ...          */
+    const char *label;               /* "16550 UART COM1" (on the port bus), ...  */
     uint64_t count;                  /* exits handled                            */
     uint64_t ends;                   /* of which ended the VM (no resume)         */
 };

@@ -8,18 +8,14 @@
 #include <ctype.h>
 #include <curses.h>
 #include <string.h>
+#include "devices/pc_ports.h"
 #include "viz/viz_ui.h"
 
-/* Who answers at a port on our PC (common/devices). */
+/* Who answers at a port on our PC (devices/pc_ports.h). */
 static const char *port_device(uint16_t port)
 {
-    if (port == 0x20 || port == 0x21)   return "pic-master";
-    if (port == 0xa0 || port == 0xa1)   return "pic-slave";
-    if (port >= 0x40 && port <= 0x43)   return "pit";
-    if (port == 0x61)                   return "port-b";
-    if (port >= 0x3f8 && port <= 0x3ff) return "com1";
-    if (port >= 0xf4 && port <= 0xf7)   return "debug-exit";
-    return "nobody";
+    const struct pc_port_range *r = pc_port_find(port);
+    return r ? r->name : "nobody";
 }
 
 static const char *const gpr[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
@@ -37,7 +33,7 @@ void viz_exit_text(const struct viz_exit *x, char *buf, size_t len)
                          io->port, port_device(io->port), io->size,
                          io->size ? 2 * io->size : 2, io->value);
         /* A byte for the serial port's data register: show the character. */
-        if (io->port == 0x3f8 && io->size == 1 && isprint((int)(io->value & 0xff)) &&
+        if (io->port == pc_ports[PC_COM1].base && io->size == 1 && isprint((int)(io->value & 0xff)) &&
             n > 0 && (size_t)n < len)
             snprintf(buf + n, len - (size_t)n, " '%c'", (char)io->value);
         return;

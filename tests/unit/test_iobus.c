@@ -6,6 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "core/iobus.h"
+#include "devices/pc_ports.h"
 
 struct dev { uint64_t last_off; uint8_t last_size; bool last_write; uint32_t last_val; int calls; };
 static void h(void *d, uint64_t off, uint8_t size, bool w, uint32_t *v)
@@ -77,6 +78,38 @@ static void test_bus_full(void **st)
     assert_int_equal(iobus_register(&b, 0x10000, 1, h, &a, "one too many"), -1);
 }
 
+/* The PC's port map (devices/pc_ports.h): the PC/AT addresses, first and
+ * last port of each range, nothing between them, no overlap. */
+static void test_pc_port_map(void **st)
+{
+    (void)st;
+    static const struct { uint16_t port; const char *name; } at[] = {
+        { 0x20, "pic-master" }, { 0x21, "pic-master" }, { 0x22, NULL }, { 0x1f, NULL },
+        { 0x40, "pit" }, { 0x43, "pit" }, { 0x44, NULL }, { 0x61, "port-b" }, { 0x60, NULL },
+        { 0xa0, "pic-slave" }, { 0xa1, "pic-slave" }, { 0xf4, "debug-exit" },
+        { 0xf7, "debug-exit" }, { 0xf8, NULL }, { 0x3f8, "com1" }, { 0x3ff, "com1" },
+        { 0x3f7, NULL }, { 0x400, NULL }, { 0xffff, NULL }, { 0, NULL },
+    };
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        const struct pc_port_range *r = pc_port_find(at[i].port);
+        if (!at[i].name)
+            assert_null(r);
+        else
+            assert_string_equal(r->name, at[i].name);
+    }
+    assert_string_equal(pc_ports[PC_COM1].device, "16550 UART COM1");
+    struct iobus bus = { .n = 0 };          /* the ranges register without overlap */
+    struct dev d = { 0 };
+    for (int i = 0; i < PC_NPORT_DEVS; i++) {
+        assert_non_null(pc_ports[i].name);
+        assert_non_null(pc_ports[i].device);
+        assert_int_equal(iobus_register(&bus, pc_ports[i].base, pc_ports[i].count, h, &d,
+                                        pc_ports[i].name), 0);
+        if (i)
+            assert_true(pc_ports[i].base > pc_ports[i - 1].base);   /* in port order */
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -84,6 +117,7 @@ int main(void)
         cmocka_unit_test(test_overlap_rejected),
         cmocka_unit_test(test_unclaimed_reads_all_ones),
         cmocka_unit_test(test_bus_full),
+        cmocka_unit_test(test_pc_port_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
