@@ -143,10 +143,7 @@ void vm_request_stop(struct vm *vm) { request_stop(vm, STOP_REQUEST); }
 /* --- accessors -------------------------------------------------------- */
 
 struct vcpu  *vm_vcpu(struct vm *vm)     { return &vm->vcpu; }
-struct iobus *vm_pio_bus(struct vm *vm)  { return &vm->pio; }
-struct iobus *vm_mmio_bus(struct vm *vm) { return &vm->mmio; }
 struct trace *vm_trace(struct vm *vm)    { return &vm->trace; }
-const struct boot_info *vm_boot(const struct vm *vm) { return &vm->boot; }
 void vm_set_report(struct vm *vm, FILE *out) { vm->report = out; }
 
 const char *vm_engine_option(const struct vm *vm, const char *name)
@@ -470,10 +467,92 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
     }
 }
 
+/* The VMM's turn after one exit: the stage's handler first (vm.h), then the
+ * core's.  -1 to run the guest again, or the status of a fatal end with
+ * the one-line reason in why. */
+static int handle_exit(struct vm *vm, struct vm_exit *exit, char *why, size_t len)
+{
+    if (vm->exit_handler) {
+        int h = vm->exit_handler(vm->exit_handler_ctx, &vm->vcpu, exit);
+        if (h == VM_EXIT_HANDLED)
+            return -1;
+        if (h == VM_EXIT_FATAL) {
+            snprintf(why, len, "%s (exit reason %u, %s, at eip=0x%08x)",
+                     exit->message[0] ? exit->message : "exit handler failed",
+                     exit->reason, exit_reason_name(exit->reason), exit->guest_eip);
+            return VMM_STATUS_GUEST;
+        }
+    }
+    switch (exit->reason) {
+    case EXIT_IO_INSTRUCTION: {
+        struct exit_io *io = &exit->u.io;
+        if (io->string) {
+            snprintf(why, len, "engine %s reported a string I/O exit (port 0x%x); engines "
+                     "must emulate INS/OUTS through vm_pio", vm->engine->name, io->port);
+            return VMM_STATUS_GUEST;
+        }
+        uint32_t v = io->value;
+        vm_pio(vm, io->port, io->size, !io->in, &v);   /* unclaimed: dropped / all ones */
+        if (io->in)
+            io->value = io->size >= 4 ? v : v & ((1u << (8 * io->size)) - 1);
+        return -1;
+    }
+    case EXIT_HLT: {
+        char wait[256];
+        if (!(vm->vcpu.cpu.eflags & FL_IF)) {
+            snprintf(why, len, "guest halted with interrupts disabled (cli; hlt) at "
+                     "eip=0x%08x: nothing can wake it", exit->guest_eip);
+            return VMM_STATUS_GUEST;
+        }
+        if (vm_wait_for_interrupt(vm, wait, sizeof wait) < 0) {
+            snprintf(why, len, "%s (eip=0x%08x)", wait, exit->guest_eip);
+            return VMM_STATUS_GUEST;
+        }
+        return -1;
+    }
+    case EXIT_EXTERNAL_INTERRUPT:  /* the engine came back because we asked */
+        return -1;
+    case EXIT_TRIPLE_FAULT:
+        snprintf(why, len, "guest triple fault at eip=0x%08x (a fault while delivering a "
+                 "double fault: the CPU shuts down; check the guest's IDT and stack)",
+                 exit->guest_eip);
+        return VMM_STATUS_GUEST;
+    default:
+        if (exit->reason & EXIT_REASON_ENTRY_FAILURE)
+            snprintf(why, len, "VM entry failed: %s (exit reason 0x%08x)%s%s",
+                     exit_reason_name(exit->reason), exit->reason,
+                     exit->message[0] ? ": " : "", exit->message);
+        else
+            snprintf(why, len, "no handler for exit reason %u (%s) at eip=0x%08x",
+                     exit->reason, exit_reason_name(exit->reason), exit->guest_eip);
+        return VMM_STATUS_GUEST;
+    }
+}
+
+/* Was the VM asked to stop (vm_stop_requested)?  -1 if not, else the
+ * status the run ends with. */
+static int stop_status(struct vm *vm)
+{
+    if (!vm_stop_requested(vm))
+        return -1;
+    switch (atomic_load(&vm->stop_cause)) {
+    case STOP_DEBUG_EXIT:
+        return (int)(vm->dbg.value & 0xff);
+    case STOP_TIMEOUT:
+        return fatal(vm, VMM_STATUS_TIMEOUT, "guest still running after --timeout %g s; "
+                     "stopped at eip=0x%08x", vm->opt.timeout_s, vm->vcpu.cpu.eip);
+    default:
+        fflush(stdout);
+        fprintf(vm->report, "%s: stopped on request (Ctrl-C) at eip=0x%08x\n",
+                vm->opt.prog, vm->vcpu.cpu.eip);
+        return VMM_STATUS_STOPPED;
+    }
+}
+
 int vm_run(struct vm *vm)
 {
     struct vm_exit exit;
-    char why[256];
+    char why[512];
     int status = -1;
 
     memset(&exit, 0, sizeof exit);
@@ -486,111 +565,24 @@ int vm_run(struct vm *vm)
     while (status < 0) {
         int rc = vm->engine->run(&vm->vcpu, &exit);
         uint64_t t0 = host_monotonic_ns(NULL), idle0 = vm->idle_ns;
-
+        if (rc > 0) {                 /* an engine's time slice ended: no exit */
+            status = stop_status(vm);
+            continue;
+        }
+        int end;
         if (rc < 0 || exit.reason == EXIT_VMM_ERROR) {
             exit.reason = EXIT_VMM_ERROR;
-            record(vm, &exit);
-            status = fatal(vm, VMM_STATUS_GUEST, "engine %s failed at eip=0x%08x: %s",
-                           vm->engine->name, exit.guest_eip,
-                           exit.message[0] ? exit.message : "(no reason given)");
-            break;
+            snprintf(why, sizeof why, "engine %s failed at eip=0x%08x: %s", vm->engine->name,
+                     exit.guest_eip, exit.message[0] ? exit.message : "(no reason given)");
+            end = VMM_STATUS_GUEST;
+        } else {
+            end = handle_exit(vm, &exit, why, sizeof why);
         }
-        if (rc > 0)                   /* an engine's time slice ended: no exit */
-            goto check_stop;
-
-        if (vm->exit_handler) {       /* the stage's handler first (vm.h) */
-            int h = vm->exit_handler(vm->exit_handler_ctx, &vm->vcpu, &exit);
-            if (h == VM_EXIT_FATAL) {
-                exit.cost_ns = host_monotonic_ns(NULL) - t0;
-                record(vm, &exit);
-                status = fatal(vm, VMM_STATUS_GUEST, "%s (exit reason %u, %s, at eip=0x%08x)",
-                               exit.message[0] ? exit.message : "exit handler failed",
-                               exit.reason, exit_reason_name(exit.reason), exit.guest_eip);
-                break;
-            }
-            if (h == VM_EXIT_HANDLED)
-                goto handled;
-        }
-
-        switch (exit.reason) {
-        case EXIT_IO_INSTRUCTION: {
-            struct exit_io *io = &exit.u.io;
-            if (io->string) {
-                record(vm, &exit);
-                status = fatal(vm, VMM_STATUS_GUEST, "engine %s reported a string I/O exit "
-                               "(port 0x%x); engines must emulate INS/OUTS through vm_pio",
-                               vm->engine->name, io->port);
-                break;
-            }
-            uint32_t v = io->value;
-            vm_pio(vm, io->port, io->size, !io->in, &v);   /* unclaimed: dropped / all ones */
-            if (io->in)
-                io->value = io->size >= 4 ? v : v & ((1u << (8 * io->size)) - 1);
-            break;
-        }
-        case EXIT_HLT:
-            if (!(vm->vcpu.cpu.eflags & FL_IF)) {
-                exit.cost_ns = host_monotonic_ns(NULL) - t0;
-                record(vm, &exit);
-                status = fatal(vm, VMM_STATUS_GUEST, "guest halted with interrupts disabled "
-                               "(cli; hlt) at eip=0x%08x: nothing can wake it",
-                               exit.guest_eip);
-                break;
-            }
-            if (vm_wait_for_interrupt(vm, why, sizeof why) < 0) {
-                record(vm, &exit);
-                status = fatal(vm, VMM_STATUS_GUEST, "%s (eip=0x%08x)", why, exit.guest_eip);
-            }
-            break;
-        case EXIT_EXTERNAL_INTERRUPT:  /* the engine came back because we asked */
-            break;
-        case EXIT_TRIPLE_FAULT:
-            record(vm, &exit);
-            status = fatal(vm, VMM_STATUS_GUEST, "guest triple fault at eip=0x%08x (a fault "
-                           "while delivering a double fault: the CPU shuts down; check "
-                           "the guest's IDT and stack)", exit.guest_eip);
-            break;
-        default:
-            if (exit.reason & EXIT_REASON_ENTRY_FAILURE) {
-                record(vm, &exit);
-                status = fatal(vm, VMM_STATUS_GUEST, "VM entry failed: %s (exit reason "
-                               "0x%08x)%s%s",
-                               exit_reason_name(exit.reason), exit.reason,
-                               exit.message[0] ? ": " : "", exit.message);
-                break;
-            }
-            record(vm, &exit);
-            status = fatal(vm, VMM_STATUS_GUEST, "no handler for exit reason %u (%s) at "
-                           "eip=0x%08x", exit.reason, exit_reason_name(exit.reason),
-                           exit.guest_eip);
-            break;
-        }
-        if (status >= 0)
-            break;
-    handled:
-        /* Handling cost, not counting time asleep in HLT. */
+        /* Every exit, the last one too, is recorded with its handling cost
+         * (time in the VMM, not counting time asleep in HLT). */
         exit.cost_ns = host_monotonic_ns(NULL) - t0 - (vm->idle_ns - idle0);
         record(vm, &exit);
-
-    check_stop:
-        if (vm_stop_requested(vm)) {
-            switch (atomic_load(&vm->stop_cause)) {
-            case STOP_DEBUG_EXIT:
-                status = (int)(vm->dbg.value & 0xff);
-                break;
-            case STOP_TIMEOUT:
-                status = fatal(vm, VMM_STATUS_TIMEOUT, "guest still running after --timeout "
-                               "%g s; stopped at eip=0x%08x", vm->opt.timeout_s,
-                               vm->vcpu.cpu.eip);
-                break;
-            default:
-                fflush(stdout);
-                fprintf(vm->report, "%s: stopped on request (Ctrl-C) at eip=0x%08x\n",
-                        vm->opt.prog, vm->vcpu.cpu.eip);
-                status = 130;
-                break;
-            }
-        }
+        status = end >= 0 ? fatal(vm, end, "%s", why) : stop_status(vm);
     }
     fflush(stdout);
     vm->end_ns = host_monotonic_ns(NULL);

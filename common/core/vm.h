@@ -48,6 +48,7 @@ enum vmm_status {
     VMM_STATUS_ENGINE   = 69,    /* engine unavailable or failed to start */
     VMM_STATUS_GUEST    = 70,    /* guest crashed: triple fault, ...      */
     VMM_STATUS_TIMEOUT  = 124,   /* --timeout expired (as timeout(1))     */
+    VMM_STATUS_STOPPED  = 130,   /* stopped on request: Ctrl-C (128 + SIGINT, as a shell) */
 };
 
 struct vm;   /* defined in vm.c; engines use the functions below */
@@ -69,7 +70,6 @@ bool vm_stop_requested(const struct vm *vm);
 
 /* --- extensions (core engineer): the VM's life cycle and accessors ------ */
 struct trace;
-struct boot_info;
 
 /* Build a VM from options: RAM, devices, the guest image (Multiboot), the
  * trace file, the engine.  Returns 0, or a vmm_status (65 bad image, 69
@@ -86,10 +86,7 @@ int  vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 struct vcpu  *vm_vcpu(struct vm *vm);
-struct iobus *vm_pio_bus(struct vm *vm);
-struct iobus *vm_mmio_bus(struct vm *vm);
 struct trace *vm_trace(struct vm *vm);
-const struct boot_info *vm_boot(const struct vm *vm);
 /* MMIO access (guest-physical address outside RAM) for engines; false if
  * no device claims it (reads give all ones). */
 bool vm_mmio(struct vm *vm, uint64_t gpa, uint8_t size, bool is_write, uint32_t *value);

@@ -76,8 +76,6 @@ static const char *const reason_names[EXIT_REASON_MAX + 1] = {
 
 const char *exit_reason_name(uint32_t reason)
 {
-    if (reason == EXIT_VMM_TIMEOUT)
-        return "VMM: timeout";
     if (reason == EXIT_VMM_ERROR)
         return "VMM: internal error";
     uint32_t basic = reason & 0xffff;       /* bits 15:0, SDM §25.9.1 */
@@ -149,7 +147,6 @@ int exit_format(const struct vm_exit *e, char *buf, int len)
                         p->qual & 4 ? "x" : "-");
     }
     case EXIT_VMM_ERROR:
-    case EXIT_VMM_TIMEOUT:
         return snprintf(buf, len, "%s%s%s", name, e->message[0] ? ": " : "", e->message);
     default:
         if (e->qualification)

@@ -12,19 +12,18 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+/* The reasons some engine reports (or, for EPT, that the trace format
+ * carries for stage 04); every other number of Table C-1 still has its
+ * name in exit_reason_name (a trace may hold any). */
 enum exit_reason {                     /* SDM Vol. 3C, Table C-1          */
     EXIT_EXCEPTION_NMI      = 0,
     EXIT_EXTERNAL_INTERRUPT = 1,
     EXIT_TRIPLE_FAULT       = 2,
     EXIT_INTERRUPT_WINDOW   = 7,
-    EXIT_TASK_SWITCH        = 9,
     EXIT_CPUID              = 10,
     EXIT_HLT                = 12,
-    EXIT_INVD               = 13,
     EXIT_INVLPG             = 14,
-    EXIT_RDPMC              = 15,
     EXIT_RDTSC              = 16,
-    EXIT_VMCALL             = 18,
     EXIT_CR_ACCESS          = 28,
     EXIT_DR_ACCESS          = 29,
     EXIT_IO_INSTRUCTION     = 30,
@@ -36,10 +35,8 @@ enum exit_reason {                     /* SDM Vol. 3C, Table C-1          */
     EXIT_LDTR_TR            = 47,      /* LLDT/LTR/SLDT/STR                      */
     EXIT_EPT_VIOLATION      = 48,
     EXIT_EPT_MISCONFIG      = 49,
-    EXIT_WBINVD             = 54,
     EXIT_REASON_MAX         = 65,
-    /* Not VT-x reasons: how a run can end without the guest asking. */
-    EXIT_VMM_TIMEOUT        = 0x1000,  /* --timeout expired                   */
+    /* Not a VT-x reason: the engine could not go on (see message). */
     EXIT_VMM_ERROR          = 0x1001,  /* engine-internal error, see message  */
 };
 #define EXIT_REASON_ENTRY_FAILURE  0x80000000u  /* bit 31 of the exit reason  */

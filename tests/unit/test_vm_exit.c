@@ -28,7 +28,7 @@ static void test_reason_names_follow_sdm(void **st)
     assert_string_equal(exit_reason_name(EXIT_REASON_ENTRY_FAILURE | 33),
                         "VM-entry failure due to invalid guest state");
     assert_string_equal(exit_reason_name(35), "unknown exit reason");
-    assert_string_equal(exit_reason_name(EXIT_VMM_TIMEOUT), "VMM: timeout");
+    assert_string_equal(exit_reason_name(EXIT_VMM_ERROR), "VMM: internal error");
 }
 
 static void test_format_decodes_qualification(void **st)
@@ -80,6 +80,10 @@ struct step {
     bool     ask_stop;     /* vm_request_stop (what Ctrl-C does), then spin */
 };
 
+/* An engine's leftover in exit->cost_ns, which the core must replace with
+ * its own handling time. */
+#define STALE_COST 987654321987ull
+
 static const struct step *script;
 static int pos, nsteps;
 static char console[256];
@@ -102,6 +106,7 @@ static int sc_run(struct vcpu *v, struct vm_exit *e)
         v->cpu.halted = false;
     }
     memset(e, 0, sizeof *e);
+    e->cost_ns = STALE_COST;
     e->guest_eip = 0x100000 + (uint32_t)pos;
     if (s->ask_stop)
         vm_request_stop(v->vm);
@@ -196,6 +201,39 @@ static void test_triple_fault_is_fatal_with_history(void **st)
     assert_null(strchr(last, '\n') ? strchr(strchr(last, '\n') + 1, '\n') : NULL);
 }
 
+/* The history line of exit #n: its handling cost in ns (-1: no such line). */
+static long long history_cost(int n)
+{
+    char key[16];
+    snprintf(key, sizeof key, "  #%-8d", n);
+    const char *l = strstr(report, key), *c = l ? strstr(l, "  (") : NULL;
+    long long ns = -1;
+    if (c && sscanf(c, "  (%lld ns)", &ns) != 1)
+        ns = -1;
+    return ns;
+}
+
+/* Every end of a run records the last exit with the VMM's handling time,
+ * like any other exit (never what the engine left in the structure). */
+static void test_last_exit_has_its_handling_time(void **st)
+{
+    (void)st;
+    static const struct step triple[] = { OUTB(0x3f8, 'x'), { .reason = EXIT_TRIPLE_FAULT } };
+    static const struct step hlt_off[] = { { .reason = EXIT_HLT } };
+    static const struct step hlt_never[] = { { .reason = EXIT_HLT, .set_if = true } };
+    static const struct step engine_fails[] = { { .fail = true } };
+    static const struct step unhandled[] = { { .reason = EXIT_CPUID } };
+    static const struct { const struct step *s; int n; } runs[] = {
+        { triple, 2 }, { hlt_off, 1 }, { hlt_never, 1 }, { engine_fails, 1 }, { unhandled, 1 },
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        assert_int_equal(run_script(runs[i].s, runs[i].n, 0, false, false), VMM_STATUS_GUEST);
+        long long ns = history_cost(runs[i].n);
+        if (ns < 0 || ns >= 1000000000ll)
+            fail_msg("run %zu: last exit recorded with %lld ns:\n%s", i, ns, report);
+    }
+}
+
 static void test_hlt_with_interrupts_off_is_fatal(void **st)
 {
     (void)st;
@@ -245,7 +283,7 @@ static void test_requested_stop_ends_with_130(void **st)
 {
     (void)st;
     static const struct step s[] = { { .ask_stop = true } };
-    assert_int_equal(run_script(s, 1, 0, false, false), 130);
+    assert_int_equal(run_script(s, 1, 0, false, false), VMM_STATUS_STOPPED);
     assert_non_null(strstr(report, "stopped on request"));
 }
 
@@ -273,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_format_decodes_qualification),
         cmocka_unit_test(test_io_exits_reach_devices_and_debug_exit_ends),
         cmocka_unit_test(test_triple_fault_is_fatal_with_history),
+        cmocka_unit_test(test_last_exit_has_its_handling_time),
         cmocka_unit_test(test_hlt_with_interrupts_off_is_fatal),
         cmocka_unit_test(test_hlt_with_no_timer_is_fatal),
         cmocka_unit_test(test_hlt_wakes_on_pit_tick),
