@@ -19,7 +19,7 @@
 int fuzz_loader(const uint8_t *data, size_t n);
 /* The trace reader (trace/trace_reader.c): the bytes are a --trace file. */
 int fuzz_trace(const uint8_t *data, size_t n);
-/* The command line (core/options.c): NUL-separated arguments. */
+/* The command line (vmm/options.c): NUL-separated arguments. */
 int fuzz_options(const uint8_t *data, size_t n);
 /* The devices (devices/): a program of port reads/writes, clock steps and
  * interrupt acknowledges on a UART, PIT and PIC pair wired as in a PC. */
