@@ -95,7 +95,8 @@ void vm_set_console(struct vm *vm, void (*tx)(void *ctx, uint8_t byte), void *ct
 /* The clock device time runs on (default: CLOCK_MONOTONIC). */
 void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx);
 /* Ask the engine to return at the next boundary; vm_run then ends with
- * status 130 (like a shell's Ctrl-C) unless a debug exit came first. */
+ * VMM_STATUS_STOPPED (130, like a shell's Ctrl-C) unless a debug exit came
+ * first. */
 void vm_request_stop(struct vm *vm);
 /* Where --stats and fatal dumps go (default stderr). */
 void vm_set_report(struct vm *vm, FILE *out);

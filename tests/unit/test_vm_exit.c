@@ -304,6 +304,25 @@ static void test_unhandled_reason_is_fatal(void **st)
     assert_non_null(strstr(report, "no handler for exit reason 10 (CPUID)"));
 }
 
+/* An engine's own options reach it through the VM (vm_engine_option). */
+static void test_engine_reads_its_options(void **st)
+{
+    (void)st;
+    struct vm_options o;
+    vm_options_defaults(&o, "vmm-test");
+    o.mem = 2 << 20;
+    o.engine_opt[0] = (struct vm_engine_option){ "--bt-mode", "threaded" };
+    o.engine_opt[1] = (struct vm_engine_option){ "--check", "interp" };
+    o.nengine_opts = 2;
+    struct vm *vm;
+    char err[256];
+    assert_int_equal(vm_create(&vm, &o, &script_engine, err, sizeof err), 0);
+    assert_string_equal(vm_engine_option(vm, "--bt-mode"), "threaded");
+    assert_string_equal(vm_engine_option(vm, "--check"), "interp");
+    assert_null(vm_engine_option(vm, "--vmx-controls"));
+    vm_destroy(vm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_requested_stop_ends_with_130),
         cmocka_unit_test(test_engine_error_is_fatal_with_message),
         cmocka_unit_test(test_unhandled_reason_is_fatal),
+        cmocka_unit_test(test_engine_reads_its_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
