@@ -1,9 +1,12 @@
 /*
  * bt.h — the stage 01 binary translator's engine state ("--engine bt").
  *
- *   bt_engine.c  the engine: run loop, helpers, --stats
- *   ident.c      guest block -> host code, identical translation (the default)
+ *   bt_engine.c  the engine: run loop (x86/runloop.h), helpers, set-up
+ *   bt_fault.c   host faults of translated code (SIGSEGV), the poller
+ *   bt_stats.c   --stats
+ *   ident*.c     guest block -> host code, identical translation (the default)
  *   translate.c  guest block -> host code, call-threaded (--bt-mode threaded)
+ *   glue.c       what both translations emit alike (enter/exit, calls, stubs)
  *   codecache.c  where the host code lives; chaining, invalidation
  *   emit.c       the x86-64 encoder
  *   window.c     the 4 GiB guest window (shadow page table)

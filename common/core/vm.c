@@ -471,10 +471,83 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
     }
 }
 
+/* The core's handling of one exit (the stage's handler passed it on).
+ * Returns -1 to run the guest again, else the status the run ends with. */
+static int handle_exit(struct vm *vm, struct vm_exit *exit, uint64_t t0)
+{
+    char why[256];
+    int status = -1;
+    switch (exit->reason) {
+    case EXIT_IO_INSTRUCTION: {
+        struct exit_io *io = &exit->u.io;
+        if (io->string && io->data) {
+            string_io(vm, io);
+            break;
+        }
+        if (io->string) {
+            record(vm, exit);
+            status = fatal(vm, VMM_STATUS_GUEST, "engine %s reported a string I/O exit "
+                           "(port 0x%x) without its data; engines must emulate INS/OUTS "
+                           "through vm_pio or hand over the elements", vm->engine->name,
+                           io->port);
+            break;
+        }
+        uint32_t v = io->value;
+        vm_pio(vm, io->port, io->size, !io->in, &v);   /* unclaimed: dropped / all ones */
+        if (io->in)
+            io->value = io->size >= 4 ? v : v & ((1u << (8 * io->size)) - 1);
+        break;
+    }
+    case EXIT_HLT:
+        if (!(vm->vcpu.cpu.eflags & FL_IF)) {
+            exit->cost_ns = host_monotonic_ns(NULL) - t0;
+            record(vm, exit);
+            status = fatal(vm, VMM_STATUS_GUEST, "guest halted with interrupts disabled "
+                           "(cli; hlt) at eip=0x%08x: nothing can wake it",
+                           exit->guest_eip);
+            break;
+        }
+        if (vm_wait_for_interrupt(vm, why, sizeof why) < 0) {
+            record(vm, exit);
+            status = fatal(vm, VMM_STATUS_GUEST, "%s (eip=0x%08x)", why, exit->guest_eip);
+        }
+        break;
+    case EXIT_EPT_MISCONFIG:       /* MMIO (vm_exit.h) */
+        if (!exit->u.ept.size)
+            goto unhandled;
+        vm_mmio(vm, exit->u.ept.gpa, exit->u.ept.size, exit->u.ept.qual & 2, &exit->u.ept.value);
+        break;
+    case EXIT_INTERRUPT_WINDOW:    /* the engine injects at the next entry */
+    case EXIT_EXTERNAL_INTERRUPT:  /* the engine came back because we asked */
+        break;
+    case EXIT_TRIPLE_FAULT:
+        record(vm, exit);
+        status = fatal(vm, VMM_STATUS_GUEST, "guest triple fault at eip=0x%08x (a fault "
+                       "while delivering a double fault: the CPU shuts down; check "
+                       "the guest's IDT and stack)", exit->guest_eip);
+        break;
+    default:
+        if (exit->reason & EXIT_REASON_ENTRY_FAILURE) {
+            record(vm, exit);
+            status = fatal(vm, VMM_STATUS_GUEST, "VM entry failed: %s (exit reason "
+                           "0x%08x)%s%s",
+                           exit_reason_name(exit->reason), exit->reason,
+                           exit->message[0] ? ": " : "", exit->message);
+            break;
+        }
+    unhandled:
+        record(vm, exit);
+        status = fatal(vm, VMM_STATUS_GUEST, "no handler for exit reason %u (%s) at "
+                       "eip=0x%08x", exit->reason, exit_reason_name(exit->reason),
+                       exit->guest_eip);
+        break;
+    }
+    return status;
+}
+
 int vm_run(struct vm *vm)
 {
     struct vm_exit exit;
-    char why[256];
     int status = -1;
 
     memset(&exit, 0, sizeof exit);
@@ -513,71 +586,7 @@ int vm_run(struct vm *vm)
                 goto handled;
         }
 
-        switch (exit.reason) {
-        case EXIT_IO_INSTRUCTION: {
-            struct exit_io *io = &exit.u.io;
-            if (io->string && io->data) {
-                string_io(vm, io);
-                break;
-            }
-            if (io->string) {
-                record(vm, &exit);
-                status = fatal(vm, VMM_STATUS_GUEST, "engine %s reported a string I/O exit "
-                               "(port 0x%x) without its data; engines must emulate INS/OUTS "
-                               "through vm_pio or hand over the elements", vm->engine->name,
-                               io->port);
-                break;
-            }
-            uint32_t v = io->value;
-            vm_pio(vm, io->port, io->size, !io->in, &v);   /* unclaimed: dropped / all ones */
-            if (io->in)
-                io->value = io->size >= 4 ? v : v & ((1u << (8 * io->size)) - 1);
-            break;
-        }
-        case EXIT_HLT:
-            if (!(vm->vcpu.cpu.eflags & FL_IF)) {
-                exit.cost_ns = host_monotonic_ns(NULL) - t0;
-                record(vm, &exit);
-                status = fatal(vm, VMM_STATUS_GUEST, "guest halted with interrupts disabled "
-                               "(cli; hlt) at eip=0x%08x: nothing can wake it",
-                               exit.guest_eip);
-                break;
-            }
-            if (vm_wait_for_interrupt(vm, why, sizeof why) < 0) {
-                record(vm, &exit);
-                status = fatal(vm, VMM_STATUS_GUEST, "%s (eip=0x%08x)", why, exit.guest_eip);
-            }
-            break;
-        case EXIT_EPT_MISCONFIG:       /* MMIO (vm_exit.h) */
-            if (!exit.u.ept.size)
-                goto unhandled;
-            vm_mmio(vm, exit.u.ept.gpa, exit.u.ept.size, exit.u.ept.qual & 2, &exit.u.ept.value);
-            break;
-        case EXIT_INTERRUPT_WINDOW:    /* the engine injects at the next entry */
-        case EXIT_EXTERNAL_INTERRUPT:  /* the engine came back because we asked */
-            break;
-        case EXIT_TRIPLE_FAULT:
-            record(vm, &exit);
-            status = fatal(vm, VMM_STATUS_GUEST, "guest triple fault at eip=0x%08x (a fault "
-                           "while delivering a double fault: the CPU shuts down; check "
-                           "the guest's IDT and stack)", exit.guest_eip);
-            break;
-        default:
-            if (exit.reason & EXIT_REASON_ENTRY_FAILURE) {
-                record(vm, &exit);
-                status = fatal(vm, VMM_STATUS_GUEST, "VM entry failed: %s (exit reason "
-                               "0x%08x)%s%s",
-                               exit_reason_name(exit.reason), exit.reason,
-                               exit.message[0] ? ": " : "", exit.message);
-                break;
-            }
-        unhandled:
-            record(vm, &exit);
-            status = fatal(vm, VMM_STATUS_GUEST, "no handler for exit reason %u (%s) at "
-                           "eip=0x%08x", exit.reason, exit_reason_name(exit.reason),
-                           exit.guest_eip);
-            break;
-        }
+        status = handle_exit(vm, &exit, t0);
         if (status >= 0)
             break;
     handled:

@@ -108,7 +108,7 @@ bool interp_page_has_code(const struct interp *ip, uint32_t gpa)
     return (gpa >> 12) < ip->npages && ip->page_blocks[gpa >> 12];
 }
 
-bool interp_cache_crowded(const struct interp *ip) { return ip->ndead > 256 || ip->nblocks > 32768; }
+bool interp_cache_crowded(const struct interp *ip) { return cache_crowded(ip); }
 
 void interp_set_observer(struct interp *ip, const struct interp_observer *obs, void *ctx)
 {

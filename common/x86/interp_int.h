@@ -290,6 +290,9 @@ HOT unsigned interp_block_stopped(struct interp *ip, const struct block *b,
     return done;
 }
 
+/* Many dropped blocks, or too many: time for interp_cache_flush. */
+HOT bool cache_crowded(const struct interp *ip) { return ip->ndead > 256 || ip->nblocks > 32768; }
+
 /* Where the next block starts: drop the previous one-off (uncached) block,
  * then translate CS:EIP for an instruction fetch — the fetch TLB when it
  * hits, else a page walk (which may raise #PF and longjmp).  Shared by the

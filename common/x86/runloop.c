@@ -132,12 +132,13 @@ void runloop_inject(struct interp *ip)
     ip->delivering = -1;
 }
 
-static bool irq_pending(struct interp *ip)
+HOT bool irq_pending(struct interp *ip)
 {
     return (ip->eflags & FL_IF) && ip->hooks.irq_pending && ip->hooks.irq_pending(ip->opaque);
 }
 
-int runloop_boundary(struct interp *ip, struct vm_exit *exit, bool *shadow)
+/* Inlined into interp_run: it runs at every block boundary. */
+HOT int boundary(struct interp *ip, struct vm_exit *exit, bool *shadow)
 {
     struct x86_cpu *c = ip->cpu;
     do {
@@ -177,6 +178,11 @@ int runloop_boundary(struct interp *ip, struct vm_exit *exit, bool *shadow)
         }
     } while (c->halted);               /* spurious: still waiting */
     return RUNLOOP_GO;
+}
+
+int runloop_boundary(struct interp *ip, struct vm_exit *exit, bool *shadow)
+{
+    return boundary(ip, exit, shadow);
 }
 
 void runloop_rep_yield(struct interp *ip, bool on) { ip->rep_yield_ok = on; }
@@ -269,9 +275,9 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
     runloop_inject(ip);
 
     for (;;) {
-        if ((rc = runloop_boundary(ip, exit, &shadow)) != RUNLOOP_GO)
+        if ((rc = boundary(ip, exit, &shadow)) != RUNLOOP_GO)
             return rc;
-        if (interp_cache_crowded(ip))
+        if (cache_crowded(ip))
             interp_cache_flush(ip);
         uint32_t gpa = interp_fetch_gpa(ip);
         struct block *b = successor(ip, gpa), *p = ip->prev;
