@@ -527,7 +527,6 @@ fail:
     return -1;
 }
 
-static void bt_state_changed(struct vcpu *v) { (void)v; }   /* state reloaded on every run */
 
 void bt_destroy(struct bt *bt)
 {
@@ -560,7 +559,6 @@ const struct engine_ops bt_engine = {
     .summary = "binary translator: guest blocks translated to host x86-64 code (identical translation)",
     .init = bt_init,
     .run = bt_run,
-    .state_changed = bt_state_changed,
     .print_stats = bt_print_stats,
     .fini = bt_fini,
 };

@@ -73,8 +73,6 @@ static int interp_run_vcpu(struct vcpu *v, struct vm_exit *exit)
     return r < 0 ? -1 : 0;
 }
 
-/* Nothing to do: interp_run reloads all of struct x86_cpu on every entry. */
-static void interp_state_changed(struct vcpu *v) { (void)v; }
 
 static void interp_print_stats(struct vcpu *v, FILE *out)
 {
@@ -99,7 +97,6 @@ const struct engine_ops interp_engine = {
     .summary = "reference interpreter: decodes with capstone, executes the decoded blocks",
     .init = interp_init,
     .run = interp_run_vcpu,
-    .state_changed = interp_state_changed,
     .print_stats = interp_print_stats,
     .fini = interp_fini,
 };
