@@ -16,7 +16,7 @@
  *           return rc;                     exit? HLT? budget? stop? interrupt?
  *       gpa = runloop_fetch_gpa(ip);       CS:EIP for a fetch (may fault)
  *       b = runloop_block(ip, gpa);        cached or decoded (NULL: error)
- *       ... run b: runloop_exec(ip, b, 0, n, true) or translated code ...
+ *       ... run b: runloop_exec(ip, b, 0, n, ...) or translated code ...
  *   }
  *
  * Every function that returns int returns RUNLOOP_GO (keep running) or the
