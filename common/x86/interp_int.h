@@ -1,9 +1,11 @@
 /*
  * interp_int.h — the reference interpreter's internals, shared by its .c
- * files (not by anyone else: the API is interp.h).
+ * files (not by anyone else: the API is interp.h; engines built on the
+ * decoded form use decoded.h, handlers.h and runloop.h).
  *
  *  decode.c   guest bytes -> struct insn (capstone once per instruction)
- *  interp.c   the run loop, the block cache, interrupt checks
+ *  interp.c   the block cache, state in and out, life cycle
+ *  runloop.c  the run loop (interp_run and the pieces bt shares), interrupt checks
  *  mem.c      linear memory access: TLB fast paths here, slow paths there
  *  flags.c    lazy arithmetic flags
  *  seg.c      segment descriptors, privilege checks
