@@ -97,14 +97,20 @@ static bool exception_exit(struct interp *ip, struct vm_exit *exit)
     return true;
 }
 
-int runloop_fault(struct interp *ip, struct vm_exit *exit)
+bool runloop_rewind(struct interp *ip)
 {
     ip->rep_yield_ok = ip->rep_yield = false;
-    if (ip->cur) {
-        ip->st.instructions += ip->cur - ip->cur_block->in;
-        ip->cpu->eip = ip->cur->eip;
-        ip->cur = NULL;
-    }
+    if (!ip->cur)
+        return false;
+    ip->st.instructions += ip->cur - ip->cur_block->in;
+    ip->cpu->eip = ip->cur->eip;
+    ip->cur = NULL;
+    return true;
+}
+
+int runloop_fault(struct interp *ip, struct vm_exit *exit)
+{
+    runloop_rewind(ip);
     if (ip->fatal[0])
         return runloop_error(ip, exit, NULL);
     if (ip->delivering < 0 && ip->hooks.exit_policy && exception_exit(ip, exit))

@@ -41,9 +41,12 @@ int  runloop_enter(struct interp *ip, struct vm_exit *exit, uint64_t budget, boo
 /* Where faults unwind to: the caller's setjmp(*runloop_jmpbuf(ip)). */
 jmp_buf *runloop_jmpbuf(struct interp *ip);
 /* After the longjmp: the faulting instruction did not happen — count the
- * block's instructions before it, rewind EIP to it, and deliver the
- * exception (or exit, if the exit policy wants it; a fault while
- * delivering #DF is a triple fault).  May longjmp. */
+ * block's instructions before it, rewind EIP to it (runloop_rewind: false
+ * if the fault was outside an instruction, e.g. delivering an interrupt;
+ * an engine may look at the state there first), and deliver the exception
+ * (or exit, if the exit policy wants it; a fault while delivering #DF is a
+ * triple fault).  May longjmp. */
+bool runloop_rewind(struct interp *ip);
 int  runloop_fault(struct interp *ip, struct vm_exit *exit);
 /* Deliver the event of interp_inject_event, if any.  May longjmp. */
 void runloop_inject(struct interp *ip);
