@@ -1,9 +1,12 @@
 /*
  * bt.h — the stage 01 binary translator's engine state ("--engine bt").
  *
- *   bt_engine.c  the engine: run loop, helpers, --stats
- *   ident.c      guest block -> host code, identical translation (the default)
+ *   bt_engine.c  the engine: run loop (x86/runloop.h), helpers, set-up
+ *   bt_fault.c   host faults of translated code (SIGSEGV), the poller
+ *   bt_stats.c   --stats
+ *   ident*.c     guest block -> host code, identical translation (the default)
  *   translate.c  guest block -> host code, call-threaded (--bt-mode threaded)
+ *   glue.c       what both translations emit alike (enter/exit, calls, stubs)
  *   codecache.c  where the host code lives; chaining, invalidation
  *   emit.c       the x86-64 encoder
  *   window.c     the 4 GiB guest window (shadow page table)
@@ -11,7 +14,7 @@
  *
  * Identical translation (ident.c) keeps the guest's registers and flags in
  * the host's and re-emits most instructions as themselves; the rest call
- * the interpreter's handler for the decoded form (x86/interp_int.h), and
+ * the interpreter's handler for the decoded form (x86/decoded.h), and
  * sensitive instructions bt_helper, which counts them and emulates them
  * against the virtual CPU.  Call-threaded translation (translate.c) makes
  * every instruction such a call, with these host registers across a run
@@ -29,8 +32,8 @@
 #include "01-binary-translation/window.h"
 #include "trace/trace.h"
 
-struct interp;
-struct insn;
+#include "x86/decoded.h"
+
 struct bt_check;
 
 /* Sensitive and privileged instructions: never run natively (DESIGN.md §3
@@ -97,7 +100,12 @@ struct bt {
     struct bt_stats st;
 
     struct vcpu      *vcpu;
-    struct interp    *ip;       /* state, decoder, handlers, MMU          */
+    struct interp    *ip;       /* decoder, handlers, MMU (x86/decoded.h) */
+    struct interp_state *s;     /* its state: registers, lazy flags, cursor */
+    struct x86_cpu   *cpu;      /* the rest of the CPU                    */
+    struct interp_hooks bus;    /* the VM's hooks (--check taps pio, mmio) */
+    struct tblock    *from;     /* the unchained exit we came out of ...  */
+    int               from_exit;   /* ... and which one (chained next)    */
     struct codecache *cc;
     /* Glue at the start of the code cache: enter(bt, ip, cpu, code) runs
      * translated code until it returns one of BT_RET_*. */
@@ -152,11 +160,18 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
 size_t bt_emit_glue_identical(struct bt *bt, uint8_t *buf, size_t avail);
 
 /* Called from generated code (bt_engine.c). */
-void  bt_norm_flags(struct interp *ip);   /* lazy flags -> CC_EFLAGS form */
 void  bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id);
 void *bt_lookup(struct bt *bt);
 
 extern const struct engine_ops bt_engine;
+void bt_print_stats(struct vcpu *v, FILE *out);   /* bt_stats.c */
+
+/* bt_fault.c: host faults of translated code (the poll page, the window). */
+void bt_fault_install(void);           /* the process's SIGSEGV handler      */
+void bt_fault_enter(struct bt *bt);    /* about to run translated code       */
+void bt_fault_leave(struct bt *bt);    /* back: write the window walks traced */
+int  bt_poller_start(struct bt *bt, char *err, size_t errlen);   /* identical, no --check */
+void bt_poller_stop(struct bt *bt);
 
 /* ---- Standalone use (tests/diff): the translator over a struct x86_cpu and
  * guest RAM without a VM, the way x86/interp.h's interp_create/interp_run

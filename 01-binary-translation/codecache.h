@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct block;               /* the decoded form (x86/interp_int.h) */
+struct block;               /* the decoded form (x86/decoded.h) */
 
 #define TB_MAX_EXITS 2
 

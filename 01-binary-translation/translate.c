@@ -2,7 +2,7 @@
  * translate.c — guest block -> host code, call-threaded (step 1 of
  * DESIGN.md §3 "Stage 01").
  *
- * Input is the interpreter's decoded block (x86/interp_int.h): straight-line
+ * Input is the interpreter's decoded block (x86/decoded.h): straight-line
  * guest code in one page, ending at a control transfer or a mode change.
  * Output, for a block of n instructions:
  *
@@ -23,16 +23,15 @@
  * exception longjmps to the run loop, which rewinds EIP to ip->cur->eip.
  * The next steps replace CALL by COPY and REWRITE (identical translation).
  */
-#include <stddef.h>
 #include "core/lab.h"
-#include "x86/interp_int.h"
-#include "01-binary-translation/bt.h"
-#include "01-binary-translation/emit.h"
+#include "x86/handlers.h"
+#include "x86/tlb.h"
+#include "01-binary-translation/glue.h"
 
 /* ---- instruction classes ----------------------------------------------------- */
 /* The HELPER class (DESIGN.md §3): is this decoded instruction sensitive,
  * and which helper emulates it?  The decoder already chose the handler
- * (in->fn, x86/interp_int.h); an instruction is sensitive when running it
+ * (in->fn, x86/handlers.h); an instruction is sensitive when running it
  * natively in the host's ring 3 would either trap (privileged: HLT, LGDT,
  * MOV CR, ...) or silently do the wrong thing (CLI/STI/PUSHF/POPF/IRET,
  * SGDT/SMSW/STR: Popek & Goldberg's "sensitive but unprivileged"
@@ -135,16 +134,6 @@ static int block_exits(const struct block *b, uint32_t t[2], enum tail *tail)
     return 1;
 }
 
-#define OFF_IP(f)  ((int32_t)offsetof(struct interp, f))
-#define OFF_R(i)   ((int32_t)(offsetof(struct interp, r) + 4 * (i)))
-#define OFF_BT(f)  ((int32_t)offsetof(struct bt, f))
-#define OFF_CPU(f) ((int32_t)offsetof(struct x86_cpu, f))
-
-static void ret_to_loop(struct emit *e, struct bt *bt, int code)
-{
-    emit_mov_r32_imm32(e, RAX, (uint32_t)code);
-    emit_jmp_rel32(e, bt->exit_glue);
-}
 
 /* WINDOW class: 32-bit MOV between a register and memory, or of an
  * immediate to memory, done natively through the 4 GiB window when the
@@ -194,7 +183,7 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
     uint32_t t[2];
     enum tail tail;
     int nexits = block_exits(b, t, &tail);
-    uint32_t page = (bt->ip->segbase[S_CS] + b->eip) & PAGE_MASK;
+    uint32_t page = (bt->s->segbase[S_CS] + b->eip) & PAGE_MASK;
 
     /* Entry: poll for interrupts every fuel_init block entries. */
     emit_sub_m32_imm8(&e, R13, OFF_BT(fuel), 1);
@@ -205,34 +194,23 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
 
     for (unsigned i = 0; i < b->n; i++) {
         const struct insn *in = &b->in[i];
-        int h = bt_helper_of(in);
-        emit_mov_r64_imm64(&e, RSI, (uintptr_t)in);
-        emit_store_r64(&e, RBX, OFF_IP(cur), RSI);
         int wf = bt->use_window && (tb->mode & MODE_FLAT) ? bt_window_form(in) : 0;
+        stop_fix[i] = NULL;
         if (wf) {                      /* WINDOW: native access, faults resolved by SIGSEGV */
+            emit_mov_r64_imm64(&e, RSI, (uintptr_t)in);
+            emit_store_r64(&e, RBX, OFF_IP(cur), RSI);   /* for the bail-out */
             emit_window(&e, in, wf);
-            stop_fix[i] = NULL;
             bt->st.window_insns++;
             continue;
         }
-        emit_mov_r64_r64(&e, RDI, RBX);
-        if (h >= 0) {                  /* HELPER: sensitive, emulated */
-            emit_mov_r64_r64(&e, RDX, R13);
-            emit_mov_r32_imm32(&e, RCX, (uint32_t)h);
-            emit_mov_r64_imm64(&e, RAX, (uintptr_t)bt_helper);
-        } else {                       /* CALL: the interpreter's handler */
-            emit_mov_r64_imm64(&e, RAX, (uintptr_t)in->fn);
-        }
-        emit_call_r64(&e, RAX);
-        emit_cmp_m8_imm8(&e, RBX, OFF_IP(stop), 0);
-        stop_fix[i] = emit_jcc_rel32(&e, CC_NE, e.p);
+        stop_fix[i] = glue_call_insn(&e, RBX, in, bt_helper_of(in));
     }
     emit_add_m64_imm32(&e, RBX, OFF_IP(st.instructions), b->n);
 
     /* Direct exits within this page can be chained. */
     tb->nexits = 0;
     for (int k = 0; k < nexits; k++) {
-        if (((bt->ip->segbase[S_CS] + t[k]) & PAGE_MASK) != page)
+        if (((bt->s->segbase[S_CS] + t[k]) & PAGE_MASK) != page)
             continue;
         int x = tb->nexits++;
         tb->exit[x].target = t[k];
@@ -254,7 +232,7 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
     }
     /* Stubs. */
     uint8_t *end_stub = e.p;
-    ret_to_loop(&e, bt, BT_RET_END);
+    glue_ret(&e, bt, BT_RET_END);
     if (end_fix[0])
         emit_patch_rel32(end_fix[0], end_stub);
     for (int x = 0; x < tb->nexits; x++) {
@@ -264,51 +242,29 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
         emit_mov_r64_imm64(&e, RAX, (uintptr_t)tb);
         emit_store_r64(&e, R13, OFF_BT(last), RAX);
         emit_store_m32_imm32(&e, R13, OFF_BT(last_exit), (uint32_t)x);
-        ret_to_loop(&e, bt, BT_RET_CHAIN);
+        glue_ret(&e, bt, BT_RET_CHAIN);
     }
     if (fuel_fix)
         emit_patch_rel32(fuel_fix, e.p);
-    ret_to_loop(&e, bt, BT_RET_FUEL);
-    /* The shared tail of the stop stubs: record the block, return. */
-    uint8_t *stop_common = e.p;
-    emit_mov_r64_imm64(&e, RAX, (uintptr_t)tb);
-    emit_store_r64(&e, R13, OFF_BT(last), RAX);
-    ret_to_loop(&e, bt, BT_RET_STOP);
-    for (unsigned i = 0; i < b->n; i++) {
-        if (!stop_fix[i])
-            continue;                  /* a WINDOW instruction (or overflow) */
-        emit_patch_rel32(stop_fix[i], e.p);
-        emit_store_m32_imm32(&e, R13, OFF_BT(done), i + 1);
-        emit_jmp_rel32(&e, stop_common);
-    }
+    glue_ret(&e, bt, BT_RET_FUEL);
+    glue_stop_stubs(&e, bt, tb, stop_fix, b->n);
     if (e.overflow)
         return 0;
     return emit_size(&e);
 }
 
-/* Enter / exit glue: a System V function
- *   int enter(struct bt *bt, struct interp *ip, struct x86_cpu *cpu, code)
- * that saves the callee-saved registers, loads the fixed ones and jumps
- * into translated code; exit_glue (eax = BT_RET_*) undoes it and returns. */
+/* Enter / exit glue (glue.h): enter jumps into translated code; exit_glue
+ * (eax = BT_RET_*) returns. */
 size_t bt_emit_glue(struct bt *bt, uint8_t *buf, size_t avail)
 {
     struct emit e;
     emit_init(&e, buf, avail);
-    static const int saved[6] = { RBP, RBX, R12, R13, R14, R15 };
-    for (int i = 0; i < 6; i++)
-        emit_push_r64(&e, saved[i]);
-    emit_sub_r64_imm8(&e, RSP, 8);          /* 16-byte aligned at our calls */
-    emit_mov_r64_r64(&e, R13, RDI);
-    emit_mov_r64_r64(&e, RBX, RSI);
-    emit_mov_r64_r64(&e, R14, RDX);
+    glue_prologue(&e, RBX);
     emit_jmp_r64(&e, RCX);
     uint8_t *bail = e.p;                    /* SIGSEGV resumes here */
     emit_mov_r32_imm32(&e, RAX, BT_RET_BAIL);
     uint8_t *exit = e.p;
-    emit_add_r64_imm8(&e, RSP, 8);
-    for (int i = 5; i >= 0; i--)
-        emit_pop_r64(&e, saved[i]);
-    emit_ret(&e);
+    glue_epilogue(&e);
     if (e.overflow)
         return 0;
     bt->enter = (int (*)(struct bt *, struct interp *, struct x86_cpu *, const void *))(void *)buf;

@@ -46,7 +46,7 @@ struct kvm_stats {
     uint64_t kvm_exits[40];      /* by KVM_EXIT_* code        */
     uint64_t kicks;              /* KVM_RUN interrupted by the timer signal */
     uint64_t injected;           /* KVM_INTERRUPT calls       */
-    uint64_t string_io;          /* rep ins/outs batches done in the engine */
+    uint64_t string_io;          /* rep ins/outs batches handed to the core */
 };
 
 struct kvm_engine_state {
@@ -56,7 +56,7 @@ struct kvm_engine_state {
     timer_t kick;
     bool kick_armed;
     bool sync_regs;              /* KVM_CAP_SYNC_REGS: registers in kvm_run */
-    bool io_in_pending;          /* last exit was an IN the VMM must answer */
+    bool answer_pending;         /* last exit was an IN / MMIO read the VMM answers */
     struct kvm_stats st;
     struct hw_vmm vmm;           /* the stage's exit handler (exit_handler.c) */
 };
@@ -337,34 +337,19 @@ static void inject_interrupt(struct vcpu *v, struct kvm_engine_state *k)
     }
 }
 
-/* rep ins/outs: KVM hands over up to a page of elements at once.  Done
- * here, element by element on the port bus. */
-static void string_io(struct vcpu *v, struct kvm_engine_state *k)
-{
-    uint8_t *data = (uint8_t *)k->run + k->run->io.data_offset;
-    for (uint32_t i = 0; i < k->run->io.count; i++) {
-        uint32_t val = 0;
-        uint8_t *p = data + i * k->run->io.size;
-        bool write = k->run->io.direction == KVM_EXIT_IO_OUT;
-        if (write)
-            memcpy(&val, p, k->run->io.size);
-        vm_pio(v->vm, k->run->io.port, k->run->io.size, write, &val);
-        if (!write)
-            memcpy(p, &val, k->run->io.size);
-    }
-    k->st.string_io++;
-}
-
+/* Every exit KVM hands to user space goes to the core loop as a struct
+ * vm_exit (kvm_exit.c): I/O, MMIO, a REP INS/OUTS batch, the interrupt
+ * window; only the kicks stay here. */
 static int kvm_run_vcpu(struct vcpu *v, struct vm_exit *exit)
 {
     struct kvm_engine_state *k = v->engine_state;
     struct kvm_run *run = k->run;
 
-    /* Complete the IN of the previous exit: KVM finishes the instruction
-     * with the data it finds in the kvm_run I/O area on the next KVM_RUN. */
-    if (k->io_in_pending) {
-        memcpy((uint8_t *)run + run->io.data_offset, &exit->u.io.value, run->io.size);
-        k->io_in_pending = false;
+    /* Answer the IN or MMIO read of the previous exit: KVM completes the
+     * instruction with the data it finds in kvm_run on the next KVM_RUN. */
+    if (k->answer_pending) {
+        kvm_exit_answer(run, exit);
+        k->answer_pending = false;
     }
 
     for (;;) {
@@ -389,80 +374,25 @@ static int kvm_run_vcpu(struct vcpu *v, struct vm_exit *exit)
             k->st.kicks++;
             continue;
         }
-        if (run->exit_reason < 40)
-            k->st.kvm_exits[run->exit_reason]++;
-
-        memset(exit, 0, sizeof *exit);
-        switch (run->exit_reason) {
-        case KVM_EXIT_INTR:
+        uint32_t why = run->exit_reason;
+        if (why < 40)
+            k->st.kvm_exits[why]++;
+        if (why == KVM_EXIT_INTR) {        /* the same, inside KVM_RUN */
             k->st.kicks++;
             continue;
-        case KVM_EXIT_IRQ_WINDOW_OPEN:     /* SDM reason 7: handled here */
-            continue;
-        case KVM_EXIT_IO:
-            if (run->io.count != 1) {
-                string_io(v, k);
-                continue;
-            }
-            get_state(k, &v->cpu, false);
-            exit->reason = EXIT_IO_INSTRUCTION;
-            exit->guest_eip = v->cpu.eip;  /* KVM reports RIP past the IN/OUT */
-            exit->u.io.port = run->io.port;
-            exit->u.io.size = run->io.size;
-            exit->u.io.in = run->io.direction == KVM_EXIT_IO_IN;
-            if (!exit->u.io.in)
-                memcpy(&exit->u.io.value, (uint8_t *)run + run->io.data_offset, run->io.size);
-            else
-                k->io_in_pending = true;
-            /* Exit qualification, SDM Table 28-5: size-1, direction bit 3, port 31:16. */
-            exit->qualification = (uint64_t)(run->io.size - 1) | (exit->u.io.in ? 8u : 0u) |
-                                  ((uint64_t)run->io.port << 16);
-            return 0;
-        case KVM_EXIT_MMIO: {
-            uint32_t val = 0;
-            memcpy(&val, run->mmio.data, run->mmio.len > 4 ? 4 : run->mmio.len);
-            vm_mmio(v->vm, run->mmio.phys_addr, (uint8_t)run->mmio.len, run->mmio.is_write, &val);
-            if (!run->mmio.is_write)
-                memcpy(run->mmio.data, &val, run->mmio.len > 4 ? 4 : run->mmio.len);
-            continue;
         }
-        case KVM_EXIT_HLT:
-            get_state(k, &v->cpu, false);
+        /* Segments too when the run ends (shutdown, failures): the report. */
+        get_state(k, &v->cpu, !(why == KVM_EXIT_IO || why == KVM_EXIT_HLT ||
+                                why == KVM_EXIT_MMIO || why == KVM_EXIT_IRQ_WINDOW_OPEN));
+        int d = kvm_exit_decode(run, &v->cpu, exit);
+        if (d == KVM_X_ERROR)
+            return -1;
+        if (why == KVM_EXIT_HLT)
             v->cpu.halted = true;
-            exit->reason = EXIT_HLT;
-            exit->guest_eip = v->cpu.eip - 1;
-            exit->instr_len = 1;
-            return 0;
-        case KVM_EXIT_SHUTDOWN:            /* triple fault, SDM Vol. 3A §6.15 */
-            get_state(k, &v->cpu, true);
-            exit->reason = EXIT_TRIPLE_FAULT;
-            exit->guest_eip = v->cpu.eip;
-            return 0;
-        case KVM_EXIT_FAIL_ENTRY:
-            get_state(k, &v->cpu, true);
-            exit->reason = EXIT_REASON_ENTRY_FAILURE | EXIT_ENTRY_FAIL_GUEST;
-            exit->guest_eip = v->cpu.eip;
-            snprintf(exit->message, sizeof exit->message,
-                     "VM entry failed: hardware entry failure reason 0x%llx",
-                     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-            return 0;
-        case KVM_EXIT_INTERNAL_ERROR:
-            get_state(k, &v->cpu, true);
-            exit->reason = EXIT_VMM_ERROR;
-            exit->guest_eip = v->cpu.eip;
-            snprintf(exit->message, sizeof exit->message,
-                     "KVM internal error, suberror %u (%s) at EIP 0x%08x", run->internal.suberror,
-                     run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? "emulation failed" :
-                     "see linux/kvm.h", v->cpu.eip);
-            return -1;
-        default:
-            get_state(k, &v->cpu, true);
-            exit->reason = EXIT_VMM_ERROR;
-            exit->guest_eip = v->cpu.eip;
-            snprintf(exit->message, sizeof exit->message,
-                     "unexpected KVM exit %u at EIP 0x%08x", run->exit_reason, v->cpu.eip);
-            return -1;
-        }
+        if (exit->reason == EXIT_IO_INSTRUCTION && exit->u.io.string)
+            k->st.string_io++;
+        k->answer_pending = kvm_exit_needs_answer(exit);
+        return 0;
     }
 }
 

@@ -2,8 +2,8 @@
 # software VMX model (VMCS, VM entry checks, exits decided by the controls),
 # sharing one exit handler.
 VMM_HW      := $(BUILD)/vmm-hw
-VMM_HW_SRCS := 03-hw-assisted/main.c 03-hw-assisted/kvm.c 03-hw-assisted/vmx.c \
-               03-hw-assisted/vmx_config.c \
+VMM_HW_SRCS := 03-hw-assisted/main.c 03-hw-assisted/kvm.c 03-hw-assisted/kvm_exit.c \
+               03-hw-assisted/vmx.c 03-hw-assisted/vmx_config.c \
                03-hw-assisted/vmcs.c 03-hw-assisted/vmcs_check.c 03-hw-assisted/exit_handler.c
 VMM_HW_OBJS := $(VMM_HW_SRCS:%.c=$(BUILD)/host/%.o)
 ALL_TARGETS += $(VMM_HW)

@@ -424,6 +424,21 @@ static void record(struct vm *vm, struct vm_exit *e)
         vm->observer(vm->observer_ctx, vm, e);
 }
 
+/* REP INS/OUTS handed over as a batch (KVM): element by element on the port
+ * bus, an IN filling the engine's buffer. */
+static void string_io(struct vm *vm, struct exit_io *io)
+{
+    uint8_t *p = io->data;
+    for (uint32_t i = 0; i < io->count; i++, p += io->size) {
+        uint32_t v = 0;
+        if (!io->in)
+            memcpy(&v, p, io->size);
+        vm_pio(vm, io->port, io->size, !io->in, &v);
+        if (io->in)
+            memcpy(p, &v, io->size);
+    }
+}
+
 /* HLT with IF=1: sleep until the PIT's next edge, an interrupt, or a stop.
  * Returns 0, or -1 if nothing can ever wake the CPU (message in why). */
 int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
@@ -486,9 +501,14 @@ static int handle_exit(struct vm *vm, struct vm_exit *exit, char *why, size_t le
     switch (exit->reason) {
     case EXIT_IO_INSTRUCTION: {
         struct exit_io *io = &exit->u.io;
+        if (io->string && io->data) {  /* a batch of elements (KVM's REP INS/OUTS) */
+            string_io(vm, io);
+            return -1;
+        }
         if (io->string) {
-            snprintf(why, len, "engine %s reported a string I/O exit (port 0x%x); engines "
-                     "must emulate INS/OUTS through vm_pio", vm->engine->name, io->port);
+            snprintf(why, len, "engine %s reported a string I/O exit (port 0x%x) without its "
+                     "data; engines must emulate INS/OUTS through vm_pio or hand over the "
+                     "elements", vm->engine->name, io->port);
             return VMM_STATUS_GUEST;
         }
         uint32_t v = io->value;
@@ -510,6 +530,15 @@ static int handle_exit(struct vm *vm, struct vm_exit *exit, char *why, size_t le
         }
         return -1;
     }
+    case EXIT_EPT_MISCONFIG:       /* MMIO (vm_exit.h) */
+        if (!exit->u.ept.size) {
+            snprintf(why, len, "no handler for exit reason %u (%s) at eip=0x%08x",
+                     exit->reason, exit_reason_name(exit->reason), exit->guest_eip);
+            return VMM_STATUS_GUEST;
+        }
+        vm_mmio(vm, exit->u.ept.gpa, exit->u.ept.size, exit->u.ept.qual & 2, &exit->u.ept.value);
+        return -1;
+    case EXIT_INTERRUPT_WINDOW:    /* the engine injects at the next entry */
     case EXIT_EXTERNAL_INTERRUPT:  /* the engine came back because we asked */
         return -1;
     case EXIT_TRIPLE_FAULT:

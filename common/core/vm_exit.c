@@ -109,6 +109,10 @@ int exit_format(const struct vm_exit *e, char *buf, int len)
     switch (e->reason) {
     case EXIT_IO_INSTRUCTION: {
         const struct exit_io *io = &e->u.io;
+        if (io->string && io->count)
+            return snprintf(buf, len, "%s %s%s%s port=0x%x size=%u count=%u", name,
+                            io->rep ? "rep " : "", io->in ? "in" : "out", "s", io->port,
+                            io->size, io->count);
         return snprintf(buf, len, "%s %s%s%s port=0x%x size=%u value=0x%x", name,
                         io->rep ? "rep " : "", io->in ? "in" : "out",
                         io->string ? "s" : "", io->port, io->size, io->value);
@@ -141,6 +145,10 @@ int exit_format(const struct vm_exit *e, char *buf, int len)
     case EXIT_EPT_VIOLATION:
     case EXIT_EPT_MISCONFIG: {
         const struct exit_ept *p = &e->u.ept;
+        if (p->size)                   /* MMIO */
+            return snprintf(buf, len, "%s mmio %s gpa=0x%llx size=%u value=0x%x", name,
+                            p->qual & 2 ? "write" : "read", (unsigned long long)p->gpa,
+                            p->size, p->value);
         return snprintf(buf, len, "%s gpa=0x%llx gla=0x%08x %s%s%s", name,
                         (unsigned long long)p->gpa, p->gla,
                         p->qual & 1 ? "r" : "-", p->qual & 2 ? "w" : "-",

@@ -49,6 +49,12 @@ struct exit_io {
     bool     string;      /* INS/OUTS                               */
     bool     rep;
     uint32_t value;       /* OUT: the value; IN: filled by the VMM  */
+    /* String I/O the VMM performs (KVM hands over a batch of REP INS/OUTS
+     * elements in its kvm_run page): count elements of size bytes at data,
+     * which an IN fills.  Engines that emulate INS/OUTS themselves (through
+     * vm_pio) never report string exits; data NULL = no buffer. */
+    uint32_t count;
+    void    *data;
 };
 
 /* Control-register access qualification, SDM Vol. 3C Table 28-3. */
@@ -67,11 +73,18 @@ struct exit_exception {
     uint32_t cr2;         /* for #PF: the faulting linear address    */
 };
 
-/* EPT violation, SDM Vol. 3C Table 28-7 (used from stage 04 on). */
+/* EPT violation, SDM Vol. 3C Table 28-7 (used from stage 04 on), and EPT
+ * misconfiguration (SDM §29.3.3.1): how a VT-x VMM sees MMIO — KVM marks
+ * guest-physical pages without RAM with misconfigured entries, so an
+ * access to a device there exits with reason 49.  For such an MMIO exit
+ * size is the access size (0: not MMIO) and value the value written, or
+ * for a read the one the VMM fills in (completed by the next run, as IN). */
 struct exit_ept {
     uint64_t gpa;
     uint32_t gla;
     uint32_t qual;        /* bit 0 read, 1 write, 2 fetch, 3-5 permissions */
+    uint8_t  size;
+    uint32_t value;
 };
 
 struct vm_exit {

@@ -63,6 +63,18 @@ struct x86_seg {
     uint16_t attr;       /* descriptor bits 40-47 (type,S,DPL,P) | 52-55<<8 (AVL,L,D/B,G) */
 };
 
+/* Descriptor attribute bits as kept in x86_seg.attr (SDM Vol. 3A §3.4.5). */
+#define DA_TYPE(a)  ((a) & 0xf)
+#define DA_S        0x10        /* code/data (not system)                  */
+#define DA_DPL(a)   ((int)(((a) >> 5) & 3))
+#define DA_P        0x80
+#define DA_DB       0x400
+#define DA_G        0x800
+#define DA_CODE     0x8         /* type bit 3 for S=1                      */
+#define DA_CONF     0x4         /* conforming (code) / expand-down (data)   */
+#define DA_RW       0x2         /* readable (code) / writable (data)        */
+#define DA_ACC      0x1
+
 struct x86_dtr {         /* GDTR / IDTR */
     uint32_t base;
     uint16_t limit;

@@ -110,3 +110,9 @@ void set_eflags(struct interp *ip, uint32_t v)
     ip->eflags = (v & FL_IMPL & ~FL_ARITH) | FL_FIXED1;
     set_arith_flags(ip, v);
 }
+
+void interp_flatten_flags(struct interp *ip)
+{
+    if (ip->cc_op != CC_EFLAGS)
+        set_arith_flags(ip, cc_compute(ip));
+}

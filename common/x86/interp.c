@@ -1,16 +1,7 @@
 /*
- * interp.c — the run loop and the decoded-block cache.
+ * interp.c — the decoded-block cache, the CPU state in and out, and the
+ * interpreter's life cycle (its run loop is in runloop.c).
  *
- *   for (;;) {
- *       at an instruction boundary: pending exit?  halted?  budget?  stop?
- *           interrupt (IF=1, no STI/MOV SS shadow)?  -> deliver via the IDT
- *       find the block at CS:EIP (successor cache, else hash on its
- *           guest-physical address, else decode it)
- *       run its handlers one after the other
- *   }
- *
- * Faults unwind with longjmp to the setjmp at the top of interp_run, which
- * rewinds EIP to the faulting instruction and delivers the exception.
  * Blocks are keyed by guest-physical address (and EIP), so they survive
  * address-space switches; each physical page lists its blocks, and a store
  * into such a page (the TLB never caches write access to it) drops the
@@ -55,7 +46,7 @@ static void free_list(struct block *b, bool by_hash)
     }
 }
 
-static void cc_event(struct interp *ip, int kind, const struct block *b)
+void interp_cc_event(struct interp *ip, int kind, const struct block *b)
 {
     if (ip->hooks.code_cache)
         ip->hooks.code_cache(ip->opaque, kind, b ? b->gpa : 0, b ? b->gpa_end - b->gpa : 0,
@@ -77,9 +68,9 @@ void interp_cache_flush(struct interp *ip)
     ip->prev = NULL;
     ip->nblocks = ip->ndead = 0;
     ip->cache_bytes = 0;
-    cc_event(ip, INTERP_CC_FLUSH, NULL);
-    if (ip->cache_flushed)
-        ip->cache_flushed(ip->observer);
+    interp_cc_event(ip, INTERP_CC_FLUSH, NULL);
+    if (ip->obs.cache_flushed)
+        ip->obs.cache_flushed(ip->observer);
 }
 
 /* Guest-physical [gpa, gpa+len) inside one page was written. */
@@ -101,15 +92,28 @@ void code_written(struct interp *ip, uint32_t gpa, uint32_t len)
             ip->cache_bytes -= BLOCK_BYTES(b);
             ip->ndead++;
             ip->st.blocks_invalidated++;
-            cc_event(ip, INTERP_CC_INVALIDATE, b);
-            if (ip->block_dropped)
-                ip->block_dropped(ip->observer, b);
+            interp_cc_event(ip, INTERP_CC_INVALIDATE, b);
+            if (ip->obs.block_dropped)
+                ip->obs.block_dropped(ip->observer, b);
             if (b == ip->cur_block)
                 ip->stop = true;       /* its next instructions may be stale */
         } else {
             pp = &b->pnext;
         }
     }
+}
+
+bool interp_page_has_code(const struct interp *ip, uint32_t gpa)
+{
+    return (gpa >> 12) < ip->npages && ip->page_blocks[gpa >> 12];
+}
+
+bool interp_cache_crowded(const struct interp *ip) { return cache_crowded(ip); }
+
+void interp_set_observer(struct interp *ip, const struct interp_observer *obs, void *ctx)
+{
+    ip->obs = *obs;
+    ip->observer = ctx;
 }
 
 void interp_invalidate_range(struct interp *ip, uint64_t gpa, uint64_t len)
@@ -150,15 +154,6 @@ void interp_save_state(struct interp *ip)
 
 static bool contributory(int v) { return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP); }
 
-static int finish(struct interp *ip, struct vm_exit *exit, uint32_t reason)
-{
-    interp_save_state(ip);
-    memset(exit, 0, sizeof *exit);
-    exit->reason = reason;
-    exit->guest_eip = ip->cpu->eip;
-    return 0;
-}
-
 /* The exception recorded by raise_exc: combine with one being delivered
  * (SDM Vol. 3A Table 6-5), then deliver.  Returns false on triple fault. */
 bool interp_deliver_exception(struct interp *ip)
@@ -183,30 +178,6 @@ bool interp_deliver_exception(struct interp *ip)
     ip->st.exceptions++;
     deliver_event(ip, vec, has_err, err, false, ip->cpu->eip);   /* may longjmp again */
     ip->delivering = -1;
-    return true;
-}
-
-/* The exception bitmap (SDM Vol. 3C §25.6.3): ask the exit policy before
- * delivering the exception recorded by raise_exc.  True: *exit is filled
- * (reason 0, the faulting instruction's EIP, the #PF address as the exit
- * qualification, SDM Table 28-1) and nothing was delivered. */
-static bool exception_exit(struct interp *ip, struct vm_exit *exit)
-{
-    struct vm_exit e;
-    memset(&e, 0, sizeof e);
-    e.reason = EXIT_EXCEPTION_NMI;
-    e.guest_eip = ip->cpu->eip;
-    e.u.exc.vector = (uint8_t)ip->exc_vec;
-    e.u.exc.has_error = ip->exc_has_err;
-    e.u.exc.error_code = ip->exc_err;
-    if (ip->exc_vec == EXC_PF) {
-        e.u.exc.cr2 = ip->exc_cr2;
-        e.qualification = ip->exc_cr2;
-    }
-    if (!ip->hooks.exit_policy(ip->opaque, &e))
-        return false;
-    interp_save_state(ip);
-    *exit = e;
     return true;
 }
 
@@ -235,167 +206,6 @@ void interp_invlpg(struct interp *ip, uint32_t lin)
 {
     tlb_flush_page(&ip->tlbs[0], lin);
     tlb_flush_page(&ip->tlbs[1], lin);
-}
-
-/* ---- the run loop ---------------------------------------------------------------- */
-int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
-{
-    struct x86_cpu *c = ip->cpu;
-    interp_load_state(ip);
-    ip->exit_reason = 0;
-    ip->delivering = -1;
-    ip->cur = NULL;
-    ip->budget_end = budget ? ip->st.instructions + budget : 0;
-
-    if (ip->shutdown)
-        return finish(ip, exit, EXIT_TRIPLE_FAULT);
-    if (ip->io_pending) {
-        /* Complete the IN/OUT reported by the last exit (see interp.h). */
-        ip->io_pending = false;
-        if (c->eip == ip->io_eip) {
-            if (ip->pexit.u.io.in)
-                wreg(ip, ip->pexit.u.io.size, R_EAX, exit->u.io.value);
-            c->eip = ip->io_eip + ip->pexit.instr_len;
-        }
-        ip->st.instructions++;
-    }
-
-    if (setjmp(ip->jb)) {
-        /* A fault: the faulting instruction did not happen. */
-        ip->rep_yield_ok = ip->rep_yield = false;
-        if (ip->cur) {
-            ip->st.instructions += ip->cur - ip->cur_block->in;
-            c->eip = ip->cur->eip;
-            ip->cur = NULL;
-        }
-        if (ip->fatal[0])
-            goto engine_error;
-        if (ip->delivering < 0 && ip->hooks.exit_policy && exception_exit(ip, exit))
-            return 0;
-        if (!interp_deliver_exception(ip)) {
-            ip->shutdown = true;
-            return finish(ip, exit, EXIT_TRIPLE_FAULT);
-        }
-    }
-
-    if (ip->inj_pending) {
-        /* VM entry with event injection: deliver before the first
-         * instruction (a fault on the way unwinds to the setjmp above). */
-        ip->inj_pending = false;
-        if (ip->inj_external) {
-            ip->st.interrupts++;
-        } else {
-            ip->delivering = ip->inj_vec;
-            ip->st.exceptions++;
-        }
-        deliver_event(ip, ip->inj_vec, ip->inj_has_err, ip->inj_err, false, c->eip);
-        ip->delivering = -1;
-    }
-
-    for (;;) {
-        if (ip->exit_reason) {
-            uint32_t eip = c->eip;
-            interp_save_state(ip);
-            *exit = ip->pexit;
-            c->eip = eip;
-            return 0;
-        }
-        if (ip->irq_window_exit && (ip->eflags & FL_IF) && !c->irq_shadow)
-            return finish(ip, exit, EXIT_INTERRUPT_WINDOW);
-        if (c->halted) {
-            if (!((ip->eflags & FL_IF) && ip->hooks.irq_pending && ip->hooks.irq_pending(ip->opaque))) {
-                interp_save_state(ip);
-                *exit = ip->pexit;
-                exit->reason = EXIT_HLT;
-                return 0;
-            }
-        }
-        if (ip->budget_end && ip->st.instructions >= ip->budget_end) {
-            interp_save_state(ip);
-            return INTERP_BUDGET;
-        }
-        if (ip->hooks.stop_requested && ip->hooks.stop_requested(ip->opaque))
-            return finish(ip, exit, EXIT_EXTERNAL_INTERRUPT);
-
-        /* Interrupt window: IF=1 and not right after STI / MOV SS. */
-        bool shadow = c->irq_shadow;
-        c->irq_shadow = false;
-        if (!shadow && (ip->eflags & FL_IF) && ip->hooks.irq_pending &&
-            ip->hooks.irq_pending(ip->opaque)) {
-            int v = ip->hooks.irq_ack ? ip->hooks.irq_ack(ip->opaque) : -1;
-            if (v >= 0) {
-                ip->st.interrupts++;
-                deliver_event(ip, v, false, 0, false, c->eip);
-            }
-        }
-        if (c->halted)
-            continue;                  /* spurious: still waiting */
-
-        /* Find the block at CS:EIP. */
-        if (ip->ndead > 256 || ip->nblocks > 32768)
-            interp_cache_flush(ip);
-        uint32_t gpa = interp_fetch_gpa(ip);
-        struct block *b = NULL, *p = ip->prev;
-        if (p) {
-            if (p->succ[0] && p->succ[0]->eip == c->eip && p->succ[0]->gpa == gpa && p->succ[0]->valid)
-                b = p->succ[0];
-            else if (p->succ[1] && p->succ[1]->eip == c->eip && p->succ[1]->gpa == gpa && p->succ[1]->valid)
-                b = p->succ[1];
-        }
-        if (!b) {
-            b = interp_block_lookup(ip, c->eip, gpa);
-            if (!b) {
-                b = decode_block(ip, c->eip, ip->segbase[S_CS] + c->eip, gpa);
-                if (!b) {
-                    snprintf(ip->fatal, sizeof ip->fatal,
-                             "cannot fetch code at EIP 0x%08x (guest-physical 0x%08x): outside RAM",
-                             c->eip, gpa);
-                    goto engine_error;
-                }
-                if (b->cached)
-                    interp_block_insert(ip, b);
-                else
-                    ip->oneoff = b;
-                cc_event(ip, INTERP_CC_DECODE, b);
-            }
-            if (p && b->cached) {
-                if (!p->succ[0] || !p->succ[0]->valid) p->succ[0] = b;
-                else p->succ[1] = b;
-            }
-        }
-
-        /* Run it. */
-        unsigned n = b->n;
-        if (shadow)
-            n = 1;
-        if (ip->budget_end && ip->budget_end - ip->st.instructions < n)
-            n = ip->budget_end - ip->st.instructions;
-        ip->cur_block = b;
-        ip->stop = false;
-        c->eip = b->next_eip;          /* a branch at the end overrides it */
-        const struct insn *in = b->in, *end = in + n;
-        ip->rep_yield_ok = true;
-        do {
-            ip->cur = in;
-            in->fn(ip, in);
-            in++;
-        } while (in < end && !ip->stop);
-        ip->cur = NULL;
-        ip->rep_yield_ok = false;
-        unsigned done = interp_block_stopped(ip, b, in - b->in);
-        /* An I/O exit retires on the next run; a policy exit (the VMM
-         * emulates the instruction) never here.  HLT has retired. */
-        ip->st.instructions += done - (ip->exit_reason && ip->exit_reason != EXIT_HLT);
-        ip->prev = b->cached ? b : NULL;
-    }
-
-engine_error:
-    interp_save_state(ip);
-    memset(exit, 0, sizeof *exit);
-    exit->reason = EXIT_VMM_ERROR;
-    exit->guest_eip = c->eip;
-    snprintf(exit->message, sizeof exit->message, "interp: %s", ip->fatal);
-    return -1;
 }
 
 /* ---- life cycle ------------------------------------------------------------------- */

@@ -186,5 +186,9 @@ void interp_get_stats(const struct interp *ip, struct interp_stats *st);
  * vcpu->cpu and vm_ram(vcpu->vm), hooks wired to vm_irq_pending, vm_irq_ack,
  * vm_stop_requested and vm_pio; run() uses no budget. */
 extern const struct engine_ops interp_engine;
+/* Those hooks, for any engine built on the CPU model (opaque = v): the
+ * VM's interrupt controller, stop requests, port and memory-mapped I/O,
+ * and with --trace the page walks and the decoded-block cache. */
+void interp_vcpu_hooks(struct interp_hooks *h, struct vcpu *v);
 
 #endif

@@ -1,9 +1,12 @@
 /*
  * interp_engine.c — "--engine interp": the reference interpreter behind the
  * engine interface of core/engine.h.  The only file of the CPU model that
- * knows about struct vm; everything else talks through interp_hooks.
+ * knows about struct vm; everything else talks through interp_hooks, and
+ * every engine on the CPU model (stage 01's translator too) gets its hooks
+ * here (interp_vcpu_hooks).
  */
 #include <stdio.h>
+#include <string.h>
 #include "core/vm.h"
 #include "trace/trace.h"
 #include "x86/interp.h"
@@ -34,20 +37,25 @@ static void hook_code_cache(void *o, int kind, uint32_t gpa, uint32_t size,
     trace_code_cache(vm_trace(((struct vcpu *)o)->vm), kind, gpa, size, occupancy, eip);
 }
 
-static int interp_init(struct vcpu *v, char *err, size_t errlen)
+void interp_vcpu_hooks(struct interp_hooks *h, struct vcpu *v)
 {
-    struct interp_hooks hooks = {
-        .irq_pending = hook_irq_pending,
-        .irq_ack = hook_irq_ack,
-        .stop_requested = hook_stop,
-        .pio = hook_pio,
-        .mmio = hook_mmio,
-    };
+    memset(h, 0, sizeof *h);
+    h->irq_pending = hook_irq_pending;
+    h->irq_ack = hook_irq_ack;
+    h->stop_requested = hook_stop;
+    h->pio = hook_pio;
+    h->mmio = hook_mmio;
     struct trace *t = vm_trace(v->vm);
     if (t && trace_on(t)) {
-        hooks.page_walk = hook_page_walk;
-        hooks.code_cache = hook_code_cache;
+        h->page_walk = hook_page_walk;
+        h->code_cache = hook_code_cache;
     }
+}
+
+static int interp_init(struct vcpu *v, char *err, size_t errlen)
+{
+    struct interp_hooks hooks;
+    interp_vcpu_hooks(&hooks, v);
     struct interp *ip = interp_create(&v->cpu, vm_ram(v->vm), &hooks, v, err, errlen);
     if (!ip)
         return -1;
@@ -65,8 +73,6 @@ static int interp_run_vcpu(struct vcpu *v, struct vm_exit *exit)
     return r < 0 ? -1 : 0;
 }
 
-/* Nothing to do: interp_run reloads all of struct x86_cpu on every entry. */
-static void interp_state_changed(struct vcpu *v) { (void)v; }
 
 static void interp_print_stats(struct vcpu *v, FILE *out)
 {
@@ -91,7 +97,6 @@ const struct engine_ops interp_engine = {
     .summary = "reference interpreter: decodes with capstone, executes the decoded blocks",
     .init = interp_init,
     .run = interp_run_vcpu,
-    .state_changed = interp_state_changed,
     .print_stats = interp_print_stats,
     .fini = interp_fini,
 };

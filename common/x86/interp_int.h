@@ -1,9 +1,11 @@
 /*
  * interp_int.h — the reference interpreter's internals, shared by its .c
- * files (not by anyone else: the API is interp.h).
+ * files (not by anyone else: the API is interp.h; engines built on the
+ * decoded form use decoded.h, handlers.h and runloop.h).
  *
  *  decode.c   guest bytes -> struct insn (capstone once per instruction)
- *  interp.c   the run loop, the block cache, interrupt checks
+ *  interp.c   the block cache, state in and out, life cycle
+ *  runloop.c  the run loop (interp_run and the pieces bt shares), interrupt checks
  *  mem.c      linear memory access: TLB fast paths here, slow paths there
  *  flags.c    lazy arithmetic flags
  *  seg.c      segment descriptors, privilege checks
@@ -21,77 +23,23 @@
 #include "x86/interp.h"
 #include "x86/tlb.h"
 #include "x86/paging.h"
+#include "x86/decoded.h"
+#include "x86/runloop.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define HOT static inline __attribute__((always_inline))   /* fast paths */
 
-struct interp;
-struct insn;
-typedef void (*insn_fn)(struct interp *ip, const struct insn *in);
-
-/* One decoded instruction: the handler and its operands, resolved once.
- * The memory operand (if any) is seg:[base + index<<scale + disp]; an
- * absent base or index is register 8, which always holds 0. */
-struct insn {
-    insn_fn  fn;
-    uint32_t eip, next;     /* EIP of this instruction and of the next  */
-    uint32_t disp;          /* memory displacement                       */
-    uint32_t imm;           /* immediate, or branch target EIP           */
-    uint32_t amask;         /* address-size mask (0xffff with 0x67)      */
-    uint16_t imm2;          /* second immediate (ENTER level, far sel.)  */
-    uint8_t  base, index, scale, seg;
-    uint8_t  reg;           /* ModRM.reg (or the register in the opcode) */
-    uint8_t  rm;            /* ModRM.rm register when not memory         */
-    uint8_t  op;            /* sub-operation: ALU op, condition, ...     */
-    uint8_t  size;          /* operand size in bytes: 1, 2, 4            */
-    uint8_t  flags;         /* I_* below                                 */
-    uint8_t  len;
-};
-#define I_MEM    0x01       /* the r/m operand is memory                 */
-#define I_REP    0x02       /* F3 prefix                                 */
-#define I_REPNE  0x04       /* F2 prefix                                 */
-#define I_CL     0x08       /* shift count in CL / port in DX            */
-#define I_O16    0x10       /* 0x66 prefix                               */
-
-/* A basic block: straight-line code in one guest-physical page, ending at
- * a control transfer or an instruction that changes the CPU mode. */
-#define BLOCK_BYTES(b) (sizeof(struct block) + (b)->n * sizeof(struct insn))
-struct block {
-    uint32_t eip, gpa;      /* key: start EIP and its guest-physical addr */
-    uint32_t gpa_end;       /* one past the last byte                    */
-    uint32_t next_eip;      /* EIP after the last instruction            */
-    struct block *hnext;    /* hash chain                                */
-    struct block *pnext;    /* blocks of the same physical page          */
-    struct block *succ[2];  /* successor cache (checked, not trusted)    */
-    uint16_t n;             /* instructions                              */
-    bool     valid;         /* false once its code was overwritten       */
-    bool     cached;        /* false: a one-off (instruction across pages) */
-    struct insn in[];
-};
-
-/* Lazy flags (QEMU's cc_op idea): the last flag-setting operation and its
- * operands are kept; the flags are computed only when someone reads them. */
-enum {
-    CC_EFLAGS,              /* flags are in cc_src1 (FL_ARITH bits)      */
-    CC_ADD, CC_ADC, CC_SUB, CC_SBB, CC_LOGIC, CC_INC, CC_DEC,
-    CC_FIXED,               /* CF and OF given in cc_aux; ZF SF PF of dst */
-};
-#define CCOP(op, size) ((op) << 2 | ((size) >> 1))   /* size 1,2,4 -> 0,1,2 */
-
 #define BLOCK_HASH 4096
-#define MAX_BLOCK  64       /* instructions per block */
 
 struct interp {
-    uint32_t r[9];          /* EAX..EDI, r[8] = 0                        */
-    uint32_t eflags;        /* EFLAGS without the arithmetic bits         */
-    uint32_t cc_op, cc_dst, cc_src1, cc_src2, cc_aux;
-    uint32_t segbase[S_NSEG];
-    struct tlb *tlb;        /* tlbs[CPL == 3]                             */
-    const struct insn *cur; /* instruction executing (NULL between)      */
-    bool     stop;          /* end the block after the current instruction */
-    uint32_t exit_reason;   /* nonzero: a handler wants to exit (IO, HLT) */
-    struct x86_cpu *cpu;
+    /* The registers, lazy flags and execution cursor (x86/decoded.h): the
+     * part stage 01's translated code addresses by offset.  tlb points at
+     * tlbs[CPL == 3]. */
+    union {
+        struct interp_state pub;
+        struct { INTERP_STATE_FIELDS };
+    };
     struct guest_ram *ram;
     struct interp_hooks hooks;
     void    *opaque;
@@ -115,7 +63,6 @@ struct interp {
     struct block *hash[BLOCK_HASH];
     struct block **page_blocks;   /* per guest-physical page             */
     uint32_t npages;
-    struct block *cur_block;
     struct block *dead;           /* invalidated blocks, freed by cache_flush */
     struct block *oneoff;         /* last uncached block, freed at the next */
     struct block *prev;           /* block executed last (successor cache) */
@@ -129,14 +76,10 @@ struct interp {
     uint32_t cr0, cr3, cr4;       /* values the TLB was built for        */
     struct tlb tlbs[2];
     void    *dec;                 /* decoder state (capstone)            */
-    struct interp_stats st;
 
-    /* An engine layered on the decoded blocks (stage 01's translator keeps
-     * host code for them) is told when a block is dropped because its code
-     * was written, and when the whole block cache is flushed.  May be NULL. */
-    void   (*block_dropped)(void *ctx, struct block *b);
-    void   (*cache_flushed)(void *ctx);
-    void    *observer;
+    /* An engine layered on the decoded blocks (x86/decoded.h). */
+    struct interp_observer obs;   /* interp_set_observer                 */
+    void    *observer;            /* its ctx                             */
 
     /* A REP string instruction is interruptible between iterations (SDM
      * Vol. 2B, "REP/REPE/REPZ...": the registers are updated and EIP stays
@@ -198,11 +141,7 @@ static inline uint32_t get_eflags(const struct interp *ip)
 {
     return ip->eflags | cc_compute(ip);
 }
-static inline void set_arith_flags(struct interp *ip, uint32_t fl)
-{
-    ip->cc_op = CC_EFLAGS;
-    ip->cc_src1 = fl & FL_ARITH;
-}
+static inline void set_arith_flags(struct interp *ip, uint32_t fl) { state_set_arith_flags(&ip->pub, fl); }
 /* Load EFLAGS unconditionally (no privilege rules; callers apply them). */
 void set_eflags(struct interp *ip, uint32_t v);
 
@@ -224,14 +163,8 @@ HOT void wreg(struct interp *ip, int size, int r, uint32_t v)
     }
 }
 static inline int cpl(const struct interp *ip) { return ip->cpu->seg[S_CS].sel & 3; }
-HOT uint32_t ea_off(const struct interp *ip, const struct insn *in)
-{
-    return (ip->r[in->base] + (ip->r[in->index] << in->scale) + in->disp) & in->amask;
-}
-HOT uint32_t ea(const struct interp *ip, const struct insn *in)
-{
-    return ip->segbase[in->seg] + ea_off(ip, in);
-}
+HOT uint32_t ea_off(const struct interp *ip, const struct insn *in) { return state_ea_off(&ip->pub, in); }
+HOT uint32_t ea(const struct interp *ip, const struct insn *in) { return state_ea(&ip->pub, in); }
 
 /* --- memory (mem.c) --------------------------------------------------- */
 /* Slow paths: walk, fill the TLB, handle page crossing, MMIO and writes to
@@ -307,18 +240,6 @@ HOT uint32_t pop(struct interp *ip, int size)
 }
 
 /* --- segments (seg.c) ------------------------------------------------- */
-/* Descriptor attribute bits as kept in x86_seg.attr. */
-#define DA_TYPE(a)  ((a) & 0xf)
-#define DA_S        0x10        /* code/data (not system)                  */
-#define DA_DPL(a)   ((int)(((a) >> 5) & 3))
-#define DA_P        0x80
-#define DA_DB       0x400
-#define DA_G        0x800
-#define DA_CODE     0x8         /* type bit 3 for S=1                      */
-#define DA_CONF     0x4         /* conforming (code) / expand-down (data)   */
-#define DA_RW       0x2         /* readable (code) / writable (data)        */
-#define DA_ACC      0x1
-
 /* Read the 8-byte descriptor for selector sel (GDT or LDT); false if the
  * index is beyond the table limit. */
 bool     desc_read(struct interp *ip, uint16_t sel, uint32_t *lo, uint32_t *hi);
@@ -348,22 +269,18 @@ void     decoder_fini(struct interp *ip);
  * (raised) or allocation failure. */
 struct block *decode_block(struct interp *ip, uint32_t eip, uint32_t lin, uint32_t gpa);
 
-/* --- for engines built on the decoded form (interp.c) --------------------
- * The binary translator (01-binary-translation/) runs its own loop around
- * the interpreter's state, decoder, block cache and handlers. */
+/* --- the run loop's pieces (interp.c, runloop.c) ------------------------ */
 void     interp_load_state(struct interp *ip);   /* struct x86_cpu -> ip   */
-void     interp_save_state(struct interp *ip);   /* ip -> struct x86_cpu   */
 /* Deliver the exception raise_exc recorded (combining into #DF per SDM
  * Table 6-5); false means shutdown (triple fault).  May longjmp. */
 bool     interp_deliver_exception(struct interp *ip);
-struct block *interp_block_lookup(struct interp *ip, uint32_t eip, uint32_t gpa);
-void     interp_block_insert(struct interp *ip, struct block *b);
-void     interp_cache_flush(struct interp *ip);
+/* The code-cache trace hook (hooks.code_cache), kind INTERP_CC_*. */
+void     interp_cc_event(struct interp *ip, int kind, const struct block *b);
 /* The handlers of block b ran up to (not including) in[done]: a REP string
  * that paused there has not retired, and unless an exit already set EIP
  * the next instruction to run is the first one that did not complete.
  * Returns how many instructions completed. */
-static inline unsigned interp_block_stopped(struct interp *ip, const struct block *b,
+HOT unsigned interp_block_stopped(struct interp *ip, const struct block *b,
                                             unsigned done)
 {
     if (ip->rep_yield) {               /* a REP string paused: EIP stays on it */
@@ -375,11 +292,14 @@ static inline unsigned interp_block_stopped(struct interp *ip, const struct bloc
     return done;
 }
 
+/* Many dropped blocks, or too many: time for interp_cache_flush. */
+HOT bool cache_crowded(const struct interp *ip) { return ip->ndead > 256 || ip->nblocks > 32768; }
+
 /* Where the next block starts: drop the previous one-off (uncached) block,
  * then translate CS:EIP for an instruction fetch — the fetch TLB when it
  * hits, else a page walk (which may raise #PF and longjmp).  Shared by the
  * interpreter's and the translator's run loops. */
-static inline uint32_t interp_fetch_gpa(struct interp *ip)
+HOT uint32_t interp_fetch_gpa(struct interp *ip)
 {
     if (ip->oneoff) {
         free(ip->oneoff);
@@ -392,37 +312,6 @@ static inline uint32_t interp_fetch_gpa(struct interp *ip)
     return (uint32_t)mem_xlate(ip, ip->tlb, lin, ACC_X);
 }
 
-/* --- handlers (exec_*.c), referenced by the decoder --------------------- */
-#define H(name) void name(struct interp *ip, const struct insn *in)
-extern const insn_fn h_alu_rm_r[8][3][2], h_alu_r_rm[8][3][2], h_alu_rm_i[8][3][2];
-extern const insn_fn h_mov_rm_r[3][2], h_mov_r_rm[3][2], h_mov_rm_i[3][2];
-extern const insn_fn h_test_rm_r[3][2], h_test_rm_i[3][2];
-extern const insn_fn h_incdec[2][3][2], h_notneg[2][3][2], h_shift[8][3][2];
-extern const insn_fn h_muldiv[4][3][2];
-H(h_lea); H(h_movzx); H(h_movsx); H(h_imul2); H(h_imul3);
-H(h_bt); H(h_bsf); H(h_bsr); H(h_shld); H(h_shrd);
-H(h_xchg); H(h_xadd); H(h_cmpxchg); H(h_cmpxchg8b); H(h_bswap);
-H(h_setcc); H(h_cmovcc); H(h_cbw); H(h_cwd);
-H(h_daa); H(h_das); H(h_aaa); H(h_aas); H(h_aam); H(h_aad);
-H(h_lahf); H(h_sahf); H(h_clc); H(h_stc); H(h_cmc); H(h_cld); H(h_std);
-H(h_nop); H(h_ud); H(h_gp0); H(h_fpu); H(h_salc);
-
-H(h_jcc); H(h_jmp); H(h_jmp_rm); H(h_call); H(h_call_rm); H(h_ret); H(h_ret_imm);
-H(h_loop); H(h_jecxz);
-H(h_push_r); H(h_pop_r); H(h_push_i); H(h_push_rm); H(h_pop_rm);
-H(h_push_sreg); H(h_pop_sreg); H(h_pusha); H(h_popa); H(h_pushf); H(h_popf);
-H(h_enter); H(h_leave); H(h_xlat);
-H(h_movs); H(h_stos); H(h_lods); H(h_cmps); H(h_scas); H(h_ins); H(h_outs);
-H(h_in); H(h_out); H(h_hlt); H(h_cli); H(h_sti);
-H(h_int); H(h_int3); H(h_into); H(h_iret);
-H(h_jmpf); H(h_jmpf_m); H(h_callf); H(h_callf_m); H(h_retf);
-H(h_bound);
-
-H(h_mov_rm_sreg); H(h_mov_sreg_rm); H(h_lxs);
-H(h_grp6); H(h_grp7); H(h_lar); H(h_lsl);
-H(h_mov_r_cr); H(h_mov_cr_r); H(h_mov_r_dr); H(h_mov_dr_r); H(h_clts);
-H(h_cpuid); H(h_rdtsc); H(h_rdmsr); H(h_wrmsr); H(h_wbinvd);
-H(h_sysenter); H(h_sysexit);
-#undef H
+#include "x86/handlers.h"
 
 #endif

@@ -2,8 +2,7 @@
 # code cache and instruction classes, and the guest under --engine bt.
 BT_UNIT_TESTS := test_bt_emit test_bt_codecache test_bt_window test_bt_classes
 BT_UNIT_BINS  := $(BT_UNIT_TESTS:%=$(BUILD)/tests/unit/%)
-BT_SAN_OBJS   := $(addprefix $(BUILD)/san/01-binary-translation/,emit.o codecache.o window.o \
-                   translate.o ident.o bt_engine.o check.o)
+BT_SAN_OBJS   := $(addprefix $(BUILD)/san/01-binary-translation/,$(BT_SRCS:.c=.o))
 ALL_TARGETS += $(BT_UNIT_BINS)
 TEST_SUITES += $(BT_UNIT_BINS) tests/bt/bt.sh
 

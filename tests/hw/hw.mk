@@ -20,3 +20,11 @@ TEST_SUITES += $(TEST_POLICY)
 $(TEST_POLICY): tests/unit/test_interp_policy.c tests/unit/x86_harness.h $(BUILD)/tests/unit/x86_snippets.o $(LIBVMLAB_SAN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) $< $(BUILD)/tests/unit/x86_snippets.o -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
+
+# The KVM engine's exit translation (kvm_exit.c), which needs no /dev/kvm.
+TEST_KVM_EXIT := $(BUILD)/tests/unit/test_kvm_exit
+ALL_TARGETS += $(TEST_KVM_EXIT)
+TEST_SUITES += $(TEST_KVM_EXIT)
+$(TEST_KVM_EXIT): tests/unit/test_kvm_exit.c 03-hw-assisted/kvm_exit.c 03-hw-assisted/kvm.h $(LIBVMLAB_SAN)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) tests/unit/test_kvm_exit.c 03-hw-assisted/kvm_exit.c -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)

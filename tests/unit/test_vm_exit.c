@@ -78,7 +78,11 @@ struct step {
     bool     spin;         /* run "guest code" until a stop is requested */
     bool     fail;         /* engine error                               */
     bool     ask_stop;     /* vm_request_stop (what Ctrl-C does), then spin */
+    uint64_t gpa;          /* EXIT_EPT_MISCONFIG: an MMIO access here     */
+    const char *batch;     /* string I/O handed over as a batch (as KVM): OUT
+                              these bytes; IN that many, each expect_in */
 };
+static uint8_t batch_buf[16];
 
 /* An engine's leftover in exit->cost_ns, which the core must replace with
  * its own handling time. */
@@ -95,9 +99,16 @@ static uint64_t fake_clock(void *ctx) { (void)ctx; return fake_ns += 1000000; } 
 
 static int sc_run(struct vcpu *v, struct vm_exit *e)
 {
-    if (pos > 0 && script[pos - 1].reason == EXIT_IO_INSTRUCTION && script[pos - 1].in &&
-        script[pos - 1].expect_in >= 0)
-        assert_int_equal(e->u.io.value, script[pos - 1].expect_in);
+    const struct step *p = pos > 0 ? &script[pos - 1] : NULL;
+    if (p && p->reason == EXIT_IO_INSTRUCTION && p->in && p->expect_in >= 0) {
+        if (p->batch)                  /* the VMM filled the engine's buffer */
+            for (size_t i = 0; i < strlen(p->batch); i++)
+                assert_int_equal(batch_buf[i], p->expect_in);
+        else
+            assert_int_equal(e->u.io.value, p->expect_in);
+    }
+    if (p && p->reason == EXIT_EPT_MISCONFIG && p->expect_in >= 0)
+        assert_int_equal(e->u.ept.value, p->expect_in);   /* MMIO read answered */
     assert_true(pos < nsteps);
     const struct step *s = &script[pos++];
     if (s->expect_irq) {
@@ -127,6 +138,17 @@ static int sc_run(struct vcpu *v, struct vm_exit *e)
     if (s->reason == EXIT_IO_INSTRUCTION)
         e->u.io = (struct exit_io){ .port = s->port, .size = s->size, .in = s->in,
                                     .value = s->value };
+    if (s->reason == EXIT_IO_INSTRUCTION && s->batch) {
+        e->u.io.string = e->u.io.rep = true;
+        e->u.io.count = (uint32_t)strlen(s->batch);
+        e->u.io.data = batch_buf;
+        memset(batch_buf, 0, sizeof batch_buf);
+        if (!s->in)
+            memcpy(batch_buf, s->batch, strlen(s->batch));
+    }
+    if (s->reason == EXIT_EPT_MISCONFIG)
+        e->u.ept = (struct exit_ept){ .gpa = s->gpa, .size = s->size, .qual = s->in ? 1 : 2,
+                                      .value = s->value };
     if (s->reason == EXIT_HLT)
         v->cpu.halted = true;
     return 0;
@@ -182,6 +204,37 @@ static void test_io_exits_reach_devices_and_debug_exit_ends(void **st)
     assert_non_null(strstr(report, "I/O instruction"));
     assert_non_null(strstr(report, " 30          7 "));
     assert_non_null(strstr(report, "unclaimed port accesses 1"));
+}
+
+/* Exits an engine lets the VMM handle although VT-x hardware could be told
+ * not to exit (KVM hands them to user space): MMIO as EPT misconfigurations,
+ * REP INS/OUTS batches over the engine's buffer, the interrupt window.  They
+ * reach the devices and show in --stats like every other exit. */
+static void test_mmio_string_io_and_irq_window_exits(void **st)
+{
+    (void)st;
+    static const struct step s[] = {
+        { .reason = EXIT_IO_INSTRUCTION, .port = 0x3f8, .size = 1, .batch = "ok!", .expect_in = -1 },
+        { .reason = EXIT_IO_INSTRUCTION, .port = 0x3fd, .size = 1, .in = true, .batch = "ab",
+          .expect_in = 0x60 },                         /* LSR twice: THRE|TEMT */
+        { .reason = EXIT_EPT_MISCONFIG, .gpa = 0xfebf0000, .size = 4, .value = 0x1234,
+          .expect_in = -1 },                           /* write: nobody there, dropped */
+        { .reason = EXIT_EPT_MISCONFIG, .gpa = 0xfebf0000, .size = 2, .in = true,
+          .expect_in = 0xffff },                       /* read: all ones */
+        { .reason = EXIT_INTERRUPT_WINDOW },
+        OUTB(0xf4, 42),
+    };
+    assert_int_equal(run_script(s, 6, 0, true, false), 42);
+    assert_string_equal(console, "ok!");
+    assert_int_equal(pos, 6);
+    assert_non_null(strstr(report, " 49          2 "));
+    assert_non_null(strstr(report, "  7          1 "));
+    assert_non_null(strstr(report, " 30          3 "));
+    struct vm_exit m = { .reason = EXIT_EPT_MISCONFIG,
+                         .u.ept = { .gpa = 0xfebf0000, .size = 4, .qual = 2, .value = 0x1234 } };
+    char b[128];
+    exit_format(&m, b, sizeof b);
+    assert_string_equal(b, "EPT misconfiguration mmio write gpa=0xfebf0000 size=4 value=0x1234");
 }
 
 static void test_triple_fault_is_fatal_with_history(void **st)
@@ -329,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_reason_names_follow_sdm),
         cmocka_unit_test(test_format_decodes_qualification),
         cmocka_unit_test(test_io_exits_reach_devices_and_debug_exit_ends),
+        cmocka_unit_test(test_mmio_string_io_and_irq_window_exits),
         cmocka_unit_test(test_triple_fault_is_fatal_with_history),
         cmocka_unit_test(test_last_exit_has_its_handling_time),
         cmocka_unit_test(test_hlt_with_interrupts_off_is_fatal),

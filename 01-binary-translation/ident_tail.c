@@ -1,0 +1,233 @@
+/*
+ * ident_tail.c — how an identically translated block ends (ident.h):
+ * its exits.  A direct exit into the same guest page can be chained (the
+ * jump is re-pointed at the target's code, codecache.c); the others set
+ * cpu->eip and return to the run loop, or look the target up.
+ */
+#include "x86/handlers.h"
+#include "x86/tlb.h"
+#include "01-binary-translation/ident.h"
+
+/* Unrolling of one-block loops (see ident_tail_branch). */
+#define BT_UNROLL       4          /* copies of a one-block loop's body */
+#define BT_UNROLL_BYTES 1024       /* at most this much body code in all */
+
+static bool same_page(const struct ident *x, uint32_t eip)
+{
+    return ((x->bt->s->segbase[S_CS] + eip) & PAGE_MASK) == x->page;
+}
+
+/* A chainable exit to target: a jump (or x's jcc at field) to its stub. */
+static void chain_exit(struct ident *x, uint32_t target, uint8_t *field)
+{
+    int k = x->tb->nexits++;
+    x->tb->exit[k].target = target;
+    x->tb->exit[k].field = x->exit_fix[k] = field ? field : emit_jmp_rel32(&x->e, x->e.p);
+}
+
+/* Call bt_lookup (state spilled): jump to its code with the state
+ * reloaded, or fall through on a miss. */
+static void lookup_spilled(struct ident *x)
+{
+    struct emit *e = &x->e;
+    emit_mov_r64_r64(e, RDI, R13);
+    emit_mov_r64_imm64(e, RAX, (uintptr_t)bt_lookup);
+    emit_call_r64(e, RAX);
+    emit_test_r64_r64(e, RAX, RAX);
+    uint8_t *miss = emit_jcc_rel32(e, CC_E, e->p);
+    emit_mov_r64_r64(e, R9, RAX);
+    ident_reload(e);
+    emit_jmp_r64(e, R9);
+    emit_patch_rel32(miss, e->p);
+}
+
+void ident_tail_plain(struct ident *x)
+{
+    struct emit *e = &x->e;
+    const struct block *b = x->b;
+    const struct insn *last = &b->in[b->n - 1];
+    insn_fn lf = last->fn;
+    enum { T_NEXT, T_LOOK, T_LOOP } kind = T_NEXT;
+    uint32_t t[2];
+    int nt = 0;
+    if (lf == h_loop || lf == h_jecxz) {
+        t[0] = last->imm; t[1] = last->next; nt = 2;
+    } else if (lf == h_call) {
+        t[0] = last->imm; nt = 1;
+    } else if (lf == h_ret || lf == h_ret_imm || lf == h_jmp_rm || lf == h_call_rm || lf == h_jmp) {
+        kind = T_LOOK;
+    } else if (bt_helper_of(last) >= 0 || lf == h_mov_sreg_rm || lf == h_pop_sreg || lf == h_jmpf ||
+               lf == h_jmpf_m || lf == h_callf || lf == h_callf_m || lf == h_retf || lf == h_ud ||
+               lf == h_gp0 || lf == h_lxs || lf == h_bound) {
+        kind = T_LOOP;                 /* mode changes, faults, sensitive: the run loop */
+    } else {
+        t[0] = b->next_eip; nt = 1;
+    }
+    x->tb->nexits = 0;
+    if (!x->spilled) {
+        /* Only native instructions: the fall-through. */
+        ident_count(e, b->n);
+        if (same_page(x, b->next_eip) && kind == T_NEXT) {
+            chain_exit(x, b->next_eip, NULL);
+        } else {
+            emit_store_m32_imm32(e, R14, OFF_CPU(eip), b->next_eip);
+            ident_ret_spill(e, x->bt, BT_RET_END);
+        }
+        return;
+    }
+    /* Spilled: flags are free; cpu->eip says where to go. */
+    emit_add_m64_imm32(e, IPR, OFF_IP(st.instructions), b->n);
+    for (int k = 0; kind == T_NEXT && k < nt; k++) {
+        if (!same_page(x, t[k]))
+            continue;
+        emit_cmp_m32_imm32(e, R14, OFF_CPU(eip), t[k]);
+        uint8_t *skip = emit_jcc_rel32(e, CC_NE, e->p);
+        ident_reload(e);
+        chain_exit(x, t[k], NULL);
+        emit_patch_rel32(skip, e->p);
+    }
+    if (kind != T_LOOP)
+        lookup_spilled(x);
+    glue_ret(e, x->bt, BT_RET_END);
+}
+
+void ident_tail_ret(struct ident *x)
+{
+    struct emit *e = &x->e;
+    struct tblock *tb = x->tb;
+    const struct block *b = x->b;
+    tb->nexits = 0;
+    /* mov r8d, gs:[r12d] ; lea r12d, [r12d+4] ; lookup of r8d */
+    struct gmem top = { R_ESP, 8, 0, 0 };
+    uint8_t op = 0x8b, lea = 0x8d;
+    uint8_t *at = e->p;
+    ident_enc(e, false, &op, 1, R8, false, 0, false, &top, true, 0, 0);
+    ident_fmap_add(tb, (size_t)(at - tb->code), b->n - 1, 0);
+    struct gmem adj = { R_ESP, 8, 0, 4 };
+    ident_enc(e, false, &lea, 1, R12, false, 0, false, &adj, false, 0, 0);
+    ident_count(e, b->n);
+    /* Inline lookup in bt->ibtc (the guest's return address and this
+     * block's mode: a near RET keeps CPL and CS).  The flags are saved
+     * with LAHF/SETO in rax (guest EAX in r11 meanwhile) and restored with
+     * ADD AL,0x7F (OF) + SAHF — much cheaper than PUSHFQ/POPFQ. */
+    emit_mov_r64_r64(e, R11, RAX);
+    emit_u8(e, 0x9f);                                          /* lahf */
+    emit_u8(e, 0x0f); emit_u8(e, 0x90); emit_u8(e, 0xc0);      /* seto al */
+    emit_mov_r64_imm64(e, R9, (uint64_t)tb->mode << 32);
+    emit_u8(e, 0x4d); emit_u8(e, 0x09); emit_u8(e, 0xc1);      /* or r9, r8 */
+    emit_u8(e, 0x41); emit_u8(e, 0x81); emit_u8(e, 0xe0);      /* and r8d, N-1 */
+    emit_u32(e, BT_IBTC_N - 1);
+    emit_u8(e, 0x49); emit_u8(e, 0xc1); emit_u8(e, 0xe0); emit_u8(e, 4);     /* shl r8, 4 */
+    emit_u8(e, 0x4f); emit_u8(e, 0x3b); emit_u8(e, 0x8c); emit_u8(e, 0x05);  /* cmp r9, [r13+r8+d] */
+    emit_u32(e, (uint32_t)OFF_BT(ibtc));
+    uint8_t *imiss = emit_jcc_rel32(e, CC_NE, e->p);
+    emit_u8(e, 0x04); emit_u8(e, 0x7f);                        /* add al, 0x7f */
+    emit_u8(e, 0x9e);                                          /* sahf */
+    emit_mov_r64_r64(e, RAX, R11);
+    emit_u8(e, 0x43); emit_u8(e, 0xff); emit_u8(e, 0xa4); emit_u8(e, 0x05);  /* jmp [r13+r8+d+8] */
+    emit_u32(e, (uint32_t)OFF_BT(ibtc) + 8);
+    emit_patch_rel32(imiss, e->p);
+    /* Only a miss needs cpu->eip (bt_lookup, the run loop); a hit's target
+     * block is entered at its first byte, where the poll fault handler
+     * knows its EIP. */
+    emit_store_m32(e, R14, OFF_CPU(eip), R9);
+    emit_u8(e, 0x04); emit_u8(e, 0x7f);                        /* add al, 0x7f */
+    emit_u8(e, 0x9e);                                          /* sahf */
+    emit_mov_r64_r64(e, RAX, R11);
+    /* The lookup is a C call: only the caller-saved guest registers and
+     * the flags need saving (rbx, rbp, r12 are callee-saved in the System
+     * V ABI); 8 pushes keep the stack 16-byte aligned.  A miss returns to
+     * the run loop through lookup_miss. */
+    emit_u8(e, 0x9c);                                          /* pushfq */
+    static const int cs[7] = { RAX, RCX, RDX, RSI, RDI, R10, R11 };
+    for (int k = 0; k < 7; k++)
+        emit_push_r64(e, cs[k]);
+    emit_mov_r64_r64(e, RDI, R13);
+    emit_mov_r64_imm64(e, RAX, (uintptr_t)bt_lookup);
+    emit_call_r64(e, RAX);
+    emit_test_r64_r64(e, RAX, RAX);
+    emit_mov_r64_imm64(e, R9, (uintptr_t)x->bt->lookup_miss);
+    emit_u8(e, 0x4c); emit_u8(e, 0x0f); emit_u8(e, 0x45); emit_u8(e, 0xc8);  /* cmovne r9, rax */
+    for (int k = 6; k >= 0; k--)
+        emit_pop_r64(e, cs[k]);
+    emit_u8(e, 0x9d);                                          /* popfq */
+    emit_jmp_r64(e, R9);
+}
+
+/* A loop that is one block (its Jcc jumps back to its own start, e.g. an
+ * inner loop of matmul or crc32): the body is emitted BT_UNROLL times,
+ * each copy but the last followed by the inverted Jcc to a loop exit, so
+ * the poll load, the count and the taken jump are paid once per BT_UNROLL
+ * iterations.  The exit of copy c counts c * n instructions, and the fault
+ * map entries of copy c carry bias c * n (a fault there has done c
+ * iterations of this block).  Returns the copies emitted (0: failure). */
+static unsigned unroll(struct ident *x, uint8_t *x_fix[BT_UNROLL])
+{
+    const struct block *b = x->b;
+    const struct insn *last = &b->in[b->n - 1];
+    unsigned copies = 1;
+    if (x->any_call || x->nbody == 0 || last->imm != b->eip ||
+        (size_t)(x->e.p - x->body_start) * BT_UNROLL > BT_UNROLL_BYTES)
+        return copies;
+    for (; copies < BT_UNROLL; copies++) {
+        x_fix[copies - 1] = emit_jcc_rel32(&x->e, last->op ^ 1, x->e.p);
+        for (unsigned i = 0; i < x->nbody; i++)
+            if (!ident_inline(&x->e, x->tb, &b->in[i], i, copies * b->n, x->flat))
+                return 0;              /* cannot happen: copy 0 was inline */
+    }
+    return copies;
+}
+
+bool ident_tail_branch(struct ident *x, bool jcc, bool call)
+{
+    struct emit *e = &x->e;
+    struct tblock *tb = x->tb;
+    const struct block *b = x->b;
+    const struct insn *last = &b->in[b->n - 1];
+    tb->nexits = 0;
+    if (call) {                        /* push the return address, then jump */
+        struct gmem top = { R_ESP, 8, 0, (uint32_t)-4 };
+        uint8_t op = 0xc7, lea = 0x8d;
+        uint8_t *at = e->p;
+        ident_enc(e, false, &op, 1, 0, false, 0, false, &top, true, last->next, 4);
+        ident_fmap_add(tb, (size_t)(at - tb->code), b->n - 1, 0);
+        ident_enc(e, false, &lea, 1, R12, false, 0, false, &top, false, 0, 0);
+    }
+    uint8_t *x_fix[BT_UNROLL];
+    unsigned copies = jcc ? unroll(x, x_fix) : 1;
+    if (!copies)
+        return false;
+    ident_count(e, copies * b->n);
+    /* jcc taken -> exit for t[0]; fall through -> exit for t[1].  A
+     * chainable exit's rel32 (the jcc's own, or a jmp's) is what cc_link
+     * patches. */
+    uint32_t t[2] = { last->imm, last->next };
+    int nt = jcc ? 2 : 1;
+    uint8_t *j = jcc ? emit_jcc_rel32(e, last->op, e->p) : NULL;
+    uint8_t *far_fix = NULL;
+    if (j && same_page(x, t[0]))
+        chain_exit(x, t[0], j);
+    else if (j)
+        far_fix = j;
+    uint8_t *fall = NULL;
+    for (int k = j ? 1 : 0; k < nt; k++) {
+        fall = e->p;
+        if (same_page(x, t[k])) {
+            chain_exit(x, t[k], NULL);
+        } else {
+            emit_store_m32_imm32(e, R14, OFF_CPU(eip), t[k]);
+            ident_ret_spill(e, x->bt, BT_RET_END);
+        }
+    }
+    for (unsigned c = 1; c < copies; c++) {   /* loop exits of the copies */
+        emit_patch_rel32(x_fix[c - 1], e->p);
+        ident_count(e, c * b->n);
+        emit_jmp_rel32(e, fall);
+    }
+    if (far_fix) {
+        emit_patch_rel32(far_fix, e->p);
+        emit_store_m32_imm32(e, R14, OFF_CPU(eip), t[0]);
+        ident_ret_spill(e, x->bt, BT_RET_END);
+    }
+    return true;
+}
