@@ -404,6 +404,11 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
             ip->st.instructions += ip->cur - ip->cur_block->in;
             c->eip = ip->cur->eip;
             ip->cur = NULL;
+            if (bt->check && !ip->fatal[0]) {   /* the frame pushes EFLAGS: sync them */
+                interp_save_state(ip);
+                if (check_fault(bt->check, c, ip->st.instructions, ip->fatal, sizeof ip->fatal) < 0)
+                    goto engine_error;
+            }
         }
         from = NULL;
         comparable = false;
@@ -792,6 +797,7 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
         if (!bt->check)
             goto fail;
         bt->chaining = false;          /* one block per step */
+        interp_split_flag_reads(bt->ip, true);   /* see check.h */
         bt->fuel_init = 1;
     }
     if (start_poller(bt, err, errlen) < 0)

@@ -375,11 +375,14 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
         c->eip = b->next_eip;          /* a branch at the end overrides it */
         const struct insn *in = b->in, *end = in + n;
         ip->rep_yield_ok = true;
-        do {
-            ip->cur = in;
-            in->fn(ip, in);
-            in++;
-        } while (in < end && !ip->stop);
+        if (unlikely(ip->track_flags))
+            in = interp_run_tracked(ip, in, end);
+        else
+            do {
+                ip->cur = in;
+                in->fn(ip, in);
+                in++;
+            } while (in < end && !ip->stop);
         ip->cur = NULL;
         ip->rep_yield_ok = false;
         unsigned done = interp_block_stopped(ip, b, in - b->in);

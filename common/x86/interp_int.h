@@ -21,6 +21,7 @@
 #include "x86/interp.h"
 #include "x86/tlb.h"
 #include "x86/paging.h"
+#include "x86/flag_effects.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -47,6 +48,7 @@ struct insn {
     uint8_t  size;          /* operand size in bytes: 1, 2, 4            */
     uint8_t  flags;         /* I_* below                                 */
     uint8_t  len;
+    uint8_t  fclass;        /* flag class (x86/flag_effects.h)           */
 };
 #define I_MEM    0x01       /* the r/m operand is memory                 */
 #define I_REP    0x02       /* F3 prefix                                 */
@@ -148,6 +150,13 @@ struct interp {
      * it too, except under --check (the reference compares whole
      * instructions); elsewhere rep_yield_ok is false: run to the end. */
     bool     rep_yield_ok, rep_yield;
+
+    /* Undefined flags (interp_flags.c): a lock-step reference accumulates
+     * the flags the SDM leaves undefined (track_flags, one test per block
+     * when off); a translator under such a check ends a decoded block
+     * before an instruction that reads a flag the block left undefined. */
+    bool     track_flags, split_flag_reads;
+    uint32_t undef_flags;
 };
 #define REP_CHUNK 4096
 
@@ -347,6 +356,14 @@ void     decoder_fini(struct interp *ip);
 /* Decode a block at EIP (linear lin, physical gpa); NULL on fetch fault
  * (raised) or allocation failure. */
 struct block *decode_block(struct interp *ip, uint32_t eip, uint32_t lin, uint32_t gpa);
+
+/* --- undefined flags (interp_flags.c) ---------------------------------- */
+/* The flag effect of in about to run (ip NULL: at decode time, a shift
+ * count in CL or a REP count unknown). */
+struct x86_flag_effect insn_flag_effect(const struct interp *ip, const struct insn *in);
+/* Run in[0..end) as the run loop does, accumulating ip->undef_flags. */
+const struct insn *interp_run_tracked(struct interp *ip, const struct insn *in,
+                                      const struct insn *end);
 
 /* --- for engines built on the decoded form (interp.c) --------------------
  * The binary translator (01-binary-translation/) runs its own loop around
