@@ -84,9 +84,9 @@ for ring in 0 3; do
 done
 
 # compute: the translated guest and the native build agree.
-native=$("$BUILD/bench/compute.linux32" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
+native=$("$(native_bin compute)" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
 guest=$(grep '^RESULT compute' "$TMPD/compute.out" | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
-if [ -n "$native" ] && [ "$native" = "$guest" ]; then ok "compute: bt checksums equal native ($guest)"
+if [ -n "$native" ] && [ "$native" = "$guest" ]; then ok "compute: bt checksums equal $NATIVE_LABEL ($guest)"
 else notok "compute: bt vs native checksums" "bt '$guest' native '$native'"; fi
 
 # Lock step with the interpreter (window accesses, true and hidden faults,
@@ -113,9 +113,9 @@ for m in thr-all id-all id-nowin; do
 done
 expect_grep "bt identical: instructions translated NATIVE" "^bt: identical translation: [0-9]{3,} guest instructions translated NATIVE" "$TMPD/id-all.out"
 expect_grep "bt identical: window true faults resolved precisely" "^bt: window: .* [1-9][0-9]* true faults" "$TMPD/id-all.out"
-native3=$("$BUILD/bench/compute.linux32" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
+native3=$("$(native_bin compute)" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
 thr=$(grep '^RESULT compute' "$TMPD/thr-compute.out" | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
-if [ -n "$native3" ] && [ "$native3" = "$thr" ]; then ok "compute: threaded bt checksums equal native"
+if [ -n "$native3" ] && [ "$native3" = "$thr" ]; then ok "compute: threaded bt checksums equal $NATIVE_LABEL"
 else notok "compute: threaded bt vs native checksums" "bt '$thr' native '$native3'"; fi
 
 # --stats: the translator's counters are there and make sense.
