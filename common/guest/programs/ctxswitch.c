@@ -46,10 +46,13 @@ static int ctxswitch(struct prog_ctx *ctx)
         return prog_fail(ctx, "%u yields came back to the same task",
                          ctx_sh.spurious[0] + ctx_sh.spurious[1]);
 
-    /* Preemption: both spin for 10 timer ticks without yielding. */
+    /* Preemption: both spin without yielding until each saw the other run
+     * twice, which takes a few timer ticks; 500 ticks (5 s of TSC time)
+     * is only a safety net for a timer that never preempts, long enough
+     * for a slow engine on a loaded host, whose ticks may merge. */
     ctx_sh.busy[0] = ctx_sh.busy[1] = 0;
     ctx_sh.seen_other[0] = ctx_sh.seen_other[1] = 0;
-    ctx_sh.deadline = rdtsc() + 10 * tsc_per_tick();
+    ctx_sh.deadline = rdtsc() + 500 * tsc_per_tick();
     a = task_spawn_user("busy0", ctx_busy_user, 0);
     b = task_spawn_user("busy1", ctx_busy_user, 1);
     if (a < 0 || b < 0)
