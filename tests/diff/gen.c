@@ -16,8 +16,10 @@
  * merge the undefined sets and pointer knowledge of both paths.
  *
  * Random-bytes generator: random byte strings decoded by capstone, kept if
- * the instruction is in the allow list (common/x86/flag_effects.c knows it), with its memory
- * operand rewritten to an absolute address in the data area.
+ * the instruction is in the allow list (the flag table of
+ * common/x86/flag_effects.c has its row, random_allowed below does not
+ * refuse it), with its memory operand rewritten to an absolute address in
+ * the data area.
  */
 #include <stdio.h>
 #include <stdlib.h>

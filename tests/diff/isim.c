@@ -17,7 +17,8 @@
  *
  * The snippet is single-stepped (interp_run with a budget of 1), so that
  * the undefined flags can be worked out per executed instruction from the
- * state before it (common/x86/flag_effects.c), and the run stops when EIP reaches the end.
+ * state before it (common/x86/flag_effects.c), and the run stops when EIP
+ * reaches the end.
  */
 #include <stdio.h>
 #include <stdlib.h>
