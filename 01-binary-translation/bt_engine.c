@@ -304,6 +304,14 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
         bt->in_code = false;
         bt->from = NULL;
         comparable = false;
+        if (runloop_rewind(ip) && bt->check && !runloop_failed(ip)) {
+            /* The exception frame pushes EFLAGS: the reference adopts our
+             * undefined flags first (check.h). */
+            char msg[160];
+            interp_save_state(ip);
+            if (check_fault(bt->check, c, bt->s->st.instructions, msg, sizeof msg) < 0)
+                return runloop_error(ip, exit, "%s", msg);
+        }
         if ((rc = runloop_fault(ip, exit)) != RUNLOOP_GO)
             return rc;
     }
@@ -516,6 +524,7 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
         if (!bt->check)
             goto fail;
         bt->chaining = false;          /* one block per step */
+        interp_split_flag_reads(bt->ip, true);   /* see check.h */
         bt->fuel_init = 1;
     }
     if (bt_poller_start(bt, err, errlen) < 0)

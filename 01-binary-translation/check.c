@@ -7,6 +7,7 @@
 #include <string.h>
 #include "core/vm.h"
 #include "x86/interp.h"
+#include "x86/flag_effects.h"
 #include "01-binary-translation/check.h"
 
 #define CHECK_IRQS 16
@@ -25,6 +26,8 @@ struct bt_check {
     struct { uint64_t at; int vec; } irq[CHECK_IRQS];
     int      ihead, nirq;
     bool     lost;              /* a replay queue ran dry                */
+    bool     hold_irq;          /* no interrupt before the exception ... */
+    uint64_t hold_exc;          /* ... that makes the reference's count pass this */
     uint64_t compares;
     uint64_t inject_at;         /* self-test: corrupt the reference here */
 };
@@ -38,6 +41,13 @@ static uint64_t ref_count(const struct bt_check *chk)
 static bool ref_irq_pending(void *o)
 {
     struct bt_check *chk = o;
+    if (chk->hold_irq) {                /* see check_fault */
+        struct interp_stats st;
+        interp_get_stats(chk->ip, &st);
+        if (st.exceptions == chk->hold_exc)
+            return false;
+        chk->hold_irq = false;
+    }
     return chk->nirq && chk->irq[chk->ihead].at == ref_count(chk);
 }
 static int ref_irq_ack(void *o)
@@ -110,6 +120,7 @@ struct bt_check *check_create(struct vcpu *v, char *err, size_t errlen)
         check_destroy(chk);
         return NULL;
     }
+    interp_track_flags(chk->ip, true);
     return chk;
 }
 
@@ -192,8 +203,8 @@ static void print_state(FILE *f, const char *who, const struct x86_cpu *c)
     fprintf(f, "\n");
 }
 
-/* The first differing field, or NULL. */
-static const char *differs(const struct x86_cpu *a, const struct x86_cpu *b, char *buf, size_t len)
+const char *check_differs(const struct x86_cpu *a, const struct x86_cpu *b, uint32_t undef,
+                          char *buf, size_t len)
 {
     for (int i = 0; i < 8; i++)
         if (a->gpr[i] != b->gpr[i]) {
@@ -202,7 +213,12 @@ static const char *differs(const struct x86_cpu *a, const struct x86_cpu *b, cha
         }
 #define F(field, name) if (a->field != b->field) { \
         snprintf(buf, len, name " %08x vs %08x", (unsigned)a->field, (unsigned)b->field); return buf; }
-    F(eip, "eip") F(eflags, "eflags") F(cr0, "cr0") F(cr2, "cr2") F(cr3, "cr3") F(cr4, "cr4")
+    F(eip, "eip")
+    if (x86_eflags_diff(a->eflags, b->eflags, undef)) {
+        snprintf(buf, len, "eflags %08x vs %08x", a->eflags, b->eflags);
+        return buf;
+    }
+    F(cr0, "cr0") F(cr2, "cr2") F(cr3, "cr3") F(cr4, "cr4")
     F(halted, "halted") F(gdtr.base, "gdtr.base") F(idtr.base, "idtr.base") F(tr.sel, "tr")
 #undef F
     for (int s = 0; s < S_NSEG; s++)
@@ -214,10 +230,10 @@ static const char *differs(const struct x86_cpu *a, const struct x86_cpu *b, cha
     return NULL;
 }
 
-int check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
-               char *msg, size_t len)
+/* Run the reference until it has retired `instructions` (or cannot go on:
+ * halted, shut down).  -1 if it failed. */
+static int ref_advance(struct bt_check *chk, uint64_t instructions, char *msg, size_t len)
 {
-    chk->compares++;
     while (ref_count(chk) < instructions) {
         uint64_t before = ref_count(chk);
         if (chk->rexit.reason == EXIT_IO_INSTRUCTION)
@@ -247,25 +263,63 @@ int check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instruc
         if (ref_count(chk) == before)
             break;                      /* halted or shut down: no progress */
     }
+    return 0;
+}
+
+/* The states agree: the flags the reference holds undefined take bt's
+ * values (one of the values the SDM allows), and from here they count as
+ * defined: a later instruction that reads them sees the same on both. */
+static void adopt_undefined(struct bt_check *chk, const struct x86_cpu *cpu)
+{
+    uint32_t u = interp_undef_flags(chk->ip) & FL_ARITH;
+    chk->cpu.eflags = (chk->cpu.eflags & ~u) | (cpu->eflags & u);
+    interp_set_undef_flags(chk->ip, 0);
+}
+
+int check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
+               char *msg, size_t len)
+{
+    chk->compares++;
+    if (ref_advance(chk, instructions, msg, len) < 0)
+        return -1;
     if (chk->compares == chk->inject_at)
         chk->cpu.gpr[R_EAX] ^= 1;
     char buf[96];
-    const char *d = differs(cpu, &chk->cpu, buf, sizeof buf);
+    uint32_t undef = interp_undef_flags(chk->ip);
+    const char *d = check_differs(cpu, &chk->cpu, undef, buf, sizeof buf);
     if (!d && ref_count(chk) != instructions) {
         snprintf(buf, sizeof buf, "instructions retired %llu vs %llu",
                  (unsigned long long)instructions, (unsigned long long)ref_count(chk));
         d = buf;
     }
-    if (!d)
+    if (!d) {
+        adopt_undefined(chk, cpu);
         return 0;
-    fprintf(stderr, "check: bt and interp diverge after %llu instructions (compare #%llu):%s\n",
-            (unsigned long long)instructions, (unsigned long long)chk->compares,
+    }
+    fprintf(stderr, "check: bt and interp diverge after %llu instructions (compare #%llu,"
+            " undefined flags %03x):%s\n", (unsigned long long)instructions,
+            (unsigned long long)chk->compares, undef,
             chk->lost ? " (a replay queue ran dry: the runs lost sync)" : "");
     print_state(stderr, "bt", cpu);
     print_state(stderr, "interp", &chk->cpu);
     snprintf(msg, len, "--check interp: divergence at guest eip 0x%08x: %s (bt vs interp)",
              cpu->eip, d);
     return -1;
+}
+
+int check_fault(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
+                char *msg, size_t len)
+{
+    if (ref_advance(chk, instructions, msg, len) < 0)
+        return -1;
+    if (ref_count(chk) != instructions)
+        return 0;                       /* out of step: the next compare says so */
+    adopt_undefined(chk, cpu);
+    struct interp_stats st;
+    interp_get_stats(chk->ip, &st);
+    chk->hold_irq = true;
+    chk->hold_exc = st.exceptions;
+    return 0;
 }
 
 void check_print_stats(const struct bt_check *chk, FILE *out)

@@ -10,6 +10,17 @@
  * same instruction counts.  Registers, EIP, EFLAGS, segments, control
  * registers and the halted state are compared; memory differences show up
  * in registers soon after.
+ *
+ * Arithmetic flags the SDM leaves undefined (AF after XOR, OF after a
+ * shift by 2, ...: x86/flag_effects.h) differ between CPU vendors, and
+ * translated code computes them on the host CPU.  The reference tracks
+ * which flags the instructions since the last agreed state left undefined;
+ * those are not compared, and when the states agree the reference takes
+ * bt's values of them.  Under --check, bt's decoded blocks end before an
+ * instruction that reads a flag the block left undefined (PUSHF, LAHF,
+ * ADC, Jcc...), and before an exception pushes EFLAGS the reference takes
+ * bt's values too (check_fault): an undefined flag is never read while
+ * the two may hold different values.
  */
 #ifndef BT_CHECK_H
 #define BT_CHECK_H
@@ -34,6 +45,21 @@ void check_irq(struct bt_check *chk, uint64_t at, int vector); /* delivered at c
  * reason in msg). */
 int  check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
                 char *msg, size_t len);
+/* bt is about to deliver an exception raised by the instruction after
+ * `instructions` (it did not retire).  The exception frame holds EFLAGS, a
+ * read of every flag: bring the reference to just before that instruction
+ * and give it bt's values of the flags it holds undefined.  Not a compare
+ * point (a REP string may be half done); no interrupt is replayed to the
+ * reference before it has delivered its own exception.  -1 if the
+ * reference failed. */
+int  check_fault(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
+                 char *msg, size_t len);
 void check_print_stats(const struct bt_check *chk, FILE *out);
+
+/* The first field in which bt's state a and the reference's b differ, as
+ * "name A vs B" in buf, or NULL.  Arithmetic flags in undef (left
+ * undefined by the SDM since the last agreed state) are not compared. */
+const char *check_differs(const struct x86_cpu *a, const struct x86_cpu *b, uint32_t undef,
+                          char *buf, size_t len);
 
 #endif

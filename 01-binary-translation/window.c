@@ -124,6 +124,9 @@ int win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, boo
         writable = false;
     if (write && !writable)
         ret = WIN_CODE;                   /* allowed, but it must go through the VMM */
+    if (ret == WIN_CODE && win_is_mapped(w, view, page))
+        return ret;                       /* already mapped read-only: keep it (an mmap
+                                             shoots down every CPU's TLB) */
     void *p = mmap(w->base[view] + page, 0x1000, PROT_READ | (writable ? PROT_WRITE : 0),
                    MAP_SHARED | MAP_FIXED, w->ram->fd, gpa);
     if (p == MAP_FAILED)

@@ -4,6 +4,7 @@
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${BUILD:-$ROOT/build}
 GUEST=${GUEST:-$BUILD/guest/guest.elf}
+. "$ROOT/tests/bench/native/host.sh"     # native_bin, NATIVE_LABEL
 TMPD=$(mktemp -d /tmp/vmlab-test.XXXXXX)
 trap 'rm -rf "$TMPD"' EXIT
 _failures=0

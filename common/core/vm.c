@@ -70,7 +70,9 @@ struct vm {
     pthread_cond_t    cond;
     bool              quit;
 
-    unsigned          poll_count;     /* device time is read every 16th poll */
+    unsigned          poll_count;     /* polls since device time was read    */
+    unsigned          poll_every;     /* read it every poll_every-th (1-16)  */
+    uint64_t          poll_ns;        /* when it was read                    */
 
     /* History ring and statistics. */
     struct vm_exit    history[VM_HISTORY];
@@ -99,9 +101,23 @@ bool vm_irq_pending(struct vm *vm)
 {
     /* Reading the clock costs ~20 ns; polled at every block boundary that
      * would dominate a fast engine, so device time advances every 16th
-     * poll (a few microseconds late at most, against a 10 ms tick). */
-    if ((++vm->poll_count & 15) == 0)
+     * poll (a few microseconds late at most, against a 10 ms tick).  A
+     * slow engine (bt under --check, a ring-3 loop of system calls, whose
+     * kernel half runs with IF=0 and is not polled) can take milliseconds
+     * for 16 polls: the PIT would merge periods (one edge for several,
+     * pit8254.h) and the guest lose ticks because its host is slow.  So
+     * the interval adapts: halved while reads are over 1 ms apart, doubled
+     * back while they are under 100 us apart. */
+    if (++vm->poll_count >= vm->poll_every) {
+        uint64_t now = vclock_now(&vm->clock), gap = now - vm->poll_ns;
+        vm->poll_count = 0;
+        vm->poll_ns = now;
+        if (gap > 1000000 && vm->poll_every > 1)
+            vm->poll_every /= 2;
+        else if (gap < 100000 && vm->poll_every < 16)
+            vm->poll_every *= 2;
         pit_update(&vm->pit);
+    }
     return pic_pending(&vm->pic);
 }
 
@@ -251,6 +267,7 @@ int vm_create(struct vm **out, const struct vm_options *opt,
     vm->engine = engine;
     vm->report = stderr;
     vm->clock = (struct vclock){ host_monotonic_ns, NULL };
+    vm->poll_every = 16;
     vm->vcpu.vm = vm;
     vm->ram.fd = -1;
     pthread_mutex_init(&vm->lock, NULL);

@@ -190,6 +190,12 @@ static bool decode_insn(struct insn *in, const cs_insn *ci, uint32_t eip)
     const cs_x86 *x = &ci->detail->x86;
     struct raw r = { .b = ci->bytes, .len = ci->size };
     parse_prefixes(&r);
+    /* Flag class: the table's row; MOV to/from CRn/DRn leaves all six
+     * undefined (SDM Vol. 2B "MOV—Move to/from Control Registers"). */
+    unsigned fc = x86_flag_class(ci);
+    if (r.b[r.pos] == 0x0f && r.b[r.pos + 1] >= 0x20 && r.b[r.pos + 1] <= 0x23)
+        fc = FC_CTLREG;
+    in->fclass = fc == FC_UNKNOWN ? FC_NONE : fc;   /* the rest leave the flags alone */
     if (in->fn == h_ud)
         return end;
     if (r.lock) {
@@ -460,6 +466,20 @@ ud:
 #undef REL
 }
 
+/* Under a lock-step check (interp_split_flag_reads): does the n-th
+ * instruction of a block read a flag that instructions before it in the
+ * block may have left undefined?  Then it starts the next block, where
+ * the reference adopts the checked engine's values of the undefined
+ * flags.  *undef follows the block statically (counts in CL unknown). */
+static bool ends_before_flag_read(const struct insn *in, unsigned n, uint32_t *undef)
+{
+    struct x86_flag_effect fe = insn_flag_effect(NULL, in);
+    if (n > 1 && (fe.reads & *undef))
+        return true;
+    *undef = x86_undef_after(*undef, &fe);
+    return false;
+}
+
 /* Decode from lin/gpa until a block-ending instruction, the end of the page
  * or MAX_BLOCK instructions.  An instruction that crosses into the next page
  * becomes a block of its own, not cached (its bytes live in two pages). */
@@ -477,6 +497,7 @@ struct block *decode_block(struct interp *ip, uint32_t eip, uint32_t lin, uint32
     b->valid = true;
     b->cached = true;
     uint32_t off = gpa & 0xfff;
+    uint32_t undef = 0;                  /* flags the block may leave undefined */
     bool end = false;
     while (!end && b->n < MAX_BLOCK) {
         uint8_t buf[16];
@@ -505,6 +526,10 @@ struct block *decode_block(struct interp *ip, uint32_t eip, uint32_t lin, uint32
         struct insn *in = &b->in[b->n++];
         if (ok) {
             end |= decode_insn(in, d->ci, eip);
+            if (ip->split_flag_reads && ends_before_flag_read(in, b->n, &undef)) {
+                b->n--;                  /* the next block starts with it */
+                break;
+            }
         } else {                         /* not an instruction: #UD when reached */
             memset(in, 0, sizeof *in);
             in->fn = h_ud;

@@ -45,6 +45,7 @@ struct insn {
     uint8_t  size;          /* operand size in bytes: 1, 2, 4            */
     uint8_t  flags;         /* I_* below                                 */
     uint8_t  len;
+    uint8_t  fclass;        /* flag class (x86/flag_effects.h)           */
 };
 #define I_MEM    0x01       /* the r/m operand is memory                 */
 #define I_REP    0x02       /* F3 prefix                                 */

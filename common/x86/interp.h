@@ -135,6 +135,21 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget);
  * not retire; a delivered interrupt or exception is not an instruction). */
 uint64_t interp_instructions(const struct interp *ip);
 
+/* Undefined flags, for a lock-step reference (01-binary-translation/
+ * check.c): while tracking is on, the interpreter accumulates the
+ * arithmetic flags the SDM leaves undefined for the instructions it
+ * retires, undef = (undef & ~def) | undef_new (x86/flag_effects.h), with
+ * run-time counts; the caller reads and resets the set at its compare
+ * points.  Off (the default) costs one test per basic block. */
+void     interp_track_flags(struct interp *ip, bool on);
+uint32_t interp_undef_flags(const struct interp *ip);
+void     interp_set_undef_flags(struct interp *ip, uint32_t undef);
+/* A translator checked against such a reference: decoded blocks end
+ * before an instruction that reads a flag (as a condition or as data)
+ * that an earlier instruction of the block may have left undefined, so
+ * that the reference can adopt the translator's values at the boundary. */
+void     interp_split_flag_reads(struct interp *ip, bool on);
+
 /* Forget all cached translations (decoded blocks and TLB). */
 void interp_invalidate_all(struct interp *ip);
 /* Guest-physical [gpa, gpa+len) was written behind the interpreter's back. */

@@ -25,6 +25,7 @@
 #include "x86/paging.h"
 #include "x86/decoded.h"
 #include "x86/runloop.h"
+#include "x86/flag_effects.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -91,6 +92,13 @@ struct interp {
      * it too, except under --check (the reference compares whole
      * instructions); elsewhere rep_yield_ok is false: run to the end. */
     bool     rep_yield_ok, rep_yield;
+
+    /* Undefined flags (interp_flags.c): a lock-step reference accumulates
+     * the flags the SDM leaves undefined (track_flags, one test per block
+     * when off); a translator under such a check ends a decoded block
+     * before an instruction that reads a flag the block left undefined. */
+    bool     track_flags, split_flag_reads;
+    uint32_t undef_flags;
 };
 #define REP_CHUNK 4096
 
@@ -268,6 +276,14 @@ void     decoder_fini(struct interp *ip);
 /* Decode a block at EIP (linear lin, physical gpa); NULL on fetch fault
  * (raised) or allocation failure. */
 struct block *decode_block(struct interp *ip, uint32_t eip, uint32_t lin, uint32_t gpa);
+
+/* --- undefined flags (interp_flags.c) ---------------------------------- */
+/* The flag effect of in about to run (ip NULL: at decode time, a shift
+ * count in CL or a REP count unknown). */
+struct x86_flag_effect insn_flag_effect(const struct interp *ip, const struct insn *in);
+/* Run in[0..end) as the run loop does, accumulating ip->undef_flags. */
+const struct insn *interp_run_tracked(struct interp *ip, const struct insn *in,
+                                      const struct insn *end);
 
 /* --- the run loop's pieces (interp.c, runloop.c) ------------------------ */
 void     interp_load_state(struct interp *ip);   /* struct x86_cpu -> ip   */

@@ -108,6 +108,8 @@ bool runloop_rewind(struct interp *ip)
     return true;
 }
 
+bool runloop_failed(const struct interp *ip) { return ip->fatal[0] != 0; }
+
 int runloop_fault(struct interp *ip, struct vm_exit *exit)
 {
     runloop_rewind(ip);
@@ -235,14 +237,17 @@ HOT unsigned exec(struct interp *ip, struct block *b, unsigned start, unsigned n
     ip->cpu->eip = b->next_eip;        /* a branch at the end overrides it */
     const struct insn *in = b->in + start, *end = b->in + n;
     ip->rep_yield_ok = rep_yield;
-    do {
-        ip->cur = in;
-        if (call)
-            call(ip, in, ctx);
-        else
-            in->fn(ip, in);
-        in++;
-    } while (in < end && !ip->stop);
+    if (unlikely(ip->track_flags) && !call)   /* a lock-step reference (interp.h) */
+        in = interp_run_tracked(ip, in, end);
+    else
+        do {
+            ip->cur = in;
+            if (call)
+                call(ip, in, ctx);
+            else
+                in->fn(ip, in);
+            in++;
+        } while (in < end && !ip->stop);
     ip->cur = NULL;
     ip->rep_yield_ok = false;
     unsigned done = interp_block_stopped(ip, b, in - b->in);

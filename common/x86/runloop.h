@@ -85,6 +85,8 @@ void interp_save_state(struct interp *ip);
 
 /* Save the state and return an exit with this reason at EIP. */
 int  runloop_finish(struct interp *ip, struct vm_exit *exit, uint32_t reason);
+/* Has an engine error been recorded (the message runloop_error reports)? */
+bool runloop_failed(const struct interp *ip);
 /* Save the state and return -1 with EXIT_VMM_ERROR and ip's error message
  * (fmt, if not NULL, sets it first). */
 int  runloop_error(struct interp *ip, struct vm_exit *exit, const char *fmt, ...)

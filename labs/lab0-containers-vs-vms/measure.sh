@@ -18,7 +18,10 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD;; esac
 GUEST=${GUEST:-$BUILD/guest/guest.elf}
-MICRO=$BUILD/bench/micro.linux32
+# The native program: 32-bit, or its x86-64 build on a kernel without IA32
+# emulation (a host that cannot run i386 processes).
+. "$ROOT/tests/bench/native/host.sh"
+MICRO=$(native_bin micro)
 N=20000
 [ "${1:-}" = -n ] && N=$2
 T=$(mktemp -d /tmp/vmlab-lab0.XXXXXX)
@@ -59,7 +62,7 @@ else echo "kernel guest skip=$BUILD/vmm-bt or $GUEST missing (make _all)"; fi
 if [ -x "$MICRO" ]; then
     mhz=$("$MICRO" tsc | sed -n 's/.*mhz=\([0-9.]*\).*/\1/p')
     echo "tsc host mhz=$mhz"
-    echo "syscall native ns=$("$MICRO" syscall "$N" | sed -n 's/.*ns_per_op=\([0-9.]*\).*/\1/p')"
+    echo "syscall native ns=$("$MICRO" syscall "$N" | sed -n 's/.*ns_per_op=\([0-9.]*\).*/\1/p') arch=$NATIVE_ARCH"
     if [ -n "$CONTAINER" ]; then
         echo "syscall container ns=$(incontainer "$MICRO" syscall "$N" | sed -n 's/.*ns_per_op=\([0-9.]*\).*/\1/p')"
     else echo "syscall container skip=$WHY"; fi

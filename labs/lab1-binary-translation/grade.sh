@@ -10,7 +10,7 @@ if [ ! -x "$VMM" ] || [ ! -f "$GUEST" ]; then
     exit 2
 fi
 T=$LAB_TMP
-bt()     { local out=$1; shift; lab_run "$out" "$VMM" --engine bt --timeout 30 --stats "$@"; }
+bt()     { local out=$1; shift; lab_run "$out" "$VMM" --engine bt --timeout 120 --stats "$@"; }   # a safety net, not a speed limit
 nowin()  { VMLAB_BT_NO_WINDOW=1 bt "$@"; }
 helpers() { grep -m1 '^bt: helper calls' "$1" | sed 's/^[^:]*:[^:]*: //'; }
 window()  { grep -m1 '^bt: window:' "$1" | sed 's/^bt: window: //'; }

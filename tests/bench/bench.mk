@@ -25,3 +25,27 @@ $(COMPUTE_LINUX32): tests/bench/native/compute_main.c $(BENCH_NATIVE_DIR)/native
 # Built by `make _all` too: tests/guest/native.sh compares it with the guest.
 ALL_TARGETS   += $(COMPUTE_LINUX32)
 BENCH_TARGETS += $(COMPUTE_LINUX32)
+
+# The same programs as x86-64 processes, for hosts whose kernel has no IA32
+# emulation (tests/bench/native/host.sh picks them after a probe): the
+# checksums are the same portable C, the list nodes twice as big.
+COMPUTE_LINUX64 := $(BENCH_NATIVE_DIR)/compute.linux64
+IA32_PROBE      := $(BENCH_NATIVE_DIR)/ia32-probe.linux32
+BENCH_HOST64_CFLAGS := $(filter-out -m32,$(BENCH_GUESTLIKE_CFLAGS))
+
+$(BENCH_NATIVE_DIR)/native64/compute.o: common/guest/compute/compute.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BENCH_HOST64_CFLAGS) -c $< -o $@
+
+$(COMPUTE_LINUX64): tests/bench/native/compute_main.c $(BENCH_NATIVE_DIR)/native64/compute.o
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -std=c11 -O2 -g -Wall -Wextra -Werror -MMD -MP -MF $@.d -I . \
+	    -o $@ $< $(BENCH_NATIVE_DIR)/native64/compute.o
+
+$(IA32_PROBE): tests/bench/native/ia32_probe.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -m32 -static -nostdlib -no-pie -fno-pic -O2 -Wall -Wextra -Werror \
+	    -Wl,--build-id=none -o $@ $<
+
+ALL_TARGETS   += $(COMPUTE_LINUX64) $(IA32_PROBE)
+BENCH_TARGETS += $(COMPUTE_LINUX64) $(IA32_PROBE)

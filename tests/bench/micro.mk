@@ -13,7 +13,13 @@ $(MICRO_LINUX32): tests/bench/native/micro_native.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -m32 -static -std=c11 -O2 -g -Wall -Wextra -Werror -MMD -MP -o $@ $<
 
-ALL_TARGETS   += $(MICRO_LINUX32)
-BENCH_TARGETS += $(MICRO_LINUX32)
+# And as x86-64, for a host without IA32 emulation (native/host.sh).
+MICRO_LINUX64 := $(BUILD)/bench/micro.linux64
+$(MICRO_LINUX64): tests/bench/native/micro_native.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -std=c11 -O2 -g -Wall -Wextra -Werror -MMD -MP -MF $@.d -o $@ $<
+
+ALL_TARGETS   += $(MICRO_LINUX32) $(MICRO_LINUX64)
+BENCH_TARGETS += $(MICRO_LINUX32) $(MICRO_LINUX64)
 # The table's parsing with tiny iteration counts (no timing asserted).
 TEST_SUITES   += tests/bench/micro-smoke.sh

@@ -38,7 +38,8 @@ BUILD=${BUILD:-$ROOT/build}
 GUEST=$BUILD/guest/guest.elf
 VMM_BT=$BUILD/vmm-bt
 VMM_HW=$BUILD/vmm-hw
-NATIVE=$BUILD/bench/micro.linux32
+. "$ROOT/tests/bench/native/host.sh"     # micro.linux32, or .linux64 without IA32
+NATIVE=$(native_bin micro)
 OUT=${MICRO_OUT:-$BUILD/bench}
 QUICK=${MICRO_QUICK:-0}
 WORK=$(mktemp -d /tmp/vmlab-micro.XXXXXX)
@@ -77,7 +78,8 @@ ENGINES="native qemu-tcg interp bt vmx vmx-2006 kvm"
 STATS_ENGINES="interp bt vmx vmx-2006 kvm"     # engines whose --stats count exits
 VMX2006="cr3load=on,invlpg=on,excbitmap=0x4000"
 declare -A WHAT AVAIL WHY_NA
-WHAT[native]="32-bit static host process (tests/bench/native/micro_native.c)"
+if [ "$NATIVE_ARCH" = i386 ]; then WHAT[native]="32-bit static host process (tests/bench/native/micro_native.c)"
+else WHAT[native]="$NATIVE_LABEL: 64-bit static host process (tests/bench/native/micro_native.c; syscall = the SYSCALL instruction)"; fi
 WHAT[qemu-tcg]="qemu-system-i386 -accel tcg -kernel"
 WHAT[interp]="vmm-bt --engine interp"
 WHAT[bt]="vmm-bt --engine bt"
@@ -257,7 +259,7 @@ for r in $ROWS; do
             if [ "$rc" = 0 ] && [ -n "$v" ]; then
                 STATUS[$k]=ok NS[$k]=$v
             else
-                STATUS[$k]=fail NOTE[$k]="micro.linux32 ${NATIVE_B[$r]} $n: status $rc: $(tail -n 1 "$WORK/$e-$r.log")"
+                STATUS[$k]=fail NOTE[$k]="$(basename "$NATIVE") ${NATIVE_B[$r]} $n: status $rc: $(tail -n 1 "$WORK/$e-$r.log")"
                 failures=$((failures + 1))
             fi
             continue

@@ -22,7 +22,9 @@ ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${BUILD:-$ROOT/build}
 GUEST=$BUILD/guest/guest.elf
 VMM=$BUILD/vmm-bt
-NATIVE=$BUILD/bench/compute.linux32
+. "$ROOT/tests/bench/native/host.sh"     # compute.linux32, or .linux64 without IA32
+NATIVE=$(native_bin compute)
+NATIVE32=$BUILD/bench/compute.linux32
 OUT=$BUILD/bench
 TARGET=${BENCH_SECONDS:-5}
 WORK=$(mktemp -d /tmp/vmlab-bench.XXXXXX)
@@ -175,7 +177,7 @@ run_native() {
 }
 run_qemu_user() {
     local t0=$EPOCHREALTIME
-    qemu-i386 "$NATIVE" "$1" >"$2" 2>&1 || return 1
+    qemu-i386 "$NATIVE32" "$1" >"$2" 2>&1 || return 1
     awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
@@ -259,7 +261,7 @@ describe() {
     bt)        echo "vmm-bt --engine bt (stage 01 binary translator)" ;;
     qemu-tcg)  echo "qemu-system-i386 -accel tcg -kernel" ;;
     bochs)     echo "Bochs $(bochs --help 2>&1 | sed -n 's/.*Bochs x86 Emulator \([0-9.]*\).*/\1/p' | head -1), GRUB ISO" ;;
-    native)    echo "compute.linux32, native i386 process" ;;
+    native)    echo "$(basename "$NATIVE"), $NATIVE_LABEL process" ;;
     qemu-i386) echo "qemu-i386 compute.linux32 (user-mode TCG)" ;;
     esac
 }

@@ -5,8 +5,10 @@
 #  - `sensitive` observes exactly what it observes under --engine interp;
 #  - compute's checksums equal the native build's;
 #  - --check interp (lock step, compared at every block) finds no
-#    divergence on syscall, pagefault and smc, and does find one when the
-#    reference is deliberately corrupted (the checker's self-test);
+#    divergence on syscall, pagefault and smc, nor on a guest that reads
+#    flags the SDM leaves undefined (tests/bt/guests/uflags.S), and does
+#    find one when the reference is deliberately corrupted (the checker's
+#    self-test);
 #  - --stats shows translated blocks, chaining, helper calls, SMC drops,
 #    and the window's hidden/true faults, INVLPGs and flushes;
 #  - bad guest code (invalid opcode, a jump into unmapped memory) gets the
@@ -29,6 +31,11 @@ vmm() {  # vmm ENGINE OUT CMDLINE [vmm options...]
     timeout 120 "$VMM" --engine "$engine" --timeout 60 "$@" "$GUEST" -- "$cmdline" >"$out" 2>&1 </dev/null
 }
 
+vmmg() {  # vmmg ENGINE OUT IMAGE [vmm options...]: another guest image
+    local engine=$1 out=$2 image=$3; shift 3
+    timeout 120 "$VMM" --engine "$engine" --timeout 60 "$@" "$image" >"$out" 2>&1 </dev/null
+}
+
 for p in $PROGRAMS; do start_case "p-$p" vmm bt "$TMPD/p-$p.out" "test=$p" --stats; done
 start_case all   vmm bt "$TMPD/all.out" "test=all"
 start_case isens vmm interp "$TMPD/isens.out" "test=sensitive"
@@ -39,6 +46,12 @@ for p in syscall pagefault smc ptemod ctxswitch; do start_case "c-$p" vmm bt "$T
 for p in pagefault ctxswitch; do start_case "tr-$p" vmm bt "$TMPD/tr-$p.out" "test=$p" --stats --trace "$TMPD/tr-$p.trc"; done
 start_case tr-thr vmm bt "$TMPD/tr-thr.out" "test=pagefault" --bt-mode threaded --stats --trace "$TMPD/tr-thr.trc"
 
+# Undefined flags read as data, as conditions and through exception
+# frames (tests/bt/guests/uflags.S): the checker must not call it a
+# divergence, whatever the host CPU's vendor.
+for m in identical threaded; do
+    start_case "uf-$m" vmmg bt "$TMPD/uf-$m.out" "$BUILD/tests/bt/uflags.elf" --bt-mode $m --check interp --stats
+done
 start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --check interp --stats
 start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
@@ -71,9 +84,9 @@ for ring in 0 3; do
 done
 
 # compute: the translated guest and the native build agree.
-native=$("$BUILD/bench/compute.linux32" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
+native=$("$(native_bin compute)" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
 guest=$(grep '^RESULT compute' "$TMPD/compute.out" | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
-if [ -n "$native" ] && [ "$native" = "$guest" ]; then ok "compute: bt checksums equal native ($guest)"
+if [ -n "$native" ] && [ "$native" = "$guest" ]; then ok "compute: bt checksums equal $NATIVE_LABEL ($guest)"
 else notok "compute: bt vs native checksums" "bt '$guest' native '$native'"; fi
 
 # Lock step with the interpreter (window accesses, true and hidden faults,
@@ -86,6 +99,11 @@ case_status inject 70 "bt --check interp: a corrupted reference is caught (statu
 expect_grep "bt --check interp: divergence names the register" "divergence at guest eip 0x[0-9a-f]+: eax" "$TMPD/inject.out"
 expect_grep "bt --check interp: both states printed" "^  interp +eip=" "$TMPD/inject.out"
 
+for m in identical threaded; do
+    case_status "uf-$m" 0 "bt $m --check interp: undefined flags read (PUSHF, LAHF, Jcc, frames): no divergence"
+    expect_grep "bt $m --check interp uflags: blocks compared" "^bt: --check interp: [1-9][0-9]* block boundaries compared" "$TMPD/uf-$m.out"
+done
+
 # Both translation modes under the lock-step checker, every program.
 for m in thr-all id-all id-nowin; do
     case_status "$m" 0 "bt $m: test=all under --check interp, no divergence (status 0)"
@@ -95,9 +113,9 @@ for m in thr-all id-all id-nowin; do
 done
 expect_grep "bt identical: instructions translated NATIVE" "^bt: identical translation: [0-9]{3,} guest instructions translated NATIVE" "$TMPD/id-all.out"
 expect_grep "bt identical: window true faults resolved precisely" "^bt: window: .* [1-9][0-9]* true faults" "$TMPD/id-all.out"
-native3=$("$BUILD/bench/compute.linux32" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
+native3=$("$(native_bin compute)" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
 thr=$(grep '^RESULT compute' "$TMPD/thr-compute.out" | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
-if [ -n "$native3" ] && [ "$native3" = "$thr" ]; then ok "compute: threaded bt checksums equal native"
+if [ -n "$native3" ] && [ "$native3" = "$thr" ]; then ok "compute: threaded bt checksums equal $NATIVE_LABEL"
 else notok "compute: threaded bt vs native checksums" "bt '$thr' native '$native3'"; fi
 
 # --stats: the translator's counters are there and make sense.

@@ -2,7 +2,7 @@
 # -b, stage 01's binary translator) against the host CPU (DESIGN.md §6).  diff_host32 is the oracle (a static 32-bit
 # process), diff_interp drives generator, oracle and interpreter.
 DIFF_DIR   := $(BUILD)/tests/diff
-DIFF_SRCS  := tests/diff/dflags.c tests/diff/gen.c tests/diff/edge.c tests/diff/host.c \
+DIFF_SRCS  := tests/diff/gen.c tests/diff/edge.c tests/diff/host.c \
               tests/diff/isim.c tests/diff/diff_interp.c
 DIFF_OBJS  := $(DIFF_SRCS:%.c=$(BUILD)/host/%.o)
 

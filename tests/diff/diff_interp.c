@@ -12,8 +12,8 @@
  * cases (edge.c), runs each on the real CPU (diff_host32, a 32-bit
  * process, batched) and on the interpreter (isim.c), and compares EIP, the
  * eight GPRs, EFLAGS without the flags the SDM leaves undefined for the
- * instructions executed (dflags.c), the data area and the exception
- * vector.  Prints one TAP line per category; for a mismatch the snippet,
+ * instructions executed (common/x86/flag_effects.c), the data area and the
+ * exception vector.  Prints one TAP line per category; for a mismatch the snippet,
  * its disassembly, the input, both outputs and the differing fields.
  */
 #include <getopt.h>

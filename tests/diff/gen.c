@@ -16,14 +16,16 @@
  * merge the undefined sets and pointer knowledge of both paths.
  *
  * Random-bytes generator: random byte strings decoded by capstone, kept if
- * the instruction is in the allow list (dflags.c knows it), with its memory
- * operand rewritten to an absolute address in the data area.
+ * the instruction is in the allow list (the flag table of
+ * common/x86/flag_effects.c has its row, random_allowed below does not
+ * refuse it), with its memory operand rewritten to an absolute address in
+ * the data area.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "gen.h"
-#include "dflags.h"
+#include "x86/flag_effects.h"
 
 const char *const gen_cat_name[CAT_NGEN] = {
     "ALU", "shift/rotate", "mul/div", "bit ops", "string", "stack", "misc",
@@ -172,11 +174,11 @@ static void raw_emit(struct gen *g, const uint8_t *b, int n)
  */
 static int emit(struct gen *g, const struct ib *ib)
 {
-    struct diff_flag_effect fe;
+    struct x86_flag_effect fe;
     if (!decode(g, ib->b, ib->n))
         die_insn("the encoder produced an undecodable instruction", ib->b, ib->n);
-    if (!diff_flag_effect(g->insn, NULL, &fe))
-        die_insn("instruction not in the allow list (dflags.c)", ib->b, ib->n);
+    if (!x86_insn_flag_effect(g->insn, NULL, &fe))
+        die_insn("instruction not in the allow list (common/x86/flag_effects.c)", ib->b, ib->n);
     if (fe.reads & g->undef) {
         struct ib c = { .n = 0 };
         put(&c, 0x3d);                       /* cmp eax, imm32 */
@@ -199,7 +201,7 @@ static int emit(struct gen *g, const struct ib *ib)
     }
     int off = g->out->len;
     raw_emit(g, ib->b, ib->n);
-    g->undef = diff_flags_after(g->undef, &fe);
+    g->undef = x86_undef_after(g->undef, &fe);
 
     /* Every register the instruction writes is unknown afterwards, except
      * what stack and string instructions keep pointing into the area. */
@@ -850,6 +852,13 @@ static bool random_allowed(struct gen *g, const cs_insn *in)
     case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE:
     case X86_INS_JECXZ: case X86_INS_JCXZ:
         return false;
+    /* In the flag table (the interpreter needs them) but not for the host
+     * oracle: EFLAGS and descriptor loads, SALC and SAL are not generated;
+     * TZCNT is BSF here but TZCNT on a host with BMI1. */
+    case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_LAR: case X86_INS_LSL:
+    case X86_INS_VERR: case X86_INS_VERW: case X86_INS_CMPXCHG8B: case X86_INS_SALC:
+    case X86_INS_SAL: case X86_INS_TZCNT:
+        return false;
     }
     if (cs_insn_group(g->cs, in, CS_GRP_JUMP) || cs_insn_group(g->cs, in, CS_GRP_CALL) ||
         cs_insn_group(g->cs, in, CS_GRP_RET) || cs_insn_group(g->cs, in, CS_GRP_INT) ||
@@ -890,8 +899,8 @@ static bool random_insn(struct gen *g, struct ib *ib)
         return false;
     cs_insn *in = g->insn;
     const cs_x86 *x = &in->detail->x86;
-    struct diff_flag_effect fe;
-    if (!diff_flag_effect(in, NULL, &fe) || !random_allowed(g, in))
+    struct x86_flag_effect fe;
+    if (!x86_insn_flag_effect(in, NULL, &fe) || !random_allowed(g, in))
         return false;
     if (x->prefix[3] || x->prefix[1] == X86_PREFIX_FS || x->prefix[1] == X86_PREFIX_GS)
         return false;                            /* addr16; FS/GS differ on the host */

@@ -17,13 +17,14 @@
  *
  * The snippet is single-stepped (interp_run with a budget of 1), so that
  * the undefined flags can be worked out per executed instruction from the
- * state before it (dflags.c), and the run stops when EIP reaches the end.
+ * state before it (common/x86/flag_effects.c), and the run stops when EIP
+ * reaches the end.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "isim.h"
-#include "dflags.h"
+#include "x86/flag_effects.h"
 #include "core/guest_ram.h"
 #include "x86/interp.h"
 #include "01-binary-translation/bt.h"
@@ -257,19 +258,19 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
         }
         /* The flag effect of the instruction about to run, from the state
          * before it (a shift by CL needs CL). */
-        struct diff_flag_effect fe = { 0, 0, 0 };
+        struct x86_flag_effect fe = { 0, 0, 0 };
         bool known = false;
         if (c->eip >= DIFF_CODE_ADDR && c->eip < end) {
             const uint8_t *p = code + (c->eip - DIFF_CODE_ADDR);
             size_t sz = end + 16 - c->eip;
             uint64_t a = c->eip;
             if (cs_disasm_iter(s->cs, &p, &sz, &a, s->insn))
-                known = diff_flag_effect(s->insn, c, &fe);
+                known = x86_insn_flag_effect(s->insn, c, &fe);
         }
         int r = interp_run(s->ip, &exit, 1);
         if (r == INTERP_BUDGET) {
             if (known)
-                *undef = diff_flags_after(*undef, &fe);
+                *undef = x86_undef_after(*undef, &fe);
             continue;
         }
         if (r < 0) {

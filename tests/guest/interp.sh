@@ -59,9 +59,9 @@ else
 fi
 
 # compute: the guest under the interpreter and the native build agree.
-native=$("$BUILD/bench/compute.linux32" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
+native=$("$(native_bin compute)" 3 2>&1 | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
 guest=$(grep '^RESULT compute' "$TMPD/compute.out" | grep -o 'crc32=[^ ]* listsort=[^ ]* matmul=[^ ]* fsm=[^ ]*')
-if [ -n "$native" ] && [ "$native" = "$guest" ]; then ok "compute: interp checksums equal native ($guest)"
+if [ -n "$native" ] && [ "$native" = "$guest" ]; then ok "compute: interp checksums equal $NATIVE_LABEL ($guest)"
 else notok "compute: interp vs native checksums" "interp '$guest' native '$native'"; fi
 
 finish

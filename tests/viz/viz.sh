@@ -43,8 +43,10 @@ start() {
 }
 screen() { $T capture-pane -p -t "$1"; }
 # wait_screen NAME REGEX [SECONDS] : poll until the screen matches REGEX.
+# The limits are safety nets for a loaded machine (polling ends at the
+# first match), never a speed requirement.
 wait_screen() {
-    local end=$((SECONDS + ${3:-8}))
+    local end=$((SECONDS + ${3:-30}))
     while [ $SECONDS -lt $end ]; do
         screen "$1" | grep -Eq -- "$2" && return 0
         sleep 0.1
@@ -53,7 +55,7 @@ wait_screen() {
 }
 # wait_exit NAME [SECONDS] : poll until the command ended; prints its status.
 wait_exit() {
-    local end=$((SECONDS + ${2:-8}))
+    local end=$((SECONDS + ${2:-30}))
     while [ $SECONDS -lt $end ]; do
         [ -s "$TMPD/$1.rc" ] && { cat "$TMPD/$1.rc"; return 0; }
         sleep 0.1
@@ -132,7 +134,7 @@ wait_screen live 'I/O instruction' 3
 $T send-keys -t live q
 rc=$(wait_exit live)
 if [ "$rc" = 130 ] && restored live && grep -q 'stopped on request' "$TMPD/live.err" &&
-   wait_screen live 'vmlab: guest kernel' 2; then
+   wait_screen live 'vmlab: guest kernel' 10; then
     ok "live: q stops the VM (status 130), terminal restored, guest console printed after"
 else
     notok "live: q" "status $rc, stderr: $(tr '\n' '|' <"$TMPD/live.err"); $(why live)"
@@ -204,7 +206,7 @@ fi
 # --- an engine with its own SIGSEGV handler (stage 01's bt resolves hidden
 # page faults in it): the visualizer's crash handler must pass faults on --
 start bt 80 24 "$VMM" --engine bt --viz "$GUEST" -- test=pagefault
-if wait_screen bt 'guest exited with status 0' 20; then
+if wait_screen bt 'guest exited with status 0' 60; then
     $T send-keys -t bt q
     rc=$(wait_exit bt)
     if [ "$rc" = 0 ] && restored bt; then

@@ -32,7 +32,10 @@ int ctx_pingpong_user(uint32_t me)
 int ctx_busy_user(uint32_t me)
 {
     uint32_t other = 1 - me, last = ctx_sh.busy[other];
-    while (u_rdtsc() < ctx_sh.deadline) {
+    /* Until both saw the other run twice: the ticks decide when, not the
+     * host's speed; the deadline only ends a run without preemption. */
+    while ((ctx_sh.seen_other[0] < 2 || ctx_sh.seen_other[1] < 2) &&
+           u_rdtsc() < ctx_sh.deadline) {
         ctx_sh.busy[me]++;
         if (ctx_sh.busy[other] != last) {   /* the other ran since we looked */
             ctx_sh.seen_other[me]++;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include "common/guest/compute/compute.h"
 
-static uint32_t workspace[COMPUTE_WS_BYTES / 4];
+static uint64_t workspace[COMPUTE_WS_BYTES / 8];
 
 static inline uint64_t rdtsc(void)
 {
