@@ -291,7 +291,9 @@ void vm_options_usage(FILE *out, const char *prog, const char *engines)
         "\n"
         "Exit status: the value the guest wrote to the debug-exit port 0xF4;\n"
         "  64 bad option, 65 bad guest image, 69 engine unavailable,\n"
-        "  70 guest crashed (triple fault) or internal error, 124 timeout.\n",
+        "  70 guest crashed (triple fault) or internal error, 124 timeout,\n"
+        "  130 stopped (Ctrl-C, q, SIGHUP, the terminal went away; with --viz\n"
+        "  also SIGTERM).\n",
         prog, VM_MAX_MODULES, 1);
     if (engines)
         fprintf(out, "\nEngines:\n%s", engines);

@@ -1,0 +1,138 @@
+#!/bin/bash
+# hangup.sh — a VMM whose terminal goes away leaves nothing behind.
+# Each case starts a VMM (or vmtrace) in a tmux session, waits until it is
+# in the state under test, kills the session and checks that within a few
+# seconds no process of it is left (pgrep on a per-case file name in its
+# command line) and that its status is the documented one (core/hangup.h):
+#   live --viz 130, --step 130, vmtrace --viz replay 130, the "press q to
+#   leave" screen of a finished run keeps the guest's status, a plain run
+#   (no --viz, interp and bt engines, guest asleep in HLT or computing) 130.
+# Two ways for the terminal to go, each case run with both:
+#   kill   tmux kill-session: the tty hangs up, the session leader (a shell)
+#          dies of SIGHUP and the kernel sends SIGHUP to the VMM's group;
+#   close  the same, but the session leader survives the hang-up, so no
+#          signal reaches the VMM: it must notice the dead tty by itself
+#          (POLLHUP, end of file).
+. "$(dirname "$0")/../lib.sh"
+VMM=$BUILD/vmm-bt
+VMTRACE=$BUILD/vmtrace
+SOCK=vmlab-hup-$$
+T="tmux -L $SOCK -f /dev/null"
+DEADLINE=4          # seconds a VMM may take to go
+
+if ! command -v tmux >/dev/null; then
+    skip "hangup" "tmux is not installed"
+    finish
+fi
+if [ ! -x "$VMM" ] || [ ! -x "$VMTRACE" ] || [ ! -f "$GUEST" ]; then
+    skip "hangup" "build/vmm-bt, build/vmtrace or the guest is not built"
+    finish
+fi
+# Whatever happens, no process of ours survives the suite.
+cleanup() {
+    $T kill-server 2>/dev/null
+    local p
+    for p in $(pgrep -f "^($VMM|$VMTRACE) .*$TMPD/"); do kill -9 "$p" 2>/dev/null; done
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
+    rm -rf "$TMPD"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# The marker: every case runs its own symlink of the guest (or copy of the
+# trace), so its process is found by name and nothing else is.
+"$VMM" --trace "$TMPD/all.trace" "$GUEST" -- test=all >/dev/null 2>&1
+
+# start NAME VARIANT PROG ARGS... : run in a new 80x24 session.  A wrapper
+# shell that outlives the hang-up (trap) writes the status to NAME.rc.
+start() {
+    local name=$1 variant=$2; shift 2
+    {
+        echo "cd $ROOT"
+        [ "$variant" = close ] && echo "trap 'echo >$TMPD/$name.hup' HUP"
+        printf '%s ' "bash -c 'trap : HUP; \"\$@\" 2>$TMPD/$name.err; echo \$? >$TMPD/$name.rc' _" "$@"
+        echo
+    } >"$TMPD/$name.sh"
+    $T new-session -d -s "$name" -x 80 -y 24 "bash $TMPD/$name.sh"
+}
+screen() { $T capture-pane -p -t "$1" 2>/dev/null; }
+wait_screen() {
+    local end=$((SECONDS + ${3:-10}))
+    while [ $SECONDS -lt $end ]; do
+        screen "$1" | grep -Eq -- "$2" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+procs() { pgrep -f "^($VMM|$VMTRACE) .*$TMPD/$1\." ; }
+# gone NAME : true once no process of NAME is left and its status is known
+# (polls until DEADLINE); prints "status S" or what is left.
+gone() {
+    local end=$((SECONDS + DEADLINE))
+    while [ $SECONDS -le $end ]; do
+        if [ -z "$(procs "$1")" ] && [ -s "$TMPD/$1.rc" ]; then
+            echo "status $(cat "$TMPD/$1.rc")"
+            return 0
+        fi
+        sleep 0.1
+    done
+    local left
+    left=$(procs "$1" | tr '\n' ' ')
+    echo "still running after ${DEADLINE}s: pid $left($(ps -o pcpu=,stat= -p "${left%% *}" 2>/dev/null | tr -s ' ') %cpu)"
+    return 1
+}
+
+# hup_case NAME WANT-STATUS SCREEN-REGEX PROG ARGS... : for both variants,
+# start, wait for the screen (empty regex: a short pause), kill, check.
+hup_case() {
+    local name=$1 want=$2 re=$3; shift 3
+    local variant
+    for variant in kill close; do
+        local n=$name-$variant args=() a
+        for a in "$@"; do
+            case $a in
+                @IMAGE@) ln -sf "$GUEST" "$TMPD/$n.elf"; a=$TMPD/$n.elf ;;
+                @TRACE@) cp "$TMPD/all.trace" "$TMPD/$n.trace"; a=$TMPD/$n.trace ;;
+            esac
+            args+=("$a")
+        done
+        start "$n" "$variant" "${args[@]}"
+        if [ -n "$re" ] && ! wait_screen "$n" "$re"; then
+            notok "$name, $variant: never reached /$re/" "screen: $(screen "$n" | grep -v '^ *$' | tail -n 3 | tr '\n' '|')"
+            $T kill-session -t "$n" 2>/dev/null
+            continue
+        fi
+        [ -z "$re" ] && sleep 1
+        if [ -z "$(procs "$n")" ]; then
+            notok "$name, $variant" "the process was not running before the kill (status $(cat "$TMPD/$n.rc" 2>/dev/null))"
+            continue
+        fi
+        $T kill-session -t "$n"
+        local got msg=""
+        got=$(gone "$n")
+        # A stopped VMM says why on stderr (vmtrace prints nothing).
+        [ "$want" = 130 ] && [ "$1" = "$VMM" ] &&
+            ! grep -Eq '^vmm-bt: stopped by (SIGHUP|the terminal went away)' "$TMPD/$n.err" &&
+            msg="; no 'stopped by SIGHUP / the terminal went away' line"
+        if [ "$got" = "status $want" ] && [ -z "$msg" ]; then
+            ok "$name, terminal gone ($variant): nothing left, status $want"
+        else
+            notok "$name, terminal gone ($variant)" "$got (want status $want)$msg; stderr: $(tail -n 2 "$TMPD/$n.err" 2>/dev/null | tr '\n' '|')"
+        fi
+    done
+}
+
+# The visualizer, in each of its modes.
+hup_case live 130 'I/O instruction +30' "$VMM" --viz @IMAGE@ -- test=timer iters=6000
+hup_case step 130 ' STEP +exit #1 ' "$VMM" --step @IMAGE@ -- test=all
+hup_case finished 0 'guest exited with status 0 -- press q to leave' "$VMM" --viz @IMAGE@ -- test=hello
+hup_case finished-bt 0 'guest exited with status 0 -- press q to leave' \
+    "$VMM" --engine bt --viz @IMAGE@ -- test=hello
+hup_case replay 130 'vmlab viz +trace ' "$VMTRACE" --viz @TRACE@
+hup_case replay-step 130 ' STEP +exit #0 ' "$VMTRACE" --viz --step @TRACE@
+# Without the visualizer: asleep in HLT (the timer test), or computing,
+# under the interpreter and under the translator (and its poller thread).
+hup_case plain-hlt 130 '' "$VMM" --engine interp @IMAGE@ -- test=timer iters=6000
+hup_case plain-bt-hlt 130 '' "$VMM" --engine bt @IMAGE@ -- test=timer iters=6000
+hup_case plain-bt-compute 130 '' "$VMM" --engine bt @IMAGE@ -- test=compute iters=100000
+finish
