@@ -35,6 +35,7 @@
 #include "x86/interp_int.h"
 #include "01-binary-translation/bt.h"
 #include "01-binary-translation/check.h"
+#include "01-binary-translation/poller.h"
 
 #define BT_CODE_BYTES (32u << 20)   /* code cache size                      */
 #define BT_FUEL       512           /* threaded: block entries between IRQ polls */
@@ -366,7 +367,7 @@ static int finish(struct interp *ip, struct vm_exit *exit, uint32_t reason)
 }
 
 /* ---- the run loop ------------------------------------------------------------------ */
-int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
+static int cpu_run(struct bt *bt, struct vm_exit *exit)
 {
     struct interp *ip = bt->ip;
     struct x86_cpu *c = ip->cpu;
@@ -593,6 +594,15 @@ engine_error:
     return -1;
 }
 
+/* The poller parks while the vCPU is outside (poller.h). */
+int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
+{
+    poller_enter(bt->poller);
+    int r = cpu_run(bt, exit);
+    poller_leave(bt->poller);
+    return r;
+}
+
 static int bt_run(struct vcpu *v, struct vm_exit *exit)
 {
     struct bt *bt = v->engine_state;
@@ -628,22 +638,18 @@ static void hook_page_walk(void *o, const struct pt_walk *w, uint32_t eip)
     trace_pt_walk(vm_trace(((struct vcpu *)o)->vm), w, eip);
 }
 
-/* The poller: while translated code runs, every BT_POLL_US make the poll
- * page unreadable, so the next block entry faults back to the run loop,
- * which polls the interrupt controller and the stop request (the JVM's
- * "safepoint poll").  It replaces a countdown at every block entry, which
- * cost a quarter of the compute benchmark's time (x86 has no flag-free
- * decrement-and-branch on a register other than rcx). */
-static void *poller_main(void *arg)
+/* The poller's tick (poller.h): while translated code runs, every
+ * BT_POLL_US make the poll page unreadable, so the next block entry
+ * faults back to the run loop, which polls the interrupt controller and
+ * the stop request (the JVM's "safepoint poll").  It replaces a countdown
+ * at every block entry, which cost a quarter of the compute benchmark's
+ * time (x86 has no flag-free decrement-and-branch on a register other
+ * than rcx). */
+static void poll_tick(void *arg)
 {
     struct bt *bt = arg;
-    struct timespec ts = { 0, BT_POLL_US * 1000 };
-    while (!bt->poller_quit) {
-        nanosleep(&ts, NULL);
-        if (bt->in_code)
-            mprotect((void *)bt->poll, 4096, PROT_NONE);
-    }
-    return NULL;
+    if (bt->in_code)
+        mprotect((void *)bt->poll, 4096, PROT_NONE);
 }
 
 /* The translator over cpu and ram (both the VM's engine and the
@@ -730,13 +736,12 @@ static int start_poller(struct bt *bt, char *err, size_t errlen)
 {
     if (!bt->identical || bt->check)
         return 0;
-    pthread_t t;
-    if (pthread_create(&t, NULL, poller_main, bt) != 0) {
-        snprintf(err, errlen, "bt: cannot start the interrupt poller thread");
+    char why[128];
+    bt->poller = poller_start(poll_tick, bt, BT_POLL_US, why, sizeof why);
+    if (!bt->poller) {
+        snprintf(err, errlen, "bt: interrupt poller: %s", why);
         return -1;
     }
-    bt->poller = (unsigned long)t;
-    bt->poller_running = true;
     return 0;
 }
 
@@ -879,10 +884,7 @@ void bt_destroy(struct bt *bt)
 {
     if (!bt)
         return;
-    if (bt->poller_running) {
-        bt->poller_quit = true;
-        pthread_join((pthread_t)bt->poller, NULL);
-    }
+    poller_stop(bt->poller);
     if (bt->ip) {
         bt->ip->cache_flushed = NULL;
         bt->ip->block_dropped = NULL;

@@ -3,7 +3,7 @@
 BT_UNIT_TESTS := test_bt_emit test_bt_codecache test_bt_window test_bt_classes
 BT_UNIT_BINS  := $(BT_UNIT_TESTS:%=$(BUILD)/tests/unit/%)
 BT_SAN_OBJS   := $(addprefix $(BUILD)/san/01-binary-translation/,emit.o codecache.o window.o \
-                   translate.o ident.o bt_engine.o check.o)
+                   translate.o ident.o bt_engine.o check.o poller.o)
 ALL_TARGETS += $(BT_UNIT_BINS)
 TEST_SUITES += $(BT_UNIT_BINS) tests/bt/bt.sh
 
