@@ -8,7 +8,8 @@
 #   leave" screen of a finished run keeps the guest's status, a plain run
 #   (no --viz, interp and bt engines; guest asleep in HLT, computing, in a
 #   jump to itself or in an endless REP) 130;
-# and the "press q to leave" screen uses no CPU while it waits.
+# the "press q to leave" screen uses no CPU while it waits; and a test
+# suite interrupted while its background VMMs run ends them (tests/lib.sh).
 # Two ways for the terminal to go, each case run with both:
 #   kill   tmux kill-session: the tty hangs up, the session leader (a shell)
 #          dies of SIGHUP and the kernel sends SIGHUP to the VMM's group;
@@ -24,67 +25,18 @@ DEADLINE=4          # seconds a VMM may take to go
 
 if ! command -v tmux >/dev/null; then
     skip "hangup" "tmux is not installed"
-    
-# Waiting for nothing costs nothing: a finished run's last screen sleeps
-# in poll(2) (about 1% of a core for ~15 redraws a second), and under
-# --engine bt the translator's poller thread parks while the vCPU is away
-# (it woke every 500 us for good before: 5% of a core).
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
-hz=$(getconf CLK_TCK)
-for eng in interp bt; do
-    n=idle-$eng
-    ln -sf "$GUEST" "$TMPD/$n.elf"
-    start "$n" kill "$VMM" --engine $eng --viz "$TMPD/$n.elf" -- test=hello
-    pid=
-    wait_screen "$n" 'press q to leave' && pid=$(procs "$n")
-    if [ -n "$pid" ]; then
-        t0=$(ticks "$pid"); sleep 3; t1=$(ticks "$pid")
-        if [ -n "$t1" ] && [ $((t1 - t0)) -le $((hz * 3 / 50)) ]; then
-            ok "--engine $eng: the 'press q to leave' screen idles ($((t1 - t0)) ticks of $((hz * 3)) in 3 s)"
-        else
-            notok "--engine $eng: the 'press q to leave' screen idles" "$((t1 - t0)) ticks of CPU in 3 s (at most $((hz * 3 / 50)): 2%)"
-        fi
-    else
-        notok "--engine $eng: the 'press q to leave' screen idles" "never reached it"
-    fi
-    $T kill-session -t "$n" 2>/dev/null
-done
-finish
+    finish
 fi
 if [ ! -x "$VMM" ] || [ ! -x "$VMTRACE" ] || [ ! -f "$GUEST" ]; then
     skip "hangup" "build/vmm-bt, build/vmtrace or the guest is not built"
-    
-# Waiting for nothing costs nothing: a finished run's last screen sleeps
-# in poll(2) (about 1% of a core for ~15 redraws a second), and under
-# --engine bt the translator's poller thread parks while the vCPU is away
-# (it woke every 500 us for good before: 5% of a core).
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
-hz=$(getconf CLK_TCK)
-for eng in interp bt; do
-    n=idle-$eng
-    ln -sf "$GUEST" "$TMPD/$n.elf"
-    start "$n" kill "$VMM" --engine $eng --viz "$TMPD/$n.elf" -- test=hello
-    pid=
-    wait_screen "$n" 'press q to leave' && pid=$(procs "$n")
-    if [ -n "$pid" ]; then
-        t0=$(ticks "$pid"); sleep 3; t1=$(ticks "$pid")
-        if [ -n "$t1" ] && [ $((t1 - t0)) -le $((hz * 3 / 50)) ]; then
-            ok "--engine $eng: the 'press q to leave' screen idles ($((t1 - t0)) ticks of $((hz * 3)) in 3 s)"
-        else
-            notok "--engine $eng: the 'press q to leave' screen idles" "$((t1 - t0)) ticks of CPU in 3 s (at most $((hz * 3 / 50)): 2%)"
-        fi
-    else
-        notok "--engine $eng: the 'press q to leave' screen idles" "never reached it"
-    fi
-    $T kill-session -t "$n" 2>/dev/null
-done
-finish
+    finish
 fi
 # Whatever happens, no process of ours survives the suite.
 cleanup() {
     $T kill-server 2>/dev/null
+    end_children
     local p
-    for p in $(pgrep -f "^($VMM|$VMTRACE) .*$TMPD/"); do kill -9 "$p" 2>/dev/null; done
+    for p in $(pgrep -f "^(timeout 60 )?($VMM|$VMTRACE) .*$TMPD/"); do kill -9 "$p" 2>/dev/null; done
     rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
     rm -rf "$TMPD"
 }
@@ -219,6 +171,52 @@ if [ -f "$BUILD/tests/bad-input/spin.elf" ] && [ -f "$BUILD/tests/bad-input/rep.
         "$VMM" --engine bt --check interp @REP@
 else
     skip "spinning guests" "build/tests/bad-input/{spin,rep}.elf are not built"
+fi
+
+# --- an interrupted suite leaves nothing behind (tests/lib.sh) -------------
+# A suite of two background cases (start_case): a VMM, and one under
+# timeout(1) as lib.sh runs qemu (timeout puts it in a process group of its
+# own, which a terminal's Ctrl-C does not reach).  Interrupted while they
+# run (TERM, HUP, Ctrl-C typed in its terminal), it must end them.
+SPIN=$BUILD/tests/bad-input/spin.elf
+suite_left() { pgrep -f "^(timeout 60 )?$VMM --timeout 60 $TMPD/$1\.elf"; }
+if [ -f "$SPIN" ]; then
+    for sig in TERM HUP INT; do
+        n=suite-$sig
+        ln -sf "$SPIN" "$TMPD/$n.elf"
+        printf '%s\n' ". '$ROOT/tests/lib.sh'" \
+            "start_case a '$VMM' --timeout 60 '$TMPD/$n.elf'" \
+            "start_case b timeout 60 '$VMM' --timeout 60 '$TMPD/$n.elf'" \
+            "wait" "finish" >"$TMPD/$n.sh"
+        if [ $sig = INT ]; then
+            $T new-session -d -s "$n" -x 80 -y 24 "bash $TMPD/$n.sh"
+        else
+            bash "$TMPD/$n.sh" >/dev/null 2>&1 &
+            spid=$!
+        fi
+        end=$((SECONDS + 10))
+        while [ $SECONDS -lt $end ] && [ "$(suite_left "$n" | wc -l)" -lt 3 ]; do sleep 0.1; done
+        if [ "$(suite_left "$n" | wc -l)" -lt 3 ]; then
+            notok "suite interrupted by SIG$sig" "its cases never ran: $(suite_left "$n" | tr '\n' ' ')"
+            continue
+        fi
+        if [ $sig = INT ]; then
+            $T send-keys -t "$n" C-c
+        else
+            kill -s $sig "$spid"
+            wait "$spid" 2>/dev/null
+        fi
+        end=$((SECONDS + DEADLINE))
+        while [ $SECONDS -le $end ] && [ -n "$(suite_left "$n")" ]; do sleep 0.1; done
+        left=$(suite_left "$n" | tr '\n' ' ')
+        if [ -z "$left" ]; then
+            ok "a suite interrupted by SIG$sig leaves no VMM (nor timeout(1)) behind"
+        else
+            notok "suite interrupted by SIG$sig" "still running after ${DEADLINE}s: $left"
+        fi
+    done
+else
+    skip "interrupted suite" "$SPIN is not built"
 fi
 
 # Waiting for nothing costs nothing: a finished run's last screen sleeps
