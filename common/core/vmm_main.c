@@ -109,7 +109,7 @@ int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
             status = viz_detach(viz, vm_run(vm));
         hangup_disarm();
         if (status == VMM_STATUS_STOPPED && hangup_cause())
-            fprintf(stderr, "%s: stopped by %s\n", prog, hangup_cause_name(hangup_cause()));
+            fprintf(stderr, "%s: stopped: %s\n", prog, hangup_cause_name(hangup_cause()));
         if (dot)   /* the page walk at the end of the run (trace/dot.h) */
             dot_vm_page_walk(dot, vm_ram(vm), &vm_vcpu(vm)->cpu, opt.walk_set, opt.walk_addr);
     } else if (status == VMM_STATUS_ENGINE && !e->ops) {

@@ -19,6 +19,7 @@
 . "$(dirname "$0")/../lib.sh"
 VMM=$BUILD/vmm-bt
 VMTRACE=$BUILD/vmtrace
+VMMHW=$BUILD/vmm-hw
 SOCK=vmlab-hup-$$
 T="tmux -L $SOCK -f /dev/null"
 DEADLINE=4          # seconds a VMM may take to go
@@ -36,7 +37,7 @@ cleanup() {
     $T kill-server 2>/dev/null
     end_children
     local p
-    for p in $(pgrep -f "^(timeout 60 )?($VMM|$VMTRACE) .*$TMPD/"); do kill -9 "$p" 2>/dev/null; done
+    for p in $(pgrep -f "^(timeout 60 )?($VMM|$VMMHW|$VMTRACE) .*$TMPD/"); do kill -9 "$p" 2>/dev/null; done
     rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
     rm -rf "$TMPD"
 }
@@ -82,7 +83,7 @@ wait_armed() {
     done
     [ -n "$(procs "$1")" ]
 }
-procs() { pgrep -f "^($VMM|$VMTRACE) .*$TMPD/$1\." ; }
+procs() { pgrep -f "^($VMM|$VMMHW|$VMTRACE) .*$TMPD/$1\." ; }
 # gone NAME : true once no process of NAME is left and its status is known
 # (polls until DEADLINE); prints "status S" or what is left.
 gone() {
@@ -133,9 +134,9 @@ hup_case() {
         local got msg=""
         got=$(gone "$n")
         # A stopped VMM says why on stderr (vmtrace prints nothing).
-        [ "$want" = 130 ] && [ "$1" = "$VMM" ] &&
-            ! grep -Eq '^vmm-bt: stopped by (SIGHUP|the terminal went away)' "$TMPD/$n.err" &&
-            msg="; no 'stopped by SIGHUP / the terminal went away' line"
+        [ "$want" = 130 ] && [ "$1" != "$VMTRACE" ] &&
+            ! grep -Eq '^vmm-(bt|hw): stopped: (SIGHUP|the terminal went away)' "$TMPD/$n.err" &&
+            msg="; no 'stopped: SIGHUP / the terminal went away' line"
         if [ "$got" = "status $want" ] && [ -z "$msg" ]; then
             ok "$name, terminal gone ($variant): nothing left, status $want"
         else
@@ -157,6 +158,15 @@ hup_case replay-step 130 ' STEP +exit #0 ' "$VMTRACE" --viz --step @TRACE@
 hup_case plain-hlt 130 '' "$VMM" --engine interp @IMAGE@ -- test=timer iters=6000
 hup_case plain-bt-hlt 130 '' "$VMM" --engine bt @IMAGE@ -- test=timer iters=6000
 hup_case plain-bt-compute 130 '' "$VMM" --engine bt @IMAGE@ -- test=compute iters=100000
+# Stage 03's VMX model: the guest's HLT is a VM exit or (hlt=off) an
+# activity state the engine waits in (vm_wait_for_interrupt).
+if [ -x "$VMMHW" ]; then
+    hup_case plain-vmx-hlt 130 '' "$VMMHW" --engine vmx @IMAGE@ -- test=timer iters=6000
+    hup_case plain-vmx-hltoff 130 '' "$VMMHW" --engine vmx --vmx-controls hlt=off @IMAGE@ \
+        -- test=timer iters=6000
+else
+    skip "vmm-hw" "build/vmm-hw is not built"
+fi
 # Guests that never leave the engine by themselves: a jump to itself, and
 # one endless REP LODSB (engines pause a REP every few thousand rounds).
 if [ -f "$BUILD/tests/bad-input/spin.elf" ] && [ -f "$BUILD/tests/bad-input/rep.elf" ]; then
@@ -171,6 +181,27 @@ if [ -f "$BUILD/tests/bad-input/spin.elf" ] && [ -f "$BUILD/tests/bad-input/rep.
         "$VMM" --engine bt --check interp @REP@
 else
     skip "spinning guests" "build/tests/bad-input/{spin,rep}.elf are not built"
+fi
+
+# --- nohup: a VMM started with SIGHUP ignored keeps running ---------------
+# (the user asked it to outlive the terminal): it finishes its guest (3 s
+# of timer ticks) with the guest's status after the session is killed.
+n=nohup
+ln -sf "$GUEST" "$TMPD/$n.elf"
+echo 'trap "" HUP; exec "$@"' >"$TMPD/nohup-wrap.sh"
+start "$n" kill bash "$TMPD/nohup-wrap.sh" "$VMM" "$TMPD/$n.elf" -- test=timer iters=500
+if wait_screen "$n" 'vmlab: guest kernel' && [ -n "$(procs "$n")" ]; then
+    $T kill-session -t "$n"
+    sleep 1
+    alive=$(procs "$n")
+    got=$(DEADLINE=12 gone "$n")
+    if [ -n "$alive" ] && [ "$got" = "status 0" ]; then
+        ok "SIGHUP ignored (nohup): the VMM outlives its terminal and finishes, status 0"
+    else
+        notok "SIGHUP ignored (nohup)" "running 1 s after the kill: ${alive:-no}; then $got (want status 0)"
+    fi
+else
+    notok "SIGHUP ignored (nohup)" "never ran; $(screen "$n" | grep -v '^ *$' | tail -n 2 | tr '\n' '|')"
 fi
 
 # --- an interrupted suite leaves nothing behind (tests/lib.sh) -------------
