@@ -139,8 +139,10 @@ int hangup_arm(struct vm *vm, bool term, char *err, size_t len)
         if (stop_sigs[i] == SIGTERM && !term)
             continue;
         sigaction(stop_sigs[i], NULL, &old_sa[i]);
-        if (stop_sigs[i] == SIGHUP && hup_ignored)
-            old_sa[i].sa_handler = SIG_DFL;
+        if (stop_sigs[i] == SIGHUP && hup_ignored && old_sa[i].sa_handler == SIG_IGN)
+            old_sa[i].sa_handler = SIG_DFL;   /* ours (hangup_disarm), not nohup's */
+        if (stop_sigs[i] == SIGHUP)
+            hup_ignored = false;
         if (stop_sigs[i] == SIGHUP && old_sa[i].sa_handler == SIG_IGN) {
             ignored_hup = true;           /* nohup: the user wants it to survive */
             continue;
