@@ -179,9 +179,31 @@ if [ -f "$BUILD/tests/bad-input/spin.elf" ] && [ -f "$BUILD/tests/bad-input/rep.
     # backstop (core/hangup.h, SIGALRM after 5 s: status 128+14) ends it.
     DEADLINE=9 hup_case backstop-bt-check-rep 142 '' \
         "$VMM" --engine bt --check interp @REP@
+    # ... and with the screen up: the crash handler gives the terminal
+    # back before SIGALRM ends the process.
+    DEADLINE=9 hup_case backstop-viz-check-rep 142 ' vmlab viz ' \
+        "$VMM" --viz --engine bt --check interp @REP@
 else
     skip "spinning guests" "build/tests/bad-input/{spin,rep}.elf are not built"
 fi
+
+# --- SIGTERM on the "press q to leave" screen leaves it (it used to wait
+# for q for ever), with the guest's status ------------------------------------
+n=term-finished
+ln -sf "$GUEST" "$TMPD/$n.elf"
+start "$n" kill "$VMM" --viz "$TMPD/$n.elf" -- test=hello
+if wait_screen "$n" 'guest exited with status 0 -- press q to leave' && [ -n "$(procs "$n")" ]; then
+    kill -TERM $(procs "$n")
+    got=$(gone "$n")
+    if [ "$got" = "status 0" ]; then
+        ok "SIGTERM on the 'press q to leave' screen: leaves, status 0"
+    else
+        notok "SIGTERM on the 'press q to leave' screen" "$got (want status 0)"
+    fi
+else
+    notok "SIGTERM on the 'press q to leave' screen" "never reached it"
+fi
+$T kill-session -t "$n" 2>/dev/null
 
 # --- nohup: a VMM started with SIGHUP ignored keeps running ---------------
 # (the user asked it to outlive the terminal): it finishes its guest (3 s
