@@ -93,7 +93,7 @@ int vmm_main(const char *prog, const struct engine_entry *engines, int nengines,
     int status = vm_create(&vm, &opt, e->ops ? e->ops : &unbuilt_engine, err, sizeof err);
     if (status == 0) {
         /* Ctrl-C, SIGHUP or the terminal going away stop the VM (status
-         * 130, --stats still printed); a second signal kills.  With the
+         * 130, --stats still printed); a second Ctrl-C kills.  With the
          * screen up SIGTERM does too, so the terminal is restored. */
         if (hangup_arm(vm, opt.viz, err, sizeof err) < 0)
             fprintf(stderr, "%s: warning: %s\n", prog, err);
