@@ -36,8 +36,9 @@ fi
 cleanup() {
     $T kill-server 2>/dev/null
     end_children
-    local p
-    for p in $(pgrep -f "^(timeout 60 )?($VMM|$VMMHW|$VMTRACE) .*$TMPD/"); do kill -9 "$p" 2>/dev/null; done
+    local p    # what is left (a VMM that ignored the hang-up), and its wrapper
+    for p in $(pgrep -f "$TMPD/"); do kill -9 "$p" 2>/dev/null; done
+    sleep 0.2
     rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
     rm -rf "$TMPD"
 }
