@@ -128,11 +128,9 @@ struct bt {
      * read access every BT_POLL_US while translated code runs). */
     volatile uint8_t *poll;     /* the poll page, poll_off bytes after this struct */
     int32_t poll_off;
-    bool    poller_running;
+    struct poller *poller;      /* poller.h; NULL: threaded mode or --check */
     struct bt_ibtc ibtc[BT_IBTC_N];
     FILE *perfmap;              /* VMLAB_BT_PERFMAP=1: /tmp/perf-PID.map for perf */
-    volatile bool poller_quit;
-    unsigned long poller;       /* pthread_t of the poller thread */
     struct bt_check *check;     /* --check interp, or NULL                */
     /* Trace events of window walks, made in the SIGSEGV handler and
      * written to the trace ring by the run loop (trace_emit may write the

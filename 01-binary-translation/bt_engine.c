@@ -34,6 +34,7 @@
 #include "x86/tlb.h"
 #include "01-binary-translation/bt.h"
 #include "01-binary-translation/check.h"
+#include "01-binary-translation/poller.h"
 
 #define BT_CODE_BYTES (32u << 20)   /* code cache size                      */
 #define BT_FUEL       512           /* threaded: block entries between IRQ polls */
@@ -286,7 +287,7 @@ static void run_translated(struct bt *bt, struct tblock *tb)
     }
 }
 
-int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
+static int cpu_run(struct bt *bt, struct vm_exit *exit)
 {
     struct interp *ip = bt->ip;
     struct x86_cpu *c = bt->cpu;
@@ -359,6 +360,15 @@ int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
             window_follow(bt);
         run_translated(bt, tb);
     }
+}
+
+/* The poller parks while the vCPU is outside (poller.h). */
+int bt_cpu_run(struct bt *bt, struct vm_exit *exit)
+{
+    poller_enter(bt->poller);
+    int r = cpu_run(bt, exit);
+    poller_leave(bt->poller);
+    return r;
 }
 
 static int bt_run(struct vcpu *v, struct vm_exit *exit)

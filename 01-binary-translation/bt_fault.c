@@ -27,6 +27,7 @@
 #include "trace/trace.h"
 #include "x86/decoded.h"
 #include "01-binary-translation/bt.h"
+#include "01-binary-translation/poller.h"
 
 #define BT_POLL_US    500           /* identical: the poller's period (µs): 5% of
                                        the guest's 100 Hz tick; each poll costs a
@@ -209,43 +210,35 @@ void bt_fault_install(void)
 }
 
 /* ---- the poller ------------------------------------------------------------------ */
-/* While translated code runs, every BT_POLL_US make the poll page
- * unreadable, so the next block entry faults back to the run loop, which
- * polls the interrupt controller and the stop request (the JVM's
- * "safepoint poll").  It replaces a countdown at every block entry, which
- * cost a quarter of the compute benchmark's time (x86 has no flag-free
- * decrement-and-branch on a register other than rcx). */
-static void *poller_main(void *arg)
+/* The poller's tick (poller.h): while translated code runs, every
+ * BT_POLL_US make the poll page unreadable, so the next block entry
+ * faults back to the run loop, which polls the interrupt controller and
+ * the stop request (the JVM's "safepoint poll").  It replaces a countdown
+ * at every block entry, which cost a quarter of the compute benchmark's
+ * time (x86 has no flag-free decrement-and-branch on a register other
+ * than rcx).  The thread parks while the vCPU is outside the engine. */
+static void poll_tick(void *arg)
 {
     struct bt *bt = arg;
-    struct timespec ts = { 0, BT_POLL_US * 1000 };
-    while (!bt->poller_quit) {
-        nanosleep(&ts, NULL);
-        if (bt->in_code)
-            mprotect((void *)bt->poll, 4096, PROT_NONE);
-    }
-    return NULL;
+    if (bt->in_code)
+        mprotect((void *)bt->poll, 4096, PROT_NONE);
 }
 
 int bt_poller_start(struct bt *bt, char *err, size_t errlen)
 {
     if (!bt->identical || bt->check)
         return 0;
-    pthread_t t;
-    if (pthread_create(&t, NULL, poller_main, bt) != 0) {
-        snprintf(err, errlen, "bt: cannot start the interrupt poller thread");
+    char why[128];
+    bt->poller = poller_start(poll_tick, bt, BT_POLL_US, why, sizeof why);
+    if (!bt->poller) {
+        snprintf(err, errlen, "bt: interrupt poller: %s", why);
         return -1;
     }
-    bt->poller = (unsigned long)t;
-    bt->poller_running = true;
     return 0;
 }
 
 void bt_poller_stop(struct bt *bt)
 {
-    if (bt->poller_running) {
-        bt->poller_quit = true;
-        pthread_join((pthread_t)bt->poller, NULL);
-        bt->poller_running = false;
-    }
+    poller_stop(bt->poller);
+    bt->poller = NULL;
 }

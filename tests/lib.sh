@@ -6,8 +6,38 @@ BUILD=${BUILD:-$ROOT/build}
 GUEST=${GUEST:-$BUILD/guest/guest.elf}
 . "$ROOT/tests/bench/native/host.sh"     # native_bin, NATIVE_LABEL
 TMPD=$(mktemp -d /tmp/vmlab-test.XXXXXX)
-trap 'rm -rf "$TMPD"' EXIT
 _failures=0
+
+# end_children : end every process this shell started, and theirs (TERM,
+# then KILL after 2 s).  Run on exit, normal or interrupted (SIGINT,
+# SIGTERM, SIGHUP): start_case's background VMMs and qemu must not outlive
+# their suite (and timeout(1) puts qemu in a process group of its own, out
+# of reach of a terminal's Ctrl-C).  One ps(1), no $(...): a command
+# substitution would be a child of this shell itself.
+end_children() {
+    local f=$TMPD/.ps pid ppid all=() queue=($$)
+    declare -A kids=()
+    ps -e -o pid= -o ppid= >"$f" 2>/dev/null || return 0
+    while read -r pid ppid; do kids[$ppid]+=" $pid"; done <"$f"
+    while [ ${#queue[@]} -gt 0 ]; do
+        for pid in ${kids[${queue[0]}]}; do all+=("$pid"); queue+=("$pid"); done
+        queue=("${queue[@]:1}")
+    done
+    [ ${#all[@]} -eq 0 ] && return 0
+    kill -TERM "${all[@]}" 2>/dev/null
+    local end=$((SECONDS + 2))
+    while [ $SECONDS -le $end ]; do
+        for pid in "${all[@]}"; do kill -0 "$pid" 2>/dev/null && break; pid=; done
+        [ -z "$pid" ] && return 0
+        sleep 0.1
+    done
+    kill -KILL "${all[@]}" 2>/dev/null
+    return 0
+}
+trap 'end_children; rm -rf "$TMPD"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 ok()    { echo "ok - $1"; }
 notok() { echo "not ok - $1: $2"; _failures=$((_failures + 1)); }

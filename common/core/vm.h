@@ -48,7 +48,8 @@ enum vmm_status {
     VMM_STATUS_ENGINE   = 69,    /* engine unavailable or failed to start */
     VMM_STATUS_GUEST    = 70,    /* guest crashed: triple fault, ...      */
     VMM_STATUS_TIMEOUT  = 124,   /* --timeout expired (as timeout(1))     */
-    VMM_STATUS_STOPPED  = 130,   /* stopped on request: Ctrl-C (128 + SIGINT, as a shell) */
+    VMM_STATUS_STOPPED  = 130,   /* stopped: Ctrl-C, q, SIGHUP/SIGTERM, the
+                                    terminal went away (core/hangup.h)      */
 };
 
 struct vm;   /* defined in vm.c; engines use the functions below */

@@ -13,6 +13,7 @@
  */
 #include <ctype.h>
 #include <curses.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "core/hangup.h"
 #include "viz/viz_ui.h"
 
 /* --- the terminal ------------------------------------------------------ */
@@ -68,7 +70,8 @@ static struct termios crash_tio;
 static char crash_seq[256];
 static size_t crash_len;
 static volatile sig_atomic_t crash_armed;
-static const int crash_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+/* SIGALRM: hangup.h's backstop when a stop takes too long. */
+static const int crash_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM };
 #define NCRASH_SIGS (int)(sizeof crash_sigs / sizeof crash_sigs[0])
 static struct sigaction crash_old[NCRASH_SIGS];
 
@@ -135,7 +138,7 @@ void *viz_term_start(char *err, size_t len)
     keypad(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
-    timeout(20);            /* getch waits at most 20 ms                    */
+    timeout(0);             /* getch never waits: next_key polls (below)     */
     if (have_tio) {
         crash_len = 0;
         crash_add("sgr0");
@@ -370,19 +373,52 @@ static uint64_t mono_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The next key, ERR after VIZ_POLL_MS without one, or VIZ_GONE when the
+ * terminal went away or a stop came (hangup.h).  poll(2) waits, not
+ * getch: after a hang-up a tty reads end of file at once and for ever, and
+ * getch turns that into ERR, indistinguishable from "no key yet" — a loop
+ * on getch alone spins a core.  A hung-up tty polls POLLHUP; readable yet
+ * no key from getch, several times running, is end of file too. */
+#define VIZ_POLL_MS 20
+#define VIZ_GONE    (-2)
+static int next_key(struct viz_ui *ui)
+{
+    struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+                           { .fd = hangup_fd(), .events = POLLIN } };
+    int r = poll(p, p[1].fd >= 0 ? 2 : 1, VIZ_POLL_MS);
+    if (r > 0 && p[1].fd >= 0 && p[1].revents)
+        return VIZ_GONE;
+    if (r > 0 && (p[0].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+        hangup_note(HANGUP_TERMINAL);
+        return VIZ_GONE;
+    }
+    int ch = getch();       /* what ncurses buffered, or what poll saw */
+    if (ch == ERR && r > 0 && (p[0].revents & POLLIN)) {
+        if (++ui->empty_reads >= 3) {
+            hangup_note(HANGUP_TERMINAL);
+            return VIZ_GONE;
+        }
+    } else if (ch != ERR) {
+        ui->empty_reads = 0;
+    }
+    return ch;
+}
+
 void viz_ui_loop(struct viz_ui *ui)
 {
     uint64_t last = 0;
     for (;;) {
-        int ch = getch();
+        int ch = next_key(ui);
         ui->ops->lock(ui->ctx);
         if (ui->ctl.quit) {                 /* the run was stopped from outside */
             ui->ops->unlock(ui->ctx);
             return;
         }
-        bool leave = ch != ERR && key(ui, ch);
+        bool gone = ch == VIZ_GONE;
+        bool leave = gone || (ch != ERR && key(ui, ch));
         if (leave) {
             ui->ctl.quit = true;
+            ui->ctl.gone = gone;
             ui->ctl.paused = false;
             ui->ops->wake(ui->ctx);
         }

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/hangup.h"
+#include "core/vm.h"
 #include "trace/trace_reader.h"
 #include "viz/viz.h"
 #include "viz/viz_ui.h"
@@ -202,8 +204,15 @@ int viz_replay(const char *file, int argc, char **argv)
         fprintf(stderr, "%s: error: %s\n", prog, err);
         status = 2;
     } else {
+        /* A stop signal or the terminal going away ends the replay too
+         * (status 130, as a VMM's stop): nothing is left behind. */
+        if (hangup_arm(NULL, true, err, sizeof err) < 0)
+            snprintf(ui.note, sizeof ui.note, "%.100s", err);
         viz_ui_loop(&ui);
         viz_term_end(screen);
+        hangup_disarm();
+        if (ui.ctl.gone)
+            status = VMM_STATUS_STOPPED;
     }
     trace_reader_close(&rp.r);
     free(rp.page);

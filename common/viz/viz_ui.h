@@ -22,6 +22,8 @@ struct viz_ctl {                      /* guarded by the source's lock */
     bool     paused;                  /* stop at the next exit              */
     uint64_t step_grant;              /* exits allowed while paused ('n')   */
     bool     quit;                    /* the user left (q, Ctrl-C)          */
+    bool     gone;                    /* ... or the terminal went away, or a
+                                         stop signal came (core/hangup.h)   */
     bool     ended;                   /* the guest / the trace ended        */
     char     end_msg[200];            /* why, for the status line           */
     int      speed;                   /* replay: exits per frame = 2^speed  */
@@ -53,6 +55,7 @@ struct viz_ui {
     char  pbuf[12];
     int   plen;
     char  note[120];                  /* a transient line for the help bar */
+    int   empty_reads;                /* stdin readable, no key: EOF soon  */
 };
 
 /* Run the screen until the user quits (and, once ctl.ended, a key).

@@ -403,7 +403,8 @@ void vm_options_usage(FILE *out, const char *prog, const struct engine_entry *en
     fprintf(out, "\nExit status: the value the guest wrote to the debug-exit port 0xF4;\n"
             "  64 bad option, 65 bad guest image, 69 engine unavailable,\n"
             "  70 guest crashed (triple fault) or internal error, 124 timeout,\n"
-            "  130 stopped (Ctrl-C).\n");
+            "  130 stopped (Ctrl-C, q, SIGHUP, the terminal went away; with --viz\n"
+            "  also SIGTERM).\n");
     if (n <= 0)
         return;
     fprintf(out, "\nEngines (* = the default) and the options each has of its own:\n");

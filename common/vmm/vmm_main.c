@@ -5,10 +5,10 @@
 #include "vmm/vmm_main.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include "core/hangup.h"
 #include "vmm/options.h"
 #include "core/vm.h"
 #include "viz/viz.h"
@@ -24,17 +24,6 @@ static int unbuilt_init(struct vcpu *v, char *err, size_t len)
     return -1;
 }
 static const struct engine_ops unbuilt_engine = { .name = "unbuilt", .init = unbuilt_init };
-
-/* Ctrl-C asks the VM to stop at the next instruction boundary (the run then
- * ends with status 130 and --stats still printed); a second Ctrl-C kills.
- * A signal handler can only find the VM through a static: one per process. */
-static struct vm *running_vm;
-static void on_sigint(int sig)
-{
-    (void)sig;
-    if (running_vm)
-        vm_request_stop(running_vm);
-}
 
 /* The stage's default engine: chosen by the host (with a note on why) or
  * fixed.  The note is said only when the user left the choice to us. */
@@ -122,16 +111,13 @@ int vmm_main(const struct vmm_stage *stage, int argc, char **argv)
     struct vm *vm = NULL;
     int status = vm_create(&vm, &opt, e->ops ? e->ops : &unbuilt_engine, err, sizeof err);
     if (status == 0) {
-        struct sigaction sa = { .sa_handler = on_sigint, .sa_flags = SA_RESETHAND };
-        sigemptyset(&sa.sa_mask);
-        running_vm = vm;
-        sigaction(SIGINT, &sa, NULL);
+        /* Ctrl-C, SIGHUP or the terminal going away stop the VM (status
+         * 130, --stats still printed); a second Ctrl-C kills.  With the
+         * screen up SIGTERM does too, so the terminal is restored. */
+        if (hangup_arm(vm, opt.viz, err, sizeof err) < 0)
+            fprintf(stderr, "%s: warning: %s\n", prog, err);
         struct viz *viz = NULL;
         if (opt.viz) {
-            /* With the screen up, SIGTERM/SIGHUP also stop the VM, so the
-             * terminal is restored on the way out. */
-            sigaction(SIGTERM, &sa, NULL);
-            sigaction(SIGHUP, &sa, NULL);
             viz = viz_attach(vm, prog, e->name, opt.step, err, sizeof err);
             if (!viz) {
                 fprintf(stderr, "%s: error: %s\n", prog, err);
@@ -140,14 +126,11 @@ int vmm_main(const struct vmm_stage *stage, int argc, char **argv)
         }
         if (!opt.viz || viz)
             status = viz_detach(viz, vm_run(vm));
-        if (opt.viz) {
-            signal(SIGTERM, SIG_DFL);
-            signal(SIGHUP, SIG_DFL);
-        }
+        hangup_disarm();
+        if (status == VMM_STATUS_STOPPED && hangup_cause())
+            fprintf(stderr, "%s: stopped: %s\n", prog, hangup_cause_name(hangup_cause()));
         if (dot)   /* the page walk at the end of the run (trace/dot.h) */
             dot_vm_page_walk(dot, vm_ram(vm), &vm_vcpu(vm)->cpu, opt.walk_set, opt.walk_addr);
-        signal(SIGINT, SIG_DFL);
-        running_vm = NULL;
     } else if (status == VMM_STATUS_ENGINE && !e->ops) {
         fprintf(stderr, "%s: error: engine '%s' is not built yet (%s)\n", prog, e->name,
                 e->why_missing);

@@ -1,3 +1,6 @@
 # tests/viz: the ncurses visualizer driven under tmux (live, --step, replay,
 # refusals, terminal restore).  Needs build/vmm-bt, build/vmtrace, the guest.
 TEST_SUITES += tests/viz/viz.sh
+# tests/viz/hangup.sh: a VMM (live, --step, the finished screen, a plain
+# run) or vmtrace --viz whose tmux session is killed leaves nothing behind.
+TEST_SUITES += tests/viz/hangup.sh

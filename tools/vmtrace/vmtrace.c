@@ -49,7 +49,8 @@ static void usage(FILE *f)
         "  -o OUT      write to OUT instead of standard output\n"
         "  --help      this text\n"
         "\n"
-        "Exit status: 0 ok, 1 bad or unreadable trace file, 2 bad command line.\n", prog);
+        "Exit status: 0 ok, 1 bad or unreadable trace file, 2 bad command line,\n"
+        "  130 --viz stopped by a signal or by the terminal going away.\n", prog);
 }
 
 /* --- JSON ---------------------------------------------------------------- */
