@@ -1,5 +1,5 @@
 /*
- * options.c — parsing the shared stage command line (DESIGN.md §5).
+ * options.c — parsing the shared stage command line (docs/ARCHITECTURE.md §6).
  *
  * Hand-written rather than getopt_long so that every mistake gets its own
  * sentence ("--mem needs a value", "--mem '64Q' is not a size ..."), and so

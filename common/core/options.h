@@ -1,5 +1,5 @@
 /*
- * options.h — the command line every stage binary shares (DESIGN.md §5).
+ * options.h — the command line every stage binary shares (docs/ARCHITECTURE.md §6).
  *
  *   vmm-XX [--engine NAME] [--mem SIZE] [--module FILE]... [--trace FILE]
  *          [--viz] [--step] [--timeout SECONDS] [--stats] IMAGE [-- CMDLINE...]

@@ -3,7 +3,7 @@
  *
  * A stage binary (build/vmm-bt, build/vmm-hw, ...) is a table of the engines
  * it offers and one call: options are parsed the same way everywhere
- * (DESIGN.md §5), bad input is one line and a documented status (core/vm.h),
+ * (docs/ARCHITECTURE.md §6), bad input is one line and a documented status (core/vm.h),
  * Ctrl-C stops the VM at the next boundary.
  */
 #ifndef CORE_VMM_MAIN_H
