@@ -49,7 +49,8 @@ if [ $rc -eq 0 ]; then
     ok "C sources formatted by .clang-format"
 elif [ $rc -eq 1 ]; then
     notok "C sources formatted by .clang-format" \
-        "$n files differ (run scripts/format.sh): $(echo "$out" | tr '\n' ' ')"
+        "$n files differ (run scripts/format.sh): $(echo "$out" | head -n 8 | tr '\n' ' ')..."
+    echo "$out" | sed 's/^/#   not formatted: /'   # the whole list, one per line
 else
     notok "C sources formatted by .clang-format" "scripts/format.sh --check failed: $out"
 fi
