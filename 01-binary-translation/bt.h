@@ -36,7 +36,7 @@
 
 struct bt_check;
 
-/* Sensitive and privileged instructions: never run natively (DESIGN.md §3
+/* Sensitive and privileged instructions: never run natively (docs/ARCHITECTURE.md §4
  * HELPER class).  Each has the VT-x exit reason it would cause under
  * hardware virtualization (SDM Vol. 3C App. C), or -1 when VT-x does not
  * exit on it (CLI/STI/PUSHF/POPF/IRET/INT n are exactly the instructions

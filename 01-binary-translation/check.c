@@ -211,6 +211,7 @@ const char *check_differs(const struct x86_cpu *a, const struct x86_cpu *b, uint
             snprintf(buf, len, "%s %08x vs %08x", gpr_names[i], a->gpr[i], b->gpr[i]);
             return buf;
         }
+/* clang-format off */
 #define F(field, name) if (a->field != b->field) { \
         snprintf(buf, len, name " %08x vs %08x", (unsigned)a->field, (unsigned)b->field); return buf; }
     F(eip, "eip")
@@ -221,6 +222,7 @@ const char *check_differs(const struct x86_cpu *a, const struct x86_cpu *b, uint
     F(cr0, "cr0") F(cr2, "cr2") F(cr3, "cr3") F(cr4, "cr4")
     F(halted, "halted") F(gdtr.base, "gdtr.base") F(idtr.base, "idtr.base") F(tr.sel, "tr")
 #undef F
+/* clang-format on */
     for (int s = 0; s < S_NSEG; s++)
         if (a->seg[s].sel != b->seg[s].sel || a->seg[s].base != b->seg[s].base ||
             a->seg[s].limit != b->seg[s].limit || a->seg[s].attr != b->seg[s].attr) {

@@ -6,7 +6,7 @@
  * tblock) is keyed by the guest-physical address and EIP of its first
  * instruction and by the CPU mode it was translated for (CPL, CS.D), so it
  * survives guest address-space switches, like the interpreter's decoded
- * blocks (DESIGN.md §3).
+ * blocks (docs/ARCHITECTURE.md §4).
  *
  * Chaining: a block ends with up to two direct exits (the taken and
  * not-taken targets of a Jcc, the target of a JMP/CALL, the fall-through).

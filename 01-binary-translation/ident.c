@@ -1,5 +1,5 @@
 /*
- * ident.c — identical translation (step 3 of DESIGN.md §3 "Stage 01",
+ * ident.c — identical translation (step 3 of docs/ARCHITECTURE.md §4 "Stage 01",
  * Adams & Agesen, ASPLOS 2006).  The default (--bt-mode identical).
  *
  * While translated code runs, the guest's registers live in the host's:

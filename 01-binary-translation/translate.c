@@ -1,6 +1,6 @@
 /*
  * translate.c — guest block -> host code, call-threaded (step 1 of
- * DESIGN.md §3 "Stage 01").
+ * docs/ARCHITECTURE.md §4 "Stage 01").
  *
  * Input is the interpreter's decoded block (x86/decoded.h): straight-line
  * guest code in one page, ending at a control transfer or a mode change.
@@ -29,7 +29,7 @@
 #include "01-binary-translation/glue.h"
 
 /* ---- instruction classes ----------------------------------------------------- */
-/* The HELPER class (DESIGN.md §3): is this decoded instruction sensitive,
+/* The HELPER class (docs/ARCHITECTURE.md §4): is this decoded instruction sensitive,
  * and which helper emulates it?  The decoder already chose the handler
  * (in->fn, x86/handlers.h); an instruction is sensitive when running it
  * natively in the host's ring 3 would either trap (privileged: HLT, LGDT,

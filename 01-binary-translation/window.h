@@ -8,7 +8,7 @@
  * the guest page tables and maps the guest-physical page of the RAM memfd
  * there — a *hidden* fault, invisible to the guest — or, when the guest's
  * own tables say no, injects #PF with CR2 — a *true* fault.  The mapping is
- * exactly a shadow page table entry (DESIGN.md §3, Adams & Agesen §3.2):
+ * exactly a shadow page table entry (docs/ARCHITECTURE.md §4, Adams & Agesen §3.2):
  *
  *   - read-only until the guest PTE is dirty and writable, so the first
  *     write faults again and the walk sets D as the hardware would;

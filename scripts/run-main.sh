@@ -1,5 +1,5 @@
 #!/bin/bash
-# run-main.sh — what `make run` does (DESIGN.md §5): boot the teaching guest
+# run-main.sh — what `make run` does (docs/ARCHITECTURE.md §6): boot the teaching guest
 # with every program (test=all) under every VMM built so far, one after the
 # other, and print side by side what each did: which programs passed, how
 # long it took, and the VM exits by SDM reason that it cost.

@@ -1,5 +1,5 @@
 # slides/slides.mk — `make slides`: the figures of the lectures, drawn by
-# graphviz from the toolkit's own output (DESIGN.md §4):
+# graphviz from the toolkit's own output (docs/ARCHITECTURE.md §7):
 #   page-walk-kernel.svg  vmm-bt --dot --walk __user_end (kernel text, U=0)
 #   page-walk-user.svg    vmm-bt --dot --walk __user_start (the user region,
 #                         U=1, mapped in every address space)

@@ -1,5 +1,5 @@
 /*
- * engine.h — the one interface every CPU engine implements (DESIGN.md §3).
+ * engine.h — the one interface every CPU engine implements (docs/ARCHITECTURE.md §4).
  *
  *     VMM core loop:   for (;;) { engine->run(vcpu, &exit); handle(&exit); }
  *

@@ -6,7 +6,7 @@
  * touches); one MAP_SHARED mapping is the VMM's view.  Because it is a file,
  * other views of the same pages can be made later: the binary translator
  * maps single pages of it into its 4 GiB guest window, KVM registers the
- * mapping as a memory slot (DESIGN.md §3).
+ * mapping as a memory slot (docs/ARCHITECTURE.md §4).
  */
 #include <errno.h>
 #include <stdio.h>

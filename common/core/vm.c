@@ -365,7 +365,7 @@ static void print_registers(struct vm *vm, FILE *f)
             c->idtr.base, c->idtr.limit);
 }
 
-/* DESIGN.md §4: on every fatal end, the last exits, decoded, oldest first. */
+/* docs/ARCHITECTURE.md §3: on every fatal end, the last exits, decoded, oldest first. */
 static void print_history(struct vm *vm, FILE *f)
 {
     uint64_t n = vm->nexits < VM_HISTORY ? vm->nexits : VM_HISTORY;

@@ -1,5 +1,5 @@
 /*
- * dot.h — graphviz pictures for the slides (DESIGN.md §4): the page walk
+ * dot.h — graphviz pictures for the slides (docs/ARCHITECTURE.md §7): the page walk
  * of one linear address, and the exit flow of a traced run.
  *
  *  - `vmm-XX --dot FILE [--walk ADDR]`: at the end of the run, the final

@@ -1,5 +1,5 @@
 /*
- * viz.h — the ncurses visualizer (DESIGN.md §4): exit histogram and rates,
+ * viz.h — the ncurses visualizer (docs/ARCHITECTURE.md §7): exit histogram and rates,
  * a scrolling exit log, the vCPU registers and mode, the page walk of a
  * chosen address, code-cache statistics; a step mode for lectures.
  *

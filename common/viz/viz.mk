@@ -1,4 +1,4 @@
-# common/viz: the ncurses visualizer (--viz, --step; vmtrace --viz), DESIGN.md §4.
+# common/viz: the ncurses visualizer (--viz, --step; vmtrace --viz), docs/ARCHITECTURE.md §7.
 COMMON_SRCS += common/viz/viz.c common/viz/viz_model.c common/viz/viz_live.c \
                common/viz/pane_hist.c common/viz/pane_regs.c common/viz/pane_log.c \
                common/viz/pane_walk.c common/viz/pane_cache.c common/viz/viz_replay.c

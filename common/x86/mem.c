@@ -1,7 +1,7 @@
 /*
  * mem.c — the slow paths of guest memory access: TLB misses (page walk and
  * refill), accesses that cross a page, memory-mapped I/O, and stores to
- * pages that hold decoded code (self-modifying code, DESIGN.md §3).
+ * pages that hold decoded code (self-modifying code, docs/ARCHITECTURE.md §4).
  * The fast paths (a TLB hit) are the inline functions in interp_int.h.
  */
 #include "x86/interp_int.h"

@@ -1,5 +1,5 @@
 # tests/bench/bench.mk — native baselines for the performance comparisons
-# (DESIGN.md §7).
+# (docs/ARCHITECTURE.md §9).
 #
 # build/bench/compute.linux32: the guest's compute benchmark core run as a
 # static 32-bit Linux process.  compute.c is compiled with the guest's

@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/bench/micro.sh — the microbenchmarks of Adams & Agesen, "A Comparison
 # of Software and Hardware Techniques for x86 Virtualization" (ASPLOS 2006),
-# Table 1, across vmlab's engines (DESIGN.md §7).  Run by `make bench`.
+# Table 1, across vmlab's engines (docs/ARCHITECTURE.md §9).  Run by `make bench`.
 #
 # Rows: the guest programs syscall, inout, pagefault, ptemod, ctxswitch,
 # divzero, callret (common/guest/programs/), each timing its own loop with

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/bench/run.sh — what `make bench` runs (DESIGN.md §7).
+# tests/bench/run.sh — what `make bench` runs (docs/ARCHITECTURE.md §9).
 #
 # Compute-bound guest code, side by side: the guest's `test=compute` run
 #   (a) under build/vmm-bt --engine interp      (our reference interpreter)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/bench/trace-cost.sh — what --trace costs (DESIGN.md §4, §7).
+# tests/bench/trace-cost.sh — what --trace costs (docs/ARCHITECTURE.md §7, §9).
 #
 # The same guest programs under vmm-bt --engine interp, without and with
 # --trace FILE, side by side in one run (alternating, REPS times each, the

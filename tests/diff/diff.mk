@@ -1,5 +1,5 @@
 # tests/diff: differential testing of the reference interpreter (and, with
-# -b, stage 01's binary translator) against the host CPU (DESIGN.md §6).  diff_host32 is the oracle (a static 32-bit
+# -b, stage 01's binary translator) against the host CPU (docs/ARCHITECTURE.md §8).  diff_host32 is the oracle (a static 32-bit
 # process), diff_interp drives generator, oracle and interpreter.
 DIFF_DIR   := $(BUILD)/tests/diff
 DIFF_SRCS  := tests/diff/gen.c tests/diff/edge.c tests/diff/host.c \

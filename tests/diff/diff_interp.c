@@ -1,6 +1,6 @@
 /*
  * diff_interp.c — differential test of the reference interpreter against
- * the host CPU (DESIGN.md §6).
+ * the host CPU (docs/ARCHITECTURE.md §8).
  *
  *   diff_interp [-n SNIPPETS] [-s SEED] [-c CATEGORY] [-v] [-k REPORTS] [-b]
  *

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/guest/qemu.sh — the teaching guest under QEMU, the reference machine
-# (DESIGN.md §6): every program must pass under qemu-system-i386 (TCG) with
+# (docs/ARCHITECTURE.md §8): every program must pass under qemu-system-i386 (TCG) with
 # its RESULT and PASS lines, test=all must pass, the PVH entry must boot
 # under qemu-system-x86_64 -M microvm, a user ELF module must run, and bad
 # input must end the VM with the documented status and one error line:

@@ -1,2 +1,2 @@
-# tests/labs: the labs' solution and handout trees (DESIGN.md §8, labs/README.md).
+# tests/labs: the labs' solution and handout trees (docs/ARCHITECTURE.md §10, labs/README.md).
 TEST_SUITES += tests/labs/labs.sh

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/labs/labs.sh — both trees of every lab (DESIGN.md §8, labs/README.md):
+# tests/labs/labs.sh — both trees of every lab (docs/ARCHITECTURE.md §10, labs/README.md):
 #  - the solution (this tree) gets full marks from `make grade LAB=n`;
 #  - `make handout LAB=n` gives a tree that compiles, in which every test of
 #    lab n fails with "not implemented: lab n: ..." (status 71, no crash),

@@ -3,7 +3,7 @@
  * translation/translate.c): guest code is decoded by the interpreter's
  * decoder and each instruction must land in the right class — HELPER (with
  * its SDM exit reason) for every sensitive or privileged instruction of
- * DESIGN.md §3, WINDOW for the 32-bit MOVs the window does natively, and
+ * docs/ARCHITECTURE.md §4, WINDOW for the 32-bit MOVs the window does natively, and
  * plain CALL for the rest.
  */
 #include <stdarg.h>

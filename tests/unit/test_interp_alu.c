@@ -33,6 +33,7 @@ static void go(struct tm *t, uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t 
 /* ---- the host CPU as reference ------------------------------------------- */
 /* Inline asm that loads flags, runs one instruction, saves flags.  The
  * stack pointer is moved past the red zone before PUSHF/POPF. */
+/* clang-format off */
 #define NATIVE(name, body, ...)                                                   \
     static uint32_t native_##name(uint32_t a, uint32_t b, uint32_t c, uint32_t fin, uint32_t *fout) \
     {                                                                             \
@@ -53,6 +54,7 @@ NATIVE(shl, "shl %%cl, %k[a]") NATIVE(shr, "shr %%cl, %k[a]") NATIVE(sar, "sar %
 NATIVE(rol, "rol %%cl, %k[a]") NATIVE(ror, "ror %%cl, %k[a]")
 NATIVE(rcl, "rcl %%cl, %k[a]") NATIVE(rcr, "rcr %%cl, %k[a]")
 NATIVE(shld, "shld %%cl, %k[b], %k[a]") NATIVE(shrd, "shrd %%cl, %k[b], %k[a]")
+/* clang-format on */
 
 typedef uint32_t (*native_fn)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t *);
 static const uint32_t edge[] = { 0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff,

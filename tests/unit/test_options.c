@@ -1,4 +1,4 @@
-/* test_options.c — the shared stage command line (DESIGN.md §5). */
+/* test_options.c — the shared stage command line (docs/ARCHITECTURE.md §6). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

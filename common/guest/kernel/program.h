@@ -5,7 +5,7 @@
  * command line.  It usually starts one or more ring-3 tasks whose code lives
  * in programs/NAME_user.c (every object whose name ends in _user.o, and all
  * of common/guest/user/, is linked into the user-accessible region), waits
- * for them, and reports.  Output follows the line protocol of DESIGN.md §2:
+ * for them, and reports.  Output follows the line protocol of docs/ARCHITECTURE.md §5:
  *
  *     RESULT <name> key=value ...
  *     PASS <name>            or      FAIL <name> <reason>

@@ -1,6 +1,6 @@
 /*
  * compute_main.c — the compute benchmark as a native 32-bit Linux process:
- * the baseline that execution engines are compared with (DESIGN.md §7).
+ * the baseline that execution engines are compared with (docs/ARCHITECTURE.md §9).
  *
  *   build/bench/compute.linux32 [ITERS]      (default 10)
  *

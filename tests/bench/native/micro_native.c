@@ -1,6 +1,6 @@
 /*
  * micro_native.c — the native column of the microbenchmark table
- * (tests/bench/micro.sh, DESIGN.md §7): the operations of Adams & Agesen's
+ * (tests/bench/micro.sh, docs/ARCHITECTURE.md §9): the operations of Adams & Agesen's
  * Table 1 (ASPLOS 2006) done by a 32-bit Linux process on the host, which
  * is what the guest's programs measure inside a VM.
  *
