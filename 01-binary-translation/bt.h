@@ -42,20 +42,51 @@ struct bt_check;
  * exit on it (CLI/STI/PUSHF/POPF/IRET/INT n are exactly the instructions
  * that made x86 not classically virtualizable, Popek & Goldberg). */
 enum bt_helper_id {
-    HLP_CLI, HLP_STI, HLP_PUSHF, HLP_POPF, HLP_IN, HLP_OUT, HLP_INS, HLP_OUTS,
-    HLP_HLT, HLP_LGDT, HLP_LIDT, HLP_SGDT, HLP_SIDT, HLP_SMSW, HLP_LMSW,
-    HLP_LLDT, HLP_LTR, HLP_SLDT, HLP_STR, HLP_VERRW, HLP_MOV_TO_CR, HLP_MOV_FROM_CR,
-    HLP_MOV_DR, HLP_INVLPG, HLP_IRET, HLP_INT, HLP_INT3, HLP_INTO, HLP_CPUID,
-    HLP_RDTSC, HLP_RDMSR, HLP_WRMSR, HLP_WBINVD, HLP_CLTS, HLP_SYSENTER, HLP_SYSEXIT,
+    HLP_CLI,
+    HLP_STI,
+    HLP_PUSHF,
+    HLP_POPF,
+    HLP_IN,
+    HLP_OUT,
+    HLP_INS,
+    HLP_OUTS,
+    HLP_HLT,
+    HLP_LGDT,
+    HLP_LIDT,
+    HLP_SGDT,
+    HLP_SIDT,
+    HLP_SMSW,
+    HLP_LMSW,
+    HLP_LLDT,
+    HLP_LTR,
+    HLP_SLDT,
+    HLP_STR,
+    HLP_VERRW,
+    HLP_MOV_TO_CR,
+    HLP_MOV_FROM_CR,
+    HLP_MOV_DR,
+    HLP_INVLPG,
+    HLP_IRET,
+    HLP_INT,
+    HLP_INT3,
+    HLP_INTO,
+    HLP_CPUID,
+    HLP_RDTSC,
+    HLP_RDMSR,
+    HLP_WRMSR,
+    HLP_WBINVD,
+    HLP_CLTS,
+    HLP_SYSENTER,
+    HLP_SYSEXIT,
     HLP_N
 };
 /* The helper class of a decoded instruction, or -1 if it is not sensitive. */
-int         bt_helper_of(const struct insn *in);
+int bt_helper_of(const struct insn *in);
 const char *bt_helper_name(int id);
-int         bt_helper_reason(int id);
+int bt_helper_reason(int id);
 /* WINDOW class: 1 load, 2 store, 3 store immediate (32-bit MOV with a
  * memory operand the window can do natively), 0 otherwise. */
-int         bt_window_form(const struct insn *in);
+int bt_window_form(const struct insn *in);
 
 /* What a run of translated code returns to the run loop (eax).  BAIL: a
  * window access faulted in a way only the interpreter can finish (a true
@@ -69,18 +100,18 @@ enum { BT_RET_END, BT_RET_CHAIN, BT_RET_STOP, BT_RET_FUEL, BT_RET_BAIL };
 #define MODE_FLAT 8
 
 struct bt_stats {
-    uint64_t helper[HLP_N];     /* helper calls by instruction            */
-    uint64_t helper_exits[64];  /* the same by SDM exit reason            */
-    uint64_t direct_exits;      /* block ends through a direct exit (counted in code) */
-    uint64_t unchained;         /* of those, through a stub (not chained yet) */
-    uint64_t indirect_hits, indirect_misses;  /* lookups in generated code */
-    uint64_t loop_exits;        /* returns to the run loop                */
-    uint64_t fuel_exits;        /* of those, to poll for interrupts       */
-    uint64_t interpreted;       /* instructions run by the C loop (one-off blocks, STI shadow) */
-    uint64_t window_insns;      /* guest instructions translated to window accesses */
-    uint64_t bailouts;          /* window accesses finished by the interpreter */
-    uint64_t gs_switches;       /* kernel <-> user window view changes    */
-    uint64_t native_insns;      /* identical: instructions translated NATIVE/REWRITE */
+    uint64_t helper[HLP_N];    /* helper calls by instruction            */
+    uint64_t helper_exits[64]; /* the same by SDM exit reason            */
+    uint64_t direct_exits;     /* block ends through a direct exit (counted in code) */
+    uint64_t unchained;        /* of those, through a stub (not chained yet) */
+    uint64_t indirect_hits, indirect_misses; /* lookups in generated code */
+    uint64_t loop_exits;                     /* returns to the run loop                */
+    uint64_t fuel_exits;                     /* of those, to poll for interrupts       */
+    uint64_t interpreted;  /* instructions run by the C loop (one-off blocks, STI shadow) */
+    uint64_t window_insns; /* guest instructions translated to window accesses */
+    uint64_t bailouts;     /* window accesses finished by the interpreter */
+    uint64_t gs_switches;  /* kernel <-> user window view changes    */
+    uint64_t native_insns; /* identical: instructions translated NATIVE/REWRITE */
 };
 
 /* Identical translation's return/indirect-branch table: a direct-mapped
@@ -88,59 +119,62 @@ struct bt_stats {
  * hit and read inline by every translated RET (ident.c), cleared when the
  * address space, the paging mode or the code cache changes. */
 #define BT_IBTC_N 4096
-struct bt_ibtc { uint64_t key; const void *code; };
+struct bt_ibtc {
+    uint64_t key;
+    const void *code;
+};
 
 struct bt {
     /* Read and written by the generated code (offsets in translate.c). */
-    int32_t        fuel;        /* block entries left before polling IRQs */
-    uint32_t       done;        /* instructions done when ip->stop ended a block */
-    struct tblock *last;        /* block that returned to the run loop    */
-    uint32_t       last_exit;   /* its unchained exit                     */
-    uint32_t       ret_code;    /* identical: BT_RET_* for the spill glue */
+    int32_t fuel;        /* block entries left before polling IRQs */
+    uint32_t done;       /* instructions done when ip->stop ended a block */
+    struct tblock *last; /* block that returned to the run loop    */
+    uint32_t last_exit;  /* its unchained exit                     */
+    uint32_t ret_code;   /* identical: BT_RET_* for the spill glue */
     struct bt_stats st;
 
-    struct vcpu      *vcpu;
-    struct interp    *ip;       /* decoder, handlers, MMU (x86/decoded.h) */
-    struct interp_state *s;     /* its state: registers, lazy flags, cursor */
-    struct x86_cpu   *cpu;      /* the rest of the CPU                    */
-    struct interp_hooks bus;    /* the VM's hooks (--check taps pio, mmio) */
-    struct tblock    *from;     /* the unchained exit we came out of ...  */
-    int               from_exit;   /* ... and which one (chained next)    */
+    struct vcpu *vcpu;
+    struct interp *ip;       /* decoder, handlers, MMU (x86/decoded.h) */
+    struct interp_state *s;  /* its state: registers, lazy flags, cursor */
+    struct x86_cpu *cpu;     /* the rest of the CPU                    */
+    struct interp_hooks bus; /* the VM's hooks (--check taps pio, mmio) */
+    struct tblock *from;     /* the unchained exit we came out of ...  */
+    int from_exit;           /* ... and which one (chained next)    */
     struct codecache *cc;
     /* Glue at the start of the code cache: enter(bt, ip, cpu, code) runs
      * translated code until it returns one of BT_RET_*. */
-    int  (*enter)(struct bt *bt, struct interp *ip, struct x86_cpu *cpu, const void *code);
+    int (*enter)(struct bt *bt, struct interp *ip, struct x86_cpu *cpu, const void *code);
     const uint8_t *exit_glue;   /* jump here with eax = BT_RET_*          */
     const uint8_t *bail_glue;   /* the SIGSEGV handler resumes here       */
     const uint8_t *spill_exit;  /* identical: save the guest state, return ret_code */
     const uint8_t *lookup_miss; /* identical: spill, return BT_RET_END    */
-    bool  identical;            /* --bt-mode identical (ident.c), the default */
-    bool  use_window;           /* MOV to/from memory through the window  */
+    bool identical;             /* --bt-mode identical (ident.c), the default */
+    bool use_window;            /* MOV to/from memory through the window  */
     struct window win;          /* the 4 GiB guest window (two views)     */
-    int   view;                 /* view gs points at, -1 = none yet       */
-    bool  in_code;              /* executing translated code (for SIGSEGV) */
+    int view;                   /* view gs points at, -1 = none yet       */
+    bool in_code;               /* executing translated code (for SIGSEGV) */
     uintptr_t last_fault;       /* host address of the last hidden fault  */
     uint32_t wcr0, wcr3, wcr4;  /* paging state the window was built for  */
-    bool  chaining;
-    int   fuel_init;
+    bool chaining;
+    int fuel_init;
     /* Identical translation polls for interrupts with one load from this
      * page at every block entry (bt_engine.c: the poller thread revokes
      * read access every BT_POLL_US while translated code runs). */
-    volatile uint8_t *poll;     /* the poll page, poll_off bytes after this struct */
+    volatile uint8_t *poll; /* the poll page, poll_off bytes after this struct */
     int32_t poll_off;
-    struct poller *poller;      /* poller.h; NULL: threaded mode or --check */
+    struct poller *poller; /* poller.h; NULL: threaded mode or --check */
     struct bt_ibtc ibtc[BT_IBTC_N];
-    FILE *perfmap;              /* VMLAB_BT_PERFMAP=1: /tmp/perf-PID.map for perf */
-    struct bt_check *check;     /* --check interp, or NULL                */
+    FILE *perfmap;          /* VMLAB_BT_PERFMAP=1: /tmp/perf-PID.map for perf */
+    struct bt_check *check; /* --check interp, or NULL                */
     /* Trace events of window walks, made in the SIGSEGV handler and
      * written to the trace ring by the run loop (trace_emit may write the
      * file when the ring is full: no stdio in a signal handler). */
-    struct trace_event *tpend;  /* BT_TPEND slots, or NULL when not tracing */
+    struct trace_event *tpend; /* BT_TPEND slots, or NULL when not tracing */
     unsigned ntpend;
-    uint64_t tpend_lost;        /* events that found the buffer full      */
+    uint64_t tpend_lost; /* events that found the buffer full      */
 };
-#define BT_TPEND      2048      /* pending window-walk events            */
-#define BT_TPEND_HIGH 1024      /* above this the next block entry exits  */
+#define BT_TPEND      2048 /* pending window-walk events            */
+#define BT_TPEND_HIGH 1024 /* above this the next block entry exits  */
 /* Code-cache trace event kinds (trace_code_cache): 1-3 are the
  * interpreter's INTERP_CC_* (translate, invalidate, flush); 4 = the window
  * (bt's shadow page table) was unmapped whole. */
@@ -154,21 +188,22 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
 size_t bt_emit_glue(struct bt *bt, uint8_t *buf, size_t avail);
 
 /* ident.c: identical translation (guest registers in host registers). */
-size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct block *b, size_t avail);
+size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct block *b,
+                              size_t avail);
 size_t bt_emit_glue_identical(struct bt *bt, uint8_t *buf, size_t avail);
 
 /* Called from generated code (bt_engine.c). */
-void  bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id);
+void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id);
 void *bt_lookup(struct bt *bt);
 
 extern const struct engine_ops bt_engine;
-void bt_print_stats(struct vcpu *v, FILE *out);   /* bt_stats.c */
+void bt_print_stats(struct vcpu *v, FILE *out); /* bt_stats.c */
 
 /* bt_fault.c: host faults of translated code (the poll page, the window). */
-void bt_fault_install(void);           /* the process's SIGSEGV handler      */
-void bt_fault_enter(struct bt *bt);    /* about to run translated code       */
-void bt_fault_leave(struct bt *bt);    /* back: write the window walks traced */
-int  bt_poller_start(struct bt *bt, char *err, size_t errlen);   /* identical, no --check */
+void bt_fault_install(void);        /* the process's SIGSEGV handler      */
+void bt_fault_enter(struct bt *bt); /* about to run translated code       */
+void bt_fault_leave(struct bt *bt); /* back: write the window walks traced */
+int bt_poller_start(struct bt *bt, char *err, size_t errlen); /* identical, no --check */
 void bt_poller_stop(struct bt *bt);
 
 /* ---- Standalone use (tests/diff): the translator over a struct x86_cpu and
@@ -181,9 +216,9 @@ void bt_poller_stop(struct bt *bt);
  * SIGSEGV handler (the window) is process-wide: one translator per thread. */
 struct guest_ram;
 struct vm_exit;
-struct bt *bt_create(struct x86_cpu *cpu, struct guest_ram *ram, bool identical,
-                     char *err, size_t errlen);
-int  bt_cpu_run(struct bt *bt, struct vm_exit *exit);
+struct bt *bt_create(struct x86_cpu *cpu, struct guest_ram *ram, bool identical, char *err,
+                     size_t errlen);
+int bt_cpu_run(struct bt *bt, struct vm_exit *exit);
 void bt_invalidate_range(struct bt *bt, uint32_t gpa, uint32_t len);
 void bt_destroy(struct bt *bt);
 

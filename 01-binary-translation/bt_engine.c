@@ -36,9 +36,9 @@
 #include "01-binary-translation/check.h"
 #include "01-binary-translation/poller.h"
 
-#define BT_CODE_BYTES (32u << 20)   /* code cache size                      */
-#define BT_FUEL       512           /* threaded: block entries between IRQ polls */
-#define BT_MAX_TB     16384         /* largest translation of one block     */
+#define BT_CODE_BYTES (32u << 20) /* code cache size                      */
+#define BT_FUEL       512         /* threaded: block entries between IRQ polls */
+#define BT_MAX_TB     16384       /* largest translation of one block     */
 
 /* ---- called from generated code ----------------------------------------------- */
 void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
@@ -54,7 +54,7 @@ void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
         win_invlpg(&bt->win, lin);
         memset(bt->ibtc, 0, sizeof bt->ibtc);
     }
-    if (id == HLP_RDTSC && bt->check && !s->exit_reason)   /* replayed to the reference */
+    if (id == HLP_RDTSC && bt->check && !s->exit_reason) /* replayed to the reference */
         check_record_tsc(bt->check, (uint64_t)s->r[R_EDX] << 32 | s->r[R_EAX]);
 }
 
@@ -62,15 +62,16 @@ static bool flat(const struct x86_seg *s) { return s->base == 0 && s->limit == 0
 static uint8_t cpu_mode(const struct x86_cpu *c)
 {
     return (uint8_t)(x86_cpl(c) | ((c->seg[S_CS].attr & DA_DB) ? MODE_D : 0) |
-                     (flat(&c->seg[S_DS]) && flat(&c->seg[S_ES]) && flat(&c->seg[S_SS]) ? MODE_FLAT : 0));
+                     (flat(&c->seg[S_DS]) && flat(&c->seg[S_ES]) && flat(&c->seg[S_SS]) ? MODE_FLAT
+                                                                                        : 0));
 }
 
 /* ---- the window: the gs base ------------------------------------------------------- */
 static void set_gs_base(void *base)
 {
-    static int fsgsbase = -1;          /* WRGSBASE allowed in user mode? */
+    static int fsgsbase = -1; /* WRGSBASE allowed in user mode? */
     if (fsgsbase < 0)
-        fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0;   /* HWCAP2_FSGSBASE */
+        fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0; /* HWCAP2_FSGSBASE */
     if (fsgsbase)
         __asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
     else
@@ -92,7 +93,7 @@ void *bt_lookup(struct bt *bt)
     struct x86_cpu *c = bt->cpu;
     uint32_t lin = bt->s->segbase[S_CS] + c->eip;
     struct tlb_entry *e = tlb_entry(bt->s->tlb, lin);
-    if (e->tag_x == (lin & PAGE_MASK) && !bt->check) {   /* --check: one block per step */
+    if (e->tag_x == (lin & PAGE_MASK) && !bt->check) { /* --check: one block per step */
         struct tblock *tb = cc_lookup(bt->cc, e->gpa | (lin & 0xfff), c->eip, cpu_mode(c));
         if (tb) {
             struct bt_ibtc *t = &bt->ibtc[c->eip & (BT_IBTC_N - 1)];
@@ -115,8 +116,8 @@ static void on_block_dropped(void *ctx, struct block *b)
     ibtc_clear(bt);
     cc_drop_guest(bt->cc, b->gpa, b->eip);
     if (bt->vcpu && trace_on(vm_trace(bt->vcpu->vm)))
-        trace_code_cache(vm_trace(bt->vcpu->vm), INTERP_CC_INVALIDATE, b->gpa,
-                         b->gpa_end - b->gpa, cc_used(bt->cc), bt->cpu->eip);
+        trace_code_cache(vm_trace(bt->vcpu->vm), INTERP_CC_INVALIDATE, b->gpa, b->gpa_end - b->gpa,
+                         cc_used(bt->cc), bt->cpu->eip);
 }
 static void on_cache_flushed(void *ctx)
 {
@@ -135,7 +136,7 @@ static void on_irq_accepted(void *ctx, int vector)
     struct bt *bt = ctx;
     if (bt->check)
         check_irq(bt->check, bt->s->st.instructions, vector);
-    bt->from = NULL;                   /* the handler is no successor to chain */
+    bt->from = NULL; /* the handler is no successor to chain */
 }
 
 /* ---- translation ----------------------------------------------------------------- */
@@ -148,14 +149,14 @@ static struct tblock *translate(struct bt *bt, struct block *b, uint32_t gpa, ui
         return NULL;
     tb->dec = b;
     tb->guest_len = b->gpa_end - b->gpa;
-    size_t len = bt->identical ? bt_translate_identical(bt, tb, b, avail)
-                               : bt_translate(bt, tb, b, avail);
+    size_t len =
+        bt->identical ? bt_translate_identical(bt, tb, b, avail) : bt_translate(bt, tb, b, avail);
     if (!len) {
         cc_abandon(bt->cc, tb);
         return NULL;
     }
     cc_commit(bt->cc, tb, len);
-    if (bt->perfmap)          /* VMLAB_BT_PERFMAP=1: perf report names blocks by guest EIP */
+    if (bt->perfmap) /* VMLAB_BT_PERFMAP=1: perf report names blocks by guest EIP */
         fprintf(bt->perfmap, "%lx %x guest_%08x\n", (unsigned long)(uintptr_t)tb->code,
                 (unsigned)len, b->eip);
     if (bt->vcpu && trace_on(vm_trace(bt->vcpu->vm)))
@@ -191,8 +192,8 @@ static void run_interpreted(struct bt *bt, struct block *b, unsigned start, unsi
  * translated now if needed; *tbp NULL: run *bp in C instead (a one-off
  * block, or the instruction in an interrupt shadow).  Returns RUNLOOP_GO,
  * or -1 with *exit filled (engine error). */
-static int find_block(struct bt *bt, struct vm_exit *exit, uint32_t gpa, uint8_t mode,
-                      bool shadow, struct tblock **tbp, struct block **bp)
+static int find_block(struct bt *bt, struct vm_exit *exit, uint32_t gpa, uint8_t mode, bool shadow,
+                      struct tblock **tbp, struct block **bp)
 {
     struct x86_cpu *c = bt->cpu;
     struct tblock *tb = cc_lookup(bt->cc, gpa, c->eip, mode);
@@ -207,7 +208,7 @@ static int find_block(struct bt *bt, struct vm_exit *exit, uint32_t gpa, uint8_t
     *bp = b;
     if (b->cached && !was_code && bt->use_window) {
         uint64_t fl = bt->win.st.flushes;
-        win_code_page(&bt->win, gpa);  /* no writable mapping of code */
+        win_code_page(&bt->win, gpa); /* no writable mapping of code */
         trace_window_flush(bt, fl);
     }
     if (!b->cached || shadow)
@@ -227,7 +228,7 @@ static void window_follow(struct bt *bt)
     if (c->cr0 != bt->wcr0 || c->cr3 != bt->wcr3 || c->cr4 != bt->wcr4) {
         win_flush(&bt->win);
         trace_window_flush(bt, bt->win.st.flushes - 1);
-        ibtc_clear(bt);                /* EIP -> code depends on the address space */
+        ibtc_clear(bt); /* EIP -> code depends on the address space */
         bt->wcr0 = c->cr0;
         bt->wcr3 = c->cr3;
         bt->wcr4 = c->cr4;
@@ -244,9 +245,9 @@ static void window_follow(struct bt *bt)
 static void run_translated(struct bt *bt, struct tblock *tb)
 {
     struct interp_state *s = bt->s;
-    bt->fuel = bt->fuel_init + bt->identical;   /* identical: exits at 0, not -1 */
+    bt->fuel = bt->fuel_init + bt->identical; /* identical: exits at 0, not -1 */
     if (bt->identical)
-        interp_flatten_flags(bt->ip);  /* the entry glue loads them with popfq */
+        interp_flatten_flags(bt->ip); /* the entry glue loads them with popfq */
     s->stop = false;
     bt->st.loop_exits++;
     bt_fault_enter(bt);
@@ -267,12 +268,8 @@ static void run_translated(struct bt *bt, struct tblock *tb)
         bt->from = bt->last;
         bt->from_exit = (int)bt->last_exit;
         break;
-    case BT_RET_STOP:
-        runloop_retire(bt->ip, bt->last->dec, bt->done);
-        break;
-    case BT_RET_FUEL:
-        bt->st.fuel_exits++;
-        break;
+    case BT_RET_STOP: runloop_retire(bt->ip, bt->last->dec, bt->done); break;
+    case BT_RET_FUEL: bt->st.fuel_exits++; break;
     case BT_RET_BAIL: {
         /* The interpreter finishes the block from the faulting window
          * access (it raises the true #PF, does MMIO, handles SMC). */
@@ -282,8 +279,7 @@ static void run_translated(struct bt *bt, struct tblock *tb)
         run_interpreted(bt, cb, cur - cb->in, cb->n);
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -291,9 +287,9 @@ static int cpu_run(struct bt *bt, struct vm_exit *exit)
 {
     struct interp *ip = bt->ip;
     struct x86_cpu *c = bt->cpu;
-    volatile bool comparable = true;   /* --check: state is at a block end */
+    volatile bool comparable = true; /* --check: state is at a block end */
     bool io_done, shadow;
-    bt->from = NULL;                   /* unchained exit we came out of */
+    bt->from = NULL; /* unchained exit we came out of */
     int rc = runloop_enter(ip, exit, 0, &io_done);
     if (rc != RUNLOOP_GO)
         return rc;
@@ -334,7 +330,7 @@ static int cpu_run(struct bt *bt, struct vm_exit *exit)
         size_t avail;
         cc_space(bt->cc, &avail);
         if (avail < BT_MAX_TB || interp_cache_crowded(ip))
-            interp_cache_flush(ip);    /* -> on_cache_flushed */
+            interp_cache_flush(ip); /* -> on_cache_flushed */
 
         uint32_t gpa = runloop_fetch_gpa(ip);
         uint8_t mode = cpu_mode(c);
@@ -411,7 +407,8 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
     /* struct bt and, on the next page, the poll page (ident.c loads it
      * r13-relative at every block entry). */
     size_t bsz = (sizeof(struct bt) + 4095) & ~(size_t)4095;
-    struct bt *bt = mmap(NULL, bsz + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct bt *bt =
+        mmap(NULL, bsz + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (bt == MAP_FAILED) {
         snprintf(err, errlen, "bt: out of memory");
         return NULL;
@@ -424,9 +421,8 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
     bt->ip = interp_create(cpu, ram, hooks, opaque, err, errlen);
     if (!bt->ip)
         goto fail;
-    static const struct interp_observer obs = {
-        on_block_dropped, on_cache_flushed, on_irq_accepted, "bt"
-    };
+    static const struct interp_observer obs = { on_block_dropped, on_cache_flushed, on_irq_accepted,
+                                                "bt" };
     interp_set_observer(bt->ip, &obs, bt);
     bt->s = interp_state(bt->ip);
     bt->cpu = cpu;
@@ -455,7 +451,7 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
         bt->wcr3 = cpu->cr3;
         bt->wcr4 = cpu->cr4;
     }
-    if (getenv("VMLAB_BT_PERFMAP")) {   /* the perf JIT map convention */
+    if (getenv("VMLAB_BT_PERFMAP")) { /* the perf JIT map convention */
         char path[64];
         snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
         bt->perfmap = fopen(path, "w");
@@ -471,7 +467,7 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
         snprintf(err, errlen, "bt: no room for the entry glue");
         goto fail;
     }
-    struct tblock *glue = cc_new_block(bt->cc, 0, 0, 0xff);   /* claims the bytes */
+    struct tblock *glue = cc_new_block(bt->cc, 0, 0, 0xff); /* claims the bytes */
     cc_commit(bt->cc, glue, n);
     cc_drop(bt->cc, glue);
     cc_keep_static(bt->cc);
@@ -481,8 +477,8 @@ fail:
     return NULL;
 }
 
-struct bt *bt_create(struct x86_cpu *cpu, struct guest_ram *ram, bool identical,
-                     char *err, size_t errlen)
+struct bt *bt_create(struct x86_cpu *cpu, struct guest_ram *ram, bool identical, char *err,
+                     size_t errlen)
 {
     struct interp_hooks hooks = { 0 };
     struct bt *bt = bt_setup(cpu, ram, &hooks, NULL, identical, err, errlen);
@@ -495,7 +491,7 @@ struct bt *bt_create(struct x86_cpu *cpu, struct guest_ram *ram, bool identical,
 
 void bt_invalidate_range(struct bt *bt, uint32_t gpa, uint32_t len)
 {
-    interp_invalidate_range(bt->ip, gpa, len);   /* -> on_block_dropped */
+    interp_invalidate_range(bt->ip, gpa, len); /* -> on_block_dropped */
 }
 
 static int bt_init(struct vcpu *v, char *err, size_t errlen)
@@ -510,7 +506,7 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
     }
     struct interp_hooks hooks, bus;
     interp_vcpu_hooks(&hooks, v);
-    hooks.code_cache = NULL;           /* translate() and the observers trace our cache */
+    hooks.code_cache = NULL; /* translate() and the observers trace our cache */
     bus = hooks;
     if (check) {
         hooks.pio = tap_pio;
@@ -533,8 +529,8 @@ static int bt_init(struct vcpu *v, char *err, size_t errlen)
         bt->check = check_create(v, err, errlen);
         if (!bt->check)
             goto fail;
-        bt->chaining = false;          /* one block per step */
-        interp_split_flag_reads(bt->ip, true);   /* see check.h */
+        bt->chaining = false;                  /* one block per step */
+        interp_split_flag_reads(bt->ip, true); /* see check.h */
         bt->fuel_init = 1;
     }
     if (bt_poller_start(bt, err, errlen) < 0)
@@ -546,7 +542,6 @@ fail:
     return -1;
 }
 
-
 void bt_destroy(struct bt *bt)
 {
     if (!bt)
@@ -554,7 +549,7 @@ void bt_destroy(struct bt *bt)
     bt_poller_stop(bt);
     if (bt->ip) {
         static const struct interp_observer none = { 0 };
-        interp_set_observer(bt->ip, &none, NULL);   /* its cache flush is not ours */
+        interp_set_observer(bt->ip, &none, NULL); /* its cache flush is not ours */
         interp_destroy(bt->ip);
     }
     cc_destroy(bt->cc);
@@ -575,7 +570,8 @@ static void bt_fini(struct vcpu *v)
 
 const struct engine_ops bt_engine = {
     .name = "bt",
-    .summary = "binary translator: guest blocks translated to host x86-64 code (identical translation)",
+    .summary =
+        "binary translator: guest blocks translated to host x86-64 code (identical translation)",
     .init = bt_init,
     .run = bt_run,
     .print_stats = bt_print_stats,

@@ -29,7 +29,8 @@
 #include "01-binary-translation/bt.h"
 #include "01-binary-translation/poller.h"
 
-#define BT_POLL_US    500           /* identical: the poller's period (µs): 5% of
+#define BT_POLL_US \
+    500 /* identical: the poller's period (µs): 5% of
                                        the guest's 100 Hz tick; each poll costs a
                                        signal + 2 mprotect (~5 µs), 100 µs was 5-7%
                                        of compute time */
@@ -50,8 +51,8 @@ void bt_fault_enter(struct bt *bt)
  * the interpreter can finish the block from that instruction. */
 static bool ident_capture(struct bt *bt, ucontext_t *uc, uintptr_t rip)
 {
-    static const int greg[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_R12, REG_RBP,
-                                 REG_RSI, REG_RDI };
+    static const int greg[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX,
+                                 REG_R12, REG_RBP, REG_RSI, REG_RDI };
     struct tblock *tb = cc_find_code(bt->cc, rip);
     if (!tb)
         return false;
@@ -62,8 +63,8 @@ static bool ident_capture(struct bt *bt, ucontext_t *uc, uintptr_t rip)
             for (int g = 0; g < 8; g++)
                 s->r[g] = (uint32_t)uc->uc_mcontext.gregs[greg[g]];
             state_set_arith_flags(s, (uint32_t)uc->uc_mcontext.gregs[REG_EFL]);
-            s->st.instructions += (uint64_t)uc->uc_mcontext.gregs[REG_R10]   /* earlier blocks */
-                                  + tb->fmap[k].bias;               /* earlier copies */
+            s->st.instructions += (uint64_t)uc->uc_mcontext.gregs[REG_R10] /* earlier blocks */
+                                  + tb->fmap[k].bias;                      /* earlier copies */
             s->cur_block = tb->dec;
             s->cur = &tb->dec->in[tb->fmap[k].idx];
             return true;
@@ -117,13 +118,14 @@ static void trace_window_walk(struct bt *bt, uintptr_t rip)
         ev.value = w->ref[i].entry;
         tpend_add(bt, &ev);
     }
-    ev.flags = (uint16_t)(TRACE_F_WALK_WINDOW | TRACE_F_WALK_RESULT |
-                          (w->ok ? 0 : TRACE_F_WALK_FAULT) | (w->ok && w->large ? TRACE_F_WALK_LARGE : 0));
+    ev.flags =
+        (uint16_t)(TRACE_F_WALK_WINDOW | TRACE_F_WALK_RESULT | (w->ok ? 0 : TRACE_F_WALK_FAULT) |
+                   (w->ok && w->large ? TRACE_F_WALK_LARGE : 0));
     ev.reason = 0;
     ev.qual = w->ok ? w->gpa : 0;
     ev.value = w->ok ? 0 : w->error_code;
     tpend_add(bt, &ev);
-    if (bt->ntpend > BT_TPEND_HIGH) {   /* leave at the next block entry */
+    if (bt->ntpend > BT_TPEND_HIGH) { /* leave at the next block entry */
         if (bt->identical)
             mprotect((void *)bt->poll, 4096, PROT_NONE);
         else
@@ -135,7 +137,7 @@ void bt_fault_leave(struct bt *bt)
 {
     bt->in_code = false;
     struct trace *t = bt->ntpend ? vm_trace(bt->vcpu->vm) : NULL;
-    for (unsigned i = 0; i < bt->ntpend; i++)   /* the window walks, in order */
+    for (unsigned i = 0; i < bt->ntpend; i++) /* the window walks, in order */
         trace_emit(t, &bt->tpend[i]);
     bt->ntpend = 0;
 }
@@ -177,7 +179,7 @@ static bool window_fault(struct bt *bt, ucontext_t *uc, uintptr_t a, uint32_t li
         bt->last_fault = 0;
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)bt->bail_glue;
     } else {
-        bt->last_fault = key;          /* the same fault again: bail out */
+        bt->last_fault = key; /* the same fault again: bail out */
     }
     return true;
 }

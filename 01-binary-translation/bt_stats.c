@@ -18,40 +18,46 @@ void bt_print_stats(struct vcpu *v, FILE *out)
     interp_get_stats(bt->ip, &is);
     const struct bt_stats *s = &bt->st;
     uint64_t chained = s->direct_exits - s->unchained;
-    fprintf(out, "bt: %llu instructions, %llu blocks translated (%u cached, %llu KiB of "
+    fprintf(out,
+            "bt: %llu instructions, %llu blocks translated (%u cached, %llu KiB of "
             "%llu KiB code cache in use, %llu bytes emitted), %llu flushes\n",
             (unsigned long long)is.instructions, (unsigned long long)cs.translated,
             cc_blocks(bt->cc), (unsigned long long)(cc_used(bt->cc) >> 10),
             (unsigned long long)(cc_capacity(bt->cc) >> 10), (unsigned long long)cs.code_bytes,
             (unsigned long long)cs.flushes);
-    if (bt->identical)   /* chained exits are not counted: that would cost flags */
-        fprintf(out, "bt: block exits: %llu unchained (through the run loop), "
+    if (bt->identical) /* chained exits are not counted: that would cost flags */
+        fprintf(out,
+                "bt: block exits: %llu unchained (through the run loop), "
                 "indirect lookups %llu hit / %llu miss; %llu chains made, %llu unlinked; "
                 "%llu run-loop entries (%llu to poll interrupts)\n",
-                (unsigned long long)s->unchained,
+                (unsigned long long)s->unchained, (unsigned long long)s->indirect_hits,
+                (unsigned long long)s->indirect_misses, (unsigned long long)cs.chains,
+                (unsigned long long)cs.unlinks, (unsigned long long)s->loop_exits,
+                (unsigned long long)s->fuel_exits);
+    else
+        fprintf(out,
+                "bt: block exits: %llu chained, %llu unchained (through the run loop), "
+                "indirect lookups %llu hit / %llu miss; %llu chains made, %llu unlinked; "
+                "%llu run-loop entries (%llu to poll interrupts)\n",
+                (unsigned long long)chained, (unsigned long long)s->unchained,
                 (unsigned long long)s->indirect_hits, (unsigned long long)s->indirect_misses,
                 (unsigned long long)cs.chains, (unsigned long long)cs.unlinks,
                 (unsigned long long)s->loop_exits, (unsigned long long)s->fuel_exits);
-    else
-        fprintf(out, "bt: block exits: %llu chained, %llu unchained (through the run loop), "
-            "indirect lookups %llu hit / %llu miss; %llu chains made, %llu unlinked; "
-            "%llu run-loop entries (%llu to poll interrupts)\n",
-            (unsigned long long)chained, (unsigned long long)s->unchained,
-            (unsigned long long)s->indirect_hits, (unsigned long long)s->indirect_misses,
-            (unsigned long long)cs.chains, (unsigned long long)cs.unlinks,
-            (unsigned long long)s->loop_exits, (unsigned long long)s->fuel_exits);
-    fprintf(out, "bt: SMC: %llu translated blocks invalidated (guest code written); "
+    fprintf(out,
+            "bt: SMC: %llu translated blocks invalidated (guest code written); "
             "%llu instructions interpreted (page-crossing blocks, STI/MOV SS shadow); "
             "%llu TLB misses, %llu exceptions, %llu interrupts\n",
             (unsigned long long)cs.invalidated, (unsigned long long)s->interpreted,
             (unsigned long long)is.tlb_misses, (unsigned long long)is.exceptions,
             (unsigned long long)is.interrupts);
     if (bt->identical)
-        fprintf(out, "bt: identical translation: %llu guest instructions translated NATIVE "
+        fprintf(out,
+                "bt: identical translation: %llu guest instructions translated NATIVE "
                 "(copied/rewritten, registers in host registers)\n",
                 (unsigned long long)s->native_insns);
     if (bt->use_window)
-        fprintf(out, "bt: window: %llu MOV instructions translated to window accesses; "
+        fprintf(out,
+                "bt: window: %llu MOV instructions translated to window accesses; "
                 "%llu hidden page faults, %llu true faults (bailed out to the interpreter, "
                 "%llu bail-outs in all), %llu window flushes, %llu invlpg, %llu view switches; "
                 "%llu guest page-table walks (%llu of them hidden faults)\n",
@@ -69,7 +75,7 @@ void bt_print_stats(struct vcpu *v, FILE *out)
         if (s->helper[i]) {
             int r = bt_helper_reason(i);
             fprintf(out, "%s %s %llu", any ? "," : "", bt_helper_name(i),
-                     (unsigned long long)s->helper[i]);
+                    (unsigned long long)s->helper[i]);
             if (r >= 0)
                 fprintf(out, " [%d]", r);
             any = true;

@@ -13,23 +13,26 @@
 #define CHECK_IRQS 16
 
 struct bt_check {
-    struct x86_cpu   cpu;       /* the reference CPU                     */
-    struct guest_ram ram;       /* its copy of guest RAM                 */
-    struct interp   *ip;
-    struct vm_exit   rexit;     /* its last exit                         */
-    uint64_t adj;               /* instructions we emulated for it (RDTSC) */
-    uint32_t io_value;          /* value of the last completed IN/OUT    */
-    uint32_t *reads;            /* device reads to replay, FIFO          */
-    size_t   nreads, rhead, rcap;
-    uint64_t *tsc;              /* RDTSC values to replay, FIFO          */
-    size_t   ntsc, thead, tcap;
-    struct { uint64_t at; int vec; } irq[CHECK_IRQS];
-    int      ihead, nirq;
-    bool     lost;              /* a replay queue ran dry                */
-    bool     hold_irq;          /* no interrupt before the exception ... */
-    uint64_t hold_exc;          /* ... that makes the reference's count pass this */
+    struct x86_cpu cpu;   /* the reference CPU                     */
+    struct guest_ram ram; /* its copy of guest RAM                 */
+    struct interp *ip;
+    struct vm_exit rexit; /* its last exit                         */
+    uint64_t adj;         /* instructions we emulated for it (RDTSC) */
+    uint32_t io_value;    /* value of the last completed IN/OUT    */
+    uint32_t *reads;      /* device reads to replay, FIFO          */
+    size_t nreads, rhead, rcap;
+    uint64_t *tsc; /* RDTSC values to replay, FIFO          */
+    size_t ntsc, thead, tcap;
+    struct {
+        uint64_t at;
+        int vec;
+    } irq[CHECK_IRQS];
+    int ihead, nirq;
+    bool lost;         /* a replay queue ran dry                */
+    bool hold_irq;     /* no interrupt before the exception ... */
+    uint64_t hold_exc; /* ... that makes the reference's count pass this */
     uint64_t compares;
-    uint64_t inject_at;         /* self-test: corrupt the reference here */
+    uint64_t inject_at; /* self-test: corrupt the reference here */
 };
 
 static uint64_t ref_count(const struct bt_check *chk)
@@ -41,7 +44,7 @@ static uint64_t ref_count(const struct bt_check *chk)
 static bool ref_irq_pending(void *o)
 {
     struct bt_check *chk = o;
-    if (chk->hold_irq) {                /* see check_fault */
+    if (chk->hold_irq) { /* see check_fault */
         struct interp_stats st;
         interp_get_stats(chk->ip, &st);
         if (st.exceptions == chk->hold_exc)
@@ -74,12 +77,14 @@ static bool replay_read(struct bt_check *chk, bool write, uint32_t *val)
 }
 static bool ref_pio(void *o, uint16_t port, uint8_t size, bool write, uint32_t *val)
 {
-    (void)port; (void)size;
+    (void)port;
+    (void)size;
     return replay_read(o, write, val);
 }
 static bool ref_mmio(void *o, uint64_t gpa, uint8_t size, bool write, uint32_t *val)
 {
-    (void)gpa; (void)size;
+    (void)gpa;
+    (void)size;
     return replay_read(o, write, val);
 }
 /* RDTSC is the one nondeterministic instruction: it exits so we can give
@@ -140,15 +145,19 @@ void check_io_done(struct bt_check *chk, uint32_t value) { chk->io_value = value
 void check_record_read(struct bt_check *chk, uint32_t value)
 {
     if (chk->nreads == chk->rcap) {
-        if (chk->rhead) {               /* reuse the consumed part */
-            memmove(chk->reads, chk->reads + chk->rhead, (chk->nreads - chk->rhead) * sizeof *chk->reads);
+        if (chk->rhead) { /* reuse the consumed part */
+            memmove(chk->reads, chk->reads + chk->rhead,
+                    (chk->nreads - chk->rhead) * sizeof *chk->reads);
             chk->nreads -= chk->rhead;
             chk->rhead = 0;
         }
         if (chk->nreads == chk->rcap) {
             size_t cap = chk->rcap ? 2 * chk->rcap : 256;
             uint32_t *p = realloc(chk->reads, cap * sizeof *p);
-            if (!p) { chk->lost = true; return; }
+            if (!p) {
+                chk->lost = true;
+                return;
+            }
             chk->reads = p;
             chk->rcap = cap;
         }
@@ -167,7 +176,10 @@ void check_record_tsc(struct bt_check *chk, uint64_t tsc)
         if (chk->ntsc == chk->tcap) {
             size_t cap = chk->tcap ? 2 * chk->tcap : 64;
             uint64_t *p = realloc(chk->tsc, cap * sizeof *p);
-            if (!p) { chk->lost = true; return; }
+            if (!p) {
+                chk->lost = true;
+                return;
+            }
             chk->tsc = p;
             chk->tcap = cap;
         }
@@ -196,8 +208,8 @@ static void print_state(FILE *f, const char *who, const struct x86_cpu *c)
     fprintf(f, "  %-6s eip=%08x eflags=%08x", who, c->eip, c->eflags);
     for (int i = 0; i < 8; i++)
         fprintf(f, " %s=%08x", gpr_names[i], c->gpr[i]);
-    fprintf(f, "\n  %-6s cr0=%08x cr2=%08x cr3=%08x cr4=%08x halted=%d", "", c->cr0, c->cr2,
-            c->cr3, c->cr4, c->halted);
+    fprintf(f, "\n  %-6s cr0=%08x cr2=%08x cr3=%08x cr4=%08x halted=%d", "", c->cr0, c->cr2, c->cr3,
+            c->cr4, c->halted);
     for (int s = 0; s < S_NSEG; s++)
         fprintf(f, " %s=%04x", seg_names[s], c->seg[s].sel);
     fprintf(f, "\n");
@@ -222,13 +234,14 @@ const char *check_differs(const struct x86_cpu *a, const struct x86_cpu *b, uint
     F(cr0, "cr0") F(cr2, "cr2") F(cr3, "cr3") F(cr4, "cr4")
     F(halted, "halted") F(gdtr.base, "gdtr.base") F(idtr.base, "idtr.base") F(tr.sel, "tr")
 #undef F
-/* clang-format on */
-    for (int s = 0; s < S_NSEG; s++)
-        if (a->seg[s].sel != b->seg[s].sel || a->seg[s].base != b->seg[s].base ||
-            a->seg[s].limit != b->seg[s].limit || a->seg[s].attr != b->seg[s].attr) {
-            snprintf(buf, len, "%s %04x vs %04x", seg_names[s], a->seg[s].sel, b->seg[s].sel);
-            return buf;
-        }
+        /* clang-format on */
+        for (int s = 0; s < S_NSEG;
+             s++) if (a->seg[s].sel != b->seg[s].sel || a->seg[s].base != b->seg[s].base ||
+                      a->seg[s].limit != b->seg[s].limit || a->seg[s].attr != b->seg[s].attr)
+    {
+        snprintf(buf, len, "%s %04x vs %04x", seg_names[s], a->seg[s].sel, b->seg[s].sel);
+        return buf;
+    }
     return NULL;
 }
 
@@ -247,7 +260,7 @@ static int ref_advance(struct bt_check *chk, uint64_t instructions, char *msg, s
             snprintf(msg, len, "check: the reference interpreter failed: %s", chk->rexit.message);
             return -1;
         }
-        if (chk->rexit.reason == EXIT_RDTSC) {          /* replay the translated run's value */
+        if (chk->rexit.reason == EXIT_RDTSC) { /* replay the translated run's value */
             uint64_t t = 0;
             if (chk->thead < chk->ntsc)
                 t = chk->tsc[chk->thead++];
@@ -261,9 +274,9 @@ static int ref_advance(struct bt_check *chk, uint64_t instructions, char *msg, s
             continue;
         }
         if (chk->rexit.reason == EXIT_IO_INSTRUCTION && ref_count(chk) == before)
-            continue;                   /* completes on the next run */
+            continue; /* completes on the next run */
         if (ref_count(chk) == before)
-            break;                      /* halted or shut down: no progress */
+            break; /* halted or shut down: no progress */
     }
     return 0;
 }
@@ -278,8 +291,8 @@ static void adopt_undefined(struct bt_check *chk, const struct x86_cpu *cpu)
     interp_set_undef_flags(chk->ip, 0);
 }
 
-int check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
-               char *msg, size_t len)
+int check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions, char *msg,
+               size_t len)
 {
     chk->compares++;
     if (ref_advance(chk, instructions, msg, len) < 0)
@@ -298,9 +311,10 @@ int check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instruc
         adopt_undefined(chk, cpu);
         return 0;
     }
-    fprintf(stderr, "check: bt and interp diverge after %llu instructions (compare #%llu,"
-            " undefined flags %03x):%s\n", (unsigned long long)instructions,
-            (unsigned long long)chk->compares, undef,
+    fprintf(stderr,
+            "check: bt and interp diverge after %llu instructions (compare #%llu,"
+            " undefined flags %03x):%s\n",
+            (unsigned long long)instructions, (unsigned long long)chk->compares, undef,
             chk->lost ? " (a replay queue ran dry: the runs lost sync)" : "");
     print_state(stderr, "bt", cpu);
     print_state(stderr, "interp", &chk->cpu);
@@ -309,13 +323,13 @@ int check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instruc
     return -1;
 }
 
-int check_fault(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
-                char *msg, size_t len)
+int check_fault(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions, char *msg,
+                size_t len)
 {
     if (ref_advance(chk, instructions, msg, len) < 0)
         return -1;
     if (ref_count(chk) != instructions)
-        return 0;                       /* out of step: the next compare says so */
+        return 0; /* out of step: the next compare says so */
     adopt_undefined(chk, cpu);
     struct interp_stats st;
     interp_get_stats(chk->ip, &st);
@@ -326,7 +340,8 @@ int check_fault(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instru
 
 void check_print_stats(const struct bt_check *chk, FILE *out)
 {
-    fprintf(out, "bt: --check interp: %llu block boundaries compared, reference at %llu "
-            "instructions, no divergence\n", (unsigned long long)chk->compares,
-            (unsigned long long)ref_count(chk));
+    fprintf(out,
+            "bt: --check interp: %llu block boundaries compared, reference at %llu "
+            "instructions, no divergence\n",
+            (unsigned long long)chk->compares, (unsigned long long)ref_count(chk));
 }

@@ -43,8 +43,8 @@ void check_irq(struct bt_check *chk, uint64_t at, int vector); /* delivered at c
 /* Bring the reference to `instructions` retired and compare with cpu.
  * 0 equal; -1 they differ (both states printed to stderr, a one-line
  * reason in msg). */
-int  check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
-                char *msg, size_t len);
+int check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions, char *msg,
+               size_t len);
 /* bt is about to deliver an exception raised by the instruction after
  * `instructions` (it did not retire).  The exception frame holds EFLAGS, a
  * read of every flag: bring the reference to just before that instruction
@@ -52,8 +52,8 @@ int  check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instru
  * point (a REP string may be half done); no interrupt is replayed to the
  * reference before it has delivered its own exception.  -1 if the
  * reference failed. */
-int  check_fault(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions,
-                 char *msg, size_t len);
+int check_fault(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instructions, char *msg,
+                size_t len);
 void check_print_stats(const struct bt_check *chk, FILE *out);
 
 /* The first field in which bt's state a and the reference's b differ, as

@@ -11,10 +11,10 @@
 #define CC_HASH 4096
 
 struct codecache {
-    uint8_t *base;          /* the executable region                    */
-    size_t   size;
-    size_t   static_end;    /* glue that survives flushes               */
-    size_t   used;
+    uint8_t *base; /* the executable region                    */
+    size_t size;
+    size_t static_end; /* glue that survives flushes               */
+    size_t used;
     struct tblock *hash[CC_HASH];
     /* Every block committed since the last flush (dropped ones too: their
      * code may still be running), in allocation order.  The bump allocator
@@ -22,13 +22,13 @@ struct codecache {
      * by tb->code: cc_find_code binary-searches it. */
     struct tblock **all;
     uint32_t nall, all_cap;
-    uint16_t *page_count;   /* translated blocks per guest-physical page */
+    uint16_t *page_count; /* translated blocks per guest-physical page */
     uint64_t npages;
     uint32_t nblocks;
     struct cc_stats st;
 };
 
-static uint32_t hash(uint32_t gpa) { return (gpa * 0x9e3779b1u) >> 20; }   /* 12 bits */
+static uint32_t hash(uint32_t gpa) { return (gpa * 0x9e3779b1u) >> 20; } /* 12 bits */
 
 struct codecache *cc_create(size_t code_bytes, uint64_t ram_bytes, char *err, size_t errlen)
 {
@@ -105,7 +105,7 @@ void cc_commit(struct codecache *cc, struct tblock *tb, size_t len)
 {
     tb->code_len = (uint32_t)len;
     tb->valid = true;
-    cc->used += (len + 15) & ~(size_t)15;     /* next block 16-byte aligned */
+    cc->used += (len + 15) & ~(size_t)15; /* next block 16-byte aligned */
     if (cc->used > cc->size)
         cc->used = cc->size;
     uint32_t h = hash(tb->gpa);
@@ -220,7 +220,7 @@ bool cc_contains(const struct codecache *cc, uintptr_t host)
  * if it is before that block's end (gaps: alignment padding, glue). */
 struct tblock *cc_find_code(const struct codecache *cc, uintptr_t pc)
 {
-    uint32_t lo = 0, hi = cc->nall;          /* answer in [lo, hi) - 1 */
+    uint32_t lo = 0, hi = cc->nall; /* answer in [lo, hi) - 1 */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if ((uintptr_t)cc->all[mid]->code <= pc)

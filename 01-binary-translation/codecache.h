@@ -24,44 +24,47 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct block;               /* the decoded form (x86/decoded.h) */
+struct block; /* the decoded form (x86/decoded.h) */
 
 #define TB_MAX_EXITS 2
 
 struct tb_exit {
-    uint32_t       target;  /* guest EIP this exit goes to            */
-    uint8_t       *field;   /* rel32 of its jmp (patched when chained) */
-    uint8_t       *stub;    /* where it jumps while unchained          */
-    struct tblock *to;      /* chained target, or NULL                 */
-    struct tb_exit *next_in;/* next exit chained into the same target  */
+    uint32_t target;         /* guest EIP this exit goes to            */
+    uint8_t *field;          /* rel32 of its jmp (patched when chained) */
+    uint8_t *stub;           /* where it jumps while unchained          */
+    struct tblock *to;       /* chained target, or NULL                 */
+    struct tb_exit *next_in; /* next exit chained into the same target  */
 };
 
 struct tblock {
-    uint32_t  gpa, eip;     /* key                                     */
-    uint8_t   mode;         /* key: CPL | CS.D << 2                    */
-    bool      valid;        /* false once dropped                      */
-    uint8_t   nexits;
-    uint8_t  *code;         /* entry point                             */
-    uint32_t  code_len;
-    uint32_t  guest_len;    /* guest bytes covered                     */
-    struct block  *dec;     /* the decoded instructions it calls       */
-    struct tblock *hnext;   /* hash chain                              */
-    struct tb_exit *in;     /* exits of other blocks chained into this */
+    uint32_t gpa, eip; /* key                                     */
+    uint8_t mode;      /* key: CPL | CS.D << 2                    */
+    bool valid;        /* false once dropped                      */
+    uint8_t nexits;
+    uint8_t *code; /* entry point                             */
+    uint32_t code_len;
+    uint32_t guest_len;   /* guest bytes covered                     */
+    struct block *dec;    /* the decoded instructions it calls       */
+    struct tblock *hnext; /* hash chain                              */
+    struct tb_exit *in;   /* exits of other blocks chained into this */
     struct tb_exit exit[TB_MAX_EXITS];
     /* Identical translation: host code offset of each window access ->
      * the guest instruction it belongs to (precise faults). */
-    struct tb_fmap { uint32_t off; uint16_t idx, bias; } *fmap;   /* bias: instructions of
+    struct tb_fmap {
+        uint32_t off;
+        uint16_t idx, bias;
+    } * fmap; /* bias: instructions of
                             the block done before this copy (unrolled loops) */
-    uint16_t  nfmap;
+    uint16_t nfmap;
 };
 
 struct cc_stats {
-    uint64_t translated;    /* blocks translated                        */
-    uint64_t code_bytes;    /* host code bytes emitted (all time)       */
-    uint64_t chains;        /* exits patched to jump block-to-block     */
-    uint64_t unlinks;       /* chained jumps put back on their stubs    */
-    uint64_t invalidated;   /* blocks dropped: their guest code changed */
-    uint64_t flushes;       /* whole-cache flushes                      */
+    uint64_t translated;  /* blocks translated                        */
+    uint64_t code_bytes;  /* host code bytes emitted (all time)       */
+    uint64_t chains;      /* exits patched to jump block-to-block     */
+    uint64_t unlinks;     /* chained jumps put back on their stubs    */
+    uint64_t invalidated; /* blocks dropped: their guest code changed */
+    uint64_t flushes;     /* whole-cache flushes                      */
 };
 
 struct codecache;
@@ -74,12 +77,12 @@ void cc_destroy(struct codecache *cc);
 /* Emitting: cc_space gives where the next code goes and how much room is
  * left; cc_new_block a block record to embed in the code; cc_commit makes
  * the block findable (len bytes used), cc_abandon throws it away. */
-uint8_t       *cc_space(struct codecache *cc, size_t *avail);
+uint8_t *cc_space(struct codecache *cc, size_t *avail);
 struct tblock *cc_new_block(struct codecache *cc, uint32_t gpa, uint32_t eip, uint8_t mode);
-void           cc_commit(struct codecache *cc, struct tblock *tb, size_t len);
-void           cc_abandon(struct codecache *cc, struct tblock *tb);
+void cc_commit(struct codecache *cc, struct tblock *tb, size_t len);
+void cc_abandon(struct codecache *cc, struct tblock *tb);
 /* Everything emitted so far (the VMM's entry/exit glue) survives flushes. */
-void           cc_keep_static(struct codecache *cc);
+void cc_keep_static(struct codecache *cc);
 
 struct tblock *cc_lookup(const struct codecache *cc, uint32_t gpa, uint32_t eip, uint8_t mode);
 /* Point exit k of from straight at to's code. */
@@ -92,14 +95,14 @@ void cc_drop_guest(struct codecache *cc, uint32_t gpa, uint32_t eip);
 void cc_flush(struct codecache *cc);
 
 /* Does the guest-physical page of gpa hold translated code? */
-bool     cc_page_has_code(const struct codecache *cc, uint64_t gpa);
-uint64_t cc_used(const struct codecache *cc);      /* bytes in use now  */
-bool     cc_contains(const struct codecache *cc, uintptr_t host);   /* in the region? */
+bool cc_page_has_code(const struct codecache *cc, uint64_t gpa);
+uint64_t cc_used(const struct codecache *cc);                 /* bytes in use now  */
+bool cc_contains(const struct codecache *cc, uintptr_t host); /* in the region? */
 /* The block whose code holds host address pc (since the last flush,
  * dropped ones included), or NULL; O(log blocks). */
 struct tblock *cc_find_code(const struct codecache *cc, uintptr_t pc);
 uint64_t cc_capacity(const struct codecache *cc);
-uint32_t cc_blocks(const struct codecache *cc);    /* blocks cached now */
-void     cc_get_stats(const struct codecache *cc, struct cc_stats *st);
+uint32_t cc_blocks(const struct codecache *cc); /* blocks cached now */
+void cc_get_stats(const struct codecache *cc, struct cc_stats *st);
 
 #endif

@@ -9,7 +9,7 @@ void glue_prologue(struct emit *e, int ipr)
 {
     for (int i = 0; i < 6; i++)
         emit_push_r64(e, saved[i]);
-    emit_sub_r64_imm8(e, RSP, 8);           /* 16-byte aligned at our calls */
+    emit_sub_r64_imm8(e, RSP, 8); /* 16-byte aligned at our calls */
     emit_mov_r64_r64(e, R13, RDI);
     emit_mov_r64_r64(e, ipr, RSI);
     emit_mov_r64_r64(e, R14, RDX);
@@ -34,11 +34,11 @@ uint8_t *glue_call_insn(struct emit *e, int ipr, const struct insn *in, int h)
     emit_mov_r64_imm64(e, RSI, (uintptr_t)in);
     emit_store_r64(e, ipr, OFF_IP(cur), RSI);
     emit_mov_r64_r64(e, RDI, ipr);
-    if (h >= 0) {                      /* HELPER: sensitive, emulated */
+    if (h >= 0) { /* HELPER: sensitive, emulated */
         emit_mov_r64_r64(e, RDX, R13);
         emit_mov_r32_imm32(e, RCX, (uint32_t)h);
         emit_mov_r64_imm64(e, RAX, (uintptr_t)bt_helper);
-    } else {                           /* CALL: the interpreter's handler */
+    } else { /* CALL: the interpreter's handler */
         emit_mov_r64_imm64(e, RAX, (uintptr_t)in->fn);
     }
     emit_call_r64(e, RAX);
@@ -49,13 +49,13 @@ uint8_t *glue_call_insn(struct emit *e, int ipr, const struct insn *in, int h)
 void glue_stop_stubs(struct emit *e, const struct bt *bt, struct tblock *tb,
                      uint8_t *const *stop_fix, unsigned n)
 {
-    uint8_t *common = e->p;            /* the shared tail: record the block, return */
+    uint8_t *common = e->p; /* the shared tail: record the block, return */
     emit_mov_r64_imm64(e, RAX, (uintptr_t)tb);
     emit_store_r64(e, R13, OFF_BT(last), RAX);
     glue_ret(e, bt, BT_RET_STOP);
     for (unsigned i = 0; i < n; i++) {
         if (!stop_fix[i])
-            continue;                  /* a native or WINDOW instruction (or overflow) */
+            continue; /* a native or WINDOW instruction (or overflow) */
         emit_patch_rel32(stop_fix[i], e->p);
         emit_store_m32_imm32(e, R13, OFF_BT(done), i + 1);
         emit_jmp_rel32(e, common);

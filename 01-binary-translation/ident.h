@@ -15,13 +15,16 @@
 
 #include "01-binary-translation/glue.h"
 
-#define IPR R15                        /* struct interp * (x86/decoded.h) */
+#define IPR R15 /* struct interp * (x86/decoded.h) */
 
 /* Guest register -> host register: the same number, but ESP is r12. */
 static inline int hreg(int g) { return g == R_ESP ? R12 : g; }
 
 /* A memory operand in guest terms (registers 0-7, 8 = none). */
-struct gmem { int base, index, scale; uint32_t disp; };
+struct gmem {
+    int base, index, scale;
+    uint32_t disp;
+};
 
 /* ---- ident_native.c -------------------------------------------------------- */
 /* Emit prefixes, opcode, ModRM(/SIB/disp) and imm for one instruction.
@@ -37,8 +40,8 @@ void ident_fmap_add(struct tblock *tb, size_t off, unsigned idx, unsigned bias);
 /* Emit in as NATIVE or REWRITE (instruction idx of the block, bias as for
  * the fault map, flat: the window can be used).  False: it needs a CALL
  * (nothing emitted). */
-bool ident_inline(struct emit *e, struct tblock *tb, const struct insn *in,
-                  unsigned idx, unsigned bias, bool flat);
+bool ident_inline(struct emit *e, struct tblock *tb, const struct insn *in, unsigned idx,
+                  unsigned bias, bool flat);
 
 /* ---- ident.c --------------------------------------------------------------- */
 /* Guest registers and flags from the host into the interpreter's state
@@ -56,13 +59,13 @@ struct ident {
     struct tblock *tb;
     const struct block *b;
     struct emit e;
-    uint32_t page;                     /* guest page of the block (chainable exits) */
-    bool flat;                         /* the window can be used */
-    bool spilled;                      /* the state is in memory, not host registers */
-    bool any_call;                     /* some instruction is CALL/HELPER */
-    unsigned nbody;                    /* instructions before a native branch tail */
-    const uint8_t *body_start;         /* after the entry poll */
-    uint8_t *exit_fix[TB_MAX_EXITS];   /* jumps to the chainable exits' stubs */
+    uint32_t page;                   /* guest page of the block (chainable exits) */
+    bool flat;                       /* the window can be used */
+    bool spilled;                    /* the state is in memory, not host registers */
+    bool any_call;                   /* some instruction is CALL/HELPER */
+    unsigned nbody;                  /* instructions before a native branch tail */
+    const uint8_t *body_start;       /* after the entry poll */
+    uint8_t *exit_fix[TB_MAX_EXITS]; /* jumps to the chainable exits' stubs */
 };
 /* The tail when nbody == b->n: the last instruction (if any branch) ran
  * through its handler, or the block just ends. */

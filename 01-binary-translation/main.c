@@ -25,11 +25,15 @@ static int check_bt_mode(const char *v, char *err, size_t len)
 }
 
 static const struct engine_option bt_options[] = {
-    { "--bt-mode", "MODE", "the translation: identical (default: guest registers in\n"
-      "host registers) or threaded (a call per instruction)", check_bt_mode },
+    { "--bt-mode", "MODE",
+      "the translation: identical (default: guest registers in\n"
+      "host registers) or threaded (a call per instruction)",
+      check_bt_mode },
     /* check.c names the one reference it has (interp) when the engine starts. */
-    { "--check", "ENGINE", "run ENGINE (interp) in lock step with the translator\n"
-      "and stop at the first block where their CPU states differ", NULL },
+    { "--check", "ENGINE",
+      "run ENGINE (interp) in lock step with the translator\n"
+      "and stop at the first block where their CPU states differ",
+      NULL },
     { NULL },
 };
 
@@ -41,8 +45,10 @@ static const struct engine_entry engines[] = {
 int main(int argc, char **argv)
 {
     static const struct vmm_stage stage = {
-        .prog = "vmm-bt", .engines = engines,
-        .nengines = (int)(sizeof engines / sizeof engines[0]), .default_engine = "interp",
+        .prog = "vmm-bt",
+        .engines = engines,
+        .nengines = (int)(sizeof engines / sizeof engines[0]),
+        .default_engine = "interp",
     };
     return vmm_main(&stage, argc, argv);
 }

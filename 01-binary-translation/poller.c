@@ -19,18 +19,18 @@
 #include <string.h>
 #include <time.h>
 
-#define IDLE_TICKS 4           /* periods outside the engine before parking */
+#define IDLE_TICKS 4 /* periods outside the engine before parking */
 
 struct poller {
-    void          (*tick)(void *ctx);
-    void           *ctx;
-    unsigned        period_us;
-    pthread_t       thread;
+    void (*tick)(void *ctx);
+    void *ctx;
+    unsigned period_us;
+    pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t  cond;
-    atomic_bool     in_run;    /* the vCPU is between enter and leave */
-    atomic_bool     parked;    /* the poller waits on cond            */
-    bool            quit;      /* under lock                          */
+    pthread_cond_t cond;
+    atomic_bool in_run; /* the vCPU is between enter and leave */
+    atomic_bool parked; /* the poller waits on cond            */
+    bool quit;          /* under lock                          */
 };
 
 static void *poller_main(void *arg)
@@ -57,8 +57,8 @@ static void *poller_main(void *arg)
     return NULL;
 }
 
-struct poller *poller_start(void (*tick)(void *ctx), void *ctx, unsigned period_us,
-                            char *err, size_t len)
+struct poller *poller_start(void (*tick)(void *ctx), void *ctx, unsigned period_us, char *err,
+                            size_t len)
 {
     struct poller *p = calloc(1, sizeof *p);
     if (!p) {

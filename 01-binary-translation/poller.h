@@ -20,8 +20,8 @@ struct poller;
 
 /* Start the thread: tick(ctx) every period_us while the vCPU is in the
  * engine.  NULL with err if the thread cannot start. */
-struct poller *poller_start(void (*tick)(void *ctx), void *ctx, unsigned period_us,
-                            char *err, size_t len);
+struct poller *poller_start(void (*tick)(void *ctx), void *ctx, unsigned period_us, char *err,
+                            size_t len);
 /* The vCPU enters / leaves the engine's run loop (p may be NULL). */
 void poller_enter(struct poller *p);
 void poller_leave(struct poller *p);

@@ -43,62 +43,107 @@ int bt_helper_of(const struct insn *in)
     /* LAB 1 BEGIN: classify sensitive instructions (bt_helper_of) */
     /* LAB 1 STUB: (void)in; */
     insn_fn f = in->fn;
-    if (f == h_cli) return HLP_CLI;
-    if (f == h_sti) return HLP_STI;
-    if (f == h_pushf) return HLP_PUSHF;
-    if (f == h_popf) return HLP_POPF;
-    if (f == h_in) return HLP_IN;
-    if (f == h_out) return HLP_OUT;
-    if (f == h_ins) return HLP_INS;
-    if (f == h_outs) return HLP_OUTS;
-    if (f == h_hlt) return HLP_HLT;
-    if (f == h_grp6) {                 /* 0F 00 /reg, SDM Vol. 2 Table A-6 */
+    if (f == h_cli)
+        return HLP_CLI;
+    if (f == h_sti)
+        return HLP_STI;
+    if (f == h_pushf)
+        return HLP_PUSHF;
+    if (f == h_popf)
+        return HLP_POPF;
+    if (f == h_in)
+        return HLP_IN;
+    if (f == h_out)
+        return HLP_OUT;
+    if (f == h_ins)
+        return HLP_INS;
+    if (f == h_outs)
+        return HLP_OUTS;
+    if (f == h_hlt)
+        return HLP_HLT;
+    if (f == h_grp6) { /* 0F 00 /reg, SDM Vol. 2 Table A-6 */
         static const int g6[6] = { HLP_SLDT, HLP_STR, HLP_LLDT, HLP_LTR, HLP_VERRW, HLP_VERRW };
         return in->reg < 6 ? g6[in->reg] : -1;
     }
-    if (f == h_grp7) {                 /* 0F 01 /reg */
-        static const int g7[8] = { HLP_SGDT, HLP_SIDT, HLP_LGDT, HLP_LIDT, HLP_SMSW, -1,
-                                   HLP_LMSW, HLP_INVLPG };
+    if (f == h_grp7) { /* 0F 01 /reg */
+        static const int g7[8] = { HLP_SGDT, HLP_SIDT, HLP_LGDT, HLP_LIDT,
+                                   HLP_SMSW, -1,       HLP_LMSW, HLP_INVLPG };
         return g7[in->reg & 7];
     }
-    if (f == h_mov_cr_r) return HLP_MOV_TO_CR;
-    if (f == h_mov_r_cr) return HLP_MOV_FROM_CR;
-    if (f == h_mov_r_dr || f == h_mov_dr_r) return HLP_MOV_DR;
-    if (f == h_iret) return HLP_IRET;
-    if (f == h_int) return HLP_INT;
-    if (f == h_int3) return HLP_INT3;
-    if (f == h_into) return HLP_INTO;
-    if (f == h_cpuid) return HLP_CPUID;
-    if (f == h_rdtsc) return HLP_RDTSC;
-    if (f == h_rdmsr) return HLP_RDMSR;
-    if (f == h_wrmsr) return HLP_WRMSR;
-    if (f == h_wbinvd) return HLP_WBINVD;
-    if (f == h_clts) return HLP_CLTS;
-    if (f == h_sysenter) return HLP_SYSENTER;
-    if (f == h_sysexit) return HLP_SYSEXIT;
+    if (f == h_mov_cr_r)
+        return HLP_MOV_TO_CR;
+    if (f == h_mov_r_cr)
+        return HLP_MOV_FROM_CR;
+    if (f == h_mov_r_dr || f == h_mov_dr_r)
+        return HLP_MOV_DR;
+    if (f == h_iret)
+        return HLP_IRET;
+    if (f == h_int)
+        return HLP_INT;
+    if (f == h_int3)
+        return HLP_INT3;
+    if (f == h_into)
+        return HLP_INTO;
+    if (f == h_cpuid)
+        return HLP_CPUID;
+    if (f == h_rdtsc)
+        return HLP_RDTSC;
+    if (f == h_rdmsr)
+        return HLP_RDMSR;
+    if (f == h_wrmsr)
+        return HLP_WRMSR;
+    if (f == h_wbinvd)
+        return HLP_WBINVD;
+    if (f == h_clts)
+        return HLP_CLTS;
+    if (f == h_sysenter)
+        return HLP_SYSENTER;
+    if (f == h_sysexit)
+        return HLP_SYSEXIT;
     return -1;
     /* LAB 1 END */
 }
 
-static const struct { const char *name; int reason; } helpers[HLP_N] = {
-    [HLP_CLI] = { "cli", -1 },            [HLP_STI] = { "sti", -1 },
-    [HLP_PUSHF] = { "pushf", -1 },        [HLP_POPF] = { "popf", -1 },
-    [HLP_IN] = { "in", 30 },              [HLP_OUT] = { "out", 30 },
-    [HLP_INS] = { "ins", 30 },            [HLP_OUTS] = { "outs", 30 },
-    [HLP_HLT] = { "hlt", 12 },            [HLP_LGDT] = { "lgdt", 46 },
-    [HLP_LIDT] = { "lidt", 46 },          [HLP_SGDT] = { "sgdt", 46 },
-    [HLP_SIDT] = { "sidt", 46 },          [HLP_SMSW] = { "smsw", 28 },
-    [HLP_LMSW] = { "lmsw", 28 },          [HLP_LLDT] = { "lldt", 47 },
-    [HLP_LTR] = { "ltr", 47 },            [HLP_SLDT] = { "sldt", 47 },
-    [HLP_STR] = { "str", 47 },            [HLP_VERRW] = { "verr/verw", -1 },
-    [HLP_MOV_TO_CR] = { "mov crN, r", 28 }, [HLP_MOV_FROM_CR] = { "mov r, crN", 28 },
-    [HLP_MOV_DR] = { "mov drN", 29 },     [HLP_INVLPG] = { "invlpg", 14 },
-    [HLP_IRET] = { "iret", -1 },          [HLP_INT] = { "int n", -1 },
-    [HLP_INT3] = { "int3", 0 },           [HLP_INTO] = { "into", 0 },
-    [HLP_CPUID] = { "cpuid", 10 },        [HLP_RDTSC] = { "rdtsc", 16 },
-    [HLP_RDMSR] = { "rdmsr", 31 },        [HLP_WRMSR] = { "wrmsr", 32 },
-    [HLP_WBINVD] = { "wbinvd", 54 },      [HLP_CLTS] = { "clts", 28 },
-    [HLP_SYSENTER] = { "sysenter", -1 },  [HLP_SYSEXIT] = { "sysexit", -1 },
+static const struct {
+    const char *name;
+    int reason;
+} helpers[HLP_N] = {
+    [HLP_CLI] = { "cli", -1 },
+    [HLP_STI] = { "sti", -1 },
+    [HLP_PUSHF] = { "pushf", -1 },
+    [HLP_POPF] = { "popf", -1 },
+    [HLP_IN] = { "in", 30 },
+    [HLP_OUT] = { "out", 30 },
+    [HLP_INS] = { "ins", 30 },
+    [HLP_OUTS] = { "outs", 30 },
+    [HLP_HLT] = { "hlt", 12 },
+    [HLP_LGDT] = { "lgdt", 46 },
+    [HLP_LIDT] = { "lidt", 46 },
+    [HLP_SGDT] = { "sgdt", 46 },
+    [HLP_SIDT] = { "sidt", 46 },
+    [HLP_SMSW] = { "smsw", 28 },
+    [HLP_LMSW] = { "lmsw", 28 },
+    [HLP_LLDT] = { "lldt", 47 },
+    [HLP_LTR] = { "ltr", 47 },
+    [HLP_SLDT] = { "sldt", 47 },
+    [HLP_STR] = { "str", 47 },
+    [HLP_VERRW] = { "verr/verw", -1 },
+    [HLP_MOV_TO_CR] = { "mov crN, r", 28 },
+    [HLP_MOV_FROM_CR] = { "mov r, crN", 28 },
+    [HLP_MOV_DR] = { "mov drN", 29 },
+    [HLP_INVLPG] = { "invlpg", 14 },
+    [HLP_IRET] = { "iret", -1 },
+    [HLP_INT] = { "int n", -1 },
+    [HLP_INT3] = { "int3", 0 },
+    [HLP_INTO] = { "into", 0 },
+    [HLP_CPUID] = { "cpuid", 10 },
+    [HLP_RDTSC] = { "rdtsc", 16 },
+    [HLP_RDMSR] = { "rdmsr", 31 },
+    [HLP_WRMSR] = { "wrmsr", 32 },
+    [HLP_WBINVD] = { "wbinvd", 54 },
+    [HLP_CLTS] = { "clts", 28 },
+    [HLP_SYSENTER] = { "sysenter", -1 },
+    [HLP_SYSEXIT] = { "sysexit", -1 },
 };
 const char *bt_helper_name(int id) { return id >= 0 && id < HLP_N ? helpers[id].name : "?"; }
 int bt_helper_reason(int id) { return id >= 0 && id < HLP_N ? helpers[id].reason : -1; }
@@ -125,15 +170,14 @@ static int block_exits(const struct block *b, uint32_t t[2], enum tail *tail)
     if (f == h_ret || f == h_ret_imm || f == h_jmp_rm || f == h_call_rm)
         return 0;
     if (bt_helper_of(last) >= 0 || f == h_mov_sreg_rm || f == h_pop_sreg || f == h_jmpf ||
-        f == h_jmpf_m || f == h_callf || f == h_callf_m || f == h_retf || f == h_ud ||
-        f == h_gp0 || f == h_lxs || f == h_bound) {
+        f == h_jmpf_m || f == h_callf || f == h_callf_m || f == h_retf || f == h_ud || f == h_gp0 ||
+        f == h_lxs || f == h_bound) {
         *tail = TAIL_LOOP;
         return 0;
     }
-    t[0] = b->next_eip;               /* page end, block size limit */
+    t[0] = b->next_eip; /* page end, block size limit */
     return 1;
 }
-
 
 /* WINDOW class: 32-bit MOV between a register and memory, or of an
  * immediate to memory, done natively through the 4 GiB window when the
@@ -143,12 +187,15 @@ static int block_exits(const struct block *b, uint32_t t[2], enum tail *tail)
 enum { WIN_LOAD = 1, WIN_STORE, WIN_STORE_IMM };
 int bt_window_form(const struct insn *in)
 {
-    if (!(in->flags & I_MEM) || in->amask != 0xffffffffu ||
-        in->seg == S_FS || in->seg == S_GS || in->seg == S_CS)
+    if (!(in->flags & I_MEM) || in->amask != 0xffffffffu || in->seg == S_FS || in->seg == S_GS ||
+        in->seg == S_CS)
         return 0;
-    if (in->fn == h_mov_r_rm[2][1]) return WIN_LOAD;
-    if (in->fn == h_mov_rm_r[2][1]) return WIN_STORE;
-    if (in->fn == h_mov_rm_i[2][1]) return WIN_STORE_IMM;
+    if (in->fn == h_mov_r_rm[2][1])
+        return WIN_LOAD;
+    if (in->fn == h_mov_rm_r[2][1])
+        return WIN_STORE;
+    if (in->fn == h_mov_rm_i[2][1])
+        return WIN_STORE_IMM;
     return 0;
 }
 
@@ -169,9 +216,7 @@ static void emit_window(struct emit *e, const struct insn *in, int form)
         emit_load_m32(e, RAX, RBX, OFF_R(in->reg));
         emit_gs_store32(e, RCX, RAX);
         break;
-    default:
-        emit_gs_store32_imm(e, RCX, in->imm);
-        break;
+    default: emit_gs_store32_imm(e, RCX, in->imm); break;
     }
 }
 
@@ -196,9 +241,9 @@ size_t bt_translate(struct bt *bt, struct tblock *tb, const struct block *b, siz
         const struct insn *in = &b->in[i];
         int wf = bt->use_window && (tb->mode & MODE_FLAT) ? bt_window_form(in) : 0;
         stop_fix[i] = NULL;
-        if (wf) {                      /* WINDOW: native access, faults resolved by SIGSEGV */
+        if (wf) { /* WINDOW: native access, faults resolved by SIGSEGV */
             emit_mov_r64_imm64(&e, RSI, (uintptr_t)in);
-            emit_store_r64(&e, RBX, OFF_IP(cur), RSI);   /* for the bail-out */
+            emit_store_r64(&e, RBX, OFF_IP(cur), RSI); /* for the bail-out */
             emit_window(&e, in, wf);
             bt->st.window_insns++;
             continue;
@@ -261,7 +306,7 @@ size_t bt_emit_glue(struct bt *bt, uint8_t *buf, size_t avail)
     emit_init(&e, buf, avail);
     glue_prologue(&e, RBX);
     emit_jmp_r64(&e, RCX);
-    uint8_t *bail = e.p;                    /* SIGSEGV resumes here */
+    uint8_t *bail = e.p; /* SIGSEGV resumes here */
     emit_mov_r32_imm32(&e, RAX, BT_RET_BAIL);
     uint8_t *exit = e.p;
     glue_epilogue(&e);

@@ -15,8 +15,8 @@
 
 static int reserve(uint8_t *at, uint64_t len)
 {
-    void *p = mmap(at, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-                   (at ? MAP_FIXED : 0), -1, 0);
+    void *p = mmap(at, len, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (at ? MAP_FIXED : 0), -1, 0);
     return p == MAP_FAILED ? -1 : 0;
 }
 
@@ -25,8 +25,8 @@ int win_create(struct window *w, struct guest_ram *ram, char *err, size_t errlen
     memset(w, 0, sizeof *w);
     w->ram = ram;
     for (int v = 0; v < WIN_VIEWS; v++) {
-        void *p = mmap(NULL, WIN_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                       -1, 0);
+        void *p =
+            mmap(NULL, WIN_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         w->mapped[v] = calloc(WIN_PAGES / 8, 1);
         if (p == MAP_FAILED || !w->mapped[v]) {
             snprintf(err, errlen, "window: cannot reserve 4 GiB of address space: %s",
@@ -66,7 +66,7 @@ static void set_mapped(struct window *w, int v, uint32_t lin, bool on)
     if (on)
         w->mapped[v][pn >> 3] |= (uint8_t)(1u << (pn & 7));
     else
-        w->mapped[v][pn >> 3] &= (uint8_t)~(1u << (pn & 7));
+        w->mapped[v][pn >> 3] &= (uint8_t) ~(1u << (pn & 7));
 }
 bool win_is_mapped(const struct window *w, int v, uint32_t lin)
 {
@@ -111,8 +111,8 @@ int win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, boo
         gpa = walk.gpa & 0xfffff000u;
         /* Writable in the shadow only when the guest allows it for this
          * view AND the entry is already dirty (else the write must walk). */
-        bool allowed = view == WIN_USER ? walk.user && walk.writable
-                                        : walk.writable || !(cpu->cr0 & CR0_WP);
+        bool allowed =
+            view == WIN_USER ? walk.user && walk.writable : walk.writable || !(cpu->cr0 & CR0_WP);
         writable = allowed && walk.dirty;
     } else {
         gpa = page;
@@ -123,9 +123,9 @@ int win_fault(struct window *w, int view, struct x86_cpu *cpu, uint32_t lin, boo
     if (writable && w->is_code && w->is_code(w->ctx, gpa))
         writable = false;
     if (write && !writable)
-        ret = WIN_CODE;                   /* allowed, but it must go through the VMM */
+        ret = WIN_CODE; /* allowed, but it must go through the VMM */
     if (ret == WIN_CODE && win_is_mapped(w, view, page))
-        return ret;                       /* already mapped read-only: keep it (an mmap
+        return ret; /* already mapped read-only: keep it (an mmap
                                              shoots down every CPU's TLB) */
     void *p = mmap(w->base[view] + page, 0x1000, PROT_READ | (writable ? PROT_WRITE : 0),
                    MAP_SHARED | MAP_FIXED, w->ram->fd, gpa);

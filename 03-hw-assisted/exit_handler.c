@@ -50,17 +50,13 @@ static int cr_access(struct hw_vmm *h, struct vcpu *v, const struct vm_exit *e)
     const struct hw_ops *o = h->ops;
     /* LAB 3 BEGIN: emulate MOV to/from CR, CLTS and LMSW, then skip the instruction */
     switch (c->access) {
-    case 0:                                           /* MOV to CR */
+    case 0: /* MOV to CR */
         if (!o->set_cr(v, c->cr, *gpr(v, c->gpr)))
             return inject_gp(h, v);
         break;
-    case 1:                                           /* MOV from CR */
-        *gpr(v, c->gpr) = o->get_cr(v, c->cr);
-        break;
-    case 2:                                           /* CLTS */
-        o->set_cr(v, 0, o->get_cr(v, 0) & ~CR0_TS);
-        break;
-    default: {                                        /* LMSW: PE can be set, not cleared */
+    case 1: /* MOV from CR */ *gpr(v, c->gpr) = o->get_cr(v, c->cr); break;
+    case 2: /* CLTS */ o->set_cr(v, 0, o->get_cr(v, 0) & ~CR0_TS); break;
+    default: { /* LMSW: PE can be set, not cleared */
         uint32_t cr0 = o->get_cr(v, 0);
         o->set_cr(v, 0, (cr0 & ~0xeu) | (c->value & 0xf) | (cr0 & CR0_PE));
         break;
@@ -90,13 +86,16 @@ int hw_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
     struct x86_cpu *c = &v->cpu;
 
     switch (e->reason) {
-    case EXIT_CPUID: {                                /* always exits: the VMM's CPUID */
+    case EXIT_CPUID: { /* always exits: the VMM's CPUID */
         uint32_t r[4];
         x86_cpuid(c->gpr[R_EAX], r);
-        c->gpr[R_EAX] = r[0]; c->gpr[R_EBX] = r[1]; c->gpr[R_ECX] = r[2]; c->gpr[R_EDX] = r[3];
+        c->gpr[R_EAX] = r[0];
+        c->gpr[R_EBX] = r[1];
+        c->gpr[R_ECX] = r[2];
+        c->gpr[R_EDX] = r[3];
         return skip(h, v, e);
     }
-    case EXIT_RDTSC: {                                /* the guest's TSC: host TSC + offset */
+    case EXIT_RDTSC: { /* the guest's TSC: host TSC + offset */
         uint64_t t = __rdtsc() + c->tsc_offset;
         c->gpr[R_EAX] = (uint32_t)t;
         c->gpr[R_EDX] = (uint32_t)(t >> 32);
@@ -122,37 +121,36 @@ int hw_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
         if (!h->ops)
             return VM_EXIT_PASS;
         return cr_access(h, v, e);
-    case EXIT_INVLPG:                                 /* qualification: the address */
+    case EXIT_INVLPG: /* qualification: the address */
         if (!h->ops)
             return VM_EXIT_PASS;
         return invlpg(h, v, e);
-    case EXIT_DR_ACCESS: {                            /* SDM Table 28-4 */
+    case EXIT_DR_ACCESS: { /* SDM Table 28-4 */
         int n = (int)(e->qualification & 7), r = (int)((e->qualification >> 8) & 7);
         if (n == 4 || n == 5)
-            n += 2;                                   /* DR4/DR5 alias DR6/DR7 */
+            n += 2; /* DR4/DR5 alias DR6/DR7 */
         if (e->qualification & 0x10)
             c->gpr[r] = c->dr[n];
         else
             c->dr[n] = c->gpr[r];
         return skip(h, v, e);
     }
-    case EXIT_EXCEPTION_NMI: {                        /* exception bitmap: reinject it */
+    case EXIT_EXCEPTION_NMI: { /* exception bitmap: reinject it */
         if (!h->ops)
             return VM_EXIT_PASS;
         const struct exit_exception *x = &e->u.exc;
         if (x->vector == EXC_PF)
-            c->cr2 = (uint32_t)e->qualification;      /* VT-x leaves CR2 to the VMM */
+            c->cr2 = (uint32_t)e->qualification; /* VT-x leaves CR2 to the VMM */
         h->st.reinjected[x->vector & 31]++;
         h->ops->inject(v, x->vector, false, x->has_error, x->error_code);
         return VM_EXIT_HANDLED;
     }
-    case EXIT_INTERRUPT_WINDOW:                       /* the guest can take it now */
+    case EXIT_INTERRUPT_WINDOW: /* the guest can take it now */
         if (!h->ops)
             return VM_EXIT_PASS;
         h->ops->irq_window(v, false);
-        return VM_EXIT_HANDLED;                       /* injected by hw_prepare_entry */
-    default:
-        return VM_EXIT_PASS;                          /* I/O, HLT, ...: the core's */
+        return VM_EXIT_HANDLED;   /* injected by hw_prepare_entry */
+    default: return VM_EXIT_PASS; /* I/O, HLT, ...: the core's */
     }
 }
 
@@ -160,13 +158,13 @@ void hw_prepare_entry(struct hw_vmm *h, struct vcpu *v)
 {
     const struct hw_ops *o = h->ops;
     if (!o || !o->extint_exiting(v))
-        return;                                       /* the CPU takes them itself */
+        return; /* the CPU takes them itself */
     if (!vm_irq_pending(v->vm)) {
         o->irq_window(v, false);
         return;
     }
     if (!o->interruptible(v)) {
-        o->irq_window(v, true);                       /* exit 7 when IF=1 */
+        o->irq_window(v, true); /* exit 7 when IF=1 */
         return;
     }
     o->irq_window(v, false);
@@ -179,9 +177,11 @@ void hw_prepare_entry(struct hw_vmm *h, struct vcpu *v)
 
 void hw_print_stats(const struct hw_vmm *h, FILE *out)
 {
-    fprintf(out, "exit handler: %llu instructions emulated, %llu interrupts injected, "
-            "%llu #GP injected", (unsigned long long)h->st.emulated,
-            (unsigned long long)h->st.injected_irqs, (unsigned long long)h->st.gp_injected);
+    fprintf(out,
+            "exit handler: %llu instructions emulated, %llu interrupts injected, "
+            "%llu #GP injected",
+            (unsigned long long)h->st.emulated, (unsigned long long)h->st.injected_irqs,
+            (unsigned long long)h->st.gp_injected);
     for (int i = 0; i < 32; i++)
         if (h->st.reinjected[i])
             fprintf(out, ", vector %d reinjected %llu", i, (unsigned long long)h->st.reinjected[i]);

@@ -41,21 +41,21 @@ struct hw_ops {
 };
 
 struct hw_exit_stats {
-    uint64_t emulated;          /* instructions emulated after an exit      */
-    uint64_t reinjected[32];    /* exceptions from the bitmap, by vector    */
-    uint64_t injected_irqs;     /* PIC interrupts injected at VM entry      */
-    uint64_t gp_injected;       /* #GP for a bad MSR or control-register value */
+    uint64_t emulated;       /* instructions emulated after an exit      */
+    uint64_t reinjected[32]; /* exceptions from the bitmap, by vector    */
+    uint64_t injected_irqs;  /* PIC interrupts injected at VM entry      */
+    uint64_t gp_injected;    /* #GP for a bad MSR or control-register value */
 };
 
 struct hw_vmm {
-    const struct hw_ops *ops;   /* NULL: only exits that need no engine help */
+    const struct hw_ops *ops; /* NULL: only exits that need no engine help */
     struct hw_exit_stats st;
 };
 
 /* Install the handler for vcpu's VM (engines call this from init). */
 void hw_exit_install(struct hw_vmm *h, struct vcpu *v, const struct hw_ops *ops);
 /* The handler (vm_exit_handler_fn of core/vm.h); ctx is the struct hw_vmm. */
-int  hw_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e);
+int hw_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e);
 /* The VMM's step before every VM entry (KVM's inject_pending_event): if
  * the PIC has an interrupt and the VMM takes external interrupts, inject it
  * when the guest can take it, else ask for an interrupt-window exit. */

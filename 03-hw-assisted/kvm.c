@@ -39,14 +39,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KICK_SIGNAL   SIGUSR2
-#define KICK_PERIOD_NS 4000000   /* 250 Hz: a 100 Hz guest timer is late by < 4 ms */
+#define KICK_SIGNAL    SIGUSR2
+#define KICK_PERIOD_NS 4000000 /* 250 Hz: a 100 Hz guest timer is late by < 4 ms */
 
 struct kvm_stats {
-    uint64_t kvm_exits[40];      /* by KVM_EXIT_* code        */
-    uint64_t kicks;              /* KVM_RUN interrupted by the timer signal */
-    uint64_t injected;           /* KVM_INTERRUPT calls       */
-    uint64_t string_io;          /* rep ins/outs batches handed to the core */
+    uint64_t kvm_exits[40]; /* by KVM_EXIT_* code        */
+    uint64_t kicks;         /* KVM_RUN interrupted by the timer signal */
+    uint64_t injected;      /* KVM_INTERRUPT calls       */
+    uint64_t string_io;     /* rep ins/outs batches handed to the core */
 };
 
 struct kvm_engine_state {
@@ -55,10 +55,10 @@ struct kvm_engine_state {
     size_t run_size;
     timer_t kick;
     bool kick_armed;
-    bool sync_regs;              /* KVM_CAP_SYNC_REGS: registers in kvm_run */
-    bool answer_pending;         /* last exit was an IN / MMIO read the VMM answers */
+    bool sync_regs;      /* KVM_CAP_SYNC_REGS: registers in kvm_run */
+    bool answer_pending; /* last exit was an IN / MMIO read the VMM answers */
     struct kvm_stats st;
-    struct hw_vmm vmm;           /* the stage's exit handler (exit_handler.c) */
+    struct hw_vmm vmm; /* the stage's exit handler (exit_handler.c) */
 };
 
 static void kick_handler(int sig) { (void)sig; }
@@ -87,10 +87,7 @@ int kvm_available(char *why, size_t len)
     return 0;
 }
 
-bool kvm_is_pvm(void)
-{
-    return access("/sys/module/kvm_pvm", F_OK) == 0;
-}
+bool kvm_is_pvm(void) { return access("/sys/module/kvm_pvm", F_OK) == 0; }
 
 /* --- register conversion: struct x86_cpu <-> KVM ------------------------ */
 
@@ -125,53 +122,84 @@ static void seg_from_kvm(const struct kvm_segment *k, struct x86_seg *s)
 static void regs_to_kvm(const struct x86_cpu *c, struct kvm_regs *r)
 {
     memset(r, 0, sizeof *r);
-    r->rax = c->gpr[R_EAX]; r->rcx = c->gpr[R_ECX]; r->rdx = c->gpr[R_EDX];
-    r->rbx = c->gpr[R_EBX]; r->rsp = c->gpr[R_ESP]; r->rbp = c->gpr[R_EBP];
-    r->rsi = c->gpr[R_ESI]; r->rdi = c->gpr[R_EDI];
+    r->rax = c->gpr[R_EAX];
+    r->rcx = c->gpr[R_ECX];
+    r->rdx = c->gpr[R_EDX];
+    r->rbx = c->gpr[R_EBX];
+    r->rsp = c->gpr[R_ESP];
+    r->rbp = c->gpr[R_EBP];
+    r->rsi = c->gpr[R_ESI];
+    r->rdi = c->gpr[R_EDI];
     r->rip = c->eip;
     r->rflags = c->eflags | FL_FIXED1;
 }
 
 static void regs_from_kvm(const struct kvm_regs *r, struct x86_cpu *c)
 {
-    c->gpr[R_EAX] = (uint32_t)r->rax; c->gpr[R_ECX] = (uint32_t)r->rcx;
-    c->gpr[R_EDX] = (uint32_t)r->rdx; c->gpr[R_EBX] = (uint32_t)r->rbx;
-    c->gpr[R_ESP] = (uint32_t)r->rsp; c->gpr[R_EBP] = (uint32_t)r->rbp;
-    c->gpr[R_ESI] = (uint32_t)r->rsi; c->gpr[R_EDI] = (uint32_t)r->rdi;
+    c->gpr[R_EAX] = (uint32_t)r->rax;
+    c->gpr[R_ECX] = (uint32_t)r->rcx;
+    c->gpr[R_EDX] = (uint32_t)r->rdx;
+    c->gpr[R_EBX] = (uint32_t)r->rbx;
+    c->gpr[R_ESP] = (uint32_t)r->rsp;
+    c->gpr[R_EBP] = (uint32_t)r->rbp;
+    c->gpr[R_ESI] = (uint32_t)r->rsi;
+    c->gpr[R_EDI] = (uint32_t)r->rdi;
     c->eip = (uint32_t)r->rip;
     c->eflags = (uint32_t)r->rflags;
 }
 
 static void sregs_to_kvm(const struct x86_cpu *c, struct kvm_sregs *s)
 {
-    seg_to_kvm(&c->seg[S_CS], &s->cs); seg_to_kvm(&c->seg[S_DS], &s->ds);
-    seg_to_kvm(&c->seg[S_ES], &s->es); seg_to_kvm(&c->seg[S_FS], &s->fs);
-    seg_to_kvm(&c->seg[S_GS], &s->gs); seg_to_kvm(&c->seg[S_SS], &s->ss);
+    seg_to_kvm(&c->seg[S_CS], &s->cs);
+    seg_to_kvm(&c->seg[S_DS], &s->ds);
+    seg_to_kvm(&c->seg[S_ES], &s->es);
+    seg_to_kvm(&c->seg[S_FS], &s->fs);
+    seg_to_kvm(&c->seg[S_GS], &s->gs);
+    seg_to_kvm(&c->seg[S_SS], &s->ss);
     seg_to_kvm(&c->ldtr, &s->ldt);
     seg_to_kvm(&c->tr, &s->tr);
     /* VM entry requires a usable, busy TSS in TR even before the guest has
      * loaded one (SDM Vol. 3C §26.3.1.2): give it a dummy 32-bit busy TSS. */
     if (!s->tr.present) {
-        s->tr.type = 11; s->tr.present = 1; s->tr.s = 0; s->tr.limit = 0x67;
+        s->tr.type = 11;
+        s->tr.present = 1;
+        s->tr.s = 0;
+        s->tr.limit = 0x67;
         s->tr.unusable = 0;
     }
-    if (!s->ldt.present) { s->ldt.type = 2; s->ldt.unusable = 1; }
-    s->gdt.base = c->gdtr.base; s->gdt.limit = c->gdtr.limit;
-    s->idt.base = c->idtr.base; s->idt.limit = c->idtr.limit;
-    s->cr0 = c->cr0 | CR0_ET; s->cr2 = c->cr2; s->cr3 = c->cr3; s->cr4 = c->cr4;
+    if (!s->ldt.present) {
+        s->ldt.type = 2;
+        s->ldt.unusable = 1;
+    }
+    s->gdt.base = c->gdtr.base;
+    s->gdt.limit = c->gdtr.limit;
+    s->idt.base = c->idtr.base;
+    s->idt.limit = c->idtr.limit;
+    s->cr0 = c->cr0 | CR0_ET;
+    s->cr2 = c->cr2;
+    s->cr3 = c->cr3;
+    s->cr4 = c->cr4;
     s->efer = 0;
 }
 
 static void sregs_from_kvm(const struct kvm_sregs *s, struct x86_cpu *c)
 {
-    seg_from_kvm(&s->cs, &c->seg[S_CS]); seg_from_kvm(&s->ds, &c->seg[S_DS]);
-    seg_from_kvm(&s->es, &c->seg[S_ES]); seg_from_kvm(&s->fs, &c->seg[S_FS]);
-    seg_from_kvm(&s->gs, &c->seg[S_GS]); seg_from_kvm(&s->ss, &c->seg[S_SS]);
-    seg_from_kvm(&s->ldt, &c->ldtr); seg_from_kvm(&s->tr, &c->tr);
-    c->gdtr.base = (uint32_t)s->gdt.base; c->gdtr.limit = s->gdt.limit;
-    c->idtr.base = (uint32_t)s->idt.base; c->idtr.limit = s->idt.limit;
-    c->cr0 = (uint32_t)s->cr0; c->cr2 = (uint32_t)s->cr2;
-    c->cr3 = (uint32_t)s->cr3; c->cr4 = (uint32_t)s->cr4;
+    seg_from_kvm(&s->cs, &c->seg[S_CS]);
+    seg_from_kvm(&s->ds, &c->seg[S_DS]);
+    seg_from_kvm(&s->es, &c->seg[S_ES]);
+    seg_from_kvm(&s->fs, &c->seg[S_FS]);
+    seg_from_kvm(&s->gs, &c->seg[S_GS]);
+    seg_from_kvm(&s->ss, &c->seg[S_SS]);
+    seg_from_kvm(&s->ldt, &c->ldtr);
+    seg_from_kvm(&s->tr, &c->tr);
+    c->gdtr.base = (uint32_t)s->gdt.base;
+    c->gdtr.limit = s->gdt.limit;
+    c->idtr.base = (uint32_t)s->idt.base;
+    c->idtr.limit = s->idt.limit;
+    c->cr0 = (uint32_t)s->cr0;
+    c->cr2 = (uint32_t)s->cr2;
+    c->cr3 = (uint32_t)s->cr3;
+    c->cr4 = (uint32_t)s->cr4;
 }
 
 /* Push the whole architectural state into KVM. */
@@ -211,7 +239,10 @@ static int setup_cpuid(struct kvm_engine_state *k, char *err, size_t len)
 {
     int n = 128;
     struct kvm_cpuid2 *c = calloc(1, sizeof *c + n * sizeof(struct kvm_cpuid_entry2));
-    if (!c) { snprintf(err, len, "out of memory"); return -1; }
+    if (!c) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
     c->nent = n;
     if (ioctl(k->kvm, KVM_GET_SUPPORTED_CPUID, c) < 0) {
         snprintf(err, len, "KVM_GET_SUPPORTED_CPUID failed: %s", strerror(errno));
@@ -222,7 +253,7 @@ static int setup_cpuid(struct kvm_engine_state *k, char *err, size_t len)
         struct kvm_cpuid_entry2 *e = &c->entries[i];
         if (e->function == 1) {
             e->ecx &= ~((1u << 5) | (1u << 21) | (1u << 24)); /* VMX, x2APIC, TSC-deadline */
-            e->ecx |= 1u << 31;                                /* hypervisor   */
+            e->ecx |= 1u << 31;                               /* hypervisor   */
         }
     }
     int r = ioctl(k->vcpu, KVM_SET_CPUID2, c);
@@ -237,7 +268,10 @@ static int setup_cpuid(struct kvm_engine_state *k, char *err, size_t len)
 static int kvm_init(struct vcpu *v, char *err, size_t len)
 {
     struct kvm_engine_state *k = calloc(1, sizeof *k);
-    if (!k) { snprintf(err, len, "out of memory"); return -1; }
+    if (!k) {
+        snprintf(err, len, "out of memory");
+        return -1;
+    }
     k->kvm = k->vm = k->vcpu = -1;
     v->engine_state = k;
 
@@ -261,7 +295,9 @@ static int kvm_init(struct vcpu *v, char *err, size_t len)
     /* Guest-physical memory = the RAM memfd mapping every engine shares. */
     struct guest_ram *ram = vm_ram(v->vm);
     struct kvm_userspace_memory_region slot = {
-        .slot = 0, .guest_phys_addr = 0, .memory_size = ram->size,
+        .slot = 0,
+        .guest_phys_addr = 0,
+        .memory_size = ram->size,
         .userspace_addr = (uint64_t)(uintptr_t)ram->host,
     };
     if (ioctl(k->vm, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
@@ -307,7 +343,8 @@ static int kvm_init(struct vcpu *v, char *err, size_t len)
         return -1;
     }
     k->kick_armed = true;
-    struct itimerspec its = { .it_interval = { 0, KICK_PERIOD_NS }, .it_value = { 0, KICK_PERIOD_NS } };
+    struct itimerspec its = { .it_interval = { 0, KICK_PERIOD_NS },
+                              .it_value = { 0, KICK_PERIOD_NS } };
     timer_settime(k->kick, 0, &its, NULL);
     /* The stage's exit handler, shared with the VMX model.  KVM handles
      * CPUID, CR and MSR exits in the kernel, so it gets no engine ops: it
@@ -370,20 +407,21 @@ static int kvm_run_vcpu(struct vcpu *v, struct vm_exit *exit)
             snprintf(exit->message, sizeof exit->message, "KVM_RUN failed: %s", strerror(errno));
             return -1;
         }
-        if (r < 0) {                       /* kicked by the timer signal */
+        if (r < 0) { /* kicked by the timer signal */
             k->st.kicks++;
             continue;
         }
         uint32_t why = run->exit_reason;
         if (why < 40)
             k->st.kvm_exits[why]++;
-        if (why == KVM_EXIT_INTR) {        /* the same, inside KVM_RUN */
+        if (why == KVM_EXIT_INTR) { /* the same, inside KVM_RUN */
             k->st.kicks++;
             continue;
         }
         /* Segments too when the run ends (shutdown, failures): the report. */
-        get_state(k, &v->cpu, !(why == KVM_EXIT_IO || why == KVM_EXIT_HLT ||
-                                why == KVM_EXIT_MMIO || why == KVM_EXIT_IRQ_WINDOW_OPEN));
+        get_state(k, &v->cpu,
+                  !(why == KVM_EXIT_IO || why == KVM_EXIT_HLT || why == KVM_EXIT_MMIO ||
+                    why == KVM_EXIT_IRQ_WINDOW_OPEN));
         int d = kvm_exit_decode(run, &v->cpu, exit);
         if (d == KVM_X_ERROR)
             return -1;
@@ -406,9 +444,13 @@ static void kvm_state_changed(struct vcpu *v)
 static const char *kvm_exit_name(unsigned r)
 {
     static const char *n[] = {
-        [KVM_EXIT_IO] = "IO", [KVM_EXIT_HLT] = "HLT", [KVM_EXIT_MMIO] = "MMIO",
-        [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN", [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
-        [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY", [KVM_EXIT_INTR] = "INTR",
+        [KVM_EXIT_IO] = "IO",
+        [KVM_EXIT_HLT] = "HLT",
+        [KVM_EXIT_MMIO] = "MMIO",
+        [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+        [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+        [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+        [KVM_EXIT_INTR] = "INTR",
         [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
     };
     return r < sizeof n / sizeof n[0] && n[r] ? n[r] : "other";
@@ -438,9 +480,12 @@ static void kvm_fini(struct vcpu *v)
         timer_delete(k->kick);
     if (k->run)
         munmap(k->run, k->run_size);
-    if (k->vcpu >= 0) close(k->vcpu);
-    if (k->vm >= 0) close(k->vm);
-    if (k->kvm >= 0) close(k->kvm);
+    if (k->vcpu >= 0)
+        close(k->vcpu);
+    if (k->vm >= 0)
+        close(k->vm);
+    if (k->kvm >= 0)
+        close(k->kvm);
     free(k);
     v->engine_state = NULL;
 }

@@ -25,7 +25,7 @@ bool kvm_is_pvm(void);
  * why.  An exit that needs an answer (IN, MMIO read) gets it back into
  * run, from the exit the core filled, before the next KVM_RUN. */
 enum { KVM_X_EXIT, KVM_X_AGAIN, KVM_X_ERROR };
-int  kvm_exit_decode(struct kvm_run *run, const struct x86_cpu *cpu, struct vm_exit *exit);
+int kvm_exit_decode(struct kvm_run *run, const struct x86_cpu *cpu, struct vm_exit *exit);
 bool kvm_exit_needs_answer(const struct vm_exit *exit);
 void kvm_exit_answer(struct kvm_run *run, const struct vm_exit *exit);
 

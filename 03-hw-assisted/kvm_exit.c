@@ -25,19 +25,18 @@ int kvm_exit_decode(struct kvm_run *run, const struct x86_cpu *cpu, struct vm_ex
     memset(exit, 0, sizeof *exit);
     exit->guest_eip = cpu->eip;
     switch (run->exit_reason) {
-    case KVM_EXIT_INTR:
-        return KVM_X_AGAIN;
-    case KVM_EXIT_IRQ_WINDOW_OPEN:     /* the engine injects at the next entry */
+    case KVM_EXIT_INTR: return KVM_X_AGAIN;
+    case KVM_EXIT_IRQ_WINDOW_OPEN: /* the engine injects at the next entry */
         exit->reason = EXIT_INTERRUPT_WINDOW;
         return KVM_X_EXIT;
     case KVM_EXIT_IO: {
         struct exit_io *io = &exit->u.io;
         uint8_t *data = (uint8_t *)run + run->io.data_offset;
-        exit->reason = EXIT_IO_INSTRUCTION;  /* guest_eip: KVM reports RIP past the IN/OUT */
+        exit->reason = EXIT_IO_INSTRUCTION; /* guest_eip: KVM reports RIP past the IN/OUT */
         io->port = run->io.port;
         io->size = run->io.size;
         io->in = run->io.direction == KVM_EXIT_IO_IN;
-        if (run->io.count != 1) {      /* REP INS/OUTS: a batch, done by the core */
+        if (run->io.count != 1) { /* REP INS/OUTS: a batch, done by the core */
             io->string = io->rep = true;
             io->count = run->io.count;
             io->data = data;
@@ -63,10 +62,10 @@ int kvm_exit_decode(struct kvm_run *run, const struct x86_cpu *cpu, struct vm_ex
     }
     case KVM_EXIT_HLT:
         exit->reason = EXIT_HLT;
-        exit->guest_eip = cpu->eip - 1;   /* RIP is past the HLT */
+        exit->guest_eip = cpu->eip - 1; /* RIP is past the HLT */
         exit->instr_len = 1;
         return KVM_X_EXIT;
-    case KVM_EXIT_SHUTDOWN:            /* triple fault, SDM Vol. 3A §6.15 */
+    case KVM_EXIT_SHUTDOWN: /* triple fault, SDM Vol. 3A §6.15 */
         exit->reason = EXIT_TRIPLE_FAULT;
         return KVM_X_EXIT;
     case KVM_EXIT_FAIL_ENTRY:
@@ -79,13 +78,14 @@ int kvm_exit_decode(struct kvm_run *run, const struct x86_cpu *cpu, struct vm_ex
         exit->reason = EXIT_VMM_ERROR;
         snprintf(exit->message, sizeof exit->message,
                  "KVM internal error, suberror %u (%s) at EIP 0x%08x", run->internal.suberror,
-                 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? "emulation failed" :
-                 "see linux/kvm.h", cpu->eip);
+                 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? "emulation failed"
+                                                                        : "see linux/kvm.h",
+                 cpu->eip);
         return KVM_X_ERROR;
     default:
         exit->reason = EXIT_VMM_ERROR;
-        snprintf(exit->message, sizeof exit->message,
-                 "unexpected KVM exit %u at EIP 0x%08x", run->exit_reason, cpu->eip);
+        snprintf(exit->message, sizeof exit->message, "unexpected KVM exit %u at EIP 0x%08x",
+                 run->exit_reason, cpu->eip);
         return KVM_X_ERROR;
     }
 }

@@ -19,7 +19,7 @@
  * is built; the engine parses the same list again when it starts. */
 static int check_vmx_controls(const char *list, char *err, size_t len)
 {
-    struct vmx_config *cfg = malloc(sizeof *cfg);   /* 8 KiB of bitmaps */
+    struct vmx_config *cfg = malloc(sizeof *cfg); /* 8 KiB of bitmaps */
     if (!cfg) {
         snprintf(err, len, "--vmx-controls: out of memory");
         return -1;
@@ -30,8 +30,10 @@ static int check_vmx_controls(const char *list, char *err, size_t len)
 }
 
 static const struct engine_option vmx_options[] = {
-    { "--vmx-controls", "LIST", "the VMM's VMX controls (see 03-hw-assisted/README.md),\n"
-      "e.g. hlt=off,io=bitmap:0x3f8-0x3ff", check_vmx_controls },
+    { "--vmx-controls", "LIST",
+      "the VMM's VMX controls (see 03-hw-assisted/README.md),\n"
+      "e.g. hlt=off,io=bitmap:0x3f8-0x3ff",
+      check_vmx_controls },
     { NULL },
 };
 
@@ -49,7 +51,8 @@ static const char *pick_engine(char *note, size_t len)
     if (kvm_available(why, sizeof why) == 0) {
         if (!kvm_is_pvm())
             return "kvm";
-        snprintf(why, sizeof why, "KVM here is PVM (kvm_pvm), which cannot run a 32-bit "
+        snprintf(why, sizeof why,
+                 "KVM here is PVM (kvm_pvm), which cannot run a 32-bit "
                  "paged guest");
     }
     snprintf(note, len, "%s; using --engine vmx", why);
@@ -59,8 +62,10 @@ static const char *pick_engine(char *note, size_t len)
 int main(int argc, char **argv)
 {
     static const struct vmm_stage stage = {
-        .prog = "vmm-hw", .engines = engines,
-        .nengines = (int)(sizeof engines / sizeof engines[0]), .pick_engine = pick_engine,
+        .prog = "vmm-hw",
+        .engines = engines,
+        .nengines = (int)(sizeof engines / sizeof engines[0]),
+        .pick_engine = pick_engine,
     };
     return vmm_main(&stage, argc, argv);
 }

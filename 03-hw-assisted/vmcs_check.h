@@ -17,10 +17,8 @@
  *   VM exit with reason 33 | 0x80000000 ("VM-entry failure due to invalid
  *   guest state"); *qual gets the exit qualification (§27.8).
  * On failure, why says which field and which rule, in one line. */
-int vmcs_check_controls(const struct vmcs *v, const struct vmx_caps *caps,
-                        char *why, size_t len);
-int vmcs_check_guest(const struct vmcs *v, const struct vmx_caps *caps,
-                     uint32_t *qual, char *why, size_t len);
-
+int vmcs_check_controls(const struct vmcs *v, const struct vmx_caps *caps, char *why, size_t len);
+int vmcs_check_guest(const struct vmcs *v, const struct vmx_caps *caps, uint32_t *qual, char *why,
+                     size_t len);
 
 #endif

@@ -50,9 +50,9 @@ struct vmx {
     struct interp *ip;
     struct vcpu *v;
     struct hw_vmm vmm;
-    uint8_t *io_bitmap;              /* 2 pages: A (ports 0-0x7fff), B      */
-    uint8_t *msr_bitmap;             /* 1 page: read low/high, write low/high */
-    uint32_t *io_port_exits;         /* I/O exits by port, for --stats       */
+    uint8_t *io_bitmap;      /* 2 pages: A (ports 0-0x7fff), B      */
+    uint8_t *msr_bitmap;     /* 1 page: read low/high, write low/high */
+    uint32_t *io_port_exits; /* I/O exits by port, for --stats       */
     /* Controls, cached at VM entry for the exit policy. */
     uint32_t pin, proc, proc2, excbitmap, pfec_mask, pfec_match;
     uint32_t cr0_mask, cr0_shadow, cr4_mask, cr4_shadow, cr3_count, cr3_target[4];
@@ -68,29 +68,38 @@ static void setup_vmcs(struct vmx *x)
     struct vmcs *v = &x->vmcs;
     const struct vmx_config *c = &x->cfg;
     const struct x86_cpu *cpu = &x->v->cpu;
-    vmcs_clear(v);                                       /* VMCLEAR + VMPTRLD */
+    vmcs_clear(v); /* VMCLEAR + VMPTRLD */
 
     uint32_t pin = (uint32_t)vmx_model_caps.pinbased | PIN_BASED_NMI_EXITING;
     if (c->extint)
         pin |= PIN_BASED_EXT_INTR_MASK;
     uint32_t proc = (uint32_t)vmx_model_caps.procbased | CPU_BASED_USE_TSC_OFFSETTING |
                     CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
-    if (c->hlt)      proc |= CPU_BASED_HLT_EXITING;
-    if (c->invlpg)   proc |= CPU_BASED_INVLPG_EXITING;
-    if (c->rdtsc)    proc |= CPU_BASED_RDTSC_EXITING;
-    if (c->cr3load)  proc |= CPU_BASED_CR3_LOAD_EXITING;
-    if (c->cr3store) proc |= CPU_BASED_CR3_STORE_EXITING;
-    if (c->movdr)    proc |= CPU_BASED_MOV_DR_EXITING;
-    if (c->msrbitmap) proc |= CPU_BASED_USE_MSR_BITMAPS;
-    if (c->io == VMX_IO_UNCONDITIONAL) proc |= CPU_BASED_UNCOND_IO_EXITING;
-    if (c->io == VMX_IO_BITMAP)        proc |= CPU_BASED_USE_IO_BITMAPS;
+    if (c->hlt)
+        proc |= CPU_BASED_HLT_EXITING;
+    if (c->invlpg)
+        proc |= CPU_BASED_INVLPG_EXITING;
+    if (c->rdtsc)
+        proc |= CPU_BASED_RDTSC_EXITING;
+    if (c->cr3load)
+        proc |= CPU_BASED_CR3_LOAD_EXITING;
+    if (c->cr3store)
+        proc |= CPU_BASED_CR3_STORE_EXITING;
+    if (c->movdr)
+        proc |= CPU_BASED_MOV_DR_EXITING;
+    if (c->msrbitmap)
+        proc |= CPU_BASED_USE_MSR_BITMAPS;
+    if (c->io == VMX_IO_UNCONDITIONAL)
+        proc |= CPU_BASED_UNCOND_IO_EXITING;
+    if (c->io == VMX_IO_BITMAP)
+        proc |= CPU_BASED_USE_IO_BITMAPS;
     vmcs_write(v, PIN_BASED_VM_EXEC_CONTROL, pin);
     vmcs_write(v, CPU_BASED_VM_EXEC_CONTROL, proc);
     /* EPT with an identity map (the interpreter addresses guest-physical
      * RAM directly) so that "unrestricted guest" may run the guest with
      * paging off, as the loader starts it.  EPTP: WB, 4-level walk. */
-    vmcs_write(v, SECONDARY_VM_EXEC_CONTROL, SECONDARY_EXEC_ENABLE_EPT |
-               SECONDARY_EXEC_UNRESTRICTED_GUEST);
+    vmcs_write(v, SECONDARY_VM_EXEC_CONTROL,
+               SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST);
     vmcs_write(v, EPT_POINTER, 6 | (3 << 3));
     vmcs_write(v, VM_EXIT_CONTROLS, (uint32_t)vmx_model_caps.exit);
     vmcs_write(v, VM_ENTRY_CONTROLS, (uint32_t)vmx_model_caps.entry);
@@ -98,7 +107,7 @@ static void setup_vmcs(struct vmx *x)
     memcpy(x->io_bitmap, c->io_exit, 8192);
     vmcs_write(v, IO_BITMAP_A, (uintptr_t)x->io_bitmap);
     vmcs_write(v, IO_BITMAP_B, (uintptr_t)(x->io_bitmap + 4096));
-    vmcs_write(v, MSR_BITMAP, (uintptr_t)x->msr_bitmap);   /* all zero: no MSR exits */
+    vmcs_write(v, MSR_BITMAP, (uintptr_t)x->msr_bitmap); /* all zero: no MSR exits */
     vmcs_write(v, VMCS_LINK_POINTER, ~0ull);
 
     /* CR0.NE and CR4.VMXE must be 1 in VMX operation (IA32_VMX_CR0/CR4_
@@ -118,7 +127,7 @@ static void setup_vmcs(struct vmx *x)
     vmcs_write(v, HOST_RIP, (uintptr_t)hw_handle_exit);
     vmcs_write(v, HOST_RSP, (uintptr_t)x);
 
-    for (int i = 0; i < c->nwrites; i++)                 /* the student's vmwrites */
+    for (int i = 0; i < c->nwrites; i++) /* the student's vmwrites */
         vmcs_write(v, c->writes[i].enc, c->writes[i].value);
 }
 
@@ -156,7 +165,7 @@ static bool msr_exits(struct vmx *x, uint32_t msr, bool write)
     if (!(x->proc & CPU_BASED_USE_MSR_BITMAPS))
         return true;
     const uint8_t *m = (const uint8_t *)(uintptr_t)vmcs_get(&x->vmcs, MSR_BITMAP);
-    uint32_t base = write ? 2048 : 0;                 /* read low/high, write low/high */
+    uint32_t base = write ? 2048 : 0; /* read low/high, write low/high */
     if (msr <= 0x1fff)
         return bit(m + base, msr);
     if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
@@ -167,7 +176,7 @@ static bool msr_exits(struct vmx *x, uint32_t msr, bool write)
 static bool cr_exits(struct vmx *x, const struct exit_cr *c)
 {
     switch (c->access) {
-    case 0:                                          /* MOV to CR */
+    case 0: /* MOV to CR */
         if (c->cr == 3) {
             /* MOV to CR3 exits if "CR3-load exiting" (primary bit 15) is 1,
              * unless the value is one of the first CR3_TARGET_COUNT
@@ -177,22 +186,21 @@ static bool cr_exits(struct vmx *x, const struct exit_cr *c)
                 return false;
             for (uint32_t i = 0; i < x->cr3_count && i < 4; i++)
                 if (x->cr3_target[i] == c->value)
-                    return false;                    /* a CR3-target value */
+                    return false; /* a CR3-target value */
             return true;
             /* LAB 3 END */
         }
         if (c->cr == 0)
             return ((c->value ^ x->cr0_shadow) & x->cr0_mask) != 0;
         return ((c->value ^ x->cr4_shadow) & x->cr4_mask) != 0;
-    case 1:                                          /* MOV from CR */
+    case 1: /* MOV from CR */
         /* MOV from CR3 exits if "CR3-store exiting" (bit 16) is 1; reads of
          * CR0/CR4 never exit (the guest sees the read shadows). */
         /* LAB 3 BEGIN: CR3-store exiting */
         return c->cr == 3 && (x->proc & CPU_BASED_CR3_STORE_EXITING);
         /* LAB 3 END */
-    case 2:                                          /* CLTS */
-        return (x->cr0_mask & CR0_TS) && (x->cr0_shadow & CR0_TS);
-    default:                                         /* LMSW */
+    case 2: /* CLTS */ return (x->cr0_mask & CR0_TS) && (x->cr0_shadow & CR0_TS);
+    default: /* LMSW */
         if ((x->cr0_mask & CR0_PE) && !(x->cr0_shadow & CR0_PE) && (c->value & CR0_PE))
             return true;
         return ((c->value ^ x->cr0_shadow) & x->cr0_mask & 0xe) != 0;
@@ -208,11 +216,11 @@ static bool control_exits(struct vmx *x, uint32_t reason)
 {
     /* LAB 3 BEGIN: HLT, INVLPG, RDTSC and MOV-DR exiting */
     switch (reason) {
-    case EXIT_HLT:       return x->proc & CPU_BASED_HLT_EXITING;
-    case EXIT_INVLPG:    return x->proc & CPU_BASED_INVLPG_EXITING;
-    case EXIT_RDTSC:     return x->proc & CPU_BASED_RDTSC_EXITING;
+    case EXIT_HLT: return x->proc & CPU_BASED_HLT_EXITING;
+    case EXIT_INVLPG: return x->proc & CPU_BASED_INVLPG_EXITING;
+    case EXIT_RDTSC: return x->proc & CPU_BASED_RDTSC_EXITING;
     case EXIT_DR_ACCESS: return x->proc & CPU_BASED_MOV_DR_EXITING;
-    default:             return false;
+    default: return false;
     }
     /* LAB 3 STUB: (void)x; (void)reason; */
     /* LAB 3 END */
@@ -242,17 +250,17 @@ static bool exit_policy(void *opaque, struct vm_exit *e)
 {
     struct vmx *x = opaque;
     switch (e->reason) {
-    case EXIT_CPUID:          return true;             /* always (§26.1.2) */
-    case EXIT_CR_ACCESS:      return cr_exits(x, &e->u.cr);
-    case EXIT_RDMSR:          return msr_exits(x, e->u.msr, false);
-    case EXIT_WRMSR:          return msr_exits(x, e->u.msr, true);
+    case EXIT_CPUID: return true; /* always (§26.1.2) */
+    case EXIT_CR_ACCESS: return cr_exits(x, &e->u.cr);
+    case EXIT_RDMSR: return msr_exits(x, e->u.msr, false);
+    case EXIT_WRMSR: return msr_exits(x, e->u.msr, true);
     case EXIT_IO_INSTRUCTION: {
         bool ex = io_exits(x, &e->u.io);
         x->st.io_no_exit += !ex;
         return ex;
     }
-    case EXIT_EXCEPTION_NMI:  return exception_exits(x, &e->u.exc);
-    default:                  return control_exits(x, e->reason);
+    case EXIT_EXCEPTION_NMI: return exception_exits(x, &e->u.exc);
+    default: return control_exits(x, e->reason);
     }
 }
 
@@ -262,7 +270,7 @@ static bool hook_irq_pending(void *o)
 {
     struct vmx *x = o;
     if (x->pin & PIN_BASED_EXT_INTR_MASK)
-        return false;                /* the VMM takes them and injects (hw_prepare_entry) */
+        return false; /* the VMM takes them and injects (hw_prepare_entry) */
     return vm_irq_pending(x->v->vm);
 }
 static int hook_irq_ack(void *o) { return vm_irq_ack(((struct vmx *)o)->v->vm); }
@@ -295,9 +303,9 @@ static void op_inject(struct vcpu *v, int vector, bool external, bool has_err, u
     uint32_t type = external ? INTR_TYPE_EXT_INTR : INTR_TYPE_HARD_EXCEPTION;
     if (!external && (vector == EXC_BP || vector == EXC_OF))
         type = INTR_TYPE_SOFT_EXCEPTION;
-    vmcs_write(&X(v)->vmcs, VM_ENTRY_INTR_INFO_FIELD, (uint32_t)vector |
-               type << INTR_INFO_TYPE_SHIFT | (has_err ? INTR_INFO_DELIVER_CODE : 0) |
-               INTR_INFO_VALID);
+    vmcs_write(&X(v)->vmcs, VM_ENTRY_INTR_INFO_FIELD,
+               (uint32_t)vector | type << INTR_INFO_TYPE_SHIFT |
+                   (has_err ? INTR_INFO_DELIVER_CODE : 0) | INTR_INFO_VALID);
     vmcs_write(&X(v)->vmcs, VM_ENTRY_EXCEPTION_ERROR_CODE, err);
 }
 static void op_irq_window(struct vcpu *v, bool on)
@@ -336,30 +344,31 @@ static bool op_set_cr(struct vcpu *v, int cr, uint32_t val)
     struct vmcs *vm = &X(v)->vmcs;
     switch (cr) {
     case 0:
-        if (!(val & CR0_PE))                    /* real mode is not modelled */
+        if (!(val & CR0_PE)) /* real mode is not modelled */
             return false;
         val |= CR0_ET;
         vmcs_write(vm, CR0_READ_SHADOW, val);
         v->cpu.cr0 = val | CR0_NE;
         return true;
-    case 3:
-        v->cpu.cr3 = val;
-        return true;
+    case 3: v->cpu.cr3 = val; return true;
     case 4:
-        if (val & ~0x19cu)                      /* TSD DE PSE PGE PCE, as the model CPU */
+        if (val & ~0x19cu) /* TSD DE PSE PGE PCE, as the model CPU */
             return false;
         vmcs_write(vm, CR4_READ_SHADOW, val);
         v->cpu.cr4 = val | vmx_model_caps.cr4_fixed0;
         return true;
-    default:
-        return false;
+    default: return false;
     }
 }
 static void op_invlpg(struct vcpu *v, uint32_t lin) { interp_invlpg(X(v)->ip, lin); }
 
 static const struct hw_ops vmx_hw_ops = {
-    .inject = op_inject, .irq_window = op_irq_window, .interruptible = op_interruptible,
-    .extint_exiting = op_extint, .get_cr = op_get_cr, .set_cr = op_set_cr,
+    .inject = op_inject,
+    .irq_window = op_irq_window,
+    .interruptible = op_interruptible,
+    .extint_exiting = op_extint,
+    .get_cr = op_get_cr,
+    .set_cr = op_set_cr,
     .invlpg = op_invlpg,
 };
 
@@ -374,7 +383,7 @@ static int vm_entry(struct vmx *x, struct vm_exit *exit)
     const char *insn = v->launched ? "VMRESUME" : "VMLAUNCH";
 
     int err = vmcs_check_controls(v, &vmx_model_caps, why, sizeof why);
-    if (err) {                                         /* VMfailValid (§27.1-27.2) */
+    if (err) { /* VMfailValid (§27.1-27.2) */
         vmcs_set(v, VM_INSTRUCTION_ERROR, (uint32_t)err);
         x->st.entry_failures++;
         memset(exit, 0, sizeof *exit);
@@ -385,7 +394,7 @@ static int vm_entry(struct vmx *x, struct vm_exit *exit)
         return -1;
     }
     uint32_t qual;
-    if (vmcs_check_guest(v, &vmx_model_caps, &qual, why, sizeof why)) {   /* §27.8 */
+    if (vmcs_check_guest(v, &vmx_model_caps, &qual, why, sizeof why)) { /* §27.8 */
         uint32_t reason = EXIT_ENTRY_FAIL_GUEST | EXIT_REASON_ENTRY_FAILURE;
         vmcs_set(v, VM_EXIT_REASON, reason);
         vmcs_set(v, EXIT_QUALIFICATION, qual);
@@ -423,12 +432,12 @@ static int vm_entry(struct vmx *x, struct vm_exit *exit)
     interp_set_irq_window_exit(x->ip, x->proc & CPU_BASED_INTR_WINDOW_EXITING);
 
     uint32_t ii = (uint32_t)vmcs_get(v, VM_ENTRY_INTR_INFO_FIELD);
-    if (ii & INTR_INFO_VALID) {                       /* event injection (§27.6) */
+    if (ii & INTR_INFO_VALID) { /* event injection (§27.6) */
         uint32_t type = (ii >> INTR_INFO_TYPE_SHIFT) & 7;
         interp_inject_event(x->ip, (int)(ii & 0xff), type == INTR_TYPE_EXT_INTR,
                             ii & INTR_INFO_DELIVER_CODE,
                             (uint32_t)vmcs_get(v, VM_ENTRY_EXCEPTION_ERROR_CODE));
-        vmcs_set(v, VM_ENTRY_INTR_INFO_FIELD, ii & ~INTR_INFO_VALID);   /* consumed */
+        vmcs_set(v, VM_ENTRY_INTR_INFO_FIELD, ii & ~INTR_INFO_VALID); /* consumed */
     }
     return 0;
 }
@@ -446,8 +455,9 @@ static void vm_exit_record(struct vmx *x, const struct vm_exit *e)
     if (e->reason == EXIT_IO_INSTRUCTION)
         x->io_port_exits[e->u.io.port]++;
     if (e->reason == EXIT_EXCEPTION_NMI) {
-        vmcs_set(v, VM_EXIT_INTR_INFO, e->u.exc.vector | INTR_TYPE_HARD_EXCEPTION << 8 |
-                 (e->u.exc.has_error ? INTR_INFO_DELIVER_CODE : 0) | INTR_INFO_VALID);
+        vmcs_set(v, VM_EXIT_INTR_INFO,
+                 e->u.exc.vector | INTR_TYPE_HARD_EXCEPTION << 8 |
+                     (e->u.exc.has_error ? INTR_INFO_DELIVER_CODE : 0) | INTR_INFO_VALID);
         vmcs_set(v, VM_EXIT_INTR_ERROR_CODE, e->u.exc.error_code);
     }
     if (e->reason != EXIT_EXTERNAL_INTERRUPT && e->reason != EXIT_INTERRUPT_WINDOW) {
@@ -465,8 +475,8 @@ static int vmx_run(struct vcpu *v, struct vm_exit *exit)
     struct vmx *x = v->engine_state;
     char why[200];
 
-    hw_prepare_entry(&x->vmm, v);                     /* the VMM, just before entry */
-    if (x->vmcs.launched)                             /* its register cache -> VMCS */
+    hw_prepare_entry(&x->vmm, v); /* the VMM, just before entry */
+    if (x->vmcs.launched)         /* its register cache -> VMCS */
         vmcs_save_guest(&x->vmcs, &v->cpu);
     else if (x->cfg.dump)
         vmcs_dump(&x->vmcs, stderr);
@@ -474,20 +484,19 @@ static int vmx_run(struct vcpu *v, struct vm_exit *exit)
     if (rc)
         return rc < 0 ? -1 : 0;
 
-    for (;;) {                                        /* VMX non-root operation */
+    for (;;) { /* VMX non-root operation */
         int r = interp_run(x->ip, exit, 0);
         v->instructions = interp_instructions(x->ip);
         if (r < 0)
             return -1;
-        if (exit->reason != EXIT_HLT || control_exits(x, EXIT_HLT) ||
-            !(v->cpu.eflags & FL_IF))
+        if (exit->reason != EXIT_HLT || control_exits(x, EXIT_HLT) || !(v->cpu.eflags & FL_IF))
             break;
         /* HLT exiting off: the HLT activity state, inside non-root. */
         x->st.halt_waits++;
         if (vm_wait_for_interrupt(v->vm, why, sizeof why) < 0)
-            break;                                    /* never wakes: let the VMM see it */
+            break; /* never wakes: let the VMM see it */
         if (vm_stop_requested(v->vm) || (x->pin & PIN_BASED_EXT_INTR_MASK)) {
-            memset(exit, 0, sizeof *exit);            /* the interrupt is a VM exit */
+            memset(exit, 0, sizeof *exit); /* the interrupt is a VM exit */
             exit->reason = EXIT_EXTERNAL_INTERRUPT;
             exit->guest_eip = v->cpu.eip;
             break;
@@ -526,8 +535,12 @@ static int vmx_init(struct vcpu *v, char *err, size_t len)
     if (vmx_config_parse(vm_engine_option(v->vm, "--vmx-controls"), &x->cfg, err, len) < 0)
         goto fail;
     struct interp_hooks hooks = {
-        .irq_pending = hook_irq_pending, .irq_ack = hook_irq_ack, .stop_requested = hook_stop,
-        .pio = hook_pio, .mmio = hook_mmio, .exit_policy = exit_policy,
+        .irq_pending = hook_irq_pending,
+        .irq_ack = hook_irq_ack,
+        .stop_requested = hook_stop,
+        .pio = hook_pio,
+        .mmio = hook_mmio,
+        .exit_policy = exit_policy,
     };
     x->ip = interp_create(&v->cpu, vm_ram(v->vm), &hooks, x, err, len);
     if (!x->ip)
@@ -541,7 +554,7 @@ fail:
     return -1;
 }
 
-static void vmx_state_changed(struct vcpu *v) { (void)v; }   /* entry reloads everything */
+static void vmx_state_changed(struct vcpu *v) { (void)v; } /* entry reloads everything */
 
 static void vmx_print_stats(struct vcpu *v, FILE *out)
 {
@@ -550,14 +563,16 @@ static void vmx_print_stats(struct vcpu *v, FILE *out)
     vmcs_control_names(PIN_BASED_VM_EXEC_CONTROL, x->pin, pin, sizeof pin);
     vmcs_control_names(CPU_BASED_VM_EXEC_CONTROL, x->proc, proc, sizeof proc);
     vmcs_control_names(SECONDARY_VM_EXEC_CONTROL, x->proc2, proc2, sizeof proc2);
-    fprintf(out, "vmx: %llu VMLAUNCH, %llu VMRESUME, %llu entry failures; %llu HLT-state waits "
+    fprintf(out,
+            "vmx: %llu VMLAUNCH, %llu VMRESUME, %llu entry failures; %llu HLT-state waits "
             "in non-root; %llu of %llu IN/OUT ran without an exit (I/O bitmap)\n",
             (unsigned long long)x->st.launches, (unsigned long long)x->st.resumes,
             (unsigned long long)x->st.entry_failures, (unsigned long long)x->st.halt_waits,
             (unsigned long long)x->st.io_no_exit, (unsigned long long)x->st.io_checked);
-    fprintf(out, "vmx: pin-based 0x%08x %s\nvmx: primary   0x%08x %s\nvmx: secondary 0x%08x %s\n"
-            "vmx: exception bitmap 0x%08x\n", x->pin, pin, x->proc, proc, x->proc2, proc2,
-            x->excbitmap);
+    fprintf(out,
+            "vmx: pin-based 0x%08x %s\nvmx: primary   0x%08x %s\nvmx: secondary 0x%08x %s\n"
+            "vmx: exception bitmap 0x%08x\n",
+            x->pin, pin, x->proc, proc, x->proc2, proc2, x->excbitmap);
     fprintf(out, "vmx: I/O exits by port:");
     for (unsigned p = 0; p < 65536; p++)
         if (x->io_port_exits[p])

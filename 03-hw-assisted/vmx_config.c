@@ -15,8 +15,14 @@
 
 static int onoff(const char *k, const char *v, bool *out, char *err, size_t len)
 {
-    if (!strcmp(v, "on") || !strcmp(v, "1")) { *out = true; return 0; }
-    if (!strcmp(v, "off") || !strcmp(v, "0")) { *out = false; return 0; }
+    if (!strcmp(v, "on") || !strcmp(v, "1")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp(v, "off") || !strcmp(v, "0")) {
+        *out = false;
+        return 0;
+    }
     snprintf(err, len, "--vmx-controls: %s=%s: expected on or off", k, v);
     return -1;
 }
@@ -48,7 +54,8 @@ static int parse_ports(const char *s, struct vmx_config *c, char *err, size_t le
     }
     return 0;
 bad:
-    snprintf(err, len, "--vmx-controls: io=bitmap:%s: expected ports like 0x3f8-0x3ff+0x20-0x21", s);
+    snprintf(err, len, "--vmx-controls: io=bitmap:%s: expected ports like 0x3f8-0x3ff+0x20-0x21",
+             s);
     return -1;
 }
 
@@ -67,18 +74,22 @@ static int parse_vmwrite(char *val, struct vmx_config *c, char *err, size_t len)
     struct vmcs probe;
     vmcs_clear(&probe);
     if (enc < 0) {
-        snprintf(err, len, "--vmx-controls: vmwrite: no VMCS field '%s' in this model "
-                 "(use an SDM name such as GUEST_CR0, or an encoding)", val);
+        snprintf(err, len,
+                 "--vmx-controls: vmwrite: no VMCS field '%s' in this model "
+                 "(use an SDM name such as GUEST_CR0, or an encoding)",
+                 val);
         return -1;
     }
     if (!colon[1] || *end) {
-        snprintf(err, len, "--vmx-controls: vmwrite=%s:%s: the value is not a number",
-                 val, colon + 1);
+        snprintf(err, len, "--vmx-controls: vmwrite=%s:%s: the value is not a number", val,
+                 colon + 1);
         return -1;
     }
     if (vmcs_write(&probe, (uint32_t)enc, x) != 0) {
-        snprintf(err, len, "--vmx-controls: vmwrite %s: read-only field (VMWRITE "
-                 "fails with VM-instruction error 13)", val);
+        snprintf(err, len,
+                 "--vmx-controls: vmwrite %s: read-only field (VMWRITE "
+                 "fails with VM-instruction error 13)",
+                 val);
         return -1;
     }
     if (c->nwrites == VMX_MAX_WRITES) {
@@ -93,7 +104,10 @@ static int parse_vmwrite(char *val, struct vmx_config *c, char *err, size_t len)
 /* One NAME=VALUE item of the list. */
 static int parse_item(const char *item, char *val, struct vmx_config *c, char *err, size_t len)
 {
-    static const struct { const char *name; size_t off; } flags[] = {
+    static const struct {
+        const char *name;
+        size_t off;
+    } flags[] = {
         { "hlt", offsetof(struct vmx_config, hlt) },
         { "cr3load", offsetof(struct vmx_config, cr3load) },
         { "cr3store", offsetof(struct vmx_config, cr3store) },
@@ -125,8 +139,10 @@ static int parse_item(const char *item, char *val, struct vmx_config *c, char *e
         char *end;
         unsigned long b = strtoul(val, &end, 0);
         if (!*val || *end || b > 0xffffffffUL) {
-            snprintf(err, len, "--vmx-controls: excbitmap=%s: expected a 32-bit number "
-                     "(bit n = exception vector n, e.g. 0x4000 for #PF)", val);
+            snprintf(err, len,
+                     "--vmx-controls: excbitmap=%s: expected a 32-bit number "
+                     "(bit n = exception vector n, e.g. 0x4000 for #PF)",
+                     val);
             return -1;
         }
         c->excbitmap = (uint32_t)b;
@@ -134,8 +150,10 @@ static int parse_item(const char *item, char *val, struct vmx_config *c, char *e
     }
     if (!strcmp(item, "vmwrite"))
         return parse_vmwrite(val, c, err, len);
-    snprintf(err, len, "--vmx-controls: unknown control '%s' (hlt, io, cr3load, cr3store, "
-             "invlpg, rdtsc, movdr, extint, msrbitmap, excbitmap, vmwrite, dump)", item);
+    snprintf(err, len,
+             "--vmx-controls: unknown control '%s' (hlt, io, cr3load, cr3store, "
+             "invlpg, rdtsc, movdr, extint, msrbitmap, excbitmap, vmwrite, dump)",
+             item);
     return -1;
 }
 

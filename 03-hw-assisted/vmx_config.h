@@ -22,10 +22,13 @@ enum vmx_io_mode { VMX_IO_UNCONDITIONAL, VMX_IO_BITMAP, VMX_IO_NONE };
 struct vmx_config {
     bool hlt, cr3load, cr3store, invlpg, rdtsc, movdr, extint, msrbitmap, dump;
     enum vmx_io_mode io;
-    uint8_t  io_exit[8192];          /* I/O bitmaps A|B: 1 = the port exits */
+    uint8_t io_exit[8192]; /* I/O bitmaps A|B: 1 = the port exits */
     uint32_t excbitmap;
-    int      nwrites;                /* vmwrite=FIELD:VALUE, applied last  */
-    struct { uint32_t enc; uint64_t value; } writes[VMX_MAX_WRITES];
+    int nwrites; /* vmwrite=FIELD:VALUE, applied last  */
+    struct {
+        uint32_t enc;
+        uint64_t value;
+    } writes[VMX_MAX_WRITES];
 };
 
 /* The defaults (what KVM sets up on a VT-x machine with EPT), then the

@@ -13,14 +13,11 @@
 #include <stdint.h>
 
 struct vclock {
-    uint64_t (*now_ns)(void *ctx);   /* nanoseconds, never goes backwards */
-    void     *ctx;
+    uint64_t (*now_ns)(void *ctx); /* nanoseconds, never goes backwards */
+    void *ctx;
 };
 
-static inline uint64_t vclock_now(const struct vclock *c)
-{
-    return c->now_ns(c->ctx);
-}
+static inline uint64_t vclock_now(const struct vclock *c) { return c->now_ns(c->ctx); }
 
 /* CLOCK_MONOTONIC in ns (ctx unused): the default clock of every VM. */
 uint64_t host_monotonic_ns(void *ctx);

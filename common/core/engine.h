@@ -20,18 +20,18 @@
 struct vm;
 
 struct vcpu {
-    struct x86_cpu cpu;          /* architectural state (see x86/cpu.h)  */
-    struct vm     *vm;
-    void          *engine_state; /* owned by the engine                  */
-    uint64_t       instructions; /* guest instructions retired, if known */
+    struct x86_cpu cpu; /* architectural state (see x86/cpu.h)  */
+    struct vm *vm;
+    void *engine_state;    /* owned by the engine                  */
+    uint64_t instructions; /* guest instructions retired, if known */
 };
 
 struct engine_ops {
-    const char *name;            /* "interp", "bt", ...                  */
-    const char *summary;         /* one line for --help                  */
+    const char *name;    /* "interp", "bt", ...                  */
+    const char *summary; /* one line for --help                  */
     /* Prepare to run vcpu (cpu state already set by the loader).
      * 0 on success; -1 with a one-line reason in err. */
-    int  (*init)(struct vcpu *v, char *err, size_t errlen);
+    int (*init)(struct vcpu *v, char *err, size_t errlen);
     /* Run until an exit; fill *exit.  Returns 0, or -1 for an engine error
      * (then exit->reason is EXIT_VMM_ERROR and exit->message says why).
      * I/O exits (reason 30) are reported BEFORE the instruction completes:
@@ -42,11 +42,11 @@ struct engine_ops {
      * HLT exits (reason 12) are reported after HLT: cpu.halted is set and
      * the next run() returns HLT again at once unless an interrupt can be
      * delivered (IF=1 and vm_irq_pending()). */
-    int  (*run)(struct vcpu *v, struct vm_exit *exit);
+    int (*run)(struct vcpu *v, struct vm_exit *exit);
     /* The VMM changed cpu state behind the engine's back (e.g. IN result
      * written to EAX): engines that cache state reload it. May be NULL. */
     void (*state_changed)(struct vcpu *v);
-    void (*print_stats)(struct vcpu *v, FILE *out);  /* may be NULL */
+    void (*print_stats)(struct vcpu *v, FILE *out); /* may be NULL */
     void (*fini)(struct vcpu *v);
 };
 

@@ -31,15 +31,15 @@ int guest_ram_init(struct guest_ram *ram, uint64_t size, char *err, size_t errle
         return -1;
     }
     if (ftruncate(fd, (off_t)size) < 0) {
-        snprintf(err, errlen, "sizing guest RAM to %llu bytes: %s",
-                 (unsigned long long)size, strerror(errno));
+        snprintf(err, errlen, "sizing guest RAM to %llu bytes: %s", (unsigned long long)size,
+                 strerror(errno));
         close(fd);
         return -1;
     }
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
-        snprintf(err, errlen, "mapping %llu bytes of guest RAM: %s",
-                 (unsigned long long)size, strerror(errno));
+        snprintf(err, errlen, "mapping %llu bytes of guest RAM: %s", (unsigned long long)size,
+                 strerror(errno));
         close(fd);
         return -1;
     }

@@ -12,13 +12,13 @@
 #include <stddef.h>
 
 struct guest_ram {
-    int      fd;        /* memfd_create("vmlab-ram")                  */
-    uint8_t *host;      /* mmap of the whole fd, MAP_SHARED            */
-    uint64_t size;      /* bytes, a multiple of 4 KiB                  */
+    int fd;        /* memfd_create("vmlab-ram")                  */
+    uint8_t *host; /* mmap of the whole fd, MAP_SHARED            */
+    uint64_t size; /* bytes, a multiple of 4 KiB                  */
 };
 
 /* 0 on success; -1 and a message in err on failure. */
-int  guest_ram_init(struct guest_ram *ram, uint64_t size, char *err, size_t errlen);
+int guest_ram_init(struct guest_ram *ram, uint64_t size, char *err, size_t errlen);
 void guest_ram_destroy(struct guest_ram *ram);
 
 /* Host pointer for [gpa, gpa+len), or NULL if any of it is outside RAM. */

@@ -24,16 +24,16 @@ static const int stop_sigs[] = { SIGINT, SIGHUP, SIGTERM };
 
 /* Per process: signal handlers can reach nothing else (see hangup.h). */
 static _Atomic(struct vm *) armed_vm;
-static atomic_int  cause = HANGUP_NONE;
-static atomic_int  note_fd = -1;          /* write end of the notice pipe */
-static atomic_bool backstop;              /* arm the SIGALRM backstop     */
-static int         read_fd = -1;          /* its read end (hangup_fd)     */
+static atomic_int cause = HANGUP_NONE;
+static atomic_int note_fd = -1; /* write end of the notice pipe */
+static atomic_bool backstop;    /* arm the SIGALRM backstop     */
+static int read_fd = -1;        /* its read end (hangup_fd)     */
 static struct sigaction old_sa[NSIGS];
-static bool        installed[NSIGS];
-static bool        hup_ignored;           /* by hangup_disarm, not by nohup */
-static pthread_t   watcher;
-static bool        watching;
-static int         quit_fd[2] = { -1, -1 };  /* tells the watcher to end */
+static bool installed[NSIGS];
+static bool hup_ignored; /* by hangup_disarm, not by nohup */
+static pthread_t watcher;
+static bool watching;
+static int quit_fd[2] = { -1, -1 }; /* tells the watcher to end */
 
 void hangup_note(int why)
 {
@@ -54,16 +54,16 @@ void hangup_note(int why)
 static void on_signal(int sig) { hangup_note(sig); }
 
 int hangup_cause(void) { return atomic_load(&cause); }
-int hangup_fd(void)    { return read_fd; }
+int hangup_fd(void) { return read_fd; }
 
 const char *hangup_cause_name(int why)
 {
     switch (why) {
-    case SIGINT:          return "SIGINT (Ctrl-C)";
-    case SIGHUP:          return "SIGHUP (the terminal hung up)";
-    case SIGTERM:         return "SIGTERM";
+    case SIGINT: return "SIGINT (Ctrl-C)";
+    case SIGHUP: return "SIGHUP (the terminal hung up)";
+    case SIGTERM: return "SIGTERM";
     case HANGUP_TERMINAL: return "the terminal went away (hung up: end of file, I/O error)";
-    default:              return "no stop";
+    default: return "no stop";
     }
 }
 
@@ -140,11 +140,11 @@ int hangup_arm(struct vm *vm, bool term, char *err, size_t len)
             continue;
         sigaction(stop_sigs[i], NULL, &old_sa[i]);
         if (stop_sigs[i] == SIGHUP && hup_ignored && old_sa[i].sa_handler == SIG_IGN)
-            old_sa[i].sa_handler = SIG_DFL;   /* ours (hangup_disarm), not nohup's */
+            old_sa[i].sa_handler = SIG_DFL; /* ours (hangup_disarm), not nohup's */
         if (stop_sigs[i] == SIGHUP)
             hup_ignored = false;
         if (stop_sigs[i] == SIGHUP && old_sa[i].sa_handler == SIG_IGN) {
-            ignored_hup = true;           /* nohup: the user wants it to survive */
+            ignored_hup = true; /* nohup: the user wants it to survive */
             continue;
         }
         /* A second Ctrl-C or SIGTERM kills; hang-ups may come twice

@@ -42,16 +42,16 @@ enum { HANGUP_NONE = 0, HANGUP_TERMINAL = -1 };
 /* Install the handlers (SIGINT and SIGHUP; SIGTERM too if term) and start
  * the watcher.  vm (may be NULL) is asked to stop.  0, or -1 with why in
  * err (no pipe or thread: signals still work, the watcher does not). */
-int  hangup_arm(struct vm *vm, bool term, char *err, size_t len);
+int hangup_arm(struct vm *vm, bool term, char *err, size_t len);
 /* Put the previous handlers back and end the watcher.  The cause stays. */
 void hangup_disarm(void);
 /* HANGUP_NONE, a signal number, or HANGUP_TERMINAL. */
-int  hangup_cause(void);
+int hangup_cause(void);
 /* "SIGHUP", "the terminal went away", ... for messages. */
 const char *hangup_cause_name(int cause);
 /* Readable once a stop came (never drained: every poller sees it); -1
  * when not armed. */
-int  hangup_fd(void);
+int hangup_fd(void);
 /* Record a stop found by the caller (the visualizer reads EOF from the
  * tty): the same effects as a signal.  Async-signal-safe. */
 void hangup_note(int cause);

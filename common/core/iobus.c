@@ -8,15 +8,15 @@
  */
 #include "core/iobus.h"
 
-int iobus_register(struct iobus *bus, uint64_t base, uint64_t len,
-                   io_handler_t handler, void *dev, const char *name)
+int iobus_register(struct iobus *bus, uint64_t base, uint64_t len, io_handler_t handler, void *dev,
+                   const char *name)
 {
     if (len == 0 || base + len < base || !handler || bus->n >= IOBUS_MAX_RANGES)
         return -1;
     for (int i = 0; i < bus->n; i++) {
         const struct io_range *r = &bus->r[i];
         if (base < r->base + r->len && r->base < base + len)
-            return -1;                      /* overlaps an existing range */
+            return -1; /* overlaps an existing range */
     }
     bus->r[bus->n++] = (struct io_range){ base, len, handler, dev, name };
     return 0;
@@ -30,8 +30,7 @@ const struct io_range *iobus_find(const struct iobus *bus, uint64_t addr)
     return 0;
 }
 
-bool iobus_access(struct iobus *bus, uint64_t addr, uint8_t size,
-                  bool is_write, uint32_t *value)
+bool iobus_access(struct iobus *bus, uint64_t addr, uint8_t size, bool is_write, uint32_t *value)
 {
     const struct io_range *r = iobus_find(bus, addr);
     if (!r) {

@@ -10,9 +10,9 @@
 #define CORE_IRQ_H
 
 struct irq_line {
-    void (*set)(void *ctx, int irq, int level);  /* level 0 or 1 */
+    void (*set)(void *ctx, int irq, int level); /* level 0 or 1 */
     void *ctx;
-    int   irq;
+    int irq;
 };
 
 static inline void irq_line_set(const struct irq_line *l, int level)

@@ -13,7 +13,9 @@ _Noreturn void lab_not_implemented(int lab, const char *task)
     char num[12];
     int k = 0;
     unsigned u = lab < 0 ? 0u : (unsigned)lab;
-    do num[k++] = (char)('0' + u % 10); while ((u /= 10) && k < (int)sizeof num);
+    do
+        num[k++] = (char)('0' + u % 10);
+    while ((u /= 10) && k < (int)sizeof num);
     while (k > 0 && n < sizeof line - 1)
         line[n++] = num[--k];
     for (const char *s = ": "; *s && n < sizeof line - 1; s++)

@@ -20,8 +20,7 @@
 #define MAX_IMAGE_BYTES (512u << 20)
 
 /* Read a whole file (guest kernels and modules are small). */
-static uint8_t *read_file(const char *what, const char *path, size_t *len,
-                          char *err, size_t errlen)
+static uint8_t *read_file(const char *what, const char *path, size_t *len, char *err, size_t errlen)
 {
     /* O_NONBLOCK: opening a FIFO for reading blocks until a writer comes,
      * so `vmm --module some-fifo` hung before it could say "not a regular
@@ -64,13 +63,13 @@ static uint8_t *read_file(const char *what, const char *path, size_t *len,
 static const char *machine_name(unsigned m)
 {
     switch (m) {
-    case EM_X86_64:  return "x86-64";
-    case EM_ARM:     return "ARM";
+    case EM_X86_64: return "x86-64";
+    case EM_ARM: return "ARM";
     case EM_AARCH64: return "AArch64";
-    case EM_RISCV:   return "RISC-V";
-    case EM_MIPS:    return "MIPS";
-    case EM_PPC:     return "PowerPC";
-    default:         return "another machine";
+    case EM_RISCV: return "RISC-V";
+    case EM_MIPS: return "MIPS";
+    case EM_PPC: return "PowerPC";
+    default: return "another machine";
     }
 }
 
@@ -91,8 +90,10 @@ static int find_multiboot_header(const uint8_t *img, size_t len, const char *pat
             continue;
         uint32_t flags = rd32(img + off + 4), sum = rd32(img + off + 8);
         if ((uint32_t)(MB_HEADER_MAGIC + flags + sum) != 0) {
-            snprintf(err, errlen, "'%s': Multiboot header at offset 0x%zx has a bad checksum "
-                     "(magic + flags + checksum must be 0)", path, off);
+            snprintf(err, errlen,
+                     "'%s': Multiboot header at offset 0x%zx has a bad checksum "
+                     "(magic + flags + checksum must be 0)",
+                     path, off);
             return -1;
         }
         /* Bits 0-15 are requirements a boot loader must refuse if it cannot
@@ -100,15 +101,19 @@ static int find_multiboot_header(const uint8_t *img, size_t len, const char *pat
          * info) and ignore 2 (video mode: we have no display). */
         uint32_t unknown = flags & 0xfff8;
         if (unknown) {
-            snprintf(err, errlen, "'%s': Multiboot header requires features 0x%x this "
-                     "loader does not provide", path, unknown);
+            snprintf(err, errlen,
+                     "'%s': Multiboot header requires features 0x%x this "
+                     "loader does not provide",
+                     path, unknown);
             return -1;
         }
         bi->mb_header_flags = flags;
         return 0;
     }
-    snprintf(err, errlen, "'%s' has no Multiboot v1 header (magic 0x1BADB002 in its first "
-             "8 KiB), so it cannot be booted", path);
+    snprintf(err, errlen,
+             "'%s' has no Multiboot v1 header (magic 0x1BADB002 in its first "
+             "8 KiB), so it cannot be booted",
+             path);
     return -1;
 }
 
@@ -125,8 +130,8 @@ static void find_pvh_note(const uint8_t *img, size_t len, const Elf32_Phdr *ph,
         const uint8_t *desc = name + ((namesz + 3) & ~3u);
         if (namesz > (size_t)(end - name) || desc > end || descsz > (size_t)(end - desc))
             return;
-        if (namesz == 4 && memcmp(name, "Xen", 4) == 0 &&
-            type == PVH_NOTE_PHYS32_ENTRY && descsz >= 4) {
+        if (namesz == 4 && memcmp(name, "Xen", 4) == 0 && type == PVH_NOTE_PHYS32_ENTRY &&
+            descsz >= 4) {
             bi->has_pvh = true;
             bi->pvh_entry = rd32(desc);
         }
@@ -134,8 +139,8 @@ static void find_pvh_note(const uint8_t *img, size_t len, const Elf32_Phdr *ph,
     }
 }
 
-int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *bi,
-                    char *err, size_t errlen)
+int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *bi, char *err,
+                    size_t errlen)
 {
     size_t len;
     memset(bi, 0, sizeof *bi);
@@ -152,8 +157,10 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
     }
     if (len < EI_NIDENT || img[EI_CLASS] != ELFCLASS32) {
         if (len >= EI_NIDENT && img[EI_CLASS] == ELFCLASS64)
-            snprintf(err, errlen, "'%s' is a 64-bit ELF; the guest must be a 32-bit i386 ELF "
-                     "(ELFCLASS32, built with -m32)", path);
+            snprintf(err, errlen,
+                     "'%s' is a 64-bit ELF; the guest must be a 32-bit i386 ELF "
+                     "(ELFCLASS32, built with -m32)",
+                     path);
         else
             snprintf(err, errlen, "'%s' has an unknown ELF class", path);
         goto out;
@@ -167,19 +174,22 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
         goto out;
     }
     if (eh->e_machine != EM_386) {
-        snprintf(err, errlen, "'%s' is an ELF for %s (e_machine %u), not i386 (EM_386)",
-                 path, machine_name(eh->e_machine), eh->e_machine);
+        snprintf(err, errlen, "'%s' is an ELF for %s (e_machine %u), not i386 (EM_386)", path,
+                 machine_name(eh->e_machine), eh->e_machine);
         goto out;
     }
     if (eh->e_type != ET_EXEC) {
-        snprintf(err, errlen, "'%s' is not an executable ELF (e_type %u%s); link the guest "
-                 "with -static -no-pie at a fixed address", path, eh->e_type,
-                 eh->e_type == ET_DYN ? ", a shared object or PIE" :
-                 eh->e_type == ET_REL ? ", an object file" : "");
+        snprintf(err, errlen,
+                 "'%s' is not an executable ELF (e_type %u%s); link the guest "
+                 "with -static -no-pie at a fixed address",
+                 path, eh->e_type,
+                 eh->e_type == ET_DYN   ? ", a shared object or PIE"
+                 : eh->e_type == ET_REL ? ", an object file"
+                                        : "");
         goto out;
     }
-    if (eh->e_phentsize != sizeof(Elf32_Phdr) || eh->e_phnum == 0 ||
-        eh->e_phoff > len || (size_t)eh->e_phnum * sizeof(Elf32_Phdr) > len - eh->e_phoff) {
+    if (eh->e_phentsize != sizeof(Elf32_Phdr) || eh->e_phnum == 0 || eh->e_phoff > len ||
+        (size_t)eh->e_phnum * sizeof(Elf32_Phdr) > len - eh->e_phoff) {
         snprintf(err, errlen, "'%s': program header table is missing or outside the file", path);
         goto out;
     }
@@ -205,24 +215,29 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
             continue;
         uint64_t start = p->p_paddr, end = start + p->p_memsz;
         if (p->p_filesz > p->p_memsz || p->p_offset > len || p->p_filesz > len - p->p_offset) {
-            snprintf(err, errlen, "'%s': segment %d lies outside the file (truncated image?)",
-                     path, i);
+            snprintf(err, errlen, "'%s': segment %d lies outside the file (truncated image?)", path,
+                     i);
             goto out;
         }
         if (start < LOADER_LOW_MEM_END) {
-            snprintf(err, errlen, "'%s': segment %d at 0x%llx overlaps low memory (below 1 MiB, "
-                     "reserved for boot data); link the kernel at 1 MiB or above", path, i,
-                     (unsigned long long)start);
+            snprintf(err, errlen,
+                     "'%s': segment %d at 0x%llx overlaps low memory (below 1 MiB, "
+                     "reserved for boot data); link the kernel at 1 MiB or above",
+                     path, i, (unsigned long long)start);
             goto out;
         }
         if (end > ram->size) {
-            snprintf(err, errlen, "'%s': segment %d [0x%llx-0x%llx) does not fit in %llu MiB "
-                     "of guest RAM (--mem)", path, i, (unsigned long long)start,
-                     (unsigned long long)end, (unsigned long long)(ram->size >> 20));
+            snprintf(err, errlen,
+                     "'%s': segment %d [0x%llx-0x%llx) does not fit in %llu MiB "
+                     "of guest RAM (--mem)",
+                     path, i, (unsigned long long)start, (unsigned long long)end,
+                     (unsigned long long)(ram->size >> 20));
             goto out;
         }
-        if (start < lo) lo = start;
-        if (end > hi) hi = end;
+        if (start < lo)
+            lo = start;
+        if (end > hi)
+            hi = end;
         bi->nsegments++;
     }
     if (bi->nsegments == 0) {
@@ -246,8 +261,8 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
         }
     }
     if (!found) {
-        snprintf(err, errlen, "'%s': entry point 0x%x is not inside any loaded segment",
-                 path, eh->e_entry);
+        snprintf(err, errlen, "'%s': entry point 0x%x is not inside any loaded segment", path,
+                 eh->e_entry);
         goto out;
     }
     /* Pass 2: copy. */
@@ -257,7 +272,7 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
             continue;
         uint8_t *dst = gpa_to_hva(ram, p->p_paddr, p->p_memsz);
         memcpy(dst, img + p->p_offset, p->p_filesz);
-        memset(dst + p->p_filesz, 0, p->p_memsz - p->p_filesz);   /* .bss */
+        memset(dst + p->p_filesz, 0, p->p_memsz - p->p_filesz); /* .bss */
     }
     bi->kernel_start = (uint32_t)lo;
     bi->kernel_end = (uint32_t)hi;
@@ -292,10 +307,10 @@ struct mb_info {
     uint32_t boot_loader_name, apm_table;
     uint32_t vbe[6];
 };
-struct mb_mmap_entry {               /* "size" counts the bytes after itself */
+struct mb_mmap_entry { /* "size" counts the bytes after itself */
     uint32_t size;
     uint64_t base, length;
-    uint32_t type;                   /* 1 = available RAM, 2 = reserved */
+    uint32_t type; /* 1 = available RAM, 2 = reserved */
 } __attribute__((packed));
 struct mb_module {
     uint32_t mod_start, mod_end, string, reserved;
@@ -304,7 +319,7 @@ struct mb_module {
 int loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const char *cmdline,
                           const char *const *modules, int nmodules, char *err, size_t errlen)
 {
-    struct mb_info mbi = {0};
+    struct mb_info mbi = { 0 };
     struct info_area a = { ram, LOADER_INFO_ADDR + sizeof mbi };
     memset(gpa_to_hva(ram, LOADER_INFO_ADDR, LOADER_INFO_END - LOADER_INFO_ADDR), 0,
            LOADER_INFO_END - LOADER_INFO_ADDR);
@@ -322,7 +337,8 @@ int loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const cha
     mbi.mmap_addr = info_put(&a, map, sizeof map, 8);
     mbi.mmap_length = sizeof map;
     mbi.boot_loader_name = info_put(&a, "vmlab", 6, 1);
-    mbi.cmdline = info_put(&a, cmdline ? cmdline : "", (uint32_t)strlen(cmdline ? cmdline : "") + 1, 1);
+    mbi.cmdline =
+        info_put(&a, cmdline ? cmdline : "", (uint32_t)strlen(cmdline ? cmdline : "") + 1, 1);
     if (!mbi.cmdline) {
         snprintf(err, errlen, "guest command line is too long (%zu bytes; about %u fit)",
                  strlen(cmdline), LOADER_INFO_END - LOADER_INFO_ADDR - 512);
@@ -331,10 +347,10 @@ int loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const cha
 
     /* Modules: page-aligned after the kernel (header flag bit 0). */
     uint32_t at = (bi->kernel_end + 0xfff) & ~0xfffu;
-    struct mb_module mods[LOADER_MAX_MODULES] = {{0}};
+    struct mb_module mods[LOADER_MAX_MODULES] = { { 0 } };
     if (nmodules > LOADER_MAX_MODULES) {
-        snprintf(err, errlen, "too many modules (%d; this loader places at most %d)",
-                 nmodules, LOADER_MAX_MODULES);
+        snprintf(err, errlen, "too many modules (%d; this loader places at most %d)", nmodules,
+                 LOADER_MAX_MODULES);
         return -1;
     }
     for (int i = 0; i < nmodules; i++) {
@@ -344,9 +360,10 @@ int loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const cha
             return -1;
         void *dst = gpa_to_hva(ram, at, len);
         if (!dst) {
-            snprintf(err, errlen, "module '%s' (%zu bytes) does not fit in %llu MiB of guest "
-                     "RAM after the kernel (--mem)", modules[i], len,
-                     (unsigned long long)(ram->size >> 20));
+            snprintf(err, errlen,
+                     "module '%s' (%zu bytes) does not fit in %llu MiB of guest "
+                     "RAM after the kernel (--mem)",
+                     modules[i], len, (unsigned long long)(ram->size >> 20));
             free(data);
             return -1;
         }
@@ -356,7 +373,8 @@ int loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const cha
         mods[i].mod_end = at + (uint32_t)len;
         mods[i].string = info_put(&a, modules[i], (uint32_t)strlen(modules[i]) + 1, 1);
         if (!mods[i].string) {
-            snprintf(err, errlen, "module name '%s' does not fit in the boot information", modules[i]);
+            snprintf(err, errlen, "module name '%s' does not fit in the boot information",
+                     modules[i]);
             return -1;
         }
         at = (at + (uint32_t)len + 0xfff) & ~0xfffu;
@@ -378,7 +396,7 @@ static void flat_seg(struct x86_seg *s, uint16_t sel, uint16_t type)
     s->base = 0;
     s->limit = 0xffffffff;
     /* type | S (code/data) | DPL 0 | P, then D/B = 32-bit and G = 4 KiB units. */
-    s->attr = (uint16_t)(type | 0x10 | 0x80 | 0x400 | 0x800);   /* x86/cpu.h layout */
+    s->attr = (uint16_t)(type | 0x10 | 0x80 | 0x400 | 0x800); /* x86/cpu.h layout */
 }
 
 void loader_multiboot_cpu(struct x86_cpu *cpu, const struct boot_info *bi)
@@ -388,16 +406,16 @@ void loader_multiboot_cpu(struct x86_cpu *cpu, const struct boot_info *bi)
     cpu->gpr[R_EBX] = bi->info_addr;
     cpu->gpr[R_ESP] = LOADER_BOOT_STACK;
     cpu->eip = bi->entry;
-    cpu->eflags = FL_FIXED1;                  /* IF = 0, VM = 0 */
-    cpu->cr0 = CR0_PE;                        /* protected mode, paging off */
-    flat_seg(&cpu->seg[S_CS], LOADER_CS_SEL, 0xb);   /* execute/read, accessed */
+    cpu->eflags = FL_FIXED1;                       /* IF = 0, VM = 0 */
+    cpu->cr0 = CR0_PE;                             /* protected mode, paging off */
+    flat_seg(&cpu->seg[S_CS], LOADER_CS_SEL, 0xb); /* execute/read, accessed */
     for (int s = 0; s < S_NSEG; s++)
         if (s != S_CS)
             flat_seg(&cpu->seg[s], LOADER_DS_SEL, 0x3); /* read/write, accessed */
     /* TR must be a usable 32-bit TSS for a VT-x VM entry (SDM §27.3.1.2);
      * LDTR is unusable (null). */
     cpu->tr.limit = 0xffff;
-    cpu->tr.attr = 0x8b;                      /* busy 32-bit TSS, present */
+    cpu->tr.attr = 0x8b; /* busy 32-bit TSS, present */
     cpu->ldtr.attr = 0;
     /* Multiboot leaves GDTR undefined; like GRUB we leave a real flat GDT
      * behind the selectors (written by loader_boot_multiboot), so the

@@ -25,22 +25,22 @@
 #include "core/guest_ram.h"
 #include "x86/cpu.h"
 
-#define MB_HEADER_MAGIC      0x1BADB002u   /* in the image, spec §3.1.1       */
-#define MB_BOOTLOADER_MAGIC  0x2BADB002u   /* in EAX at entry, spec §3.2      */
-#define MB_SEARCH_BYTES      8192          /* the header must be in the first 8 KiB */
-#define LOADER_LOW_MEM_END   0x100000u     /* below 1 MiB: reserved for boot data */
-#define LOADER_INFO_ADDR     0x9000u       /* Multiboot info, then its strings    */
-#define LOADER_INFO_END      0x10000u
-#define LOADER_BOOT_STACK    0x8000u       /* ESP at entry (spec: undefined)      */
-#define LOADER_BOOT_GDT      0x8800u       /* flat GDT the boot selectors refer to */
-#define PVH_NOTE_PHYS32_ENTRY 18           /* XEN_ELFNOTE_PHYS32_ENTRY            */
-#define LOADER_MAX_MODULES   8             /* Multiboot modules the loader places */
+#define MB_HEADER_MAGIC       0x1BADB002u /* in the image, spec §3.1.1       */
+#define MB_BOOTLOADER_MAGIC   0x2BADB002u /* in EAX at entry, spec §3.2      */
+#define MB_SEARCH_BYTES       8192        /* the header must be in the first 8 KiB */
+#define LOADER_LOW_MEM_END    0x100000u   /* below 1 MiB: reserved for boot data */
+#define LOADER_INFO_ADDR      0x9000u     /* Multiboot info, then its strings    */
+#define LOADER_INFO_END       0x10000u
+#define LOADER_BOOT_STACK     0x8000u /* ESP at entry (spec: undefined)      */
+#define LOADER_BOOT_GDT       0x8800u /* flat GDT the boot selectors refer to */
+#define PVH_NOTE_PHYS32_ENTRY 18      /* XEN_ELFNOTE_PHYS32_ENTRY            */
+#define LOADER_MAX_MODULES    8       /* Multiboot modules the loader places */
 
 /* Multiboot information flags (spec §3.3). */
-#define MBI_MEM      (1u << 0)
-#define MBI_CMDLINE  (1u << 2)
-#define MBI_MODS     (1u << 3)
-#define MBI_MMAP     (1u << 6)
+#define MBI_MEM         (1u << 0)
+#define MBI_CMDLINE     (1u << 2)
+#define MBI_MODS        (1u << 3)
+#define MBI_MMAP        (1u << 6)
 #define MBI_LOADER_NAME (1u << 9)
 
 /* Selectors the loader uses for the flat segments (the spec leaves them to
@@ -50,30 +50,29 @@
 #define LOADER_DS_SEL 0x10
 
 struct boot_info {
-    uint32_t entry;          /* Multiboot entry (physical)                   */
-    bool     has_pvh;
-    uint32_t pvh_entry;      /* from the Xen PVH note, if has_pvh            */
+    uint32_t entry; /* Multiboot entry (physical)                   */
+    bool has_pvh;
+    uint32_t pvh_entry; /* from the Xen PVH note, if has_pvh            */
     uint32_t mb_header_flags;
-    uint32_t kernel_start;   /* lowest and highest physical byte loaded + 1 */
+    uint32_t kernel_start; /* lowest and highest physical byte loaded + 1 */
     uint32_t kernel_end;
-    uint32_t info_addr;      /* the Multiboot information structure          */
-    uint32_t modules_end;    /* first free byte after modules (page aligned) */
-    int      nsegments;
+    uint32_t info_addr;   /* the Multiboot information structure          */
+    uint32_t modules_end; /* first free byte after modules (page aligned) */
+    int nsegments;
 };
 
 /* Validate the ELF at path and copy its segments into ram.  -1 and a
  * one-line reason in err (which names the file) on failure. */
-int  loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *bi,
-                     char *err, size_t errlen);
+int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *bi, char *err,
+                    size_t errlen);
 /* Load modules after the kernel and write the Multiboot information. */
-int  loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const char *cmdline,
-                           const char *const *modules, int nmodules,
-                           char *err, size_t errlen);
+int loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const char *cmdline,
+                          const char *const *modules, int nmodules, char *err, size_t errlen);
 /* The machine state at the Multiboot entry point (spec §3.2). */
 void loader_multiboot_cpu(struct x86_cpu *cpu, const struct boot_info *bi);
 /* All three. */
-int  loader_boot_multiboot(struct guest_ram *ram, struct x86_cpu *cpu, const char *path,
-                           const char *cmdline, const char *const *modules, int nmodules,
-                           struct boot_info *bi, char *err, size_t errlen);
+int loader_boot_multiboot(struct guest_ram *ram, struct x86_cpu *cpu, const char *path,
+                          const char *cmdline, const char *const *modules, int nmodules,
+                          struct boot_info *bi, char *err, size_t errlen);
 
 #endif

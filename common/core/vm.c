@@ -40,49 +40,49 @@ struct exit_stat {
 
 struct vm {
     struct vm_options opt;
-    struct guest_ram  ram;
-    struct iobus      pio, mmio;
-    struct vclock     clock;
-    struct pic_pair   pic;
-    struct pit8254    pit;
-    struct uart16550  uart;
+    struct guest_ram ram;
+    struct iobus pio, mmio;
+    struct vclock clock;
+    struct pic_pair pic;
+    struct pit8254 pit;
+    struct uart16550 uart;
     struct debug_exit dbg;
-    struct vcpu       vcpu;
+    struct vcpu vcpu;
     const struct engine_ops *engine;
-    bool              engine_ready;
-    struct boot_info  boot;
-    struct trace      trace;
-    FILE             *report;
+    bool engine_ready;
+    struct boot_info boot;
+    struct trace trace;
+    FILE *report;
 
     void (*console)(void *ctx, uint8_t byte);
-    void             *console_ctx;
+    void *console_ctx;
     vm_exit_handler_fn *exit_handler; /* the stage's, asked first (vm.h) */
-    void             *exit_handler_ctx;
-    vm_observer_fn   *observer;       /* --viz: sees every recorded exit */
-    void             *observer_ctx;
+    void *exit_handler_ctx;
+    vm_observer_fn *observer; /* --viz: sees every recorded exit */
+    void *observer_ctx;
 
     /* Stopping: the engine polls stop at instruction/block boundaries. */
-    atomic_bool       stop;
-    atomic_int        stop_cause;
-    pthread_t         timer;
-    bool              timer_running;
-    pthread_mutex_t   lock;
-    pthread_cond_t    cond;
-    bool              quit;
+    atomic_bool stop;
+    atomic_int stop_cause;
+    pthread_t timer;
+    bool timer_running;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool quit;
 
-    unsigned          poll_count;     /* polls since device time was read    */
-    unsigned          poll_every;     /* read it every poll_every-th (1-16)  */
-    uint64_t          poll_ns;        /* when it was read                    */
+    unsigned poll_count; /* polls since device time was read    */
+    unsigned poll_every; /* read it every poll_every-th (1-16)  */
+    uint64_t poll_ns;    /* when it was read                    */
 
     /* History ring and statistics. */
-    struct vm_exit    history[VM_HISTORY];
-    uint64_t          nexits;
-    struct exit_stat  stats[EXIT_REASON_MAX + 1];
-    struct exit_stat  other_stats;    /* VMM reasons, entry failures */
-    uint64_t          idle_ns;        /* time asleep in HLT          */
-    uint64_t          irqs;           /* external interrupts acked   */
-    uint64_t          unclaimed_io;   /* accesses to ports nobody decodes */
-    uint64_t          start_ns, end_ns;
+    struct vm_exit history[VM_HISTORY];
+    uint64_t nexits;
+    struct exit_stat stats[EXIT_REASON_MAX + 1];
+    struct exit_stat other_stats; /* VMM reasons, entry failures */
+    uint64_t idle_ns;             /* time asleep in HLT          */
+    uint64_t irqs;                /* external interrupts acked   */
+    uint64_t unclaimed_io;        /* accesses to ports nobody decodes */
+    uint64_t start_ns, end_ns;
 };
 
 uint64_t host_monotonic_ns(void *ctx)
@@ -158,8 +158,8 @@ void vm_request_stop(struct vm *vm) { request_stop(vm, STOP_REQUEST); }
 
 /* --- accessors -------------------------------------------------------- */
 
-struct vcpu  *vm_vcpu(struct vm *vm)     { return &vm->vcpu; }
-struct trace *vm_trace(struct vm *vm)    { return &vm->trace; }
+struct vcpu *vm_vcpu(struct vm *vm) { return &vm->vcpu; }
+struct trace *vm_trace(struct vm *vm) { return &vm->trace; }
 void vm_set_report(struct vm *vm, FILE *out) { vm->report = out; }
 
 const char *vm_engine_option(const struct vm *vm, const char *name)
@@ -196,10 +196,7 @@ void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx)
 
 /* --- devices wiring --------------------------------------------------- */
 
-static void pic_irq_set(void *ctx, int irq, int level)
-{
-    pic_set_irq(ctx, irq, level);
-}
+static void pic_irq_set(void *ctx, int irq, int level) { pic_set_irq(ctx, irq, level); }
 
 static void uart_to_console(void *ctx, uint8_t byte)
 {
@@ -210,7 +207,7 @@ static void uart_to_console(void *ctx, uint8_t byte)
     }
     putchar(byte);
     if (byte == '\n')
-        fflush(stdout);   /* keep guest output and VMM messages in order */
+        fflush(stdout); /* keep guest output and VMM messages in order */
 }
 
 /* The debug-exit port, plus telling the engine to come back. */
@@ -239,10 +236,8 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
     debug_exit_init(&vm->dbg);
     if (attach(vm, PC_PIC_MASTER, pic_master_io, &vm->pic) ||
-        attach(vm, PC_PIC_SLAVE, pic_slave_io, &vm->pic) ||
-        attach(vm, PC_PIT, pit_io, &vm->pit) ||
-        attach(vm, PC_PORT_B, pit_port_b_io, &vm->pit) ||
-        attach(vm, PC_COM1, uart_io, &vm->uart) ||
+        attach(vm, PC_PIC_SLAVE, pic_slave_io, &vm->pic) || attach(vm, PC_PIT, pit_io, &vm->pit) ||
+        attach(vm, PC_PORT_B, pit_port_b_io, &vm->pit) || attach(vm, PC_COM1, uart_io, &vm->uart) ||
         attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm)) {
         snprintf(err, errlen, "internal error: device port ranges overlap");
         return -1;
@@ -252,8 +247,8 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
 
 /* --- creation --------------------------------------------------------- */
 
-int vm_create(struct vm **out, const struct vm_options *opt,
-              const struct engine_ops *engine, char *err, size_t errlen)
+int vm_create(struct vm **out, const struct vm_options *opt, const struct engine_ops *engine,
+              char *err, size_t errlen)
 {
     *out = NULL;
     struct vm *vm = calloc(1, sizeof *vm);
@@ -284,8 +279,8 @@ int vm_create(struct vm **out, const struct vm_options *opt,
     if (setup_devices(vm, err, errlen) < 0)
         return VMM_STATUS_ENGINE;
     if (opt->image) {
-        if (loader_boot_multiboot(&vm->ram, &vm->vcpu.cpu, opt->image, opt->cmdline,
-                                  opt->modules, opt->nmodules, &vm->boot, err, errlen) < 0)
+        if (loader_boot_multiboot(&vm->ram, &vm->vcpu.cpu, opt->image, opt->cmdline, opt->modules,
+                                  opt->nmodules, &vm->boot, err, errlen) < 0)
             return VMM_STATUS_IMAGE;
     } else {
         loader_multiboot_cpu(&vm->vcpu.cpu, &vm->boot);
@@ -353,12 +348,12 @@ static void print_registers(struct vm *vm, FILE *f)
 {
     const struct x86_cpu *c = &vm->vcpu.cpu;
     fprintf(f, "  eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x\n",
-            c->gpr[R_EAX], c->gpr[R_EBX], c->gpr[R_ECX], c->gpr[R_EDX],
-            c->gpr[R_ESI], c->gpr[R_EDI], c->gpr[R_EBP], c->gpr[R_ESP]);
-    fprintf(f, "  eip=%08x eflags=%08x cr0=%08x cr2=%08x cr3=%08x cr4=%08x cpl=%d%s\n",
-            c->eip, c->eflags, c->cr0, c->cr2, c->cr3, c->cr4, x86_cpl(c),
-            c->halted ? " halted" : "");
-    fprintf(f, "  cs=%04x ds=%04x es=%04x ss=%04x fs=%04x gs=%04x tr=%04x "
+            c->gpr[R_EAX], c->gpr[R_EBX], c->gpr[R_ECX], c->gpr[R_EDX], c->gpr[R_ESI],
+            c->gpr[R_EDI], c->gpr[R_EBP], c->gpr[R_ESP]);
+    fprintf(f, "  eip=%08x eflags=%08x cr0=%08x cr2=%08x cr3=%08x cr4=%08x cpl=%d%s\n", c->eip,
+            c->eflags, c->cr0, c->cr2, c->cr3, c->cr4, x86_cpl(c), c->halted ? " halted" : "");
+    fprintf(f,
+            "  cs=%04x ds=%04x es=%04x ss=%04x fs=%04x gs=%04x tr=%04x "
             "gdt=%08x/%04x idt=%08x/%04x\n",
             c->seg[S_CS].sel, c->seg[S_DS].sel, c->seg[S_ES].sel, c->seg[S_SS].sel,
             c->seg[S_FS].sel, c->seg[S_GS].sel, c->tr.sel, c->gdtr.base, c->gdtr.limit,
@@ -375,8 +370,8 @@ static void print_history(struct vm *vm, FILE *f)
         const struct vm_exit *e = &vm->history[i % VM_HISTORY];
         char line[256];
         exit_format(e, line, sizeof line);
-        fprintf(f, "  #%-8llu eip=%08x %s  (%llu ns)\n", (unsigned long long)i + 1,
-                e->guest_eip, line, (unsigned long long)e->cost_ns);
+        fprintf(f, "  #%-8llu eip=%08x %s  (%llu ns)\n", (unsigned long long)i + 1, e->guest_eip,
+                line, (unsigned long long)e->cost_ns);
     }
     fprintf(f, "%s: --- vCPU state at the end ---\n", vm->opt.prog);
     print_registers(vm, f);
@@ -385,12 +380,13 @@ static void print_history(struct vm *vm, FILE *f)
 static void print_stats(struct vm *vm, FILE *f)
 {
     double wall = (double)(vm->end_ns - vm->start_ns) / 1e9;
-    fprintf(f, "%s: stats: engine %s, %.3f s, %llu exits, %llu interrupts, %llu guest "
-            "instructions\n", vm->opt.prog, vm->engine->name, wall,
-            (unsigned long long)vm->nexits, (unsigned long long)vm->irqs,
-            (unsigned long long)vm->vcpu.instructions);
-    fprintf(f, "  %-44s %3s %10s %12s\n", "exit reason (SDM Vol. 3C Table C-1)", "#",
-            "count", "mean cost");
+    fprintf(f,
+            "%s: stats: engine %s, %.3f s, %llu exits, %llu interrupts, %llu guest "
+            "instructions\n",
+            vm->opt.prog, vm->engine->name, wall, (unsigned long long)vm->nexits,
+            (unsigned long long)vm->irqs, (unsigned long long)vm->vcpu.instructions);
+    fprintf(f, "  %-44s %3s %10s %12s\n", "exit reason (SDM Vol. 3C Table C-1)", "#", "count",
+            "mean cost");
     for (int r = 0; r <= EXIT_REASON_MAX; r++) {
         const struct exit_stat *s = &vm->stats[r];
         if (!s->count)
@@ -401,7 +397,8 @@ static void print_stats(struct vm *vm, FILE *f)
     if (vm->other_stats.count)
         fprintf(f, "  %-44s %3s %10llu\n", "VMM-internal / entry failure", "-",
                 (unsigned long long)vm->other_stats.count);
-    fprintf(f, "  idle in HLT %.3f s; PIT IRQ0 edges %llu (%llu periods merged); "
+    fprintf(f,
+            "  idle in HLT %.3f s; PIT IRQ0 edges %llu (%llu periods merged); "
             "console %llu bytes; unclaimed port accesses %llu\n",
             (double)vm->idle_ns / 1e9, (unsigned long long)vm->pit.irq0_pulses,
             (unsigned long long)vm->pit.irq0_missed, (unsigned long long)vm->uart.tx_bytes,
@@ -476,19 +473,21 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
          *    equal or higher priority is in service and only the (halted)
          *    CPU could end it with an EOI. */
         const struct pic8259 *m = &vm->pic.chip[0];
-        const char *irq0 = (m->imr & 1) ? "masked" :
-                           (m->elcr & 1) ? "level-triggered by ICW1 LTIM, so the PIT's edges "
-                                           "never latch" :
-                           (m->irr & 1) ? "requested but blocked by an interrupt still in "
-                                          "service, no EOI sent" : NULL;
+        const char *irq0 = (m->imr & 1)    ? "masked"
+                           : (m->elcr & 1) ? "level-triggered by ICW1 LTIM, so the PIT's edges "
+                                             "never latch"
+                           : (m->irr & 1)  ? "requested but blocked by an interrupt still in "
+                                             "service, no EOI sent"
+                                           : NULL;
         if (dl == UINT64_MAX || irq0) {
-            snprintf(why, len, "guest halted with no interrupt that could wake it "
+            snprintf(why, len,
+                     "guest halted with no interrupt that could wake it "
                      "(PIT %s; at the PIC IRQ0 is %s): it would sleep forever",
                      dl == UINT64_MAX ? "not counting" : "counting", irq0 ? irq0 : "unmasked");
             return -1;
         }
         uint64_t wait = dl > now ? dl - now : 0;
-        if (wait > 10000000)          /* re-check the stop flag every 10 ms */
+        if (wait > 10000000) /* re-check the stop flag every 10 ms */
             wait = 10000000;
         if (wait) {
             struct timespec ts = { 0, (long)wait };
@@ -510,26 +509,28 @@ static int handle_exit(struct vm *vm, struct vm_exit *exit, char *why, size_t le
             return -1;
         if (h == VM_EXIT_FATAL) {
             snprintf(why, len, "%s (exit reason %u, %s, at eip=0x%08x)",
-                     exit->message[0] ? exit->message : "exit handler failed",
-                     exit->reason, exit_reason_name(exit->reason), exit->guest_eip);
+                     exit->message[0] ? exit->message : "exit handler failed", exit->reason,
+                     exit_reason_name(exit->reason), exit->guest_eip);
             return VMM_STATUS_GUEST;
         }
     }
     switch (exit->reason) {
     case EXIT_IO_INSTRUCTION: {
         struct exit_io *io = &exit->u.io;
-        if (io->string && io->data) {  /* a batch of elements (KVM's REP INS/OUTS) */
+        if (io->string && io->data) { /* a batch of elements (KVM's REP INS/OUTS) */
             string_io(vm, io);
             return -1;
         }
         if (io->string) {
-            snprintf(why, len, "engine %s reported a string I/O exit (port 0x%x) without its "
+            snprintf(why, len,
+                     "engine %s reported a string I/O exit (port 0x%x) without its "
                      "data; engines must emulate INS/OUTS through vm_pio or hand over the "
-                     "elements", vm->engine->name, io->port);
+                     "elements",
+                     vm->engine->name, io->port);
             return VMM_STATUS_GUEST;
         }
         uint32_t v = io->value;
-        vm_pio(vm, io->port, io->size, !io->in, &v);   /* unclaimed: dropped / all ones */
+        vm_pio(vm, io->port, io->size, !io->in, &v); /* unclaimed: dropped / all ones */
         if (io->in)
             io->value = io->size >= 4 ? v : v & ((1u << (8 * io->size)) - 1);
         return -1;
@@ -537,8 +538,10 @@ static int handle_exit(struct vm *vm, struct vm_exit *exit, char *why, size_t le
     case EXIT_HLT: {
         char wait[256];
         if (!(vm->vcpu.cpu.eflags & FL_IF)) {
-            snprintf(why, len, "guest halted with interrupts disabled (cli; hlt) at "
-                     "eip=0x%08x: nothing can wake it", exit->guest_eip);
+            snprintf(why, len,
+                     "guest halted with interrupts disabled (cli; hlt) at "
+                     "eip=0x%08x: nothing can wake it",
+                     exit->guest_eip);
             return VMM_STATUS_GUEST;
         }
         if (vm_wait_for_interrupt(vm, wait, sizeof wait) < 0) {
@@ -547,30 +550,30 @@ static int handle_exit(struct vm *vm, struct vm_exit *exit, char *why, size_t le
         }
         return -1;
     }
-    case EXIT_EPT_MISCONFIG:       /* MMIO (vm_exit.h) */
+    case EXIT_EPT_MISCONFIG: /* MMIO (vm_exit.h) */
         if (!exit->u.ept.size) {
-            snprintf(why, len, "no handler for exit reason %u (%s) at eip=0x%08x",
-                     exit->reason, exit_reason_name(exit->reason), exit->guest_eip);
+            snprintf(why, len, "no handler for exit reason %u (%s) at eip=0x%08x", exit->reason,
+                     exit_reason_name(exit->reason), exit->guest_eip);
             return VMM_STATUS_GUEST;
         }
         vm_mmio(vm, exit->u.ept.gpa, exit->u.ept.size, exit->u.ept.qual & 2, &exit->u.ept.value);
         return -1;
-    case EXIT_INTERRUPT_WINDOW:    /* the engine injects at the next entry */
-    case EXIT_EXTERNAL_INTERRUPT:  /* the engine came back because we asked */
-        return -1;
+    case EXIT_INTERRUPT_WINDOW: /* the engine injects at the next entry */
+    case EXIT_EXTERNAL_INTERRUPT: /* the engine came back because we asked */ return -1;
     case EXIT_TRIPLE_FAULT:
-        snprintf(why, len, "guest triple fault at eip=0x%08x (a fault while delivering a "
+        snprintf(why, len,
+                 "guest triple fault at eip=0x%08x (a fault while delivering a "
                  "double fault: the CPU shuts down; check the guest's IDT and stack)",
                  exit->guest_eip);
         return VMM_STATUS_GUEST;
     default:
         if (exit->reason & EXIT_REASON_ENTRY_FAILURE)
             snprintf(why, len, "VM entry failed: %s (exit reason 0x%08x)%s%s",
-                     exit_reason_name(exit->reason), exit->reason,
-                     exit->message[0] ? ": " : "", exit->message);
+                     exit_reason_name(exit->reason), exit->reason, exit->message[0] ? ": " : "",
+                     exit->message);
         else
-            snprintf(why, len, "no handler for exit reason %u (%s) at eip=0x%08x",
-                     exit->reason, exit_reason_name(exit->reason), exit->guest_eip);
+            snprintf(why, len, "no handler for exit reason %u (%s) at eip=0x%08x", exit->reason,
+                     exit_reason_name(exit->reason), exit->guest_eip);
         return VMM_STATUS_GUEST;
     }
 }
@@ -582,15 +585,16 @@ static int stop_status(struct vm *vm)
     if (!vm_stop_requested(vm))
         return -1;
     switch (atomic_load(&vm->stop_cause)) {
-    case STOP_DEBUG_EXIT:
-        return (int)(vm->dbg.value & 0xff);
+    case STOP_DEBUG_EXIT: return (int)(vm->dbg.value & 0xff);
     case STOP_TIMEOUT:
-        return fatal(vm, VMM_STATUS_TIMEOUT, "guest still running after --timeout %g s; "
-                     "stopped at eip=0x%08x", vm->opt.timeout_s, vm->vcpu.cpu.eip);
+        return fatal(vm, VMM_STATUS_TIMEOUT,
+                     "guest still running after --timeout %g s; "
+                     "stopped at eip=0x%08x",
+                     vm->opt.timeout_s, vm->vcpu.cpu.eip);
     default:
         fflush(stdout);
-        fprintf(vm->report, "%s: stopped on request (Ctrl-C) at eip=0x%08x\n",
-                vm->opt.prog, vm->vcpu.cpu.eip);
+        fprintf(vm->report, "%s: stopped on request (Ctrl-C) at eip=0x%08x\n", vm->opt.prog,
+                vm->vcpu.cpu.eip);
         return VMM_STATUS_STOPPED;
     }
 }
@@ -611,7 +615,7 @@ int vm_run(struct vm *vm)
     while (status < 0) {
         int rc = vm->engine->run(&vm->vcpu, &exit);
         uint64_t t0 = host_monotonic_ns(NULL), idle0 = vm->idle_ns;
-        if (rc > 0) {                 /* an engine's time slice ended: no exit */
+        if (rc > 0) { /* an engine's time slice ended: no exit */
             status = stop_status(vm);
             continue;
         }

@@ -13,46 +13,48 @@
 #include "core/iobus.h"
 #include "core/engine.h"
 
-#define VM_MAX_MODULES 4
+#define VM_MAX_MODULES        4
 #define VM_MAX_ENGINE_OPTIONS 8
 
 struct vm_options {
-    const char *engine;          /* --engine NAME (NULL: the stage default) */
-    uint64_t    mem;             /* --mem SIZE bytes (default 64 MiB)     */
-    const char *image;           /* guest ELF                             */
-    const char *cmdline;         /* everything after "--"                 */
+    const char *engine;                  /* --engine NAME (NULL: the stage default) */
+    uint64_t mem;                        /* --mem SIZE bytes (default 64 MiB)     */
+    const char *image;                   /* guest ELF                             */
+    const char *cmdline;                 /* everything after "--"                 */
     const char *modules[VM_MAX_MODULES]; /* --module FILE (Multiboot modules) */
-    int         nmodules;
-    const char *trace_file;      /* --trace FILE                          */
-    double      timeout_s;       /* --timeout SECONDS (0 = none)          */
-    bool        stats;           /* --stats                               */
-    bool        viz, step;       /* --viz, --step (visualizer issue)      */
+    int nmodules;
+    const char *trace_file; /* --trace FILE                          */
+    double timeout_s;       /* --timeout SECONDS (0 = none)          */
+    bool stats;             /* --stats                               */
+    bool viz, step;         /* --viz, --step (visualizer issue)      */
     /* The engine's own options (--bt-mode, --vmx-controls, ...): parsed
      * and checked by the command line (vmm/options.h), read by the engine
      * with vm_engine_option. */
-    struct vm_engine_option { const char *name, *value; } engine_opt[VM_MAX_ENGINE_OPTIONS];
-    int         nengine_opts;
+    struct vm_engine_option {
+        const char *name, *value;
+    } engine_opt[VM_MAX_ENGINE_OPTIONS];
+    int nengine_opts;
     /* Extensions (core engineer): */
-    const char *prog;            /* program name for messages ("vmm-bt")  */
-    char       *cmdline_owned;   /* storage behind cmdline (options.c)    */
+    const char *prog;    /* program name for messages ("vmm-bt")  */
+    char *cmdline_owned; /* storage behind cmdline (options.c)    */
     /* Extensions (trace tools): */
-    const char *dot_file;        /* --dot FILE: page-walk graph at the end */
-    uint32_t    walk_addr;       /* --walk ADDR: the address it walks      */
-    bool        walk_set;        /*   (else the last #PF address, CR2)     */
+    const char *dot_file; /* --dot FILE: page-walk graph at the end */
+    uint32_t walk_addr;   /* --walk ADDR: the address it walks      */
+    bool walk_set;        /*   (else the last #PF address, CR2)     */
 };
 
 /* Exit statuses of a stage binary that are not the guest's own value. */
 enum vmm_status {
-    VMM_STATUS_USAGE    = 64,    /* bad option (EX_USAGE)                 */
-    VMM_STATUS_IMAGE    = 65,    /* missing / corrupt / unfit guest image */
-    VMM_STATUS_ENGINE   = 69,    /* engine unavailable or failed to start */
-    VMM_STATUS_GUEST    = 70,    /* guest crashed: triple fault, ...      */
-    VMM_STATUS_TIMEOUT  = 124,   /* --timeout expired (as timeout(1))     */
-    VMM_STATUS_STOPPED  = 130,   /* stopped: Ctrl-C, q, SIGHUP/SIGTERM, the
+    VMM_STATUS_USAGE = 64,    /* bad option (EX_USAGE)                 */
+    VMM_STATUS_IMAGE = 65,    /* missing / corrupt / unfit guest image */
+    VMM_STATUS_ENGINE = 69,   /* engine unavailable or failed to start */
+    VMM_STATUS_GUEST = 70,    /* guest crashed: triple fault, ...      */
+    VMM_STATUS_TIMEOUT = 124, /* --timeout expired (as timeout(1))     */
+    VMM_STATUS_STOPPED = 130, /* stopped: Ctrl-C, q, SIGHUP/SIGTERM, the
                                     terminal went away (core/hangup.h)      */
 };
 
-struct vm;   /* defined in vm.c; engines use the functions below */
+struct vm; /* defined in vm.c; engines use the functions below */
 
 /* --- for engines ------------------------------------------------------ */
 struct guest_ram *vm_ram(struct vm *vm);
@@ -61,7 +63,7 @@ struct guest_ram *vm_ram(struct vm *vm);
 bool vm_irq_pending(struct vm *vm);
 /* The INTA cycle: the vector to deliver (call only when pending and the
  * CPU accepts interrupts: IF=1 and no STI/MOV SS shadow). */
-int  vm_irq_ack(struct vm *vm);
+int vm_irq_ack(struct vm *vm);
 /* Port I/O straight to the bus, for engines that emulate an instruction
  * fully (string I/O).  Normal IN/OUT go through an I/O exit instead. */
 bool vm_pio(struct vm *vm, uint16_t port, uint8_t size, bool is_write, uint32_t *value);
@@ -78,15 +80,15 @@ struct trace;
  * file) with a one-line reason in err.  opt->image == NULL loads nothing
  * (RAM zeroed, vCPU in the Multiboot state with entry 0): for unit tests
  * with a scripted engine.  opt must outlive the VM. */
-int  vm_create(struct vm **out, const struct vm_options *opt,
-               const struct engine_ops *engine, char *err, size_t errlen);
+int vm_create(struct vm **out, const struct vm_options *opt, const struct engine_ops *engine,
+              char *err, size_t errlen);
 /* Run until the guest writes the debug-exit port (returns value & 0xff),
  * or a fatal end (70, 124; the exit history and registers are printed to
  * stderr, the last line being "<prog>: error: <why>"). */
-int  vm_run(struct vm *vm);
+int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
-struct vcpu  *vm_vcpu(struct vm *vm);
+struct vcpu *vm_vcpu(struct vm *vm);
 struct trace *vm_trace(struct vm *vm);
 /* MMIO access (guest-physical address outside RAM) for engines; false if
  * no device claims it (reads give all ones). */
@@ -125,8 +127,8 @@ const char *vm_engine_option(const struct vm *vm, const char *name);
  * activity state until an interrupt): sleep until the interrupt controller
  * has an interrupt or a stop is requested.  0, or -1 if nothing can ever
  * wake the CPU (PIT stopped or IRQ0 masked; the reason in why). */
-int  vm_wait_for_interrupt(struct vm *vm, char *why, size_t len);
+int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len);
 
-#define VM_HISTORY 256            /* exits kept for the fatal-end dump */
+#define VM_HISTORY 256 /* exits kept for the fatal-end dump */
 
 #endif

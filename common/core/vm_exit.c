@@ -9,16 +9,16 @@
 #include "core/vm_exit.h"
 
 static const char *const reason_names[EXIT_REASON_MAX + 1] = {
-    [0]  = "Exception or non-maskable interrupt (NMI)",
-    [1]  = "External interrupt",
-    [2]  = "Triple fault",
-    [3]  = "INIT signal",
-    [4]  = "Start-up IPI (SIPI)",
-    [5]  = "I/O system-management interrupt (SMI)",
-    [6]  = "Other SMI",
-    [7]  = "Interrupt window",
-    [8]  = "NMI window",
-    [9]  = "Task switch",
+    [0] = "Exception or non-maskable interrupt (NMI)",
+    [1] = "External interrupt",
+    [2] = "Triple fault",
+    [3] = "INIT signal",
+    [4] = "Start-up IPI (SIPI)",
+    [5] = "I/O system-management interrupt (SMI)",
+    [6] = "Other SMI",
+    [7] = "Interrupt window",
+    [8] = "NMI window",
+    [9] = "Task switch",
     [10] = "CPUID",
     [11] = "GETSEC",
     [12] = "HLT",
@@ -78,7 +78,7 @@ const char *exit_reason_name(uint32_t reason)
 {
     if (reason == EXIT_VMM_ERROR)
         return "VMM: internal error";
-    uint32_t basic = reason & 0xffff;       /* bits 15:0, SDM §25.9.1 */
+    uint32_t basic = reason & 0xffff; /* bits 15:0, SDM §25.9.1 */
     if (basic <= EXIT_REASON_MAX && reason_names[basic])
         return reason_names[basic];
     return "unknown exit reason";
@@ -87,9 +87,8 @@ const char *exit_reason_name(uint32_t reason)
 /* Exception mnemonics, SDM Vol. 3A Table 6-1 (9: coprocessor segment
  * overrun, a 386 leftover with no mnemonic; 15 is reserved). */
 static const char *const exc_names[32] = {
-    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "(CSO)",
-    "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM",
-    "#VE", "#CP",
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "(CSO)", "#TS",
+    "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE",   "#CP",
 };
 
 static const char *const gpr_names[8] = {
@@ -103,19 +102,19 @@ int exit_format(const struct vm_exit *e, char *buf, int len)
         return 0;
 
     if (e->reason & EXIT_REASON_ENTRY_FAILURE)
-        return snprintf(buf, len, "%s (0x%08x)%s%s", name, e->reason,
-                        e->message[0] ? ": " : "", e->message);
+        return snprintf(buf, len, "%s (0x%08x)%s%s", name, e->reason, e->message[0] ? ": " : "",
+                        e->message);
 
     switch (e->reason) {
     case EXIT_IO_INSTRUCTION: {
         const struct exit_io *io = &e->u.io;
         if (io->string && io->count)
             return snprintf(buf, len, "%s %s%s%s port=0x%x size=%u count=%u", name,
-                            io->rep ? "rep " : "", io->in ? "in" : "out", "s", io->port,
-                            io->size, io->count);
+                            io->rep ? "rep " : "", io->in ? "in" : "out", "s", io->port, io->size,
+                            io->count);
         return snprintf(buf, len, "%s %s%s%s port=0x%x size=%u value=0x%x", name,
-                        io->rep ? "rep " : "", io->in ? "in" : "out",
-                        io->string ? "s" : "", io->port, io->size, io->value);
+                        io->rep ? "rep " : "", io->in ? "in" : "out", io->string ? "s" : "",
+                        io->port, io->size, io->value);
     }
     case EXIT_EXCEPTION_NMI: {
         const struct exit_exception *x = &e->u.exc;
@@ -131,28 +130,25 @@ int exit_format(const struct vm_exit *e, char *buf, int len)
         const struct exit_cr *c = &e->u.cr;
         const char *g = gpr_names[c->gpr & 7];
         switch (c->access) {
-        case 0:  return snprintf(buf, len, "%s mov %s -> cr%u value=0x%x", name, g, c->cr, c->value);
-        case 1:  return snprintf(buf, len, "%s mov cr%u -> %s", name, c->cr, g);
-        case 2:  return snprintf(buf, len, "%s clts", name);
+        case 0: return snprintf(buf, len, "%s mov %s -> cr%u value=0x%x", name, g, c->cr, c->value);
+        case 1: return snprintf(buf, len, "%s mov cr%u -> %s", name, c->cr, g);
+        case 2: return snprintf(buf, len, "%s clts", name);
         default: return snprintf(buf, len, "%s lmsw value=0x%x", name, c->value);
         }
     }
     case EXIT_RDMSR:
-    case EXIT_WRMSR:
-        return snprintf(buf, len, "%s msr=0x%x", name, e->u.msr);
-    case EXIT_INVLPG:
-        return snprintf(buf, len, "%s address=0x%08x", name, e->u.address);
+    case EXIT_WRMSR: return snprintf(buf, len, "%s msr=0x%x", name, e->u.msr);
+    case EXIT_INVLPG: return snprintf(buf, len, "%s address=0x%08x", name, e->u.address);
     case EXIT_EPT_VIOLATION:
     case EXIT_EPT_MISCONFIG: {
         const struct exit_ept *p = &e->u.ept;
-        if (p->size)                   /* MMIO */
+        if (p->size) /* MMIO */
             return snprintf(buf, len, "%s mmio %s gpa=0x%llx size=%u value=0x%x", name,
-                            p->qual & 2 ? "write" : "read", (unsigned long long)p->gpa,
-                            p->size, p->value);
+                            p->qual & 2 ? "write" : "read", (unsigned long long)p->gpa, p->size,
+                            p->value);
         return snprintf(buf, len, "%s gpa=0x%llx gla=0x%08x %s%s%s", name,
-                        (unsigned long long)p->gpa, p->gla,
-                        p->qual & 1 ? "r" : "-", p->qual & 2 ? "w" : "-",
-                        p->qual & 4 ? "x" : "-");
+                        (unsigned long long)p->gpa, p->gla, p->qual & 1 ? "r" : "-",
+                        p->qual & 2 ? "w" : "-", p->qual & 4 ? "x" : "-");
     }
     case EXIT_VMM_ERROR:
         return snprintf(buf, len, "%s%s%s", name, e->message[0] ? ": " : "", e->message);

@@ -15,62 +15,62 @@
 /* The reasons some engine reports (or, for EPT, that the trace format
  * carries for stage 04); every other number of Table C-1 still has its
  * name in exit_reason_name (a trace may hold any). */
-enum exit_reason {                     /* SDM Vol. 3C, Table C-1          */
-    EXIT_EXCEPTION_NMI      = 0,
-    EXIT_EXTERNAL_INTERRUPT = 1,
-    EXIT_TRIPLE_FAULT       = 2,
-    EXIT_INTERRUPT_WINDOW   = 7,
-    EXIT_CPUID              = 10,
-    EXIT_HLT                = 12,
-    EXIT_INVLPG             = 14,
-    EXIT_RDTSC              = 16,
-    EXIT_CR_ACCESS          = 28,
-    EXIT_DR_ACCESS          = 29,
-    EXIT_IO_INSTRUCTION     = 30,
-    EXIT_RDMSR              = 31,
-    EXIT_WRMSR              = 32,
-    EXIT_ENTRY_FAIL_GUEST   = 33,      /* VM-entry failure: invalid guest state */
-    EXIT_ENTRY_FAIL_MSR     = 34,
-    EXIT_GDTR_IDTR          = 46,      /* LGDT/LIDT/SGDT/SIDT (descriptor-table exiting) */
-    EXIT_LDTR_TR            = 47,      /* LLDT/LTR/SLDT/STR                      */
-    EXIT_EPT_VIOLATION      = 48,
-    EXIT_EPT_MISCONFIG      = 49,
-    EXIT_REASON_MAX         = 65,
-    /* Not a VT-x reason: the engine could not go on (see message). */
-    EXIT_VMM_ERROR          = 0x1001,  /* engine-internal error, see message  */
+enum exit_reason { /* SDM Vol. 3C, Table C-1          */
+                   EXIT_EXCEPTION_NMI = 0,
+                   EXIT_EXTERNAL_INTERRUPT = 1,
+                   EXIT_TRIPLE_FAULT = 2,
+                   EXIT_INTERRUPT_WINDOW = 7,
+                   EXIT_CPUID = 10,
+                   EXIT_HLT = 12,
+                   EXIT_INVLPG = 14,
+                   EXIT_RDTSC = 16,
+                   EXIT_CR_ACCESS = 28,
+                   EXIT_DR_ACCESS = 29,
+                   EXIT_IO_INSTRUCTION = 30,
+                   EXIT_RDMSR = 31,
+                   EXIT_WRMSR = 32,
+                   EXIT_ENTRY_FAIL_GUEST = 33, /* VM-entry failure: invalid guest state */
+                   EXIT_ENTRY_FAIL_MSR = 34,
+                   EXIT_GDTR_IDTR = 46, /* LGDT/LIDT/SGDT/SIDT (descriptor-table exiting) */
+                   EXIT_LDTR_TR = 47,   /* LLDT/LTR/SLDT/STR                      */
+                   EXIT_EPT_VIOLATION = 48,
+                   EXIT_EPT_MISCONFIG = 49,
+                   EXIT_REASON_MAX = 65,
+                   /* Not a VT-x reason: the engine could not go on (see message). */
+                   EXIT_VMM_ERROR = 0x1001, /* engine-internal error, see message  */
 };
-#define EXIT_REASON_ENTRY_FAILURE  0x80000000u  /* bit 31 of the exit reason  */
+#define EXIT_REASON_ENTRY_FAILURE 0x80000000u /* bit 31 of the exit reason  */
 
 /* I/O instruction qualification, SDM Vol. 3C Table 28-5. */
 struct exit_io {
     uint16_t port;
-    uint8_t  size;        /* 1, 2 or 4 bytes                        */
-    bool     in;          /* direction: 1 = IN                      */
-    bool     string;      /* INS/OUTS                               */
-    bool     rep;
-    uint32_t value;       /* OUT: the value; IN: filled by the VMM  */
+    uint8_t size; /* 1, 2 or 4 bytes                        */
+    bool in;      /* direction: 1 = IN                      */
+    bool string;  /* INS/OUTS                               */
+    bool rep;
+    uint32_t value; /* OUT: the value; IN: filled by the VMM  */
     /* String I/O the VMM performs (KVM hands over a batch of REP INS/OUTS
      * elements in its kvm_run page): count elements of size bytes at data,
      * which an IN fills.  Engines that emulate INS/OUTS themselves (through
      * vm_pio) never report string exits; data NULL = no buffer. */
     uint32_t count;
-    void    *data;
+    void *data;
 };
 
 /* Control-register access qualification, SDM Vol. 3C Table 28-3. */
 struct exit_cr {
-    uint8_t  cr;          /* 0, 3, 4 (8 n/a on 32-bit)               */
-    uint8_t  access;      /* 0 MOV to CR, 1 MOV from CR, 2 CLTS, 3 LMSW */
-    uint8_t  gpr;         /* register operand (0 = EAX ... 7 = EDI)  */
-    uint32_t value;       /* the value written (MOV to CR)           */
+    uint8_t cr;     /* 0, 3, 4 (8 n/a on 32-bit)               */
+    uint8_t access; /* 0 MOV to CR, 1 MOV from CR, 2 CLTS, 3 LMSW */
+    uint8_t gpr;    /* register operand (0 = EAX ... 7 = EDI)  */
+    uint32_t value; /* the value written (MOV to CR)           */
 };
 
 /* Exception or NMI, SDM Vol. 3C §28.2.2 (VM-exit interruption information). */
 struct exit_exception {
-    uint8_t  vector;
-    bool     has_error;
+    uint8_t vector;
+    bool has_error;
     uint32_t error_code;
-    uint32_t cr2;         /* for #PF: the faulting linear address    */
+    uint32_t cr2; /* for #PF: the faulting linear address    */
 };
 
 /* EPT violation, SDM Vol. 3C Table 28-7 (used from stage 04 on), and EPT
@@ -82,26 +82,26 @@ struct exit_exception {
 struct exit_ept {
     uint64_t gpa;
     uint32_t gla;
-    uint32_t qual;        /* bit 0 read, 1 write, 2 fetch, 3-5 permissions */
-    uint8_t  size;
+    uint32_t qual; /* bit 0 read, 1 write, 2 fetch, 3-5 permissions */
+    uint8_t size;
     uint32_t value;
 };
 
 struct vm_exit {
-    uint32_t reason;      /* enum exit_reason, bit 31 for entry failures */
-    uint32_t guest_eip;   /* EIP of the instruction that caused it       */
-    uint32_t instr_len;   /* VM-exit instruction length, where defined   */
+    uint32_t reason;        /* enum exit_reason, bit 31 for entry failures */
+    uint32_t guest_eip;     /* EIP of the instruction that caused it       */
+    uint32_t instr_len;     /* VM-exit instruction length, where defined   */
     uint64_t qualification; /* the raw SDM exit qualification            */
     union {
-        struct exit_io        io;
-        struct exit_cr        cr;
+        struct exit_io io;
+        struct exit_cr cr;
         struct exit_exception exc;
-        struct exit_ept       ept;
-        uint32_t              msr;     /* RDMSR/WRMSR: ECX             */
-        uint32_t              address; /* INVLPG: linear address       */
+        struct exit_ept ept;
+        uint32_t msr;     /* RDMSR/WRMSR: ECX             */
+        uint32_t address; /* INVLPG: linear address       */
     } u;
-    uint64_t cost_ns;     /* time the VMM spent handling it (filled by the core) */
-    char     message[160]; /* for VMM_ERROR / entry failures: what is wrong */
+    uint64_t cost_ns;  /* time the VMM spent handling it (filled by the core) */
+    char message[160]; /* for VMM_ERROR / entry failures: what is wrong */
 };
 
 /* "HLT", "I/O instruction", ... as named in SDM Table C-1. */

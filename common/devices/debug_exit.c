@@ -14,11 +14,11 @@ void debug_exit_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint
 {
     struct debug_exit *d = dev;
     (void)offset;
-    if (!is_write) {                /* nothing to read: a floating bus */
+    if (!is_write) { /* nothing to read: a floating bus */
         *value = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
         return;
     }
-    if (!d->written) {              /* the first request wins */
+    if (!d->written) { /* the first request wins */
         d->written = true;
         d->value = size >= 4 ? *value : *value & ((1u << (8 * size)) - 1);
     }

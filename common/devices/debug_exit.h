@@ -12,10 +12,10 @@
 #include <stdbool.h>
 
 #define DEBUG_EXIT_PORT  0xF4
-#define DEBUG_EXIT_PORTS 4          /* iosize=4 as in our QEMU command lines */
+#define DEBUG_EXIT_PORTS 4 /* iosize=4 as in our QEMU command lines */
 
 struct debug_exit {
-    bool     written;               /* the guest asked to end the VM */
+    bool written; /* the guest asked to end the VM */
     uint32_t value;
 };
 

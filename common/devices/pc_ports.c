@@ -11,11 +11,11 @@
 
 const struct pc_port_range pc_ports[PC_NPORT_DEVS] = {
     [PC_PIC_MASTER] = { PIC_MASTER_BASE, 2, "pic-master", "8259 PIC master" },
-    [PC_PIT]        = { PIT_BASE, PIT_NPORTS, "pit", "8254 PIT" },
-    [PC_PORT_B]     = { PIT_PORT_B, 1, "port-b", "port B (PIT gate 2)" },
-    [PC_PIC_SLAVE]  = { PIC_SLAVE_BASE, 2, "pic-slave", "8259 PIC slave" },
+    [PC_PIT] = { PIT_BASE, PIT_NPORTS, "pit", "8254 PIT" },
+    [PC_PORT_B] = { PIT_PORT_B, 1, "port-b", "port B (PIT gate 2)" },
+    [PC_PIC_SLAVE] = { PIC_SLAVE_BASE, 2, "pic-slave", "8259 PIC slave" },
     [PC_DEBUG_EXIT] = { DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, "debug-exit", "debug-exit" },
-    [PC_COM1]       = { UART_COM1_BASE, UART_NPORTS, "com1", "16550 UART COM1" },
+    [PC_COM1] = { UART_COM1_BASE, UART_NPORTS, "com1", "16550 UART COM1" },
 };
 
 const struct pc_port_range *pc_port_find(uint16_t port)

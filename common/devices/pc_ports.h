@@ -13,19 +13,19 @@
 #include <stdint.h>
 
 enum pc_port_dev {
-    PC_PIC_MASTER,               /* 0x20-0x21  8259A master (IRQ0-7)        */
-    PC_PIT,                      /* 0x40-0x43  8254 PIT counters 0-2, control */
-    PC_PORT_B,                   /* 0x61       system control port B: gate 2 */
-    PC_PIC_SLAVE,                /* 0xA0-0xA1  8259A slave (IRQ8-15)         */
-    PC_DEBUG_EXIT,               /* 0xF4-0xF7  debug exit: ends the VM       */
-    PC_COM1,                     /* 0x3F8-0x3FF 16550A UART COM1 (IRQ4)      */
+    PC_PIC_MASTER, /* 0x20-0x21  8259A master (IRQ0-7)        */
+    PC_PIT,        /* 0x40-0x43  8254 PIT counters 0-2, control */
+    PC_PORT_B,     /* 0x61       system control port B: gate 2 */
+    PC_PIC_SLAVE,  /* 0xA0-0xA1  8259A slave (IRQ8-15)         */
+    PC_DEBUG_EXIT, /* 0xF4-0xF7  debug exit: ends the VM       */
+    PC_COM1,       /* 0x3F8-0x3FF 16550A UART COM1 (IRQ4)      */
     PC_NPORT_DEVS
 };
 
 struct pc_port_range {
-    uint16_t    base, count;     /* ports base .. base + count - 1          */
-    const char *name;            /* short, on the bus and in logs: "com1"   */
-    const char *device;          /* what answers: "16550 UART COM1"         */
+    uint16_t base, count; /* ports base .. base + count - 1          */
+    const char *name;     /* short, on the bus and in logs: "com1"   */
+    const char *device;   /* what answers: "16550 UART COM1"         */
 };
 
 /* In port order, indexed by enum pc_port_dev. */

@@ -29,7 +29,7 @@ static int chip_get_irq(const struct pic8259 *s, bool is_master)
     if (prio == 8)
         return -1;
     uint8_t isr = s->isr;
-    if (s->special_mask)             /* special mask mode: masked IRs don't block */
+    if (s->special_mask) /* special mask mode: masked IRs don't block */
         isr &= ~s->imr;
     /* Special fully nested mode (master): the cascade input may interrupt
      * its own service routine, so a higher slave IRQ can nest. */
@@ -53,7 +53,7 @@ static void update_cascade(struct pic_pair *p)
 
 static void chip_reset(struct pic8259 *s)
 {
-    memset(s, 0, sizeof *s);         /* ICW1 clears IMR, ISR, IRR and rotation */
+    memset(s, 0, sizeof *s); /* ICW1 clears IMR, ISR, IRR and rotation */
 }
 
 void pic_init(struct pic_pair *p)
@@ -69,14 +69,14 @@ void pic_init(struct pic_pair *p)
 static void chip_set_irq(struct pic8259 *s, int irq, int level)
 {
     uint8_t mask = 1 << irq;
-    if (s->elcr & mask) {            /* level-triggered: IRR follows the line */
+    if (s->elcr & mask) { /* level-triggered: IRR follows the line */
         if (level)
             s->irr |= mask;
         else
             s->irr &= ~mask;
-    } else {                         /* edge-triggered: a rising edge latches */
+    } else { /* edge-triggered: a rising edge latches */
         if (level && !(s->last_level & mask))
-            s->irr |= mask;          /* latched until INTA, even if the line drops */
+            s->irr |= mask; /* latched until INTA, even if the line drops */
     }
     if (level)
         s->last_level |= mask;
@@ -92,10 +92,7 @@ void pic_set_irq(struct pic_pair *p, int irq, int level)
     update_cascade(p);
 }
 
-bool pic_pending(struct pic_pair *p)
-{
-    return chip_get_irq(&p->chip[0], true) >= 0;
-}
+bool pic_pending(struct pic_pair *p) { return chip_get_irq(&p->chip[0], true) >= 0; }
 
 /* INTA on one chip for IR irq: IRR -> ISR (or auto-EOI). */
 static void chip_ack(struct pic8259 *s, int irq)
@@ -107,7 +104,7 @@ static void chip_ack(struct pic8259 *s, int irq)
     } else {
         s->isr |= mask;
     }
-    if (!(s->elcr & mask))           /* edge: the request is consumed */
+    if (!(s->elcr & mask)) /* edge: the request is consumed */
         s->irr &= ~mask;
 }
 
@@ -116,7 +113,7 @@ int pic_ack(struct pic_pair *p)
     struct pic8259 *m = &p->chip[0], *sl = &p->chip[1];
     int irq = chip_get_irq(m, true);
     int vector;
-    if (irq < 0) {                   /* request went away: spurious IRQ7 */
+    if (irq < 0) { /* request went away: spurious IRQ7 */
         p->spurious++;
         return m->vector_base + 7;
     }
@@ -125,7 +122,7 @@ int pic_ack(struct pic_pair *p)
         if (irq2 >= 0) {
             chip_ack(sl, irq2);
             vector = sl->vector_base + irq2;
-        } else {                     /* spurious on the slave: IRQ15's vector */
+        } else { /* spurious on the slave: IRQ15's vector */
             p->spurious++;
             vector = sl->vector_base + 7;
         }
@@ -143,9 +140,7 @@ static void chip_ocw2(struct pic8259 *s, uint8_t v)
     int cmd = v >> 5;
     switch (cmd) {
     case 0: /* rotate in auto-EOI mode: clear */
-    case 4: /* rotate in auto-EOI mode: set */
-        s->rotate_on_aeoi = cmd == 4;
-        break;
+    case 4: /* rotate in auto-EOI mode: set */ s->rotate_on_aeoi = cmd == 4; break;
     case 1: /* non-specific EOI */
     case 5: /* rotate on non-specific EOI */ {
         int prio = get_priority(s, s->isr);
@@ -157,55 +152,48 @@ static void chip_ocw2(struct pic8259 *s, uint8_t v)
         }
         break;
     }
-    case 3: /* specific EOI */
-        s->isr &= ~(1 << (v & 7));
-        break;
-    case 6: /* set priority: IR (v&7) becomes the lowest */
-        s->priority_add = (v + 1) & 7;
-        break;
+    case 3: /* specific EOI */ s->isr &= ~(1 << (v & 7)); break;
+    case 6: /* set priority: IR (v&7) becomes the lowest */ s->priority_add = (v + 1) & 7; break;
     case 7: /* rotate on specific EOI */
         s->isr &= ~(1 << (v & 7));
         s->priority_add = (v + 1) & 7;
         break;
-    default: /* 2: no operation */
-        break;
+    default: /* 2: no operation */ break;
     }
 }
 
 static void chip_write(struct pic8259 *s, unsigned port, uint8_t v)
 {
     if (port == 0) {
-        if (v & 0x10) {              /* ICW1: start initialisation */
+        if (v & 0x10) { /* ICW1: start initialisation */
             chip_reset(s);
             s->init_state = 1;
             s->icw4_needed = v & 1;
             s->single = v & 2;
-            s->elcr = (v & 0x08) ? 0xff : 0;   /* LTIM: level-triggered inputs */
-        } else if (v & 0x08) {       /* OCW3 */
+            s->elcr = (v & 0x08) ? 0xff : 0; /* LTIM: level-triggered inputs */
+        } else if (v & 0x08) {               /* OCW3 */
             if (v & 0x04)
                 s->poll = true;
             if (v & 0x02)
                 s->read_isr = v & 1;
             if (v & 0x40)
                 s->special_mask = (v >> 5) & 1;
-        } else {                     /* OCW2 */
+        } else { /* OCW2 */
             chip_ocw2(s, v);
         }
         return;
     }
     switch (s->init_state) {
-    case 0:                          /* OCW1: the mask */
-        s->imr = v;
-        break;
-    case 1:                          /* ICW2: vector base, low 3 bits ignored */
+    case 0: /* OCW1: the mask */ s->imr = v; break;
+    case 1: /* ICW2: vector base, low 3 bits ignored */
         s->vector_base = v & 0xf8;
         s->init_state = s->single ? (s->icw4_needed ? 3 : 0) : 2;
         break;
-    case 2:                          /* ICW3: cascade wiring */
+    case 2: /* ICW3: cascade wiring */
         s->icw3 = v;
         s->init_state = s->icw4_needed ? 3 : 0;
         break;
-    case 3:                          /* ICW4 */
+    case 3: /* ICW4 */
         s->auto_eoi = v & 2;
         s->special_fully_nested = v & 0x10;
         s->init_state = 0;
@@ -221,13 +209,12 @@ static uint8_t chip_poll(struct pic_pair *p, int which)
     s->poll = false;
     if (irq < 0)
         return 0;
-    chip_ack(s, irq);                /* (a cascaded slave is polled separately) */
+    chip_ack(s, irq); /* (a cascaded slave is polled separately) */
     update_cascade(p);
     return 0x80 | irq;
 }
 
-static void pic_io(struct pic_pair *p, int which, uint64_t offset, bool is_write,
-                   uint32_t *value)
+static void pic_io(struct pic_pair *p, int which, uint64_t offset, bool is_write, uint32_t *value)
 {
     struct pic8259 *s = &p->chip[which];
     unsigned port = offset & 1;

@@ -27,10 +27,7 @@ static uint64_t ticks_to_ns_ceil(uint64_t t)
     return (uint64_t)(((unsigned __int128)t * 1000000000u + PIT_HZ - 1) / PIT_HZ);
 }
 
-static uint64_t now_ns(const struct pit8254 *p)
-{
-    return vclock_now(p->clock);
-}
+static uint64_t now_ns(const struct pit8254 *p) { return vclock_now(p->clock); }
 
 /* The input clock is a free-running oscillator: tick k happens at time
  * k / PIT_HZ.  A counter counts the ticks since it was loaded (held while
@@ -49,9 +46,8 @@ static int out_at(const struct pit_channel *c, uint64_t e)
 {
     uint64_t n = c->reload;
     switch (c->mode) {
-    case 0:
-        return c->armed && e >= n;
-    case 1:                          /* high until triggered, then low for N */
+    case 0: return c->armed && e >= n;
+    case 1: /* high until triggered, then low for N */
         return !c->armed || c->wait_trigger || e >= n;
     case 2:
         if (!c->armed || !c->gate || n < 2)
@@ -61,8 +57,7 @@ static int out_at(const struct pit_channel *c, uint64_t e)
         if (!c->armed || !c->gate || n < 2)
             return 1;
         return e % n < (n + 1) / 2;
-    default: /* 4, 5 */
-        return !(c->armed && !c->wait_trigger && e == n);
+    default: /* 4, 5 */ return !(c->armed && !c->wait_trigger && e == n);
     }
 }
 
@@ -73,12 +68,11 @@ static uint64_t edges_at(const struct pit_channel *c, uint64_t e)
     if (!c->armed || c->wait_trigger)
         return 0;
     switch (c->mode) {
-    case 0: case 1:
-        return e >= n;
-    case 2: case 3:
-        return n < 2 ? 0 : e / n;
-    default:
-        return e >= n + 1;
+    case 0:
+    case 1: return e >= n;
+    case 2:
+    case 3: return n < 2 ? 0 : e / n;
+    default: return e >= n + 1;
     }
 }
 
@@ -89,12 +83,11 @@ static uint64_t next_edge_tick(const struct pit_channel *c)
     if (!c->armed || c->wait_trigger || !c->gate)
         return UINT64_MAX;
     switch (c->mode) {
-    case 0: case 1:
-        return c->edges ? UINT64_MAX : n;
-    case 2: case 3:
-        return n < 2 ? UINT64_MAX : (c->edges + 1) * n;
-    default:
-        return c->edges ? UINT64_MAX : n + 1;
+    case 0:
+    case 1: return c->edges ? UINT64_MAX : n;
+    case 2:
+    case 3: return n < 2 ? UINT64_MAX : (c->edges + 1) * n;
+    default: return c->edges ? UINT64_MAX : n + 1;
     }
 }
 
@@ -104,15 +97,13 @@ static uint16_t count_at(const struct pit_channel *c, uint64_t e)
     if (!c->armed)
         return c->cr;
     switch (c->mode) {
-    case 2:
-        return (uint16_t)(n - e % n);
-    case 3: {                        /* counts down by 2, reloading each half */
+    case 2: return (uint16_t)(n - e % n);
+    case 3: { /* counts down by 2, reloading each half */
         uint64_t pos = e % n, h1 = (n + 1) / 2;
         uint64_t in_half = pos < h1 ? pos : pos - h1;
         return (uint16_t)((n & ~1ull) - 2 * in_half);
     }
-    default:                         /* 0, 1, 4, 5: wraps through 0xffff */
-        return (uint16_t)(n - e);
+    default: /* 0, 1, 4, 5: wraps through 0xffff */ return (uint16_t)(n - e);
     }
 }
 
@@ -137,7 +128,7 @@ void pit_init(struct pit8254 *p, const struct vclock *clock, const struct irq_li
     for (int i = 0; i < 3; i++) {
         p->ch[i].rw = 3;
         p->ch[i].reload = 65536;
-        p->ch[i].gate = i != 2;      /* gates 0, 1 are tied high on a PC */
+        p->ch[i].gate = i != 2; /* gates 0, 1 are tied high on a PC */
     }
 }
 
@@ -177,7 +168,7 @@ static void load_count(struct pit8254 *p, struct pit_channel *c)
 
 static void latch_count(struct pit8254 *p, struct pit_channel *c)
 {
-    if (c->latch_left)               /* a second latch before reading: ignored */
+    if (c->latch_left) /* a second latch before reading: ignored */
         return;
     c->latch = pit_count(p, (int)(c - p->ch));
     c->latch_left = c->rw == 3 ? 2 : 1;
@@ -187,15 +178,15 @@ static void latch_status(struct pit8254 *p, struct pit_channel *c)
 {
     if (c->status_latched)
         return;
-    c->status = (uint8_t)(pit_output(p, (int)(c - p->ch)) << 7 | (!c->armed || c->wait_trigger) << 6 |
-                          c->rw << 4 | c->mode << 1 | c->bcd);
+    c->status = (uint8_t)(pit_output(p, (int)(c - p->ch)) << 7 |
+                          (!c->armed || c->wait_trigger) << 6 | c->rw << 4 | c->mode << 1 | c->bcd);
     c->status_latched = true;
 }
 
 static void write_control(struct pit8254 *p, uint8_t v)
 {
     int sc = v >> 6;
-    if (sc == 3) {                   /* read-back command */
+    if (sc == 3) { /* read-back command */
         for (int i = 0; i < 3; i++) {
             if (!(v & (2 << i)))
                 continue;
@@ -208,34 +199,30 @@ static void write_control(struct pit8254 *p, uint8_t v)
     }
     struct pit_channel *c = &p->ch[sc];
     int rw = (v >> 4) & 3;
-    if (rw == 0) {                   /* counter latch command */
+    if (rw == 0) { /* counter latch command */
         latch_count(p, c);
         return;
     }
     c->rw = (uint8_t)rw;
     c->mode = (v >> 1) & 7;
     if (c->mode > 5)
-        c->mode -= 4;                /* 6, 7 = 2, 3 */
+        c->mode -= 4; /* 6, 7 = 2, 3 */
     c->bcd = v & 1;
     c->write_msb = c->read_msb = false;
-    c->armed = false;                /* OUT to its initial level, wait for a count */
+    c->armed = false; /* OUT to its initial level, wait for a count */
     c->edges = 0;
 }
 
 static void write_counter(struct pit8254 *p, struct pit_channel *c, uint8_t v)
 {
     switch (c->rw) {
-    case 1:
-        c->cr = v;
-        break;
-    case 2:
-        c->cr = (uint16_t)(v << 8);
-        break;
+    case 1: c->cr = v; break;
+    case 2: c->cr = (uint16_t)(v << 8); break;
     default:
         if (!c->write_msb) {
             c->cr = (c->cr & 0xff00) | v;
             c->write_msb = true;
-            if (c->mode == 0)        /* mode 0: the first byte stops counting */
+            if (c->mode == 0) /* mode 0: the first byte stops counting */
                 c->armed = false;
             return;
         }
@@ -261,13 +248,9 @@ static uint8_t read_counter(struct pit8254 *p, struct pit_channel *c)
     }
     v = pit_count(p, (int)(c - p->ch));
     switch (c->rw) {
-    case 1:
-        return v & 0xff;
-    case 2:
-        return v >> 8;
-    default:
-        c->read_msb = !c->read_msb;
-        return c->read_msb ? v & 0xff : v >> 8;
+    case 1: return v & 0xff;
+    case 2: return v >> 8;
+    default: c->read_msb = !c->read_msb; return c->read_msb ? v & 0xff : v >> 8;
     }
 }
 
@@ -280,7 +263,7 @@ void pit_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *v
         if (is_write)
             write_control(p, (uint8_t)*value);
         else
-            *value = 0xff;           /* the control word register is write-only */
+            *value = 0xff; /* the control word register is write-only */
         return;
     }
     struct pit_channel *c = &p->ch[offset & 3];
@@ -296,7 +279,7 @@ void pit_set_gate(struct pit8254 *p, int channel, bool level)
     uint64_t now = now_ns(p);
     if (level == c->gate)
         return;
-    if (!level) {                    /* falling: freeze the count */
+    if (!level) { /* falling: freeze the count */
         c->frozen = elapsed(c, now);
         c->gate = false;
         return;
@@ -305,9 +288,9 @@ void pit_set_gate(struct pit8254 *p, int channel, bool level)
     if (!c->armed)
         return;
     uint64_t t = ns_to_ticks(now);
-    if (c->mode == 0 || c->mode == 4) {   /* resume where it stopped */
+    if (c->mode == 0 || c->mode == 4) { /* resume where it stopped */
         c->load_tick = t > c->frozen ? t - c->frozen : 0;
-    } else {                         /* 1, 2, 3, 5: a rising gate reloads */
+    } else { /* 1, 2, 3, 5: a rising gate reloads */
         c->load_tick = t;
         c->edges = 0;
         c->wait_trigger = false;
@@ -317,12 +300,13 @@ void pit_set_gate(struct pit8254 *p, int channel, bool level)
 void pit_port_b_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *value)
 {
     struct pit8254 *p = dev;
-    (void)offset; (void)size;
+    (void)offset;
+    (void)size;
     if (is_write) {
         p->port_b = *value & 3;
         pit_set_gate(p, 2, *value & 1);
         return;
     }
-    p->refresh = !p->refresh;        /* DRAM refresh toggle, used for delays */
+    p->refresh = !p->refresh; /* DRAM refresh toggle, used for delays */
     *value = p->port_b | (p->refresh ? 0x10 : 0) | (pit_output(p, 2) ? 0x20 : 0);
 }

@@ -28,12 +28,11 @@ static void uart_update_irq(struct uart16550 *u)
     irq_line_set(&u->irq, pending && (u->mcr & UART_MCR_OUT2));
 }
 
-void uart_init(struct uart16550 *u, uart_tx_fn tx, void *tx_ctx,
-               const struct irq_line *irq)
+void uart_init(struct uart16550 *u, uart_tx_fn tx, void *tx_ctx, const struct irq_line *irq)
 {
     memset(u, 0, sizeof *u);
     u->lsr = UART_LSR_THRE | UART_LSR_TEMT;
-    u->dll = 12;                     /* 9600 baud at 1.8432 MHz, a BIOS default */
+    u->dll = 12; /* 9600 baud at 1.8432 MHz, a BIOS default */
     u->tx = tx;
     u->tx_ctx = tx_ctx;
     if (irq)
@@ -43,7 +42,7 @@ void uart_init(struct uart16550 *u, uart_tx_fn tx, void *tx_ctx,
 bool uart_receive(struct uart16550 *u, uint8_t byte)
 {
     if (u->rx_count == UART_RX_FIFO) {
-        u->lsr |= 0x02;              /* overrun error */
+        u->lsr |= 0x02; /* overrun error */
         return false;
     }
     u->rx[(u->rx_head + u->rx_count) % UART_RX_FIFO] = byte;
@@ -54,14 +53,14 @@ bool uart_receive(struct uart16550 *u, uint8_t byte)
 
 static void uart_transmit(struct uart16550 *u, uint8_t byte)
 {
-    if (u->mcr & UART_MCR_LOOP) {    /* loopback: TX is wired back to RX */
+    if (u->mcr & UART_MCR_LOOP) { /* loopback: TX is wired back to RX */
         uart_receive(u, byte);
     } else {
         u->tx_bytes++;
         if (u->tx)
             u->tx(u->tx_ctx, byte);
     }
-    u->thr_irq = true;               /* THR is empty again at once */
+    u->thr_irq = true; /* THR is empty again at once */
 }
 
 static uint8_t uart_read(struct uart16550 *u, unsigned reg)
@@ -80,32 +79,28 @@ static uint8_t uart_read(struct uart16550 *u, unsigned reg)
             uart_update_irq(u);
             return b;
         }
-    case UART_IER:
-        return dlab ? u->dlm : u->ier;
+    case UART_IER: return dlab ? u->dlm : u->ier;
     case UART_IIR: {
         uint8_t iir = uart_iir(u);
-        if ((iir & 0x0f) == UART_IIR_THRI) {   /* reading IIR acknowledges THRE */
+        if ((iir & 0x0f) == UART_IIR_THRI) { /* reading IIR acknowledges THRE */
             u->thr_irq = false;
             uart_update_irq(u);
         }
         return iir;
     }
-    case UART_LCR:
-        return u->lcr;
-    case UART_MCR:
-        return u->mcr;
+    case UART_LCR: return u->lcr;
+    case UART_MCR: return u->mcr;
     case UART_LSR: {
         uint8_t lsr = u->lsr | (u->rx_count ? UART_LSR_DR : 0);
-        u->lsr &= ~0x1e;             /* error bits clear on read */
+        u->lsr &= ~0x1e; /* error bits clear on read */
         return lsr;
     }
     case UART_MSR:
-        if (u->mcr & UART_MCR_LOOP)  /* loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD */
+        if (u->mcr & UART_MCR_LOOP) /* loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD */
             return (uint8_t)(((u->mcr & 0x01) << 5) | ((u->mcr & 0x02) << 3) |
                              ((u->mcr & 0x04) << 4) | ((u->mcr & 0x08) << 4));
-        return u->msr | 0xb0;        /* DCD, DSR, CTS: a terminal is attached */
-    default:                         /* UART_SCR */
-        return u->scr;
+        return u->msr | 0xb0; /* DCD, DSR, CTS: a terminal is attached */
+    default: /* UART_SCR */ return u->scr;
     }
 }
 
@@ -130,23 +125,16 @@ static void uart_write(struct uart16550 *u, unsigned reg, uint8_t v)
         }
         break;
     case UART_FCR:
-        if (v & 0x02) {              /* clear receive FIFO */
+        if (v & 0x02) { /* clear receive FIFO */
             u->rx_head = u->rx_count = 0;
         }
         u->fcr = v & 0xc9;
         break;
-    case UART_LCR:
-        u->lcr = v;
-        break;
-    case UART_MCR:
-        u->mcr = v & 0x1f;
-        break;
-    case UART_LSR:                   /* read-only (factory test only) */
-    case UART_MSR:
-        break;
-    default:
-        u->scr = v;
-        break;
+    case UART_LCR: u->lcr = v; break;
+    case UART_MCR: u->mcr = v & 0x1f; break;
+    case UART_LSR: /* read-only (factory test only) */
+    case UART_MSR: break;
+    default: u->scr = v; break;
     }
     uart_update_irq(u);
 }
@@ -154,7 +142,7 @@ static void uart_write(struct uart16550 *u, unsigned reg, uint8_t v)
 void uart_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *value)
 {
     struct uart16550 *u = dev;
-    (void)size;                      /* the UART is an 8-bit device: byte lanes only */
+    (void)size; /* the UART is an 8-bit device: byte lanes only */
     if (is_write)
         uart_write(u, (unsigned)offset & 7, (uint8_t)*value);
     else

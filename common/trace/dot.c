@@ -21,8 +21,11 @@ void dot_walk_from_pt(struct dot_walk *d, uint32_t cr3, const struct pt_walk *w)
     d->root = cr3;
     d->nrefs = w->nrefs;
     for (int i = 0; i < w->nrefs && i < 2; i++)
-        d->ref[i] = (struct dot_walk_ref){ .dim = 0, .level = 2 - i, .dim1_of = -1,
-                                           .table = w->ref[i].table, .entry = w->ref[i].entry };
+        d->ref[i] = (struct dot_walk_ref){ .dim = 0,
+                                           .level = 2 - i,
+                                           .dim1_of = -1,
+                                           .table = w->ref[i].table,
+                                           .entry = w->ref[i].entry };
     d->ok = w->ok;
     d->large = w->large;
     d->phys = w->gpa;
@@ -43,8 +46,8 @@ static const char *level_name(int dim, int level)
 static void entry_bits(FILE *f, uint64_t entry, bool pde)
 {
     uint32_t e = (uint32_t)entry;
-    fprintf(f, "P=%u W=%u U=%u A=%u D=%u", e & PTE_P ? 1 : 0, e & PTE_W ? 1 : 0,
-            e & PTE_U ? 1 : 0, e & PTE_A ? 1 : 0, e & PTE_D ? 1 : 0);
+    fprintf(f, "P=%u W=%u U=%u A=%u D=%u", e & PTE_P ? 1 : 0, e & PTE_W ? 1 : 0, e & PTE_U ? 1 : 0,
+            e & PTE_A ? 1 : 0, e & PTE_D ? 1 : 0);
     if (pde)
         fprintf(f, " PS=%u", e & PTE_PS ? 1 : 0);
     fprintf(f, "\\l");
@@ -53,31 +56,36 @@ static void entry_bits(FILE *f, uint64_t entry, bool pde)
 static void pf_error(FILE *f, uint32_t ec)
 {
     fprintf(f, "#PF error code 0x%x\\l(%s, %s, %s%s)\\l", ec,
-            ec & PFEC_P ? "protection violation" : "not present",
-            ec & ACC_W ? "write" : "read", ec & ACC_U ? "user" : "supervisor",
-            ec & PFEC_RSVD ? ", reserved bit set" : "");
+            ec & PFEC_P ? "protection violation" : "not present", ec & ACC_W ? "write" : "read",
+            ec & ACC_U ? "user" : "supervisor", ec & PFEC_RSVD ? ", reserved bit set" : "");
 }
 
 void dot_page_walk(FILE *f, const struct dot_walk *d)
 {
     uint32_t dir = d->lin >> 22, tab = (d->lin >> 12) & 0x3ff, off = d->lin & 0xfff;
-    fprintf(f, "digraph page_walk {\n"
-               "  graph [rankdir=LR, fontname=\"Helvetica\", labelloc=t, label=\"32-bit paging: "
-               "walk of linear address 0x%08x (%s)\\nSDM Vol. 3A 4.3, Figure 4-2\"];\n"
-               "  node [shape=box, fontname=\"Courier\"];\n"
-               "  edge [fontname=\"Helvetica\", fontsize=10];\n",
+    fprintf(f,
+            "digraph page_walk {\n"
+            "  graph [rankdir=LR, fontname=\"Helvetica\", labelloc=t, label=\"32-bit paging: "
+            "walk of linear address 0x%08x (%s)\\nSDM Vol. 3A 4.3, Figure 4-2\"];\n"
+            "  node [shape=box, fontname=\"Courier\"];\n"
+            "  edge [fontname=\"Helvetica\", fontsize=10];\n",
             d->lin, d->why ? d->why : "chosen address");
-    fprintf(f, "  lin [shape=note, label=\"linear address 0x%08x\\l"
-               "directory index 0x%03x (bits 31:22)\\l"
-               "table index     0x%03x (bits 21:12)\\l"
-               "offset          0x%03x (bits 11:0)\\l\"];\n", d->lin, dir, tab, off);
+    fprintf(f,
+            "  lin [shape=note, label=\"linear address 0x%08x\\l"
+            "directory index 0x%03x (bits 31:22)\\l"
+            "table index     0x%03x (bits 21:12)\\l"
+            "offset          0x%03x (bits 11:0)\\l\"];\n",
+            d->lin, dir, tab, off);
     if (!d->paging) {
-        fprintf(f, "  phys [label=\"CR0.PG=0: paging is off\\lphysical address = linear "
-                   "= 0x%08x\\l\"];\n  lin -> phys;\n}\n", d->lin);
+        fprintf(f,
+                "  phys [label=\"CR0.PG=0: paging is off\\lphysical address = linear "
+                "= 0x%08x\\l\"];\n  lin -> phys;\n}\n",
+                d->lin);
         return;
     }
-    fprintf(f, "  cr3 [label=\"CR3 = 0x%08llx\\lpage directory at 0x%08llx\\l\"];\n"
-               "  lin -> cr3 [style=dotted, arrowhead=none];\n",
+    fprintf(f,
+            "  cr3 [label=\"CR3 = 0x%08llx\\lpage directory at 0x%08llx\\l\"];\n"
+            "  lin -> cr3 [style=dotted, arrowhead=none];\n",
             (unsigned long long)d->root, (unsigned long long)(d->root & ~0xfffull));
 
     char prev[16] = "cr3", name[16];
@@ -118,9 +126,8 @@ void dot_page_walk(FILE *f, const struct dot_walk *d)
             fprintf(f, "  subgraph cluster_ept {\n    label=\"second dimension: EPT "
                        "(guest-physical -> host-physical)\";\n");
         any_ept = true;
-        fprintf(f, "    e%d [label=\"%s\\l@ 0x%llx\\l= 0x%llx\\l\"];\n", i,
-                level_name(1, r->level), (unsigned long long)r->table,
-                (unsigned long long)r->entry);
+        fprintf(f, "    e%d [label=\"%s\\l@ 0x%llx\\l= 0x%llx\\l\"];\n", i, level_name(1, r->level),
+                (unsigned long long)r->table, (unsigned long long)r->entry);
         bool first = i == 0 || d->ref[i - 1].dim != 1 || d->ref[i - 1].dim1_of != r->dim1_of;
         if (!first)
             fprintf(f, "    e%d -> e%d;\n", i - 1, i);
@@ -140,9 +147,11 @@ void dot_page_walk(FILE *f, const struct dot_walk *d)
 
     if (d->ok) {
         uint64_t base = d->large ? d->phys & ~0x3fffffull : d->phys & ~0xfffull;
-        fprintf(f, "  frame [shape=box3d, label=\"%s at 0x%08llx\\lphysical address "
-                   "0x%08llx\\l\"];\n", d->large ? "4 MiB page" : "4 KiB frame",
-                (unsigned long long)base, (unsigned long long)d->phys);
+        fprintf(f,
+                "  frame [shape=box3d, label=\"%s at 0x%08llx\\lphysical address "
+                "0x%08llx\\l\"];\n",
+                d->large ? "4 MiB page" : "4 KiB frame", (unsigned long long)base,
+                (unsigned long long)d->phys);
         fprintf(f, "  %s -> frame [label=\"+ offset\"];\n", last0 >= 0 ? prev : "cr3");
     } else {
         fprintf(f, "  fault [color=red, fontcolor=red, label=\"");
@@ -152,8 +161,8 @@ void dot_page_walk(FILE *f, const struct dot_walk *d)
     fprintf(f, "}\n");
 }
 
-void dot_vm_page_walk(FILE *f, struct guest_ram *ram, const struct x86_cpu *cpu,
-                      bool have_lin, uint32_t lin)
+void dot_vm_page_walk(FILE *f, struct guest_ram *ram, const struct x86_cpu *cpu, bool have_lin,
+                      uint32_t lin)
 {
     struct dot_walk d;
     uint32_t addr = have_lin ? lin : cpu->cr2;
@@ -189,11 +198,11 @@ static const char *io_handler(uint16_t port)
 static const char *handler_of(const struct trace_event *ev)
 {
     switch (ev->reason) {
-    case EXIT_IO_INSTRUCTION:     return io_handler((uint16_t)ev->addr);
-    case EXIT_HLT:                return "wait for interrupt (sleep to the next PIT edge)";
+    case EXIT_IO_INSTRUCTION: return io_handler((uint16_t)ev->addr);
+    case EXIT_HLT: return "wait for interrupt (sleep to the next PIT edge)";
     case EXIT_EXTERNAL_INTERRUPT: return "stop check (debug exit, timeout, Ctrl-C)";
-    case EXIT_TRIPLE_FAULT:       return "fatal end: triple fault";
-    case EXIT_VMM_ERROR:          return "fatal end: engine error";
+    case EXIT_TRIPLE_FAULT: return "fatal end: triple fault";
+    case EXIT_VMM_ERROR: return "fatal end: engine error";
     default:
         if (ev->reason & EXIT_REASON_ENTRY_FAILURE)
             return "fatal end: VM-entry failure";
@@ -221,7 +230,7 @@ void exit_flow_add(struct exit_flow *fl, const struct trace_event *ev)
         if (fl->handler[h].reason == reason && strcmp(fl->handler[h].label, label) == 0)
             break;
     if (h == fl->nhandlers) {
-        if (h == EXIT_FLOW_HANDLERS) {      /* table full: count under the last one */
+        if (h == EXIT_FLOW_HANDLERS) { /* table full: count under the last one */
             h = EXIT_FLOW_HANDLERS - 1;
         } else {
             fl->handler[h] = (struct exit_flow_handler){ .reason = reason, .label = label };
@@ -236,14 +245,15 @@ void exit_flow_add(struct exit_flow *fl, const struct trace_event *ev)
 
 void dot_exit_flow(FILE *f, const struct exit_flow *fl)
 {
-    fprintf(f, "digraph exit_flow {\n"
-               "  graph [rankdir=LR, fontname=\"Helvetica\", labelloc=t, label=\"VM exits of a "
-               "traced run (engine %s): %llu exits, %llu interrupts\\nguest -> exit reason "
-               "(SDM Vol. 3C Table C-1) -> VMM handler -> resume\"];\n"
-               "  node [shape=box, fontname=\"Helvetica\"];\n"
-               "  edge [fontname=\"Helvetica\", fontsize=10];\n"
-               "  guest [shape=ellipse, style=filled, fillcolor=\"#d8ecff\", "
-               "label=\"guest running\\n(engine %s)\"];\n",
+    fprintf(f,
+            "digraph exit_flow {\n"
+            "  graph [rankdir=LR, fontname=\"Helvetica\", labelloc=t, label=\"VM exits of a "
+            "traced run (engine %s): %llu exits, %llu interrupts\\nguest -> exit reason "
+            "(SDM Vol. 3C Table C-1) -> VMM handler -> resume\"];\n"
+            "  node [shape=box, fontname=\"Helvetica\"];\n"
+            "  edge [fontname=\"Helvetica\", fontsize=10];\n"
+            "  guest [shape=ellipse, style=filled, fillcolor=\"#d8ecff\", "
+            "label=\"guest running\\n(engine %s)\"];\n",
             fl->engine, (unsigned long long)fl->exits, (unsigned long long)fl->irqs, fl->engine);
     for (int r = 0; r <= EXIT_REASON_MAX + 1; r++) {
         uint64_t n = fl->reason_count[r];
@@ -275,12 +285,15 @@ void dot_exit_flow(FILE *f, const struct exit_flow *fl)
         resumed += x->count - ends;
         ended += ends;
     }
-    fprintf(f, "  resume [shape=ellipse, label=\"resume\\n(VM entry)\"];\n"
-               "  resume -> guest [label=\"%llu\"];\n", (unsigned long long)resumed);
+    fprintf(f,
+            "  resume [shape=ellipse, label=\"resume\\n(VM entry)\"];\n"
+            "  resume -> guest [label=\"%llu\"];\n",
+            (unsigned long long)resumed);
     if (ended)
         fprintf(f, "  end [shape=doublecircle, label=\"VM ends\"];\n");
     if (fl->irqs) {
-        fprintf(f, "  pic [shape=box, style=rounded, label=\"8259 PIC\\ninterrupts delivered\"];\n");
+        fprintf(f,
+                "  pic [shape=box, style=rounded, label=\"8259 PIC\\ninterrupts delivered\"];\n");
         for (int v = 0; v < 256; v++)
             if (fl->irq_vector[v])
                 fprintf(f, "  pic -> guest [style=dashed, label=\"vector 0x%02x: %llu\"];\n", v,

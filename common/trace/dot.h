@@ -30,25 +30,25 @@ struct pt_walk;
  * stage 04: references of dimension 1 (EPT, GPA -> HPA) are drawn in a
  * second row, each linked to the guest reference whose table address it
  * translates (dim1_of). */
-#define DOT_WALK_MAX 24              /* 2-D 32-bit walk: 2 + 3 x 4 EPT refs, with slack */
+#define DOT_WALK_MAX 24 /* 2-D 32-bit walk: 2 + 3 x 4 EPT refs, with slack */
 struct dot_walk_ref {
-    int      dim;                    /* 0 guest tables, 1 EPT (second dimension) */
-    int      level;                  /* 2 PDE, 1 PTE (32-bit); EPT 4..1          */
-    int      dim1_of;                /* dim 1: index of the dim-0 ref it serves, or
+    int dim;        /* 0 guest tables, 1 EPT (second dimension) */
+    int level;      /* 2 PDE, 1 PTE (32-bit); EPT 4..1          */
+    int dim1_of;    /* dim 1: index of the dim-0 ref it serves, or
                                         -1 for the final guest-physical address   */
-    uint64_t table;                  /* address of the entry read                */
-    uint64_t entry;                  /* the entry's value                        */
+    uint64_t table; /* address of the entry read                */
+    uint64_t entry; /* the entry's value                        */
 };
 struct dot_walk {
-    uint32_t    lin;                 /* the linear address walked                */
-    const char *why;                 /* how it was chosen ("--walk", "last #PF")  */
-    bool        paging;              /* CR0.PG: off = linear is physical         */
-    uint64_t    root;                /* CR3                                      */
-    int         nrefs;
+    uint32_t lin;    /* the linear address walked                */
+    const char *why; /* how it was chosen ("--walk", "last #PF")  */
+    bool paging;     /* CR0.PG: off = linear is physical         */
+    uint64_t root;   /* CR3                                      */
+    int nrefs;
     struct dot_walk_ref ref[DOT_WALK_MAX];
-    bool        ok, large;           /* translated; by a 4 MiB page              */
-    uint64_t    phys;                /* the physical address (if ok)             */
-    uint32_t    error_code;          /* #PF error code (if !ok)                  */
+    bool ok, large;      /* translated; by a 4 MiB page              */
+    uint64_t phys;       /* the physical address (if ok)             */
+    uint32_t error_code; /* #PF error code (if !ok)                  */
 };
 
 /* Fill d from a 32-bit walk (x86/paging.h) done under CR3 = cr3. */
@@ -59,27 +59,27 @@ void dot_page_walk(FILE *f, const struct dot_walk *d);
  * #PF address CR2) with the CPU's final CR0/CR3/CR4 over ram, as a
  * supervisor read (the walker sets the Accessed bits it would set), and
  * write the picture to f. */
-void dot_vm_page_walk(FILE *f, struct guest_ram *ram, const struct x86_cpu *cpu,
-                      bool have_lin, uint32_t lin);
+void dot_vm_page_walk(FILE *f, struct guest_ram *ram, const struct x86_cpu *cpu, bool have_lin,
+                      uint32_t lin);
 
 /* --- exit flow ----------------------------------------------------------- */
 
 #define EXIT_FLOW_HANDLERS 48
 struct exit_flow_handler {
-    uint32_t reason;                 /* exit reason it handles                   */
-    const char *label;               /* "16550 UART COM1" (on the port bus), ...  */
-    uint64_t count;                  /* exits handled                            */
-    uint64_t ends;                   /* of which ended the VM (no resume)         */
+    uint32_t reason;   /* exit reason it handles                   */
+    const char *label; /* "16550 UART COM1" (on the port bus), ...  */
+    uint64_t count;    /* exits handled                            */
+    uint64_t ends;     /* of which ended the VM (no resume)         */
 };
 struct exit_flow {
-    char     engine[17];
+    char engine[17];
     uint64_t exits, irqs;
-    uint64_t reason_count[EXIT_REASON_MAX + 2];  /* last slot: other (VMM, failures) */
+    uint64_t reason_count[EXIT_REASON_MAX + 2]; /* last slot: other (VMM, failures) */
     uint64_t reason_cost[EXIT_REASON_MAX + 2];
     uint64_t irq_vector[256];
-    int      nhandlers;
+    int nhandlers;
     struct exit_flow_handler handler[EXIT_FLOW_HANDLERS];
-    int      last;                   /* handler of the latest exit, -1 none      */
+    int last; /* handler of the latest exit, -1 none      */
 };
 
 void exit_flow_init(struct exit_flow *fl, const char *engine);

@@ -22,8 +22,7 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int trace_init(struct trace *t, const char *file, const char *engine,
-               char *err, size_t errlen)
+int trace_init(struct trace *t, const char *file, const char *engine, char *err, size_t errlen)
 {
     memset(t->ring, 0, sizeof t->ring);
     atomic_store(&t->head, 0);
@@ -58,15 +57,9 @@ int trace_init(struct trace *t, const char *file, const char *engine,
     return 0;
 }
 
-void trace_start_reader(struct trace *t)
-{
-    t->on = true;
-}
+void trace_start_reader(struct trace *t) { t->on = true; }
 
-uint64_t trace_now(const struct trace *t)
-{
-    return mono_ns() - t->t0_ns;
-}
+uint64_t trace_now(const struct trace *t) { return mono_ns() - t->t0_ns; }
 
 void trace_emit(struct trace *t, const struct trace_event *ev)
 {
@@ -74,10 +67,10 @@ void trace_emit(struct trace *t, const struct trace_event *ev)
         return;
     uint64_t head = atomic_load_explicit(&t->head, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&t->tail, memory_order_acquire);
-    if (head - tail == TRACE_RING_EVENTS) {       /* full */
+    if (head - tail == TRACE_RING_EVENTS) { /* full */
         if (!t->lossy) {
             trace_flush(t);
-        } else {                                  /* drop the oldest */
+        } else { /* drop the oldest */
             atomic_compare_exchange_strong(&t->tail, &tail, tail + 1);
             t->dropped++;
         }
@@ -116,18 +109,15 @@ void trace_exit(struct trace *t, const struct vm_exit *e)
         ev.addr = e->u.cr.cr;
         ev.value = e->u.cr.value;
         break;
-    case EXIT_RDMSR: case EXIT_WRMSR:
-        ev.addr = e->u.msr;
-        break;
-    case EXIT_INVLPG:
-        ev.addr = e->u.address;
-        break;
-    case EXIT_EPT_VIOLATION: case EXIT_EPT_MISCONFIG:
+    case EXIT_RDMSR:
+    case EXIT_WRMSR: ev.addr = e->u.msr; break;
+    case EXIT_INVLPG: ev.addr = e->u.address; break;
+    case EXIT_EPT_VIOLATION:
+    case EXIT_EPT_MISCONFIG:
         ev.addr = e->u.ept.gla;
         ev.value = e->u.ept.gpa;
         break;
-    default:
-        break;
+    default: break;
     }
     trace_emit(t, &ev);
 }
@@ -145,8 +135,8 @@ void trace_irq(struct trace *t, int vector, uint32_t eip)
     trace_emit(t, &ev);
 }
 
-void trace_page_walk(struct trace *t, int level, uint32_t table, uint32_t entry,
-                     uint32_t lin, uint32_t eip, bool ept)
+void trace_page_walk(struct trace *t, int level, uint32_t table, uint32_t entry, uint32_t lin,
+                     uint32_t eip, bool ept)
 {
     if (!t->on)
         return;

@@ -26,13 +26,13 @@
 
 #define TRACE_MAGIC       "VMLTRACE"
 #define TRACE_VERSION     1
-#define TRACE_RING_EVENTS 4096       /* a power of two */
+#define TRACE_RING_EVENTS 4096 /* a power of two */
 
 enum trace_type {
-    TRACE_EXIT       = 1,   /* a VM exit, handled by the VMM            */
-    TRACE_PAGE_WALK  = 2,   /* one reference of a guest page-table walk  */
-    TRACE_IRQ        = 3,   /* an external interrupt delivered (INTA)    */
-    TRACE_CODE_CACHE = 4,   /* a translation added/flushed (stage 01)    */
+    TRACE_EXIT = 1,       /* a VM exit, handled by the VMM            */
+    TRACE_PAGE_WALK = 2,  /* one reference of a guest page-table walk  */
+    TRACE_IRQ = 3,        /* an external interrupt delivered (INTA)    */
+    TRACE_CODE_CACHE = 4, /* a translation added/flushed (stage 01)    */
 };
 
 /* One event, 48 bytes.  Field use per type (the file format: common/README.md,
@@ -47,22 +47,23 @@ enum trace_type {
  * EXIT value: I/O the value; exception (vector << 32 | error code), addr = CR2;
  * CR access the value written, addr = CR number; EPT the GPA, addr = GLA.
  * flags, per type (bits not listed are 0; new bits may be added):        */
-#define TRACE_F_IO_IN        (1u << 0)   /* EXIT I/O: IN (else OUT)          */
-#define TRACE_F_IO_SIZE(f)   (((f) >> 1) & 7)  /* EXIT I/O: 1, 2 or 4 bytes  */
-#define TRACE_F_IO_STRING    (1u << 4)   /* EXIT I/O: INS/OUTS               */
-#define TRACE_F_IO_REP       (1u << 5)   /* EXIT I/O: REP prefix             */
-#define TRACE_F_EXC_ERRCODE  (1u << 0)   /* EXIT exception: has error code   */
-#define TRACE_F_CR_ACCESS(f) ((f) & 3)   /* EXIT CR: 0 mov to, 1 mov from, 2 clts, 3 lmsw */
-#define TRACE_F_CR_GPR(f)    (((f) >> 2) & 7)  /* EXIT CR: register (0 = EAX) */
-#define TRACE_F_WALK_EPT     (1u << 0)   /* PAGE_WALK: second dimension      */
-#define TRACE_F_WALK_RESULT  (1u << 1)   /* PAGE_WALK: the walk's outcome (level 0) */
-#define TRACE_F_WALK_FAULT   (1u << 2)   /* PAGE_WALK result: #PF, value = error */
-#define TRACE_F_WALK_LARGE   (1u << 3)   /* PAGE_WALK result: 4 MiB page      */
-#define TRACE_F_WALK_WINDOW  (1u << 4)   /* PAGE_WALK: stage 01's window (shadow
+#define TRACE_F_IO_IN        (1u << 0)        /* EXIT I/O: IN (else OUT)          */
+#define TRACE_F_IO_SIZE(f)   (((f) >> 1) & 7) /* EXIT I/O: 1, 2 or 4 bytes  */
+#define TRACE_F_IO_STRING    (1u << 4)        /* EXIT I/O: INS/OUTS               */
+#define TRACE_F_IO_REP       (1u << 5)        /* EXIT I/O: REP prefix             */
+#define TRACE_F_EXC_ERRCODE  (1u << 0)        /* EXIT exception: has error code   */
+#define TRACE_F_CR_ACCESS(f) ((f)&3)          /* EXIT CR: 0 mov to, 1 mov from, 2 clts, 3 lmsw */
+#define TRACE_F_CR_GPR(f)    (((f) >> 2) & 7) /* EXIT CR: register (0 = EAX) */
+#define TRACE_F_WALK_EPT     (1u << 0)        /* PAGE_WALK: second dimension      */
+#define TRACE_F_WALK_RESULT  (1u << 1)        /* PAGE_WALK: the walk's outcome (level 0) */
+#define TRACE_F_WALK_FAULT   (1u << 2)        /* PAGE_WALK result: #PF, value = error */
+#define TRACE_F_WALK_LARGE   (1u << 3)        /* PAGE_WALK result: 4 MiB page      */
+#define TRACE_F_WALK_WINDOW \
+    (1u << 4) /* PAGE_WALK: stage 01's window (shadow
                                             page table) filled on a host fault */
 struct trace_event {
-    uint64_t time_ns;       /* since the VM started                     */
-    uint16_t type;          /* enum trace_type                          */
+    uint64_t time_ns; /* since the VM started                     */
+    uint16_t type;    /* enum trace_type                          */
     uint16_t flags;
     uint32_t reason;
     uint64_t qual;
@@ -73,44 +74,43 @@ struct trace_event {
 };
 
 struct trace_file_header {
-    char     magic[8];      /* "VMLTRACE", not NUL-terminated            */
-    uint32_t version;       /* TRACE_VERSION                             */
-    uint32_t header_size;   /* sizeof(struct trace_file_header)          */
-    uint32_t event_size;    /* sizeof(struct trace_event)                */
+    char magic[8];        /* "VMLTRACE", not NUL-terminated            */
+    uint32_t version;     /* TRACE_VERSION                             */
+    uint32_t header_size; /* sizeof(struct trace_file_header)          */
+    uint32_t event_size;  /* sizeof(struct trace_event)                */
     uint32_t reserved;
-    char     engine[16];    /* "interp", "bt", ... NUL-padded            */
+    char engine[16]; /* "interp", "bt", ... NUL-padded            */
 };
 
 struct trace {
     struct trace_event ring[TRACE_RING_EVENTS];
-    _Atomic uint64_t head;  /* next slot the producer writes             */
-    _Atomic uint64_t tail;  /* next slot the consumer reads              */
-    bool     on;            /* somebody reads: producers record          */
-    bool     lossy;         /* no file: overwrite old events (visualizer) */
-    FILE    *file;          /* --trace FILE, or NULL                     */
-    uint64_t written;       /* events written to the file                */
-    uint64_t dropped;       /* events overwritten before being read      */
-    uint64_t t0_ns;         /* CLOCK_MONOTONIC at trace_init             */
+    _Atomic uint64_t head; /* next slot the producer writes             */
+    _Atomic uint64_t tail; /* next slot the consumer reads              */
+    bool on;               /* somebody reads: producers record          */
+    bool lossy;            /* no file: overwrite old events (visualizer) */
+    FILE *file;            /* --trace FILE, or NULL                     */
+    uint64_t written;      /* events written to the file                */
+    uint64_t dropped;      /* events overwritten before being read      */
+    uint64_t t0_ns;        /* CLOCK_MONOTONIC at trace_init             */
 };
 
 /* Open the ring; with file != NULL, create it and write the header
  * (-1 and a reason in err if it cannot be created).  Off until either a
  * file is given or trace_start_reader() is called. */
-int  trace_init(struct trace *t, const char *file, const char *engine,
-                char *err, size_t errlen);
+int trace_init(struct trace *t, const char *file, const char *engine, char *err, size_t errlen);
 /* An in-process reader (the visualizer) wants events: turn recording on,
  * overwriting the oldest events when the reader falls behind. */
 void trace_start_reader(struct trace *t);
 static inline bool trace_on(const struct trace *t) { return t->on; }
 
-uint64_t trace_now(const struct trace *t);   /* ns since trace_init */
+uint64_t trace_now(const struct trace *t); /* ns since trace_init */
 void trace_emit(struct trace *t, const struct trace_event *ev);
 void trace_exit(struct trace *t, const struct vm_exit *e);
 void trace_irq(struct trace *t, int vector, uint32_t eip);
 /* One reference of a page walk: level 2 = PDE, 1 = PTE (SDM Vol. 3A §4.3);
  * ept = the second dimension (GPA -> HPA) of a 2-D walk (stage 04). */
-void trace_page_walk(struct trace *t, int level, uint32_t table, uint32_t entry,
-                     uint32_t lin, uint32_t eip, bool ept);
+void trace_page_walk(struct trace *t, int level, uint32_t table, uint32_t entry, uint32_t lin,
+                     uint32_t eip, bool ept);
 /* The outcome of a walk, after its references: the physical address, or
  * the #PF error code (fault); large = a 4 MiB page (level 0 event). */
 void trace_page_walk_result(struct trace *t, uint32_t lin, bool ok, uint64_t phys,

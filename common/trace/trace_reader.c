@@ -25,8 +25,8 @@ static uint32_t le32(const unsigned char *p)
 }
 static uint64_t le64(const unsigned char *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
-int trace_header_decode(const void *buf, size_t n, struct trace_info *info,
-                        char *err, size_t errlen)
+int trace_header_decode(const void *buf, size_t n, struct trace_info *info, char *err,
+                        size_t errlen)
 {
     const unsigned char *p = buf;
     memset(info, 0, sizeof *info);
@@ -36,8 +36,7 @@ int trace_header_decode(const void *buf, size_t n, struct trace_info *info,
         return -1;
     }
     if (n < 8 || memcmp(p, TRACE_MAGIC, 8) != 0) {
-        snprintf(err, errlen, "not a vmlab trace file (no \"%s\" magic at the start)",
-                 TRACE_MAGIC);
+        snprintf(err, errlen, "not a vmlab trace file (no \"%s\" magic at the start)", TRACE_MAGIC);
         return -1;
     }
     if (n < V1_HEADER_SIZE) {
@@ -50,15 +49,18 @@ int trace_header_decode(const void *buf, size_t n, struct trace_info *info,
     memcpy(info->engine, p + 24, 16);
     info->engine[16] = 0;
     if (info->version != TRACE_VERSION) {
-        snprintf(err, errlen, "trace format version %u is not supported (this reader knows "
-                 "version %d)", info->version, TRACE_VERSION);
+        snprintf(err, errlen,
+                 "trace format version %u is not supported (this reader knows "
+                 "version %d)",
+                 info->version, TRACE_VERSION);
         return -1;
     }
     if (info->header_size < V1_HEADER_SIZE || info->header_size > MAX_HEADER_SIZE ||
         info->event_size < V1_EVENT_SIZE || info->event_size > MAX_EVENT_SIZE) {
-        snprintf(err, errlen, "corrupt header: header_size %u, event_size %u (version 1 "
-                 "needs at least %u and %u)", info->header_size, info->event_size,
-                 V1_HEADER_SIZE, V1_EVENT_SIZE);
+        snprintf(err, errlen,
+                 "corrupt header: header_size %u, event_size %u (version 1 "
+                 "needs at least %u and %u)",
+                 info->header_size, info->event_size, V1_HEADER_SIZE, V1_EVENT_SIZE);
         return -1;
     }
     return 0;
@@ -104,8 +106,10 @@ int trace_reader_open(struct trace_reader *r, const char *path, char *err, size_
      * the trace may come through a pipe). */
     for (uint32_t skip = r->info.header_size - V1_HEADER_SIZE; skip; skip--) {
         if (fgetc(r->f) == EOF) {
-            snprintf(err, errlen, "%s: truncated: the header is shorter than its header_size "
-                     "%u", path, r->info.header_size);
+            snprintf(err, errlen,
+                     "%s: truncated: the header is shorter than its header_size "
+                     "%u",
+                     path, r->info.header_size);
             goto fail;
         }
     }
@@ -118,9 +122,10 @@ int trace_reader_open(struct trace_reader *r, const char *path, char *err, size_
         }
         uint64_t body = size - r->info.header_size;
         if (body % r->info.event_size) {
-            snprintf(err, errlen, "%s: truncated: the last event has %llu of %u bytes "
-                     "(after %llu whole events)", path,
-                     (unsigned long long)(body % r->info.event_size), r->info.event_size,
+            snprintf(err, errlen,
+                     "%s: truncated: the last event has %llu of %u bytes "
+                     "(after %llu whole events)",
+                     path, (unsigned long long)(body % r->info.event_size), r->info.event_size,
                      (unsigned long long)(body / r->info.event_size));
             goto fail;
         }
@@ -174,13 +179,11 @@ const char *trace_type_name(unsigned type)
 {
     static _Thread_local char buf[16];
     switch (type) {
-    case TRACE_EXIT:       return "exit";
-    case TRACE_PAGE_WALK:  return "walk";
-    case TRACE_IRQ:        return "irq";
+    case TRACE_EXIT: return "exit";
+    case TRACE_PAGE_WALK: return "walk";
+    case TRACE_IRQ: return "irq";
     case TRACE_CODE_CACHE: return "cache";
-    default:
-        snprintf(buf, sizeof buf, "type%u", type);
-        return buf;
+    default: snprintf(buf, sizeof buf, "type%u", type); return buf;
     }
 }
 
@@ -212,28 +215,28 @@ void trace_event_to_exit(const struct trace_event *ev, struct vm_exit *e)
         e->u.cr.gpr = (uint8_t)TRACE_F_CR_GPR(ev->flags);
         e->u.cr.value = (uint32_t)ev->value;
         break;
-    case EXIT_RDMSR: case EXIT_WRMSR:
-        e->u.msr = ev->addr;
-        break;
-    case EXIT_INVLPG:
-        e->u.address = ev->addr;
-        break;
-    case EXIT_EPT_VIOLATION: case EXIT_EPT_MISCONFIG:
+    case EXIT_RDMSR:
+    case EXIT_WRMSR: e->u.msr = ev->addr; break;
+    case EXIT_INVLPG: e->u.address = ev->addr; break;
+    case EXIT_EPT_VIOLATION:
+    case EXIT_EPT_MISCONFIG:
         e->u.ept.gla = ev->addr;
         e->u.ept.gpa = ev->value;
         e->u.ept.qual = (uint32_t)ev->qual;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
 int trace_pte_flags(uint32_t entry, char *buf, size_t len)
 {
-    static const struct { uint32_t bit; const char *name; } bits[] = {
-        { 1u << 0, "P" }, { 1u << 1, "W" }, { 1u << 2, "U" }, { 1u << 3, "PWT" },
-        { 1u << 4, "PCD" }, { 1u << 5, "A" }, { 1u << 6, "D" }, { 1u << 7, "PS" },
-        { 1u << 8, "G" },
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } bits[] = {
+        { 1u << 0, "P" },   { 1u << 1, "W" },   { 1u << 2, "U" },
+        { 1u << 3, "PWT" }, { 1u << 4, "PCD" }, { 1u << 5, "A" },
+        { 1u << 6, "D" },   { 1u << 7, "PS" },  { 1u << 8, "G" },
     };
     size_t n = 0;
     if (len)
@@ -256,8 +259,9 @@ static int pf_error_text(uint32_t ec, char *buf, size_t len)
 
 static int format_walk(const struct trace_event *ev, char *buf, size_t len)
 {
-    const char *dim = ev->flags & TRACE_F_WALK_EPT ? "EPT " :
-                      ev->flags & TRACE_F_WALK_WINDOW ? "window " : "";
+    const char *dim = ev->flags & TRACE_F_WALK_EPT      ? "EPT "
+                      : ev->flags & TRACE_F_WALK_WINDOW ? "window "
+                                                        : "";
     if (ev->flags & TRACE_F_WALK_RESULT) {
         if (ev->flags & TRACE_F_WALK_FAULT) {
             char why[80];
@@ -280,10 +284,9 @@ static int format_walk(const struct trace_event *ev, char *buf, size_t len)
 
 int trace_event_format(const struct trace_event *ev, char *buf, size_t len)
 {
-    int n = snprintf(buf, len, "%llu.%09llu %-5s eip=0x%08x ",
-                     (unsigned long long)(ev->time_ns / 1000000000u),
-                     (unsigned long long)(ev->time_ns % 1000000000u),
-                     trace_type_name(ev->type), ev->eip);
+    int n = snprintf(
+        buf, len, "%llu.%09llu %-5s eip=0x%08x ", (unsigned long long)(ev->time_ns / 1000000000u),
+        (unsigned long long)(ev->time_ns % 1000000000u), trace_type_name(ev->type), ev->eip);
     if (n < 0 || (size_t)n >= len)
         return n;
     char *p = buf + n;
@@ -298,15 +301,10 @@ int trace_event_format(const struct trace_event *ev, char *buf, size_t len)
             m += snprintf(p + m, rest - (size_t)m, " (%llu ns)", (unsigned long long)ev->cost_ns);
         break;
     }
-    case TRACE_IRQ:
-        m = snprintf(p, rest, "interrupt delivered vector=0x%02x", ev->reason);
-        break;
-    case TRACE_PAGE_WALK:
-        m = format_walk(ev, p, rest);
-        break;
+    case TRACE_IRQ: m = snprintf(p, rest, "interrupt delivered vector=0x%02x", ev->reason); break;
+    case TRACE_PAGE_WALK: m = format_walk(ev, p, rest); break;
     case TRACE_CODE_CACHE: {
-        static const char *const kinds[] = { "?", "decode", "invalidate", "flush",
-                                             "window-flush" };
+        static const char *const kinds[] = { "?", "decode", "invalidate", "flush", "window-flush" };
         m = snprintf(p, rest, "%s gpa=0x%08llx size=%u occupancy=%llu",
                      ev->reason <= 4 ? kinds[ev->reason] : "?", (unsigned long long)ev->qual,
                      ev->addr, (unsigned long long)ev->value);

@@ -54,9 +54,8 @@ void pane_cache(const struct viz_ui *ui, int y, int x, int h, int w)
         viz_put(row++, x, w, " n/a: engine reports none");
         viz_put(row++, x, w, " page walks %llu", (unsigned long long)m->walks_seen);
     } else {
-        viz_put(row++, x, w, " blocks +%llu -%llu flush %llu",
-                (unsigned long long)m->cc_decoded, (unsigned long long)m->cc_invalidated,
-                (unsigned long long)m->cc_flushed);
+        viz_put(row++, x, w, " blocks +%llu -%llu flush %llu", (unsigned long long)m->cc_decoded,
+                (unsigned long long)m->cc_invalidated, (unsigned long long)m->cc_flushed);
         viz_put(row++, x, w, " cached %llu KiB, %llu walks",
                 (unsigned long long)(m->cc_occupancy + 1023) / 1024,
                 (unsigned long long)m->walks_seen);

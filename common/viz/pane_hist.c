@@ -10,13 +10,13 @@
 const char *viz_reason_name(uint32_t reason)
 {
     switch (reason) {
-    case EXIT_EXCEPTION_NMI:    return "Exception or NMI";
-    case EXIT_CR_ACCESS:        return "Control-register access";
+    case EXIT_EXCEPTION_NMI: return "Exception or NMI";
+    case EXIT_CR_ACCESS: return "Control-register access";
     case EXIT_ENTRY_FAIL_GUEST: return "Entry fail: guest state";
-    case EXIT_ENTRY_FAIL_MSR:   return "Entry fail: MSR loading";
-    case EXIT_GDTR_IDTR:        return "GDTR/IDTR access";
-    case EXIT_LDTR_TR:          return "LDTR/TR access";
-    default:                    return exit_reason_name(reason);
+    case EXIT_ENTRY_FAIL_MSR: return "Entry fail: MSR loading";
+    case EXIT_GDTR_IDTR: return "GDTR/IDTR access";
+    case EXIT_LDTR_TR: return "LDTR/TR access";
+    default: return exit_reason_name(reason);
     }
 }
 
@@ -27,7 +27,7 @@ void pane_hist(const struct viz_ui *ui, int y, int x, int h, int w)
     int namew = w - 25, row = y + 1;
     if (namew < 8)
         namew = 8;
-    int barw = namew > 30 ? namew - 26 : 0;   /* wide screens: a bar after a 24-column name */
+    int barw = namew > 30 ? namew - 26 : 0; /* wide screens: a bar after a 24-column name */
     if (barw)
         namew = 24;
     viz_put(row++, x, w, " %-*s %3s %9s %9s", namew, "reason", "#", "count", "exits/s");
@@ -43,7 +43,8 @@ void pane_hist(const struct viz_ui *ui, int y, int x, int h, int w)
             viz_put(y + h - 1, x, w, " ... more reasons (f cycles through them)");
             break;
         }
-        const char *name = s == VIZ_OTHER ? "VMM-internal / entry failure" : viz_reason_name((uint32_t)s);
+        const char *name =
+            s == VIZ_OTHER ? "VMM-internal / entry failure" : viz_reason_name((uint32_t)s);
         char num[8];
         snprintf(num, sizeof num, s == VIZ_OTHER ? "-" : "%d", s);
         if (m->filter == s)

@@ -27,27 +27,26 @@ void viz_exit_text(const struct viz_exit *x, char *buf, size_t len)
     switch (x->reason) {
     case EXIT_IO_INSTRUCTION: {
         const struct exit_io *io = &e.u.io;
-        int n = snprintf(buf, len, "I/O %s%-3s port=0x%03x %-6s size=%u value=0x%0*x",
-                         io->rep ? "rep " : "", io->in ? (io->string ? "ins" : "in")
-                                                       : (io->string ? "outs" : "out"),
-                         io->port, port_device(io->port), io->size,
-                         io->size ? 2 * io->size : 2, io->value);
+        int n = snprintf(
+            buf, len, "I/O %s%-3s port=0x%03x %-6s size=%u value=0x%0*x", io->rep ? "rep " : "",
+            io->in ? (io->string ? "ins" : "in") : (io->string ? "outs" : "out"), io->port,
+            port_device(io->port), io->size, io->size ? 2 * io->size : 2, io->value);
         /* A byte for the serial port's data register: show the character. */
-        if (io->port == pc_ports[PC_COM1].base && io->size == 1 && isprint((int)(io->value & 0xff)) &&
-            n > 0 && (size_t)n < len)
+        if (io->port == pc_ports[PC_COM1].base && io->size == 1 &&
+            isprint((int)(io->value & 0xff)) && n > 0 && (size_t)n < len)
             snprintf(buf + n, len - (size_t)n, " '%c'", (char)io->value);
         return;
     }
-    case EXIT_HLT:
-        snprintf(buf, len, "HLT: the guest waits for an interrupt");
-        return;
+    case EXIT_HLT: snprintf(buf, len, "HLT: the guest waits for an interrupt"); return;
     case EXIT_CR_ACCESS: {
         const struct exit_cr *c = &e.u.cr;
         switch (c->access) {
-        case 0:  snprintf(buf, len, "CR access: mov %s -> cr%u, value=0x%08x", gpr[c->gpr & 7],
-                          c->cr, c->value); return;
-        case 1:  snprintf(buf, len, "CR access: mov cr%u -> %s", c->cr, gpr[c->gpr & 7]); return;
-        case 2:  snprintf(buf, len, "CR access: clts"); return;
+        case 0:
+            snprintf(buf, len, "CR access: mov %s -> cr%u, value=0x%08x", gpr[c->gpr & 7], c->cr,
+                     c->value);
+            return;
+        case 1: snprintf(buf, len, "CR access: mov cr%u -> %s", c->cr, gpr[c->gpr & 7]); return;
+        case 2: snprintf(buf, len, "CR access: clts"); return;
         default: snprintf(buf, len, "CR access: lmsw 0x%04x", c->value); return;
         }
     }

@@ -25,8 +25,9 @@ static void regs_live(const struct viz_model *m, int y, int x, int h, int w)
     if (row < y + h)
         viz_put(row++, x, w, "CR2 %08x  CR4 %08x", c->cr2, c->cr4);
     if (row < y + h) {
-        const char *mode = !(c->cr0 & CR0_PE) ? "real"
-                         : (c->cr0 & CR0_PG) ? "prot+paging" : "protected";
+        const char *mode = !(c->cr0 & CR0_PE)  ? "real"
+                           : (c->cr0 & CR0_PG) ? "prot+paging"
+                                               : "protected";
         viz_put(row++, x, w, "%-11s CPL %d CS %04x%s", mode, x86_cpl(c), c->seg[S_CS].sel,
                 c->halted ? " HLT" : "");
     }

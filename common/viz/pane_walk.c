@@ -25,14 +25,16 @@
 static void flags(uint32_t e, bool pde, char *buf, size_t len)
 {
     snprintf(buf, len, "%s%s%s%s%s%s%s", e & F_P ? "P" : "not-present",
-             e & F_P && e & F_W ? " W" : e & F_P ? " RO" : "",
+             e & F_P && e & F_W ? " W"
+             : e & F_P          ? " RO"
+                                : "",
              e & F_P ? (e & F_U ? " U" : " S") : "", e & F_P && e & F_A ? " A" : "",
              e & F_P && e & F_D ? " D" : "", e & F_P && pde && e & F_PS ? " PS" : "",
              e & F_P && e & F_G ? " G" : "");
 }
 
-static void draw_dim(const struct viz_walk *wk, const struct viz_walk_dim *d, bool nested,
-                     int y, int x, int h, int w)
+static void draw_dim(const struct viz_walk *wk, const struct viz_walk_dim *d, bool nested, int y,
+                     int x, int h, int w)
 {
     char f[40];
     int row = y;
@@ -63,8 +65,8 @@ static void draw_dim(const struct viz_walk *wk, const struct viz_walk_dim *d, bo
     } else if (d->ok) {
         uint32_t mask = d->large ? 0x3fffffu : 0xfffu;
         viz_put(row++, x, w, "-> frame %08llx + %06x = %s %08llx",
-                (unsigned long long)(d->phys & ~(uint64_t)mask), lin & mask,
-                nested ? "HPA" : "GPA", (unsigned long long)d->phys);
+                (unsigned long long)(d->phys & ~(uint64_t)mask), lin & mask, nested ? "HPA" : "GPA",
+                (unsigned long long)d->phys);
     } else {
         attron(A_BOLD);
         viz_put(row++, x, w, "-> #PF error code 0x%x (%s)", d->error_code,
@@ -95,5 +97,7 @@ void pane_walk(const struct viz_ui *ui, int y, int x, int h, int w)
     if (wk->recorded)
         snprintf(by, sizeof by, "by eip=%08x  ", wk->eip);
     viz_put(y + h - 1, x, w, "%snested EPT: %s", by,
-            two ? "right column" : wk->dim[1].present ? "needs 100+ columns" : "none (stage 04)");
+            two                  ? "right column"
+            : wk->dim[1].present ? "needs 100+ columns"
+                                 : "none (stage 04)");
 }

@@ -37,8 +37,10 @@ int viz_term_check(char *err, size_t len)
         return -1;
     }
     if (!isatty(STDIN_FILENO)) {
-        snprintf(err, len, "--viz needs a terminal of at least %dx%d (stdin is not a terminal, "
-                 "so no keys can be read)", VIZ_MIN_COLS, VIZ_MIN_ROWS);
+        snprintf(err, len,
+                 "--viz needs a terminal of at least %dx%d (stdin is not a terminal, "
+                 "so no keys can be read)",
+                 VIZ_MIN_COLS, VIZ_MIN_ROWS);
         return -1;
     }
     struct winsize ws;
@@ -50,8 +52,8 @@ int viz_term_check(char *err, size_t len)
     }
     const char *term = getenv("TERM");
     if (!term || !*term || !strcmp(term, "dumb")) {
-        snprintf(err, len, "--viz needs a terminal of at least %dx%d (TERM is %s)",
-                 VIZ_MIN_COLS, VIZ_MIN_ROWS, term && *term ? "'dumb'" : "not set");
+        snprintf(err, len, "--viz needs a terminal of at least %dx%d (TERM is %s)", VIZ_MIN_COLS,
+                 VIZ_MIN_ROWS, term && *term ? "'dumb'" : "not set");
         return -1;
     }
     return 0;
@@ -132,13 +134,13 @@ void *viz_term_start(char *err, size_t len)
         return NULL;
     }
     set_term(s);
-    raw();                  /* Ctrl-C is a key here: quit, cleanly         */
+    raw(); /* Ctrl-C is a key here: quit, cleanly         */
     noecho();
     nonl();
     keypad(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
-    timeout(0);             /* getch never waits: next_key polls (below)     */
+    timeout(0); /* getch never waits: next_key polls (below)     */
     if (have_tio) {
         crash_len = 0;
         crash_add("sgr0");
@@ -146,7 +148,7 @@ void *viz_term_start(char *err, size_t len)
         crash_add("rmcup");
         for (int i = 0; i < NCRASH_SIGS; i++) {
             sigaction(crash_sigs[i], NULL, &crash_old[i]);
-            struct sigaction sa = crash_old[i];     /* same mask and SA_NODEFER */
+            struct sigaction sa = crash_old[i]; /* same mask and SA_NODEFER */
             sa.sa_sigaction = crash_restore;
             sa.sa_flags = (sa.sa_flags & SA_NODEFER) | SA_SIGINFO;
             sigaction(crash_sigs[i], &sa, NULL);
@@ -191,7 +193,7 @@ void viz_put(int y, int x, int w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    for (char *p = buf; *p; p++)            /* guest bytes: nothing that moves the cursor */
+    for (char *p = buf; *p; p++) /* guest bytes: nothing that moves the cursor */
         if (!isprint((unsigned char)*p))
             *p = '.';
     mvaddnstr(y, x, buf, w);
@@ -206,7 +208,7 @@ void viz_title(int y, int x, int w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    mvhline(y, x, '-', w);          /* ASCII: right on every terminal and projector */
+    mvhline(y, x, '-', w); /* ASCII: right on every terminal and projector */
     attron(A_BOLD);
     viz_put(y, x + 1, w - 2, " %s ", buf);
     attroff(A_BOLD);
@@ -219,8 +221,7 @@ static const char *state_name(const struct viz_ui *ui)
     if (ui->ctl.ended)
         return "ENDED";
     if (ui->ctl.paused)
-        return ui->ctl.at_exit || !ui->m->live ? (ui->step_mode ? "STEP" : "PAUSED")
-                                               : "PAUSING";
+        return ui->ctl.at_exit || !ui->m->live ? (ui->step_mode ? "STEP" : "PAUSED") : "PAUSING";
     return "RUNNING";
 }
 
@@ -229,9 +230,9 @@ static void draw_status(const struct viz_ui *ui)
     const struct viz_model *m = ui->m;
     attron(A_REVERSE);
     mvhline(0, 0, ' ', COLS);
-    viz_put(0, 0, COLS, " vmlab viz  %s  %s  %-7s exit #%llu  %.2fs  %.0f exits/s",
-            m->source, m->engine, state_name(ui), (unsigned long long)m->nexits,
-            (double)m->now_ns / 1e9, m->total_rate);
+    viz_put(0, 0, COLS, " vmlab viz  %s  %s  %-7s exit #%llu  %.2fs  %.0f exits/s", m->source,
+            m->engine, state_name(ui), (unsigned long long)m->nexits, (double)m->now_ns / 1e9,
+            m->total_rate);
     attroff(A_REVERSE);
 }
 
@@ -285,7 +286,7 @@ static void draw(const struct viz_ui *ui)
 static void prompt_key(struct viz_ui *ui, int ch)
 {
     struct viz_model *m = ui->m;
-    if (ch == 27) {                                   /* Esc */
+    if (ch == 27) { /* Esc */
         ui->prompt = false;
     } else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
         if (ui->plen)
@@ -302,7 +303,7 @@ static void prompt_key(struct viz_ui *ui, int ch)
     } else if (ch < 256 && isxdigit(ch) && ui->plen < 8) {
         ui->pbuf[ui->plen++] = (char)ch;
     } else if ((ch == 'x' || ch == 'X') && ui->plen == 1 && ui->pbuf[0] == '0') {
-        ui->plen = 0;                                 /* "0x" prefix */
+        ui->plen = 0; /* "0x" prefix */
     }
 }
 
@@ -312,12 +313,12 @@ static bool key(struct viz_ui *ui, int ch)
     struct viz_ctl *c = &ui->ctl;
     ui->note[0] = 0;
     if (ch == 3 || ((ch == 'q' || ch == 'Q') && !ui->prompt))
-        return true;                                  /* q or Ctrl-C */
+        return true; /* q or Ctrl-C */
     if (ch == KEY_RESIZE) {
         clearok(stdscr, TRUE);
         return false;
     }
-    if (ch == 12) {                                   /* Ctrl-L */
+    if (ch == 12) { /* Ctrl-L */
         clearok(stdscr, TRUE);
         return false;
     }
@@ -326,28 +327,28 @@ static bool key(struct viz_ui *ui, int ch)
         return false;
     }
     if (c->ended && (ch == '\n' || ch == '\r' || ch == KEY_ENTER))
-        return true;                                  /* Enter leaves the end screen too */
+        return true; /* Enter leaves the end screen too */
     switch (ch) {
     case ' ':
         c->paused = !c->paused;
         if (!c->paused)
             ui->step_mode = false;
         break;
-    case 'n': case 's':
+    case 'n':
+    case 's':
         ui->step_mode = true;
         if (c->paused)
-            c->step_grant++;                          /* exactly one more exit */
+            c->step_grant++; /* exactly one more exit */
         else
-            c->paused = true;                         /* stop at the next one  */
+            c->paused = true; /* stop at the next one  */
         break;
-    case 'f':
-        ui->m->filter = viz_model_next_filter(ui->m, ui->m->filter);
-        break;
+    case 'f': ui->m->filter = viz_model_next_filter(ui->m, ui->m->filter); break;
     case 'a':
         ui->prompt = true;
         ui->plen = 0;
         break;
-    case '+': case '=':
+    case '+':
+    case '=':
         if (c->speed < 20)
             c->speed++;
         break;
@@ -355,12 +356,8 @@ static bool key(struct viz_ui *ui, int ch)
         if (c->speed > 0)
             c->speed--;
         break;
-    case 'g':
-        c->to_end = true;
-        break;
-    default:
-        snprintf(ui->note, sizeof ui->note, "key not bound; keys: space n f a q");
-        break;
+    case 'g': c->to_end = true; break;
+    default: snprintf(ui->note, sizeof ui->note, "key not bound; keys: space n f a q"); break;
     }
     ui->ops->wake(ui->ctx);
     return false;
@@ -392,7 +389,7 @@ static int next_key(struct viz_ui *ui)
         hangup_note(HANGUP_TERMINAL);
         return VIZ_GONE;
     }
-    int ch = getch();       /* what ncurses buffered, or what poll saw */
+    int ch = getch(); /* what ncurses buffered, or what poll saw */
     if (ch == ERR && r > 0 && (p[0].revents & POLLIN)) {
         if (++ui->empty_reads >= 3) {
             hangup_note(HANGUP_TERMINAL);
@@ -410,7 +407,7 @@ void viz_ui_loop(struct viz_ui *ui)
     for (;;) {
         int ch = next_key(ui);
         ui->ops->lock(ui->ctx);
-        if (ui->ctl.quit) {                 /* the run was stopped from outside */
+        if (ui->ctl.quit) { /* the run was stopped from outside */
             ui->ops->unlock(ui->ctx);
             return;
         }

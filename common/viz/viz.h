@@ -34,15 +34,15 @@ struct viz;
 
 /* Can the visualizer run here?  0, or -1 with one sentence in err (stdout
  * or stdin not a terminal, smaller than 80x24, no TERM).  Touches nothing. */
-int  viz_check(char *err, size_t len);
+int viz_check(char *err, size_t len);
 /* Take over the terminal and watch vm (before vm_run).  NULL with err if
  * ncurses cannot drive the terminal.  step: start paused, one exit per key. */
-struct viz *viz_attach(struct vm *vm, const char *prog, const char *engine, bool step,
-                       char *err, size_t len);
+struct viz *viz_attach(struct vm *vm, const char *prog, const char *engine, bool step, char *err,
+                       size_t len);
 /* After vm_run returned status: unless the user quit, show how the run
  * ended until a key (or a stop: core/hangup.h); restore the terminal;
  * print the guest console and the held-back report.  Returns status. */
-int  viz_detach(struct viz *v, int status);
+int viz_detach(struct viz *v, int status);
 
 /* build/vmtrace --viz [--step] FILE: replay a trace file with the same
  * panes (argc/argv: vmtrace's whole command line, for --step).  Errors are
@@ -50,6 +50,6 @@ int  viz_detach(struct viz *v, int status);
  * the process status: 0 when the user quits, 1 if the file cannot be read,
  * 2 if the terminal cannot show it (vmtrace's usage status), 130 when a
  * stop signal (SIGINT, SIGHUP, SIGTERM) came or the terminal went away. */
-int  viz_replay(const char *file, int argc, char **argv);
+int viz_replay(const char *file, int argc, char **argv);
 
 #endif

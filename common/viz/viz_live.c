@@ -28,18 +28,18 @@
 #include "x86/paging.h"
 
 struct viz {
-    struct viz_ui     ui;
+    struct viz_ui ui;
     struct viz_model *m;
-    struct vm        *vm;
-    const char       *prog;
-    pthread_mutex_t   lock;
-    pthread_cond_t    cond;
-    pthread_t         thread;
-    void             *screen;
-    sigset_t          old_mask;
-    FILE             *report;          /* --stats / fatal dump, held back */
-    char             *report_buf;
-    size_t            report_len;
+    struct vm *vm;
+    const char *prog;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t thread;
+    void *screen;
+    sigset_t old_mask;
+    FILE *report; /* --stats / fatal dump, held back */
+    char *report_buf;
+    size_t report_len;
     struct trace_event ev[256];
 };
 
@@ -57,11 +57,11 @@ static void observe(void *ctx, struct vm *vm, const struct vm_exit *e)
     m->cpu = vm_vcpu(vm)->cpu;
     m->instructions = vm_vcpu(vm)->instructions;
     m->have_cpu = true;
-    if (!m->trace_elsewhere) {          /* the ring is ours: walks, code cache, IRQs */
+    if (!m->trace_elsewhere) { /* the ring is ours: walks, code cache, IRQs */
         size_t n;
         while ((n = trace_read(t, v->ev, sizeof v->ev / sizeof v->ev[0])) > 0)
             for (size_t i = 0; i < n; i++)
-                if (v->ev[i].type != TRACE_EXIT)   /* exits come through here */
+                if (v->ev[i].type != TRACE_EXIT) /* exits come through here */
                     viz_model_event(m, &v->ev[i]);
         m->trace_dropped = t->dropped;
     }
@@ -95,10 +95,10 @@ static void console_tx(void *ctx, uint8_t byte)
 
 /* --- the screen side --------------------------------------------------- */
 
-static void live_lock(void *ctx)   { pthread_mutex_lock(&((struct viz *)ctx)->lock); }
+static void live_lock(void *ctx) { pthread_mutex_lock(&((struct viz *)ctx)->lock); }
 static void live_unlock(void *ctx) { pthread_mutex_unlock(&((struct viz *)ctx)->lock); }
-static void live_wake(void *ctx)   { pthread_cond_broadcast(&((struct viz *)ctx)->cond); }
-static void live_quit(void *ctx)   { vm_request_stop(((struct viz *)ctx)->vm); }
+static void live_wake(void *ctx) { pthread_cond_broadcast(&((struct viz *)ctx)->cond); }
+static void live_quit(void *ctx) { vm_request_stop(((struct viz *)ctx)->vm); }
 
 /* Walk lin with the CPU state of the newest exit (see the top comment). */
 static void live_walk(struct viz *v)
@@ -118,7 +118,8 @@ static void live_walk(struct viz *v)
     }
     const struct guest_ram *ram = vm_ram(v->vm);
     struct guest_ram copy = { .fd = -1, .size = ram->size };
-    copy.host = mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, ram->fd, 0);
+    copy.host =
+        mmap(NULL, ram->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, ram->fd, 0);
     if (copy.host == MAP_FAILED) {
         snprintf(wk->note, sizeof wk->note, "cannot map guest RAM: %s", strerror(errno));
         return;
@@ -145,14 +146,17 @@ static void live_walk(struct viz *v)
 static void live_frame(void *ctx, struct viz_ui *ui)
 {
     struct viz *v = ctx;
-    if (!ui->ctl.ended)             /* the clock stops with the guest */
+    if (!ui->ctl.ended) /* the clock stops with the guest */
         viz_model_tick(v->m, trace_now(vm_trace(v->vm)));
     live_walk(v);
 }
 
 static const struct viz_source_ops live_ops = {
-    .lock = live_lock, .unlock = live_unlock, .wake = live_wake,
-    .frame = live_frame, .quit = live_quit,
+    .lock = live_lock,
+    .unlock = live_unlock,
+    .wake = live_wake,
+    .frame = live_frame,
+    .quit = live_quit,
 };
 
 static void *ui_thread(void *arg)
@@ -164,8 +168,8 @@ static void *ui_thread(void *arg)
 
 /* --- life cycle -------------------------------------------------------- */
 
-struct viz *viz_attach(struct vm *vm, const char *prog, const char *engine, bool step,
-                       char *err, size_t len)
+struct viz *viz_attach(struct vm *vm, const char *prog, const char *engine, bool step, char *err,
+                       size_t len)
 {
     struct viz *v = calloc(1, sizeof *v);
     struct viz_model *m = calloc(1, sizeof *m);
@@ -183,8 +187,7 @@ struct viz *viz_attach(struct vm *vm, const char *prog, const char *engine, bool
     v->m = m;
     v->vm = vm;
     v->prog = prog;
-    v->ui = (struct viz_ui){ .prog = prog, .m = m, .ops = &live_ops, .ctx = v,
-                             .step_mode = step };
+    v->ui = (struct viz_ui){ .prog = prog, .m = m, .ops = &live_ops, .ctx = v, .step_mode = step };
     v->ui.ctl.paused = step;
     pthread_mutex_init(&v->lock, NULL);
     pthread_condattr_t ca;
@@ -231,7 +234,7 @@ static void fatal_line(const char *buf, size_t n, const char *prog, char *out, s
     char key[64];
     snprintf(key, sizeof key, "%s: error: ", prog);
     out[0] = 0;
-    for (size_t i = 0; i < n; ) {
+    for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && buf[j] != '\n')
             j++;

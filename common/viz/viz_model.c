@@ -48,10 +48,8 @@ void viz_exit_unpack(const struct viz_exit *x, struct vm_exit *e)
 void viz_model_event(struct viz_model *m, const struct trace_event *ev)
 {
     switch (ev->type) {
-    case TRACE_IRQ:
-        m->irqs++;
-        break;
-    case TRACE_PAGE_WALK:     /* a walk = PDE (level 2), PTE (1), result (0) */
+    case TRACE_IRQ: m->irqs++; break;
+    case TRACE_PAGE_WALK: /* a walk = PDE (level 2), PTE (1), result (0) */
         if (!(ev->flags & (TRACE_F_WALK_EPT | TRACE_F_WALK_RESULT)) && ev->reason == 2)
             m->walks_seen++;
         break;
@@ -65,8 +63,7 @@ void viz_model_event(struct viz_model *m, const struct trace_event *ev)
             m->cc_flushed++;
         m->cc_occupancy = ev->value;
         break;
-    default:
-        break;
+    default: break;
     }
     if (ev->time_ns > m->now_ns)
         m->now_ns = ev->time_ns;

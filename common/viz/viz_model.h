@@ -15,53 +15,55 @@
 #include "trace/trace.h"
 #include "x86/cpu.h"
 
-#define VIZ_OTHER      (EXIT_REASON_MAX + 1)  /* slot: VMM-internal, entry failures */
+#define VIZ_OTHER      (EXIT_REASON_MAX + 1) /* slot: VMM-internal, entry failures */
 #define VIZ_NSLOTS     (EXIT_REASON_MAX + 2)
-#define VIZ_LOG        1024                   /* exits kept for the log (a power of two) */
-#define VIZ_LOG_REASON 64                     /* ... and per reason, for the filter      */
-#define VIZ_CONSOLE    65536                  /* bytes of guest console kept             */
-#define VIZ_RATE_NS    500000000ull           /* rates are measured over 0.5 s           */
+#define VIZ_LOG        1024         /* exits kept for the log (a power of two) */
+#define VIZ_LOG_REASON 64           /* ... and per reason, for the filter      */
+#define VIZ_CONSOLE    65536        /* bytes of guest console kept             */
+#define VIZ_RATE_NS    500000000ull /* rates are measured over 0.5 s           */
 
 /* One exit as the log shows it (struct vm_exit without its message). */
 struct viz_exit {
-    uint64_t seq;              /* 1-based exit number                        */
-    uint64_t time_ns;          /* since the VM started                       */
+    uint64_t seq;     /* 1-based exit number                        */
+    uint64_t time_ns; /* since the VM started                       */
     uint32_t reason, eip;
     uint64_t qual, cost_ns;
-    struct vm_exit_u { unsigned char b[sizeof(((struct vm_exit *)0)->u)]; } u;
+    struct vm_exit_u {
+        unsigned char b[sizeof(((struct vm_exit *)0)->u)];
+    } u;
 };
 
 /* A page walk as the walk pane draws it: the guest dimension (CR3 -> PDE
  * -> PTE -> frame); dim[1] is the nested (EPT) dimension of stage 04's 2-D
  * walk, drawn beside it when present. */
 struct viz_walk_dim {
-    bool     present;          /* this dimension exists / was recorded        */
-    int      nrefs;            /* 0, 1 (PDE only: 4 MiB or PDE fault), 2      */
+    bool present; /* this dimension exists / was recorded        */
+    int nrefs;    /* 0, 1 (PDE only: 4 MiB or PDE fault), 2      */
     uint32_t table[2], entry[2];
-    bool     done, ok, large;  /* outcome known; translation ok; 4 MiB page   */
-    uint64_t phys;             /* the result (if ok)                          */
-    uint32_t error_code;       /* #PF error code (if !ok)                     */
+    bool done, ok, large; /* outcome known; translation ok; 4 MiB page   */
+    uint64_t phys;        /* the result (if ok)                          */
+    uint32_t error_code;  /* #PF error code (if !ok)                     */
 };
 struct viz_walk {
-    bool     paging;           /* CR0.PG (live) / walks exist (replay)        */
+    bool paging; /* CR0.PG (live) / walks exist (replay)        */
     uint32_t lin, cr3;
-    uint32_t eip;              /* replay: instruction that walked             */
-    bool     recorded;         /* from a trace (replay) vs walked now (live)  */
-    char     note[80];         /* instead of a walk: why there is none        */
+    uint32_t eip;  /* replay: instruction that walked             */
+    bool recorded; /* from a trace (replay) vs walked now (live)  */
+    char note[80]; /* instead of a walk: why there is none        */
     struct viz_walk_dim dim[2];
 };
 
 struct viz_model {
-    char     engine[24];
-    char     source[96];       /* "vmm-bt, live" / "trace FILE"                */
-    bool     live;             /* a running VM (else a trace replay)          */
-    uint64_t now_ns;           /* time of the newest information              */
+    char engine[24];
+    char source[96]; /* "vmm-bt, live" / "trace FILE"                */
+    bool live;       /* a running VM (else a trace replay)          */
+    uint64_t now_ns; /* time of the newest information              */
 
     /* Exit histogram, SDM reasons 0..65 plus "other". */
     uint64_t count[VIZ_NSLOTS];
     uint64_t cost_ns[VIZ_NSLOTS];
-    double   rate[VIZ_NSLOTS], total_rate;         /* exits/s                */
-    uint64_t rate_count[VIZ_NSLOTS], rate_total;   /* counts at rate_t0      */
+    double rate[VIZ_NSLOTS], total_rate;         /* exits/s                */
+    uint64_t rate_count[VIZ_NSLOTS], rate_total; /* counts at rate_t0      */
     uint64_t rate_t0;
     uint64_t nexits, irqs;
 
@@ -69,31 +71,31 @@ struct viz_model {
     struct viz_exit log[VIZ_LOG];
     struct viz_exit by_reason[VIZ_NSLOTS][VIZ_LOG_REASON];
     uint64_t by_reason_n[VIZ_NSLOTS];
-    int      filter;           /* -1 all, else a slot                          */
+    int filter; /* -1 all, else a slot                          */
 
     /* Registers (live: the whole vCPU at the newest exit; replay: EIP). */
-    bool     have_cpu;
+    bool have_cpu;
     struct x86_cpu cpu;
     uint64_t instructions;
     uint32_t last_eip;
 
     /* Page walk pane. */
-    bool     walk_auto;        /* live: the EIP of the newest exit;
+    bool walk_auto; /* live: the EIP of the newest exit;
                                   replay: the newest walk recorded           */
     uint32_t walk_addr;
     struct viz_walk walk;
-    uint64_t walks_seen;       /* walk events seen (TLB misses that walked)   */
+    uint64_t walks_seen; /* walk events seen (TLB misses that walked)   */
 
     /* Code cache, from TRACE_CODE_CACHE events. */
-    bool     cc_seen;
+    bool cc_seen;
     uint64_t cc_decoded, cc_invalidated, cc_flushed, cc_occupancy;
-    uint64_t trace_dropped;    /* events lost in the ring before we read them */
-    bool     trace_elsewhere;  /* the ring goes to a --trace file, not to us  */
-    uint64_t trace_pos, trace_total;   /* replay: events shown / in the file */
-    int      trace_speed;      /* replay: exits per frame = 2^speed           */
+    uint64_t trace_dropped;          /* events lost in the ring before we read them */
+    bool trace_elsewhere;            /* the ring goes to a --trace file, not to us  */
+    uint64_t trace_pos, trace_total; /* replay: events shown / in the file */
+    int trace_speed;                 /* replay: exits per frame = 2^speed           */
 
     /* Guest console (the serial port), newest bytes. */
-    char     console[VIZ_CONSOLE];
+    char console[VIZ_CONSOLE];
     uint64_t console_n;
 };
 
@@ -113,7 +115,7 @@ static inline int viz_slot(uint32_t reason)
     return reason <= EXIT_REASON_MAX ? (int)reason : VIZ_OTHER;
 }
 /* The next filter after cur among reasons seen (-1 = all). */
-int  viz_model_next_filter(const struct viz_model *m, int cur);
+int viz_model_next_filter(const struct viz_model *m, int cur);
 /* The i-th newest exit passing the filter (i = 0 newest), or NULL. */
 const struct viz_exit *viz_model_log_get(const struct viz_model *m, uint64_t i);
 /* How many exits the filtered log holds. */

@@ -22,17 +22,17 @@
 #include "viz/viz.h"
 #include "viz/viz_ui.h"
 
-#define PAGES 4096                 /* pages whose last walk is kept (a power of two) */
+#define PAGES 4096 /* pages whose last walk is kept (a power of two) */
 
 struct replay {
     struct trace_reader r;
     struct viz_model *m;
-    bool     eof;
-    char     err[256];
-    struct viz_walk cur;           /* the walk being read (PDE, PTE, result)  */
-    bool     have_cur;
+    bool eof;
+    char err[256];
+    struct viz_walk cur; /* the walk being read (PDE, PTE, result)  */
+    bool have_cur;
     struct viz_walk newest;
-    struct viz_walk *page;         /* [PAGES], by linear page number, last walk */
+    struct viz_walk *page; /* [PAGES], by linear page number, last walk */
 };
 
 static void walk_done(struct replay *rp)
@@ -60,7 +60,7 @@ static void walk_event(struct replay *rp, const struct trace_event *ev)
         rp->have_cur = true;
     }
     if (!rp->have_cur || ev->addr != rp->cur.lin)
-        return;                     /* part of a walk whose start we did not see */
+        return; /* part of a walk whose start we did not see */
     struct viz_walk_dim *d = &rp->cur.dim[ept ? 1 : 0];
     d->present = true;
     if (result) {
@@ -110,7 +110,7 @@ static void replay_frame(void *ctx, struct viz_ui *ui)
     struct replay *rp = ctx;
     struct viz_model *m = rp->m;
     struct viz_ctl *c = &ui->ctl;
-    uint64_t exits = 0, want, budget = 1000000;   /* events per frame, at most */
+    uint64_t exits = 0, want, budget = 1000000; /* events per frame, at most */
     if (c->to_end)
         want = UINT64_MAX, budget = UINT64_MAX;
     else if (c->paused)
@@ -146,8 +146,8 @@ static void replay_frame(void *ctx, struct viz_ui *ui)
         } else {
             memset(&m->walk, 0, sizeof m->walk);
             m->walk.lin = m->walk_addr;
-            snprintf(m->walk.note, sizeof m->walk.note,
-                     "no walk of page %05x recorded so far", m->walk_addr >> 12);
+            snprintf(m->walk.note, sizeof m->walk.note, "no walk of page %05x recorded so far",
+                     m->walk_addr >> 12);
         }
     }
 }
@@ -156,7 +156,11 @@ static void nop(void *ctx) { (void)ctx; }
 static void replay_quit(void *ctx) { (void)ctx; }
 
 static const struct viz_source_ops replay_ops = {
-    .lock = nop, .unlock = nop, .wake = nop, .frame = replay_frame, .quit = replay_quit,
+    .lock = nop,
+    .unlock = nop,
+    .wake = nop,
+    .frame = replay_frame,
+    .quit = replay_quit,
 };
 
 int viz_replay(const char *file, int argc, char **argv)
@@ -190,8 +194,9 @@ int viz_replay(const char *file, int argc, char **argv)
     viz_model_init(rp.m, rp.r.info.engine, source);
     rp.m->trace_total = rp.r.info.nevents > 0 ? (uint64_t)rp.r.info.nevents : 0;
 
-    struct viz_ui ui = { .prog = prog, .m = rp.m, .ops = &replay_ops, .ctx = &rp,
-                         .step_mode = step };
+    struct viz_ui ui = {
+        .prog = prog, .m = rp.m, .ops = &replay_ops, .ctx = &rp, .step_mode = step
+    };
     ui.ctl.paused = step;
     /* Default pace: a few seconds for the whole trace at 15 frames/s
      * (taking about one event in four to be an exit). */

@@ -16,19 +16,19 @@
 
 #define VIZ_MIN_COLS 80
 #define VIZ_MIN_ROWS 24
-#define VIZ_FRAME_MS 66               /* ~15 redraws per second */
+#define VIZ_FRAME_MS 66 /* ~15 redraws per second */
 
-struct viz_ctl {                      /* guarded by the source's lock */
-    bool     paused;                  /* stop at the next exit              */
-    uint64_t step_grant;              /* exits allowed while paused ('n')   */
-    bool     quit;                    /* the user left (q, Ctrl-C)          */
-    bool     gone;                    /* ... or the terminal went away, or a
+struct viz_ctl {         /* guarded by the source's lock */
+    bool paused;         /* stop at the next exit              */
+    uint64_t step_grant; /* exits allowed while paused ('n')   */
+    bool quit;           /* the user left (q, Ctrl-C)          */
+    bool gone;           /* ... or the terminal went away, or a
                                          stop signal came (core/hangup.h)   */
-    bool     ended;                   /* the guest / the trace ended        */
-    char     end_msg[200];            /* why, for the status line           */
-    int      speed;                   /* replay: exits per frame = 2^speed  */
-    bool     to_end;                  /* replay: jump to the end ('g')      */
-    bool     at_exit;                 /* live: the vCPU waits at an exit    */
+    bool ended;          /* the guest / the trace ended        */
+    char end_msg[200];   /* why, for the status line           */
+    int speed;           /* replay: exits per frame = 2^speed  */
+    bool to_end;         /* replay: jump to the end ('g')      */
+    bool at_exit;        /* live: the vCPU waits at an exit    */
 };
 
 struct viz_ui;
@@ -50,12 +50,12 @@ struct viz_ui {
     struct viz_ctl ctl;
     const struct viz_source_ops *ops;
     void *ctx;
-    bool  step_mode;                  /* --step: 'n' steps, space resumes */
-    bool  prompt;                     /* reading a hex address for 'a'    */
-    char  pbuf[12];
-    int   plen;
-    char  note[120];                  /* a transient line for the help bar */
-    int   empty_reads;                /* stdin readable, no key: EOF soon  */
+    bool step_mode; /* --step: 'n' steps, space resumes */
+    bool prompt;    /* reading a hex address for 'a'    */
+    char pbuf[12];
+    int plen;
+    char note[120];  /* a transient line for the help bar */
+    int empty_reads; /* stdin readable, no key: EOF soon  */
 };
 
 /* Run the screen until the user quits (and, once ctl.ended, a key).
@@ -64,17 +64,15 @@ void viz_ui_loop(struct viz_ui *ui);
 
 /* Terminal: 0 if --viz can run (stdin/stdout terminals of >= 80x24), else
  * -1 and one sentence in err; touches nothing. */
-int  viz_term_check(char *err, size_t len);
+int viz_term_check(char *err, size_t len);
 /* Enter curses mode: the screen, or NULL with err.  viz_term_end leaves
  * it and gives the terminal back as it was. */
 void *viz_term_start(char *err, size_t len);
 void viz_term_end(void *screen);
 
 /* Drawing helpers: clipped to the screen and to width w. */
-void viz_put(int y, int x, int w, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-void viz_title(int y, int x, int w, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void viz_put(int y, int x, int w, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void viz_title(int y, int x, int w, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* The panes, each in the rectangle (y, x, h rows, w columns). */
 void pane_hist(const struct viz_ui *ui, int y, int x, int h, int w);

@@ -41,16 +41,32 @@ int parse_size(const char *s, uint64_t *out)
     unsigned long long v = strtoull(s, &end, 0);
     if (errno || end == s)
         return -1;
-    uint64_t mul = 1ull << 20;           /* bare number: MiB */
+    uint64_t mul = 1ull << 20; /* bare number: MiB */
     switch (*end) {
-    case 0:   break;
-    case 'b': case 'B': mul = 1; end++; break;
-    case 'k': case 'K': mul = 1ull << 10; end++; break;
-    case 'm': case 'M': mul = 1ull << 20; end++; break;
-    case 'g': case 'G': mul = 1ull << 30; end++; break;
-    default:  return -1;
+    case 0: break;
+    case 'b':
+    case 'B':
+        mul = 1;
+        end++;
+        break;
+    case 'k':
+    case 'K':
+        mul = 1ull << 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        mul = 1ull << 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        mul = 1ull << 30;
+        end++;
+        break;
+    default: return -1;
     }
-    if (*end == 'i' || *end == 'I')      /* accept "MiB" spelled out too */
+    if (*end == 'i' || *end == 'I') /* accept "MiB" spelled out too */
         end++;
     if ((*end == 'b' || *end == 'B') && mul != 1)
         end++;
@@ -82,8 +98,8 @@ static int set_mem(struct vm_options *o, const char *v, char *err, size_t len)
         return -1;
     }
     if (m < VM_MIN_MEM || m > VM_MAX_MEM) {
-        snprintf(err, len, "--mem %s is out of range (%llu MiB to %llu MiB)", v,
-                 VM_MIN_MEM >> 20, VM_MAX_MEM >> 20);
+        snprintf(err, len, "--mem %s is out of range (%llu MiB to %llu MiB)", v, VM_MIN_MEM >> 20,
+                 VM_MAX_MEM >> 20);
         return -1;
     }
     if (m & 0xfff) {
@@ -178,21 +194,24 @@ static int set_stats(struct vm_options *o, const char *v, char *e, size_t l)
 }
 
 #define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR(x)  STR_(x)
 
 static const struct shared_option {
-    const char *name, *arg, *help;   /* arg NULL: a flag without a value */
-    setter_fn  *set;
+    const char *name, *arg, *help; /* arg NULL: a flag without a value */
+    setter_fn *set;
 } shared[] = {
-    { "--engine", "NAME", "CPU engine, one of those listed below (* = the default)",
-      set_engine },
+    { "--engine", "NAME", "CPU engine, one of those listed below (* = the default)", set_engine },
     { "--mem", "SIZE", "guest RAM, e.g. 64M, 1G; a bare number is MiB (default 64M)", set_mem },
-    { "--module", "FILE", "load FILE as a Multiboot module (up to " STR(VM_MAX_MODULES)
-      " times)", set_module },
-    { "--trace", "FILE", "record exits, interrupts, page walks and code-cache events\n"
-      "to FILE (binary \"VMLTRACE\" v1; read it with build/vmtrace)", set_trace },
-    { "--dot", "FILE", "at the end, write the page walk of --walk ADDR (default:\n"
-      "the last #PF address, CR2) as a graphviz graph", set_dot },
+    { "--module", "FILE", "load FILE as a Multiboot module (up to " STR(VM_MAX_MODULES) " times)",
+      set_module },
+    { "--trace", "FILE",
+      "record exits, interrupts, page walks and code-cache events\n"
+      "to FILE (binary \"VMLTRACE\" v1; read it with build/vmtrace)",
+      set_trace },
+    { "--dot", "FILE",
+      "at the end, write the page walk of --walk ADDR (default:\n"
+      "the last #PF address, CR2) as a graphviz graph",
+      set_dot },
     { "--walk", "ADDR", "the linear address --dot draws (e.g. 0x80000000)", set_walk },
     { "--viz", NULL, "ncurses visualizer", set_viz },
     { "--step", NULL, "--viz in step mode: stop at every exit, wait for a key", set_step },
@@ -203,8 +222,8 @@ static const struct shared_option {
 
 /* --- parsing -------------------------------------------------------------- */
 
-static int join_cmdline(struct vm_options *o, int argc, char **argv, int from,
-                        char *err, size_t errlen)
+static int join_cmdline(struct vm_options *o, int argc, char **argv, int from, char *err,
+                        size_t errlen)
 {
     size_t len = 1;
     for (int j = from; j < argc; j++)
@@ -227,8 +246,8 @@ static int join_cmdline(struct vm_options *o, int argc, char **argv, int from,
 }
 
 /* The engine option called name, in any of the n engines; NULL if none. */
-static const struct engine_option *find_engine_option(const struct engine_entry *engines,
-                                                      int n, const char *name)
+static const struct engine_option *find_engine_option(const struct engine_entry *engines, int n,
+                                                      const char *name)
 {
     for (int i = 0; i < n; i++)
         for (const struct engine_option *eo = engines[i].options; eo && eo->name; eo++)
@@ -237,8 +256,8 @@ static const struct engine_option *find_engine_option(const struct engine_entry 
     return NULL;
 }
 
-static int set_engine_option(struct vm_options *o, const struct engine_option *eo,
-                             const char *v, char *err, size_t len)
+static int set_engine_option(struct vm_options *o, const struct engine_option *eo, const char *v,
+                             char *err, size_t len)
 {
     if (!*v) {
         snprintf(err, len, "option %s needs a value (%s)", eo->name, eo->arg);
@@ -248,7 +267,7 @@ static int set_engine_option(struct vm_options *o, const struct engine_option *e
         return -1;
     int i = 0;
     while (i < o->nengine_opts && strcmp(o->engine_opt[i].name, eo->name) != 0)
-        i++;                                 /* given twice: the last one counts */
+        i++; /* given twice: the last one counts */
     if (i == VM_MAX_ENGINE_OPTIONS) {
         snprintf(err, len, "too many engine options (at most %d)", VM_MAX_ENGINE_OPTIONS);
         return -1;
@@ -261,8 +280,8 @@ static int set_engine_option(struct vm_options *o, const struct engine_option *e
 
 /* One option argv[*i] ("--name" or "--name=value"), its value taken from
  * argv[*i + 1] if it needs one. */
-static int parse_option(struct vm_options *o, const struct engine_entry *engines, int n,
-                        int argc, char **argv, int *i, char *err, size_t errlen)
+static int parse_option(struct vm_options *o, const struct engine_entry *engines, int n, int argc,
+                        char **argv, int *i, char *err, size_t errlen)
 {
     const char *a = argv[*i];
     char name[32];
@@ -283,8 +302,7 @@ static int parse_option(struct vm_options *o, const struct engine_entry *engines
             so = &shared[k];
     const struct engine_option *eo = so ? NULL : find_engine_option(engines, n, name);
     if (!so && !eo) {
-        snprintf(err, errlen, "unknown option '%s' (not an option of %s; see --help)", a,
-                 o->prog);
+        snprintf(err, errlen, "unknown option '%s' (not an option of %s; see --help)", a, o->prog);
         return OPTIONS_ERROR;
     }
     const char *v = NULL;
@@ -305,8 +323,8 @@ static int parse_option(struct vm_options *o, const struct engine_entry *engines
     return rc < 0 ? OPTIONS_ERROR : OPTIONS_OK;
 }
 
-static int parse(struct vm_options *o, const struct engine_entry *engines, int n,
-                 int argc, char **argv, char *err, size_t errlen)
+static int parse(struct vm_options *o, const struct engine_entry *engines, int n, int argc,
+                 char **argv, char *err, size_t errlen)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -321,9 +339,11 @@ static int parse(struct vm_options *o, const struct engine_entry *engines, int n
                 return rc;
             continue;
         }
-        if (o->image) {                          /* a positional: the image */
-            snprintf(err, errlen, "unexpected argument '%s' (one guest image only; "
-                     "the guest command line goes after --)", a);
+        if (o->image) { /* a positional: the image */
+            snprintf(err, errlen,
+                     "unexpected argument '%s' (one guest image only; "
+                     "the guest command line goes after --)",
+                     a);
             return OPTIONS_ERROR;
         }
         o->image = a;
@@ -339,8 +359,8 @@ static int parse(struct vm_options *o, const struct engine_entry *engines, int n
     return OPTIONS_OK;
 }
 
-int vm_options_parse(struct vm_options *o, const struct engine_entry *engines, int n,
-                     int argc, char **argv, char *err, size_t errlen)
+int vm_options_parse(struct vm_options *o, const struct engine_entry *engines, int n, int argc,
+                     char **argv, char *err, size_t errlen)
 {
     int rc = parse(o, engines, n, argc, argv, err, errlen);
     /* Messages quote the user's argument; one containing a newline or a
@@ -353,8 +373,8 @@ int vm_options_parse(struct vm_options *o, const struct engine_entry *engines, i
     return rc;
 }
 
-int vm_options_check_engine(const struct vm_options *o, const struct engine_entry *engines,
-                            int n, const struct engine_entry *e, char *err, size_t errlen)
+int vm_options_check_engine(const struct vm_options *o, const struct engine_entry *engines, int n,
+                            const struct engine_entry *e, char *err, size_t errlen)
 {
     for (int i = 0; i < o->nengine_opts; i++) {
         const char *name = o->engine_opt[i].name;
@@ -364,8 +384,8 @@ int vm_options_check_engine(const struct vm_options *o, const struct engine_entr
         for (int k = 0; k < n; k++)
             if (find_engine_option(&engines[k], 1, name))
                 owner = engines[k].name;
-        snprintf(err, errlen, "option %s is an option of --engine %s, not of --engine %s",
-                 name, owner, e->name);
+        snprintf(err, errlen, "option %s is an option of --engine %s, not of --engine %s", name,
+                 owner, e->name);
         return -1;
     }
     return 0;
@@ -379,7 +399,7 @@ static void usage_line(FILE *out, const char *indent, const char *name, const ch
 {
     char left[40];
     snprintf(left, sizeof left, "%s%s%s", name, arg ? " " : "", arg ? arg : "");
-    if (strlen(left) > 18)                   /* too wide: the help on the next line */
+    if (strlen(left) > 18) /* too wide: the help on the next line */
         fprintf(out, "%s%s\n%s%-18s ", indent, left, indent, "");
     else
         fprintf(out, "%s%-18s ", indent, left);
@@ -394,17 +414,18 @@ static void usage_line(FILE *out, const char *indent, const char *name, const ch
 void vm_options_usage(FILE *out, const char *prog, const struct engine_entry *engines, int n,
                       const char *dflt)
 {
-    fprintf(out, "usage: %s [options] IMAGE [-- GUEST COMMAND LINE...]\n"
+    fprintf(out,
+            "usage: %s [options] IMAGE [-- GUEST COMMAND LINE...]\n"
             "Boot IMAGE (an i386 ELF with a Multiboot v1 header) in a virtual machine.\n\n",
             prog);
     for (size_t k = 0; k < NSHARED; k++)
         usage_line(out, "  ", shared[k].name, shared[k].arg, shared[k].help);
     usage_line(out, "  ", "--help", NULL, "this text");
     fprintf(out, "\nExit status: the value the guest wrote to the debug-exit port 0xF4;\n"
-            "  64 bad option, 65 bad guest image, 69 engine unavailable,\n"
-            "  70 guest crashed (triple fault) or internal error, 124 timeout,\n"
-            "  130 stopped (Ctrl-C, q, SIGHUP, the terminal went away; with --viz\n"
-            "  also SIGTERM).\n");
+                 "  64 bad option, 65 bad guest image, 69 engine unavailable,\n"
+                 "  70 guest crashed (triple fault) or internal error, 124 timeout,\n"
+                 "  130 stopped (Ctrl-C, q, SIGHUP, the terminal went away; with --viz\n"
+                 "  also SIGTERM).\n");
     if (n <= 0)
         return;
     fprintf(out, "\nEngines (* = the default) and the options each has of its own:\n");

@@ -30,9 +30,9 @@
 /* One option of an engine's own.  Every engine option takes a value
  * (--name VALUE or --name=VALUE). */
 struct engine_option {
-    const char *name;            /* "--bt-mode"                              */
-    const char *arg;             /* the value in --help: "MODE"              */
-    const char *help;            /* --help text; '\n' starts a new line      */
+    const char *name; /* "--bt-mode"                              */
+    const char *arg;  /* the value in --help: "MODE"              */
+    const char *help; /* --help text; '\n' starts a new line      */
     /* Is value good?  Called while parsing, before any VM exists, so a bad
      * value is a usage error (64).  0, or -1 with a one-line reason in err.
      * NULL: any non-empty value. */
@@ -41,10 +41,10 @@ struct engine_option {
 
 /* One engine a stage binary offers (its table is passed to vmm_main). */
 struct engine_entry {
-    const char                 *name;        /* --engine NAME                      */
-    const struct engine_ops    *ops;         /* NULL: not built yet                */
-    const char                 *why_missing; /* for ops == NULL: what will build it */
-    const struct engine_option *options;     /* its own, ended by { NULL }; may be NULL */
+    const char *name;                    /* --engine NAME                      */
+    const struct engine_ops *ops;        /* NULL: not built yet                */
+    const char *why_missing;             /* for ops == NULL: what will build it */
+    const struct engine_option *options; /* its own, ended by { NULL }; may be NULL */
 };
 
 enum { OPTIONS_OK = 0, OPTIONS_HELP = 1, OPTIONS_ERROR = -1 };
@@ -54,12 +54,12 @@ void vm_options_defaults(struct vm_options *o, const char *prog);
 /* Parse argv (argv[0] is skipped) against the shared options and those of
  * the n engines.  OPTIONS_OK, OPTIONS_HELP (--help seen: print
  * vm_options_usage and exit 0) or OPTIONS_ERROR with the reason in err. */
-int  vm_options_parse(struct vm_options *o, const struct engine_entry *engines, int n,
-                      int argc, char **argv, char *err, size_t errlen);
+int vm_options_parse(struct vm_options *o, const struct engine_entry *engines, int n, int argc,
+                     char **argv, char *err, size_t errlen);
 /* Once the engine e (one of the n engines) is known: every engine option
  * given must be e's own.  0, or -1 with the reason in err. */
-int  vm_options_check_engine(const struct vm_options *o, const struct engine_entry *engines,
-                             int n, const struct engine_entry *e, char *err, size_t errlen);
+int vm_options_check_engine(const struct vm_options *o, const struct engine_entry *engines, int n,
+                            const struct engine_entry *e, char *err, size_t errlen);
 /* The --help text: the shared options, then each engine (* = dflt) with
  * its summary and its own options. */
 void vm_options_usage(FILE *out, const char *prog, const struct engine_entry *engines, int n,
@@ -68,6 +68,6 @@ void vm_options_free(struct vm_options *o);
 
 /* "64M", "1G", "4096K", "2097152B"; a bare number means MiB (like QEMU -m).
  * 0 on success, -1 if it is not a size. */
-int  parse_size(const char *s, uint64_t *out);
+int parse_size(const char *s, uint64_t *out);
 
 #endif

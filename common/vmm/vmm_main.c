@@ -40,8 +40,8 @@ static const char *default_engine(const struct vmm_stage *st, bool say_why)
 
 /* Parse the command line and find the engine.  Returns -1 to go on (*e
  * set), else the process status (0 after --help). */
-static int parse_command_line(const struct vmm_stage *st, struct vm_options *opt,
-                              int argc, char **argv, const struct engine_entry **e)
+static int parse_command_line(const struct vmm_stage *st, struct vm_options *opt, int argc,
+                              char **argv, const struct engine_entry **e)
 {
     const char *prog = st->prog;
     char err[512] = "";
@@ -66,8 +66,7 @@ static int parse_command_line(const struct vmm_stage *st, struct vm_options *opt
                       st->engines[i].name);
     }
     if (!*e)
-        snprintf(err, sizeof err, "unknown engine '%s' (this binary has: %s)", opt->engine,
-                 names);
+        snprintf(err, sizeof err, "unknown engine '%s' (this binary has: %s)", opt->engine, names);
     if (!*e || vm_options_check_engine(opt, st->engines, st->nengines, *e, err, sizeof err) < 0) {
         fprintf(stderr, "%s: error: %s\n", prog, err);
         fprintf(stderr, "Try '%s --help' for more information.\n", prog);
@@ -129,7 +128,7 @@ int vmm_main(const struct vmm_stage *stage, int argc, char **argv)
         hangup_disarm();
         if (status == VMM_STATUS_STOPPED && hangup_cause())
             fprintf(stderr, "%s: stopped: %s\n", prog, hangup_cause_name(hangup_cause()));
-        if (dot)   /* the page walk at the end of the run (trace/dot.h) */
+        if (dot) /* the page walk at the end of the run (trace/dot.h) */
             dot_vm_page_walk(dot, vm_ram(vm), &vm_vcpu(vm)->cpu, opt.walk_set, opt.walk_addr);
     } else if (status == VMM_STATUS_ENGINE && !e->ops) {
         fprintf(stderr, "%s: error: engine '%s' is not built yet (%s)\n", prog, e->name,

@@ -13,13 +13,13 @@
 #include "vmm/options.h"
 
 struct vmm_stage {
-    const char                *prog;      /* "vmm-bt": the name in messages   */
+    const char *prog; /* "vmm-bt": the name in messages   */
     const struct engine_entry *engines;
-    int                        nengines;
+    int nengines;
     /* The engine when --engine is not given: pick_engine's choice if set
      * (note: why, said on stderr when the user did not ask for --help),
      * else default_engine. */
-    const char                *default_engine;
+    const char *default_engine;
     const char *(*pick_engine)(char *note, size_t len);
 };
 

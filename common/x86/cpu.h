@@ -12,88 +12,103 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };  /* ModRM order */
-enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NSEG };              /* Sreg order  */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI }; /* ModRM order */
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NSEG };             /* Sreg order  */
 
 /* EFLAGS bits, SDM Vol. 1 §3.4.3. */
-#define FL_CF   (1u << 0)
-#define FL_PF   (1u << 2)
-#define FL_AF   (1u << 4)
-#define FL_ZF   (1u << 6)
-#define FL_SF   (1u << 7)
-#define FL_TF   (1u << 8)
-#define FL_IF   (1u << 9)
-#define FL_DF   (1u << 10)
-#define FL_OF   (1u << 11)
-#define FL_IOPL (3u << 12)
-#define FL_NT   (1u << 14)
-#define FL_RF   (1u << 16)
-#define FL_VM   (1u << 17)
-#define FL_AC   (1u << 18)
-#define FL_ID   (1u << 21)
-#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
-#define FL_FIXED1 (1u << 1)          /* bit 1 always reads as 1 */
+#define FL_CF     (1u << 0)
+#define FL_PF     (1u << 2)
+#define FL_AF     (1u << 4)
+#define FL_ZF     (1u << 6)
+#define FL_SF     (1u << 7)
+#define FL_TF     (1u << 8)
+#define FL_IF     (1u << 9)
+#define FL_DF     (1u << 10)
+#define FL_OF     (1u << 11)
+#define FL_IOPL   (3u << 12)
+#define FL_NT     (1u << 14)
+#define FL_RF     (1u << 16)
+#define FL_VM     (1u << 17)
+#define FL_AC     (1u << 18)
+#define FL_ID     (1u << 21)
+#define FL_ARITH  (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+#define FL_FIXED1 (1u << 1) /* bit 1 always reads as 1 */
 
 /* Control registers, SDM Vol. 3A §2.5. */
-#define CR0_PE (1u << 0)
-#define CR0_MP (1u << 1)
-#define CR0_EM (1u << 2)
-#define CR0_TS (1u << 3)
-#define CR0_ET (1u << 4)
-#define CR0_NE (1u << 5)
-#define CR0_WP (1u << 16)
-#define CR0_AM (1u << 18)
-#define CR0_PG (1u << 31)
+#define CR0_PE  (1u << 0)
+#define CR0_MP  (1u << 1)
+#define CR0_EM  (1u << 2)
+#define CR0_TS  (1u << 3)
+#define CR0_ET  (1u << 4)
+#define CR0_NE  (1u << 5)
+#define CR0_WP  (1u << 16)
+#define CR0_AM  (1u << 18)
+#define CR0_PG  (1u << 31)
 #define CR4_TSD (1u << 2)
 #define CR4_PSE (1u << 4)
 #define CR4_PGE (1u << 7)
 
 /* Exception vectors, SDM Vol. 3A Table 6-1. */
 enum {
-    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
-    EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
-    EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+    EXC_DE = 0,
+    EXC_DB = 1,
+    EXC_NMI = 2,
+    EXC_BP = 3,
+    EXC_OF = 4,
+    EXC_BR = 5,
+    EXC_UD = 6,
+    EXC_NM = 7,
+    EXC_DF = 8,
+    EXC_TS = 10,
+    EXC_NP = 11,
+    EXC_SS = 12,
+    EXC_GP = 13,
+    EXC_PF = 14,
+    EXC_MF = 16,
+    EXC_AC = 17,
+    EXC_MC = 18,
+    EXC_XM = 19,
 };
 
 /* A segment register with its hidden descriptor cache (SDM Vol. 3A §3.4.3). */
 struct x86_seg {
     uint16_t sel;
     uint32_t base;
-    uint32_t limit;      /* byte granular, already scaled by G           */
-    uint16_t attr;       /* descriptor bits 40-47 (type,S,DPL,P) | 52-55<<8 (AVL,L,D/B,G) */
+    uint32_t limit; /* byte granular, already scaled by G           */
+    uint16_t attr;  /* descriptor bits 40-47 (type,S,DPL,P) | 52-55<<8 (AVL,L,D/B,G) */
 };
 
 /* Descriptor attribute bits as kept in x86_seg.attr (SDM Vol. 3A §3.4.5). */
-#define DA_TYPE(a)  ((a) & 0xf)
-#define DA_S        0x10        /* code/data (not system)                  */
-#define DA_DPL(a)   ((int)(((a) >> 5) & 3))
-#define DA_P        0x80
-#define DA_DB       0x400
-#define DA_G        0x800
-#define DA_CODE     0x8         /* type bit 3 for S=1                      */
-#define DA_CONF     0x4         /* conforming (code) / expand-down (data)   */
-#define DA_RW       0x2         /* readable (code) / writable (data)        */
-#define DA_ACC      0x1
+#define DA_TYPE(a) ((a)&0xf)
+#define DA_S       0x10 /* code/data (not system)                  */
+#define DA_DPL(a)  ((int)(((a) >> 5) & 3))
+#define DA_P       0x80
+#define DA_DB      0x400
+#define DA_G       0x800
+#define DA_CODE    0x8 /* type bit 3 for S=1                      */
+#define DA_CONF    0x4 /* conforming (code) / expand-down (data)   */
+#define DA_RW      0x2 /* readable (code) / writable (data)        */
+#define DA_ACC     0x1
 
-struct x86_dtr {         /* GDTR / IDTR */
+struct x86_dtr { /* GDTR / IDTR */
     uint32_t base;
     uint16_t limit;
 };
 
 struct x86_cpu {
-    uint32_t gpr[8];     /* EAX..EDI in ModRM order                       */
+    uint32_t gpr[8]; /* EAX..EDI in ModRM order                       */
     uint32_t eip;
-    uint32_t eflags;     /* architectural value (engines with lazy flags
+    uint32_t eflags; /* architectural value (engines with lazy flags
                             must materialise it before anyone reads this) */
     struct x86_seg seg[S_NSEG];
     struct x86_seg ldtr, tr;
     struct x86_dtr gdtr, idtr;
     uint32_t cr0, cr2, cr3, cr4;
     uint32_t dr[8];
-    uint64_t tsc_offset;           /* guest TSC = host TSC + offset         */
-    uint32_t sysenter_cs, sysenter_esp, sysenter_eip;  /* MSRs 0x174-0x176 */
-    bool     halted;               /* HLT executed, waiting for an interrupt */
-    bool     irq_shadow;           /* blocking by STI / MOV SS (one instr.)  */
+    uint64_t tsc_offset;                              /* guest TSC = host TSC + offset         */
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* MSRs 0x174-0x176 */
+    bool halted;                                      /* HLT executed, waiting for an interrupt */
+    bool irq_shadow;                                  /* blocking by STI / MOV SS (one instr.)  */
 };
 
 static inline int x86_cpl(const struct x86_cpu *c) { return c->seg[S_CS].sel & 3; }

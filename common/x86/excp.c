@@ -27,12 +27,12 @@ _Noreturn void raise_exc(struct interp *ip, int vec, uint32_t err)
 _Noreturn void raise_gp(struct interp *ip, uint32_t err) { raise_exc(ip, EXC_GP, err); }
 _Noreturn void raise_ud(struct interp *ip) { raise_exc(ip, EXC_UD, 0); }
 
-void deliver_event(struct interp *ip, int vec, bool has_err, uint32_t err,
-                   bool soft, uint32_t ret_eip)
+void deliver_event(struct interp *ip, int vec, bool has_err, uint32_t err, bool soft,
+                   uint32_t ret_eip)
 {
     struct x86_cpu *c = ip->cpu;
-    uint32_t ext = soft ? 0 : 1;            /* error-code EXT bit          */
-    uint32_t idt_err = vec * 8 + 2 + ext;   /* IDT bit set (§6.13)         */
+    uint32_t ext = soft ? 0 : 1;          /* error-code EXT bit          */
+    uint32_t idt_err = vec * 8 + 2 + ext; /* IDT bit set (§6.13)         */
 
     /* The gate: interrupt (type 0xE) or trap (0xF) gate, 32-bit. */
     if ((uint32_t)vec * 8 + 7 > c->idtr.limit)
@@ -40,9 +40,9 @@ void deliver_event(struct interp *ip, int vec, bool has_err, uint32_t err,
     uint32_t lo = ld_sys(ip, c->idtr.base + vec * 8, 4);
     uint32_t hi = ld_sys(ip, c->idtr.base + vec * 8 + 4, 4);
     unsigned type = (hi >> 8) & 0x1f, gate_dpl = (hi >> 13) & 3;
-    if (type != 0xe && type != 0xf)         /* task gates, 16-bit gates: not modelled */
+    if (type != 0xe && type != 0xf) /* task gates, 16-bit gates: not modelled */
         raise_gp(ip, idt_err);
-    if (soft && (int)gate_dpl < cpl(ip))    /* INT n needs CPL <= gate DPL */
+    if (soft && (int)gate_dpl < cpl(ip)) /* INT n needs CPL <= gate DPL */
         raise_gp(ip, idt_err);
     if (!(hi & 0x8000))
         raise_exc(ip, EXC_NP, idt_err);

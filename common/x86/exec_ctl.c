@@ -31,7 +31,11 @@ void h_call_rm(struct interp *ip, const struct insn *in)
     push(ip, 4, in->next);
     EIP = target;
 }
-void h_ret(struct interp *ip, const struct insn *in) { (void)in; EIP = pop(ip, 4); }
+void h_ret(struct interp *ip, const struct insn *in)
+{
+    (void)in;
+    EIP = pop(ip, 4);
+}
 void h_ret_imm(struct interp *ip, const struct insn *in)
 {
     EIP = pop(ip, 4);
@@ -43,8 +47,10 @@ void h_loop(struct interp *ip, const struct insn *in)
     uint32_t c = (ip->r[R_ECX] - 1) & in->amask;
     ip->r[R_ECX] = (ip->r[R_ECX] & ~in->amask) | c;
     bool take = c != 0;
-    if (in->op == 0) take = take && !cc_cond(ip, 4);
-    else if (in->op == 1) take = take && cc_cond(ip, 4);
+    if (in->op == 0)
+        take = take && !cc_cond(ip, 4);
+    else if (in->op == 1)
+        take = take && cc_cond(ip, 4);
     EIP = take ? in->imm : in->next;
 }
 void h_jecxz(struct interp *ip, const struct insn *in)
@@ -53,14 +59,20 @@ void h_jecxz(struct interp *ip, const struct insn *in)
 }
 
 /* ---- stack --------------------------------------------------------------- */
-void h_push_r(struct interp *ip, const struct insn *in) { push(ip, in->size, rreg(ip, in->size, in->reg)); }
+void h_push_r(struct interp *ip, const struct insn *in)
+{
+    push(ip, in->size, rreg(ip, in->size, in->reg));
+}
 void h_pop_r(struct interp *ip, const struct insn *in)
 {
     uint32_t v = pop(ip, in->size);
     wreg(ip, in->size, in->reg, v);
 }
 void h_push_i(struct interp *ip, const struct insn *in) { push(ip, in->size, in->imm); }
-void h_push_rm(struct interp *ip, const struct insn *in) { push(ip, in->size, rm_read(ip, in, in->size)); }
+void h_push_rm(struct interp *ip, const struct insn *in)
+{
+    push(ip, in->size, rm_read(ip, in, in->size));
+}
 /* POP r/m: an ESP-based address is computed after ESP is incremented. */
 void h_pop_rm(struct interp *ip, const struct insn *in)
 {
@@ -73,7 +85,7 @@ void h_pop_rm(struct interp *ip, const struct insn *in)
     }
     ip->r[R_ESP] = esp + in->size;
     uint32_t lin = ea(ip, in);
-    ip->r[R_ESP] = esp;                      /* precise if the store faults */
+    ip->r[R_ESP] = esp; /* precise if the store faults */
     st(ip, lin, in->size, v);
     ip->r[R_ESP] = esp + in->size;
 }
@@ -87,14 +99,14 @@ void h_pop_sreg(struct interp *ip, const struct insn *in)
     load_seg(ip, in->reg, sel);
     ip->r[R_ESP] += in->size;
     if (in->reg == S_SS)
-        ip->cpu->irq_shadow = true;          /* POP SS: one-instruction shadow */
+        ip->cpu->irq_shadow = true; /* POP SS: one-instruction shadow */
 }
 void h_pusha(struct interp *ip, const struct insn *in)
 {
     int s = in->size;
     uint32_t sp = ip->r[R_ESP];
     for (int i = 0; i < 8; i++)
-        st(ip, ip->segbase[S_SS] + sp - s * (i + 1), s, rreg(ip, s, i));   /* ESP: value before */
+        st(ip, ip->segbase[S_SS] + sp - s * (i + 1), s, rreg(ip, s, i)); /* ESP: value before */
     ip->r[R_ESP] = sp - 8 * s;
 }
 void h_popa(struct interp *ip, const struct insn *in)
@@ -121,9 +133,12 @@ void h_popf(struct interp *ip, const struct insn *in)
     uint32_t old = get_eflags(ip);
     uint32_t keep = FL_VM | FL_RF;
     int iopl = (old & FL_IOPL) >> 12;
-    if (cpl(ip) > 0) keep |= FL_IOPL;
-    if (cpl(ip) > iopl) keep |= FL_IF;
-    if (in->size == 2) keep |= 0xffff0000u;
+    if (cpl(ip) > 0)
+        keep |= FL_IOPL;
+    if (cpl(ip) > iopl)
+        keep |= FL_IF;
+    if (in->size == 2)
+        keep |= 0xffff0000u;
     set_eflags(ip, (v & ~keep) | (old & keep));
     ip->r[R_ESP] += in->size;
 }
@@ -162,8 +177,13 @@ void h_bound(struct interp *ip, const struct insn *in)
 {
     uint32_t lin = ea(ip, in);
     int s = in->size;
-    int32_t lo = (int32_t)ld(ip, lin, s), hi = (int32_t)ld(ip, lin + s, s), v = (int32_t)rreg(ip, s, in->reg);
-    if (s == 2) { lo = (int16_t)lo; hi = (int16_t)hi; v = (int16_t)v; }
+    int32_t lo = (int32_t)ld(ip, lin, s), hi = (int32_t)ld(ip, lin + s, s),
+            v = (int32_t)rreg(ip, s, in->reg);
+    if (s == 2) {
+        lo = (int16_t)lo;
+        hi = (int16_t)hi;
+        v = (int16_t)v;
+    }
     if (v < lo || v > hi)
         raise_exc(ip, EXC_BR, 0);
 }
@@ -172,7 +192,10 @@ void h_bound(struct interp *ip, const struct insn *in)
  * Source seg:(E)SI (DS unless overridden), destination ES:(E)DI; DF picks the
  * direction.  With REP each iteration updates the registers, so a fault in
  * the middle leaves a restartable state (EIP still at the instruction). */
-struct sctx { uint32_t am; int d; };
+struct sctx {
+    uint32_t am;
+    int d;
+};
 static struct sctx sctx(const struct interp *ip, const struct insn *in)
 {
     return (struct sctx){ in->amask, (ip->eflags & FL_DF) ? -in->size : in->size };
@@ -181,29 +204,43 @@ static void adv(struct interp *ip, int r, const struct sctx *c)
 {
     ip->r[r] = (ip->r[r] & ~c->am) | ((ip->r[r] + c->d) & c->am);
 }
-static uint32_t si(const struct interp *ip, const struct insn *in) { return ip->segbase[in->seg] + (ip->r[R_ESI] & in->amask); }
-static uint32_t di(const struct interp *ip, const struct insn *in) { return ip->segbase[S_ES] + (ip->r[R_EDI] & in->amask); }
-static bool rep_more(const struct interp *ip, const struct insn *in) { return (ip->r[R_ECX] & in->amask) != 0; }
+static uint32_t si(const struct interp *ip, const struct insn *in)
+{
+    return ip->segbase[in->seg] + (ip->r[R_ESI] & in->amask);
+}
+static uint32_t di(const struct interp *ip, const struct insn *in)
+{
+    return ip->segbase[S_ES] + (ip->r[R_EDI] & in->amask);
+}
+static bool rep_more(const struct interp *ip, const struct insn *in)
+{
+    return (ip->r[R_ECX] & in->amask) != 0;
+}
 static void rep_dec(struct interp *ip, const struct insn *in)
 {
     ip->r[R_ECX] = (ip->r[R_ECX] & ~in->amask) | ((ip->r[R_ECX] - 1) & in->amask);
 }
-#define REP_LOOP(body) do {                                              \
-        if (!(in->flags & (I_REP | I_REPNE))) { body; break; }           \
-        for (unsigned n_ = 0; rep_more(ip, in); ) {                      \
-            body; rep_dec(ip, in);                                       \
+#define REP_LOOP(body) \
+    do { \
+        if (!(in->flags & (I_REP | I_REPNE))) { \
+            body; \
+            break; \
+        } \
+        for (unsigned n_ = 0; rep_more(ip, in);) { \
+            body; \
+            rep_dec(ip, in); \
             if (++n_ == REP_CHUNK && ip->rep_yield_ok && rep_more(ip, in)) { \
-                ip->rep_yield = ip->stop = true;   /* resume later */    \
-                break;                                                   \
-            }                                                            \
-        }                                                                \
+                ip->rep_yield = ip->stop = true; /* resume later */ \
+                break; \
+            } \
+        } \
     } while (0)
 
 void h_movs(struct interp *ip, const struct insn *in)
 {
     struct sctx c = sctx(ip, in);
-    REP_LOOP(st(ip, di(ip, in), in->size, ld(ip, si(ip, in), in->size));
-             adv(ip, R_ESI, &c); adv(ip, R_EDI, &c));
+    REP_LOOP(st(ip, di(ip, in), in->size, ld(ip, si(ip, in), in->size)); adv(ip, R_ESI, &c);
+             adv(ip, R_EDI, &c));
 }
 void h_stos(struct interp *ip, const struct insn *in)
 {
@@ -231,17 +268,22 @@ static void cmp_set(struct interp *ip, int size, uint32_t a, uint32_t b)
 void h_cmps(struct interp *ip, const struct insn *in)
 {
     struct sctx c = sctx(ip, in);
-    REP_LOOP(uint32_t a = ld(ip, si(ip, in), in->size);
-             uint32_t b = ld(ip, di(ip, in), in->size);
+    REP_LOOP(uint32_t a = ld(ip, si(ip, in), in->size); uint32_t b = ld(ip, di(ip, in), in->size);
              cmp_set(ip, in->size, a, b); adv(ip, R_ESI, &c); adv(ip, R_EDI, &c);
-             if ((in->flags & (I_REP | I_REPNE)) && rep_stop(ip, in)) { rep_dec(ip, in); break; });
+             if ((in->flags & (I_REP | I_REPNE)) && rep_stop(ip, in)) {
+                 rep_dec(ip, in);
+                 break;
+             });
 }
 void h_scas(struct interp *ip, const struct insn *in)
 {
     struct sctx c = sctx(ip, in);
     uint32_t a = rreg(ip, in->size, R_EAX);
     REP_LOOP(cmp_set(ip, in->size, a, ld(ip, di(ip, in), in->size)); adv(ip, R_EDI, &c);
-             if ((in->flags & (I_REP | I_REPNE)) && rep_stop(ip, in)) { rep_dec(ip, in); break; });
+             if ((in->flags & (I_REP | I_REPNE)) && rep_stop(ip, in)) {
+                 rep_dec(ip, in);
+                 break;
+             });
 }
 
 /* ---- I/O ------------------------------------------------------------------
@@ -289,7 +331,7 @@ static void io_exit(struct interp *ip, const struct insn *in, bool is_in)
     ip->exit_reason = EXIT_IO_INSTRUCTION;
     ip->io_pending = true;
     ip->io_eip = in->eip;
-    EIP = in->eip;                           /* completed on the next run */
+    EIP = in->eip; /* completed on the next run */
     ip->stop = true;
 }
 void h_in(struct interp *ip, const struct insn *in) { io_exit(ip, in, true); }
@@ -300,10 +342,9 @@ void h_ins(struct interp *ip, const struct insn *in)
     struct sctx c = sctx(ip, in);
     uint16_t port = ip->r[R_EDX];
     REP_LOOP(uint32_t lin = di(ip, in);
-             mem_xlate(ip, ip->tlb, lin, ACC_W);               /* fault before the port read */
+             mem_xlate(ip, ip->tlb, lin, ACC_W); /* fault before the port read */
              if (!in_page(lin, in->size)) mem_xlate(ip, ip->tlb, lin + in->size - 1, ACC_W);
-             st(ip, lin, in->size, pio(ip, port, in->size, false, 0));
-             adv(ip, R_EDI, &c));
+             st(ip, lin, in->size, pio(ip, port, in->size, false, 0)); adv(ip, R_EDI, &c));
 }
 void h_outs(struct interp *ip, const struct insn *in)
 {
@@ -330,7 +371,7 @@ void h_hlt(struct interp *ip, const struct insn *in)
 void h_cli(struct interp *ip, const struct insn *in)
 {
     (void)in;
-    io_check(ip);                            /* CPL <= IOPL, as for I/O */
+    io_check(ip); /* CPL <= IOPL, as for I/O */
     ip->eflags &= ~FL_IF;
 }
 void h_sti(struct interp *ip, const struct insn *in)
@@ -338,13 +379,19 @@ void h_sti(struct interp *ip, const struct insn *in)
     (void)in;
     io_check(ip);
     if (!(ip->eflags & FL_IF))
-        ip->cpu->irq_shadow = true;          /* interrupts after the NEXT instruction */
+        ip->cpu->irq_shadow = true; /* interrupts after the NEXT instruction */
     ip->eflags |= FL_IF;
 }
 
 /* ---- software interrupts and IRET ---------------------------------------- */
-void h_int(struct interp *ip, const struct insn *in) { deliver_event(ip, in->imm & 0xff, false, 0, true, in->next); }
-void h_int3(struct interp *ip, const struct insn *in) { deliver_event(ip, EXC_BP, false, 0, true, in->next); }
+void h_int(struct interp *ip, const struct insn *in)
+{
+    deliver_event(ip, in->imm & 0xff, false, 0, true, in->next);
+}
+void h_int3(struct interp *ip, const struct insn *in)
+{
+    deliver_event(ip, EXC_BP, false, 0, true, in->next);
+}
 void h_into(struct interp *ip, const struct insn *in)
 {
     if (cc_cond(ip, 0))
@@ -359,7 +406,7 @@ void h_iret(struct interp *ip, const struct insn *in)
 {
     (void)in;
     if (ip->eflags & FL_NT)
-        raise_gp(ip, 0);                     /* nested task return: no TSS switching */
+        raise_gp(ip, 0); /* nested task return: no TSS switching */
     uint32_t ss = ip->segbase[S_SS], sp = ip->r[R_ESP];
     uint32_t neip = ld(ip, ss + sp, 4);
     uint16_t ncs = ld(ip, ss + sp + 4, 4);
@@ -377,8 +424,10 @@ void h_iret(struct interp *ip, const struct insn *in)
     }
     /* EFLAGS: IOPL only at CPL 0, IF only if CPL <= IOPL (old CPL). */
     uint32_t old = get_eflags(ip), keep = FL_VM;
-    if (old_cpl > 0) keep |= FL_IOPL;
-    if (old_cpl > (int)((old & FL_IOPL) >> 12)) keep |= FL_IF;
+    if (old_cpl > 0)
+        keep |= FL_IOPL;
+    if (old_cpl > (int)((old & FL_IOPL) >> 12))
+        keep |= FL_IF;
     set_eflags(ip, (nfl & ~keep) | (old & keep));
     set_cs(ip, ncs, lo, hi, rpl);
     EIP = neip;

@@ -26,8 +26,10 @@ static uint32_t rm_read(struct interp *ip, const struct insn *in, int size)
 /* Stores of a selector or MSW: 16 bits to memory, operand size to a register. */
 static void rm_write16(struct interp *ip, const struct insn *in, uint32_t v)
 {
-    if (MEM) st(ip, ea(ip, in), 2, v);
-    else wreg(ip, in->size, in->rm, v);
+    if (MEM)
+        st(ip, ea(ip, in), 2, v);
+    else
+        wreg(ip, in->size, in->rm, v);
 }
 
 /* ---- segment registers ---------------------------------------------------- */
@@ -39,9 +41,9 @@ void h_mov_sreg_rm(struct interp *ip, const struct insn *in)
 {
     load_seg(ip, in->reg, rm_read(ip, in, 2));
     if (in->reg == S_SS)
-        CPU->irq_shadow = true;      /* MOV SS: the next instruction (MOV ESP) runs shadowed */
+        CPU->irq_shadow = true; /* MOV SS: the next instruction (MOV ESP) runs shadowed */
 }
-void h_lxs(struct interp *ip, const struct insn *in)       /* LDS LES LSS LFS LGS */
+void h_lxs(struct interp *ip, const struct insn *in) /* LDS LES LSS LFS LGS */
 {
     uint32_t lin = ea(ip, in);
     uint32_t off = ld(ip, lin, in->size);
@@ -53,17 +55,17 @@ void h_lxs(struct interp *ip, const struct insn *in)       /* LDS LES LSS LFS LG
 static void load_sys_desc(struct interp *ip, uint16_t sel, struct x86_seg *s, bool tss)
 {
     uint32_t lo, hi;
-    if (sel & 4)                                   /* must be in the GDT */
+    if (sel & 4) /* must be in the GDT */
         raise_gp(ip, sel & 0xfffc);
     if (!desc_read(ip, sel, &lo, &hi))
         raise_gp(ip, sel & 0xfffc);
-    unsigned type = (hi >> 8) & 0x1f;              /* S=0 plus type */
-    bool ok = tss ? (type == 0x9 || type == 0x1) : type == 0x2;   /* available TSS / LDT */
+    unsigned type = (hi >> 8) & 0x1f;                           /* S=0 plus type */
+    bool ok = tss ? (type == 0x9 || type == 0x1) : type == 0x2; /* available TSS / LDT */
     if (!ok)
         raise_gp(ip, sel & 0xfffc);
     if (!(hi & 0x8000))
         raise_exc(ip, EXC_NP, sel & 0xfffc);
-    if (tss) {                                     /* LTR marks the TSS busy */
+    if (tss) { /* LTR marks the TSS busy */
         hi |= 0x200;
         st_sys(ip, CPU->gdtr.base + (sel & ~7u) + 4, 4, hi);
     }
@@ -86,9 +88,9 @@ static void verify(struct interp *ip, uint16_t sel, bool write)
 void h_grp6(struct interp *ip, const struct insn *in)
 {
     switch (in->op) {
-    case 0: rm_write16(ip, in, CPU->ldtr.sel); break;          /* SLDT */
-    case 1: rm_write16(ip, in, CPU->tr.sel); break;            /* STR  */
-    case 2: {                                                  /* LLDT, CPL 0 */
+    case 0: rm_write16(ip, in, CPU->ldtr.sel); break; /* SLDT */
+    case 1: rm_write16(ip, in, CPU->tr.sel); break;   /* STR  */
+    case 2: {                                         /* LLDT, CPL 0 */
         need_cpl0(ip);
         uint16_t sel = rm_read(ip, in, 2);
         if ((sel & 0xfffc) == 0)
@@ -97,7 +99,7 @@ void h_grp6(struct interp *ip, const struct insn *in)
             load_sys_desc(ip, sel, &CPU->ldtr, false);
         break;
     }
-    case 3: {                                                  /* LTR, CPL 0 */
+    case 3: { /* LTR, CPL 0 */
         need_cpl0(ip);
         uint16_t sel = rm_read(ip, in, 2);
         if ((sel & 0xfffc) == 0)
@@ -105,8 +107,8 @@ void h_grp6(struct interp *ip, const struct insn *in)
         load_sys_desc(ip, sel, &CPU->tr, true);
         break;
     }
-    case 4: verify(ip, rm_read(ip, in, 2), false); break;      /* VERR */
-    case 5: verify(ip, rm_read(ip, in, 2), true); break;       /* VERW */
+    case 4: verify(ip, rm_read(ip, in, 2), false); break; /* VERR */
+    case 5: verify(ip, rm_read(ip, in, 2), true); break;  /* VERW */
     default: raise_ud(ip);
     }
 }
@@ -117,15 +119,19 @@ void h_grp7(struct interp *ip, const struct insn *in)
 {
     struct x86_dtr *dt = (in->op & 1) ? &CPU->idtr : &CPU->gdtr;
     switch (in->op) {
-    case 0: case 1: {                                          /* SGDT SIDT */
-        if (!MEM) raise_ud(ip);
+    case 0:
+    case 1: { /* SGDT SIDT */
+        if (!MEM)
+            raise_ud(ip);
         uint32_t lin = ea(ip, in);
         st(ip, lin, 2, dt->limit);
         st(ip, lin + 2, 4, dt->base);
         break;
     }
-    case 2: case 3: {                                          /* LGDT LIDT, CPL 0 */
-        if (!MEM) raise_ud(ip);
+    case 2:
+    case 3: { /* LGDT LIDT, CPL 0 */
+        if (!MEM)
+            raise_ud(ip);
         need_cpl0(ip);
         uint32_t lin = ea(ip, in);
         uint16_t limit = ld(ip, lin, 2);
@@ -134,11 +140,11 @@ void h_grp7(struct interp *ip, const struct insn *in)
         dt->base = in->size == 2 ? base & 0xffffff : base;
         break;
     }
-    case 4: rm_write16(ip, in, guest_cr0(ip)); break;          /* SMSW */
-    case 6: {                                                  /* LMSW, CPL 0 */
+    case 4: rm_write16(ip, in, guest_cr0(ip)); break; /* SMSW */
+    case 6: {                                         /* LMSW, CPL 0 */
         need_cpl0(ip);
-        uint32_t v = rm_read(ip, in, 2) & 0xf;                 /* PE MP EM TS; cannot clear PE */
-        struct vm_exit e;                                      /* SDM Table 28-3: LMSW */
+        uint32_t v = rm_read(ip, in, 2) & 0xf; /* PE MP EM TS; cannot clear PE */
+        struct vm_exit e;                      /* SDM Table 28-3: LMSW */
         exit_init(&e, in, EXIT_CR_ACCESS);
         e.u.cr = (struct exit_cr){ .cr = 0, .access = 3, .value = v };
         e.qualification = (3u << 4) | (MEM ? 0x40u : 0) | ((uint64_t)v << 16);
@@ -147,11 +153,12 @@ void h_grp7(struct interp *ip, const struct insn *in)
         set_cr0(ip, (CPU->cr0 & ~0xeu) | v | (CPU->cr0 & CR0_PE));
         break;
     }
-    case 7: {                                                  /* INVLPG, CPL 0 */
-        if (!MEM) raise_ud(ip);
+    case 7: { /* INVLPG, CPL 0 */
+        if (!MEM)
+            raise_ud(ip);
         need_cpl0(ip);
         uint32_t lin = ea(ip, in);
-        struct vm_exit e;                                      /* qualification: the address */
+        struct vm_exit e; /* qualification: the address */
         exit_init(&e, in, EXIT_INVLPG);
         e.u.address = lin;
         e.qualification = lin;
@@ -173,9 +180,11 @@ static bool lar_lsl_ok(struct interp *ip, uint16_t sel, bool lsl, uint32_t *lo, 
         return false;
     unsigned a = (*hi >> 8) & 0xff;
     if (!(a & DA_S)) {
-        unsigned t = a & 0xf;       /* system types LAR accepts; LSL only those with a limit */
-        bool ok = t == 1 || t == 2 || t == 3 || t == 9 || t == 0xb || (!lsl && (t == 4 || t == 5 || t == 0xc));
-        if (!ok) return false;
+        unsigned t = a & 0xf; /* system types LAR accepts; LSL only those with a limit */
+        bool ok = t == 1 || t == 2 || t == 3 || t == 9 || t == 0xb ||
+                  (!lsl && (t == 4 || t == 5 || t == 0xc));
+        if (!ok)
+            return false;
     }
     bool conf_code = (a & DA_S) && (a & DA_CODE) && (a & DA_CONF);
     return conf_code || (DA_DPL(a) >= cpl(ip) && DA_DPL(a) >= (sel & 3));
@@ -204,12 +213,12 @@ void h_lsl(struct interp *ip, const struct insn *in)
 /* ---- control and debug registers (CPL 0) ----------------------------------- */
 static void set_cr0(struct interp *ip, uint32_t v)
 {
-    v = (v & ~ip->cr0_mask) | (CPU->cr0 & ip->cr0_mask);   /* VMM-owned bits stay */
+    v = (v & ~ip->cr0_mask) | (CPU->cr0 & ip->cr0_mask); /* VMM-owned bits stay */
     v |= CR0_ET;
     if ((v & CR0_PG) && !(v & CR0_PE))
         raise_gp(ip, 0);
     if (!(v & CR0_PE))
-        raise_gp(ip, 0);            /* real mode is not modelled */
+        raise_gp(ip, 0); /* real mode is not modelled */
     uint32_t old = CPU->cr0;
     CPU->cr0 = v;
     if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
@@ -220,7 +229,7 @@ static void set_cr0(struct interp *ip, uint32_t v)
  * to CR, 1 = MOV from CR, the general register.  True if it is taken. */
 static bool cr_exit(struct interp *ip, const struct insn *in, int access, uint32_t value)
 {
-    if (!ip->hooks.exit_policy || in->reg == 2)            /* CR2 accesses never exit */
+    if (!ip->hooks.exit_policy || in->reg == 2) /* CR2 accesses never exit */
         return false;
     struct vm_exit e;
     exit_init(&e, in, EXIT_CR_ACCESS);
@@ -252,14 +261,14 @@ void h_mov_cr_r(struct interp *ip, const struct insn *in)
     switch (in->reg) {
     case 0: set_cr0(ip, v); break;
     case 2: CPU->cr2 = v; break;
-    case 3:                                         /* new address space */
+    case 3: /* new address space */
         CPU->cr3 = v;
         mmu_flush(ip, false);
         break;
     case 4:
         if (v & ~CR4_OK)
             raise_gp(ip, 0);
-        v = (v & ~ip->cr4_mask) | (CPU->cr4 & ip->cr4_mask);   /* VMM-owned bits stay */
+        v = (v & ~ip->cr4_mask) | (CPU->cr4 & ip->cr4_mask); /* VMM-owned bits stay */
         if ((CPU->cr4 ^ v) & (CR4_PSE | CR4_PGE)) {
             CPU->cr4 = v;
             mmu_flush(ip, true);
@@ -272,9 +281,9 @@ void h_mov_cr_r(struct interp *ip, const struct insn *in)
 static int dr_index(struct interp *ip, int n)
 {
     if (n == 4 || n == 5) {
-        if (CPU->cr4 & (1u << 3))                   /* CR4.DE: DR4/DR5 are reserved */
+        if (CPU->cr4 & (1u << 3)) /* CR4.DE: DR4/DR5 are reserved */
             raise_ud(ip);
-        n += 2;                                     /* aliases of DR6/DR7 */
+        n += 2; /* aliases of DR6/DR7 */
     }
     return n;
 }
@@ -286,8 +295,9 @@ static bool dr_exit(struct interp *ip, const struct insn *in, bool from)
         return false;
     struct vm_exit e;
     exit_init(&e, in, EXIT_DR_ACCESS);
-    e.u.cr = (struct exit_cr){ .cr = in->reg, .access = from, .gpr = in->rm,
-                               .value = from ? 0 : ip->r[in->rm] };
+    e.u.cr = (struct exit_cr){
+        .cr = in->reg, .access = from, .gpr = in->rm, .value = from ? 0 : ip->r[in->rm]
+    };
     e.qualification = in->reg | (from ? 0x10u : 0) | ((uint32_t)in->rm << 8);
     return policy_exit(ip, &e);
 }
@@ -305,21 +315,21 @@ void h_mov_dr_r(struct interp *ip, const struct insn *in)
     int n = dr_index(ip, in->reg);
     if (dr_exit(ip, in, false))
         return;
-    CPU->dr[n] = ip->r[in->rm];   /* stored; breakpoints not modelled */
+    CPU->dr[n] = ip->r[in->rm]; /* stored; breakpoints not modelled */
 }
 void h_clts(struct interp *ip, const struct insn *in)
 {
     need_cpl0(ip);
-    struct vm_exit e;                                      /* SDM Table 28-3: CLTS */
+    struct vm_exit e; /* SDM Table 28-3: CLTS */
     exit_init(&e, in, EXIT_CR_ACCESS);
     e.u.cr.access = 2;
     e.qualification = 2u << 4;
     if (policy_exit(ip, &e))
         return;
-    if (!(ip->cr0_mask & CR0_TS))                          /* VMM-owned: unchanged */
+    if (!(ip->cr0_mask & CR0_TS)) /* VMM-owned: unchanged */
         CPU->cr0 &= ~CR0_TS;
 }
-void h_wbinvd(struct interp *ip, const struct insn *in)   /* WBINVD / INVD: no caches */
+void h_wbinvd(struct interp *ip, const struct insn *in) /* WBINVD / INVD: no caches */
 {
     (void)in;
     need_cpl0(ip);
@@ -328,9 +338,9 @@ void h_wbinvd(struct interp *ip, const struct insn *in)   /* WBINVD / INVD: no c
 /* ---- identification, time, MSRs ------------------------------------------- */
 /* A Pentium II-class CPU without FPU/MMX/SSE (the guest uses none):
  * family 6 model 3 stepping 3, so SEP is genuine. */
-#define CPUID_FEATURES ((1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | \
-                        (1u << 8) /* CX8 */ | (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | \
-                        (1u << 15) /* CMOV */)
+#define CPUID_FEATURES \
+    ((1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | \
+     (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | (1u << 15) /* CMOV */)
 void x86_cpuid(uint32_t leaf, uint32_t out[4])
 {
     uint32_t a = 0, b = 0, c = 0, d = 0;
@@ -344,19 +354,25 @@ void x86_cpuid(uint32_t leaf, uint32_t out[4])
         a = (6 << 8) | (3 << 4) | 3;
         d = CPUID_FEATURES;
     } else if (leaf == 0x80000000u) {
-        a = 0x80000000u;                  /* no extended leaves */
+        a = 0x80000000u; /* no extended leaves */
     }
-    out[0] = a; out[1] = b; out[2] = c; out[3] = d;
+    out[0] = a;
+    out[1] = b;
+    out[2] = c;
+    out[3] = d;
 }
 void h_cpuid(struct interp *ip, const struct insn *in)
 {
-    struct vm_exit e;                     /* CPUID always exits under VT-x */
+    struct vm_exit e; /* CPUID always exits under VT-x */
     exit_init(&e, in, EXIT_CPUID);
     if (policy_exit(ip, &e))
         return;
     uint32_t r[4];
     x86_cpuid(ip->r[R_EAX], r);
-    ip->r[R_EAX] = r[0]; ip->r[R_EBX] = r[1]; ip->r[R_ECX] = r[2]; ip->r[R_EDX] = r[3];
+    ip->r[R_EAX] = r[0];
+    ip->r[R_EBX] = r[1];
+    ip->r[R_ECX] = r[2];
+    ip->r[R_EDX] = r[3];
 }
 static uint64_t guest_tsc(struct interp *ip) { return __rdtsc() + CPU->tsc_offset; }
 void h_rdtsc(struct interp *ip, const struct insn *in)
@@ -372,7 +388,12 @@ void h_rdtsc(struct interp *ip, const struct insn *in)
     ip->r[R_EAX] = (uint32_t)t;
     ip->r[R_EDX] = (uint32_t)(t >> 32);
 }
-enum { MSR_TSC = 0x10, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176 };
+enum {
+    MSR_TSC = 0x10,
+    MSR_SYSENTER_CS = 0x174,
+    MSR_SYSENTER_ESP = 0x175,
+    MSR_SYSENTER_EIP = 0x176
+};
 bool x86_msr_read(const struct x86_cpu *c, uint32_t msr, uint64_t *v)
 {
     switch (msr) {
@@ -395,7 +416,7 @@ bool x86_msr_write(struct x86_cpu *c, uint32_t msr, uint64_t v)
 }
 static bool msr_exit(struct interp *ip, const struct insn *in, uint32_t reason)
 {
-    struct vm_exit e;                     /* RDMSR/WRMSR: ECX in u.msr */
+    struct vm_exit e; /* RDMSR/WRMSR: ECX in u.msr */
     exit_init(&e, in, reason);
     e.u.msr = ip->r[R_ECX];
     return policy_exit(ip, &e);

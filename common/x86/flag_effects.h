@@ -28,44 +28,44 @@
 #include "x86/cpu.h"
 
 struct x86_flag_effect {
-    uint32_t reads;   /* flags whose value the instruction uses (as a
+    uint32_t reads; /* flags whose value the instruction uses (as a
                          condition or as data: PUSHF, LAHF, ADC, INT n) */
-    uint32_t def;     /* flags it sets to a defined value               */
-    uint32_t undef;   /* flags it leaves undefined                      */
+    uint32_t def;   /* flags it sets to a defined value               */
+    uint32_t undef; /* flags it leaves undefined                      */
 };
 
 /* The flag classes.  Flags an instruction does not mention are "not
  * affected": they keep their value, defined or not. */
 enum x86_fclass {
-    FC_NONE,        /* MOV, PUSH, LEA, NOT, jumps, string moves, ...   */
-    FC_ARITH,       /* ADD SUB CMP NEG CMPXCHG XADD: all six defined    */
-    FC_ARITH_CF,    /* ADC SBB: read CF, all six defined                */
-    FC_INCDEC,      /* INC DEC: CF not affected                         */
-    FC_LOGIC,       /* AND OR XOR TEST: OF=CF=0, AF undefined           */
-    FC_MUL,         /* MUL IMUL: CF OF defined, SF ZF AF PF undefined   */
-    FC_DIV,         /* DIV IDIV: all six undefined                      */
-    FC_SHIFT,       /* SHL SAL SHR (count)                              */
-    FC_SAR,         /* SAR (count): CF defined for any count            */
-    FC_ROT,         /* ROL ROR (count)                                  */
-    FC_RCX,         /* RCL RCR (count): read CF                         */
-    FC_SHXD,        /* SHLD SHRD (count)                                */
-    FC_BT,          /* BT BTS BTR BTC: CF defined, ZF kept              */
-    FC_BSX,         /* BSF BSR: ZF defined, the rest undefined          */
-    FC_DAA,         /* DAA DAS: read CF AF, OF undefined                */
-    FC_AAA,         /* AAA AAS: read AF, CF AF defined                  */
-    FC_AAM,         /* AAM AAD: SF ZF PF defined                        */
-    FC_CFSET,       /* CLC STC                                          */
-    FC_CMC,         /* CMC: reads and defines CF                        */
-    FC_LAHF,        /* LAHF: reads SF ZF AF PF CF into AH               */
-    FC_SAHF,        /* SAHF: defines SF ZF AF PF CF from AH             */
-    FC_READALL,     /* PUSHF, INT n, INT3, INTO: EFLAGS to memory       */
-    FC_LOADALL,     /* POPF, IRET: EFLAGS from memory                   */
-    FC_STRCMP,      /* CMPS SCAS: all defined unless REP runs 0 times   */
-    FC_ZF,          /* LAR LSL VERR VERW CMPXCHG8B: only ZF             */
-    FC_CTLREG,      /* MOV to/from CRn/DRn: all six undefined           */
-    FC_READCF,      /* SALC: AL from CF                                 */
-    FC_READZF,      /* LOOPE LOOPNE                                     */
-    FC_COND,        /* FC_COND + cc (0-15): Jcc SETcc CMOVcc read cc    */
+    FC_NONE,     /* MOV, PUSH, LEA, NOT, jumps, string moves, ...   */
+    FC_ARITH,    /* ADD SUB CMP NEG CMPXCHG XADD: all six defined    */
+    FC_ARITH_CF, /* ADC SBB: read CF, all six defined                */
+    FC_INCDEC,   /* INC DEC: CF not affected                         */
+    FC_LOGIC,    /* AND OR XOR TEST: OF=CF=0, AF undefined           */
+    FC_MUL,      /* MUL IMUL: CF OF defined, SF ZF AF PF undefined   */
+    FC_DIV,      /* DIV IDIV: all six undefined                      */
+    FC_SHIFT,    /* SHL SAL SHR (count)                              */
+    FC_SAR,      /* SAR (count): CF defined for any count            */
+    FC_ROT,      /* ROL ROR (count)                                  */
+    FC_RCX,      /* RCL RCR (count): read CF                         */
+    FC_SHXD,     /* SHLD SHRD (count)                                */
+    FC_BT,       /* BT BTS BTR BTC: CF defined, ZF kept              */
+    FC_BSX,      /* BSF BSR: ZF defined, the rest undefined          */
+    FC_DAA,      /* DAA DAS: read CF AF, OF undefined                */
+    FC_AAA,      /* AAA AAS: read AF, CF AF defined                  */
+    FC_AAM,      /* AAM AAD: SF ZF PF defined                        */
+    FC_CFSET,    /* CLC STC                                          */
+    FC_CMC,      /* CMC: reads and defines CF                        */
+    FC_LAHF,     /* LAHF: reads SF ZF AF PF CF into AH               */
+    FC_SAHF,     /* SAHF: defines SF ZF AF PF CF from AH             */
+    FC_READALL,  /* PUSHF, INT n, INT3, INTO: EFLAGS to memory       */
+    FC_LOADALL,  /* POPF, IRET: EFLAGS from memory                   */
+    FC_STRCMP,   /* CMPS SCAS: all defined unless REP runs 0 times   */
+    FC_ZF,       /* LAR LSL VERR VERW CMPXCHG8B: only ZF             */
+    FC_CTLREG,   /* MOV to/from CRn/DRn: all six undefined           */
+    FC_READCF,   /* SALC: AL from CF                                 */
+    FC_READZF,   /* LOOPE LOOPNE                                     */
+    FC_COND,     /* FC_COND + cc (0-15): Jcc SETcc CMOVcc read cc    */
     FC_NCLASS = FC_COND + 16,
     FC_UNKNOWN = 0xff
 };

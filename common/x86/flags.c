@@ -10,7 +10,7 @@
 
 static uint32_t parity(uint32_t v)
 {
-    return __builtin_parity(v & 0xff) ? 0 : FL_PF;   /* PF: even # of 1s */
+    return __builtin_parity(v & 0xff) ? 0 : FL_PF; /* PF: even # of 1s */
 }
 
 uint32_t cc_compute(const struct interp *ip)
@@ -24,34 +24,41 @@ uint32_t cc_compute(const struct interp *ip)
     switch (op) {
     case CC_ADD:
     case CC_ADC:
-        if ((op == CC_ADC && ip->cc_aux) ? d <= a : d < a) f |= FL_CF;
-        if ((a ^ ~b) & (a ^ d) & sb) f |= FL_OF;          /* same-sign inputs, sign flipped */
-        f |= (a ^ b ^ d) & FL_AF;                         /* carry out of bit 3 */
+        if ((op == CC_ADC && ip->cc_aux) ? d <= a : d < a)
+            f |= FL_CF;
+        if ((a ^ ~b) & (a ^ d) & sb)
+            f |= FL_OF;           /* same-sign inputs, sign flipped */
+        f |= (a ^ b ^ d) & FL_AF; /* carry out of bit 3 */
         break;
     case CC_SUB:
     case CC_SBB:
-        if ((op == CC_SBB && ip->cc_aux) ? a <= b : a < b) f |= FL_CF;
-        if ((a ^ b) & (a ^ d) & sb) f |= FL_OF;
+        if ((op == CC_SBB && ip->cc_aux) ? a <= b : a < b)
+            f |= FL_CF;
+        if ((a ^ b) & (a ^ d) & sb)
+            f |= FL_OF;
         f |= (a ^ b ^ d) & FL_AF;
         break;
-    case CC_LOGIC:
-        break;                                            /* CF = OF = 0 (AF undefined: 0) */
+    case CC_LOGIC: break; /* CF = OF = 0 (AF undefined: 0) */
     case CC_INC:
-        f |= ip->cc_aux & FL_CF;                          /* INC/DEC keep CF */
-        if (d == sb) f |= FL_OF;
-        if ((d & 0xf) == 0) f |= FL_AF;
+        f |= ip->cc_aux & FL_CF; /* INC/DEC keep CF */
+        if (d == sb)
+            f |= FL_OF;
+        if ((d & 0xf) == 0)
+            f |= FL_AF;
         break;
     case CC_DEC:
         f |= ip->cc_aux & FL_CF;
-        if (d == sb - 1) f |= FL_OF;
-        if ((d & 0xf) == 0xf) f |= FL_AF;
+        if (d == sb - 1)
+            f |= FL_OF;
+        if ((d & 0xf) == 0xf)
+            f |= FL_AF;
         break;
-    case CC_FIXED:
-        f |= ip->cc_aux & (FL_CF | FL_OF | FL_AF);
-        break;
+    case CC_FIXED: f |= ip->cc_aux & (FL_CF | FL_OF | FL_AF); break;
     }
-    if (d == 0) f |= FL_ZF;
-    if (d & sb) f |= FL_SF;
+    if (d == 0)
+        f |= FL_ZF;
+    if (d & sb)
+        f |= FL_SF;
     return f | parity(d);
 }
 
@@ -79,9 +86,12 @@ bool cc_cond(const struct interp *ip, int cc)
     if (op == CC_LOGIC) {
         int32_t d = (int32_t)(ip->cc_dst << sh);
         switch (cc >> 1) {
-        case 0: case 1: r = false; break;              /* OF = CF = 0 */
-        case 2: case 3: r = d == 0; break;
-        case 4: case 6: r = d < 0; break;              /* SF != OF with OF = 0 */
+        case 0:
+        case 1: r = false; break; /* OF = CF = 0 */
+        case 2:
+        case 3: r = d == 0; break;
+        case 4:
+        case 6: r = d < 0; break; /* SF != OF with OF = 0 */
         case 7: r = d <= 0; break;
         default: goto generic;
         }

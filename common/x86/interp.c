@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include "x86/interp_int.h"
 
-static uint32_t hash(uint32_t gpa) { return (gpa * 0x9e3779b1u) >> 20; }   /* 12 bits */
+static uint32_t hash(uint32_t gpa) { return (gpa * 0x9e3779b1u) >> 20; } /* 12 bits */
 
 /* ---- block cache ------------------------------------------------------------ */
 struct block *interp_block_lookup(struct interp *ip, uint32_t eip, uint32_t gpa)
@@ -27,7 +27,7 @@ void interp_block_insert(struct interp *ip, struct block *b)
     uint32_t h = hash(b->gpa), pfn = b->gpa >> 12;
     b->hnext = ip->hash[h];
     ip->hash[h] = b;
-    if (!ip->page_blocks[pfn]) {       /* the page becomes a code page */
+    if (!ip->page_blocks[pfn]) { /* the page becomes a code page */
         tlb_protect_code(&ip->tlbs[0], b->gpa);
         tlb_protect_code(&ip->tlbs[1], b->gpa);
     }
@@ -86,7 +86,7 @@ void code_written(struct interp *ip, uint32_t gpa, uint32_t len)
                 hp = &(*hp)->hnext;
             *hp = b->hnext;
             b->valid = false;
-            b->pnext = ip->dead;       /* freed later: it may be running now */
+            b->pnext = ip->dead; /* freed later: it may be running now */
             ip->dead = b;
             ip->nblocks--;
             ip->cache_bytes -= BLOCK_BYTES(b);
@@ -96,7 +96,7 @@ void code_written(struct interp *ip, uint32_t gpa, uint32_t len)
             if (ip->obs.block_dropped)
                 ip->obs.block_dropped(ip->observer, b);
             if (b == ip->cur_block)
-                ip->stop = true;       /* its next instructions may be stale */
+                ip->stop = true; /* its next instructions may be stale */
         } else {
             pp = &b->pnext;
         }
@@ -163,10 +163,10 @@ bool interp_deliver_exception(struct interp *ip)
     uint32_t err = ip->exc_err;
     int first = ip->delivering;
     if (vec == EXC_PF)
-        ip->cpu->cr2 = ip->exc_cr2;     /* written even if it becomes #DF */
+        ip->cpu->cr2 = ip->exc_cr2; /* written even if it becomes #DF */
     if (first >= 0) {
         if (first == EXC_DF)
-            return false;                                    /* shutdown */
+            return false; /* shutdown */
         if ((contributory(first) && contributory(vec)) ||
             (first == EXC_PF && (contributory(vec) || vec == EXC_PF))) {
             vec = EXC_DF;
@@ -176,7 +176,7 @@ bool interp_deliver_exception(struct interp *ip)
     }
     ip->delivering = vec;
     ip->st.exceptions++;
-    deliver_event(ip, vec, has_err, err, false, ip->cpu->eip);   /* may longjmp again */
+    deliver_event(ip, vec, has_err, err, false, ip->cpu->eip); /* may longjmp again */
     ip->delivering = -1;
     return true;
 }
@@ -190,8 +190,7 @@ void interp_set_cr_shadows(struct interp *ip, uint32_t cr0_mask, uint32_t cr0_sh
     ip->cr4_shadow = cr4_shadow;
 }
 
-void interp_inject_event(struct interp *ip, int vector, bool external, bool has_err,
-                         uint32_t err)
+void interp_inject_event(struct interp *ip, int vector, bool external, bool has_err, uint32_t err)
 {
     ip->inj_pending = true;
     ip->inj_vec = vector;
@@ -210,8 +209,8 @@ void interp_invlpg(struct interp *ip, uint32_t lin)
 
 /* ---- life cycle ------------------------------------------------------------------- */
 struct interp *interp_create(struct x86_cpu *cpu, struct guest_ram *ram,
-                             const struct interp_hooks *hooks, void *opaque,
-                             char *err, size_t errlen)
+                             const struct interp_hooks *hooks, void *opaque, char *err,
+                             size_t errlen)
 {
     struct interp *ip = calloc(1, sizeof *ip);
     if (!ip) {

@@ -60,7 +60,7 @@
 #include "core/engine.h"
 #include "x86/cpu.h"
 
-struct pt_walk;   /* x86/paging.h */
+struct pt_walk; /* x86/paging.h */
 
 /* How the CPU reaches the rest of the machine.  opaque is passed back to
  * every hook.  Any hook may be NULL: then no interrupt is ever pending, no
@@ -73,7 +73,7 @@ struct interp_hooks {
     /* INTA: the vector of the pending interrupt (called only when the CPU
      * accepts it: IF=1, no STI/MOV SS shadow).  A negative value = spurious,
      * nothing is delivered. */
-    int  (*irq_ack)(void *opaque);
+    int (*irq_ack)(void *opaque);
     /* Should interp_run return at the next instruction boundary? */
     bool (*stop_requested)(void *opaque);
     /* Port I/O for INS/OUTS (executed inside the interpreter, one element
@@ -88,8 +88,8 @@ struct interp_hooks {
     /* Tracing: the decoded-block cache.  kind INTERP_CC_*; gpa and size
      * (guest bytes) of the block; occupancy = bytes of decoded blocks
      * cached afterwards. */
-    void (*code_cache)(void *opaque, int kind, uint32_t gpa, uint32_t size,
-                       uint64_t occupancy, uint32_t eip);
+    void (*code_cache)(void *opaque, int kind, uint32_t gpa, uint32_t size, uint64_t occupancy,
+                       uint32_t eip);
     /* Exit policy: the VM-execution controls of a (software) VMCS, for the
      * VMX model of stage 03 (03-hw-assisted/vmx.c).  NULL = the behaviour
      * described above.  Asked, after the instruction's own privilege checks
@@ -116,8 +116,8 @@ struct interp;
 /* A CPU model over cpu (state, owned by the caller) and ram (guest-physical
  * memory).  hooks is copied.  Returns NULL with a one-line reason in err. */
 struct interp *interp_create(struct x86_cpu *cpu, struct guest_ram *ram,
-                             const struct interp_hooks *hooks, void *opaque,
-                             char *err, size_t errlen);
+                             const struct interp_hooks *hooks, void *opaque, char *err,
+                             size_t errlen);
 void interp_destroy(struct interp *ip);
 
 /* Run guest code until an exit (see the list above) or until budget
@@ -129,7 +129,7 @@ void interp_destroy(struct interp *ip);
  * exit (see above), otherwise its contents on entry are ignored. */
 int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget);
 
-#define INTERP_BUDGET 1    /* interp_run's "budget exhausted" return value */
+#define INTERP_BUDGET 1 /* interp_run's "budget exhausted" return value */
 
 /* Guest instructions retired so far (an exception-causing instruction does
  * not retire; a delivered interrupt or exception is not an instruction). */
@@ -141,14 +141,14 @@ uint64_t interp_instructions(const struct interp *ip);
  * retires, undef = (undef & ~def) | undef_new (x86/flag_effects.h), with
  * run-time counts; the caller reads and resets the set at its compare
  * points.  Off (the default) costs one test per basic block. */
-void     interp_track_flags(struct interp *ip, bool on);
+void interp_track_flags(struct interp *ip, bool on);
 uint32_t interp_undef_flags(const struct interp *ip);
-void     interp_set_undef_flags(struct interp *ip, uint32_t undef);
+void interp_set_undef_flags(struct interp *ip, uint32_t undef);
 /* A translator checked against such a reference: decoded blocks end
  * before an instruction that reads a flag (as a condition or as data)
  * that an earlier instruction of the block may have left undefined, so
  * that the reference can adopt the translator's values at the boundary. */
-void     interp_split_flag_reads(struct interp *ip, bool on);
+void interp_split_flag_reads(struct interp *ip, bool on);
 
 /* Forget all cached translations (decoded blocks and TLB). */
 void interp_invalidate_all(struct interp *ip);
@@ -167,8 +167,7 @@ void interp_set_cr_shadows(struct interp *ip, uint32_t cr0_mask, uint32_t cr0_sh
  * external interrupt (external = true, vector 32-255) or a hardware
  * exception with its error code; a fault while delivering it follows the
  * double-fault rules.  Clears cpu->halted like any delivered event. */
-void interp_inject_event(struct interp *ip, int vector, bool external, bool has_err,
-                         uint32_t err);
+void interp_inject_event(struct interp *ip, int vector, bool external, bool has_err, uint32_t err);
 /* Interrupt-window exiting (SDM Vol. 3C §26.2): while on, interp_run returns
  * EXIT_INTERRUPT_WINDOW (7) at the first instruction boundary where the CPU
  * could take an interrupt (EFLAGS.IF=1, no STI/MOV SS blocking), also from
@@ -187,13 +186,13 @@ bool x86_msr_write(struct x86_cpu *c, uint32_t msr, uint64_t v);
 
 /* Counters for --stats and tests. */
 struct interp_stats {
-    uint64_t instructions;      /* retired                                */
-    uint64_t blocks_decoded;    /* basic blocks run through capstone      */
-    uint64_t blocks_invalidated;/* dropped because their code was written */
-    uint64_t tlb_misses;        /* page walks                              */
-    uint64_t tlb_flushes;       /* CR3 writes, CR0/CR4 paging changes     */
-    uint64_t exceptions;        /* delivered through the IDT              */
-    uint64_t interrupts;        /* external interrupts delivered          */
+    uint64_t instructions;       /* retired                                */
+    uint64_t blocks_decoded;     /* basic blocks run through capstone      */
+    uint64_t blocks_invalidated; /* dropped because their code was written */
+    uint64_t tlb_misses;         /* page walks                              */
+    uint64_t tlb_flushes;        /* CR3 writes, CR0/CR4 paging changes     */
+    uint64_t exceptions;         /* delivered through the IDT              */
+    uint64_t interrupts;         /* external interrupts delivered          */
 };
 void interp_get_stats(const struct interp *ip, struct interp_stats *st);
 

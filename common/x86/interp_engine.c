@@ -13,7 +13,7 @@
 #include "x86/paging.h"
 
 static bool hook_irq_pending(void *o) { return vm_irq_pending(((struct vcpu *)o)->vm); }
-static int  hook_irq_ack(void *o) { return vm_irq_ack(((struct vcpu *)o)->vm); }
+static int hook_irq_ack(void *o) { return vm_irq_ack(((struct vcpu *)o)->vm); }
 static bool hook_stop(void *o) { return vm_stop_requested(((struct vcpu *)o)->vm); }
 static bool hook_pio(void *o, uint16_t port, uint8_t size, bool write, uint32_t *val)
 {
@@ -31,8 +31,8 @@ static void hook_page_walk(void *o, const struct pt_walk *w, uint32_t eip)
 {
     trace_pt_walk(vm_trace(((struct vcpu *)o)->vm), w, eip);
 }
-static void hook_code_cache(void *o, int kind, uint32_t gpa, uint32_t size,
-                            uint64_t occupancy, uint32_t eip)
+static void hook_code_cache(void *o, int kind, uint32_t gpa, uint32_t size, uint64_t occupancy,
+                            uint32_t eip)
 {
     trace_code_cache(vm_trace(((struct vcpu *)o)->vm), kind, gpa, size, occupancy, eip);
 }
@@ -73,17 +73,18 @@ static int interp_run_vcpu(struct vcpu *v, struct vm_exit *exit)
     return r < 0 ? -1 : 0;
 }
 
-
 static void interp_print_stats(struct vcpu *v, FILE *out)
 {
     struct interp_stats s;
     interp_get_stats(v->engine_state, &s);
-    fprintf(out, "interp: %llu instructions, %llu blocks decoded, %llu invalidated (self-modifying code), "
-            "%llu TLB misses, %llu TLB flushes, %llu exceptions, %llu interrupts\n",
-            (unsigned long long)s.instructions, (unsigned long long)s.blocks_decoded,
-            (unsigned long long)s.blocks_invalidated, (unsigned long long)s.tlb_misses,
-            (unsigned long long)s.tlb_flushes, (unsigned long long)s.exceptions,
-            (unsigned long long)s.interrupts);
+    fprintf(
+        out,
+        "interp: %llu instructions, %llu blocks decoded, %llu invalidated (self-modifying code), "
+        "%llu TLB misses, %llu TLB flushes, %llu exceptions, %llu interrupts\n",
+        (unsigned long long)s.instructions, (unsigned long long)s.blocks_decoded,
+        (unsigned long long)s.blocks_invalidated, (unsigned long long)s.tlb_misses,
+        (unsigned long long)s.tlb_flushes, (unsigned long long)s.exceptions,
+        (unsigned long long)s.interrupts);
 }
 
 static void interp_fini(struct vcpu *v)

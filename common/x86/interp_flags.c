@@ -11,9 +11,13 @@ struct x86_flag_effect insn_flag_effect(const struct interp *ip, const struct in
 {
     long arg = 1;
     switch (in->fclass) {
-    case FC_SHIFT: case FC_SAR: case FC_ROT: case FC_RCX: case FC_SHXD:
+    case FC_SHIFT:
+    case FC_SAR:
+    case FC_ROT:
+    case FC_RCX:
+    case FC_SHXD:
         if (!(in->flags & I_CL))
-            arg = in->imm & 0x1f;                 /* SDM: count masked to 5 bits */
+            arg = in->imm & 0x1f; /* SDM: count masked to 5 bits */
         else
             arg = ip ? (long)(ip->r[R_ECX] & 0x1f) : FE_ARG_UNKNOWN;
         break;

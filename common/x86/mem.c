@@ -32,8 +32,7 @@ uint64_t mem_xlate(struct interp *ip, struct tlb *t, uint32_t lin, unsigned acc)
     ip->st.tlb_misses++;
     if (paging(ip)) {
         struct pt_walk w;
-        bool ok = pt_walk(ip->ram, c->cr0, c->cr3, c->cr4, lin,
-                          acc | (user ? ACC_U : 0), &w);
+        bool ok = pt_walk(ip->ram, c->cr0, c->cr3, c->cr4, lin, acc | (user ? ACC_U : 0), &w);
         if (ip->hooks.page_walk)
             ip->hooks.page_walk(ip->opaque, &w, ip->cur ? ip->cur->eip : c->eip);
         if (!ok)
@@ -60,7 +59,7 @@ static uint32_t phys_read(struct interp *ip, uint64_t gpa, int size)
     uint8_t *p = gpa_to_hva(ip->ram, gpa, size);
     if (p)
         return ld_host(p, size);
-    uint32_t v = 0xffffffffu;            /* nothing there: floating bus */
+    uint32_t v = 0xffffffffu; /* nothing there: floating bus */
     if (ip->hooks.mmio)
         ip->hooks.mmio(ip->opaque, gpa, size, false, &v);
     return v & szmask(size);
@@ -133,7 +132,4 @@ void mmu_flush(struct interp *ip, bool all)
     ip->st.tlb_flushes++;
 }
 
-void mmu_set_cpl(struct interp *ip)
-{
-    ip->tlb = &ip->tlbs[cpl(ip) == 3];
-}
+void mmu_set_cpl(struct interp *ip) { ip->tlb = &ip->tlbs[cpl(ip) == 3]; }

@@ -7,10 +7,7 @@
 #include "x86/cpu.h"
 #include "trace/trace.h"
 
-static uint32_t *entry_ptr(struct guest_ram *ram, uint32_t gpa)
-{
-    return gpa_to_hva(ram, gpa, 4);
-}
+static uint32_t *entry_ptr(struct guest_ram *ram, uint32_t gpa) { return gpa_to_hva(ram, gpa, 4); }
 
 /* Is an access with rights (user, writable) allowed?  §4.6: user accesses
  * need U/S=1 at both levels and, for writes, R/W=1; supervisor writes need
@@ -24,8 +21,8 @@ static bool allowed(unsigned acc, bool user, bool writable, uint32_t cr0)
     return true;
 }
 
-bool pt_walk(struct guest_ram *ram, uint32_t cr0, uint32_t cr3, uint32_t cr4,
-             uint32_t lin, unsigned acc, struct pt_walk *w)
+bool pt_walk(struct guest_ram *ram, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
+             unsigned acc, struct pt_walk *w)
 {
     memset(w, 0, sizeof *w);
     w->lin = lin;

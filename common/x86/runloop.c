@@ -150,7 +150,7 @@ HOT int boundary(struct interp *ip, struct vm_exit *exit, bool *shadow)
 {
     struct x86_cpu *c = ip->cpu;
     do {
-        if (ip->exit_reason) {         /* a handler prepared an exit */
+        if (ip->exit_reason) { /* a handler prepared an exit */
             uint32_t eip = c->eip;
             interp_save_state(ip);
             *exit = ip->pexit;
@@ -184,7 +184,7 @@ HOT int boundary(struct interp *ip, struct vm_exit *exit, bool *shadow)
                 deliver_event(ip, v, false, 0, false, c->eip);
             }
         }
-    } while (c->halted);               /* spurious: still waiting */
+    } while (c->halted); /* spurious: still waiting */
     return RUNLOOP_GO;
 }
 
@@ -229,15 +229,15 @@ void runloop_retire(struct interp *ip, const struct block *b, unsigned done)
     retire(ip, interp_block_stopped(ip, b, done));
 }
 
-HOT unsigned exec(struct interp *ip, struct block *b, unsigned start, unsigned n,
-                  bool rep_yield, runloop_call_fn call, void *ctx)
+HOT unsigned exec(struct interp *ip, struct block *b, unsigned start, unsigned n, bool rep_yield,
+                  runloop_call_fn call, void *ctx)
 {
     ip->cur_block = b;
     ip->stop = false;
-    ip->cpu->eip = b->next_eip;        /* a branch at the end overrides it */
+    ip->cpu->eip = b->next_eip; /* a branch at the end overrides it */
     const struct insn *in = b->in + start, *end = b->in + n;
     ip->rep_yield_ok = rep_yield;
-    if (unlikely(ip->track_flags) && !call)   /* a lock-step reference (interp.h) */
+    if (unlikely(ip->track_flags) && !call) /* a lock-step reference (interp.h) */
         in = interp_run_tracked(ip, in, end);
     else
         do {
@@ -297,8 +297,10 @@ int interp_run(struct interp *ip, struct vm_exit *exit, uint64_t budget)
             if (!b)
                 return runloop_error(ip, exit, NULL);
             if (p && b->cached) {
-                if (!p->succ[0] || !p->succ[0]->valid) p->succ[0] = b;
-                else p->succ[1] = b;
+                if (!p->succ[0] || !p->succ[0]->valid)
+                    p->succ[0] = b;
+                else
+                    p->succ[1] = b;
             }
         }
 

@@ -37,7 +37,7 @@
 /* Load the CPU state, forget what the last run left pending, and complete
  * the I/O instruction of the last exit (*io_done: it was completed, with
  * exit->u.io.value).  A CPU that triple-faulted stays shut down. */
-int  runloop_enter(struct interp *ip, struct vm_exit *exit, uint64_t budget, bool *io_done);
+int runloop_enter(struct interp *ip, struct vm_exit *exit, uint64_t budget, bool *io_done);
 /* Where faults unwind to: the caller's setjmp(*runloop_jmpbuf(ip)). */
 jmp_buf *runloop_jmpbuf(struct interp *ip);
 /* After the longjmp: the faulting instruction did not happen — count the
@@ -47,14 +47,14 @@ jmp_buf *runloop_jmpbuf(struct interp *ip);
  * (or exit, if the exit policy wants it; a fault while delivering #DF is a
  * triple fault).  May longjmp. */
 bool runloop_rewind(struct interp *ip);
-int  runloop_fault(struct interp *ip, struct vm_exit *exit);
+int runloop_fault(struct interp *ip, struct vm_exit *exit);
 /* Deliver the event of interp_inject_event, if any.  May longjmp. */
 void runloop_inject(struct interp *ip);
 /* At an instruction (block) boundary: a pending exit, interrupt-window
  * exiting, HLT, the budget, a stop request; then an interrupt if the CPU
  * can take one (IF=1, not right after STI / MOV SS).  *shadow: the next
  * instruction is in such a shadow (run it alone).  May longjmp. */
-int  runloop_boundary(struct interp *ip, struct vm_exit *exit, bool *shadow);
+int runloop_boundary(struct interp *ip, struct vm_exit *exit, bool *shadow);
 /* The guest-physical address of CS:EIP (the fetch TLB, else a page walk,
  * which may raise #PF).  May longjmp. */
 uint32_t runloop_fetch_gpa(struct interp *ip);
@@ -84,12 +84,12 @@ void runloop_rep_yield(struct interp *ip, bool on);
 void interp_save_state(struct interp *ip);
 
 /* Save the state and return an exit with this reason at EIP. */
-int  runloop_finish(struct interp *ip, struct vm_exit *exit, uint32_t reason);
+int runloop_finish(struct interp *ip, struct vm_exit *exit, uint32_t reason);
 /* Has an engine error been recorded (the message runloop_error reports)? */
 bool runloop_failed(const struct interp *ip);
 /* Save the state and return -1 with EXIT_VMM_ERROR and ip's error message
  * (fmt, if not NULL, sets it first). */
-int  runloop_error(struct interp *ip, struct vm_exit *exit, const char *fmt, ...)
+int runloop_error(struct interp *ip, struct vm_exit *exit, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #endif

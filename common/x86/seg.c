@@ -11,7 +11,7 @@ static bool desc_addr(struct interp *ip, uint16_t sel, uint32_t *addr)
 {
     struct x86_cpu *c = ip->cpu;
     uint32_t base, limit;
-    if (sel & 4) {                        /* TI=1: local descriptor table */
+    if (sel & 4) { /* TI=1: local descriptor table */
         if ((c->ldtr.sel & 0xfffc) == 0)
             return false;
         base = c->ldtr.base;
@@ -52,7 +52,7 @@ void desc_to_seg(struct x86_seg *s, uint16_t sel, uint32_t lo, uint32_t hi)
     s->sel = sel;
     s->base = (lo >> 16) | ((hi & 0xff) << 16) | (hi & 0xff000000u);
     s->limit = (lo & 0xffff) | (hi & 0xf0000u);
-    if (hi & (1u << 23))                  /* G: 4 KiB granularity */
+    if (hi & (1u << 23)) /* G: 4 KiB granularity */
         s->limit = (s->limit << 12) | 0xfff;
     s->attr = ((hi >> 8) & 0xff) | (((hi >> 20) & 0xf) << 8);
 }
@@ -70,8 +70,8 @@ static void load(struct interp *ip, int sreg, uint16_t sel, uint32_t lo, uint32_
     ip->segbase[sreg] = ip->cpu->seg[sreg].base;
 }
 
-void check_stack_seg(struct interp *ip, uint16_t sel, int pl, int exc, uint32_t ext,
-                     uint32_t *lo, uint32_t *hi)
+void check_stack_seg(struct interp *ip, uint16_t sel, int pl, int exc, uint32_t ext, uint32_t *lo,
+                     uint32_t *hi)
 {
     if ((sel & 0xfffc) == 0)
         raise_exc(ip, exc, ext);
@@ -95,7 +95,7 @@ void load_seg(struct interp *ip, int sreg, uint16_t sel)
         load(ip, sreg, sel, lo, hi);
         return;
     }
-    if ((sel & 0xfffc) == 0) {            /* a null selector loads, faults on use */
+    if ((sel & 0xfffc) == 0) { /* a null selector loads, faults on use */
         memset(&ip->cpu->seg[sreg], 0, sizeof ip->cpu->seg[sreg]);
         ip->cpu->seg[sreg].sel = sel;
         ip->segbase[sreg] = 0;
@@ -117,8 +117,7 @@ void load_seg(struct interp *ip, int sreg, uint16_t sel)
 
 /* Target code segment of a far JMP/CALL (ret = false, pl = CPL) or of a
  * RETF/IRET (ret = true, pl = the selector's RPL). */
-void check_code_seg(struct interp *ip, uint16_t sel, int pl, bool ret,
-                    uint32_t *lo, uint32_t *hi)
+void check_code_seg(struct interp *ip, uint16_t sel, int pl, bool ret, uint32_t *lo, uint32_t *hi)
 {
     int cur = cpl(ip);
     if ((sel & 0xfffc) == 0)
@@ -126,7 +125,7 @@ void check_code_seg(struct interp *ip, uint16_t sel, int pl, bool ret,
     if (!desc_read(ip, sel, lo, hi))
         raise_gp(ip, sel & 0xfffc);
     unsigned a = (*hi >> 8) & 0xff;
-    if (!(a & DA_S) || !(a & DA_CODE))   /* call gates, TSS, task gates: not modelled */
+    if (!(a & DA_S) || !(a & DA_CODE)) /* call gates, TSS, task gates: not modelled */
         raise_gp(ip, sel & 0xfffc);
     bool conf = a & DA_CONF;
     if (ret) {

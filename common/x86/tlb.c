@@ -35,8 +35,8 @@ void tlb_flush_page(struct tlb *t, uint32_t lin)
     }
 }
 
-void tlb_fill(struct tlb *t, uint32_t lin, uint32_t gpa, uint8_t *host,
-              bool read, bool write, bool fetch, bool global, bool large)
+void tlb_fill(struct tlb *t, uint32_t lin, uint32_t gpa, uint8_t *host, bool read, bool write,
+              bool fetch, bool global, bool large)
 {
     struct tlb_entry *e = tlb_entry(t, lin);
     uint32_t page = lin & PAGE_MASK;

@@ -21,15 +21,15 @@
 
 #define TLB_BITS    10
 #define TLB_SIZE    (1u << TLB_BITS)
-#define TLB_INVALID 1u            /* never equal to a page-aligned address */
+#define TLB_INVALID 1u /* never equal to a page-aligned address */
 #define PAGE_MASK   0xfffff000u
 
 struct tlb_entry {
-    uint32_t  tag_r, tag_w, tag_x;
-    uint32_t  lin, gpa;           /* linear and guest-physical page       */
-    uintptr_t addend;             /* host address = addend + linear       */
-    bool      global, large;      /* G page (survives CR3 loads), 4 MiB   */
-    bool      wcode;              /* writable, but the page holds code     */
+    uint32_t tag_r, tag_w, tag_x;
+    uint32_t lin, gpa;  /* linear and guest-physical page       */
+    uintptr_t addend;   /* host address = addend + linear       */
+    bool global, large; /* G page (survives CR3 loads), 4 MiB   */
+    bool wcode;         /* writable, but the page holds code     */
 };
 
 struct tlb {
@@ -48,8 +48,8 @@ void tlb_flush_nonglobal(struct tlb *t);
 void tlb_flush_page(struct tlb *t, uint32_t lin);
 /* Fill the entry for lin.  host is the host address of the guest page (NULL
  * for a page outside RAM: all tags stay invalid, every access goes slow). */
-void tlb_fill(struct tlb *t, uint32_t lin, uint32_t gpa, uint8_t *host,
-              bool read, bool write, bool fetch, bool global, bool large);
+void tlb_fill(struct tlb *t, uint32_t lin, uint32_t gpa, uint8_t *host, bool read, bool write,
+              bool fetch, bool global, bool large);
 /* Guest-physical page gpa now holds decoded code: drop its write tags. */
 void tlb_protect_code(struct tlb *t, uint32_t gpa);
 

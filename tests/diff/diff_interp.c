@@ -36,15 +36,18 @@ static const char *const regname[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp"
 
 static const char *vec_name(int v)
 {
-    static const char *const n[] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-                                     "#DF", "?9", "#TS", "#NP", "#SS", "#GP", "#PF", "?15",
-                                     "#MF", "#AC", "#MC", "#XM" };
+    static const char *const n[] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD",
+                                     "#NM", "#DF", "?9",  "#TS", "#NP", "#SS", "#GP",
+                                     "#PF", "?15", "#MF", "#AC", "#MC", "#XM" };
     return v >= 0 && v < 20 ? n[v] : "?";
 }
 
 static void flags_str(uint32_t f, char *buf)
 {
-    static const struct { uint32_t bit; char c; } b[] = {
+    static const struct {
+        uint32_t bit;
+        char c;
+    } b[] = {
         { FL_OF, 'O' }, { FL_DF, 'D' }, { FL_IF, 'I' }, { FL_TF, 'T' }, { FL_SF, 'S' },
         { FL_ZF, 'Z' }, { FL_AF, 'A' }, { FL_PF, 'P' }, { FL_CF, 'C' },
     };
@@ -79,8 +82,8 @@ static void print_snippet(csh cs, const struct diff_in *in)
     size_t n = cs_disasm(cs, in->code, in->len, DIFF_CODE_ADDR, 0, &insn);
     uint32_t done = 0;
     for (size_t i = 0; i < n; i++) {
-        printf("#     %08llx  %-8s %s\n", (unsigned long long)insn[i].address,
-               insn[i].mnemonic, insn[i].op_str);
+        printf("#     %08llx  %-8s %s\n", (unsigned long long)insn[i].address, insn[i].mnemonic,
+               insn[i].op_str);
         done += insn[i].size;
     }
     if (done < in->len)
@@ -115,8 +118,8 @@ static bool compare(const struct diff_result *h, const struct diff_result *v, ui
 #define WHY(...) (n += snprintf(why + n, n < (int)whylen ? whylen - n : 0, __VA_ARGS__))
     if (h->out.vector != v->out.vector) {
         WHY(" exception: %s %s, %s %s;", cmp_a,
-            h->out.vector < 0 ? "none" : vec_name(h->out.vector),
-            cmp_b, v->out.vector < 0 ? "none" : vec_name(v->out.vector));
+            h->out.vector < 0 ? "none" : vec_name(h->out.vector), cmp_b,
+            v->out.vector < 0 ? "none" : vec_name(v->out.vector));
     } else if (h->out.vector == EXC_GP && h->out.error_code != v->out.error_code) {
         WHY(" #GP error code: %s %#x, %s %#x;", cmp_a, h->out.error_code, cmp_b, v->out.error_code);
     }
@@ -124,7 +127,8 @@ static bool compare(const struct diff_result *h, const struct diff_result *v, ui
         WHY(" eip: %s %#x, %s %#x;", cmp_a, h->out.st.eip, cmp_b, v->out.st.eip);
     for (int r = 0; r < 8; r++)
         if (h->out.st.gpr[r] != v->out.st.gpr[r])
-            WHY(" %s: %s %#x, %s %#x;", regname[r], cmp_a, h->out.st.gpr[r], cmp_b, v->out.st.gpr[r]);
+            WHY(" %s: %s %#x, %s %#x;", regname[r], cmp_a, h->out.st.gpr[r], cmp_b,
+                v->out.st.gpr[r]);
     uint32_t mask = CMP_FLAGS & ~undef;
     uint32_t fd = (h->out.st.eflags ^ v->out.st.eflags) & mask;
     if (fd) {
@@ -132,8 +136,8 @@ static bool compare(const struct diff_result *h, const struct diff_result *v, ui
         flags_str(h->out.st.eflags, a);
         flags_str(v->out.st.eflags, b);
         flags_str(undef, u);
-        WHY(" eflags: %s %s, %s %s, differ in %#x (undefined, not compared: %s);",
-            cmp_a, a, cmp_b, b, fd, u);
+        WHY(" eflags: %s %s, %s %s, differ in %#x (undefined, not compared: %s);", cmp_a, a, cmp_b,
+            b, fd, u);
     }
     int shown = 0;
     for (int side = 0; side < 2; side++) {
@@ -142,7 +146,7 @@ static bool compare(const struct diff_result *h, const struct diff_result *v, ui
             uint32_t i = r->blocks[k].index;
             const uint8_t *a = block_of(h, i, pristine), *b = block_of(v, i, pristine);
             if (side == 1 && block_of(h, i, pristine) != pristine + i * DIFF_BLOCK)
-                continue;                      /* already seen from the host side */
+                continue; /* already seen from the host side */
             for (int j = 0; j < DIFF_BLOCK; j++)
                 if (a[j] != b[j] && shown++ < 8)
                     WHY(" mem[%#x]: %s %02x, %s %02x (was %02x);",
@@ -167,9 +171,10 @@ static bool self_check(const uint8_t *pristine)
     memcpy(hb.bytes, pristine + 7 * DIFF_BLOCK, DIFF_BLOCK);
     hb.bytes[3] ^= 0x55;
     vb = hb;
-    struct diff_result h = { .out = { .vector = -1, .st = { { 1, 2, 3, 4, 5, 6, 7, 8 },
-                                                             0x202 | FL_CF, 0x1234 },
-                                      .ndirty = 1 }, .blocks = &hb };
+    struct diff_result h = { .out = { .vector = -1,
+                                      .st = { { 1, 2, 3, 4, 5, 6, 7, 8 }, 0x202 | FL_CF, 0x1234 },
+                                      .ndirty = 1 },
+                             .blocks = &hb };
     char why[2000];
     bool ok = true;
     for (int t = 0; t < 9; t++) {
@@ -182,16 +187,23 @@ static bool self_check(const uint8_t *pristine)
         case 0: expect_same = true; break;
         case 1: v.out.st.gpr[t % 8] ^= 0x80000000u; break;
         case 2: v.out.st.eflags ^= FL_CF; break;
-        case 3: v.out.st.eflags ^= FL_CF; undef = FL_CF; expect_same = true; break;
-        case 4: v.out.st.eflags ^= FL_OF; undef = FL_CF; break;
+        case 3:
+            v.out.st.eflags ^= FL_CF;
+            undef = FL_CF;
+            expect_same = true;
+            break;
+        case 4:
+            v.out.st.eflags ^= FL_OF;
+            undef = FL_CF;
+            break;
         case 5: v.out.st.eip++; break;
         case 6: v.out.vector = EXC_DE; break;
         case 7: vb.bytes[0] ^= 1; break;
-        case 8: v.out.ndirty = 0; break;          /* interp left memory alone */
+        case 8: v.out.ndirty = 0; break; /* interp left memory alone */
         }
         if (compare(&h, &v, undef, pristine, why, sizeof why) != expect_same) {
-            printf("# self-check %d: compare said %s:%s\n", t,
-                   expect_same ? "different" : "same", why);
+            printf("# self-check %d: compare said %s:%s\n", t, expect_same ? "different" : "same",
+                   why);
             ok = false;
         }
     }
@@ -205,8 +217,8 @@ struct tally {
 
 static int max_reports = 3;
 static bool verbose;
-static bool host_only;                 /* -H: check the generator on the host */
-static bool with_bt;                   /* -b: stage 01's translator too, three ways */
+static bool host_only; /* -H: check the generator on the host */
+static bool with_bt;   /* -b: stage 01's translator too, three ways */
 static long vec_hist[CAT_NGEN + 1][33];
 
 static void report(csh cs, const char *cat, long idx, uint32_t seed, const struct diff_in *in,
@@ -361,14 +373,13 @@ int main(int argc, char **argv)
             uint32_t undef;
             char msg[300], why[2000];
             struct tally *tt = &t[cat[i]];
-            const char *cname = cat[i] == CAT_NGEN ? edge_cases[idx[i]].name
-                                                   : gen_cat_name[cat[i]];
+            const char *cname = cat[i] == CAT_NGEN ? edge_cases[idx[i]].name : gen_cat_name[cat[i]];
             tt->run++;
             total++;
             if (hr[i].out.vector >= 0)
                 tt->faults++;
-            vec_hist[cat[i]][hr[i].out.vector >= 0 && hr[i].out.vector < 32 ?
-                             hr[i].out.vector : 32]++;
+            vec_hist[cat[i]]
+                    [hr[i].out.vector >= 0 && hr[i].out.vector < 32 ? hr[i].out.vector : 32]++;
             if (host_only) {
                 /* A #PF means the generator made an address outside the
                  * data area: its bug, show it. */
@@ -414,8 +425,8 @@ int main(int argc, char **argv)
                 if (cat[i] == CAT_NGEN)
                     printf("not ok - diff%s edge: %s\n", bsim ? " bt" : "", cname);
                 if (tt->reported++ < max_reports || cat[i] == CAT_NGEN)
-                    report(cs, cat[i] == CAT_NGEN ? "edge" : cname, idx[i], seed, &in[i],
-                           &hr[i], &vr, bt_ran ? &br : NULL, undef, why);
+                    report(cs, cat[i] == CAT_NGEN ? "edge" : cname, idx[i], seed, &in[i], &hr[i],
+                           &vr, bt_ran ? &br : NULL, undef, why);
             } else if (verbose) {
                 printf("# same: %s #%ld\n", cname, idx[i]);
             }
@@ -431,12 +442,13 @@ int main(int argc, char **argv)
         if (!want[i])
             continue;
         if (t[i].bad) {
-            printf("not ok - diff%s %s: %ld of %ld snippets differ (seed %u; %ld faulted on the host)\n",
+            printf("not ok - diff%s %s: %ld of %ld snippets differ (seed %u; %ld faulted on the "
+                   "host)\n",
                    bsim ? " bt" : "", gen_cat_name[i], t[i].bad, t[i].run, seed, t[i].faults);
             failed = 1;
         } else {
-            printf("ok - diff%s %s: %ld snippets (seed %u; %ld fault on all)\n",
-                   bsim ? " bt" : "", gen_cat_name[i], t[i].run, seed, t[i].faults);
+            printf("ok - diff%s %s: %ld snippets (seed %u; %ld fault on all)\n", bsim ? " bt" : "",
+                   gen_cat_name[i], t[i].run, seed, t[i].faults);
         }
     }
     if (want[CAT_NGEN]) {
@@ -444,7 +456,8 @@ int main(int argc, char **argv)
         if (e->bad)
             failed = 1;
         else
-            printf("ok - diff%s edge cases: %ld cases (%ld fault on all)\n", bsim ? " bt" : "", e->run, e->faults);
+            printf("ok - diff%s edge cases: %ld cases (%ld fault on all)\n", bsim ? " bt" : "",
+                   e->run, e->faults);
     }
     for (int i = 0; verbose && i <= CAT_NGEN; i++) {
         printf("# %-14s", i == CAT_NGEN ? "edge" : gen_cat_name[i]);

@@ -28,22 +28,22 @@
 #include "x86/flag_effects.h"
 
 const char *const gen_cat_name[CAT_NGEN] = {
-    "ALU", "shift/rotate", "mul/div", "bit ops", "string", "stack", "misc",
-    "branch", "mixed", "random bytes",
+    "ALU",   "shift/rotate", "mul/div", "bit ops", "string",
+    "stack", "misc",         "branch",  "mixed",   "random bytes",
 };
 
-enum { ST_ANY, ST_PTR, ST_SMALL };   /* what a register is known to hold */
+enum { ST_ANY, ST_PTR, ST_SMALL }; /* what a register is known to hold */
 
 #define MAX_UNITS 24
 #define MAX_FIX   32
 
-struct fixup {            /* a forward branch waiting for its target     */
-    int at;               /* offset of the displacement in code          */
-    int size;             /* 1 or 4 bytes                                */
-    int end;              /* offset just past the branch                 */
-    int target;           /* unit index the branch lands on              */
-    uint32_t undef;       /* undefined flags on the branch path          */
-    int regst[8];         /* register knowledge on the branch path       */
+struct fixup {      /* a forward branch waiting for its target     */
+    int at;         /* offset of the displacement in code          */
+    int size;       /* 1 or 4 bytes                                */
+    int end;        /* offset just past the branch                 */
+    int target;     /* unit index the branch lands on              */
+    uint32_t undef; /* undefined flags on the branch path          */
+    int regst[8];   /* register knowledge on the branch path       */
 };
 
 struct gen {
@@ -52,8 +52,8 @@ struct gen {
     uint32_t rng;
     struct diff_in *out;
     int regst[8];
-    uint32_t undef;       /* flags possibly undefined at this point       */
-    int unit;             /* index of the unit being generated            */
+    uint32_t undef; /* flags possibly undefined at this point       */
+    int unit;       /* index of the unit being generated            */
     int unit_off[MAX_UNITS + 1];
     struct fixup fix[MAX_FIX];
     int nfix;
@@ -66,13 +66,24 @@ struct ib {
 };
 
 static void put(struct ib *ib, uint8_t v) { ib->b[ib->n++] = v; }
-static void put16(struct ib *ib, uint32_t v) { put(ib, v); put(ib, v >> 8); }
-static void put32(struct ib *ib, uint32_t v) { put16(ib, v); put16(ib, v >> 16); }
+static void put16(struct ib *ib, uint32_t v)
+{
+    put(ib, v);
+    put(ib, v >> 8);
+}
+static void put32(struct ib *ib, uint32_t v)
+{
+    put16(ib, v);
+    put16(ib, v >> 16);
+}
 static void put_imm(struct ib *ib, int size, uint32_t v)
 {
-    if (size == 1) put(ib, v);
-    else if (size == 2) put16(ib, v);
-    else put32(ib, v);
+    if (size == 1)
+        put(ib, v);
+    else if (size == 2)
+        put16(ib, v);
+    else
+        put32(ib, v);
 }
 
 static uint32_t rnd(struct gen *g) { return diff_rand(&g->rng); }
@@ -83,9 +94,9 @@ static bool chance(struct gen *g, int percent) { return below(g, 100) < (uint32_
 
 struct rm {
     bool mem;
-    int reg;              /* register operand (mem == false)              */
-    int base, index;      /* -1 = none                                    */
-    int scale;            /* log2: 0..3                                   */
+    int reg;         /* register operand (mem == false)              */
+    int base, index; /* -1 = none                                    */
+    int scale;       /* log2: 0..3                                   */
     int32_t disp;
 };
 
@@ -99,17 +110,17 @@ static void put_modrm(struct ib *ib, int regf, const struct rm *rm)
         put(ib, 0xc0 | regf << 3 | rm->reg);
         return;
     }
-    if (rm->base < 0 && rm->index < 0) {             /* [disp32] */
+    if (rm->base < 0 && rm->index < 0) { /* [disp32] */
         put(ib, 0x05 | regf << 3);
         put32(ib, rm->disp);
         return;
     }
     int mod = rm->disp == 0 ? 0 : fits8(rm->disp) ? 1 : 2;
     if (rm->base == 5 && mod == 0)
-        mod = 1;                                     /* [ebp] needs disp8 */
+        mod = 1; /* [ebp] needs disp8 */
     if (rm->index < 0 && rm->base != 4) {
         put(ib, mod << 6 | regf << 3 | rm->base);
-    } else if (rm->base < 0) {                       /* [index*s + disp32] */
+    } else if (rm->base < 0) { /* [index*s + disp32] */
         put(ib, 0x04 | regf << 3);
         put(ib, rm->scale << 6 | rm->index << 3 | 5);
         put32(ib, rm->disp);
@@ -129,14 +140,30 @@ static void put_modrm(struct ib *ib, int regf, const struct rm *rm)
 static int gpr_of(x86_reg r)
 {
     switch (r) {
-    case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL: case X86_REG_AH: return 0;
-    case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH: return 1;
-    case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH: return 2;
-    case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: case X86_REG_BH: return 3;
-    case X86_REG_ESP: case X86_REG_SP: return 4;
-    case X86_REG_EBP: case X86_REG_BP: return 5;
-    case X86_REG_ESI: case X86_REG_SI: return 6;
-    case X86_REG_EDI: case X86_REG_DI: return 7;
+    case X86_REG_EAX:
+    case X86_REG_AX:
+    case X86_REG_AL:
+    case X86_REG_AH: return 0;
+    case X86_REG_ECX:
+    case X86_REG_CX:
+    case X86_REG_CL:
+    case X86_REG_CH: return 1;
+    case X86_REG_EDX:
+    case X86_REG_DX:
+    case X86_REG_DL:
+    case X86_REG_DH: return 2;
+    case X86_REG_EBX:
+    case X86_REG_BX:
+    case X86_REG_BL:
+    case X86_REG_BH: return 3;
+    case X86_REG_ESP:
+    case X86_REG_SP: return 4;
+    case X86_REG_EBP:
+    case X86_REG_BP: return 5;
+    case X86_REG_ESI:
+    case X86_REG_SI: return 6;
+    case X86_REG_EDI:
+    case X86_REG_DI: return 7;
     default: return -1;
     }
 }
@@ -181,11 +208,11 @@ static int emit(struct gen *g, const struct ib *ib)
         die_insn("instruction not in the allow list (common/x86/flag_effects.c)", ib->b, ib->n);
     if (fe.reads & g->undef) {
         struct ib c = { .n = 0 };
-        put(&c, 0x3d);                       /* cmp eax, imm32 */
+        put(&c, 0x3d); /* cmp eax, imm32 */
         put32(&c, diff_value(&g->rng));
         raw_emit(g, c.b, c.n);
         g->undef = 0;
-        if (!decode(g, ib->b, ib->n))        /* g->insn again */
+        if (!decode(g, ib->b, ib->n)) /* g->insn again */
             abort();
     }
     /* Now and then a segment override (SDM Vol. 2A §2.1.1): ES, SS, DS
@@ -231,25 +258,36 @@ static int emit(struct gen *g, const struct ib *ib)
         die_insn("cs_regs_access failed", ib->b, ib->n);
     }
     /* Capstone 4 misses some implicit destinations: add them. */
-    uint32_t implicit = 0;                    /* bit r: GPR r written */
+    uint32_t implicit = 0; /* bit r: GPR r written */
     switch (id) {
-    case X86_INS_AAA: case X86_INS_AAS: case X86_INS_AAM: case X86_INS_AAD:
-    case X86_INS_DAA: case X86_INS_DAS: case X86_INS_XLATB: case X86_INS_CBW:
-    case X86_INS_CWDE: case X86_INS_LAHF: case X86_INS_CMPXCHG:
-    case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD:
-        implicit = 1 << 0; break;
-    case X86_INS_CWD: case X86_INS_CDQ:
-        implicit = 1 << 2; break;
-    case X86_INS_MUL: case X86_INS_DIV: case X86_INS_IDIV:
-        implicit = 1 << 0 | 1 << 2; break;
+    case X86_INS_AAA:
+    case X86_INS_AAS:
+    case X86_INS_AAM:
+    case X86_INS_AAD:
+    case X86_INS_DAA:
+    case X86_INS_DAS:
+    case X86_INS_XLATB:
+    case X86_INS_CBW:
+    case X86_INS_CWDE:
+    case X86_INS_LAHF:
+    case X86_INS_CMPXCHG:
+    case X86_INS_LODSB:
+    case X86_INS_LODSW:
+    case X86_INS_LODSD: implicit = 1 << 0; break;
+    case X86_INS_CWD:
+    case X86_INS_CDQ: implicit = 1 << 2; break;
+    case X86_INS_MUL:
+    case X86_INS_DIV:
+    case X86_INS_IDIV: implicit = 1 << 0 | 1 << 2; break;
     case X86_INS_IMUL:
         if (g->insn->detail->x86.op_count == 1)
             implicit = 1 << 0 | 1 << 2;
         break;
-    case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE:
-        implicit = 1 << 1; break;
-    case X86_INS_POPAL: case X86_INS_POPAW:
-        implicit = 0xef; break;
+    case X86_INS_LOOP:
+    case X86_INS_LOOPE:
+    case X86_INS_LOOPNE: implicit = 1 << 1; break;
+    case X86_INS_POPAL:
+    case X86_INS_POPAW: implicit = 0xef; break;
     }
     for (int r = 0; r < 8; r++)
         if (implicit & (1u << r))
@@ -261,10 +299,7 @@ static int emit(struct gen *g, const struct ib *ib)
     return off;
 }
 
-static uint32_t data_ptr(struct gen *g)
-{
-    return DIFF_DATA_ADDR + 0x3000 + below(g, 0xa000);
-}
+static uint32_t data_ptr(struct gen *g) { return DIFF_DATA_ADDR + 0x3000 + below(g, 0xa000); }
 
 static void mov_imm(struct gen *g, int reg, uint32_t v)
 {
@@ -309,22 +344,23 @@ static struct rm pick_mem(struct gen *g)
 {
     struct rm rm = { .mem = true, .base = -1, .index = -1 };
     int kind = below(g, 6);
-    int32_t disp = below(g, 3) == 0 ? 0 : below(g, 2) ? (int32_t)below(g, 256) - 128
-                                                        : (int32_t)below(g, 0x800) - 0x400;
-    if (kind == 0) {                          /* [disp32] */
+    int32_t disp = below(g, 3) == 0 ? 0
+                   : below(g, 2)    ? (int32_t)below(g, 256) - 128
+                                    : (int32_t)below(g, 0x800) - 0x400;
+    if (kind == 0) { /* [disp32] */
         rm.disp = data_ptr(g);
         return rm;
     }
     rm.base = below(g, 8);
     need_ptr(g, rm.base);
     rm.disp = disp;
-    if (kind >= 4) {                          /* base + index*scale */
+    if (kind >= 4) { /* base + index*scale */
         do
             rm.index = below(g, 8);
         while (rm.index == 4 || rm.index == rm.base);
         need_small(g, rm.index);
         rm.scale = below(g, 4);
-        if (kind == 5 && chance(g, 30)) {     /* no base: [index*s + disp32] */
+        if (kind == 5 && chance(g, 30)) { /* no base: [index*s + disp32] */
             rm.base = -1;
             rm.disp = data_ptr(g);
         }
@@ -332,7 +368,10 @@ static struct rm pick_mem(struct gen *g)
     return rm;
 }
 
-static struct rm reg_rm(int r) { return (struct rm){ .mem = false, .reg = r, .base = -1, .index = -1 }; }
+static struct rm reg_rm(int r)
+{
+    return (struct rm){ .mem = false, .reg = r, .base = -1, .index = -1 };
+}
 
 /* Register or memory operand, 50/50. */
 static struct rm pick_rm(struct gen *g, int size, bool dst)
@@ -366,7 +405,8 @@ static void form_alu(struct gen *g)
     int op = below(g, 8);
     struct rm rm;
     switch (below(g, 8)) {
-    case 0: case 1: {                         /* op r/m, r  or  op r, r/m */
+    case 0:
+    case 1: { /* op r/m, r  or  op r, r/m */
         int dir = below(g, 2);
         rm = pick_rm(g, size, dir == 0 && op != 7);
         int r = pick_reg(g, size, dir == 1 && op != 7);
@@ -375,7 +415,8 @@ static void form_alu(struct gen *g)
         put_modrm(&ib, r, &rm);
         break;
     }
-    case 2: case 3: {                         /* 80/81/83 /op imm */
+    case 2:
+    case 3: { /* 80/81/83 /op imm */
         rm = pick_rm(g, size, op != 7);
         opsize(&ib, size);
         bool s8 = size != 1 && chance(g, 40);
@@ -384,12 +425,12 @@ static void form_alu(struct gen *g)
         put_imm(&ib, s8 ? 1 : size, imm_value(g));
         break;
     }
-    case 4:                                   /* op AL/AX/EAX, imm */
+    case 4: /* op AL/AX/EAX, imm */
         opsize(&ib, size);
         put(&ib, op << 3 | 4 | w);
         put_imm(&ib, size, imm_value(g));
         break;
-    case 5:                                   /* TEST */
+    case 5: /* TEST */
         opsize(&ib, size);
         if (chance(g, 50)) {
             rm = pick_rm(g, size, false);
@@ -405,7 +446,7 @@ static void form_alu(struct gen *g)
             put_imm(&ib, size, imm_value(g));
         }
         break;
-    case 6:                                   /* INC/DEC */
+    case 6: /* INC/DEC */
         if (size != 1 && chance(g, 40)) {
             opsize(&ib, size);
             put(&ib, 0x40 + 8 * below(g, 2) + pick_reg(g, size, true));
@@ -416,7 +457,7 @@ static void form_alu(struct gen *g)
             put_modrm(&ib, below(g, 2), &rm);
         }
         break;
-    default:                                  /* NOT/NEG */
+    default: /* NOT/NEG */
         rm = pick_rm(g, size, true);
         opsize(&ib, size);
         put(&ib, 0xf6 | w);
@@ -437,18 +478,18 @@ static void form_shift(struct gen *g)
 {
     struct ib ib = { .n = 0 };
     int size = pick_size(g), w = size != 1;
-    static const int ops[] = { 0, 1, 2, 3, 4, 5, 7 };    /* /6 is an alias */
+    static const int ops[] = { 0, 1, 2, 3, 4, 5, 7 }; /* /6 is an alias */
     int op = ops[below(g, 7)];
     int how = below(g, 4);
     if (how == 3 && size == 1)
         how = 2;
-    if (how == 2 && chance(g, 50)) {          /* an interesting CL first */
+    if (how == 2 && chance(g, 50)) { /* an interesting CL first */
         struct ib m = { .n = 0 };
-        put(&m, 0xb1);                        /* mov cl, imm8 */
+        put(&m, 0xb1); /* mov cl, imm8 */
         put(&m, shift_count_value(g));
         emit(g, &m);
     }
-    if (how == 3) {                           /* SHLD/SHRD */
+    if (how == 3) { /* SHLD/SHRD */
         bool cl = chance(g, 50);
         uint8_t count = shift_count_value(g);
         struct rm rm = pick_rm(g, size, true);
@@ -499,8 +540,14 @@ static void form_muldiv(struct gen *g)
              * divisions succeed: mov edx/dx/ah, 0 or cdq/cwd/cbw. */
             struct ib s = { .n = 0 };
             if (op == 6) {
-                if (size == 1) { put(&s, 0xb4); put(&s, 0); }
-                else { opsize(&s, size); put(&s, 0xba); put_imm(&s, size, 0); }
+                if (size == 1) {
+                    put(&s, 0xb4);
+                    put(&s, 0);
+                } else {
+                    opsize(&s, size);
+                    put(&s, 0xba);
+                    put_imm(&s, size, 0);
+                }
             } else {
                 opsize(&s, size == 1 ? 2 : size);
                 put(&s, size == 1 ? 0x98 : 0x99);
@@ -518,7 +565,8 @@ static void form_muldiv(struct gen *g)
         int r = pick_reg(g, size, true);
         opsize(&ib, size);
         if (kind == 4) {
-            put(&ib, 0x0f); put(&ib, 0xaf);
+            put(&ib, 0x0f);
+            put(&ib, 0xaf);
             put_modrm(&ib, r, &rm);
         } else {
             bool s8 = chance(g, 50);
@@ -539,7 +587,7 @@ static void form_bit(struct gen *g)
     int size = chance(g, 30) ? 2 : 4;
     struct rm rm;
     switch (below(g, 6)) {
-    case 0: {                                 /* BT* r/m, r */
+    case 0: { /* BT* r/m, r */
         int r;
         rm = pick_rm(g, size, true);
         if (rm.mem) {
@@ -558,31 +606,36 @@ static void form_bit(struct gen *g)
         put_modrm(&ib, r, &rm);
         break;
     }
-    case 1:                                   /* BT* r/m, imm8 */
+    case 1: /* BT* r/m, imm8 */
         rm = pick_rm(g, size, true);
         opsize(&ib, size);
-        put(&ib, 0x0f); put(&ib, 0xba);
+        put(&ib, 0x0f);
+        put(&ib, 0xba);
         put_modrm(&ib, 4 + below(g, 4), &rm);
         put(&ib, shift_count_value(g));
         break;
-    case 2:                                   /* BSF/BSR */
+    case 2: /* BSF/BSR */
         rm = pick_rm(g, size, false);
         opsize(&ib, size);
-        put(&ib, 0x0f); put(&ib, 0xbc | below(g, 2));
+        put(&ib, 0x0f);
+        put(&ib, 0xbc | below(g, 2));
         put_modrm(&ib, pick_reg(g, size, true), &rm);
         break;
-    case 3:                                   /* BSWAP r32 */
-        put(&ib, 0x0f); put(&ib, 0xc8 + pick_reg(g, 4, true));
+    case 3: /* BSWAP r32 */
+        put(&ib, 0x0f);
+        put(&ib, 0xc8 + pick_reg(g, 4, true));
         break;
-    case 4:                                   /* SETcc r/m8 */
+    case 4: /* SETcc r/m8 */
         rm = pick_rm(g, 1, true);
-        put(&ib, 0x0f); put(&ib, 0x90 + cc(g));
+        put(&ib, 0x0f);
+        put(&ib, 0x90 + cc(g));
         put_modrm(&ib, 0, &rm);
         break;
-    default:                                  /* CMOVcc r, r/m */
+    default: /* CMOVcc r, r/m */
         rm = pick_rm(g, size, false);
         opsize(&ib, size);
-        put(&ib, 0x0f); put(&ib, 0x40 + cc(g));
+        put(&ib, 0x0f);
+        put(&ib, 0x40 + cc(g));
         put_modrm(&ib, pick_reg(g, size, true), &rm);
         break;
     }
@@ -598,16 +651,16 @@ static void form_string(struct gen *g)
     int k = below(g, 5);
     if (chance(g, 40)) {
         struct ib d = { .n = 0 };
-        put(&d, chance(g, 50) ? 0xfc : 0xfd);  /* cld / std */
+        put(&d, chance(g, 50) ? 0xfc : 0xfd); /* cld / std */
         emit(g, &d);
     }
     need_ptr(g, 6);
     need_ptr(g, 7);
-    int rep = below(g, 3);                     /* none, F3, F2 */
+    int rep = below(g, 3); /* none, F3, F2 */
     if (rep)
         need_small(g, 1);
     if (rep == 2 && k < 3)
-        rep = 1;                               /* F2 only means REPNE for CMPS/SCAS */
+        rep = 1; /* F2 only means REPNE for CMPS/SCAS */
     if (rep)
         put(&ib, rep == 1 ? 0xf3 : 0xf2);
     opsize(&ib, size);
@@ -622,38 +675,50 @@ static void form_stack(struct gen *g)
     int size = chance(g, 20) ? 2 : 4;
     struct rm rm;
     switch (below(g, 10)) {
-    case 0: case 1:
+    case 0:
+    case 1:
         opsize(&ib, size);
-        put(&ib, 0x50 + below(g, 8));         /* push r (push esp too) */
+        put(&ib, 0x50 + below(g, 8)); /* push r (push esp too) */
         break;
-    case 2: case 3:
+    case 2:
+    case 3:
         opsize(&ib, size);
         put(&ib, 0x58 + pick_reg(g, size, true));
         break;
     case 4:
         opsize(&ib, size);
-        if (chance(g, 50)) { put(&ib, 0x6a); put(&ib, imm_value(g)); }
-        else { put(&ib, 0x68); put_imm(&ib, size, imm_value(g)); }
+        if (chance(g, 50)) {
+            put(&ib, 0x6a);
+            put(&ib, imm_value(g));
+        } else {
+            put(&ib, 0x68);
+            put_imm(&ib, size, imm_value(g));
+        }
         break;
-    case 5:                                   /* push r/m, pop r/m */
+    case 5: /* push r/m, pop r/m */
         rm = pick_rm(g, size, true);
         opsize(&ib, size);
-        if (chance(g, 50)) { put(&ib, 0xff); put_modrm(&ib, 6, &rm); }
-        else { put(&ib, 0x8f); put_modrm(&ib, 0, &rm); }
+        if (chance(g, 50)) {
+            put(&ib, 0xff);
+            put_modrm(&ib, 6, &rm);
+        } else {
+            put(&ib, 0x8f);
+            put_modrm(&ib, 0, &rm);
+        }
         break;
     case 6:
         opsize(&ib, size);
         put(&ib, chance(g, 50) ? 0x60 : 0x61);
         break;
     case 7:
-        put(&ib, 0x9c);                       /* pushfd */
+        put(&ib, 0x9c); /* pushfd */
         break;
-    case 8:                                   /* enter imm16, 0/1 */
+    case 8: /* enter imm16, 0/1 */
         put(&ib, 0xc8);
         put16(&ib, below(g, 64));
         put(&ib, below(g, 2));
         break;
-    default:                                  /* leave: mov esp, ebp; pop ebp */
+    default: /* leave: mov esp, ebp; pop ebp */
         need_ptr(g, 5);
         put(&ib, 0xc9);
         break;
@@ -669,7 +734,7 @@ static void form_misc(struct gen *g)
     int size = pick_size(g), w = size != 1;
     struct rm rm;
     switch (below(g, 14)) {
-    case 0: {                                 /* mov */
+    case 0: { /* mov */
         int dir = below(g, 2);
         rm = pick_rm(g, size, dir == 0);
         opsize(&ib, size);
@@ -677,7 +742,7 @@ static void form_misc(struct gen *g)
         put_modrm(&ib, pick_reg(g, size, dir == 1), &rm);
         break;
     }
-    case 1:                                   /* mov r/m, imm / mov r, imm */
+    case 1: /* mov r/m, imm / mov r, imm */
         if (chance(g, 50)) {
             rm = pick_rm(g, size, true);
             opsize(&ib, size);
@@ -689,7 +754,7 @@ static void form_misc(struct gen *g)
         }
         put_imm(&ib, size, imm_value(g));
         break;
-    case 2: {                                 /* movzx/movsx */
+    case 2: { /* movzx/movsx */
         int ssz = chance(g, 50) ? 1 : 2;
         int dsz = ssz == 2 || chance(g, 70) ? 4 : 2;
         rm = pick_rm(g, ssz, false);
@@ -699,13 +764,18 @@ static void form_misc(struct gen *g)
         put_modrm(&ib, pick_reg(g, dsz, true), &rm);
         break;
     }
-    case 3: {                                 /* lea: any address, no access */
+    case 3: { /* lea: any address, no access */
         if (size == 1)
             size = 4;
-        rm = (struct rm){ .mem = true, .base = below(g, 9) - 1, .index = -1,
-                          .scale = below(g, 4), .disp = imm_value(g) };
+        rm = (struct rm){ .mem = true,
+                          .base = below(g, 9) - 1,
+                          .index = -1,
+                          .scale = below(g, 4),
+                          .disp = imm_value(g) };
         if (chance(g, 60))
-            do rm.index = below(g, 8); while (rm.index == 4);
+            do
+                rm.index = below(g, 8);
+            while (rm.index == 4);
         if (rm.base < 0 && rm.index < 0)
             rm.base = 0;
         opsize(&ib, size);
@@ -713,10 +783,12 @@ static void form_misc(struct gen *g)
         put_modrm(&ib, pick_reg(g, size, true), &rm);
         break;
     }
-    case 4:                                   /* xchg */
+    case 4: /* xchg */
         if (size != 1 && chance(g, 30)) {
             int r;
-            do r = pick_reg(g, size, true); while (r == 0);
+            do
+                r = pick_reg(g, size, true);
+            while (r == 0);
             opsize(&ib, size);
             put(&ib, 0x90 + r);
         } else {
@@ -726,25 +798,26 @@ static void form_misc(struct gen *g)
             put_modrm(&ib, pick_reg(g, size, true), &rm);
         }
         break;
-    case 5:                                   /* cmpxchg / xadd */
+    case 5: /* cmpxchg / xadd */
         rm = pick_rm(g, size, true);
         opsize(&ib, size);
         if (chance(g, 20) && rm.mem)
-            put(&ib, 0xf0);                   /* lock: same semantics */
+            put(&ib, 0xf0); /* lock: same semantics */
         put(&ib, 0x0f);
         put(&ib, (chance(g, 50) ? 0xb0 : 0xc0) | w);
         put_modrm(&ib, pick_reg(g, size, true), &rm);
         break;
-    case 6:                                   /* cbw/cwde/cwd/cdq */
+    case 6: /* cbw/cwde/cwd/cdq */
         opsize(&ib, chance(g, 50) ? 2 : 4);
         put(&ib, 0x98 + below(g, 2));
         break;
-    case 7: {                                 /* lahf sahf clc stc cmc */
+    case 7: { /* lahf sahf clc stc cmc */
         static const uint8_t o[] = { 0x9f, 0x9e, 0xf8, 0xf9, 0xf5 };
         put(&ib, o[below(g, 5)]);
         break;
     }
-    case 8: case 9: {                         /* daa das aaa aas aam aad */
+    case 8:
+    case 9: { /* daa das aaa aas aam aad */
         static const uint8_t o[] = { 0x27, 0x2f, 0x37, 0x3f, 0xd4, 0xd5 };
         uint8_t b = o[below(g, 6)];
         put(&ib, b);
@@ -752,29 +825,30 @@ static void form_misc(struct gen *g)
             put(&ib, chance(g, 50) ? 10 : chance(g, 10) ? 0 : rnd(g));
         break;
     }
-    case 10:                                  /* xlat */
+    case 10: /* xlat */
         need_ptr(g, 3);
         put(&ib, 0xd7);
         break;
-    case 11:                                  /* traps and faults: they end */
-        if (chance(g, 70)) {                  /* the snippet, so not too often */
+    case 11:                 /* traps and faults: they end */
+        if (chance(g, 70)) { /* the snippet, so not too often */
             form_alu(g);
             return;
         }
         switch (below(g, 4)) {
-        case 0: put(&ib, 0xcc); break;                   /* int3  -> #BP */
-        case 1: put(&ib, 0xce); break;                   /* into  -> #OF if OF */
-        case 2: put(&ib, 0x0f); put(&ib, 0x0b); break;   /* ud2   -> #UD */
-        default:                                         /* bound -> #BR */
+        case 0: put(&ib, 0xcc); break; /* int3  -> #BP */
+        case 1: put(&ib, 0xce); break; /* into  -> #OF if OF */
+        case 2:
+            put(&ib, 0x0f);
+            put(&ib, 0x0b);
+            break; /* ud2   -> #UD */
+        default:   /* bound -> #BR */
             rm = pick_mem(g);
             opsize(&ib, size == 2 ? 2 : 4);
             put(&ib, 0x62);
-            put_modrm(&ib, pick_reg(g, 4, true), &rm);   /* capstone: "writes" */
+            put_modrm(&ib, pick_reg(g, 4, true), &rm); /* capstone: "writes" */
         }
         break;
-    default:
-        form_alu(g);
-        return;
+    default: form_alu(g); return;
     }
     emit(g, &ib);
 }
@@ -785,24 +859,36 @@ static void form_branch(struct gen *g)
     struct ib ib = { .n = 0 };
     int disp_size = 4, skip = below(g, 3);
     switch (below(g, 8)) {
-    case 0: case 1:
-        put(&ib, 0x70 + cc(g)); disp_size = 1; break;     /* jcc rel8 */
-    case 2: case 3:
-        put(&ib, 0x0f); put(&ib, 0x80 + cc(g)); break;    /* jcc rel32 */
+    case 0:
+    case 1:
+        put(&ib, 0x70 + cc(g));
+        disp_size = 1;
+        break; /* jcc rel8 */
+    case 2:
+    case 3:
+        put(&ib, 0x0f);
+        put(&ib, 0x80 + cc(g));
+        break; /* jcc rel32 */
     case 4:
-        put(&ib, chance(g, 50) ? 0xeb : 0xe9);            /* jmp */
+        put(&ib, chance(g, 50) ? 0xeb : 0xe9); /* jmp */
         disp_size = ib.b[0] == 0xeb ? 1 : 4;
         break;
     case 5:
-        put(&ib, 0xe3); disp_size = 1; break;             /* jecxz */
+        put(&ib, 0xe3);
+        disp_size = 1;
+        break; /* jecxz */
     case 6:
-        put(&ib, 0xe0 + below(g, 3)); disp_size = 1; break;  /* loopne loope loop */
-    default:
-        put(&ib, 0xe8); break;                            /* call (pushes) */
+        put(&ib, 0xe0 + below(g, 3));
+        disp_size = 1;
+        break;                      /* loopne loope loop */
+    default: put(&ib, 0xe8); break; /* call (pushes) */
     }
     int at = ib.n;
-    if (disp_size == 1) { put(&ib, 0); skip = below(g, 2); }
-    else put32(&ib, 0);
+    if (disp_size == 1) {
+        put(&ib, 0);
+        skip = below(g, 2);
+    } else
+        put32(&ib, 0);
     int off = emit(g, &ib);
     if (g->nfix < MAX_FIX) {
         struct fixup *f = &g->fix[g->nfix++];
@@ -819,8 +905,8 @@ typedef void (*form_fn)(struct gen *);
 
 static void form_mixed(struct gen *g)
 {
-    static const form_fn all[] = { form_alu, form_shift, form_muldiv, form_bit,
-                                   form_string, form_stack, form_misc, form_branch };
+    static const form_fn all[] = { form_alu,    form_shift, form_muldiv, form_bit,
+                                   form_string, form_stack, form_misc,   form_branch };
     all[below(g, 8)](g);
 }
 
@@ -841,24 +927,50 @@ static void form_branchy(struct gen *g)
 static bool random_allowed(struct gen *g, const cs_insn *in)
 {
     switch (in->id) {
-    case X86_INS_PUSH: case X86_INS_POP: case X86_INS_PUSHAL: case X86_INS_POPAL:
-    case X86_INS_PUSHAW: case X86_INS_POPAW: case X86_INS_PUSHF: case X86_INS_PUSHFD:
-    case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD:
-    case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD:
-    case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD:
-    case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD:
-    case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD:
-    case X86_INS_XLATB: case X86_INS_ENTER: case X86_INS_LEAVE:
-    case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE:
-    case X86_INS_JECXZ: case X86_INS_JCXZ:
-        return false;
+    case X86_INS_PUSH:
+    case X86_INS_POP:
+    case X86_INS_PUSHAL:
+    case X86_INS_POPAL:
+    case X86_INS_PUSHAW:
+    case X86_INS_POPAW:
+    case X86_INS_PUSHF:
+    case X86_INS_PUSHFD:
+    case X86_INS_MOVSB:
+    case X86_INS_MOVSW:
+    case X86_INS_MOVSD:
+    case X86_INS_STOSB:
+    case X86_INS_STOSW:
+    case X86_INS_STOSD:
+    case X86_INS_LODSB:
+    case X86_INS_LODSW:
+    case X86_INS_LODSD:
+    case X86_INS_CMPSB:
+    case X86_INS_CMPSW:
+    case X86_INS_CMPSD:
+    case X86_INS_SCASB:
+    case X86_INS_SCASW:
+    case X86_INS_SCASD:
+    case X86_INS_XLATB:
+    case X86_INS_ENTER:
+    case X86_INS_LEAVE:
+    case X86_INS_LOOP:
+    case X86_INS_LOOPE:
+    case X86_INS_LOOPNE:
+    case X86_INS_JECXZ:
+    case X86_INS_JCXZ: return false;
     /* In the flag table (the interpreter needs them) but not for the host
      * oracle: EFLAGS and descriptor loads, SALC and SAL are not generated;
      * TZCNT is BSF here but TZCNT on a host with BMI1. */
-    case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_LAR: case X86_INS_LSL:
-    case X86_INS_VERR: case X86_INS_VERW: case X86_INS_CMPXCHG8B: case X86_INS_SALC:
-    case X86_INS_SAL: case X86_INS_TZCNT:
-        return false;
+    case X86_INS_POPF:
+    case X86_INS_POPFD:
+    case X86_INS_LAR:
+    case X86_INS_LSL:
+    case X86_INS_VERR:
+    case X86_INS_VERW:
+    case X86_INS_CMPXCHG8B:
+    case X86_INS_SALC:
+    case X86_INS_SAL:
+    case X86_INS_TZCNT: return false;
     }
     if (cs_insn_group(g->cs, in, CS_GRP_JUMP) || cs_insn_group(g->cs, in, CS_GRP_CALL) ||
         cs_insn_group(g->cs, in, CS_GRP_RET) || cs_insn_group(g->cs, in, CS_GRP_INT) ||
@@ -889,8 +1001,10 @@ static bool random_insn(struct gen *g, struct ib *ib)
     for (int i = 0; i < 16; i++)
         b[i] = rnd(g);
     int p = 0;
-    if (chance(g, 10)) b[p++] = 0x66;            /* some bias towards the */
-    if (chance(g, 25)) b[p++] = 0x0f;            /* forms we care about   */
+    if (chance(g, 10))
+        b[p++] = 0x66; /* some bias towards the */
+    if (chance(g, 25))
+        b[p++] = 0x0f; /* forms we care about   */
     (void)p;
     const uint8_t *cp = b;
     size_t sz = sizeof b;
@@ -903,7 +1017,7 @@ static bool random_insn(struct gen *g, struct ib *ib)
     if (!x86_insn_flag_effect(in, NULL, &fe) || !random_allowed(g, in))
         return false;
     if (x->prefix[3] || x->prefix[1] == X86_PREFIX_FS || x->prefix[1] == X86_PREFIX_GS)
-        return false;                            /* addr16; FS/GS differ on the host */
+        return false; /* addr16; FS/GS differ on the host */
     int n = in->size;
     bool has_mem = false;
     for (int i = 0; i < x->op_count; i++)
@@ -917,11 +1031,12 @@ static bool random_insn(struct gen *g, struct ib *ib)
     }
     /* BT* with a register bit offset can address any byte: skip. */
     if ((in->id == X86_INS_BT || in->id == X86_INS_BTS || in->id == X86_INS_BTR ||
-         in->id == X86_INS_BTC) && x->op_count == 2 && x->operands[1].type == X86_OP_REG)
+         in->id == X86_INS_BTC) &&
+        x->op_count == 2 && x->operands[1].type == X86_OP_REG)
         return false;
     uint32_t a = data_ptr(g);
     int mo = x->encoding.modrm_offset;
-    if (mo == 0) {                               /* moffs: mov al, [addr] */
+    if (mo == 0) { /* moffs: mov al, [addr] */
         if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
             return false;
         memcpy(ib->b, in->bytes, n);
@@ -938,9 +1053,12 @@ static bool random_insn(struct gen *g, struct ib *ib)
         if (mod == 0 && (in->bytes[mo + 1] & 7) == 5)
             alen += 4;
     }
-    if (mod == 0 && rmf == 5) alen += 4;
-    if (mod == 1) alen += 1;
-    if (mod == 2) alen += 4;
+    if (mod == 0 && rmf == 5)
+        alen += 4;
+    if (mod == 1)
+        alen += 1;
+    if (mod == 2)
+        alen += 4;
     memcpy(ib->b, in->bytes, mo);
     ib->n = mo;
     put(ib, (modrm & 0x38) | 0x05);
@@ -990,8 +1108,8 @@ void gen_destroy(struct gen *g)
 void gen_snippet(struct gen *g, enum gen_cat cat, struct diff_in *out)
 {
     static const form_fn forms[CAT_NGEN] = {
-        form_alu, form_shift, form_muldiv, form_bit, form_string, form_stack,
-        form_misc, form_branchy, form_mixed, form_random,
+        form_alu,   form_shift, form_muldiv,  form_bit,   form_string,
+        form_stack, form_misc,  form_branchy, form_mixed, form_random,
     };
     memset(out, 0, sizeof *out);
     g->out = out;
@@ -1036,7 +1154,7 @@ void gen_snippet(struct gen *g, enum gen_cat cat, struct diff_in *out)
         int t = f->target < nunits ? f->target : nunits;
         int32_t d = g->unit_off[t] - f->end;
         if (f->size == 1) {
-            if (d > 127) {                    /* units are short: cannot happen */
+            if (d > 127) { /* units are short: cannot happen */
                 fprintf(stderr, "diff gen: rel8 branch of %d bytes\n", d);
                 abort();
             }

@@ -10,8 +10,17 @@
 #include "proto.h"
 
 enum gen_cat {
-    CAT_ALU, CAT_SHIFT, CAT_MULDIV, CAT_BIT, CAT_STRING, CAT_STACK, CAT_MISC,
-    CAT_BRANCH, CAT_MIXED, CAT_RANDOM, CAT_NGEN,
+    CAT_ALU,
+    CAT_SHIFT,
+    CAT_MULDIV,
+    CAT_BIT,
+    CAT_STRING,
+    CAT_STACK,
+    CAT_MISC,
+    CAT_BRANCH,
+    CAT_MIXED,
+    CAT_RANDOM,
+    CAT_NGEN,
 };
 extern const char *const gen_cat_name[CAT_NGEN];
 
@@ -26,9 +35,9 @@ void gen_snippet(struct gen *g, enum gen_cat cat, struct diff_in *out);
 /* The fixed edge cases (edge.c). */
 struct edge_case {
     const char *name;
-    const char *hex;        /* the snippet's bytes, "f7 f1" */
-    uint32_t gpr[8];        /* ESP 0 = the default stack in the data area */
-    uint32_t eflags;        /* arithmetic flags and DF; IF is added       */
+    const char *hex; /* the snippet's bytes, "f7 f1" */
+    uint32_t gpr[8]; /* ESP 0 = the default stack in the data area */
+    uint32_t eflags; /* arithmetic flags and DF; IF is added       */
 };
 extern const struct edge_case edge_cases[];
 extern const int n_edge_cases;
@@ -36,6 +45,6 @@ extern const int n_edge_cases;
 bool edge_snippet(int i, struct diff_in *out);
 
 /* Default stack pointer and the range pointer registers are drawn from. */
-#define DIFF_STACK_TOP   (DIFF_DATA_ADDR + 0x8000u)
+#define DIFF_STACK_TOP (DIFF_DATA_ADDR + 0x8000u)
 
 #endif

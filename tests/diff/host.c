@@ -29,9 +29,8 @@ static int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-int host_run_batch(const char *helper, const struct diff_in *in, size_t n,
-                   uint32_t data_seed, struct diff_result *res,
-                   char *err, size_t errlen)
+int host_run_batch(const char *helper, const struct diff_in *in, size_t n, uint32_t data_seed,
+                   struct diff_result *res, char *err, size_t errlen)
 {
     int ifd = memfd_create("diff-in", 0), ofd = memfd_create("diff-out", 0);
     int rc = -1;
@@ -68,8 +67,7 @@ int host_run_batch(const char *helper, const struct diff_in *in, size_t n,
         goto out;
     }
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        snprintf(err, errlen, "%s failed (%s %d)", helper,
-                 WIFEXITED(st) ? "exit status" : "signal",
+        snprintf(err, errlen, "%s failed (%s %d)", helper, WIFEXITED(st) ? "exit status" : "signal",
                  WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
         goto out;
     }

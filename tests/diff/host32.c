@@ -38,48 +38,47 @@ uint32_t diff_host_esp;
 uint32_t diff_code_entry = DIFF_CODE_ADDR;
 static volatile int32_t fault_vector;
 static volatile uint32_t fault_error;
-static volatile uint32_t current;      /* record number, for error messages */
+static volatile uint32_t current; /* record number, for error messages */
 
 void diff_enter(void);
 void diff_exit(void);
 void diff_fault_return(void);
 
 /* Offsets into struct diff_state: gpr[i] at 4*i, eflags at 32. */
-__asm__(
-    ".text\n"
-    ".globl diff_enter\n"
-    "diff_enter:\n"
-    "    push %ebp\n push %ebx\n push %esi\n push %edi\n"
-    "    mov %esp, diff_host_esp\n"
-    "    pushl diff_in_state+32\n"            /* EFLAGS first: popf needs a stack */
-    "    popfl\n"
-    "    mov diff_in_state+0, %eax\n"         /* MOV leaves EFLAGS alone        */
-    "    mov diff_in_state+4, %ecx\n"
-    "    mov diff_in_state+8, %edx\n"
-    "    mov diff_in_state+12, %ebx\n"
-    "    mov diff_in_state+20, %ebp\n"
-    "    mov diff_in_state+24, %esi\n"
-    "    mov diff_in_state+28, %edi\n"
-    "    mov diff_in_state+16, %esp\n"
-    "    jmp *diff_code_entry\n"
-    ".globl diff_exit\n"
-    "diff_exit:\n"
-    "    mov %eax, diff_out_state+0\n"
-    "    mov %ecx, diff_out_state+4\n"
-    "    mov %edx, diff_out_state+8\n"
-    "    mov %ebx, diff_out_state+12\n"
-    "    mov %esp, diff_out_state+16\n"
-    "    mov %ebp, diff_out_state+20\n"
-    "    mov %esi, diff_out_state+24\n"
-    "    mov %edi, diff_out_state+28\n"
-    "    mov diff_host_esp, %esp\n"
-    "    pushfl\n"                            /* on our stack, not the data area */
-    "    popl diff_out_state+32\n"
-    ".globl diff_fault_return\n"
-    "diff_fault_return:\n"
-    "    cld\n"                               /* the C ABI wants DF = 0 */
-    "    pop %edi\n pop %esi\n pop %ebx\n pop %ebp\n"
-    "    ret\n");
+__asm__(".text\n"
+        ".globl diff_enter\n"
+        "diff_enter:\n"
+        "    push %ebp\n push %ebx\n push %esi\n push %edi\n"
+        "    mov %esp, diff_host_esp\n"
+        "    pushl diff_in_state+32\n" /* EFLAGS first: popf needs a stack */
+        "    popfl\n"
+        "    mov diff_in_state+0, %eax\n" /* MOV leaves EFLAGS alone        */
+        "    mov diff_in_state+4, %ecx\n"
+        "    mov diff_in_state+8, %edx\n"
+        "    mov diff_in_state+12, %ebx\n"
+        "    mov diff_in_state+20, %ebp\n"
+        "    mov diff_in_state+24, %esi\n"
+        "    mov diff_in_state+28, %edi\n"
+        "    mov diff_in_state+16, %esp\n"
+        "    jmp *diff_code_entry\n"
+        ".globl diff_exit\n"
+        "diff_exit:\n"
+        "    mov %eax, diff_out_state+0\n"
+        "    mov %ecx, diff_out_state+4\n"
+        "    mov %edx, diff_out_state+8\n"
+        "    mov %ebx, diff_out_state+12\n"
+        "    mov %esp, diff_out_state+16\n"
+        "    mov %ebp, diff_out_state+20\n"
+        "    mov %esi, diff_out_state+24\n"
+        "    mov %edi, diff_out_state+28\n"
+        "    mov diff_host_esp, %esp\n"
+        "    pushfl\n" /* on our stack, not the data area */
+        "    popl diff_out_state+32\n"
+        ".globl diff_fault_return\n"
+        "diff_fault_return:\n"
+        "    cld\n" /* the C ABI wants DF = 0 */
+        "    pop %edi\n pop %esi\n pop %ebx\n pop %ebp\n"
+        "    ret\n");
 
 static void on_fault(int sig, siginfo_t *si, void *ctx)
 {
@@ -93,8 +92,10 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
     extern char __executable_start[], etext[];
     if (eip >= (uint32_t)(uintptr_t)__executable_start && eip < (uint32_t)(uintptr_t)etext) {
         char msg[128];
-        int n = snprintf(msg, sizeof msg, "diff_host32: signal %d at eip %#x inside "
-                         "the snippet, in diff_host32 (record %u)\n", sig, eip, current);
+        int n = snprintf(msg, sizeof msg,
+                         "diff_host32: signal %d at eip %#x inside "
+                         "the snippet, in diff_host32 (record %u)\n",
+                         sig, eip, current);
         write(2, msg, n);
         _exit(100 + sig);
     }
@@ -109,7 +110,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx)
     /* Resume in diff_fault_return with our saved stack. */
     g[REG_EIP] = (greg_t)(uintptr_t)diff_fault_return;
     g[REG_ESP] = diff_host_esp;
-    g[REG_EFL] &= ~(0x400 | 0x100);   /* DF, TF */
+    g[REG_EFL] &= ~(0x400 | 0x100); /* DF, TF */
 }
 
 static void die(const char *what)
@@ -126,8 +127,7 @@ int main(void)
 
     uint8_t *data = mmap((void *)DIFF_DATA_ADDR, DIFF_DATA_SIZE, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    uint8_t *code = mmap((void *)DIFF_CODE_ADDR, DIFF_CODE_SIZE,
-                         PROT_READ | PROT_WRITE | PROT_EXEC,
+    uint8_t *code = mmap((void *)DIFF_CODE_ADDR, DIFF_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (data != (void *)DIFF_DATA_ADDR || code != (void *)DIFF_CODE_ADDR)
         die("diff_host32: mmap at the fixed snippet addresses");
@@ -152,7 +152,7 @@ int main(void)
     diff_fill_data(pristine, b.data_seed);
     memcpy(data, pristine, DIFF_DATA_SIZE);
     *(uint32_t *)DIFF_EXIT_PTR = (uint32_t)(uintptr_t)diff_exit;
-    alarm(60);   /* a snippet that never ends is a generator bug */
+    alarm(60); /* a snippet that never ends is a generator bug */
 
     for (uint32_t n = 0; n < b.count; n++) {
         if (fread(&in, sizeof in, 1, stdin) != 1 || in.len > DIFF_CODE_MAX) {
@@ -172,7 +172,8 @@ int main(void)
         fault_error = 0;
         diff_enter();
 
-        struct diff_out out = { .vector = fault_vector, .error_code = fault_error,
+        struct diff_out out = { .vector = fault_vector,
+                                .error_code = fault_error,
                                 .st = diff_out_state };
         if (out.vector < 0)
             out.st.eip = DIFF_CODE_ADDR + in.len;

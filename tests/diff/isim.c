@@ -36,7 +36,7 @@
 #define STACK0_TOP 0x9000u
 #define RAM_SIZE   (DIFF_CODE_ADDR + DIFF_CODE_SIZE)
 #define MAX_STEPS  100000
-#define END_VECTOR 0x80          /* bt: INT 0x80 after the snippet ends it */
+#define END_VECTOR 0x80 /* bt: INT 0x80 after the snippet ends it */
 
 enum { SEL_CODE0 = 0x08, SEL_DATA0 = 0x10, SEL_CODE3 = 0x1b, SEL_DATA3 = 0x23, SEL_TSS = 0x28 };
 
@@ -44,15 +44,20 @@ struct isim {
     struct x86_cpu cpu;
     struct guest_ram ram;
     struct interp *ip;
-    struct bt *bt;                    /* isim_create_bt: the translator runs it */
+    struct bt *bt; /* isim_create_bt: the translator runs it */
     csh cs;
     cs_insn *insn;
     uint8_t pristine[DIFF_DATA_SIZE];
-    uint8_t sys[STACK0_TOP];          /* GDT, IDT, TSS, stubs as built */
+    uint8_t sys[STACK0_TOP]; /* GDT, IDT, TSS, stubs as built */
 };
 
 static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
 
 /* A segment descriptor, SDM Vol. 3A §3.4.5 Figure 3-8.  access = bits
  * 40-47 (P, DPL, S, type), flags = bits 52-55 (G, D/B, L, AVL). */
@@ -85,8 +90,8 @@ static void build_system(struct isim *s, bool end_gate)
         uint64_t gate = (off & 0xffff) | (uint64_t)SEL_CODE0 << 16 |
                         (uint64_t)(0x8e | dpl << 5) << 40 | (uint64_t)(off >> 16) << 48;
         memcpy(m + IDT_ADDR + 8 * v, &gate, 8);
-        m[off] = 0xf4;                       /* hlt             */
-        m[off + 1] = 0xeb;                   /* jmp back to hlt */
+        m[off] = 0xf4;     /* hlt             */
+        m[off + 1] = 0xeb; /* jmp back to hlt */
         m[off + 2] = 0xfd;
     }
     /* TSS, SDM Vol. 3A §7.2.1: ring-0 stack; I/O map base past the limit,
@@ -191,8 +196,8 @@ static void collect_dirty(struct isim *s, struct diff_result *res)
     }
 }
 
-int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
-             uint32_t *undef, char *msg, size_t msglen)
+int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res, uint32_t *undef,
+             char *msg, size_t msglen)
 {
     uint8_t *code = s->ram.host + DIFF_CODE_ADDR;
     uint32_t end = DIFF_CODE_ADDR + in->len;
@@ -201,14 +206,14 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
     memset(res, 0, sizeof *res);
     res->out.vector = -1;
     *undef = 0;
-    memcpy(s->ram.host, s->sys, sizeof s->sys);      /* in case a bug hit them */
+    memcpy(s->ram.host, s->sys, sizeof s->sys); /* in case a bug hit them */
     memset(code, 0, DIFF_CODE_SIZE);
     memcpy(code, in->code, in->len);
-    code[in->len] = 0xff;                             /* jmp [exit ptr], as on */
-    code[in->len + 1] = 0x25;                         /* the host; never run   */
+    code[in->len] = 0xff;     /* jmp [exit ptr], as on */
+    code[in->len + 1] = 0x25; /* the host; never run   */
     wr32(code + in->len + 2, DIFF_EXIT_PTR);
     if (s->bt) {
-        code[in->len] = 0xcd;                         /* int 0x80: the end */
+        code[in->len] = 0xcd; /* int 0x80: the end */
         code[in->len + 1] = END_VECTOR;
         bt_invalidate_range(s->bt, 0, STACK0_TOP);
         bt_invalidate_range(s->bt, DIFF_CODE_ADDR, DIFF_CODE_SIZE);
@@ -243,8 +248,8 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
                 res->out.st.eflags = rd32(f + 8);
                 res->out.st.gpr[R_ESP] = rd32(f + 12);
                 if (res->out.st.eip != end) {
-                    snprintf(msg, msglen, "INT 0x80 at %#x, not at the end %#x",
-                             res->out.st.eip, end);
+                    snprintf(msg, msglen, "INT 0x80 at %#x, not at the end %#x", res->out.st.eip,
+                             end);
                     break;
                 }
                 collect_dirty(s, res);
@@ -277,7 +282,7 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
             snprintf(msg, msglen, "interpreter error at eip %#x: %s", c->eip, exit.message);
             break;
         }
-    exited:
+exited:
         if (exit.reason == EXIT_HLT && exit.guest_eip >= STUB_ADDR &&
             exit.guest_eip < STUB_ADDR + 4 * 256 && x86_cpl(c) == 0) {
             /* The exception frame on the ring-0 stack, SDM Vol. 3A §6.12.1
@@ -299,8 +304,8 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
             res->out.st.eflags = rd32(f + 8);
             res->out.st.gpr[R_ESP] = rd32(f + 12);
             if ((rd32(f + 4) & 0xffff) != SEL_CODE3) {
-                snprintf(msg, msglen, "vector %d: frame CS %#x, not the ring-3 code (%#x)",
-                         v, rd32(f + 4) & 0xffff, SEL_CODE3);
+                snprintf(msg, msglen, "vector %d: frame CS %#x, not the ring-3 code (%#x)", v,
+                         rd32(f + 4) & 0xffff, SEL_CODE3);
                 break;
             }
             collect_dirty(s, res);
@@ -308,8 +313,8 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
         }
         char buf[200];
         exit_format(&exit, buf, sizeof buf);
-        snprintf(msg, msglen, "unexpected exit at eip %#x (CPL %d): %s", exit.guest_eip,
-                 x86_cpl(c), buf);
+        snprintf(msg, msglen, "unexpected exit at eip %#x (CPL %d): %s", exit.guest_eip, x86_cpl(c),
+                 buf);
         break;
     }
     if (steps == MAX_STEPS)

@@ -26,7 +26,7 @@ void isim_destroy(struct isim *s);
  * the fault), computed per executed instruction.  0, or -1 when the
  * interpreter did something no CPU does (an exit, an engine error, no
  * end): then msg says what. */
-int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res,
-             uint32_t *undef, char *msg, size_t msglen);
+int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res, uint32_t *undef,
+             char *msg, size_t msglen);
 
 #endif

@@ -28,8 +28,8 @@
 #include <unistd.h>
 #include "tests/fuzz/targets.h"
 
-#define HANG_SECONDS 20          /* one input, or the whole random batch */
-#define MAX_INPUT_BYTES    (1u << 20)
+#define HANG_SECONDS    20 /* one input, or the whole random batch */
+#define MAX_INPUT_BYTES (1u << 20)
 
 /* splitmix64: a small deterministic generator (the same on every host). */
 static uint64_t rng_state;
@@ -42,7 +42,10 @@ static uint64_t rnd(void)
 }
 static uint32_t below(uint32_t n) { return n ? (uint32_t)(rnd() % n) : 0; }
 
-struct buf { uint8_t *p; size_t n, cap; };
+struct buf {
+    uint8_t *p;
+    size_t n, cap;
+};
 static void put(struct buf *b, const void *d, size_t n)
 {
     if (b->n + n > b->cap) {
@@ -61,10 +64,12 @@ static void put16(struct buf *b, uint16_t v) { put(b, &v, 2); }
 static uint32_t interesting32(void)
 {
     static const uint32_t v[] = {
-        0, 1, 2, 3, 4, 7, 8, 12, 32, 39, 40, 41, 47, 48, 49, 52, 0x7f, 0x80, 0xff, 0x100,
-        0xfff, 0x1000, 0xffff, 0x10000, 0x65536, 0x9000, 0x10000, 0xfffff, 0x100000,
-        0x1ff000, 0x1fffff, 0x200000, 0x3ff000, 0x400000, 0x7fffffff, 0x80000000,
-        0xfffff000, 0xfffffffc, 0xffffffff, 0x1BADB002, 0x2BADB002,
+        0,          1,          2,          3,          4,          7,          8,
+        12,         32,         39,         40,         41,         47,         48,
+        49,         52,         0x7f,       0x80,       0xff,       0x100,      0xfff,
+        0x1000,     0xffff,     0x10000,    0x65536,    0x9000,     0x10000,    0xfffff,
+        0x100000,   0x1ff000,   0x1fffff,   0x200000,   0x3ff000,   0x400000,   0x7fffffff,
+        0x80000000, 0xfffff000, 0xfffffffc, 0xffffffff, 0x1BADB002, 0x2BADB002,
     };
     return v[below(sizeof v / sizeof v[0])];
 }
@@ -75,20 +80,20 @@ static void mutate(struct buf *b)
     int edits = 1 + (int)below(6);
     for (int k = 0; k < edits; k++) {
         switch (below(6)) {
-        case 0: case 1:                                   /* one byte */
+        case 0:
+        case 1: /* one byte */
             if (b->n)
                 b->p[below((uint32_t)b->n)] = (uint8_t)rnd();
             break;
-        case 2: case 3:                                   /* one aligned word */
+        case 2:
+        case 3: /* one aligned word */
             if (b->n >= 4) {
                 uint32_t v = interesting32();
                 memcpy(b->p + (below((uint32_t)b->n / 4) * 4), &v, 4);
             }
             break;
-        case 4:                                           /* truncate */
-            b->n = below((uint32_t)b->n + 1);
-            break;
-        default: {                                        /* append junk */
+        case 4: /* truncate */ b->n = below((uint32_t)b->n + 1); break;
+        default: { /* append junk */
             uint32_t m = below(64);
             for (uint32_t i = 0; i < m; i++) {
                 uint8_t c = (uint8_t)rnd();
@@ -107,18 +112,45 @@ static void gen_elf(struct buf *b)
     const uint32_t note = mb + 12, code = note + 20, size = code + 16;
     uint8_t ident[16] = { 0x7f, 'E', 'L', 'F', 1, 1, 1 };
     put(b, ident, 16);
-    put16(b, 2); put16(b, 3); put32(b, 1);                 /* ET_EXEC, EM_386, version */
-    put32(b, base + code); put32(b, phoff); put32(b, 0);   /* entry, phoff, shoff */
-    put32(b, 0); put16(b, 52); put16(b, 32); put16(b, (uint16_t)nph);
-    put16(b, 40); put16(b, 0); put16(b, 0);
+    put16(b, 2);
+    put16(b, 3);
+    put32(b, 1); /* ET_EXEC, EM_386, version */
+    put32(b, base + code);
+    put32(b, phoff);
+    put32(b, 0); /* entry, phoff, shoff */
+    put32(b, 0);
+    put16(b, 52);
+    put16(b, 32);
+    put16(b, (uint16_t)nph);
+    put16(b, 40);
+    put16(b, 0);
+    put16(b, 0);
     /* PT_LOAD: the whole file at 1 MiB, plus some .bss. */
-    put32(b, 1); put32(b, 0); put32(b, base); put32(b, base);
-    put32(b, size); put32(b, size + 0x1000 * below(4)); put32(b, 7); put32(b, 0x1000);
+    put32(b, 1);
+    put32(b, 0);
+    put32(b, base);
+    put32(b, base);
+    put32(b, size);
+    put32(b, size + 0x1000 * below(4));
+    put32(b, 7);
+    put32(b, 0x1000);
     /* PT_NOTE */
-    put32(b, 4); put32(b, note); put32(b, 0); put32(b, 0);
-    put32(b, 20); put32(b, 20); put32(b, 4); put32(b, 4);
-    put32(b, 0x1BADB002); put32(b, 0); put32(b, (uint32_t)-0x1BADB002);
-    put32(b, 4); put32(b, 4); put32(b, 18); put(b, "Xen", 4); put32(b, base + code);
+    put32(b, 4);
+    put32(b, note);
+    put32(b, 0);
+    put32(b, 0);
+    put32(b, 20);
+    put32(b, 20);
+    put32(b, 4);
+    put32(b, 4);
+    put32(b, 0x1BADB002);
+    put32(b, 0);
+    put32(b, (uint32_t)-0x1BADB002);
+    put32(b, 4);
+    put32(b, 4);
+    put32(b, 18);
+    put(b, "Xen", 4);
+    put32(b, base + code);
     static const uint8_t hlt_loop[16] = { 0xfa, 0xf4, 0xeb, 0xfc };
     put(b, hlt_loop, 16);
 }
@@ -130,7 +162,9 @@ static void gen_trace(struct buf *b)
     uint32_t h = hs[below(sizeof hs / 4)], e = es[below(sizeof es / 4)];
     put(b, "VMLTRACE", 8);
     put32(b, below(8) ? 1 : interesting32());
-    put32(b, h); put32(b, e); put32(b, 0);
+    put32(b, h);
+    put32(b, e);
+    put32(b, 0);
     put(b, "interp\0\0\0\0\0\0\0\0\0\0", 16);
     for (uint32_t i = 40; i < h && i < 200; i++) {
         uint8_t c = (uint8_t)rnd();
@@ -155,13 +189,52 @@ static void gen_trace(struct buf *b)
 static void gen_options(struct buf *b)
 {
     static const char *const words[] = {
-        "--engine", "--mem", "--module", "--trace", "--dot", "--walk", "--timeout",
-        "--stats", "--viz", "--step", "--check", "--vmx-controls", "--bt-mode", "threaded",
-        "--bt-mode=identical", "--bt-mode=", "--vmx-controls=hlt=off", "--help", "-h", "--",
-        "-", "guest.elf", "64M", "0x", "1e300", "nan", "inf", "-1", "0", "4096K", "3G",
-        "3073M", "2M", "2097151B", "1.5", "--mem=", "--timeout=0.001", "--walk=0x80000000",
-        "--bogus", "bad\nline", "--stats=1", "--mem=18446744073709551615G", "1e-300",
-        "--aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1", "test=all", "",
+        "--engine",
+        "--mem",
+        "--module",
+        "--trace",
+        "--dot",
+        "--walk",
+        "--timeout",
+        "--stats",
+        "--viz",
+        "--step",
+        "--check",
+        "--vmx-controls",
+        "--bt-mode",
+        "threaded",
+        "--bt-mode=identical",
+        "--bt-mode=",
+        "--vmx-controls=hlt=off",
+        "--help",
+        "-h",
+        "--",
+        "-",
+        "guest.elf",
+        "64M",
+        "0x",
+        "1e300",
+        "nan",
+        "inf",
+        "-1",
+        "0",
+        "4096K",
+        "3G",
+        "3073M",
+        "2M",
+        "2097151B",
+        "1.5",
+        "--mem=",
+        "--timeout=0.001",
+        "--walk=0x80000000",
+        "--bogus",
+        "bad\nline",
+        "--stats=1",
+        "--mem=18446744073709551615G",
+        "1e-300",
+        "--aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1",
+        "test=all",
+        "",
     };
     uint32_t nw = below(12);
     for (uint32_t k = 0; k < nw; k++) {
@@ -175,7 +248,7 @@ static void gen_devices(struct buf *b)
     uint32_t ops = below(200);
     for (uint32_t k = 0; k < ops; k++) {
         uint8_t op[3] = { (uint8_t)rnd(), (uint8_t)rnd(), (uint8_t)rnd() };
-        if (below(4) == 0)       /* favour PIT control words that arm counter 0 */
+        if (below(4) == 0) /* favour PIT control words that arm counter 0 */
             op[0] = 2, op[1] = 3, op[2] = (uint8_t)(rnd() & 0x3f);
         put(b, op, 3);
     }
@@ -189,7 +262,7 @@ static void generate(const struct fuzz_target *t, uint64_t tseed, int i, struct 
     case 'l': gen_elf(b); break;
     case 't': gen_trace(b); break;
     case 'o': gen_options(b); break;
-    default:  gen_devices(b); break;
+    default: gen_devices(b); break;
     }
     if (t->name[0] != 'o' && below(4))
         mutate(b);
@@ -197,8 +270,7 @@ static void generate(const struct fuzz_target *t, uint64_t tseed, int i, struct 
 
 /* --- the runner --------------------------------------------------------- */
 
-static int run_child(const struct fuzz_target *t, const uint8_t *d, size_t n, char *why,
-                     size_t len)
+static int run_child(const struct fuzz_target *t, const uint8_t *d, size_t n, char *why, size_t len)
 {
     fflush(stdout);
     pid_t pid = fork();
@@ -217,8 +289,10 @@ static int run_child(const struct fuzz_target *t, const uint8_t *d, size_t n, ch
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return 0;
     if (WIFSIGNALED(st))
-        snprintf(why, len, "%s", WTERMSIG(st) == SIGALRM ? "hang (no result after "
-                 "20 s)" : strsignal(WTERMSIG(st)));
+        snprintf(why, len, "%s",
+                 WTERMSIG(st) == SIGALRM ? "hang (no result after "
+                                           "20 s)"
+                                         : strsignal(WTERMSIG(st)));
     else
         snprintf(why, len, "exit status %d (sanitizer report above)", WEXITSTATUS(st));
     return -1;
@@ -280,8 +354,7 @@ static void replay_target(const struct fuzz_target *t, const char *corpus, int n
      * (seed, target, i), so a failing one is rebuilt and saved. */
     if (nrandom <= 0)
         return;
-    volatile int *cur = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                             -1, 0);
+    volatile int *cur = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (cur == MAP_FAILED) {
         printf("not ok - %s: mmap failed\n", t->name);
         failures++;
@@ -293,7 +366,7 @@ static void replay_target(const struct fuzz_target *t, const char *corpus, int n
     if (pid == 0) {
         alarm(HANG_SECONDS);
         for (int i = 0; i < nrandom; i++) {
-            struct buf b = {0};
+            struct buf b = { 0 };
             *cur = i;
             generate(t, tseed, i, &b);
             t->run(b.p ? b.p : (const uint8_t *)"", b.n);
@@ -310,7 +383,7 @@ static void replay_target(const struct fuzz_target *t, const char *corpus, int n
     } else {
         int i = *cur;
         /* Rebuild input i and save it, to be added to the corpus once fixed. */
-        struct buf b = {0};
+        struct buf b = { 0 };
         generate(t, tseed, i, &b);
         snprintf(path, sizeof path, "/tmp/vmlab-replay-%s-%d.bin", t->name, i);
         FILE *f = fopen(path, "wb");
@@ -319,10 +392,11 @@ static void replay_target(const struct fuzz_target *t, const char *corpus, int n
             fclose(f);
         }
         free(b.p);
-        printf("not ok - %s: pseudo-random input %d (seed 0x%llx): %s; saved in %s\n",
-               t->name, i, (unsigned long long)seed,
+        printf("not ok - %s: pseudo-random input %d (seed 0x%llx): %s; saved in %s\n", t->name, i,
+               (unsigned long long)seed,
                WIFSIGNALED(st) ? (WTERMSIG(st) == SIGALRM ? "hang" : strsignal(WTERMSIG(st)))
-                               : "sanitizer report above", path);
+                               : "sanitizer report above",
+               path);
         failures++;
     }
     munmap((void *)cur, 4096);
@@ -331,7 +405,7 @@ static void replay_target(const struct fuzz_target *t, const char *corpus, int n
 int main(int argc, char **argv)
 {
     int nrandom = 300;
-    uint64_t seed = 0x766d6c6162ull;     /* "vmlab" */
+    uint64_t seed = 0x766d6c6162ull; /* "vmlab" */
     const char *corpus = NULL;
     const char *only[8];
     int nonly = 0;

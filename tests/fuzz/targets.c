@@ -25,14 +25,14 @@
 #include "trace/trace_reader.h"
 
 /* A broken invariant: one line, then abort (a "crash" for both runners). */
-#define CHECK(cond, ...) do {                                              \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "fuzz invariant failed at %s:%d: %s: ",        \
-                    __FILE__, __LINE__, #cond);                            \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fputc('\n', stderr);                                           \
-            abort();                                                       \
-        }                                                                  \
+#define CHECK(cond, ...) \
+    do { \
+        if (!(cond)) { \
+            fprintf(stderr, "fuzz invariant failed at %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__); \
+            fputc('\n', stderr); \
+            abort(); \
+        } \
     } while (0)
 
 /* An error message must be non-empty, fit its buffer and be one line of
@@ -49,8 +49,7 @@ static void check_msg(const char *what, const char *err, size_t errlen)
 }
 
 /* The bytes as a file the module can open by name. */
-static const char *as_file(int *fdp, char path[64], const char *name,
-                           const uint8_t *data, size_t n)
+static const char *as_file(int *fdp, char path[64], const char *name, const uint8_t *data, size_t n)
 {
     if (*fdp < 0) {
         *fdp = memfd_create(name, MFD_CLOEXEC);
@@ -93,8 +92,8 @@ int fuzz_loader(const uint8_t *data, size_t n)
     CHECK(bi.kernel_start < bi.kernel_end && bi.kernel_end <= r->size,
           "kernel [0x%x-0x%x) in %llu bytes", bi.kernel_start, bi.kernel_end,
           (unsigned long long)r->size);
-    CHECK(bi.entry >= bi.kernel_start && bi.entry < bi.kernel_end,
-          "entry 0x%x outside [0x%x-0x%x)", bi.entry, bi.kernel_start, bi.kernel_end);
+    CHECK(bi.entry >= bi.kernel_start && bi.entry < bi.kernel_end, "entry 0x%x outside [0x%x-0x%x)",
+          bi.entry, bi.kernel_start, bi.kernel_end);
 
     /* The Multiboot information, with a command line of a length the input
      * picks (up to 64 KiB: too long must be an error, not an overflow). */
@@ -189,13 +188,17 @@ static int check_mode(const char *v, char *err, size_t len)
     return 0;
 }
 static const struct engine_option bt_options[] = {
-    { "--bt-mode", "MODE", "mode", check_mode }, { "--check", "ENGINE", "ref", NULL }, { NULL },
+    { "--bt-mode", "MODE", "mode", check_mode },
+    { "--check", "ENGINE", "ref", NULL },
+    { NULL },
 };
 static const struct engine_option vmx_options[] = {
-    { "--vmx-controls", "LIST", "controls", NULL }, { NULL },
+    { "--vmx-controls", "LIST", "controls", NULL },
+    { NULL },
 };
 static const struct engine_entry fuzz_engines[] = {
-    { "interp", NULL, "-", NULL }, { "bt", NULL, "-", bt_options },
+    { "interp", NULL, "-", NULL },
+    { "bt", NULL, "-", bt_options },
     { "vmx", NULL, "-", vmx_options },
 };
 #define NFUZZ_ENGINES (int)(sizeof fuzz_engines / sizeof fuzz_engines[0])
@@ -230,9 +233,9 @@ int fuzz_options(const uint8_t *data, size_t n)
         check_msg("vm_options_parse", err, sizeof err);
     } else if (rc == OPTIONS_OK) {
         CHECK(o.image != NULL && o.cmdline != NULL, "missing field");
-        CHECK(!o.engine || o.engine[0], "empty engine name");   /* NULL: the stage's default */
-        CHECK(o.mem >= VM_MIN_MEM && o.mem <= VM_MAX_MEM && !(o.mem & 0xfff),
-              "mem %llu", (unsigned long long)o.mem);
+        CHECK(!o.engine || o.engine[0], "empty engine name"); /* NULL: the stage's default */
+        CHECK(o.mem >= VM_MIN_MEM && o.mem <= VM_MAX_MEM && !(o.mem & 0xfff), "mem %llu",
+              (unsigned long long)o.mem);
         CHECK(o.nmodules >= 0 && o.nmodules <= VM_MAX_MODULES, "nmodules %d", o.nmodules);
         /* The timeout must be something the run loop can turn into a
          * deadline (vm.c converts it to a struct timespec). */
@@ -253,7 +256,7 @@ int fuzz_options(const uint8_t *data, size_t n)
                                              sizeof err) == 0;
             if (!ok)
                 check_msg("vm_options_check_engine", err, sizeof err);
-            bool all_its_own = true;     /* --vmx-controls is vmx's (2), the rest bt's (1) */
+            bool all_its_own = true; /* --vmx-controls is vmx's (2), the rest bt's (1) */
             for (int k = 0; k < o.nengine_opts; k++)
                 all_its_own &= e == (strcmp(o.engine_opt[k].name, "--vmx-controls") ? 1 : 2);
             CHECK(ok == all_its_own, "engine %s accepts: %d", fuzz_engines[e].name, ok);
@@ -273,7 +276,7 @@ int fuzz_options(const uint8_t *data, size_t n)
 /* --- the devices ------------------------------------------------------- */
 
 struct dev_rig {
-    uint64_t now;                  /* the fake clock, ns */
+    uint64_t now; /* the fake clock, ns */
     struct vclock clock;
     struct pic_pair pic;
     struct pit8254 pit;
@@ -282,8 +285,15 @@ struct dev_rig {
 };
 
 static uint64_t rig_now(void *ctx) { return ((struct dev_rig *)ctx)->now; }
-static void rig_irq(void *ctx, int irq, int level) { pic_set_irq(&((struct dev_rig *)ctx)->pic, irq, level); }
-static void rig_tx(void *ctx, uint8_t b) { (void)b; ((struct dev_rig *)ctx)->tx++; }
+static void rig_irq(void *ctx, int irq, int level)
+{
+    pic_set_irq(&((struct dev_rig *)ctx)->pic, irq, level);
+}
+static void rig_tx(void *ctx, uint8_t b)
+{
+    (void)b;
+    ((struct dev_rig *)ctx)->tx++;
+}
 
 /* What the run loop does for HLT with IF=1 (core/vm.c,
  * vm_wait_for_interrupt): sleep until pit_next_deadline().  The deadline
@@ -322,15 +332,27 @@ int fuzz_devices(const uint8_t *data, size_t n)
         uint32_t v = b;
         switch (op & 0x0f) {
         case 0: uart_io(&g->uart, a & 7, 1, true, &v); break;
-        case 1: uart_io(&g->uart, a & 7, 1, false, &v); CHECK(v <= 0xff, "uart read 0x%x", v); break;
+        case 1:
+            uart_io(&g->uart, a & 7, 1, false, &v);
+            CHECK(v <= 0xff, "uart read 0x%x", v);
+            break;
         case 2: pit_io(&g->pit, a & 3, 1, true, &v); break;
-        case 3: pit_io(&g->pit, a & 3, 1, false, &v); CHECK(v <= 0xff, "pit read 0x%x", v); break;
+        case 3:
+            pit_io(&g->pit, a & 3, 1, false, &v);
+            CHECK(v <= 0xff, "pit read 0x%x", v);
+            break;
         case 4: pit_port_b_io(&g->pit, 0, 1, a & 1, &v); break;
         case 5: pic_master_io(&g->pic, a & 1, 1, true, &v); break;
-        case 6: pic_master_io(&g->pic, a & 1, 1, false, &v); CHECK(v <= 0xff, "pic read 0x%x", v); break;
+        case 6:
+            pic_master_io(&g->pic, a & 1, 1, false, &v);
+            CHECK(v <= 0xff, "pic read 0x%x", v);
+            break;
         case 7: pic_slave_io(&g->pic, a & 1, 1, true, &v); break;
-        case 8: pic_slave_io(&g->pic, a & 1, 1, false, &v); CHECK(v <= 0xff, "pic read 0x%x", v); break;
-        case 9:  /* time passes: up to 65535 << 15 ns (about 2 s) */
+        case 8:
+            pic_slave_io(&g->pic, a & 1, 1, false, &v);
+            CHECK(v <= 0xff, "pic read 0x%x", v);
+            break;
+        case 9: /* time passes: up to 65535 << 15 ns (about 2 s) */
             g->now += (uint64_t)(a | b << 8) << (op >> 4);
             break;
         case 10: /* the CPU takes an interrupt (INTA) */
@@ -342,7 +364,7 @@ int fuzz_devices(const uint8_t *data, size_t n)
         case 11: rig_halt(g); break;
         case 12: uart_receive(&g->uart, b); break;
         case 13: pit_update(&g->pit); break;
-        case 14: pic_set_irq(&g->pic, (int8_t)a, b & 1); break;   /* also out of range */
+        case 14: pic_set_irq(&g->pic, (int8_t)a, b & 1); break; /* also out of range */
         default:
             CHECK(pit_output(&g->pit, a % 3) <= 1, "OUT level");
             (void)pit_count(&g->pit, a % 3);
@@ -357,9 +379,6 @@ int fuzz_devices(const uint8_t *data, size_t n)
 }
 
 const struct fuzz_target fuzz_targets[] = {
-    { "loader", fuzz_loader },
-    { "trace", fuzz_trace },
-    { "options", fuzz_options },
-    { "devices", fuzz_devices },
-    { NULL, NULL },
+    { "loader", fuzz_loader },   { "trace", fuzz_trace }, { "options", fuzz_options },
+    { "devices", fuzz_devices }, { NULL, NULL },
 };

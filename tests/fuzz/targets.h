@@ -29,6 +29,6 @@ struct fuzz_target {
     const char *name;
     int (*run)(const uint8_t *data, size_t n);
 };
-extern const struct fuzz_target fuzz_targets[];   /* ends with { NULL, NULL } */
+extern const struct fuzz_target fuzz_targets[]; /* ends with { NULL, NULL } */
 
 #endif

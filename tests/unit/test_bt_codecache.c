@@ -15,7 +15,8 @@
 typedef int (*fn_t)(void);
 
 /* A block whose code is "mov eax, v; ret". */
-static struct tblock *ret_block(struct codecache *cc, uint32_t gpa, uint32_t eip, uint8_t mode, int v)
+static struct tblock *ret_block(struct codecache *cc, uint32_t gpa, uint32_t eip, uint8_t mode,
+                                int v)
 {
     size_t avail;
     struct emit e;
@@ -56,8 +57,8 @@ static void test_keys(void **state)
     struct codecache *cc = cc_create(1 << 16, 1 << 20, err, sizeof err);
     assert_non_null(cc);
     struct tblock *k = ret_block(cc, 0x5000, 0xc0005000, 0, 1);
-    struct tblock *u = ret_block(cc, 0x5000, 0xc0005000, 3 | 4, 2);   /* same code, ring 3 */
-    struct tblock *o = ret_block(cc, 0x5000, 0x00005000, 0, 3);        /* same page, other EIP */
+    struct tblock *u = ret_block(cc, 0x5000, 0xc0005000, 3 | 4, 2); /* same code, ring 3 */
+    struct tblock *o = ret_block(cc, 0x5000, 0x00005000, 0, 3);     /* same page, other EIP */
     assert_ptr_equal(cc_lookup(cc, 0x5000, 0xc0005000, 0), k);
     assert_ptr_equal(cc_lookup(cc, 0x5000, 0xc0005000, 7), u);
     assert_ptr_equal(cc_lookup(cc, 0x5000, 0x00005000, 0), o);
@@ -91,18 +92,18 @@ static void test_chain_unlink(void **state)
     struct tblock *a = ret_block(cc, 0x1100, 0x1100, 0, 1);
     struct tblock *b = ret_block(cc, 0x1200, 0x1200, 0, 2);
     struct tblock *f = exit_block(cc, 0x1000, 0x1000, 0x1100);
-    assert_int_equal(run(f), 99);                 /* unchained: through its stub */
+    assert_int_equal(run(f), 99); /* unchained: through its stub */
     cc_link(cc, f, 0, a);
     assert_ptr_equal(f->exit[0].to, a);
-    assert_int_equal(run(f), 1);                  /* chained: straight into a */
-    cc_drop(cc, a);                               /* a's guest code was written */
+    assert_int_equal(run(f), 1); /* chained: straight into a */
+    cc_drop(cc, a);              /* a's guest code was written */
     assert_null(f->exit[0].to);
-    assert_int_equal(run(f), 99);                 /* back on the stub */
-    cc_link(cc, f, 0, a);                         /* a dropped block is never linked */
+    assert_int_equal(run(f), 99); /* back on the stub */
+    cc_link(cc, f, 0, a);         /* a dropped block is never linked */
     assert_int_equal(run(f), 99);
     cc_link(cc, f, 0, b);
     assert_int_equal(run(f), 2);
-    cc_drop(cc, f);                               /* the source goes: b forgets it */
+    cc_drop(cc, f); /* the source goes: b forgets it */
     assert_null(b->in);
     struct cc_stats st;
     cc_get_stats(cc, &st);
@@ -117,7 +118,7 @@ static void test_flush(void **state)
     char err[128];
     struct codecache *cc = cc_create(1 << 16, 1 << 20, err, sizeof err);
     assert_non_null(cc);
-    struct tblock *glue = ret_block(cc, 0, 0, 0xff, 7);   /* kept across flushes */
+    struct tblock *glue = ret_block(cc, 0, 0, 0xff, 7); /* kept across flushes */
     uint8_t *glue_code = glue->code;
     cc_drop(cc, glue);
     cc_keep_static(cc);
@@ -169,13 +170,13 @@ static void test_find_code(void **state)
     assert_non_null(cc);
     size_t avail;
     uint8_t *region = cc_space(cc, &avail);
-    struct tblock *glue = ret_block(cc, 0, 0, 0xff, 7);   /* survives flushes */
+    struct tblock *glue = ret_block(cc, 0, 0, 0xff, 7); /* survives flushes */
     assert_ptr_equal(cc_find_code(cc, (uintptr_t)region), glue);
     cc_drop(cc, glue);
     cc_keep_static(cc);
     assert_null(cc_find_code(cc, (uintptr_t)region - 1));
     for (int round = 0; round < 2; round++) {
-        enum { N = 700 };                       /* more than one growth of the index */
+        enum { N = 700 }; /* more than one growth of the index */
         static struct tblock *tb[N];
         for (int i = 0; i < N; i++)
             tb[i] = nop_block(cc, 0x1000 + 16 * i, 1 + (size_t)(i * 37 + round) % 90);
@@ -185,7 +186,8 @@ static void test_find_code(void **state)
             assert_ptr_equal(cc_find_code(cc, c + len / 2), tb[i]);
             assert_ptr_equal(cc_find_code(cc, c + len - 1), tb[i]);
             /* One past the end: the next block if it starts there, else padding. */
-            struct tblock *want = i + 1 < N && (uintptr_t)tb[i + 1]->code == c + len ? tb[i + 1] : NULL;
+            struct tblock *want =
+                i + 1 < N && (uintptr_t)tb[i + 1]->code == c + len ? tb[i + 1] : NULL;
             assert_ptr_equal(cc_find_code(cc, c + len), want);
         }
         /* A dropped block's code may still be running: it is still found. */
@@ -196,10 +198,10 @@ static void test_find_code(void **state)
         assert_null(cc_find_code(cc, (uintptr_t)region + (1 << 20) + 100));
         assert_null(cc_find_code(cc, 0));
         uintptr_t first = (uintptr_t)tb[0]->code;
-        cc_flush(cc);                           /* nothing is found after a flush, */
+        cc_flush(cc); /* nothing is found after a flush, */
         assert_null(cc_find_code(cc, first));
         assert_null(cc_find_code(cc, end - 1));
-        assert_null(cc_find_code(cc, (uintptr_t)region));   /* not even the glue */
+        assert_null(cc_find_code(cc, (uintptr_t)region)); /* not even the glue */
     }
     cc_destroy(cc);
 }

@@ -30,8 +30,15 @@ static void expect_insn(struct emit *e, const char *want)
     assert_string_equal(text, want);
 }
 
-#define CASE(stmt, text) do { uint8_t buf[32]; struct emit e; emit_init(&e, buf, sizeof buf); \
-        stmt; assert_false(e.overflow); expect_insn(&e, text); } while (0)
+#define CASE(stmt, text) \
+    do { \
+        uint8_t buf[32]; \
+        struct emit e; \
+        emit_init(&e, buf, sizeof buf); \
+        stmt; \
+        assert_false(e.overflow); \
+        expect_insn(&e, text); \
+    } while (0)
 
 static void test_moves(void **state)
 {
@@ -110,7 +117,7 @@ static void test_relative(void **state)
     assert_int_equal(cs_disasm(h, buf, 5, BASE, 0, &ci), 1);
     assert_string_equal(ci[0].op_str, "0x1100");
     cs_free(ci, 1);
-    emit_patch_rel32(f, buf + 5);                  /* now falls through */
+    emit_patch_rel32(f, buf + 5); /* now falls through */
     assert_int_equal(cs_disasm(h, buf, 5, BASE, 0, &ci), 1);
     assert_string_equal(ci[0].op_str, "0x1005");
     cs_free(ci, 1);
@@ -136,7 +143,7 @@ static void test_overflow(void **state)
     uint8_t buf[12] = { 0 };
     struct emit e;
     emit_init(&e, buf, 8);
-    emit_mov_r64_imm64(&e, RAX, 0x1111111111111111ull);   /* 10 bytes */
+    emit_mov_r64_imm64(&e, RAX, 0x1111111111111111ull); /* 10 bytes */
     assert_true(e.overflow);
     assert_int_equal(emit_size(&e), 8);
     assert_int_equal(buf[8], 0);
@@ -146,12 +153,9 @@ static void test_overflow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_moves),
-        cmocka_unit_test(test_arith),
-        cmocka_unit_test(test_window_forms),
-        cmocka_unit_test(test_control),
-        cmocka_unit_test(test_relative),
-        cmocka_unit_test(test_overflow),
+        cmocka_unit_test(test_moves),        cmocka_unit_test(test_arith),
+        cmocka_unit_test(test_window_forms), cmocka_unit_test(test_control),
+        cmocka_unit_test(test_relative),     cmocka_unit_test(test_overflow),
     };
     return cmocka_run_group_tests_name("bt_emit", tests, NULL, NULL);
 }

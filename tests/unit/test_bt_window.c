@@ -61,7 +61,7 @@ static void test_paging_off(void **state)
     assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0x5004, false, &pfec), WIN_HIDDEN);
     assert_true(win_is_mapped(&f->w, WIN_KERNEL, 0x5000));
     assert_string_equal((char *)f->w.base[WIN_KERNEL] + 0x5000, "user page");
-    f->w.base[WIN_KERNEL][0x5000] = 'U';                 /* writable: same memfd page */
+    f->w.base[WIN_KERNEL][0x5000] = 'U'; /* writable: same memfd page */
     assert_int_equal(f->ram.host[0x5000], 'U');
     assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0x200000, false, &pfec), WIN_MMIO);
     f->ram.host[0x5000] = 'u';
@@ -78,7 +78,7 @@ static void test_hidden_sets_accessed_dirty(void **state)
     *entry(f, PT) &= ~(PTE_A | PTE_D);
     assert_int_equal(win_fault(&f->w, WIN_USER, &f->cpu, 0x400000, false, &pfec), WIN_HIDDEN);
     assert_true(*entry(f, PT) & PTE_A);
-    assert_false(*entry(f, PT) & PTE_D);                 /* a read does not dirty */
+    assert_false(*entry(f, PT) & PTE_D); /* a read does not dirty */
     assert_string_equal((char *)f->w.base[WIN_USER] + 0x400000, "user page");
     /* The write faults again (mapped read-only until dirty): the walk sets D. */
     assert_int_equal(win_fault(&f->w, WIN_USER, &f->cpu, 0x400000, true, &pfec), WIN_HIDDEN);
@@ -146,23 +146,27 @@ static void test_invlpg_large_page(void **state)
     struct fix *f = *state;
     uint32_t pfec = 0;
     f->cpu.cr4 |= CR4_PSE;
-    *entry(f, PD + 2 * 4) = 0 | PTE_P | PTE_W | PTE_PS;   /* 0x800000 -> 0, 4 MiB */
+    *entry(f, PD + 2 * 4) = 0 | PTE_P | PTE_W | PTE_PS; /* 0x800000 -> 0, 4 MiB */
     assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0x805000, false, &pfec), WIN_HIDDEN);
     assert_true(f->w.walk.large);
-    win_mapped_large(&f->w, WIN_KERNEL, 0x805000);          /* as bt_engine.c's handler */
+    win_mapped_large(&f->w, WIN_KERNEL, 0x805000); /* as bt_engine.c's handler */
     assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0x806000, false, &pfec), WIN_HIDDEN);
     win_mapped_large(&f->w, WIN_KERNEL, 0x806000);
     assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0x400000, false, &pfec), WIN_HIDDEN);
-    *entry(f, PD + 2 * 4) = 0;                             /* the guest unmaps it */
+    *entry(f, PD + 2 * 4) = 0; /* the guest unmaps it */
     win_invlpg(&f->w, 0x805abc);
     assert_false(win_is_mapped(&f->w, WIN_KERNEL, 0x805000));
     assert_false(win_is_mapped(&f->w, WIN_KERNEL, 0x806000));
-    assert_true(win_is_mapped(&f->w, WIN_KERNEL, 0x400000));   /* other 4 MiB: kept */
+    assert_true(win_is_mapped(&f->w, WIN_KERNEL, 0x400000)); /* other 4 MiB: kept */
     win_flush(&f->w);
     f->cpu.cr4 &= ~CR4_PSE;
 }
 
-static bool code_at_5000(void *ctx, uint32_t gpa) { (void)ctx; return (gpa >> 12) == 5; }
+static bool code_at_5000(void *ctx, uint32_t gpa)
+{
+    (void)ctx;
+    return (gpa >> 12) == 5;
+}
 
 /* Pages holding translated code are never writable through the window:
  * stores must reach the VMM (self-modifying code). */
@@ -172,14 +176,14 @@ static void test_code_pages(void **state)
     uint32_t pfec = 0;
     f->w.is_code = code_at_5000;
     assert_int_equal(win_fault(&f->w, WIN_USER, &f->cpu, 0x400000, true, &pfec), WIN_CODE);
-    assert_true(win_is_mapped(&f->w, WIN_USER, 0x400000));   /* mapped, read-only */
+    assert_true(win_is_mapped(&f->w, WIN_USER, 0x400000)); /* mapped, read-only */
     assert_string_equal((char *)f->w.base[WIN_USER] + 0x400000, "user page");
     /* A data page mapped writable, which then becomes a code page: the
      * window is flushed so no writable alias survives. */
     f->w.is_code = NULL;
     uint64_t flushes = f->w.st.flushes;
     assert_int_equal(win_fault(&f->w, WIN_KERNEL, &f->cpu, 0xfffff000u, true, &pfec), WIN_HIDDEN);
-    win_code_page(&f->w, 0x6000);                       /* not mapped writable: nothing */
+    win_code_page(&f->w, 0x6000); /* not mapped writable: nothing */
     assert_int_equal(f->w.st.flushes, flushes);
     win_code_page(&f->w, 0x7000);
     assert_int_equal(f->w.st.flushes, flushes + 1);

@@ -7,8 +7,16 @@
  */
 #include "x86_harness.h"
 
-SNIP(loopsum); SNIP(smc); SNIP(movimm); SNIP(o16); SNIP(a16); SNIP(fsread); SNIP(lockreg);
-SNIP(lockmem); SNIP(badop); SNIP(ud2);
+SNIP(loopsum);
+SNIP(smc);
+SNIP(movimm);
+SNIP(o16);
+SNIP(a16);
+SNIP(fsread);
+SNIP(lockreg);
+SNIP(lockmem);
+SNIP(badop);
+SNIP(ud2);
 
 static void start(struct tm *t, uint32_t eip)
 {
@@ -30,10 +38,10 @@ static void test_blocks_decoded_once(void **state)
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(t->cpu.gpr[R_EAX], 5050);
     uint64_t decoded = stats(t).blocks_decoded;
-    assert_true(decoded >= 2 && decoded <= 4);      /* not once per iteration */
+    assert_true(decoded >= 2 && decoded <= 4); /* not once per iteration */
     assert_int_equal(stats(t).instructions, 2 + 3 * 100 + 1);
     start(t, CODE);
-    assert_int_equal(tm_run(t), EXIT_HLT);          /* the second run decodes nothing */
+    assert_int_equal(tm_run(t), EXIT_HLT); /* the second run decodes nothing */
     assert_int_equal(stats(t).blocks_decoded, decoded);
 }
 
@@ -58,7 +66,7 @@ static void test_invalidate_range(void **state)
     start(t, CODE);
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(t->cpu.gpr[R_EAX], 0x11111111);
-    tm_wr32(t, CODE + 1, 0x22222222);              /* host write, not seen */
+    tm_wr32(t, CODE + 1, 0x22222222); /* host write, not seen */
     start(t, CODE);
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(t->cpu.gpr[R_EAX], 0x11111111);
@@ -71,34 +79,35 @@ static void test_invalidate_range(void **state)
 static void test_prefixes(void **state)
 {
     struct tm *t = *state;
-    TM_LOAD(t, CODE, o16);                          /* 66: ADD AX only */
+    TM_LOAD(t, CODE, o16); /* 66: ADD AX only */
     start(t, CODE);
     t->cpu.gpr[R_EAX] = 0x1234ffff;
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(t->cpu.gpr[R_EAX], 0x12340000);
     assert_true(t->cpu.eflags & FL_CF);
 
-    TM_LOAD(t, CODE, a16);                          /* 67: 16-bit addressing wraps at 64K */
+    TM_LOAD(t, CODE, a16); /* 67: 16-bit addressing wraps at 64K */
     start(t, CODE);
-    t->cpu.gpr[R_EBX] = 0xabcdfff0; t->cpu.gpr[R_ESI] = 0x20;
+    t->cpu.gpr[R_EBX] = 0xabcdfff0;
+    t->cpu.gpr[R_ESI] = 0x20;
     assert_int_equal(tm_run(t), EXIT_HLT);
-    assert_int_equal(t->cpu.gpr[R_EAX], 0x12);      /* (0xfff0 + 0x20 + 2) & 0xffff */
+    assert_int_equal(t->cpu.gpr[R_EAX], 0x12); /* (0xfff0 + 0x20 + 2) & 0xffff */
 
-    TM_LOAD(t, CODE, fsread);                       /* FS override uses FS.base */
+    TM_LOAD(t, CODE, fsread); /* FS override uses FS.base */
     start(t, CODE);
     t->cpu.seg[S_FS].base = DATA;
     tm_wr32(t, DATA + 0x10, 0x5eed);
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(t->cpu.gpr[R_EAX], 0x5eed);
 
-    TM_LOAD(t, CODE, lockmem);                      /* LOCK on a memory RMW: fine */
+    TM_LOAD(t, CODE, lockmem); /* LOCK on a memory RMW: fine */
     start(t, CODE);
     t->cpu.gpr[R_EDI] = DATA;
     tm_wr32(t, DATA, 1);
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(tm_rd32(t, DATA), 2);
 
-    TM_LOAD(t, CODE, lockreg);                      /* LOCK on a register: #UD */
+    TM_LOAD(t, CODE, lockreg); /* LOCK on a register: #UD */
     start(t, CODE);
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(tm_vector(t), EXC_UD);
@@ -140,9 +149,12 @@ static void test_undefined_opcodes(void **state)
 
 /* The code_cache hook reports decodes and invalidations (for --trace). */
 static int cc_counts[4];
-static void cc_hook(void *o, int kind, uint32_t gpa, uint32_t size, uint64_t occupancy, uint32_t eip)
+static void cc_hook(void *o, int kind, uint32_t gpa, uint32_t size, uint64_t occupancy,
+                    uint32_t eip)
 {
-    (void)o; (void)gpa; (void)eip;
+    (void)o;
+    (void)gpa;
+    (void)eip;
     assert_true(kind >= 1 && kind <= 3);
     assert_true(kind == INTERP_CC_FLUSH || size > 0);
     if (kind == INTERP_CC_DECODE)
@@ -163,7 +175,7 @@ static void test_code_cache_hook(void **state)
     TM_LOAD(&t, CODE, smc);
     start(&t, CODE);
     assert_int_equal(tm_run(&t), EXIT_HLT);
-    assert_true(cc_counts[INTERP_CC_DECODE] >= 3);      /* call, the block, its re-decode */
+    assert_true(cc_counts[INTERP_CC_DECODE] >= 3); /* call, the block, its re-decode */
     assert_true(cc_counts[INTERP_CC_INVALIDATE] >= 1);
     interp_invalidate_all(t.ip);
     assert_int_equal(cc_counts[INTERP_CC_FLUSH], 1);

@@ -48,7 +48,7 @@ static void setup_tables(struct guest_ram *ram, struct x86_cpu *cpu)
     cpu->cr0 = CR0_PE | CR0_PG;
     cpu->cr3 = 0x10000;
     cpu->cr4 = CR4_PSE;
-    cpu->cr2 = 0x00c03000;                      /* PDE 3: not present */
+    cpu->cr2 = 0x00c03000; /* PDE 3: not present */
 }
 
 static void test_walk_of_a_4k_page(void **st)
@@ -63,7 +63,8 @@ static void test_walk_of_a_4k_page(void **st)
     expect("digraph page_walk {");
     expect("walk of linear address 0x00402abc (--walk)");
     expect("CR3 = 0x00010000");
-    expect("page directory entry (PDE) [0x001]\\l@ 0x00010004\\lPDE = 0x00011027");  /* A set by the walk */
+    expect(
+        "page directory entry (PDE) [0x001]\\l@ 0x00010004\\lPDE = 0x00011027"); /* A set by the walk */
     expect("P=1 W=1 U=1 A=1 D=0 PS=0");
     expect("page table entry (PTE) [0x002]\\l@ 0x00011008\\lPTE = 0x00055067");
     expect("4 KiB frame at 0x00055000\\lphysical address 0x00055abc");
@@ -85,7 +86,7 @@ static void test_walk_of_a_4m_page_and_the_last_fault(void **st)
     expect("4 MiB page at 0x00800000\\lphysical address 0x00912345");
     assert_null(strstr(out, "PTE ="));
 
-    f = open_out();                              /* default: CR2 */
+    f = open_out(); /* default: CR2 */
     dot_vm_page_walk(f, &ram, &cpu, false, 0);
     fclose(f);
     expect("walk of linear address 0x00c03000 (the last #PF address, CR2");
@@ -94,7 +95,7 @@ static void test_walk_of_a_4m_page_and_the_last_fault(void **st)
     expect("#PF error code 0x0\\l(not present, read, supervisor)");
     expect("r0 -> fault");
 
-    cpu.cr0 = CR0_PE;                            /* paging off */
+    cpu.cr0 = CR0_PE; /* paging off */
     f = open_out();
     dot_vm_page_walk(f, &ram, &cpu, true, 0x1234);
     fclose(f);
@@ -106,12 +107,25 @@ static void test_walk_of_a_4m_page_and_the_last_fault(void **st)
 static void test_second_dimension_is_drawn(void **st)
 {
     (void)st;
-    struct dot_walk d = { .lin = 0x00401000, .why = "test", .paging = true, .root = 0x10000,
-                          .nrefs = 4, .ok = true, .phys = 0x99000 };
-    d.ref[0] = (struct dot_walk_ref){ .dim = 1, .level = 2, .dim1_of = 1, .table = 0x7000, .entry = 0x8007 };
-    d.ref[1] = (struct dot_walk_ref){ .dim = 0, .level = 2, .dim1_of = -1, .table = 0x10004, .entry = 0x11001 };
-    d.ref[2] = (struct dot_walk_ref){ .dim = 0, .level = 1, .dim1_of = -1, .table = 0x11004, .entry = 0x12001 };
-    d.ref[3] = (struct dot_walk_ref){ .dim = 1, .level = 1, .dim1_of = -1, .table = 0x8000, .entry = 0x99007 };
+    struct dot_walk d = { .lin = 0x00401000,
+                          .why = "test",
+                          .paging = true,
+                          .root = 0x10000,
+                          .nrefs = 4,
+                          .ok = true,
+                          .phys = 0x99000 };
+    d.ref[0] = (struct dot_walk_ref){
+        .dim = 1, .level = 2, .dim1_of = 1, .table = 0x7000, .entry = 0x8007
+    };
+    d.ref[1] = (struct dot_walk_ref){
+        .dim = 0, .level = 2, .dim1_of = -1, .table = 0x10004, .entry = 0x11001
+    };
+    d.ref[2] = (struct dot_walk_ref){
+        .dim = 0, .level = 1, .dim1_of = -1, .table = 0x11004, .entry = 0x12001
+    };
+    d.ref[3] = (struct dot_walk_ref){
+        .dim = 1, .level = 1, .dim1_of = -1, .table = 0x8000, .entry = 0x99007
+    };
     FILE *f = open_out();
     dot_page_walk(f, &d);
     fclose(f);
@@ -127,8 +141,9 @@ static void test_exit_flow_counts(void **st)
     (void)st;
     static struct exit_flow fl;
     exit_flow_init(&fl, "interp");
-    struct trace_event io = { .type = TRACE_EXIT, .reason = EXIT_IO_INSTRUCTION, .addr = 0x3f8,
-                              .cost_ns = 100 };
+    struct trace_event io = {
+        .type = TRACE_EXIT, .reason = EXIT_IO_INSTRUCTION, .addr = 0x3f8, .cost_ns = 100
+    };
     for (int i = 0; i < 5; i++)
         exit_flow_add(&fl, &io);
     struct trace_event hlt = { .type = TRACE_EXIT, .reason = EXIT_HLT, .cost_ns = 300 };
@@ -136,7 +151,7 @@ static void test_exit_flow_counts(void **st)
     struct trace_event irq = { .type = TRACE_IRQ, .reason = 0x20 };
     exit_flow_add(&fl, &irq);
     struct trace_event walk = { .type = TRACE_PAGE_WALK };
-    exit_flow_add(&fl, &walk);                   /* ignored */
+    exit_flow_add(&fl, &walk); /* ignored */
     struct trace_event dbg = { .type = TRACE_EXIT, .reason = EXIT_IO_INSTRUCTION, .addr = 0xf4 };
     exit_flow_add(&fl, &dbg);
     assert_int_equal(fl.exits, 7);
@@ -151,7 +166,7 @@ static void test_exit_flow_counts(void **st)
     expect("r30 -> h0 [label=\"5\"]");
     expect("h0 -> resume [label=\"5\"]");
     expect("label=\"port bus: debug-exit\"");
-    expect("h2 -> end [label=\"1\"]");           /* the last exit ended the run */
+    expect("h2 -> end [label=\"1\"]"); /* the last exit ended the run */
     expect("resume -> guest [label=\"6\"]");
     expect("vector 0x20: 1");
 }

@@ -27,124 +27,124 @@
 #include "01-binary-translation/check.h"
 #include "x86_harness.h"
 
-#define C FL_CF
-#define P FL_PF
-#define A FL_AF
-#define Z FL_ZF
-#define S FL_SF
-#define O FL_OF
+#define C   FL_CF
+#define P   FL_PF
+#define A   FL_AF
+#define Z   FL_ZF
+#define S   FL_SF
+#define O   FL_OF
 #define ALL FL_ARITH
 
 struct row {
     const char *what;
-    uint8_t  b[8];
-    int      len;
+    uint8_t b[8];
+    int len;
     uint32_t ecx;               /* CL / the REP count before it */
     uint32_t reads, def, undef; /* SDM Vol. 2 "Flags Affected"  */
-    bool     cs;                /* capstone's id gives the row   */
+    bool cs;                    /* capstone's id gives the row   */
 };
 
 static const struct row rows[] = {
-    { "add eax, ebx",       { 0x01, 0xd8 }, 2, 0, 0, ALL, 0, true },
-    { "sub eax, ebx",       { 0x29, 0xd8 }, 2, 0, 0, ALL, 0, true },
-    { "cmp eax, ebx",       { 0x39, 0xd8 }, 2, 0, 0, ALL, 0, true },
-    { "neg eax",            { 0xf7, 0xd8 }, 2, 0, 0, ALL, 0, true },
-    { "cmpxchg eax, ebx",   { 0x0f, 0xb1, 0xd8 }, 3, 0, 0, ALL, 0, true },
-    { "xadd eax, ebx",      { 0x0f, 0xc1, 0xd8 }, 3, 0, 0, ALL, 0, true },
-    { "adc eax, ebx",       { 0x11, 0xd8 }, 2, 0, C, ALL, 0, true },
-    { "sbb eax, ebx",       { 0x19, 0xd8 }, 2, 0, C, ALL, 0, true },
-    { "inc eax",            { 0x40 }, 1, 0, 0, O | S | Z | A | P, 0, true },
-    { "dec eax",            { 0x48 }, 1, 0, 0, O | S | Z | A | P, 0, true },
+    { "add eax, ebx", { 0x01, 0xd8 }, 2, 0, 0, ALL, 0, true },
+    { "sub eax, ebx", { 0x29, 0xd8 }, 2, 0, 0, ALL, 0, true },
+    { "cmp eax, ebx", { 0x39, 0xd8 }, 2, 0, 0, ALL, 0, true },
+    { "neg eax", { 0xf7, 0xd8 }, 2, 0, 0, ALL, 0, true },
+    { "cmpxchg eax, ebx", { 0x0f, 0xb1, 0xd8 }, 3, 0, 0, ALL, 0, true },
+    { "xadd eax, ebx", { 0x0f, 0xc1, 0xd8 }, 3, 0, 0, ALL, 0, true },
+    { "adc eax, ebx", { 0x11, 0xd8 }, 2, 0, C, ALL, 0, true },
+    { "sbb eax, ebx", { 0x19, 0xd8 }, 2, 0, C, ALL, 0, true },
+    { "inc eax", { 0x40 }, 1, 0, 0, O | S | Z | A | P, 0, true },
+    { "dec eax", { 0x48 }, 1, 0, 0, O | S | Z | A | P, 0, true },
     /* Logic: OF = CF = 0, SF ZF PF by the result, AF undefined. */
-    { "xor eax, eax",       { 0x31, 0xc0 }, 2, 0, 0, O | S | Z | P | C, A, true },
-    { "and eax, ebx",       { 0x21, 0xd8 }, 2, 0, 0, O | S | Z | P | C, A, true },
-    { "or eax, ebx",        { 0x09, 0xd8 }, 2, 0, 0, O | S | Z | P | C, A, true },
-    { "test eax, ebx",      { 0x85, 0xd8 }, 2, 0, 0, O | S | Z | P | C, A, true },
+    { "xor eax, eax", { 0x31, 0xc0 }, 2, 0, 0, O | S | Z | P | C, A, true },
+    { "and eax, ebx", { 0x21, 0xd8 }, 2, 0, 0, O | S | Z | P | C, A, true },
+    { "or eax, ebx", { 0x09, 0xd8 }, 2, 0, 0, O | S | Z | P | C, A, true },
+    { "test eax, ebx", { 0x85, 0xd8 }, 2, 0, 0, O | S | Z | P | C, A, true },
     /* MUL/IMUL: CF OF defined, SF ZF AF PF undefined. */
-    { "mul ebx",            { 0xf7, 0xe3 }, 2, 0, 0, C | O, S | Z | A | P, true },
-    { "imul eax, ebx",      { 0x0f, 0xaf, 0xc3 }, 3, 0, 0, C | O, S | Z | A | P, true },
-    { "imul eax, ebx, 5",   { 0x6b, 0xc3, 0x05 }, 3, 0, 0, C | O, S | Z | A | P, true },
+    { "mul ebx", { 0xf7, 0xe3 }, 2, 0, 0, C | O, S | Z | A | P, true },
+    { "imul eax, ebx", { 0x0f, 0xaf, 0xc3 }, 3, 0, 0, C | O, S | Z | A | P, true },
+    { "imul eax, ebx, 5", { 0x6b, 0xc3, 0x05 }, 3, 0, 0, C | O, S | Z | A | P, true },
     /* DIV/IDIV: all six undefined. */
-    { "div ebx",            { 0xf7, 0xf3 }, 2, 0, 0, 0, ALL, true },
-    { "idiv ebx",           { 0xf7, 0xfb }, 2, 0, 0, 0, ALL, true },
+    { "div ebx", { 0xf7, 0xf3 }, 2, 0, 0, 0, ALL, true },
+    { "idiv ebx", { 0xf7, 0xfb }, 2, 0, 0, 0, ALL, true },
     /* SHL/SHR/SAR: count 0 nothing; AF undefined; OF for count 1 only;
      * CF undefined for SHL/SHR by >= width. */
-    { "shl eax, 1",         { 0xd1, 0xe0 }, 2, 0, 0, C | S | Z | P | O, A, true },
-    { "shl eax, 2",         { 0xc1, 0xe0, 0x02 }, 3, 0, 0, C | S | Z | P, A | O, true },
-    { "shl eax, cl (0)",    { 0xd3, 0xe0 }, 2, 0, 0, 0, 0, true },
+    { "shl eax, 1", { 0xd1, 0xe0 }, 2, 0, 0, C | S | Z | P | O, A, true },
+    { "shl eax, 2", { 0xc1, 0xe0, 0x02 }, 3, 0, 0, C | S | Z | P, A | O, true },
+    { "shl eax, cl (0)", { 0xd3, 0xe0 }, 2, 0, 0, 0, 0, true },
     { "shl eax, cl (32=0)", { 0xd3, 0xe0 }, 2, 32, 0, 0, 0, true },
-    { "shl eax, cl (1)",    { 0xd3, 0xe0 }, 2, 1, 0, C | S | Z | P | O, A, true },
-    { "shl eax, cl (31)",   { 0xd3, 0xe0 }, 2, 31, 0, C | S | Z | P, A | O, true },
-    { "shl al, cl (8)",     { 0xd2, 0xe0 }, 2, 8, 0, S | Z | P, A | O | C, true },
-    { "shl al, cl (7)",     { 0xd2, 0xe0 }, 2, 7, 0, C | S | Z | P, A | O, true },
-    { "shr ax, cl (16)",    { 0x66, 0xd3, 0xe8 }, 3, 16, 0, S | Z | P, A | O | C, true },
-    { "shr eax, 1",         { 0xd1, 0xe8 }, 2, 0, 0, C | S | Z | P | O, A, true },
-    { "sar al, cl (9)",     { 0xd2, 0xf8 }, 2, 9, 0, C | S | Z | P, A | O, true },
-    { "sar eax, 1",         { 0xd1, 0xf8 }, 2, 0, 0, C | S | Z | P | O, A, true },
+    { "shl eax, cl (1)", { 0xd3, 0xe0 }, 2, 1, 0, C | S | Z | P | O, A, true },
+    { "shl eax, cl (31)", { 0xd3, 0xe0 }, 2, 31, 0, C | S | Z | P, A | O, true },
+    { "shl al, cl (8)", { 0xd2, 0xe0 }, 2, 8, 0, S | Z | P, A | O | C, true },
+    { "shl al, cl (7)", { 0xd2, 0xe0 }, 2, 7, 0, C | S | Z | P, A | O, true },
+    { "shr ax, cl (16)", { 0x66, 0xd3, 0xe8 }, 3, 16, 0, S | Z | P, A | O | C, true },
+    { "shr eax, 1", { 0xd1, 0xe8 }, 2, 0, 0, C | S | Z | P | O, A, true },
+    { "sar al, cl (9)", { 0xd2, 0xf8 }, 2, 9, 0, C | S | Z | P, A | O, true },
+    { "sar eax, 1", { 0xd1, 0xf8 }, 2, 0, 0, C | S | Z | P | O, A, true },
     /* ROL/ROR: CF for a nonzero masked count, OF for count 1 only. */
-    { "rol eax, 1",         { 0xd1, 0xc0 }, 2, 0, 0, C | O, 0, true },
-    { "rol eax, 3",         { 0xc1, 0xc0, 0x03 }, 3, 0, 0, C, O, true },
-    { "rol al, cl (8)",     { 0xd2, 0xc0 }, 2, 8, 0, C, O, true },
-    { "ror eax, cl (0)",    { 0xd3, 0xc8 }, 2, 0, 0, 0, 0, true },
+    { "rol eax, 1", { 0xd1, 0xc0 }, 2, 0, 0, C | O, 0, true },
+    { "rol eax, 3", { 0xc1, 0xc0, 0x03 }, 3, 0, 0, C, O, true },
+    { "rol al, cl (8)", { 0xd2, 0xc0 }, 2, 8, 0, C, O, true },
+    { "ror eax, cl (0)", { 0xd3, 0xc8 }, 2, 0, 0, 0, 0, true },
     /* RCL/RCR: through CF, modulo width + 1. */
-    { "rcl eax, 1",         { 0xd1, 0xd0 }, 2, 0, C, C | O, 0, true },
-    { "rcl al, cl (9)",     { 0xd2, 0xd0 }, 2, 9, 0, 0, O, true },
-    { "rcl al, cl (0)",     { 0xd2, 0xd0 }, 2, 0, 0, 0, 0, true },
-    { "rcr ax, cl (5)",     { 0x66, 0xd3, 0xd8 }, 3, 5, C, C, O, true },
+    { "rcl eax, 1", { 0xd1, 0xd0 }, 2, 0, C, C | O, 0, true },
+    { "rcl al, cl (9)", { 0xd2, 0xd0 }, 2, 9, 0, 0, O, true },
+    { "rcl al, cl (0)", { 0xd2, 0xd0 }, 2, 0, 0, 0, 0, true },
+    { "rcr ax, cl (5)", { 0x66, 0xd3, 0xd8 }, 3, 5, C, C, O, true },
     /* SHLD/SHRD: like a shift; 16-bit count > 16: all undefined. */
-    { "shld eax, ebx, 1",   { 0x0f, 0xa4, 0xd8, 0x01 }, 4, 0, 0, C | S | Z | P | O, A, true },
+    { "shld eax, ebx, 1", { 0x0f, 0xa4, 0xd8, 0x01 }, 4, 0, 0, C | S | Z | P | O, A, true },
     { "shld eax, ebx, cl (4)", { 0x0f, 0xa5, 0xd8 }, 3, 4, 0, C | S | Z | P, A | O, true },
     { "shld ax, bx, cl (20)", { 0x66, 0x0f, 0xa5, 0xd8 }, 4, 20, 0, 0, ALL, true },
     { "shrd eax, ebx, cl (0)", { 0x0f, 0xad, 0xd8 }, 3, 0, 0, 0, 0, true },
     /* BT*: CF defined, ZF kept, OF SF AF PF undefined. */
-    { "bt eax, ebx",        { 0x0f, 0xa3, 0xd8 }, 3, 0, 0, C, O | S | A | P, true },
-    { "bts eax, ebx",       { 0x0f, 0xab, 0xd8 }, 3, 0, 0, C, O | S | A | P, true },
+    { "bt eax, ebx", { 0x0f, 0xa3, 0xd8 }, 3, 0, 0, C, O | S | A | P, true },
+    { "bts eax, ebx", { 0x0f, 0xab, 0xd8 }, 3, 0, 0, C, O | S | A | P, true },
     /* BSF/BSR: ZF defined, the rest undefined. */
-    { "bsf eax, ebx",       { 0x0f, 0xbc, 0xc3 }, 3, 0, 0, Z, C | O | S | A | P, true },
-    { "bsr eax, ebx",       { 0x0f, 0xbd, 0xc3 }, 3, 0, 0, Z, C | O | S | A | P, true },
+    { "bsf eax, ebx", { 0x0f, 0xbc, 0xc3 }, 3, 0, 0, Z, C | O | S | A | P, true },
+    { "bsr eax, ebx", { 0x0f, 0xbd, 0xc3 }, 3, 0, 0, Z, C | O | S | A | P, true },
     /* BCD adjust. */
-    { "daa",                { 0x27 }, 1, 0, C | A, C | A | S | Z | P, O, true },
-    { "das",                { 0x2f }, 1, 0, C | A, C | A | S | Z | P, O, true },
-    { "aaa",                { 0x37 }, 1, 0, A, A | C, O | S | Z | P, true },
-    { "aas",                { 0x3f }, 1, 0, A, A | C, O | S | Z | P, true },
-    { "aam",                { 0xd4, 0x0a }, 2, 0, 0, S | Z | P, O | A | C, true },
-    { "aad",                { 0xd5, 0x0a }, 2, 0, 0, S | Z | P, O | A | C, true },
+    { "daa", { 0x27 }, 1, 0, C | A, C | A | S | Z | P, O, true },
+    { "das", { 0x2f }, 1, 0, C | A, C | A | S | Z | P, O, true },
+    { "aaa", { 0x37 }, 1, 0, A, A | C, O | S | Z | P, true },
+    { "aas", { 0x3f }, 1, 0, A, A | C, O | S | Z | P, true },
+    { "aam", { 0xd4, 0x0a }, 2, 0, 0, S | Z | P, O | A | C, true },
+    { "aad", { 0xd5, 0x0a }, 2, 0, 0, S | Z | P, O | A | C, true },
     /* Flag instructions. */
-    { "clc",                { 0xf8 }, 1, 0, 0, C, 0, true },
-    { "stc",                { 0xf9 }, 1, 0, 0, C, 0, true },
-    { "cmc",                { 0xf5 }, 1, 0, C, C, 0, true },
-    { "lahf",               { 0x9f }, 1, 0, S | Z | A | P | C, 0, 0, true },
-    { "sahf",               { 0x9e }, 1, 0, 0, S | Z | A | P | C, 0, true },
-    { "pushf",              { 0x9c }, 1, 0, ALL, 0, 0, true },
-    { "popf",               { 0x9d }, 1, 0, 0, ALL, 0, true },
-    { "int 0x80",           { 0xcd, 0x80 }, 2, 0, ALL, 0, 0, true },
-    { "int3",               { 0xcc }, 1, 0, ALL, 0, 0, true },
-    { "iret",               { 0xcf }, 1, 0, 0, ALL, 0, true },
-    { "salc",               { 0xd6 }, 1, 0, C, 0, 0, true },
+    { "clc", { 0xf8 }, 1, 0, 0, C, 0, true },
+    { "stc", { 0xf9 }, 1, 0, 0, C, 0, true },
+    { "cmc", { 0xf5 }, 1, 0, C, C, 0, true },
+    { "lahf", { 0x9f }, 1, 0, S | Z | A | P | C, 0, 0, true },
+    { "sahf", { 0x9e }, 1, 0, 0, S | Z | A | P | C, 0, true },
+    { "pushf", { 0x9c }, 1, 0, ALL, 0, 0, true },
+    { "popf", { 0x9d }, 1, 0, 0, ALL, 0, true },
+    { "int 0x80", { 0xcd, 0x80 }, 2, 0, ALL, 0, 0, true },
+    { "int3", { 0xcc }, 1, 0, ALL, 0, 0, true },
+    { "iret", { 0xcf }, 1, 0, 0, ALL, 0, true },
+    { "salc", { 0xd6 }, 1, 0, C, 0, 0, true },
     /* String compares: REP with a zero count changes nothing. */
-    { "cmpsb (ecx 0)",      { 0xa6 }, 1, 0, 0, ALL, 0, true },
-    { "repe cmpsb (0)",     { 0xf3, 0xa6 }, 2, 0, 0, 0, 0, true },
-    { "repe cmpsb (3)",     { 0xf3, 0xa6 }, 2, 3, 0, ALL, 0, true },
-    { "repne scasd (0)",    { 0xf2, 0xaf }, 2, 0, 0, 0, 0, true },
+    { "cmpsb (ecx 0)", { 0xa6 }, 1, 0, 0, ALL, 0, true },
+    { "repe cmpsb (0)", { 0xf3, 0xa6 }, 2, 0, 0, 0, 0, true },
+    { "repe cmpsb (3)", { 0xf3, 0xa6 }, 2, 3, 0, ALL, 0, true },
+    { "repne scasd (0)", { 0xf2, 0xaf }, 2, 0, 0, 0, 0, true },
     /* Only ZF. */
-    { "lar eax, ebx",       { 0x0f, 0x02, 0xc3 }, 3, 0, 0, Z, 0, true },
-    { "cmpxchg8b [eax]",    { 0x0f, 0xc7, 0x08 }, 3, 0, 0, Z, 0, true },
+    { "lar eax, ebx", { 0x0f, 0x02, 0xc3 }, 3, 0, 0, Z, 0, true },
+    { "cmpxchg8b [eax]", { 0x0f, 0xc7, 0x08 }, 3, 0, 0, Z, 0, true },
     /* MOV CRn/DRn: all six undefined (capstone calls it MOV). */
-    { "mov cr0, eax",       { 0x0f, 0x22, 0xc0 }, 3, 0, 0, 0, ALL, false },
-    { "mov eax, dr7",       { 0x0f, 0x21, 0xf8 }, 3, 0, 0, 0, ALL, false },
+    { "mov cr0, eax", { 0x0f, 0x22, 0xc0 }, 3, 0, 0, 0, ALL, false },
+    { "mov eax, dr7", { 0x0f, 0x21, 0xf8 }, 3, 0, 0, 0, ALL, false },
     /* Conditions (SDM Vol. 1 Table B-1). */
-    { "jz",                 { 0x74, 0x00 }, 2, 0, Z, 0, 0, true },
-    { "jo",                 { 0x70, 0x00 }, 2, 0, O, 0, 0, true },
-    { "jbe",                { 0x76, 0x00 }, 2, 0, C | Z, 0, 0, true },
-    { "jl",                 { 0x7c, 0x00 }, 2, 0, S | O, 0, 0, true },
-    { "jp",                 { 0x7a, 0x00 }, 2, 0, P, 0, 0, true },
-    { "setg al",            { 0x0f, 0x9f, 0xc0 }, 3, 0, Z | S | O, 0, 0, true },
-    { "cmovb eax, ebx",     { 0x0f, 0x42, 0xc3 }, 3, 0, C, 0, 0, true },
-    { "loope",              { 0xe1, 0xfe }, 2, 0, Z, 0, 0, true },
+    { "jz", { 0x74, 0x00 }, 2, 0, Z, 0, 0, true },
+    { "jo", { 0x70, 0x00 }, 2, 0, O, 0, 0, true },
+    { "jbe", { 0x76, 0x00 }, 2, 0, C | Z, 0, 0, true },
+    { "jl", { 0x7c, 0x00 }, 2, 0, S | O, 0, 0, true },
+    { "jp", { 0x7a, 0x00 }, 2, 0, P, 0, 0, true },
+    { "setg al", { 0x0f, 0x9f, 0xc0 }, 3, 0, Z | S | O, 0, 0, true },
+    { "cmovb eax, ebx", { 0x0f, 0x42, 0xc3 }, 3, 0, C, 0, 0, true },
+    { "loope", { 0xe1, 0xfe }, 2, 0, Z, 0, 0, true },
     /* No flags. */
-    { "mov eax, ebx",       { 0x89, 0xd8 }, 2, 0, 0, 0, 0, true },
-    { "not eax",            { 0xf7, 0xd0 }, 2, 0, 0, 0, 0, true },
-    { "lea eax, [ebx+4]",   { 0x8d, 0x43, 0x04 }, 3, 0, 0, 0, 0, true },
+    { "mov eax, ebx", { 0x89, 0xd8 }, 2, 0, 0, 0, 0, true },
+    { "not eax", { 0xf7, 0xd0 }, 2, 0, 0, 0, 0, true },
+    { "lea eax, [ebx+4]", { 0x8d, 0x43, 0x04 }, 3, 0, 0, 0, 0, true },
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -192,7 +192,8 @@ static void test_masked_compare(void **state)
     (void)state;
     for (size_t i = 0; i < NROWS; i++) {
         const struct row *r = &rows[i];
-        uint32_t undef = x86_undef_after(0, &(struct x86_flag_effect){ r->reads, r->def, r->undef });
+        uint32_t undef =
+            x86_undef_after(0, &(struct x86_flag_effect){ r->reads, r->def, r->undef });
         for (uint32_t f = 1; f <= FL_OF; f <<= 1) {
             if (!(f & ALL))
                 continue;
@@ -239,7 +240,8 @@ static uint32_t seq(const char *const *names, uint32_t start)
         while (i < NROWS && strcmp(rows[i].what, *names))
             i++;
         assert_true(i < NROWS);
-        u = x86_undef_after(u, &(struct x86_flag_effect){ rows[i].reads, rows[i].def, rows[i].undef });
+        u = x86_undef_after(u,
+                            &(struct x86_flag_effect){ rows[i].reads, rows[i].def, rows[i].undef });
     }
     return u;
 }
@@ -249,11 +251,13 @@ static void test_accumulate(void **state)
     assert_int_equal(seq((const char *const[]){ "xor eax, eax", "add eax, ebx", NULL }, 0), 0);
     assert_int_equal(seq((const char *const[]){ "xor eax, eax", "inc eax", NULL }, 0), 0);
     assert_int_equal(seq((const char *const[]){ "div ebx", "inc eax", NULL }, 0), C);
-    assert_int_equal(seq((const char *const[]){ "mul ebx", "shl eax, cl (0)", NULL }, 0), S | Z | A | P);
+    assert_int_equal(seq((const char *const[]){ "mul ebx", "shl eax, cl (0)", NULL }, 0),
+                     S | Z | A | P);
     assert_int_equal(seq((const char *const[]){ "mul ebx", "shl eax, 1", NULL }, 0), A);
     assert_int_equal(seq((const char *const[]){ "bsf eax, ebx", "clc", NULL }, 0), O | S | A | P);
     assert_int_equal(seq((const char *const[]){ "div ebx", "lar eax, ebx", "sahf", NULL }, 0), O);
-    assert_int_equal(seq((const char *const[]){ "shl al, cl (8)", "rcl al, cl (9)", NULL }, 0), A | O | C);
+    assert_int_equal(seq((const char *const[]){ "shl al, cl (8)", "rcl al, cl (9)", NULL }, 0),
+                     A | O | C);
     assert_int_equal(seq((const char *const[]){ "mov cr0, eax", "popf", NULL }, 0), 0);
     assert_int_equal(seq((const char *const[]){ "repe cmpsb (0)", NULL }, A), A);
     assert_int_equal(seq((const char *const[]){ "repe cmpsb (3)", NULL }, A), 0);
@@ -276,12 +280,13 @@ static uint32_t run_tracked(struct tm *t, const uint8_t *code, size_t len, uint3
 static void test_tracking(void **state)
 {
     struct tm *t = *state;
-    static const uint8_t xor_shl[] = { 0x31, 0xd8, 0xd3, 0xe0, 0xf4 };   /* xor eax,ebx; shl eax,cl; hlt */
-    static const uint8_t xor_add[] = { 0x31, 0xd8, 0x01, 0xd8, 0xf4 };   /* xor; add; hlt */
-    assert_int_equal(run_tracked(t, xor_shl, sizeof xor_shl, 0), A);       /* by 0: AF kept */
+    static const uint8_t xor_shl[] = { 0x31, 0xd8, 0xd3, 0xe0,
+                                       0xf4 }; /* xor eax,ebx; shl eax,cl; hlt */
+    static const uint8_t xor_add[] = { 0x31, 0xd8, 0x01, 0xd8, 0xf4 }; /* xor; add; hlt */
+    assert_int_equal(run_tracked(t, xor_shl, sizeof xor_shl, 0), A);   /* by 0: AF kept */
     assert_int_equal(run_tracked(t, xor_shl, sizeof xor_shl, 1), A);
     assert_int_equal(run_tracked(t, xor_shl, sizeof xor_shl, 2), A | O);
-    assert_int_equal(run_tracked(t, xor_shl, sizeof xor_shl, 0x21), A);    /* masked to 1 */
+    assert_int_equal(run_tracked(t, xor_shl, sizeof xor_shl, 0x21), A); /* masked to 1 */
     assert_int_equal(run_tracked(t, xor_add, sizeof xor_add, 0), 0);
     /* Off: nothing is accumulated. */
     tm_load(t, CODE, xor_shl, xor_shl + sizeof xor_shl);
@@ -314,8 +319,8 @@ static void test_split(void **state)
     static const uint8_t xor_lahf[] = { 0x31, 0xc0, 0x9f };
     static const uint8_t add_pushf[] = { 0x01, 0xd8, 0x9c };
     static const uint8_t xor_add_lahf[] = { 0x31, 0xc0, 0x01, 0xd8, 0x9f };
-    static const uint8_t shr_adc[] = { 0xc1, 0xe8, 0x02, 0x11, 0xd8 };    /* CF defined */
-    static const uint8_t shl8_adc[] = { 0xd2, 0xe0, 0x11, 0xd8 };         /* shl al,cl: CF maybe not */
+    static const uint8_t shr_adc[] = { 0xc1, 0xe8, 0x02, 0x11, 0xd8 }; /* CF defined */
+    static const uint8_t shl8_adc[] = { 0xd2, 0xe0, 0x11, 0xd8 };      /* shl al,cl: CF maybe not */
     static const uint8_t shl2_jo[] = { 0xc1, 0xe0, 0x02, 0x70, 0x00 };
     static const uint8_t shl1_jo[] = { 0xd1, 0xe0, 0x70, 0x00 };
     static const uint8_t mul_jz[] = { 0xf7, 0xe3, 0x74, 0x00 };
@@ -343,23 +348,23 @@ static void test_split(void **state)
 static void test_vendors(void **state)
 {
     struct tm *t = *state;
-    static const uint8_t xor_edi[] = { 0x31, 0xff, 0xf4 };              /* xor edi, edi; hlt */
+    static const uint8_t xor_edi[] = { 0x31, 0xff, 0xf4 }; /* xor edi, edi; hlt */
     t->cpu.gpr[R_EDI] = 1;
     uint32_t undef = run_tracked(t, xor_edi, sizeof xor_edi, 0);
     assert_int_equal(undef, A);
     struct x86_cpu ref = t->cpu, intel = ref, amd = ref;
-    intel.eflags = (ref.eflags & ~A);   /* Intel: AF cleared by logic ops         */
-    amd.eflags = ref.eflags | A;        /* observed on AMD EPYC: 00000056 (AF set) */
+    intel.eflags = (ref.eflags & ~A); /* Intel: AF cleared by logic ops         */
+    amd.eflags = ref.eflags | A;      /* observed on AMD EPYC: 00000056 (AF set) */
     char buf[96];
     assert_null(check_differs(&intel, &ref, undef, buf, sizeof buf));
     assert_null(check_differs(&amd, &ref, undef, buf, sizeof buf));
     assert_null(check_differs(&amd, &intel, undef, buf, sizeof buf));
-    amd.eflags ^= Z;                    /* ZF after XOR is defined */
+    amd.eflags ^= Z; /* ZF after XOR is defined */
     assert_non_null(check_differs(&amd, &ref, undef, buf, sizeof buf));
 
     /* MUL: SF ZF AF PF from the low half (Intel) or left as they were
      * (older AMD): every combination is equal, CF/OF are not. */
-    static const uint8_t mul[] = { 0xf7, 0xe3, 0xf4 };                  /* mul ebx; hlt */
+    static const uint8_t mul[] = { 0xf7, 0xe3, 0xf4 }; /* mul ebx; hlt */
     t->cpu.gpr[R_EAX] = 0x10000;
     t->cpu.gpr[R_EBX] = 0x10000;
     undef = run_tracked(t, mul, sizeof mul, 0);

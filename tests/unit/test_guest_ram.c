@@ -20,9 +20,9 @@ static void test_init_zeroed_and_bounds(void **st)
     assert_int_equal(r.host[(2 << 20) - 1], 0);
     assert_ptr_equal(gpa_to_hva(&r, 0x1000, 16), r.host + 0x1000);
     assert_non_null(gpa_to_hva(&r, (2 << 20) - 4, 4));
-    assert_null(gpa_to_hva(&r, (2 << 20) - 4, 5));        /* straddles the end */
+    assert_null(gpa_to_hva(&r, (2 << 20) - 4, 5)); /* straddles the end */
     assert_null(gpa_to_hva(&r, 2 << 20, 1));
-    assert_null(gpa_to_hva(&r, UINT64_MAX - 1, 4));       /* no wrap-around */
+    assert_null(gpa_to_hva(&r, UINT64_MAX - 1, 4)); /* no wrap-around */
     guest_ram_destroy(&r);
     assert_int_equal(r.fd, -1);
 }

@@ -47,16 +47,16 @@ static void test_signal_stops_the_vm(void **st)
     raise(SIGHUP);
     assert_int_equal(hangup_cause(), SIGHUP);
     assert_true(readable(hangup_fd()));
-    assert_true(readable(hangup_fd()));              /* never drained */
+    assert_true(readable(hangup_fd())); /* never drained */
     assert_true(vm_stop_requested(vm));
-    assert_true(alarm(0) > 0);                       /* the backstop was set */
-    raise(SIGHUP);                                   /* a second hang-up: no harm */
+    assert_true(alarm(0) > 0); /* the backstop was set */
+    raise(SIGHUP);             /* a second hang-up: no harm */
     raise(SIGINT);
-    assert_int_equal(hangup_cause(), SIGHUP);        /* the first cause stays */
+    assert_int_equal(hangup_cause(), SIGHUP); /* the first cause stays */
     hangup_disarm();
     alarm(0);
     assert_int_equal(hangup_fd(), -1);
-    assert_ptr_equal(handler_of(SIGHUP), SIG_IGN);   /* more hang-ups cannot kill */
+    assert_ptr_equal(handler_of(SIGHUP), SIG_IGN); /* more hang-ups cannot kill */
     assert_ptr_equal(handler_of(SIGINT), SIG_DFL);
     vm_destroy(vm);
 
@@ -81,7 +81,7 @@ static void test_sigterm_and_restore(void **st)
     assert_ptr_not_equal(handler_of(SIGTERM), SIG_DFL);
     raise(SIGTERM);
     assert_int_equal(hangup_cause(), SIGTERM);
-    assert_ptr_equal(handler_of(SIGTERM), SIG_DFL);  /* a second one kills */
+    assert_ptr_equal(handler_of(SIGTERM), SIG_DFL); /* a second one kills */
     hangup_disarm();
     alarm(0);
     signal(SIGHUP, SIG_DFL);
@@ -126,7 +126,7 @@ static void test_terminal_goes_away(void **st)
     assert_int_equal(hangup_arm(NULL, false, err, sizeof err), 0);
     struct timespec ms = { 0, 20000000 };
     nanosleep(&ms, NULL);
-    assert_int_equal(hangup_cause(), HANGUP_NONE);   /* a live terminal: nothing */
+    assert_int_equal(hangup_cause(), HANGUP_NONE); /* a live terminal: nothing */
     close(master);
     struct pollfd p = { .fd = hangup_fd(), .events = POLLIN };
     assert_int_equal(poll(&p, 1, 2000), 1);

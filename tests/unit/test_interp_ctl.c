@@ -5,10 +5,22 @@
  */
 #include "x86_harness.h"
 
-SNIP(rep_movsb); SNIP(rep_movsd); SNIP(rep_stosd); SNIP(repe_cmpsb); SNIP(repne_scasb); SNIP(lodsb);
-SNIP(stack); SNIP(pusha); SNIP(enter); SNIP(call); SNIP(retimm); SNIP(loop); SNIP(jecxz); SNIP(jl);
-SNIP(callind); SNIP(ret5);
-
+SNIP(rep_movsb);
+SNIP(rep_movsd);
+SNIP(rep_stosd);
+SNIP(repe_cmpsb);
+SNIP(repne_scasb);
+SNIP(lodsb);
+SNIP(stack);
+SNIP(pusha);
+SNIP(enter);
+SNIP(call);
+SNIP(retimm);
+SNIP(loop);
+SNIP(jecxz);
+SNIP(jl);
+SNIP(callind);
+SNIP(ret5);
 
 static void start(struct tm *t, uint32_t flags)
 {
@@ -23,7 +35,9 @@ static void test_rep_movs(void **state)
     TM_LOAD(t, CODE, rep_movsb);
     memcpy(tm_mem(t, DATA), "abcdefgh", 8);
     start(t, 0);
-    t->cpu.gpr[R_ESI] = DATA; t->cpu.gpr[R_EDI] = DATA + 0x100; t->cpu.gpr[R_ECX] = 5;
+    t->cpu.gpr[R_ESI] = DATA;
+    t->cpu.gpr[R_EDI] = DATA + 0x100;
+    t->cpu.gpr[R_ECX] = 5;
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_memory_equal(tm_mem(t, DATA + 0x100), "abcde\0", 6);
     assert_int_equal(t->cpu.gpr[R_ECX], 0);
@@ -35,18 +49,22 @@ static void test_rep_movs(void **state)
     for (int i = 0; i < 4; i++)
         tm_wr32(t, DATA + 4 * i, 0x1000 + i);
     start(t, FL_DF);
-    t->cpu.gpr[R_ESI] = DATA + 12; t->cpu.gpr[R_EDI] = DATA + 0x20c; t->cpu.gpr[R_ECX] = 3;
+    t->cpu.gpr[R_ESI] = DATA + 12;
+    t->cpu.gpr[R_EDI] = DATA + 0x20c;
+    t->cpu.gpr[R_ECX] = 3;
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(tm_rd32(t, DATA + 0x20c), 0x1003);
     assert_int_equal(tm_rd32(t, DATA + 0x208), 0x1002);
     assert_int_equal(tm_rd32(t, DATA + 0x204), 0x1001);
-    assert_int_equal(tm_rd32(t, DATA + 0x200), 0);     /* only 3 moved */
+    assert_int_equal(tm_rd32(t, DATA + 0x200), 0); /* only 3 moved */
     assert_int_equal(t->cpu.gpr[R_ESI], DATA);
     assert_int_equal(t->cpu.gpr[R_EDI], DATA + 0x200);
 
     /* ECX = 0: nothing happens at all. */
     start(t, 0);
-    t->cpu.gpr[R_ESI] = DATA; t->cpu.gpr[R_EDI] = DATA + 0x300; t->cpu.gpr[R_ECX] = 0;
+    t->cpu.gpr[R_ESI] = DATA;
+    t->cpu.gpr[R_EDI] = DATA + 0x300;
+    t->cpu.gpr[R_ECX] = 0;
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(tm_rd32(t, DATA + 0x300), 0);
     assert_int_equal(t->cpu.gpr[R_EDI], DATA + 0x300);
@@ -57,18 +75,21 @@ static void test_rep_stos_lods(void **state)
     struct tm *t = *state;
     TM_LOAD(t, CODE, rep_stosd);
     start(t, 0);
-    t->cpu.gpr[R_EAX] = 0xcafef00d; t->cpu.gpr[R_EDI] = DATA; t->cpu.gpr[R_ECX] = 1000;
+    t->cpu.gpr[R_EAX] = 0xcafef00d;
+    t->cpu.gpr[R_EDI] = DATA;
+    t->cpu.gpr[R_ECX] = 1000;
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(tm_rd32(t, DATA), 0xcafef00du);
     assert_int_equal(tm_rd32(t, DATA + 3996), 0xcafef00du);
     assert_int_equal(tm_rd32(t, DATA + 4000), 0);
     assert_int_equal(t->cpu.gpr[R_EDI], DATA + 4000);
-    assert_int_equal(interp_instructions(t->ip), 2);   /* a REP instruction retires once */
+    assert_int_equal(interp_instructions(t->ip), 2); /* a REP instruction retires once */
 
     TM_LOAD(t, CODE, lodsb);
     memcpy(tm_mem(t, DATA), "xy", 2);
     start(t, 0);
-    t->cpu.gpr[R_EAX] = 0x11223344; t->cpu.gpr[R_ESI] = DATA;
+    t->cpu.gpr[R_EAX] = 0x11223344;
+    t->cpu.gpr[R_ESI] = DATA;
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(t->cpu.gpr[R_EAX], 0x11223300u | 'y');
     assert_int_equal(t->cpu.gpr[R_ESI], DATA + 2);
@@ -81,7 +102,9 @@ static void test_repe_repne(void **state)
     memcpy(tm_mem(t, DATA), "hello world", 11);
     memcpy(tm_mem(t, DATA + 0x100), "help!", 5);
     start(t, 0);
-    t->cpu.gpr[R_ESI] = DATA; t->cpu.gpr[R_EDI] = DATA + 0x100; t->cpu.gpr[R_ECX] = 5;
+    t->cpu.gpr[R_ESI] = DATA;
+    t->cpu.gpr[R_EDI] = DATA + 0x100;
+    t->cpu.gpr[R_ECX] = 5;
     assert_int_equal(tm_run(t), EXIT_HLT);
     /* Stops after comparing 'l' with 'p' (the 4th byte): ZF=0, 'l' < 'p'. */
     assert_int_equal(t->cpu.gpr[R_ECX], 1);
@@ -91,10 +114,12 @@ static void test_repe_repne(void **state)
 
     TM_LOAD(t, CODE, repne_scasb);
     start(t, 0);
-    t->cpu.gpr[R_EAX] = 'w'; t->cpu.gpr[R_EDI] = DATA; t->cpu.gpr[R_ECX] = 100;
+    t->cpu.gpr[R_EAX] = 'w';
+    t->cpu.gpr[R_EDI] = DATA;
+    t->cpu.gpr[R_ECX] = 100;
     assert_int_equal(tm_run(t), EXIT_HLT);
-    assert_true(t->cpu.eflags & FL_ZF);                /* found */
-    assert_int_equal(t->cpu.gpr[R_EDI], DATA + 7);     /* one past the 'w' at 6 */
+    assert_true(t->cpu.eflags & FL_ZF);            /* found */
+    assert_int_equal(t->cpu.gpr[R_EDI], DATA + 7); /* one past the 'w' at 6 */
     assert_int_equal(t->cpu.gpr[R_ECX], 100 - 7);
 }
 
@@ -105,7 +130,7 @@ static void test_stack(void **state)
     start(t, FL_CF | FL_ZF);
     t->cpu.gpr[R_EAX] = 0xaaaa;
     assert_int_equal(tm_run(t), EXIT_HLT);
-    assert_int_equal(t->cpu.gpr[R_ECX], FL_FIXED1 | FL_CF | FL_ZF);   /* PUSHF image */
+    assert_int_equal(t->cpu.gpr[R_ECX], FL_FIXED1 | FL_CF | FL_ZF); /* PUSHF image */
     assert_int_equal(t->cpu.gpr[R_EDX], 0x1234);
     assert_int_equal(t->cpu.gpr[R_EBX], 0xaaaa);
     assert_int_equal(t->cpu.gpr[R_ESP], KSTACK);
@@ -120,16 +145,16 @@ static void test_stack(void **state)
     for (int r = 0; r < 8; r++)
         if (r != R_ESP)
             assert_int_equal(t->cpu.gpr[r], 0x100 + r);
-    assert_int_equal(tm_rd32(t, KSTACK - 20), KSTACK);     /* 5th push: ESP before PUSHA */
+    assert_int_equal(tm_rd32(t, KSTACK - 20), KSTACK); /* 5th push: ESP before PUSHA */
     assert_int_equal(t->cpu.gpr[R_ESP], KSTACK);
 
     TM_LOAD(t, CODE, enter);
     start(t, 0);
     t->cpu.gpr[R_EBP] = 0xbbbb;
     assert_int_equal(tm_run(t), EXIT_HLT);
-    assert_int_equal(t->cpu.gpr[R_EBX], KSTACK - 4);       /* frame = ESP after push EBP */
+    assert_int_equal(t->cpu.gpr[R_EBX], KSTACK - 4); /* frame = ESP after push EBP */
     assert_int_equal(t->cpu.gpr[R_EAX], KSTACK - 4 - 16);
-    assert_int_equal(t->cpu.gpr[R_EBP], 0xbbbb);           /* LEAVE restored it */
+    assert_int_equal(t->cpu.gpr[R_EBP], 0xbbbb); /* LEAVE restored it */
     assert_int_equal(t->cpu.gpr[R_ESP], KSTACK);
 }
 
@@ -139,14 +164,14 @@ static void test_calls(void **state)
     TM_LOAD(t, CODE, call);
     start(t, 0);
     assert_int_equal(tm_run(t), EXIT_HLT);
-    assert_int_equal(t->cpu.gpr[R_EAX], 6);                /* callee set 5, caller added 1 */
+    assert_int_equal(t->cpu.gpr[R_EAX], 6); /* callee set 5, caller added 1 */
     assert_int_equal(t->cpu.gpr[R_ESP], KSTACK);
-    assert_int_equal(tm_rd32(t, KSTACK - 4), CODE + 5);    /* return address = after CALL rel32 */
+    assert_int_equal(tm_rd32(t, KSTACK - 4), CODE + 5); /* return address = after CALL rel32 */
 
     TM_LOAD(t, CODE, retimm);
     start(t, 0);
     assert_int_equal(tm_run(t), EXIT_HLT);
-    assert_int_equal(t->cpu.gpr[R_ESP], KSTACK);           /* RET 8 popped both arguments */
+    assert_int_equal(t->cpu.gpr[R_ESP], KSTACK); /* RET 8 popped both arguments */
 
     TM_LOAD(t, CODE, callind);
     TM_LOAD(t, CODE + 0x100, ret5);
@@ -154,7 +179,7 @@ static void test_calls(void **state)
     t->cpu.gpr[R_ESI] = CODE + 0x100;
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(t->cpu.gpr[R_EAX], 5);
-    assert_int_equal(t->exit.guest_eip, CODE + 2);         /* CALL *%esi is 2 bytes */
+    assert_int_equal(t->exit.guest_eip, CODE + 2); /* CALL *%esi is 2 bytes */
 }
 
 static void test_branches(void **state)
@@ -169,15 +194,17 @@ static void test_branches(void **state)
     TM_LOAD(t, CODE, jecxz);
     start(t, 0);
     assert_int_equal(tm_run(t), EXIT_HLT);
-    assert_int_equal(t->cpu.gpr[R_EAX], 1);                /* jumped over mov $2 */
+    assert_int_equal(t->cpu.gpr[R_EAX], 1); /* jumped over mov $2 */
 
     TM_LOAD(t, CODE, jl);
     start(t, 0);
-    t->cpu.gpr[R_EAX] = (uint32_t)-1; t->cpu.gpr[R_EBX] = 1;
+    t->cpu.gpr[R_EAX] = (uint32_t)-1;
+    t->cpu.gpr[R_EBX] = 1;
     assert_int_equal(tm_run(t), EXIT_HLT);
-    assert_int_equal(t->cpu.gpr[R_ECX], 1);                /* signed: -1 < 1 */
+    assert_int_equal(t->cpu.gpr[R_ECX], 1); /* signed: -1 < 1 */
     start(t, 0);
-    t->cpu.gpr[R_EAX] = 2; t->cpu.gpr[R_EBX] = 1;
+    t->cpu.gpr[R_EAX] = 2;
+    t->cpu.gpr[R_EBX] = 1;
     assert_int_equal(tm_run(t), EXIT_HLT);
     assert_int_equal(t->cpu.gpr[R_ECX], 0);
 }

@@ -14,7 +14,10 @@
 #include <cmocka.h>
 #include "03-hw-assisted/kvm.h"
 
-static union { struct kvm_run run; uint8_t page[4096]; } pg;
+static union {
+    struct kvm_run run;
+    uint8_t page[4096];
+} pg;
 static const struct x86_cpu cpu = { .eip = 0x1234 };
 
 static struct kvm_run *fresh(uint32_t reason)
@@ -43,7 +46,7 @@ static void test_mmio_is_an_ept_misconfiguration(void **st)
     assert_int_equal(e.u.ept.value, 0xc0ffee);
     assert_false(kvm_exit_needs_answer(&e));
 
-    r = fresh(KVM_EXIT_MMIO);                  /* a read: the VMM answers */
+    r = fresh(KVM_EXIT_MMIO); /* a read: the VMM answers */
     r->mmio.phys_addr = 0xfee00020;
     r->mmio.len = 2;
     assert_int_equal(kvm_exit_decode(r, &cpu, &e), KVM_X_EXIT);
@@ -76,7 +79,7 @@ static void test_io_and_string_io(void **st)
     kvm_exit_answer(r, &e);
     assert_int_equal(pg.page[2048], 0x60);
 
-    r = fresh(KVM_EXIT_IO);                    /* rep outsb of 3 bytes */
+    r = fresh(KVM_EXIT_IO); /* rep outsb of 3 bytes */
     r->io.direction = KVM_EXIT_IO_OUT;
     r->io.size = 1;
     r->io.port = 0x3f8;
@@ -87,7 +90,7 @@ static void test_io_and_string_io(void **st)
     assert_int_equal(e.reason, EXIT_IO_INSTRUCTION);
     assert_true(e.u.io.string && e.u.io.rep);
     assert_int_equal(e.u.io.count, 3);
-    assert_ptr_equal(e.u.io.data, pg.page + 2048);   /* the core reads KVM's buffer */
+    assert_ptr_equal(e.u.io.data, pg.page + 2048); /* the core reads KVM's buffer */
     assert_int_equal(e.qualification, 0x3f80030);
     assert_false(kvm_exit_needs_answer(&e));
 }

@@ -14,16 +14,20 @@
 
 #define MEM (4u << 20)
 
-struct seg { uint32_t paddr, vaddr; const void *data; uint32_t filesz, memsz; };
+struct seg {
+    uint32_t paddr, vaddr;
+    const void *data;
+    uint32_t filesz, memsz;
+};
 struct elfspec {
-    int      cls;                  /* ELFCLASS32 / 64 */
+    int cls; /* ELFCLASS32 / 64 */
     uint16_t machine, type;
     uint32_t entry;
     struct seg seg[3];
-    int      nseg;
-    bool     no_mb, bad_sum;
+    int nseg;
+    bool no_mb, bad_sum;
     uint32_t mb_flags;
-    uint32_t pvh_entry;            /* != 0: add the Xen PVH note */
+    uint32_t pvh_entry; /* != 0: add the Xen PVH note */
 };
 
 static char path[64];
@@ -50,21 +54,25 @@ static void write_elf(const struct elfspec *s)
     int n = 0;
     uint32_t off = 0x1000;
     for (int i = 0; i < s->nseg; i++, n++) {
-        ph[n] = (Elf32_Phdr){ .p_type = PT_LOAD, .p_offset = off, .p_vaddr = s->seg[i].vaddr,
-                              .p_paddr = s->seg[i].paddr, .p_filesz = s->seg[i].filesz,
-                              .p_memsz = s->seg[i].memsz, .p_flags = PF_R | PF_X,
+        ph[n] = (Elf32_Phdr){ .p_type = PT_LOAD,
+                              .p_offset = off,
+                              .p_vaddr = s->seg[i].vaddr,
+                              .p_paddr = s->seg[i].paddr,
+                              .p_filesz = s->seg[i].filesz,
+                              .p_memsz = s->seg[i].memsz,
+                              .p_flags = PF_R | PF_X,
                               .p_align = 0x1000 };
         memcpy(img + off, s->seg[i].data, s->seg[i].filesz);
         off += (s->seg[i].filesz + 0xfff) & ~0xfffu;
     }
-    if (s->pvh_entry) {            /* note: namesz 4 "Xen\0", descsz 4, type 18 */
+    if (s->pvh_entry) { /* note: namesz 4 "Xen\0", descsz 4, type 18 */
         uint32_t note[5] = { 4, 4, PVH_NOTE_PHYS32_ENTRY, 0, s->pvh_entry };
         memcpy(&note[3], "Xen", 4);
         memcpy(img + 0x800, note, sizeof note);
         ph[n++] = (Elf32_Phdr){ .p_type = PT_NOTE, .p_offset = 0x800, .p_filesz = sizeof note };
     }
     eh->e_phnum = (uint16_t)n;
-    if (!s->no_mb) {               /* Multiboot header at file offset 0x400 */
+    if (!s->no_mb) { /* Multiboot header at file offset 0x400 */
         uint32_t mb[3] = { MB_HEADER_MAGIC, s->mb_flags, 0 };
         mb[2] = -(mb[0] + mb[1]) + (s->bad_sum ? 1 : 0);
         memcpy(img + 0x400, mb, sizeof mb);
@@ -75,16 +83,20 @@ static void write_elf(const struct elfspec *s)
     fclose(f);
 }
 
-static const uint8_t code[] = { 0xfa, 0xf4, 0xeb, 0xfd, 0x90, 0x90, 0x90, 0x90,
-                                0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0xcc };
+static const uint8_t code[] = { 0xfa, 0xf4, 0xeb, 0xfd, 0x90, 0x90, 0x90, 0x90, 0x90,
+                                0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0xcc };
 static const uint8_t data[] = { 1, 2, 3, 4 };
 
 static struct elfspec good(void)
 {
-    struct elfspec s = { .cls = ELFCLASS32, .machine = EM_386, .type = ET_EXEC,
-                         .entry = 0x100010, .nseg = 2, .mb_flags = 3 };
+    struct elfspec s = { .cls = ELFCLASS32,
+                         .machine = EM_386,
+                         .type = ET_EXEC,
+                         .entry = 0x100010,
+                         .nseg = 2,
+                         .mb_flags = 3 };
     s.seg[0] = (struct seg){ 0x100000, 0x100000, code, sizeof code, sizeof code };
-    s.seg[1] = (struct seg){ 0x102000, 0x102000, data, sizeof data, 0x1000 };   /* + bss */
+    s.seg[1] = (struct seg){ 0x102000, 0x102000, data, sizeof data, 0x1000 }; /* + bss */
     return s;
 }
 
@@ -102,14 +114,19 @@ static int teardown(void **st)
     return 0;
 }
 
-static uint32_t rd32(uint32_t gpa) { uint32_t v; memcpy(&v, ram.host + gpa, 4); return v; }
+static uint32_t rd32(uint32_t gpa)
+{
+    uint32_t v;
+    memcpy(&v, ram.host + gpa, 4);
+    return v;
+}
 
 static void test_good_elf_multiboot_state(void **st)
 {
     (void)st;
     struct elfspec s = good();
     write_elf(&s);
-    memset(ram.host + 0x102000, 0xee, 0x1000);        /* garbage where .bss goes */
+    memset(ram.host + 0x102000, 0xee, 0x1000); /* garbage where .bss goes */
     char modpath[80];
     snprintf(modpath, sizeof modpath, "%s.mod", path);
     FILE *f = fopen(modpath, "wb");
@@ -118,8 +135,9 @@ static void test_good_elf_multiboot_state(void **st)
     const char *mods[] = { modpath };
     struct boot_info bi;
     struct x86_cpu cpu;
-    assert_int_equal(loader_boot_multiboot(&ram, &cpu, path, "test=hello iters=3", mods, 1,
-                                           &bi, err, sizeof err), 0);
+    assert_int_equal(loader_boot_multiboot(&ram, &cpu, path, "test=hello iters=3", mods, 1, &bi,
+                                           err, sizeof err),
+                     0);
     /* Segments copied, .bss zeroed. */
     assert_memory_equal(ram.host + 0x100000, code, sizeof code);
     assert_memory_equal(ram.host + 0x102000, data, 4);
@@ -138,13 +156,13 @@ static void test_good_elf_multiboot_state(void **st)
     assert_int_equal(cpu.eflags, 0x2);
     assert_int_equal(cpu.seg[S_CS].base, 0);
     assert_int_equal(cpu.seg[S_CS].limit, 0xffffffff);
-    assert_int_equal(cpu.seg[S_CS].attr & 0x1f, 0x1b);  /* code, exec/read, accessed, S */
-    assert_true(cpu.seg[S_CS].attr & 0x400);            /* D/B: 32-bit (x86/cpu.h layout) */
+    assert_int_equal(cpu.seg[S_CS].attr & 0x1f, 0x1b); /* code, exec/read, accessed, S */
+    assert_true(cpu.seg[S_CS].attr & 0x400);           /* D/B: 32-bit (x86/cpu.h layout) */
     for (int sr = 0; sr < S_NSEG; sr++) {
         assert_int_equal(cpu.seg[sr].limit, 0xffffffff);
-        assert_true(cpu.seg[sr].attr & 0x80);           /* present */
+        assert_true(cpu.seg[sr].attr & 0x80); /* present */
         if (sr != S_CS)
-            assert_int_equal(cpu.seg[sr].attr & 0x1f, 0x13);  /* data, read/write */
+            assert_int_equal(cpu.seg[sr].attr & 0x1f, 0x13); /* data, read/write */
     }
     assert_int_equal(x86_cpl(&cpu), 0);
 
@@ -160,7 +178,7 @@ static void test_good_elf_multiboot_state(void **st)
     assert_int_equal(rd32(mbi + 20), 1);
     uint32_t mod = rd32(mbi + 24);
     uint32_t ms = rd32(mod), me = rd32(mod + 4);
-    assert_int_equal(ms & 0xfff, 0);                     /* page aligned */
+    assert_int_equal(ms & 0xfff, 0); /* page aligned */
     assert_true(ms >= bi.kernel_end);
     assert_int_equal(me - ms, 6);
     assert_memory_equal(ram.host + ms, "MODULE", 6);
@@ -220,7 +238,7 @@ static void test_bad_files(void **st)
     fputs("#!/bin/sh\necho not a kernel\n", f);
     fclose(f);
     expect_fail(NULL, "is not an ELF file");
-    f = fopen(path, "w");                                /* empty file */
+    f = fopen(path, "w"); /* empty file */
     fclose(f);
     expect_fail(NULL, "is not an ELF file");
 
@@ -243,7 +261,7 @@ static void test_bad_files(void **st)
     s.bad_sum = true;
     expect_fail(&s, "bad checksum");
     s = good();
-    s.mb_flags = 1u << 5;                                /* a requirement we don't know */
+    s.mb_flags = 1u << 5; /* a requirement we don't know */
     expect_fail(&s, "requires features");
     s = good();
     s.entry = 0x200000;
@@ -254,7 +272,7 @@ static void test_segments_must_fit(void **st)
 {
     (void)st;
     struct elfspec s = good();
-    s.seg[1].paddr = s.seg[1].vaddr = MEM - 0x800;       /* .bss runs past the end of RAM */
+    s.seg[1].paddr = s.seg[1].vaddr = MEM - 0x800; /* .bss runs past the end of RAM */
     expect_fail(&s, "does not fit in 4 MiB of guest RAM (--mem)");
     s = good();
     s.seg[0].paddr = s.seg[0].vaddr = 0x8000;
@@ -262,7 +280,7 @@ static void test_segments_must_fit(void **st)
     expect_fail(&s, "overlaps low memory");
     s = good();
     s.nseg = 0;
-    s.pvh_entry = 0x100000;                              /* only a PT_NOTE */
+    s.pvh_entry = 0x100000; /* only a PT_NOTE */
     expect_fail(&s, "no loadable segment");
 }
 
@@ -274,7 +292,8 @@ static void test_missing_module(void **st)
     const char *mods[] = { "/nonexistent/mod.bin" };
     struct boot_info bi;
     struct x86_cpu cpu;
-    assert_int_equal(loader_boot_multiboot(&ram, &cpu, path, "", mods, 1, &bi, err, sizeof err), -1);
+    assert_int_equal(loader_boot_multiboot(&ram, &cpu, path, "", mods, 1, &bi, err, sizeof err),
+                     -1);
     assert_non_null(strstr(err, "cannot open module '/nonexistent/mod.bin'"));
 }
 
@@ -287,13 +306,15 @@ static void test_too_many_modules(void **st)
     write_elf(&s);
     const char *mods[LOADER_MAX_MODULES + 1];
     for (int i = 0; i <= LOADER_MAX_MODULES; i++)
-        mods[i] = path;                        /* any readable file will do */
+        mods[i] = path; /* any readable file will do */
     struct boot_info bi;
     struct x86_cpu cpu;
-    assert_int_equal(loader_boot_multiboot(&ram, &cpu, path, "", mods, LOADER_MAX_MODULES,
-                                           &bi, err, sizeof err), 0);
-    assert_int_equal(loader_boot_multiboot(&ram, &cpu, path, "", mods, LOADER_MAX_MODULES + 1,
-                                           &bi, err, sizeof err), -1);
+    assert_int_equal(
+        loader_boot_multiboot(&ram, &cpu, path, "", mods, LOADER_MAX_MODULES, &bi, err, sizeof err),
+        0);
+    assert_int_equal(loader_boot_multiboot(&ram, &cpu, path, "", mods, LOADER_MAX_MODULES + 1, &bi,
+                                           err, sizeof err),
+                     -1);
     assert_non_null(strstr(err, "too many modules"));
 }
 

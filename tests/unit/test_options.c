@@ -60,7 +60,7 @@ static void test_defaults_and_image(void **st)
     struct vm_options o;
     assert_int_equal(parse(&o, (const char *[]){ "guest.elf", NULL }), OPTIONS_OK);
     assert_string_equal(o.image, "guest.elf");
-    assert_null(o.engine);                        /* the stage's default applies */
+    assert_null(o.engine); /* the stage's default applies */
     assert_int_equal(o.mem, 64ull << 20);
     assert_string_equal(o.cmdline, "");
     assert_false(o.stats);
@@ -72,9 +72,12 @@ static void test_all_options(void **st)
 {
     (void)st;
     struct vm_options o;
-    assert_int_equal(parse(&o, (const char *[]){ "--engine", "bt", "--mem=128M", "--module", "a.elf",
-        "--module=b.bin", "--trace", "t.bin", "--viz", "--step", "--timeout", "2.5", "--stats",
-        "k.elf", "--", "test=all", "iters=10", "--mem", NULL }), OPTIONS_OK);
+    assert_int_equal(
+        parse(&o, (const char *[]){ "--engine", "bt", "--mem=128M", "--module", "a.elf",
+                                    "--module=b.bin", "--trace", "t.bin", "--viz", "--step",
+                                    "--timeout", "2.5", "--stats", "k.elf", "--", "test=all",
+                                    "iters=10", "--mem", NULL }),
+        OPTIONS_OK);
     assert_string_equal(o.engine, "bt");
     assert_int_equal(o.mem, 128ull << 20);
     assert_int_equal(o.nmodules, 2);
@@ -99,10 +102,10 @@ static void test_engine_options(void **st)
     assert_string_equal(engine_opt(&o, "--fast-mode"), "threaded");
     assert_null(engine_opt(&o, "--ref"));
     /* Checked against the engine once it is chosen: only "fast" has them. */
-    assert_int_equal(vm_options_check_engine(&o, engines, NENGINES, &engines[1], err,
-                                             sizeof err), 0);
-    assert_int_equal(vm_options_check_engine(&o, engines, NENGINES, &engines[0], err,
-                                             sizeof err), -1);
+    assert_int_equal(vm_options_check_engine(&o, engines, NENGINES, &engines[1], err, sizeof err),
+                     0);
+    assert_int_equal(vm_options_check_engine(&o, engines, NENGINES, &engines[0], err, sizeof err),
+                     -1);
     assert_string_equal(err, "option --fast-mode is an option of --engine fast, "
                              "not of --engine slow");
     vm_options_free(&o);
@@ -116,8 +119,8 @@ static void test_engine_options(void **st)
     vm_options_free(&o);
     /* No engine option: any engine is fine. */
     assert_int_equal(parse(&o, (const char *[]){ "k.elf", NULL }), OPTIONS_OK);
-    assert_int_equal(vm_options_check_engine(&o, engines, NENGINES, &engines[0], err,
-                                             sizeof err), 0);
+    assert_int_equal(vm_options_check_engine(&o, engines, NENGINES, &engines[0], err, sizeof err),
+                     0);
     vm_options_free(&o);
     /* A binary without those engines does not know their options. */
     vm_options_defaults(&o, "vmm-other");
@@ -135,8 +138,9 @@ static void test_dot_and_walk(void **st)
     assert_null(o.dot_file);
     assert_false(o.walk_set);
     vm_options_free(&o);
-    assert_int_equal(parse(&o, (const char *[]){ "--dot", "w.dot", "--walk", "0x80001234",
-                                                 "k.elf", NULL }), OPTIONS_OK);
+    assert_int_equal(
+        parse(&o, (const char *[]){ "--dot", "w.dot", "--walk", "0x80001234", "k.elf", NULL }),
+        OPTIONS_OK);
     assert_string_equal(o.dot_file, "w.dot");
     assert_true(o.walk_set);
     assert_int_equal(o.walk_addr, 0x80001234u);
@@ -152,12 +156,18 @@ static void test_sizes(void **st)
 {
     (void)st;
     uint64_t v;
-    assert_int_equal(parse_size("64M", &v), 0);   assert_int_equal(v, 64ull << 20);
-    assert_int_equal(parse_size("64", &v), 0);    assert_int_equal(v, 64ull << 20);
-    assert_int_equal(parse_size("1G", &v), 0);    assert_int_equal(v, 1ull << 30);
-    assert_int_equal(parse_size("4096k", &v), 0); assert_int_equal(v, 4ull << 20);
-    assert_int_equal(parse_size("2MiB", &v), 0);  assert_int_equal(v, 2ull << 20);
-    assert_int_equal(parse_size("8192B", &v), 0); assert_int_equal(v, 8192);
+    assert_int_equal(parse_size("64M", &v), 0);
+    assert_int_equal(v, 64ull << 20);
+    assert_int_equal(parse_size("64", &v), 0);
+    assert_int_equal(v, 64ull << 20);
+    assert_int_equal(parse_size("1G", &v), 0);
+    assert_int_equal(v, 1ull << 30);
+    assert_int_equal(parse_size("4096k", &v), 0);
+    assert_int_equal(v, 4ull << 20);
+    assert_int_equal(parse_size("2MiB", &v), 0);
+    assert_int_equal(v, 2ull << 20);
+    assert_int_equal(parse_size("8192B", &v), 0);
+    assert_int_equal(v, 8192);
     assert_int_equal(parse_size("12Q", &v), -1);
     assert_int_equal(parse_size("", &v), -1);
     assert_int_equal(parse_size("-5M", &v), -1);
@@ -170,7 +180,7 @@ static void expect_error(const char **args, const char *needle)
     assert_int_equal(parse(&o, args), OPTIONS_ERROR);
     if (!strstr(err, needle))
         fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
-    assert_null(strchr(err, '\n'));               /* one line */
+    assert_null(strchr(err, '\n')); /* one line */
     vm_options_free(&o);
 }
 
@@ -201,8 +211,9 @@ static void test_errors_are_one_clear_line(void **st)
     expect_error((const char *[]){ "--fast-mode", NULL }, "--fast-mode needs a value");
     expect_error((const char *[]){ "--ref=", "k", NULL }, "--ref needs a value");
     expect_error((const char *[]){ "--frobnicate=1", "k", NULL }, "not an option of vmm-test");
-    expect_error((const char *[]){ "--module", "1", "--module", "2", "--module", "3",
-                                   "--module", "4", "--module", "5", "k", NULL }, "at most 4");
+    expect_error((const char *[]){ "--module", "1", "--module", "2", "--module", "3", "--module",
+                                   "4", "--module", "5", "k", NULL },
+                 "at most 4");
 }
 
 static void test_help(void **st)
@@ -219,8 +230,9 @@ static void test_help(void **st)
     assert_non_null(strstr(buf, "--timeout SECONDS"));
     assert_non_null(strstr(buf, "--dot FILE"));
     assert_non_null(strstr(buf, "--walk ADDR"));
-    assert_non_null(strstr(buf, "--module FILE      load FILE as a Multiboot module (up to 4 times)"));
-    assert_non_null(strstr(buf, "--step             --viz in step mode"));   /* implies --viz */
+    assert_non_null(
+        strstr(buf, "--module FILE      load FILE as a Multiboot module (up to 4 times)"));
+    assert_non_null(strstr(buf, "--step             --viz in step mode")); /* implies --viz */
     assert_non_null(strstr(buf, "130 stopped"));
     /* Each engine with its summary, the default starred, its own options
      * under it (continuation lines in the help column). */

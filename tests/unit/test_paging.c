@@ -16,9 +16,16 @@
 #define CR3 0x10000u
 #define PT  0x11000u
 
-struct env { struct guest_ram ram; };
+struct env {
+    struct guest_ram ram;
+};
 
-static uint32_t rd(struct env *e, uint32_t a) { uint32_t v; memcpy(&v, e->ram.host + a, 4); return v; }
+static uint32_t rd(struct env *e, uint32_t a)
+{
+    uint32_t v;
+    memcpy(&v, e->ram.host + a, 4);
+    return v;
+}
 static void wr(struct env *e, uint32_t a, uint32_t v) { memcpy(e->ram.host + a, &v, 4); }
 
 static int setup(void **state)
@@ -50,8 +57,8 @@ static void test_4k_walk_and_ad_bits(void **state)
     assert_true(pt_walk(&e->ram, CR0, CR3, 0, 0x00401abc, ACC_R, &w));
     assert_int_equal(w.gpa, 0x00123abc);
     assert_int_equal(w.nrefs, 2);
-    assert_int_equal(w.ref[0].table, CR3 + 4);              /* PDE: CR3 + lin[31:22]*4 */
-    assert_int_equal(w.ref[1].table, PT + 4);               /* PTE: PDE frame + lin[21:12]*4 */
+    assert_int_equal(w.ref[0].table, CR3 + 4); /* PDE: CR3 + lin[31:22]*4 */
+    assert_int_equal(w.ref[1].table, PT + 4);  /* PTE: PDE frame + lin[21:12]*4 */
     assert_false(w.large);
     /* A read sets Accessed in both entries, Dirty in neither. */
     assert_true(rd(e, CR3 + 4) & PTE_A);
@@ -70,12 +77,12 @@ static void test_4m_pages(void **state)
 {
     struct env *e = *state;
     struct pt_walk w;
-    wr(e, CR3 + 2 * 4, 0x00c00000 | PTE_PS | PTE_P | PTE_W);   /* lin 8M-12M -> 12M */
+    wr(e, CR3 + 2 * 4, 0x00c00000 | PTE_PS | PTE_P | PTE_W); /* lin 8M-12M -> 12M */
     assert_true(pt_walk(&e->ram, CR0, CR3, CR4_PSE, 0x00812345, ACC_W, &w));
     assert_int_equal(w.gpa, 0x00c12345);
     assert_int_equal(w.nrefs, 1);
     assert_true(w.large);
-    assert_true(rd(e, CR3 + 8) & PTE_D);                    /* Dirty lives in the PDE */
+    assert_true(rd(e, CR3 + 8) & PTE_D); /* Dirty lives in the PDE */
     /* Without CR4.PSE the PS bit is ignored: the PDE points to a table
      * (at 12M, all zero here), so the access faults. */
     assert_false(pt_walk(&e->ram, CR0, CR3, 0, 0x00812345, ACC_R, &w));
@@ -90,13 +97,13 @@ static void test_not_present(void **state)
 {
     struct env *e = *state;
     struct pt_walk w;
-    assert_false(pt_walk(&e->ram, CR0, CR3, 0, 0x00001000, ACC_R, &w));     /* PDE 0 absent */
+    assert_false(pt_walk(&e->ram, CR0, CR3, 0, 0x00001000, ACC_R, &w)); /* PDE 0 absent */
     assert_int_equal(w.error_code, 0);
     assert_int_equal(w.nrefs, 1);
     assert_false(pt_walk(&e->ram, CR0, CR3, 0, 0x00402000, ACC_W | ACC_U, &w)); /* PTE absent */
-    assert_int_equal(w.error_code, ACC_W | ACC_U);          /* P=0, W=1, U=1 */
+    assert_int_equal(w.error_code, ACC_W | ACC_U);                              /* P=0, W=1, U=1 */
     assert_int_equal(w.nrefs, 2);
-    assert_false(rd(e, CR3 + 4) & PTE_A);                   /* failed walk: no A bit */
+    assert_false(rd(e, CR3 + 4) & PTE_A); /* failed walk: no A bit */
 }
 
 static void test_rights(void **state)
@@ -106,10 +113,10 @@ static void test_rights(void **state)
     /* Supervisor-only, read-only page. */
     wr(e, PT + 1 * 4, 0x00123000 | PTE_P);
     assert_false(pt_walk(&e->ram, CR0, CR3, 0, 0x00401000, ACC_U, &w));
-    assert_int_equal(w.error_code, PFEC_P | ACC_U);         /* 5 */
-    assert_true(pt_walk(&e->ram, CR0, CR3, 0, 0x00401000, ACC_W, &w));    /* WP=0: ring 0 writes */
+    assert_int_equal(w.error_code, PFEC_P | ACC_U);                    /* 5 */
+    assert_true(pt_walk(&e->ram, CR0, CR3, 0, 0x00401000, ACC_W, &w)); /* WP=0: ring 0 writes */
     assert_false(pt_walk(&e->ram, CR0 | CR0_WP, CR3, 0, 0x00401000, ACC_W, &w));
-    assert_int_equal(w.error_code, PFEC_P | ACC_W);         /* 3 */
+    assert_int_equal(w.error_code, PFEC_P | ACC_W); /* 3 */
     /* User read-only: user write faults whatever WP says. */
     wr(e, PT + 1 * 4, 0x00123000 | PTE_P | PTE_U);
     assert_true(pt_walk(&e->ram, CR0, CR3, 0, 0x00401000, ACC_U, &w));
@@ -128,7 +135,7 @@ static void test_global(void **state)
     struct pt_walk w;
     wr(e, PT + 1 * 4, 0x00123000 | PTE_P | PTE_G);
     assert_true(pt_walk(&e->ram, CR0, CR3, 0, 0x00401000, ACC_R, &w));
-    assert_false(w.global);                                 /* G counts only with CR4.PGE */
+    assert_false(w.global); /* G counts only with CR4.PGE */
     assert_true(pt_walk(&e->ram, CR0, CR3, CR4_PGE, 0x00401000, ACC_R, &w));
     assert_true(w.global);
 }

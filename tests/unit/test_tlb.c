@@ -6,7 +6,9 @@
 #include "x86_harness.h"
 #include "x86/tlb.h"
 
-SNIP(rd); SNIP(invlpg); SNIP(mov_cr3);
+SNIP(rd);
+SNIP(invlpg);
+SNIP(mov_cr3);
 
 static void test_fill_and_tags(void **state)
 {
@@ -19,7 +21,7 @@ static void test_fill_and_tags(void **state)
     tlb_fill(&t, 0x00403123, 0x00777000, page, true, false, true, false, false);
     assert_int_equal(e->tag_r, 0x00403000);
     assert_int_equal(e->tag_x, 0x00403000);
-    assert_int_equal(e->tag_w, TLB_INVALID);                /* not writable without a walk */
+    assert_int_equal(e->tag_w, TLB_INVALID); /* not writable without a walk */
     assert_ptr_equal((uint8_t *)(e->addend + 0x00403123), page + 0x123);
     assert_int_equal(e->gpa, 0x00777000);
     /* Direct-mapped: the same slot for an address TLB_SIZE pages away. */
@@ -40,9 +42,9 @@ static void test_flush_rules(void **state)
     static struct tlb t;
     static uint8_t page[4096];
     tlb_flush_all(&t);
-    tlb_fill(&t, 0x1000, 0x1000, page, true, true, true, true, false);    /* global */
+    tlb_fill(&t, 0x1000, 0x1000, page, true, true, true, true, false); /* global */
     tlb_fill(&t, 0x2000, 0x2000, page, true, true, true, false, false);
-    tlb_flush_nonglobal(&t);                                /* a CR3 load */
+    tlb_flush_nonglobal(&t); /* a CR3 load */
     assert_int_equal(tlb_entry(&t, 0x1000)->tag_r, 0x1000);
     assert_int_equal(tlb_entry(&t, 0x2000)->tag_r, TLB_INVALID);
     /* INVLPG of any address in a 4 MiB page drops all its 4 KiB pieces. */
@@ -72,28 +74,36 @@ static void test_stale_until_invlpg(void **state)
     TM_LOAD(&t, CODE + 0x200, mov_cr3);
     struct interp_stats s0, s1;
 
-#define READ_AT(expect) do {                                             \
-        tm_ring0(&t); t.cpu.eip = CODE; t.cpu.gpr[R_ESI] = lin;          \
-        assert_int_equal(tm_run(&t), EXIT_HLT);                           \
-        assert_int_equal(t.cpu.gpr[R_EAX], (expect)); } while (0)
+#define READ_AT(expect) \
+    do { \
+        tm_ring0(&t); \
+        t.cpu.eip = CODE; \
+        t.cpu.gpr[R_ESI] = lin; \
+        assert_int_equal(tm_run(&t), EXIT_HLT); \
+        assert_int_equal(t.cpu.gpr[R_EAX], (expect)); \
+    } while (0)
 
     READ_AT(0xaaaa);
     interp_get_stats(t.ip, &s0);
-    READ_AT(0xaaaa);                                       /* a hit: no walk at all */
+    READ_AT(0xaaaa); /* a hit: no walk at all */
     interp_get_stats(t.ip, &s1);
     assert_int_equal(s1.tlb_misses, s0.tlb_misses);
 
-    tm_pte(&t, lin, B | PTE_P | PTE_W);                     /* no INVLPG yet */
-    READ_AT(0xaaaa);                                       /* stale, like hardware */
+    tm_pte(&t, lin, B | PTE_P | PTE_W); /* no INVLPG yet */
+    READ_AT(0xaaaa);                    /* stale, like hardware */
 
-    tm_ring0(&t); t.cpu.eip = CODE + 0x100; t.cpu.gpr[R_ESI] = lin;
-    assert_int_equal(tm_run(&t), EXIT_HLT);                 /* INVLPG lin */
+    tm_ring0(&t);
+    t.cpu.eip = CODE + 0x100;
+    t.cpu.gpr[R_ESI] = lin;
+    assert_int_equal(tm_run(&t), EXIT_HLT); /* INVLPG lin */
     READ_AT(0xbbbb);
 
     tm_pte(&t, lin, A | PTE_P | PTE_W);
     READ_AT(0xbbbb);
-    tm_ring0(&t); t.cpu.eip = CODE + 0x200; t.cpu.gpr[R_EAX] = PD;
-    assert_int_equal(tm_run(&t), EXIT_HLT);                 /* MOV CR3: flush */
+    tm_ring0(&t);
+    t.cpu.eip = CODE + 0x200;
+    t.cpu.gpr[R_EAX] = PD;
+    assert_int_equal(tm_run(&t), EXIT_HLT); /* MOV CR3: flush */
     READ_AT(0xaaaa);
     interp_get_stats(t.ip, &s1);
     assert_true(s1.tlb_flushes > s0.tlb_flushes);
@@ -101,13 +111,17 @@ static void test_stale_until_invlpg(void **state)
     /* A global page survives the CR3 load (with CR4.PGE). */
     t.cpu.cr4 |= CR4_PGE;
     tm_pte(&t, lin, A | PTE_P | PTE_W | PTE_G);
-    tm_ring0(&t); t.cpu.eip = CODE + 0x100; t.cpu.gpr[R_ESI] = lin;
-    assert_int_equal(tm_run(&t), EXIT_HLT);                 /* INVLPG, then read: global entry */
+    tm_ring0(&t);
+    t.cpu.eip = CODE + 0x100;
+    t.cpu.gpr[R_ESI] = lin;
+    assert_int_equal(tm_run(&t), EXIT_HLT); /* INVLPG, then read: global entry */
     READ_AT(0xaaaa);
     tm_pte(&t, lin, B | PTE_P | PTE_W | PTE_G);
-    tm_ring0(&t); t.cpu.eip = CODE + 0x200; t.cpu.gpr[R_EAX] = PD;
+    tm_ring0(&t);
+    t.cpu.eip = CODE + 0x200;
+    t.cpu.gpr[R_EAX] = PD;
     assert_int_equal(tm_run(&t), EXIT_HLT);
-    READ_AT(0xaaaa);                                       /* still the old, global one */
+    READ_AT(0xaaaa); /* still the old, global one */
 #undef READ_AT
     tm_fini(&t);
 }
@@ -136,7 +150,7 @@ static void test_page_walk_hook(void **state)
     TM_LOAD(&t, CODE, rd);
     t.cpu.gpr[R_ESI] = 0x345678;
     assert_int_equal(tm_run(&t), EXIT_HLT);
-    assert_int_equal(walks, 2);                            /* the code page, the data page */
+    assert_int_equal(walks, 2); /* the code page, the data page */
     assert_int_equal(last_walk.lin, 0x345678);
     assert_int_equal(last_walk.nrefs, 2);
     assert_int_equal(last_walk.ref[0].table, PD + (0x345678 >> 22) * 4);

@@ -43,7 +43,7 @@ static void test_reader_sees_exits_and_irqs_in_order(void **st)
     assert_int_equal(out[0].value, 'A');
     assert_int_equal(out[0].eip, 0x101000);
     assert_int_equal(out[0].cost_ns, 77);
-    assert_int_equal(out[0].flags, 1 << 1);    /* OUT, size 1 */
+    assert_int_equal(out[0].flags, 1 << 1); /* OUT, size 1 */
     assert_int_equal(out[1].type, TRACE_IRQ);
     assert_int_equal(out[1].reason, 0x20);
     assert_true(out[1].time_ns >= out[0].time_ns);
@@ -56,7 +56,7 @@ static void test_page_walk_and_code_cache_events(void **st)
     (void)st;
     struct trace *t = malloc(sizeof *t);
     assert_int_equal(trace_init(t, NULL, "x", err, sizeof err), 0);
-    trace_page_walk(t, 2, 0x5004, 0x6027, 0x00401000, 0x101234, false);   /* off: dropped */
+    trace_page_walk(t, 2, 0x5004, 0x6027, 0x00401000, 0x101234, false); /* off: dropped */
     trace_start_reader(t);
     trace_page_walk(t, 1, 0x6004, 0x7067, 0x00401000, 0x101234, true);
     trace_code_cache(t, 1, 0x100000, 23, 4096, 0x100000);
@@ -85,7 +85,7 @@ static void test_lossy_reader_keeps_newest(void **st)
     assert_int_equal(t->dropped, 10);
     struct trace_event ev;
     assert_int_equal(trace_read(t, &ev, 1), 1);
-    assert_int_equal(ev.reason, 10);            /* the oldest 10 were overwritten */
+    assert_int_equal(ev.reason, 10); /* the oldest 10 were overwritten */
     free(t);
 }
 
@@ -99,7 +99,7 @@ static void test_file_has_header_and_every_event(void **st)
     struct trace *t = malloc(sizeof *t);
     assert_int_equal(trace_init(t, path, "interp", err, sizeof err), 0);
     assert_true(trace_on(t));
-    int n = 3 * TRACE_RING_EVENTS + 5;          /* more than the ring: lossless */
+    int n = 3 * TRACE_RING_EVENTS + 5; /* more than the ring: lossless */
     for (int i = 0; i < n; i++) {
         struct vm_exit e = { .reason = EXIT_HLT, .guest_eip = (uint32_t)i };
         trace_exit(t, &e);
@@ -119,7 +119,7 @@ static void test_file_has_header_and_every_event(void **st)
     int count = 0;
     while (fread(&ev, sizeof ev, 1, f) == 1) {
         assert_int_equal(ev.type, TRACE_EXIT);
-        assert_int_equal(ev.eip, count);        /* in order, none lost */
+        assert_int_equal(ev.eip, count); /* in order, none lost */
         count++;
     }
     assert_int_equal(count, n);

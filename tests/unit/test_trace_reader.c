@@ -69,14 +69,17 @@ static void make_exits(void)
     e->u.io = (struct exit_io){ .port = 0x3f8, .size = 1, .in = false, .value = 'A' };
     e = &exits[nexits++];
     *e = (struct vm_exit){ .reason = EXIT_IO_INSTRUCTION, .guest_eip = 0x101010, .cost_ns = 5 };
-    e->u.io = (struct exit_io){ .port = 0x40, .size = 2, .in = true, .string = true, .rep = true,
-                                .value = 0x1234 };
+    e->u.io = (struct exit_io){
+        .port = 0x40, .size = 2, .in = true, .string = true, .rep = true, .value = 0x1234
+    };
     e = &exits[nexits++];
     *e = (struct vm_exit){ .reason = EXIT_EXCEPTION_NMI, .guest_eip = 0x102000, .cost_ns = 9 };
-    e->u.exc = (struct exit_exception){ .vector = 14, .has_error = true, .error_code = 6,
-                                        .cr2 = 0xbfffeffc };
+    e->u.exc = (struct exit_exception){
+        .vector = 14, .has_error = true, .error_code = 6, .cr2 = 0xbfffeffc
+    };
     e = &exits[nexits++];
-    *e = (struct vm_exit){ .reason = EXIT_CR_ACCESS, .guest_eip = 0x103000, .qualification = 0x303 };
+    *e =
+        (struct vm_exit){ .reason = EXIT_CR_ACCESS, .guest_eip = 0x103000, .qualification = 0x303 };
     e->u.cr = (struct exit_cr){ .cr = 3, .access = 0, .gpr = 3, .value = 0x131000 };
     e = &exits[nexits++];
     *e = (struct vm_exit){ .reason = EXIT_WRMSR, .guest_eip = 0x104000 };
@@ -85,7 +88,8 @@ static void make_exits(void)
     *e = (struct vm_exit){ .reason = EXIT_INVLPG, .guest_eip = 0x105000 };
     e->u.address = 0x40001000;
     e = &exits[nexits++];
-    *e = (struct vm_exit){ .reason = EXIT_EPT_VIOLATION, .guest_eip = 0x106000, .qualification = 2 };
+    *e =
+        (struct vm_exit){ .reason = EXIT_EPT_VIOLATION, .guest_eip = 0x106000, .qualification = 2 };
     e->u.ept = (struct exit_ept){ .gpa = 0x123456789ull, .gla = 0x401000, .qual = 2 };
     e = &exits[nexits++];
     *e = (struct vm_exit){ .reason = EXIT_HLT, .guest_eip = 0x107000, .cost_ns = 1000 };
@@ -173,12 +177,8 @@ static void test_round_trip_every_event_type(void **st)
         case EXIT_CR_ACCESS:
             assert_memory_equal(&back.u.cr, &exits[i].u.cr, sizeof back.u.cr);
             break;
-        case EXIT_WRMSR:
-            assert_int_equal(back.u.msr, 0x174);
-            break;
-        case EXIT_INVLPG:
-            assert_int_equal(back.u.address, 0x40001000);
-            break;
+        case EXIT_WRMSR: assert_int_equal(back.u.msr, 0x174); break;
+        case EXIT_INVLPG: assert_int_equal(back.u.address, 0x40001000); break;
         case EXIT_EPT_VIOLATION:
             assert_int_equal(back.u.ept.gpa, 0x123456789ull);
             assert_int_equal(back.u.ept.gla, 0x401000);
@@ -242,8 +242,8 @@ static void expect_open_error(const char *needle)
     assert_int_equal(trace_reader_open(&r, path, err, sizeof err), -1);
     if (!strstr(err, needle))
         fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
-    assert_non_null(strstr(err, path));          /* names the file */
-    assert_null(strchr(err, '\n'));              /* one line */
+    assert_non_null(strstr(err, path)); /* names the file */
+    assert_null(strchr(err, '\n'));     /* one line */
 }
 
 static void test_bad_files_are_rejected(void **st)
@@ -254,9 +254,9 @@ static void test_bad_files_are_rejected(void **st)
     unsigned char *good = read_all(&n);
     assert_int_equal(n, 40 + 48 * (size_t)(nexits + 11));
 
-    write_bytes(good, n - 5);                    /* cut inside the last event */
+    write_bytes(good, n - 5); /* cut inside the last event */
     expect_open_error("truncated: the last event has 43 of 48 bytes");
-    write_bytes(good, 30);                       /* cut inside the header */
+    write_bytes(good, 30); /* cut inside the header */
     expect_open_error("truncated: the header has 30 of 40 bytes");
     write_bytes(good, 0);
     expect_open_error("empty file");
@@ -265,15 +265,18 @@ static void test_bad_files_are_rejected(void **st)
 
     unsigned char *bad = malloc(n);
     memcpy(bad, good, n);
-    bad[8] = 2;                                  /* version 2 */
+    bad[8] = 2; /* version 2 */
     write_bytes(bad, n);
     expect_open_error("trace format version 2 is not supported");
     memcpy(bad, good, n);
-    bad[16] = 8;                                 /* event_size 8 < 48 */
+    bad[16] = 8; /* event_size 8 < 48 */
     write_bytes(bad, n);
     expect_open_error("corrupt header");
     memcpy(bad, good, n);
-    bad[12] = 0; bad[13] = 0; bad[14] = 0; bad[15] = 0x10;   /* header_size 256 MiB */
+    bad[12] = 0;
+    bad[13] = 0;
+    bad[14] = 0;
+    bad[15] = 0x10; /* header_size 256 MiB */
     write_bytes(bad, n);
     expect_open_error("corrupt header");
     free(bad);
@@ -292,11 +295,13 @@ static void test_appended_fields_are_skipped(void **st)
     memset(buf, 0xee, sizeof buf);
     memcpy(buf, "VMLTRACE", 8);
     uint32_t words[4] = { 1, 48, 56, 0 };
-    memcpy(buf + 8, words, 16);                  /* test host is little-endian (x86) */
+    memcpy(buf + 8, words, 16); /* test host is little-endian (x86) */
     memcpy(buf + 24, "future\0\0\0\0\0\0\0\0\0\0", 16);
     for (int i = 0; i < 3; i++) {
-        struct trace_event ev = { .time_ns = 100u + (unsigned)i, .type = TRACE_IRQ,
-                                  .reason = 0x20u + (unsigned)i, .eip = 0x1000u * (unsigned)i };
+        struct trace_event ev = { .time_ns = 100u + (unsigned)i,
+                                  .type = TRACE_IRQ,
+                                  .reason = 0x20u + (unsigned)i,
+                                  .eip = 0x1000u * (unsigned)i };
         memcpy(buf + 48 + 56 * i, &ev, sizeof ev);
     }
     write_bytes(buf, sizeof buf);
@@ -329,7 +334,7 @@ static void test_partial_record_from_a_pipe(void **st)
     assert_int_equal(mkfifo(fifo, 0600), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0) {                              /* writer: header, 1 event, 10 bytes */
+    if (pid == 0) { /* writer: header, 1 event, 10 bytes */
         FILE *w = fopen(fifo, "wb");
         fwrite(good, 1, 40 + 48 + 10, w);
         fclose(w);
@@ -337,7 +342,7 @@ static void test_partial_record_from_a_pipe(void **st)
     }
     struct trace_reader r;
     assert_int_equal(trace_reader_open(&r, fifo, err, sizeof err), 0);
-    assert_int_equal(r.info.nevents, -1);        /* unknown for a pipe */
+    assert_int_equal(r.info.nevents, -1); /* unknown for a pipe */
     struct trace_event ev;
     next(&r, &ev);
     assert_int_equal(ev.type, TRACE_EXIT);

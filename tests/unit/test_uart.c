@@ -7,25 +7,45 @@
 #include <cmocka.h>
 #include "devices/uart16550.h"
 
-struct sink { char buf[64]; int n; };
-struct irqrec { int level, changes; };
+struct sink {
+    char buf[64];
+    int n;
+};
+struct irqrec {
+    int level, changes;
+};
 
-static void sink_tx(void *ctx, uint8_t b) { struct sink *s = ctx; s->buf[s->n++] = (char)b; }
+static void sink_tx(void *ctx, uint8_t b)
+{
+    struct sink *s = ctx;
+    s->buf[s->n++] = (char)b;
+}
 static void irq_set(void *ctx, int irq, int level)
 {
     struct irqrec *r = ctx;
     assert_int_equal(irq, 4);
-    if (level != r->level) r->changes++;
+    if (level != r->level)
+        r->changes++;
     r->level = level;
 }
 
-static void wr(struct uart16550 *u, int reg, uint8_t v) { uint32_t x = v; uart_io(u, reg, 1, true, &x); }
-static uint8_t rd(struct uart16550 *u, int reg) { uint32_t x = 0xdead; uart_io(u, reg, 1, false, &x); return (uint8_t)x; }
+static void wr(struct uart16550 *u, int reg, uint8_t v)
+{
+    uint32_t x = v;
+    uart_io(u, reg, 1, true, &x);
+}
+static uint8_t rd(struct uart16550 *u, int reg)
+{
+    uint32_t x = 0xdead;
+    uart_io(u, reg, 1, false, &x);
+    return (uint8_t)x;
+}
 
 static void test_thr_goes_to_sink_and_lsr_always_ready(void **st)
 {
     (void)st;
-    struct uart16550 u; struct sink s = {0};
+    struct uart16550 u;
+    struct sink s = { 0 };
     uart_init(&u, sink_tx, &s, NULL);
     for (const char *p = "hi\n"; *p; p++) {
         assert_true(rd(&u, UART_LSR) & UART_LSR_THRE);
@@ -35,28 +55,29 @@ static void test_thr_goes_to_sink_and_lsr_always_ready(void **st)
     assert_int_equal(s.n, 3);
     assert_memory_equal(s.buf, "hi\n", 3);
     assert_int_equal(u.tx_bytes, 3);
-    assert_int_equal(rd(&u, UART_LSR) & UART_LSR_DR, 0);   /* nothing received */
+    assert_int_equal(rd(&u, UART_LSR) & UART_LSR_DR, 0); /* nothing received */
 }
 
 static void test_dlab_switches_divisor_latch(void **st)
 {
     (void)st;
-    struct uart16550 u; struct sink s = {0};
+    struct uart16550 u;
+    struct sink s = { 0 };
     uart_init(&u, sink_tx, &s, NULL);
     wr(&u, UART_IER, 0x05);
     wr(&u, UART_LCR, UART_LCR_DLAB | 0x03);
-    wr(&u, UART_DLL, 0x01);            /* 115200 baud */
+    wr(&u, UART_DLL, 0x01); /* 115200 baud */
     wr(&u, UART_DLM, 0x00);
     assert_int_equal(rd(&u, UART_DLL), 0x01);
     assert_int_equal(rd(&u, UART_DLM), 0x00);
-    assert_int_equal(s.n, 0);          /* a divisor write is not a transmission */
-    wr(&u, UART_LCR, 0x03);            /* 8N1, DLAB off */
+    assert_int_equal(s.n, 0); /* a divisor write is not a transmission */
+    wr(&u, UART_LCR, 0x03);   /* 8N1, DLAB off */
     assert_int_equal(rd(&u, UART_LCR), 0x03);
-    assert_int_equal(rd(&u, UART_IER), 0x05);   /* IER kept its own value */
+    assert_int_equal(rd(&u, UART_IER), 0x05); /* IER kept its own value */
     wr(&u, UART_THR, 'x');
     assert_int_equal(s.n, 1);
     wr(&u, UART_LCR, UART_LCR_DLAB);
-    assert_int_equal(rd(&u, UART_DLL), 0x01);   /* divisor survived */
+    assert_int_equal(rd(&u, UART_DLL), 0x01); /* divisor survived */
 }
 
 static void test_scratch_register(void **st)
@@ -73,19 +94,20 @@ static void test_scratch_register(void **st)
 static void test_iir_thre_interrupt_and_irq_line(void **st)
 {
     (void)st;
-    struct uart16550 u; struct irqrec r = {0};
+    struct uart16550 u;
+    struct irqrec r = { 0 };
     struct irq_line line = { irq_set, &r, 4 };
     uart_init(&u, NULL, NULL, &line);
     assert_int_equal(rd(&u, UART_IIR) & 0x0f, UART_IIR_NONE);
     wr(&u, UART_MCR, UART_MCR_OUT2);
     wr(&u, UART_IER, UART_IER_THRI);
-    assert_int_equal(r.level, 1);                       /* THR empty: asserted */
+    assert_int_equal(r.level, 1); /* THR empty: asserted */
     assert_int_equal(rd(&u, UART_IIR) & 0x0f, UART_IIR_THRI);
-    assert_int_equal(r.level, 0);                       /* reading IIR acknowledged it */
+    assert_int_equal(r.level, 0); /* reading IIR acknowledged it */
     assert_int_equal(rd(&u, UART_IIR) & 0x0f, UART_IIR_NONE);
-    wr(&u, UART_THR, 'a');                              /* sent: empty again */
+    wr(&u, UART_THR, 'a'); /* sent: empty again */
     assert_int_equal(r.level, 1);
-    wr(&u, UART_MCR, 0);                                /* OUT2 gates the line */
+    wr(&u, UART_MCR, 0); /* OUT2 gates the line */
     assert_int_equal(r.level, 0);
 }
 
@@ -98,28 +120,29 @@ static void test_receive_fifo_and_priority(void **st)
     assert_true(uart_receive(&u, 'q'));
     assert_true(uart_receive(&u, 'r'));
     assert_true(rd(&u, UART_LSR) & UART_LSR_DR);
-    assert_int_equal(rd(&u, UART_IIR) & 0x0f, UART_IIR_RDI);   /* RDI outranks THRE */
+    assert_int_equal(rd(&u, UART_IIR) & 0x0f, UART_IIR_RDI); /* RDI outranks THRE */
     assert_int_equal(rd(&u, UART_RBR), 'q');
     assert_int_equal(rd(&u, UART_RBR), 'r');
     assert_false(rd(&u, UART_LSR) & UART_LSR_DR);
     assert_int_equal(rd(&u, UART_IIR) & 0x0f, UART_IIR_THRI);
     for (int i = 0; i < UART_RX_FIFO; i++)
         assert_true(uart_receive(&u, (uint8_t)i));
-    assert_false(uart_receive(&u, 0xff));                     /* FIFO full: overrun */
+    assert_false(uart_receive(&u, 0xff)); /* FIFO full: overrun */
     assert_true(rd(&u, UART_LSR) & 0x02);
-    assert_false(rd(&u, UART_LSR) & 0x02);                    /* cleared by the read */
+    assert_false(rd(&u, UART_LSR) & 0x02); /* cleared by the read */
 }
 
 static void test_loopback(void **st)
 {
     (void)st;
-    struct uart16550 u; struct sink s = {0};
+    struct uart16550 u;
+    struct sink s = { 0 };
     uart_init(&u, sink_tx, &s, NULL);
-    wr(&u, UART_MCR, UART_MCR_LOOP | 0x03);   /* loop, DTR, RTS */
+    wr(&u, UART_MCR, UART_MCR_LOOP | 0x03); /* loop, DTR, RTS */
     wr(&u, UART_THR, 0x42);
     assert_int_equal(s.n, 0);
     assert_int_equal(rd(&u, UART_RBR), 0x42);
-    assert_int_equal(rd(&u, UART_MSR) & 0x30, 0x30);          /* CTS, DSR from RTS, DTR */
+    assert_int_equal(rd(&u, UART_MSR) & 0x30, 0x30); /* CTS, DSR from RTS, DTR */
 }
 
 static void test_fcr_enables_fifo_bits(void **st)

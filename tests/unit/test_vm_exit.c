@@ -44,8 +44,9 @@ static void test_format_decodes_qualification(void **st)
     assert_string_equal(b, "I/O instruction rep ins port=0x60 size=2 value=0x0");
 
     struct vm_exit pf = { .reason = EXIT_EXCEPTION_NMI };
-    pf.u.exc = (struct exit_exception){ .vector = 14, .has_error = true, .error_code = 2,
-                                        .cr2 = 0xdeadb000 };
+    pf.u.exc = (struct exit_exception){
+        .vector = 14, .has_error = true, .error_code = 2, .cr2 = 0xdeadb000
+    };
     exit_format(&pf, b, sizeof b);
     assert_non_null(strstr(b, "vector=14 #PF error=0x2 cr2=0xdeadb000"));
 
@@ -69,17 +70,17 @@ static void test_format_decodes_qualification(void **st)
 struct step {
     uint32_t reason;
     uint16_t port;
-    uint8_t  size;
-    bool     in;
-    uint32_t value;        /* OUT value                                  */
-    int64_t  expect_in;    /* IN: value the VMM must return (-1: any)    */
-    bool     set_if;       /* set EFLAGS.IF before this exit             */
-    int      expect_irq;   /* >0: on entry, an interrupt with this vector */
-    bool     spin;         /* run "guest code" until a stop is requested */
-    bool     fail;         /* engine error                               */
-    bool     ask_stop;     /* vm_request_stop (what Ctrl-C does), then spin */
-    uint64_t gpa;          /* EXIT_EPT_MISCONFIG: an MMIO access here     */
-    const char *batch;     /* string I/O handed over as a batch (as KVM): OUT
+    uint8_t size;
+    bool in;
+    uint32_t value;    /* OUT value                                  */
+    int64_t expect_in; /* IN: value the VMM must return (-1: any)    */
+    bool set_if;       /* set EFLAGS.IF before this exit             */
+    int expect_irq;    /* >0: on entry, an interrupt with this vector */
+    bool spin;         /* run "guest code" until a stop is requested */
+    bool fail;         /* engine error                               */
+    bool ask_stop;     /* vm_request_stop (what Ctrl-C does), then spin */
+    uint64_t gpa;      /* EXIT_EPT_MISCONFIG: an MMIO access here     */
+    const char *batch; /* string I/O handed over as a batch (as KVM): OUT
                               these bytes; IN that many, each expect_in */
 };
 static uint8_t batch_buf[16];
@@ -94,21 +95,30 @@ static char console[256];
 static int ncons;
 static uint64_t fake_ns;
 
-static void to_console(void *ctx, uint8_t b) { (void)ctx; if (ncons < 255) console[ncons++] = (char)b; }
-static uint64_t fake_clock(void *ctx) { (void)ctx; return fake_ns += 1000000; }   /* 1 ms per look */
+static void to_console(void *ctx, uint8_t b)
+{
+    (void)ctx;
+    if (ncons < 255)
+        console[ncons++] = (char)b;
+}
+static uint64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_ns += 1000000;
+} /* 1 ms per look */
 
 static int sc_run(struct vcpu *v, struct vm_exit *e)
 {
     const struct step *p = pos > 0 ? &script[pos - 1] : NULL;
     if (p && p->reason == EXIT_IO_INSTRUCTION && p->in && p->expect_in >= 0) {
-        if (p->batch)                  /* the VMM filled the engine's buffer */
+        if (p->batch) /* the VMM filled the engine's buffer */
             for (size_t i = 0; i < strlen(p->batch); i++)
                 assert_int_equal(batch_buf[i], p->expect_in);
         else
             assert_int_equal(e->u.io.value, p->expect_in);
     }
     if (p && p->reason == EXIT_EPT_MISCONFIG && p->expect_in >= 0)
-        assert_int_equal(e->u.ept.value, p->expect_in);   /* MMIO read answered */
+        assert_int_equal(e->u.ept.value, p->expect_in); /* MMIO read answered */
     assert_true(pos < nsteps);
     const struct step *s = &script[pos++];
     if (s->expect_irq) {
@@ -136,8 +146,8 @@ static int sc_run(struct vcpu *v, struct vm_exit *e)
         v->cpu.eflags |= FL_IF;
     e->reason = s->reason;
     if (s->reason == EXIT_IO_INSTRUCTION)
-        e->u.io = (struct exit_io){ .port = s->port, .size = s->size, .in = s->in,
-                                    .value = s->value };
+        e->u.io =
+            (struct exit_io){ .port = s->port, .size = s->size, .in = s->in, .value = s->value };
     if (s->reason == EXIT_IO_INSTRUCTION && s->batch) {
         e->u.io.string = e->u.io.rep = true;
         e->u.io.count = (uint32_t)strlen(s->batch);
@@ -147,8 +157,9 @@ static int sc_run(struct vcpu *v, struct vm_exit *e)
             memcpy(batch_buf, s->batch, strlen(s->batch));
     }
     if (s->reason == EXIT_EPT_MISCONFIG)
-        e->u.ept = (struct exit_ept){ .gpa = s->gpa, .size = s->size, .qual = s->in ? 1 : 2,
-                                      .value = s->value };
+        e->u.ept = (struct exit_ept){
+            .gpa = s->gpa, .size = s->size, .qual = s->in ? 1 : 2, .value = s->value
+        };
     if (s->reason == EXIT_HLT)
         v->cpu.halted = true;
     return 0;
@@ -156,8 +167,14 @@ static int sc_run(struct vcpu *v, struct vm_exit *e)
 
 static const struct engine_ops script_engine = { .name = "script", .run = sc_run };
 
-#define OUTB(p, v) { .reason = EXIT_IO_INSTRUCTION, .port = (p), .size = 1, .value = (v), .expect_in = -1 }
-#define INB(p, want) { .reason = EXIT_IO_INSTRUCTION, .port = (p), .size = 1, .in = true, .expect_in = (want) }
+#define OUTB(p, v) \
+    { \
+        .reason = EXIT_IO_INSTRUCTION, .port = (p), .size = 1, .value = (v), .expect_in = -1 \
+    }
+#define INB(p, want) \
+    { \
+        .reason = EXIT_IO_INSTRUCTION, .port = (p), .size = 1, .in = true, .expect_in = (want) \
+    }
 
 static char report[1 << 16];
 
@@ -169,7 +186,10 @@ static int run_script(const struct step *s, int n, double timeout, bool stats, b
     o.mem = 2 << 20;
     o.timeout_s = timeout;
     o.stats = stats;
-    script = s; nsteps = n; pos = 0; ncons = 0;
+    script = s;
+    nsteps = n;
+    pos = 0;
+    ncons = 0;
     memset(console, 0, sizeof console);
     memset(report, 0, sizeof report);
     struct vm *vm;
@@ -190,10 +210,9 @@ static void test_io_exits_reach_devices_and_debug_exit_ends(void **st)
 {
     (void)st;
     static const struct step s[] = {
-        OUTB(0x3f8, 'h'), OUTB(0x3f8, 'i'),
-        INB(0x3fd, 0x60),               /* LSR: THRE|TEMT */
-        OUTB(0x3ff, 0x77), INB(0x3ff, 0x77),   /* scratch register round trip */
-        INB(0x70, 0xff),                /* nobody at the CMOS port: all ones */
+        OUTB(0x3f8, 'h'),  OUTB(0x3f8, 'i'), INB(0x3fd, 0x60), /* LSR: THRE|TEMT */
+        OUTB(0x3ff, 0x77), INB(0x3ff, 0x77),                   /* scratch register round trip */
+        INB(0x70, 0xff), /* nobody at the CMOS port: all ones */
         OUTB(0xf4, 42),
     };
     int status = run_script(s, 7, 0, true, false);
@@ -214,13 +233,27 @@ static void test_mmio_string_io_and_irq_window_exits(void **st)
 {
     (void)st;
     static const struct step s[] = {
-        { .reason = EXIT_IO_INSTRUCTION, .port = 0x3f8, .size = 1, .batch = "ok!", .expect_in = -1 },
-        { .reason = EXIT_IO_INSTRUCTION, .port = 0x3fd, .size = 1, .in = true, .batch = "ab",
-          .expect_in = 0x60 },                         /* LSR twice: THRE|TEMT */
-        { .reason = EXIT_EPT_MISCONFIG, .gpa = 0xfebf0000, .size = 4, .value = 0x1234,
-          .expect_in = -1 },                           /* write: nobody there, dropped */
-        { .reason = EXIT_EPT_MISCONFIG, .gpa = 0xfebf0000, .size = 2, .in = true,
-          .expect_in = 0xffff },                       /* read: all ones */
+        { .reason = EXIT_IO_INSTRUCTION,
+          .port = 0x3f8,
+          .size = 1,
+          .batch = "ok!",
+          .expect_in = -1 },
+        { .reason = EXIT_IO_INSTRUCTION,
+          .port = 0x3fd,
+          .size = 1,
+          .in = true,
+          .batch = "ab",
+          .expect_in = 0x60 }, /* LSR twice: THRE|TEMT */
+        { .reason = EXIT_EPT_MISCONFIG,
+          .gpa = 0xfebf0000,
+          .size = 4,
+          .value = 0x1234,
+          .expect_in = -1 }, /* write: nobody there, dropped */
+        { .reason = EXIT_EPT_MISCONFIG,
+          .gpa = 0xfebf0000,
+          .size = 2,
+          .in = true,
+          .expect_in = 0xffff }, /* read: all ones */
         { .reason = EXIT_INTERRUPT_WINDOW },
         OUTB(0xf4, 42),
     };
@@ -276,7 +309,10 @@ static void test_last_exit_has_its_handling_time(void **st)
     static const struct step hlt_never[] = { { .reason = EXIT_HLT, .set_if = true } };
     static const struct step engine_fails[] = { { .fail = true } };
     static const struct step unhandled[] = { { .reason = EXIT_CPUID } };
-    static const struct { const struct step *s; int n; } runs[] = {
+    static const struct {
+        const struct step *s;
+        int n;
+    } runs[] = {
         { triple, 2 }, { hlt_off, 1 }, { hlt_never, 1 }, { engine_fails, 1 }, { unhandled, 1 },
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
@@ -309,12 +345,21 @@ static void test_hlt_wakes_on_pit_tick(void **st)
 {
     (void)st;
     static const struct step s[] = {
-        OUTB(0x20, 0x11), OUTB(0x21, 0x20), OUTB(0x21, 0x04), OUTB(0x21, 0x01),
+        OUTB(0x20, 0x11),
+        OUTB(0x21, 0x20),
+        OUTB(0x21, 0x04),
+        OUTB(0x21, 0x01),
         OUTB(0x21, 0xfe),
-        OUTB(0x43, 0x34), OUTB(0x40, 0x9c), OUTB(0x40, 0x2e),
+        OUTB(0x43, 0x34),
+        OUTB(0x40, 0x9c),
+        OUTB(0x40, 0x2e),
         { .reason = EXIT_HLT, .set_if = true },
-        { .reason = EXIT_IO_INSTRUCTION, .port = 0x20, .size = 1, .value = 0x20,
-          .expect_in = -1, .expect_irq = 0x20 },    /* EOI from the handler */
+        { .reason = EXIT_IO_INSTRUCTION,
+          .port = 0x20,
+          .size = 1,
+          .value = 0x20,
+          .expect_in = -1,
+          .expect_irq = 0x20 }, /* EOI from the handler */
         OUTB(0xf4, 0),
     };
     assert_int_equal(run_script(s, 11, 0, true, true), 0);
@@ -329,7 +374,7 @@ static void test_timeout_stops_a_spinning_guest(void **st)
     assert_int_equal(run_script(s, 2, 0.05, false, false), VMM_STATUS_TIMEOUT);
     assert_non_null(strstr(report, "error: guest still running after --timeout 0.05 s"));
     assert_non_null(strstr(report, "last 2 of 2 exits"));
-    assert_non_null(strstr(report, "External interrupt"));   /* the kick out of the guest */
+    assert_non_null(strstr(report, "External interrupt")); /* the kick out of the guest */
 }
 
 static void test_requested_stop_ends_with_130(void **st)

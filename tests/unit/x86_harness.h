@@ -23,26 +23,26 @@
 #include "x86/interp.h"
 #include "x86/paging.h"
 
-#define RAM_SIZE   (8u << 20)
-#define GDT        0x1000u
-#define IDT        0x2000u
-#define TSS        0x3000u
-#define STUBS      0x4000u
-#define IRET_STUB  0x4800u
-#define IRET_ERR   0x4810u
-#define CODE       0x10000u
-#define DATA       0x20000u
-#define UCODE      0x30000u
-#define USTACK     0x60000u
-#define KSTACK     0x7f000u
-#define ESP0       0x80000u
-#define SEL_KCODE  0x08
-#define SEL_KDATA  0x10
-#define SEL_UCODE  0x1b
-#define SEL_UDATA  0x23
-#define SEL_TSS    0x28
+#define RAM_SIZE  (8u << 20)
+#define GDT       0x1000u
+#define IDT       0x2000u
+#define TSS       0x3000u
+#define STUBS     0x4000u
+#define IRET_STUB 0x4800u
+#define IRET_ERR  0x4810u
+#define CODE      0x10000u
+#define DATA      0x20000u
+#define UCODE     0x30000u
+#define USTACK    0x60000u
+#define KSTACK    0x7f000u
+#define ESP0      0x80000u
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UCODE 0x1b
+#define SEL_UDATA 0x23
+#define SEL_TSS   0x28
 
-#define SNIP(name) extern const uint8_t snip_##name[], snip_##name##_end[]
+#define SNIP(name)     extern const uint8_t snip_##name[], snip_##name##_end[]
 #define SNIP_LEN(name) ((size_t)(snip_##name##_end - snip_##name))
 
 struct tm {
@@ -56,10 +56,19 @@ struct tm {
 };
 
 static inline uint8_t *tm_mem(struct tm *t, uint32_t gpa) { return t->ram.host + gpa; }
-static inline uint32_t tm_rd32(struct tm *t, uint32_t gpa) { uint32_t v; memcpy(&v, tm_mem(t, gpa), 4); return v; }
-static inline void tm_wr32(struct tm *t, uint32_t gpa, uint32_t v) { memcpy(tm_mem(t, gpa), &v, 4); }
+static inline uint32_t tm_rd32(struct tm *t, uint32_t gpa)
+{
+    uint32_t v;
+    memcpy(&v, tm_mem(t, gpa), 4);
+    return v;
+}
+static inline void tm_wr32(struct tm *t, uint32_t gpa, uint32_t v)
+{
+    memcpy(tm_mem(t, gpa), &v, 4);
+}
 
-static inline void tm_desc(struct tm *t, int idx, uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+static inline void tm_desc(struct tm *t, int idx, uint32_t base, uint32_t limit, uint8_t access,
+                           uint8_t flags)
 {
     uint32_t lo = (limit & 0xffff) | (base << 16);
     uint32_t hi = ((base >> 16) & 0xff) | ((uint32_t)access << 8) | (limit & 0xf0000) |
@@ -80,7 +89,7 @@ static inline void tm_flat(struct x86_seg *s, uint16_t sel, uint8_t access)
     s->sel = sel;
     s->base = 0;
     s->limit = 0xffffffffu;
-    s->attr = access | 0xc00;            /* D/B=1, G=1 */
+    s->attr = access | 0xc00; /* D/B=1, G=1 */
 }
 
 static inline bool tm_irq_pending(void *o) { return ((struct tm *)o)->irq_line; }
@@ -120,18 +129,18 @@ static inline void tm_init(struct tm *t)
     t->ram.size = RAM_SIZE;
     t->ram.host = calloc(1, RAM_SIZE);
     assert_non_null(t->ram.host);
-    tm_desc(t, 1, 0, 0xfffff, 0x9a, 0xc);          /* 0x08 ring-0 code */
-    tm_desc(t, 2, 0, 0xfffff, 0x92, 0xc);          /* 0x10 ring-0 data */
-    tm_desc(t, 3, 0, 0xfffff, 0xfa, 0xc);          /* 0x1b ring-3 code */
-    tm_desc(t, 4, 0, 0xfffff, 0xf2, 0xc);          /* 0x23 ring-3 data */
-    tm_desc(t, 5, TSS, 0x67, 0x8b, 0);             /* 0x28 TSS (busy)  */
+    tm_desc(t, 1, 0, 0xfffff, 0x9a, 0xc); /* 0x08 ring-0 code */
+    tm_desc(t, 2, 0, 0xfffff, 0x92, 0xc); /* 0x10 ring-0 data */
+    tm_desc(t, 3, 0, 0xfffff, 0xfa, 0xc); /* 0x1b ring-3 code */
+    tm_desc(t, 4, 0, 0xfffff, 0xf2, 0xc); /* 0x23 ring-3 data */
+    tm_desc(t, 5, TSS, 0x67, 0x8b, 0);    /* 0x28 TSS (busy)  */
     tm_wr32(t, TSS + 4, ESP0);
     tm_wr32(t, TSS + 8, SEL_KDATA);
     for (int v = 0; v < 256; v++) {
         tm_gate(t, v, STUBS + 4 * v, 0xe, 0);
         memcpy(tm_mem(t, STUBS + 4 * v), "\xf4\x90\x90\x90", 4);
     }
-    tm_gate(t, 0x80, STUBS + 4 * 0x80, 0xf, 3);    /* system call gate, DPL 3 */
+    tm_gate(t, 0x80, STUBS + 4 * 0x80, 0xf, 3); /* system call gate, DPL 3 */
     memcpy(tm_mem(t, IRET_STUB), "\xcf", 1);
     memcpy(tm_mem(t, IRET_ERR), "\x83\xc4\x04\xcf", 4);
     t->cpu.cr0 = CR0_PE | CR0_ET;
@@ -199,14 +208,17 @@ static inline uint32_t tm_stack(struct tm *t, int i)
     return tm_rd32(t, t->cpu.gpr[R_ESP] + 4 * i);
 }
 
-#define ARITH(fl) ((fl) & FL_ARITH)
+#define ARITH(fl) ((fl)&FL_ARITH)
 
 /* 32-bit paging: page directory at PD, identity-mapped 0-8 MiB with 4 KiB
  * user-writable pages (tables at PT0, PT0+4K).  tm_pte() edits one. */
-#define PD   0x100000u
-#define PT0  0x101000u
+#define PD  0x100000u
+#define PT0 0x101000u
 static inline uint32_t tm_pte_addr(uint32_t lin) { return PT0 + (lin >> 12) * 4; }
-static inline void tm_pte(struct tm *t, uint32_t lin, uint32_t pte) { tm_wr32(t, tm_pte_addr(lin), pte); }
+static inline void tm_pte(struct tm *t, uint32_t lin, uint32_t pte)
+{
+    tm_wr32(t, tm_pte_addr(lin), pte);
+}
 static inline void tm_paging(struct tm *t)
 {
     for (uint32_t i = 0; i < 2; i++)

@@ -37,7 +37,8 @@ static const char *prog = "vmtrace";
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: %s [--json | --stats | --dot | --viz] [-o OUT] FILE\n"
         "Print a vmlab trace file (written by vmm-XX --trace FILE).\n"
         "\n"
@@ -50,7 +51,8 @@ static void usage(FILE *f)
         "  --help      this text\n"
         "\n"
         "Exit status: 0 ok, 1 bad or unreadable trace file, 2 bad command line,\n"
-        "  130 --viz stopped by a signal or by the terminal going away.\n", prog);
+        "  130 --viz stopped by a signal or by the terminal going away.\n",
+        prog);
 }
 
 /* --- JSON ---------------------------------------------------------------- */
@@ -63,7 +65,7 @@ static void json_str(FILE *o, const char *s)
         if (c == '"' || c == '\\')
             fprintf(o, "\\%c", c);
         else if (c < 0x20 || c >= 0x7f)
-            fprintf(o, "\\u%04x", c);       /* bytes, not UTF-8: keep it ASCII */
+            fprintf(o, "\\u%04x", c); /* bytes, not UTF-8: keep it ASCII */
         else
             fputc(c, o);
     }
@@ -81,9 +83,11 @@ static void json_exit(FILE *o, const struct trace_event *ev)
     fprintf(o, ",\"qualification\":%llu,\"cost_ns\":%llu", U(ev->qual), U(ev->cost_ns));
     switch (ev->reason) {
     case EXIT_IO_INSTRUCTION:
-        fprintf(o, ",\"port\":%u,\"direction\":\"%s\",\"size\":%u,\"value\":%u,"
-                "\"string\":%s,\"rep\":%s", e.u.io.port, e.u.io.in ? "in" : "out", e.u.io.size,
-                e.u.io.value, e.u.io.string ? "true" : "false", e.u.io.rep ? "true" : "false");
+        fprintf(o,
+                ",\"port\":%u,\"direction\":\"%s\",\"size\":%u,\"value\":%u,"
+                "\"string\":%s,\"rep\":%s",
+                e.u.io.port, e.u.io.in ? "in" : "out", e.u.io.size, e.u.io.value,
+                e.u.io.string ? "true" : "false", e.u.io.rep ? "true" : "false");
         break;
     case EXIT_EXCEPTION_NMI:
         fprintf(o, ",\"vector\":%u,\"cr2\":%u", e.u.exc.vector, e.u.exc.cr2);
@@ -96,17 +100,14 @@ static void json_exit(FILE *o, const struct trace_event *ev)
                 acc[e.u.cr.access & 3], e.u.cr.gpr, e.u.cr.value);
         break;
     }
-    case EXIT_RDMSR: case EXIT_WRMSR:
-        fprintf(o, ",\"msr\":%u", e.u.msr);
-        break;
-    case EXIT_INVLPG:
-        fprintf(o, ",\"address\":%u", e.u.address);
-        break;
-    case EXIT_EPT_VIOLATION: case EXIT_EPT_MISCONFIG:
+    case EXIT_RDMSR:
+    case EXIT_WRMSR: fprintf(o, ",\"msr\":%u", e.u.msr); break;
+    case EXIT_INVLPG: fprintf(o, ",\"address\":%u", e.u.address); break;
+    case EXIT_EPT_VIOLATION:
+    case EXIT_EPT_MISCONFIG:
         fprintf(o, ",\"gpa\":%llu,\"gla\":%u", U(e.u.ept.gpa), e.u.ept.gla);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -116,9 +117,7 @@ static void json_event(FILE *o, uint64_t i, const struct trace_event *ev)
     fprintf(o, "{\"i\":%llu,\"time_ns\":%llu,\"type\":\"%s\",\"eip\":%u,\"flags\":%u", U(i),
             U(ev->time_ns), trace_type_name(ev->type), ev->eip, ev->flags);
     switch (ev->type) {
-    case TRACE_EXIT:
-        json_exit(o, ev);
-        break;
+    case TRACE_EXIT: json_exit(o, ev); break;
     case TRACE_PAGE_WALK:
         fprintf(o, ",\"dim\":\"%s\",\"lin\":%u", ev->flags & TRACE_F_WALK_EPT ? "ept" : "guest",
                 ev->addr);
@@ -131,9 +130,7 @@ static void json_event(FILE *o, uint64_t i, const struct trace_event *ev)
             fprintf(o, ",\"result\":\"ok\",\"phys\":%llu,\"large\":%s", U(ev->qual),
                     ev->flags & TRACE_F_WALK_LARGE ? "true" : "false");
         break;
-    case TRACE_IRQ:
-        fprintf(o, ",\"vector\":%u", ev->reason);
-        break;
+    case TRACE_IRQ: fprintf(o, ",\"vector\":%u", ev->reason); break;
     case TRACE_CODE_CACHE:
         fprintf(o, ",\"kind\":%u,\"gpa\":%llu,\"size\":%u,\"occupancy\":%llu", ev->reason,
                 U(ev->qual), ev->addr, U(ev->value));
@@ -169,21 +166,23 @@ static void stats_add(struct stats *s, const struct trace_event *ev)
             s->other++;
         }
         break;
-    case TRACE_IRQ:        s->irqs++; break;
-    case TRACE_PAGE_WALK:  s->walks += (ev->flags & TRACE_F_WALK_RESULT) != 0; break;
+    case TRACE_IRQ: s->irqs++; break;
+    case TRACE_PAGE_WALK: s->walks += (ev->flags & TRACE_F_WALK_RESULT) != 0; break;
     case TRACE_CODE_CACHE: s->cache++; break;
-    default:               s->unknown++; break;
+    default: s->unknown++; break;
     }
 }
 
 /* The table has the layout of vm.c's --stats, so the two can be compared. */
 static void stats_print(FILE *o, const struct stats *s, const struct trace_info *info)
 {
-    fprintf(o, "%s: stats: engine %s, %llu events, %llu exits, %llu interrupts, %llu page walks, "
-            "%llu code-cache events%s\n", prog, info->engine, U(s->events), U(s->exits),
-            U(s->irqs), U(s->walks), U(s->cache), s->unknown ? " (and events of unknown types)" : "");
-    fprintf(o, "  %-44s %3s %10s %12s\n", "exit reason (SDM Vol. 3C Table C-1)", "#",
-            "count", "mean cost");
+    fprintf(o,
+            "%s: stats: engine %s, %llu events, %llu exits, %llu interrupts, %llu page walks, "
+            "%llu code-cache events%s\n",
+            prog, info->engine, U(s->events), U(s->exits), U(s->irqs), U(s->walks), U(s->cache),
+            s->unknown ? " (and events of unknown types)" : "");
+    fprintf(o, "  %-44s %3s %10s %12s\n", "exit reason (SDM Vol. 3C Table C-1)", "#", "count",
+            "mean cost");
     for (int r = 0; r <= EXIT_REASON_MAX; r++) {
         if (!s->count[r])
             continue;
@@ -267,9 +266,10 @@ int main(int argc, char **argv)
     setvbuf(o, obuf, _IOFBF, sizeof obuf);
 
     if (mode == M_JSON) {
-        fprintf(o, "{\"type\":\"header\",\"magic\":\"%s\",\"version\":%u,\"header_size\":%u,"
-                "\"event_size\":%u,\"engine\":", TRACE_MAGIC, r.info.version,
-                r.info.header_size, r.info.event_size);
+        fprintf(o,
+                "{\"type\":\"header\",\"magic\":\"%s\",\"version\":%u,\"header_size\":%u,"
+                "\"event_size\":%u,\"engine\":",
+                TRACE_MAGIC, r.info.version, r.info.header_size, r.info.event_size);
         json_str(o, r.info.engine);
         fprintf(o, ",\"events\":%lld}\n", (long long)r.info.nevents);
     } else if (mode == M_TEXT) {
@@ -290,15 +290,9 @@ int main(int argc, char **argv)
             fputs(line, o);
             fputc('\n', o);
             break;
-        case M_JSON:
-            json_event(o, r.index - 1, &ev);
-            break;
-        case M_STATS:
-            stats_add(&st, &ev);
-            break;
-        default:
-            exit_flow_add(&flow, &ev);
-            break;
+        case M_JSON: json_event(o, r.index - 1, &ev); break;
+        case M_STATS: stats_add(&st, &ev); break;
+        default: exit_flow_add(&flow, &ev); break;
         }
     }
     if (rc == 0) {

@@ -10,12 +10,12 @@
 
 /* Numerical Recipes' 32-bit linear congruential generator: the whole input
  * of every kernel is derived from one seed with it. */
-#define LCG(x)       ((x) * 1664525u + 1013904223u)
+#define LCG(x)       ((x)*1664525u + 1013904223u)
 #define COMPUTE_SEED 0x1234abcdu
 
 /* FNV-1a style mixing of 32-bit words, used to fold results to a checksum. */
-#define FNV_PRIME    16777619u
-#define FNV_BASIS    2166136261u
+#define FNV_PRIME 16777619u
+#define FNV_BASIS 2166136261u
 static inline uint32_t mix(uint32_t h, uint32_t v) { return (h ^ v) * FNV_PRIME; }
 
 /* The kernels must not be inlined into the loop (the compiler could then
@@ -23,18 +23,21 @@ static inline uint32_t mix(uint32_t h, uint32_t v) { return (h ^ v) * FNV_PRIME;
 #define KERNEL __attribute__((noinline, noclone))
 
 /* Workspace layout (bytes). */
-#define CRC_BYTES    8192u
-#define LIST_NODES   2048u
-#define MAT_N        40u
-#define TEXT_BYTES   12288u
+#define CRC_BYTES  8192u
+#define LIST_NODES 2048u
+#define MAT_N      40u
+#define TEXT_BYTES 12288u
 
-struct node { struct node *next; uint32_t key; };
+struct node {
+    struct node *next;
+    uint32_t key;
+};
 
 struct workspace {
-    uint8_t     crcbuf[CRC_BYTES];
+    uint8_t crcbuf[CRC_BYTES];
     struct node nodes[LIST_NODES];
-    uint32_t    a[MAT_N][MAT_N], b[MAT_N][MAT_N], c[MAT_N][MAT_N];
-    uint8_t     text[TEXT_BYTES];
+    uint32_t a[MAT_N][MAT_N], b[MAT_N][MAT_N], c[MAT_N][MAT_N];
+    uint8_t text[TEXT_BYTES];
 };
 _Static_assert(sizeof(struct workspace) <= COMPUTE_WS_BYTES, "workspace too small");
 
@@ -42,10 +45,10 @@ _Static_assert(sizeof(struct workspace) <= COMPUTE_WS_BYTES, "workspace too smal
  * model (tests/bench/native/compute_ref.py, which uses zlib's CRC-32, the
  * built-in sort and a regular-expression tokenizer). */
 const struct compute_result compute_expected = {
-    .crc32    = 0x440f4a8cu,
+    .crc32 = 0x440f4a8cu,
     .listsort = 0x60c2f037u,
-    .matmul   = 0xf04d0afbu,
-    .fsm      = 0x6a53e5aeu,
+    .matmul = 0xf04d0afbu,
+    .fsm = 0x6a53e5aeu,
 };
 
 /* ---- 1. CRC-32 -----------------------------------------------------------
@@ -74,8 +77,13 @@ static struct node *merge(struct node *a, struct node *b)
 {
     struct node head, *t = &head;
     while (a && b) {
-        if (a->key <= b->key) { t->next = a; a = a->next; }
-        else                  { t->next = b; b = b->next; }
+        if (a->key <= b->key) {
+            t->next = a;
+            a = a->next;
+        } else {
+            t->next = b;
+            b = b->next;
+        }
         t = t->next;
     }
     t->next = a ? a : b;
@@ -101,7 +109,7 @@ static KERNEL uint32_t k_listsort(struct node *nodes, uint32_t seed)
     uint32_t x = seed ^ 0x5bd1e995u;
     for (uint32_t i = 0; i < LIST_NODES; i++) {
         x = LCG(x);
-        nodes[i].key = x >> 8;                    /* 24-bit keys, some equal */
+        nodes[i].key = x >> 8; /* 24-bit keys, some equal */
         nodes[i].next = i + 1 < LIST_NODES ? &nodes[i + 1] : 0;
     }
     struct node *l = msort(&nodes[0]);
@@ -124,8 +132,10 @@ static KERNEL uint32_t k_matmul(struct workspace *w, uint32_t seed)
     uint32_t x = seed ^ 0x9e3779b9u;
     for (uint32_t i = 0; i < MAT_N; i++)
         for (uint32_t j = 0; j < MAT_N; j++) {
-            x = LCG(x); w->a[i][j] = x >> 16;
-            x = LCG(x); w->b[i][j] = x >> 16;
+            x = LCG(x);
+            w->a[i][j] = x >> 16;
+            x = LCG(x);
+            w->b[i][j] = x >> 16;
         }
     for (uint32_t i = 0; i < MAT_N; i++)
         for (uint32_t j = 0; j < MAT_N; j++) {
@@ -148,34 +158,45 @@ static KERNEL uint32_t k_matmul(struct workspace *w, uint32_t seed)
  * by '='), brackets ( ) ; and comments from '#' to the end of the line. */
 enum { C_LETTER, C_DIGIT, C_SPACE, C_NL, C_OP, C_EQ, C_HASH, C_PAREN, NCLASS };
 enum { S_START, S_IDENT, S_NUMBER, S_BADNUM, S_OP1, S_OP2, S_COMMENT, S_PAREN, NSTATE };
-#define EMIT 0x80   /* this transition ends the token being scanned */
+#define EMIT 0x80 /* this transition ends the token being scanned */
 
 /* The 32 characters the text is drawn from. */
 static const char alphabet[33] = "abcdefghijklmn_0123456   \n+-=#(;";
 
 static const uint8_t dfa[NSTATE][NCLASS] = {
     /*             letter           digit             space          nl             op            eq            hash               paren */
-    [S_START]   = { S_IDENT,         S_NUMBER,         S_START,       S_START,       S_OP1,        S_OP1,        S_COMMENT,         S_PAREN },
-    [S_IDENT]   = { S_IDENT,         S_IDENT,          EMIT|S_START,  EMIT|S_START,  EMIT|S_OP1,   EMIT|S_OP1,   EMIT|S_COMMENT,    EMIT|S_PAREN },
-    [S_NUMBER]  = { S_BADNUM,        S_NUMBER,         EMIT|S_START,  EMIT|S_START,  EMIT|S_OP1,   EMIT|S_OP1,   EMIT|S_COMMENT,    EMIT|S_PAREN },
-    [S_BADNUM]  = { S_BADNUM,        S_BADNUM,         EMIT|S_START,  EMIT|S_START,  EMIT|S_OP1,   EMIT|S_OP1,   EMIT|S_COMMENT,    EMIT|S_PAREN },
-    [S_OP1]     = { EMIT|S_IDENT,    EMIT|S_NUMBER,    EMIT|S_START,  EMIT|S_START,  EMIT|S_OP1,   S_OP2,        EMIT|S_COMMENT,    EMIT|S_PAREN },
-    [S_OP2]     = { EMIT|S_IDENT,    EMIT|S_NUMBER,    EMIT|S_START,  EMIT|S_START,  EMIT|S_OP1,   EMIT|S_OP1,   EMIT|S_COMMENT,    EMIT|S_PAREN },
-    [S_COMMENT] = { S_COMMENT,       S_COMMENT,        S_COMMENT,     EMIT|S_START,  S_COMMENT,    S_COMMENT,    S_COMMENT,         S_COMMENT },
-    [S_PAREN]   = { EMIT|S_IDENT,    EMIT|S_NUMBER,    EMIT|S_START,  EMIT|S_START,  EMIT|S_OP1,   EMIT|S_OP1,   EMIT|S_COMMENT,    EMIT|S_PAREN },
+    [S_START] = { S_IDENT, S_NUMBER, S_START, S_START, S_OP1, S_OP1, S_COMMENT, S_PAREN },
+    [S_IDENT] = { S_IDENT, S_IDENT, EMIT | S_START, EMIT | S_START, EMIT | S_OP1, EMIT | S_OP1,
+                  EMIT | S_COMMENT, EMIT | S_PAREN },
+    [S_NUMBER] = { S_BADNUM, S_NUMBER, EMIT | S_START, EMIT | S_START, EMIT | S_OP1, EMIT | S_OP1,
+                   EMIT | S_COMMENT, EMIT | S_PAREN },
+    [S_BADNUM] = { S_BADNUM, S_BADNUM, EMIT | S_START, EMIT | S_START, EMIT | S_OP1, EMIT | S_OP1,
+                   EMIT | S_COMMENT, EMIT | S_PAREN },
+    [S_OP1] = { EMIT | S_IDENT, EMIT | S_NUMBER, EMIT | S_START, EMIT | S_START, EMIT | S_OP1,
+                S_OP2, EMIT | S_COMMENT, EMIT | S_PAREN },
+    [S_OP2] = { EMIT | S_IDENT, EMIT | S_NUMBER, EMIT | S_START, EMIT | S_START, EMIT | S_OP1,
+                EMIT | S_OP1, EMIT | S_COMMENT, EMIT | S_PAREN },
+    [S_COMMENT] = { S_COMMENT, S_COMMENT, S_COMMENT, EMIT | S_START, S_COMMENT, S_COMMENT,
+                    S_COMMENT, S_COMMENT },
+    [S_PAREN] = { EMIT | S_IDENT, EMIT | S_NUMBER, EMIT | S_START, EMIT | S_START, EMIT | S_OP1,
+                  EMIT | S_OP1, EMIT | S_COMMENT, EMIT | S_PAREN },
 };
 
 static uint8_t char_class(uint8_t c)
 {
-    if ((c >= 'a' && c <= 'z') || c == '_') return C_LETTER;
-    if (c >= '0' && c <= '9')               return C_DIGIT;
+    if ((c >= 'a' && c <= 'z') || c == '_')
+        return C_LETTER;
+    if (c >= '0' && c <= '9')
+        return C_DIGIT;
     switch (c) {
-    case ' ':  return C_SPACE;
+    case ' ': return C_SPACE;
     case '\n': return C_NL;
-    case '=':  return C_EQ;
-    case '#':  return C_HASH;
-    case '(': case ')': case ';': return C_PAREN;
-    default:   return C_OP;
+    case '=': return C_EQ;
+    case '#': return C_HASH;
+    case '(':
+    case ')':
+    case ';': return C_PAREN;
+    default: return C_OP;
     }
 }
 
@@ -195,15 +216,15 @@ static KERNEL uint32_t k_fsm(uint8_t *text, uint32_t seed)
     uint32_t state = S_START, start = 0;
     for (uint32_t i = 0; i < TEXT_BYTES; i++) {
         uint32_t t = dfa[state][cls[text[i]]];
-        if (t & EMIT) {                 /* token [start, i) of kind `state` */
+        if (t & EMIT) { /* token [start, i) of kind `state` */
             count[state]++;
             h = mix(h, (state << 16) | (i - start));
         }
-        if ((t & EMIT) || state == S_START)   /* a new token may start */
+        if ((t & EMIT) || state == S_START) /* a new token may start */
             start = i;
         state = t & ~EMIT;
     }
-    if (state != S_START) {             /* the last token runs to the end */
+    if (state != S_START) { /* the last token runs to the end */
         count[state]++;
         h = mix(h, (state << 16) | (TEXT_BYTES - start));
     }
@@ -224,14 +245,12 @@ uint32_t compute_run(void *ws, uint32_t iters, struct compute_result *last)
     last->crc32 = last->listsort = last->matmul = last->fsm = 0;
     for (uint32_t it = 0; it < iters; it++) {
         uint32_t seed = seed_box;
-        last->crc32    = k_crc32(w->crcbuf, seed);
+        last->crc32 = k_crc32(w->crcbuf, seed);
         last->listsort = k_listsort(w->nodes, seed);
-        last->matmul   = k_matmul(w, seed);
-        last->fsm      = k_fsm(w->text, seed);
-        if (last->crc32 != compute_expected.crc32 ||
-            last->listsort != compute_expected.listsort ||
-            last->matmul != compute_expected.matmul ||
-            last->fsm != compute_expected.fsm)
+        last->matmul = k_matmul(w, seed);
+        last->fsm = k_fsm(w->text, seed);
+        if (last->crc32 != compute_expected.crc32 || last->listsort != compute_expected.listsort ||
+            last->matmul != compute_expected.matmul || last->fsm != compute_expected.fsm)
             bad++;
     }
     return bad;

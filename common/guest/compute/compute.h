@@ -36,7 +36,7 @@ extern const struct compute_result compute_expected;
 /* Size of the scratch memory compute_run() needs (any 4-byte alignment;
  * 8 with 64-bit pointers: the x86-64 host build of tests/bench/bench.mk,
  * whose list nodes are twice as big). */
-#define COMPUTE_WS_BYTES  (sizeof(void *) == 4 ? 64u * 1024u : 96u * 1024u)
+#define COMPUTE_WS_BYTES (sizeof(void *) == 4 ? 64u * 1024u : 96u * 1024u)
 
 /* Runs `iters` iterations in workspace `ws`; stores the last iteration's
  * checksums in *last (all zero if iters == 0) and returns the number of

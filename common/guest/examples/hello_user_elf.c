@@ -9,8 +9,8 @@
  * It knows nothing about the kernel but the tiny ABI (README.md): int 0x80
  * with EAX = number (Linux i386 numbers), EBX/ECX/EDX = arguments.
  */
-#define SYS_exit   1
-#define SYS_write  4
+#define SYS_exit  1
+#define SYS_write 4
 #define SYS_time  13
 #define SYS_yield 158
 
@@ -29,13 +29,10 @@ static unsigned len(const char *s)
     return n;
 }
 
-static void puts1(const char *s)
-{
-    sys3(SYS_write, 1, (int)s, (int)len(s));
-}
+static void puts1(const char *s) { sys3(SYS_write, 1, (int)s, (int)len(s)); }
 
-static char bss_buf[64];         /* must be zero: checks the loader's .bss */
-static int data_word = 1234;     /* must be 1234: checks .data             */
+static char bss_buf[64];     /* must be zero: checks the loader's .bss */
+static int data_word = 1234; /* must be 1234: checks .data             */
 
 void _start(void)
 {

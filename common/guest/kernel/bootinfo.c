@@ -18,18 +18,29 @@ struct mb_info {
 #define MB_INFO_CMDLINE (1u << 2)
 #define MB_INFO_MODS    (1u << 3)
 #define MB_INFO_MMAP    (1u << 6)
-struct mb_module { uint32_t mod_start, mod_end, string, reserved; };
-struct mb_mmap { uint32_t size; uint64_t addr, len; uint32_t type; } __attribute__((packed));
+struct mb_module {
+    uint32_t mod_start, mod_end, string, reserved;
+};
+struct mb_mmap {
+    uint32_t size;
+    uint64_t addr, len;
+    uint32_t type;
+} __attribute__((packed));
 
 /* xen/include/public/arch-x86/hvm/start_info.h */
 struct hvm_start_info {
     uint32_t magic, version, flags, nr_modules;
     uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr;
-    uint64_t memmap_paddr;          /* version >= 1 */
+    uint64_t memmap_paddr; /* version >= 1 */
     uint32_t memmap_entries, reserved;
 };
-struct hvm_modlist_entry { uint64_t paddr, size, cmdline_paddr, reserved; };
-struct hvm_memmap_entry { uint64_t addr, size; uint32_t type, reserved; };
+struct hvm_modlist_entry {
+    uint64_t paddr, size, cmdline_paddr, reserved;
+};
+struct hvm_memmap_entry {
+    uint64_t addr, size;
+    uint32_t type, reserved;
+};
 
 #define E820_RAM 1
 
@@ -76,7 +87,7 @@ static void parse_multiboot(const struct mb_info *mbi)
     }
     if (!bootinfo.nmem && (mbi->flags & MB_INFO_MEM)) {
         add_ram(0, (uint64_t)mbi->mem_lower * 1024);
-        add_ram(0x100000, (uint64_t)mbi->mem_upper * 1024);   /* KiB above 1 MiB */
+        add_ram(0x100000, (uint64_t)mbi->mem_upper * 1024); /* KiB above 1 MiB */
     }
 }
 
@@ -93,7 +104,7 @@ static void parse_pvh(const struct hvm_start_info *si)
             if (e[i].type == E820_RAM)
                 add_ram(e[i].addr, e[i].size);
     }
-    if (!bootinfo.nmem)               /* no map: assume a modest 16 MiB */
+    if (!bootinfo.nmem) /* no map: assume a modest 16 MiB */
         add_ram(0x100000, 15 << 20);
 }
 
@@ -103,7 +114,8 @@ int bootinfo_parse(uint32_t magic, uint32_t info)
         parse_multiboot((const struct mb_info *)info);
         return 0;
     }
-    if (magic == PVH_START_MAGIC && ((const struct hvm_start_info *)info)->magic == PVH_START_MAGIC) {
+    if (magic == PVH_START_MAGIC &&
+        ((const struct hvm_start_info *)info)->magic == PVH_START_MAGIC) {
         parse_pvh((const struct hvm_start_info *)info);
         return 0;
     }

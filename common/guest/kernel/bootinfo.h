@@ -8,22 +8,26 @@
 
 #include <stdint.h>
 
-#define MULTIBOOT_BOOT_MAGIC 0x2BADB002u   /* EAX after a Multiboot v1 load */
-#define PVH_START_MAGIC      0x336ec578u   /* hvm_start_info.magic          */
+#define MULTIBOOT_BOOT_MAGIC 0x2BADB002u /* EAX after a Multiboot v1 load */
+#define PVH_START_MAGIC      0x336ec578u /* hvm_start_info.magic          */
 
-#define BOOT_MAX_MODULES  4
-#define BOOT_MAX_MEMMAP   32
-#define BOOT_CMDLINE_MAX  256
+#define BOOT_MAX_MODULES 4
+#define BOOT_MAX_MEMMAP  32
+#define BOOT_CMDLINE_MAX 256
 
-struct boot_region { uint64_t base, len; };
-struct boot_module { uint32_t start, end; };   /* physical [start, end) */
+struct boot_region {
+    uint64_t base, len;
+};
+struct boot_module {
+    uint32_t start, end;
+}; /* physical [start, end) */
 
 struct bootinfo {
-    const char *protocol;                       /* "multiboot" or "pvh" */
-    char        cmdline[BOOT_CMDLINE_MAX];
-    int         nmem;                           /* usable RAM regions   */
+    const char *protocol; /* "multiboot" or "pvh" */
+    char cmdline[BOOT_CMDLINE_MAX];
+    int nmem; /* usable RAM regions   */
     struct boot_region mem[BOOT_MAX_MEMMAP];
-    int         nmods;
+    int nmods;
     struct boot_module mods[BOOT_MAX_MODULES];
 };
 

@@ -13,28 +13,28 @@
 #include "x86.h"
 #include "format.h"
 
-#define COM1       0x3F8
-#define UART_THR   0     /* transmit holding register (DLAB=0)  */
-#define UART_IER   1     /* interrupt enable                    */
-#define UART_DLL   0     /* divisor latch low/high (DLAB=1)     */
-#define UART_DLM   1
-#define UART_FCR   2     /* FIFO control                        */
-#define UART_LCR   3     /* line control: DLAB, word length     */
-#define UART_MCR   4     /* modem control                       */
-#define UART_LSR   5     /* line status                         */
-#define LSR_THRE   0x20
+#define COM1     0x3F8
+#define UART_THR 0 /* transmit holding register (DLAB=0)  */
+#define UART_IER 1 /* interrupt enable                    */
+#define UART_DLL 0 /* divisor latch low/high (DLAB=1)     */
+#define UART_DLM 1
+#define UART_FCR 2 /* FIFO control                        */
+#define UART_LCR 3 /* line control: DLAB, word length     */
+#define UART_MCR 4 /* modem control                       */
+#define UART_LSR 5 /* line status                         */
+#define LSR_THRE 0x20
 
 #define DEBUG_EXIT_PORT 0xF4
 
 void console_init(void)
 {
-    outb(COM1 + UART_IER, 0x00);      /* no interrupts: we poll          */
-    outb(COM1 + UART_LCR, 0x80);      /* DLAB=1 to reach the divisor     */
-    outb(COM1 + UART_DLL, 1);         /* 115200 / 1 = 115200 baud        */
+    outb(COM1 + UART_IER, 0x00); /* no interrupts: we poll          */
+    outb(COM1 + UART_LCR, 0x80); /* DLAB=1 to reach the divisor     */
+    outb(COM1 + UART_DLL, 1);    /* 115200 / 1 = 115200 baud        */
     outb(COM1 + UART_DLM, 0);
-    outb(COM1 + UART_LCR, 0x03);      /* DLAB=0, 8 bits, no parity, 1 stop */
-    outb(COM1 + UART_FCR, 0x07);      /* enable and clear the FIFOs      */
-    outb(COM1 + UART_MCR, 0x03);      /* DTR + RTS                       */
+    outb(COM1 + UART_LCR, 0x03); /* DLAB=0, 8 bits, no parity, 1 stop */
+    outb(COM1 + UART_FCR, 0x07); /* enable and clear the FIFOs      */
+    outb(COM1 + UART_MCR, 0x03); /* DTR + RTS                       */
 }
 
 void console_putc(char c)

@@ -8,11 +8,11 @@
 #include <stdint.h>
 
 /* Exit statuses written to the debug-exit port (README.md "Exit codes"). */
-#define EXIT_PASS        0
-#define EXIT_FAIL        1   /* a program printed FAIL              */
-#define EXIT_BADCMDLINE  2   /* command line error                  */
-#define EXIT_BADMODULE   3   /* module is not a usable ELF          */
-#define EXIT_PANIC       4   /* unexpected exception in ring 0      */
+#define EXIT_PASS       0
+#define EXIT_FAIL       1 /* a program printed FAIL              */
+#define EXIT_BADCMDLINE 2 /* command line error                  */
+#define EXIT_BADMODULE  3 /* module is not a usable ELF          */
+#define EXIT_PANIC      4 /* unexpected exception in ring 0      */
 
 void console_init(void);
 void console_putc(char c);

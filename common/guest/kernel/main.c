@@ -22,8 +22,8 @@
 extern const struct program __programs_start[], __programs_end[];
 
 static struct {
-    char     test[32];
-    uint32_t iters;          /* 0: each program's default */
+    char test[32];
+    uint32_t iters; /* 0: each program's default */
 } opts = { "hello", 0 };
 
 static int streq(const char *a, const char *b)
@@ -63,7 +63,7 @@ static void parse_cmdline(char *s)
             for (char *c = tok; *c; c++)
                 if (*c == '/' || (c[0] == '.' && c[1] == 'e' && c[2] == 'l' && c[3] == 'f'))
                     pathlike = 1;
-            if (first && pathlike) {     /* QEMU's Multiboot: the kernel path */
+            if (first && pathlike) { /* QEMU's Multiboot: the kernel path */
                 first = 0;
                 continue;
             }
@@ -167,8 +167,8 @@ void kmain(uint32_t magic, uint32_t info)
     task_init();
     timer_init();
     kprintf("vmlab: guest kernel, boot=%s ram=%u MiB modules=%d tsc_per_tick=%llu cmdline=\"%s\"\n",
-            bootinfo.protocol, (uint32_t)(bootinfo_ram() >> 20), bootinfo.nmods,
-            tsc_per_tick(), bootinfo.cmdline);
+            bootinfo.protocol, (uint32_t)(bootinfo_ram() >> 20), bootinfo.nmods, tsc_per_tick(),
+            bootinfo.cmdline);
 
     int failed = 0;
     if (streq(opts.test, "list")) {

@@ -17,8 +17,8 @@
 #include "vmlab_abi.h"
 #include "x86.h"
 
-#define NFRAMES   (MM_LIMIT / PAGE_SIZE)
-#define KPDES     (MM_LIMIT >> 22)           /* shared directory entries */
+#define NFRAMES (MM_LIMIT / PAGE_SIZE)
+#define KPDES   (MM_LIMIT >> 22) /* shared directory entries */
 
 static uint32_t frame_bitmap[NFRAMES / 32];
 static uint32_t nfree, hint;
@@ -35,10 +35,7 @@ static void mark_free(uint32_t f, int freed)
         frame_bitmap[f / 32] &= ~(1u << (f % 32));
 }
 
-static int is_free(uint32_t f)
-{
-    return (frame_bitmap[f / 32] >> (f % 32)) & 1;
-}
+static int is_free(uint32_t f) { return (frame_bitmap[f / 32] >> (f % 32)) & 1; }
 
 static void reserve(uint32_t start, uint32_t end)
 {
@@ -85,9 +82,12 @@ void mm_init(void)
      *    (the first MiB holds the BIOS data, the loader's tables, ROMs). */
     for (int i = 0; i < bootinfo.nmem; i++) {
         uint64_t s = bootinfo.mem[i].base, e = s + bootinfo.mem[i].len;
-        if (s < 0x100000) s = 0x100000;
-        if (e > MM_LIMIT) e = MM_LIMIT;
-        for (uint64_t a = (s + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1); a + PAGE_SIZE <= e; a += PAGE_SIZE)
+        if (s < 0x100000)
+            s = 0x100000;
+        if (e > MM_LIMIT)
+            e = MM_LIMIT;
+        for (uint64_t a = (s + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1); a + PAGE_SIZE <= e;
+             a += PAGE_SIZE)
             if (!is_free((uint32_t)(a / PAGE_SIZE))) {
                 mark_free((uint32_t)(a / PAGE_SIZE), 1);
                 nfree++;
@@ -179,7 +179,7 @@ int mm_demand_fault(uint32_t cr3, uint32_t va)
         return 0;
     uint32_t *pte = pte_of(cr3, va, 1);
     if (!pte || (*pte & PTE_P))
-        return 0;                        /* no memory, or a protection fault */
+        return 0; /* no memory, or a protection fault */
     uint32_t pa = frame_alloc();
     if (!pa)
         return 0;

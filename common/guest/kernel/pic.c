@@ -8,11 +8,11 @@
 #include "pic.h"
 #include "x86.h"
 
-#define PIC1_CMD  0x20
-#define PIC1_DATA 0x21
-#define PIC2_CMD  0xA0
-#define PIC2_DATA 0xA1
-#define PIC_EOI   0x20
+#define PIC1_CMD      0x20
+#define PIC1_DATA     0x21
+#define PIC2_CMD      0xA0
+#define PIC2_DATA     0xA1
+#define PIC_EOI       0x20
 #define OCW3_READ_ISR 0x0B
 
 static uint16_t mask = 0xFFFF;
@@ -34,36 +34,36 @@ static void lapic_virtual_wire(void)
 {
     uint32_t a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-    if (!(d & (1u << 9)))                 /* CPUID.1:EDX.APIC: no local APIC */
+    if (!(d & (1u << 9))) /* CPUID.1:EDX.APIC: no local APIC */
         return;
     uint32_t lo, hi;
     __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0x1B));
-    if (!(lo & (1u << 11)))               /* globally disabled: INTR goes direct */
+    if (!(lo & (1u << 11))) /* globally disabled: INTR goes direct */
         return;
     volatile uint32_t *apic = (volatile uint32_t *)(lo & 0xFFFFF000u);
-    apic[0xF0 / 4]  = 0x100 | 0x2F;       /* SVR: software enable, spurious vector 47 */
-    apic[0x350 / 4] = 0x700;              /* LVT LINT0: ExtINT, unmasked */
-    apic[0x360 / 4] = 0x400;              /* LVT LINT1: NMI */
+    apic[0xF0 / 4] = 0x100 | 0x2F; /* SVR: software enable, spurious vector 47 */
+    apic[0x350 / 4] = 0x700;       /* LVT LINT0: ExtINT, unmasked */
+    apic[0x360 / 4] = 0x400;       /* LVT LINT1: NMI */
 }
 
 void pic_init(void)
 {
     lapic_virtual_wire();
-    outb(PIC1_CMD, 0x11);    /* ICW1: edge triggered, cascade, ICW4 follows */
+    outb(PIC1_CMD, 0x11); /* ICW1: edge triggered, cascade, ICW4 follows */
     outb(PIC2_CMD, 0x11);
-    outb(PIC1_DATA, 32);     /* ICW2: vector offset                          */
+    outb(PIC1_DATA, 32); /* ICW2: vector offset                          */
     outb(PIC2_DATA, 40);
     outb(PIC1_DATA, 1 << 2); /* ICW3: master has the slave on IRQ 2          */
     outb(PIC2_DATA, 2);      /*       slave's cascade identity               */
     outb(PIC1_DATA, 0x01);   /* ICW4: 8086 mode, normal EOI                  */
     outb(PIC2_DATA, 0x01);
-    mask = 0xFFFF & ~(1u << 2);  /* everything masked except the cascade    */
+    mask = 0xFFFF & ~(1u << 2); /* everything masked except the cascade    */
     set_mask();
 }
 
 void pic_unmask(int irq)
 {
-    mask &= (uint16_t)~(1u << irq);
+    mask &= (uint16_t) ~(1u << irq);
     set_mask();
 }
 
@@ -76,7 +76,7 @@ int pic_eoi(int irq)
         outb(cmd, OCW3_READ_ISR);
         if (!(inb(cmd) & 0x80)) {
             if (irq == 15)
-                outb(PIC1_CMD, PIC_EOI);   /* the master did see IRQ 2 */
+                outb(PIC1_CMD, PIC_EOI); /* the master did see IRQ 2 */
             return 0;
         }
     }

@@ -19,24 +19,24 @@
 #include <stdint.h>
 
 struct prog_ctx {
-    const char *name;      /* the program's name                          */
-    uint32_t    iters;     /* iters=N from the command line, else default */
-    char        reason[128]; /* why it failed (set with prog_fail)        */
+    const char *name; /* the program's name                          */
+    uint32_t iters;   /* iters=N from the command line, else default */
+    char reason[128]; /* why it failed (set with prog_fail)        */
 };
 
 struct program {
     const char *name;
-    const char *summary;        /* one line, shown by test=list            */
-    uint32_t    default_iters;
-    int       (*run)(struct prog_ctx *ctx); /* 0 = PASS, else FAIL        */
+    const char *summary; /* one line, shown by test=list            */
+    uint32_t default_iters;
+    int (*run)(struct prog_ctx *ctx); /* 0 = PASS, else FAIL        */
 };
 
 /* Register a program: the kernel finds it in the .programs section. */
-#define PROGRAM(pname, psummary, piters, pfn)                                \
-    static const struct program prog_##pfn                                   \
-    __attribute__((used, section(".programs"), aligned(4))) = {              \
-        .name = (pname), .summary = (psummary),                              \
-        .default_iters = (piters), .run = (pfn) }
+#define PROGRAM(pname, psummary, piters, pfn) \
+    static const struct program prog_##pfn \
+        __attribute__((used, section(".programs"), aligned(4))) = { \
+            .name = (pname), .summary = (psummary), .default_iters = (piters), .run = (pfn) \
+        }
 
 /* --- services the kernel gives to programs (ring 0) ------------------- */
 
@@ -46,7 +46,7 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "RESULT <ctx->name> " followed by the formatted text and "\n". */
 void result(struct prog_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sets ctx->reason and returns -1, so a program can `return prog_fail(...)`. */
-int  prog_fail(struct prog_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int prog_fail(struct prog_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static inline uint64_t rdtsc(void)
 {
@@ -60,26 +60,33 @@ static inline uint64_t rdtsc(void)
  * function in a *_user.c file; it receives `arg` as its only argument and
  * its return value is the exit code (or it calls u_exit()).  */
 typedef int (*user_entry_t)(uint32_t arg);
-int  task_spawn_user(const char *name, user_entry_t entry, uint32_t arg); /* -> task id, <0 error */
+int task_spawn_user(const char *name, user_entry_t entry, uint32_t arg); /* -> task id, <0 error */
 /* Run the scheduler until task `id` has exited; returns its exit code
  * (or 128+vector if the kernel killed it for an unhandled exception). */
-int  task_wait(int id);
+int task_wait(int id);
 /* Convenience: spawn one task and wait for it. */
-int  run_user(const char *name, user_entry_t entry, uint32_t arg);
+int run_user(const char *name, user_entry_t entry, uint32_t arg);
 
 /* Time. */
-uint32_t timer_ticks(void);          /* PIT ticks since boot, 100 Hz       */
-uint64_t tsc_per_tick(void);         /* calibrated TSC cycles per tick     */
+uint32_t timer_ticks(void);  /* PIT ticks since boot, 100 Hz       */
+uint64_t tsc_per_tick(void); /* calibrated TSC cycles per tick     */
 
 /* Ring-0 fault recovery, for programs that provoke exceptions in the
  * kernel itself: while armed, an exception in ring 0 resumes at `resume`
  * instead of panicking, and the vector/error code are recorded. */
-struct kfault { volatile uint32_t armed, resume, vector, error, cr2, eip; };
+struct kfault {
+    volatile uint32_t armed, resume, vector, error, cr2, eip;
+};
 extern struct kfault kfault;
 
 /* Paging services used by the memory programs. */
 uint32_t *pte_of(uint32_t cr3, uint32_t vaddr, int create); /* NULL if none */
-static inline void invlpg(uint32_t va) { __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory"); }
-static inline uint32_t read_cr3(void) { uint32_t v; __asm__ volatile("mov %%cr3,%0" : "=r"(v)); return v; }
+static inline void invlpg(uint32_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+static inline uint32_t read_cr3(void)
+{
+    uint32_t v;
+    __asm__ volatile("mov %%cr3,%0" : "=r"(v));
+    return v;
+}
 
 #endif

@@ -10,7 +10,7 @@
 #include "vmlab_abi.h"
 #include "x86.h"
 
-#define UART_SCRATCH 0x3FF      /* COM1 scratch register: harmless to poke */
+#define UART_SCRATCH 0x3FF /* COM1 scratch register: harmless to poke */
 
 __attribute__((weak)) int sensitive_probe(uint32_t what, uint32_t out_user_ptr)
 {
@@ -54,16 +54,16 @@ int32_t syscall(struct trapframe *tf)
 {
     uint32_t a = tf->ebx, b = tf->ecx, c = tf->edx;
     switch (tf->eax) {
-    case SYS_exit:          task_exit((int)a);
-    case SYS_write:         return sys_write(a, b, c);
-    case SYS_time:          return (int32_t)timer_ticks();
-    case SYS_getpid:        return current->id;
-    case SYS_yield:         schedule(); return 0;
+    case SYS_exit: task_exit((int)a);
+    case SYS_write: return sys_write(a, b, c);
+    case SYS_time: return (int32_t)timer_ticks();
+    case SYS_getpid: return current->id;
+    case SYS_yield: schedule(); return 0;
     case SYS_fault_handler: current->fault_eip = a; return 0;
-    case SYS_rdtsc_ok:      return 1;
-    case SYS_probe:         return sensitive_probe(a, b);
-    case SYS_pte_toggle:    return sys_pte_toggle(a);
-    case SYS_inout:         return sys_inout(a);
-    default:                return -2;
+    case SYS_rdtsc_ok: return 1;
+    case SYS_probe: return sensitive_probe(a, b);
+    case SYS_pte_toggle: return sys_pte_toggle(a);
+    case SYS_inout: return sys_inout(a);
+    default: return -2;
     }
 }

@@ -21,9 +21,9 @@ static struct task tasks[MAX_TASKS];
 static uint8_t kstacks[MAX_TASKS][KSTACK_SIZE] __attribute__((aligned(16)));
 static int next_id = 1;
 
-void swtch(uint32_t *save_esp, uint32_t new_esp);   /* trapasm.S */
+void swtch(uint32_t *save_esp, uint32_t new_esp); /* trapasm.S */
 extern char trapret[];
-extern char u_task_start[];                        /* user/ustart.S */
+extern char u_task_start[]; /* user/ustart.S */
 
 void task_init(void)
 {
@@ -119,7 +119,7 @@ void task_exit(int code)
     current->exit_code = code;
     current->state = T_ZOMBIE;
     wake_waiters(current->id);
-    for (;;)                  /* a zombie is never picked again */
+    for (;;) /* a zombie is never picked again */
         schedule();
 }
 

@@ -21,14 +21,14 @@ enum task_state { T_FREE, T_RUNNABLE, T_BLOCKED, T_ZOMBIE };
 
 struct task {
     enum task_state state;
-    int      id;
-    char     name[16];
-    uint32_t cr3;             /* page directory                         */
-    uint32_t kesp;            /* saved kernel stack pointer (swtch)     */
+    int id;
+    char name[16];
+    uint32_t cr3;  /* page directory                         */
+    uint32_t kesp; /* saved kernel stack pointer (swtch)     */
     uint32_t kstack_top;
-    int      exit_code;
-    int      wait_for;        /* id this task is blocked on             */
-    uint32_t fault_eip;       /* SYS_fault_handler, 0 = kill on fault   */
+    int exit_code;
+    int wait_for;       /* id this task is blocked on             */
+    uint32_t fault_eip; /* SYS_fault_handler, 0 = kill on fault   */
 };
 
 extern struct task *current;
@@ -36,10 +36,10 @@ extern struct task *current;
 void task_init(void);
 /* Start a ring-3 task at `eip` with ESP=USER_STACK_TOP in address space
  * `cr3` (taken over by the task), EAX=eax, EBX=ebx; -> id or -1. */
-int  task_start(const char *name, uint32_t cr3, uint32_t eip, uint32_t eax, uint32_t ebx);
+int task_start(const char *name, uint32_t cr3, uint32_t eip, uint32_t eax, uint32_t ebx);
 void task_exit(int code) __attribute__((noreturn));
-void schedule(void);          /* give up the CPU; returns when picked again */
+void schedule(void); /* give up the CPU; returns when picked again */
 /* Kill and reap every task but the waiter; returns how many there were. */
-int  task_reap_all(void);
+int task_reap_all(void);
 
 #endif

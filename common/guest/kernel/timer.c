@@ -12,33 +12,24 @@
 #include "program.h"
 #include "x86.h"
 
-#define PIT_FREQ     1193182u
-#define PIT_CH0      0x40
-#define PIT_CMD      0x43
-#define CALIB_TICKS  5
+#define PIT_FREQ    1193182u
+#define PIT_CH0     0x40
+#define PIT_CMD     0x43
+#define CALIB_TICKS 5
 
 static volatile uint32_t ticks;
 static uint64_t tsc_tick;
 
-void timer_tick(void)
-{
-    ticks++;
-}
+void timer_tick(void) { ticks++; }
 
-uint32_t timer_ticks(void)
-{
-    return ticks;
-}
+uint32_t timer_ticks(void) { return ticks; }
 
-uint64_t tsc_per_tick(void)
-{
-    return tsc_tick;
-}
+uint64_t tsc_per_tick(void) { return tsc_tick; }
 
 void timer_init(void)
 {
     uint32_t div = (PIT_FREQ + TIMER_HZ / 2) / TIMER_HZ;
-    outb(PIT_CMD, 0x34);                 /* channel 0, lo/hi byte, mode 2 */
+    outb(PIT_CMD, 0x34); /* channel 0, lo/hi byte, mode 2 */
     outb(PIT_CH0, (uint8_t)div);
     outb(PIT_CH0, (uint8_t)(div >> 8));
     pic_unmask(0);

@@ -7,7 +7,7 @@
 
 #define TIMER_HZ 100
 
-void timer_init(void);     /* program the PIT, unmask IRQ 0, calibrate the TSC */
-void timer_tick(void);     /* called from the IRQ 0 handler                     */
+void timer_init(void); /* program the PIT, unmask IRQ 0, calibrate the TSC */
+void timer_tick(void); /* called from the IRQ 0 handler                     */
 
 #endif

@@ -19,26 +19,30 @@
 
 struct kfault kfault;
 
-struct gate { uint16_t off_lo, sel; uint8_t zero, type; uint16_t off_hi; } __attribute__((packed));
+struct gate {
+    uint16_t off_lo, sel;
+    uint8_t zero, type;
+    uint16_t off_hi;
+} __attribute__((packed));
 static struct gate idt[256];
 
-extern char vec0[], vec1[], vec2[], vec3[], vec4[], vec5[], vec6[], vec7[], vec8[],
-    vec9[], vec10[], vec11[], vec12[], vec13[], vec14[], vec15[], vec16[], vec17[],
-    vec18[], vec19[], vec20[], vec21[], vec22[], vec23[], vec24[], vec25[], vec26[],
-    vec27[], vec28[], vec29[], vec30[], vec31[], vec32[], vec33[], vec34[], vec35[],
-    vec36[], vec37[], vec38[], vec39[], vec40[], vec41[], vec42[], vec43[], vec44[],
-    vec45[], vec46[], vec47[], vec128[];
-static char *const stubs[48] = {
-    vec0, vec1, vec2, vec3, vec4, vec5, vec6, vec7, vec8, vec9, vec10, vec11, vec12,
-    vec13, vec14, vec15, vec16, vec17, vec18, vec19, vec20, vec21, vec22, vec23, vec24,
-    vec25, vec26, vec27, vec28, vec29, vec30, vec31, vec32, vec33, vec34, vec35, vec36,
-    vec37, vec38, vec39, vec40, vec41, vec42, vec43, vec44, vec45, vec46, vec47 };
+extern char vec0[], vec1[], vec2[], vec3[], vec4[], vec5[], vec6[], vec7[], vec8[], vec9[], vec10[],
+    vec11[], vec12[], vec13[], vec14[], vec15[], vec16[], vec17[], vec18[], vec19[], vec20[],
+    vec21[], vec22[], vec23[], vec24[], vec25[], vec26[], vec27[], vec28[], vec29[], vec30[],
+    vec31[], vec32[], vec33[], vec34[], vec35[], vec36[], vec37[], vec38[], vec39[], vec40[],
+    vec41[], vec42[], vec43[], vec44[], vec45[], vec46[], vec47[], vec128[];
+static char *const stubs[48] = { vec0,  vec1,  vec2,  vec3,  vec4,  vec5,  vec6,  vec7,
+                                 vec8,  vec9,  vec10, vec11, vec12, vec13, vec14, vec15,
+                                 vec16, vec17, vec18, vec19, vec20, vec21, vec22, vec23,
+                                 vec24, vec25, vec26, vec27, vec28, vec29, vec30, vec31,
+                                 vec32, vec33, vec34, vec35, vec36, vec37, vec38, vec39,
+                                 vec40, vec41, vec42, vec43, vec44, vec45, vec46, vec47 };
 
 static void set_gate(int v, const char *handler, int dpl)
 {
     uint32_t off = (uint32_t)handler;
     idt[v] = (struct gate){ (uint16_t)off, SEL_KCODE, 0,
-                            (uint8_t)(0x8E | (dpl << 5)),   /* P=1, 32-bit interrupt gate */
+                            (uint8_t)(0x8E | (dpl << 5)), /* P=1, 32-bit interrupt gate */
                             (uint16_t)(off >> 16) };
 }
 
@@ -47,16 +51,18 @@ void idt_init(void)
     for (int v = 0; v < 48; v++)
         set_gate(v, stubs[v], 0);
     set_gate(VMLAB_SYSCALL_VECTOR, vec128, 3);
-    struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idtr = {
-        sizeof idt - 1, (uint32_t)idt };
-    __asm__ volatile("lidt %0" :: "m"(idtr));
+    struct {
+        uint16_t limit;
+        uint32_t base;
+    } __attribute__((packed)) idtr = { sizeof idt - 1, (uint32_t)idt };
+    __asm__ volatile("lidt %0" ::"m"(idtr));
 }
 
 const char *trap_name(uint32_t v)
 {
-    static const char *const names[32] = {
-        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS",
-        "#NP", "#SS", "#GP", "#PF", "?", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP" };
+    static const char *const names[32] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+                                           "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "?",
+                                           "#MF", "#AC", "#MC", "#XM", "#VE", "#CP" };
     return v < 32 && names[v] ? names[v] : "?";
 }
 
@@ -84,7 +90,7 @@ static void exception(struct trapframe *tf)
         return;
 
     if ((tf->cs & 3) == 0) {
-        if (kfault.armed) {          /* a program provoked it on purpose */
+        if (kfault.armed) { /* a program provoked it on purpose */
             kfault.vector = tf->vector;
             kfault.error = tf->err;
             kfault.cr2 = cr2;
@@ -93,7 +99,8 @@ static void exception(struct trapframe *tf)
             return;
         }
         kprintf("vmlab: panic: exception %u at EIP 0x%08x CR2 0x%08x (%s, error 0x%x, task %s)\n",
-                tf->vector, tf->eip, cr2, trap_name(tf->vector), tf->err, current ? current->name : "boot");
+                tf->vector, tf->eip, cr2, trap_name(tf->vector), tf->err,
+                current ? current->name : "boot");
         debug_exit(EXIT_PANIC);
     }
 

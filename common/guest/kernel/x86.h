@@ -8,24 +8,42 @@
 #include <stdint.h>
 
 /* GDT selectors: index << 3 | RPL (SDM Vol. 3A §3.4.2). */
-#define SEL_KCODE  0x08
-#define SEL_KDATA  0x10
-#define SEL_UCODE  (0x18 | 3)
-#define SEL_UDATA  (0x20 | 3)
-#define SEL_TSS    0x28
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UCODE (0x18 | 3)
+#define SEL_UDATA (0x20 | 3)
+#define SEL_TSS   0x28
 
-#define EFLAGS_IF  0x200
+#define EFLAGS_IF 0x200
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0,%1" :: "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1,%0" : "=a"(v) : "Nd"(port)); return v; }
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0,%1" ::"a"(v), "Nd"(port));
+}
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1,%0" : "=a"(v) : "Nd"(port));
+    return v;
+}
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 /* Sleep until the next interrupt: sti's one-instruction interrupt shadow
  * guarantees the wake-up cannot slip in between sti and hlt. */
 static inline void sti_hlt_cli(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
-static inline uint32_t read_cr0(void) { uint32_t v; __asm__ volatile("mov %%cr0,%0" : "=r"(v)); return v; }
-static inline void write_cr0(uint32_t v) { __asm__ volatile("mov %0,%%cr0" :: "r"(v) : "memory"); }
-static inline uint32_t read_cr2(void) { uint32_t v; __asm__ volatile("mov %%cr2,%0" : "=r"(v)); return v; }
-static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0,%%cr3" :: "r"(v) : "memory"); }
+static inline uint32_t read_cr0(void)
+{
+    uint32_t v;
+    __asm__ volatile("mov %%cr0,%0" : "=r"(v));
+    return v;
+}
+static inline void write_cr0(uint32_t v) { __asm__ volatile("mov %0,%%cr0" ::"r"(v) : "memory"); }
+static inline uint32_t read_cr2(void)
+{
+    uint32_t v;
+    __asm__ volatile("mov %%cr2,%0" : "=r"(v));
+    return v;
+}
+static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0,%%cr3" ::"r"(v) : "memory"); }
 
 #endif

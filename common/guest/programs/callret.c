@@ -7,7 +7,7 @@
  */
 #include "../kernel/program.h"
 
-int callret_user_main(uint32_t iters);   /* callret_user.c */
+int callret_user_main(uint32_t iters); /* callret_user.c */
 
 static int callret_prog(struct prog_ctx *ctx)
 {
@@ -19,4 +19,5 @@ static int callret_prog(struct prog_ctx *ctx)
     return 0;
 }
 
-PROGRAM("callret", "call/ret pairs in ring 3, checked by the sum they compute", 100000, callret_prog);
+PROGRAM("callret", "call/ret pairs in ring 3, checked by the sum they compute", 100000,
+        callret_prog);

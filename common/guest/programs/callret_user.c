@@ -31,7 +31,7 @@ int callret_user_main(uint32_t n)
     uint64_t t0 = u_rdtsc();
     uint32_t sum = callret_loop(n);
     uint64_t cycles = u_rdtsc() - t0;
-    u_result("callret", "calls=%u sum=0x%08x expect=0x%08x cycles=%llu cycles_per_call=%llu",
-             n, sum, want, cycles, udiv64_32(cycles, n));
+    u_result("callret", "calls=%u sum=0x%08x expect=0x%08x cycles=%llu cycles_per_call=%llu", n,
+             sum, want, cycles, udiv64_32(cycles, n));
     return sum == want ? 0 : 1;
 }

@@ -9,7 +9,7 @@
  */
 #include "../kernel/program.h"
 
-int compute_user_main(uint32_t iters);   /* compute_user.c */
+int compute_user_main(uint32_t iters); /* compute_user.c */
 
 static int compute_prog(struct prog_ctx *ctx)
 {
@@ -23,5 +23,5 @@ static int compute_prog(struct prog_ctx *ctx)
     return 0;
 }
 
-PROGRAM("compute", "compute-bound ring-3 benchmark: crc32, list sort, matmul, tokenizer",
-        5, compute_prog);
+PROGRAM("compute", "compute-bound ring-3 benchmark: crc32, list sort, matmul, tokenizer", 5,
+        compute_prog);

@@ -35,8 +35,8 @@ static int ctxswitch(struct prog_ctx *ctx)
     uint32_t ticks = timer_ticks() - tick0;
     uint64_t cycles = ctx_sh.t_end - ctx_sh.t_start;
     uint32_t switches = 2 * n - 1;
-    result(ctx, "mode=yield switches=%u cycles=%llu cycles_per_switch=%llu spurious=%u",
-           switches, cycles, cycles / switches, ctx_sh.spurious[0] + ctx_sh.spurious[1]);
+    result(ctx, "mode=yield switches=%u cycles=%llu cycles_per_switch=%llu spurious=%u", switches,
+           cycles, cycles / switches, ctx_sh.spurious[0] + ctx_sh.spurious[1]);
     if (ca || cb)
         return prog_fail(ctx, "ping-pong tasks exited with %d and %d", ca, cb);
     if (ctx_sh.count != 2 * n || ctx_sh.order_bad)
@@ -63,8 +63,8 @@ static int ctxswitch(struct prog_ctx *ctx)
         return prog_fail(ctx, "cannot spawn the busy tasks");
     ca = task_wait(a);
     cb = task_wait(b);
-    result(ctx, "mode=preempt loops0=%u loops1=%u preemptions0=%u preemptions1=%u",
-           ctx_sh.busy[0], ctx_sh.busy[1], ctx_sh.seen_other[0], ctx_sh.seen_other[1]);
+    result(ctx, "mode=preempt loops0=%u loops1=%u preemptions0=%u preemptions1=%u", ctx_sh.busy[0],
+           ctx_sh.busy[1], ctx_sh.seen_other[0], ctx_sh.seen_other[1]);
     if (ca || cb)
         return prog_fail(ctx, "busy tasks exited with %d and %d", ca, cb);
     if (ctx_sh.seen_other[0] < 2 || ctx_sh.seen_other[1] < 2)
@@ -73,4 +73,5 @@ static int ctxswitch(struct prog_ctx *ctx)
     return 0;
 }
 
-PROGRAM("ctxswitch", "two ring-3 tasks: yield ping-pong (cycles per switch) and timer preemption", 500, ctxswitch);
+PROGRAM("ctxswitch", "two ring-3 tasks: yield ping-pong (cycles per switch) and timer preemption",
+        500, ctxswitch);

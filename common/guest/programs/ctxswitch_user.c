@@ -11,12 +11,12 @@ volatile struct ctx_shared {
 int ctx_pingpong_user(uint32_t me)
 {
     for (uint32_t i = 0; i < ctx_sh.n; i++) {
-        while (ctx_sh.turn != me) {         /* not our turn: hand over */
+        while (ctx_sh.turn != me) { /* not our turn: hand over */
             u_yield();
             if (ctx_sh.turn != me)
                 ctx_sh.spurious[me]++;
         }
-        if (ctx_sh.count != 2 * i + me)     /* strict alternation */
+        if (ctx_sh.count != 2 * i + me) /* strict alternation */
             ctx_sh.order_bad++;
         if (ctx_sh.count == 0)
             ctx_sh.t_start = u_rdtsc();
@@ -34,10 +34,9 @@ int ctx_busy_user(uint32_t me)
     uint32_t other = 1 - me, last = ctx_sh.busy[other];
     /* Until both saw the other run twice: the ticks decide when, not the
      * host's speed; the deadline only ends a run without preemption. */
-    while ((ctx_sh.seen_other[0] < 2 || ctx_sh.seen_other[1] < 2) &&
-           u_rdtsc() < ctx_sh.deadline) {
+    while ((ctx_sh.seen_other[0] < 2 || ctx_sh.seen_other[1] < 2) && u_rdtsc() < ctx_sh.deadline) {
         ctx_sh.busy[me]++;
-        if (ctx_sh.busy[other] != last) {   /* the other ran since we looked */
+        if (ctx_sh.busy[other] != last) { /* the other ran since we looked */
             ctx_sh.seen_other[me]++;
             last = ctx_sh.busy[other];
         }

@@ -7,7 +7,7 @@
  */
 #include "../kernel/program.h"
 
-int divzero_user_main(uint32_t iters);   /* divzero_user.c */
+int divzero_user_main(uint32_t iters); /* divzero_user.c */
 
 static int divzero_prog(struct prog_ctx *ctx)
 {
@@ -19,4 +19,5 @@ static int divzero_prog(struct prog_ctx *ctx)
     return 0;
 }
 
-PROGRAM("divzero", "ring-3 #DE delivered to a user handler and resumed, n times", 200, divzero_prog);
+PROGRAM("divzero", "ring-3 #DE delivered to a user handler and resumed, n times", 200,
+        divzero_prog);

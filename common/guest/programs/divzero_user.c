@@ -21,18 +21,18 @@ __asm__(".pushsection .text\n"
         "    push %esi\n"
         "    push %edi\n"
         "    push %ebp\n"
-        "    mov 20(%esp), %esi\n"      /* n                              */
-        "    xor %edi, %edi\n"          /* good deliveries                */
-        "    xor %ebp, %ebp\n"          /* wrong ones                     */
+        "    mov 20(%esp), %esi\n" /* n                              */
+        "    xor %edi, %edi\n"     /* good deliveries                */
+        "    xor %ebp, %ebp\n"     /* wrong ones                     */
         "1:  mov $1, %eax\n"
         "    xor %edx, %edx\n"
         "    xor %ecx, %ecx\n"
         "divzero_insn:\n"
-        "    divl %ecx\n"               /* 1 / 0: #DE                     */
-        "    inc %ebp\n"                /* no fault: wrong                */
+        "    divl %ecx\n" /* 1 / 0: #DE                     */
+        "    inc %ebp\n"  /* no fault: wrong                */
         "    jmp 2f\n"
         "divzero_resume:\n"
-        "    test %eax, %eax\n"         /* vector 0 (#DE) ...             */
+        "    test %eax, %eax\n" /* vector 0 (#DE) ...             */
         "    jnz 3f\n"
         "    cmp $divzero_insn, %ebx\n" /* ... at the div                 */
         "    jne 3f\n"
@@ -63,7 +63,7 @@ int divzero_user_main(uint32_t n)
     uint64_t cycles = u_rdtsc() - t0;
     u_syscall(SYS_fault_handler, 0, 0, 0);
 
-    u_result("divzero", "faults=%u delivered=%u wrong=%u cycles=%llu cycles_per_fault=%llu",
-             n, good, bad, cycles, udiv64_32(cycles, n));
+    u_result("divzero", "faults=%u delivered=%u wrong=%u cycles=%llu cycles_per_fault=%llu", n,
+             good, bad, cycles, udiv64_32(cycles, n));
     return good == n && bad == 0 ? 0 : (int)(n - good + bad);
 }

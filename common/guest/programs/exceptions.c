@@ -17,33 +17,34 @@ int exceptions_die_user(uint32_t arg);
  * to resume at label 9; returns 1 if the fault was taken. */
 int kexc_try(uint32_t which);
 extern char kexc_ip_de[], kexc_ip_ud[];
-__asm__(
-    ".text\n"
-    ".globl kexc_try\n"
-    "kexc_try:\n"
-    "   push %ebp; push %ebx; push %esi; push %edi\n"
-    "   movl $9f, kfault+4\n"                 /* kfault.resume */
-    "   movl $1, kfault\n"                    /* kfault.armed  */
-    "   cmpl $0, 20(%esp)\n"
-    "   jne 1f\n"
-    "   xorl %ecx, %ecx; movl $1, %eax; xorl %edx, %edx\n"
-    ".globl kexc_ip_de\n"
-    "kexc_ip_de: divl %ecx\n"
-    "   jmp 8f\n"
-    "1:\n"
-    ".globl kexc_ip_ud\n"
-    "kexc_ip_ud: ud2\n"
-    "8: xorl %eax, %eax; jmp 7f\n"
-    "9: movl $1, %eax\n"
-    "7: movl $0, kfault\n"
-    "   pop %edi; pop %esi; pop %ebx; pop %ebp\n"
-    "   ret\n");
+__asm__(".text\n"
+        ".globl kexc_try\n"
+        "kexc_try:\n"
+        "   push %ebp; push %ebx; push %esi; push %edi\n"
+        "   movl $9f, kfault+4\n" /* kfault.resume */
+        "   movl $1, kfault\n"    /* kfault.armed  */
+        "   cmpl $0, 20(%esp)\n"
+        "   jne 1f\n"
+        "   xorl %ecx, %ecx; movl $1, %eax; xorl %edx, %edx\n"
+        ".globl kexc_ip_de\n"
+        "kexc_ip_de: divl %ecx\n"
+        "   jmp 8f\n"
+        "1:\n"
+        ".globl kexc_ip_ud\n"
+        "kexc_ip_ud: ud2\n"
+        "8: xorl %eax, %eax; jmp 7f\n"
+        "9: movl $1, %eax\n"
+        "7: movl $0, kfault\n"
+        "   pop %edi; pop %esi; pop %ebx; pop %ebp\n"
+        "   ret\n");
 
 static int exceptions(struct prog_ctx *ctx)
 {
     int bad = run_user("exceptions", exceptions_user, 0);
     if (bad)
-        return prog_fail(ctx, "ring-3 task exited with %d (cases reported wrongly, or 128+vector if killed)", bad);
+        return prog_fail(
+            ctx, "ring-3 task exited with %d (cases reported wrongly, or 128+vector if killed)",
+            bad);
 
     int code = run_user("exc-die", exceptions_die_user, 0);
     result(ctx, "ring=3 case=unhandled-#UD exit=%d", code);
@@ -67,4 +68,6 @@ static int exceptions(struct prog_ctx *ctx)
     return 0;
 }
 
-PROGRAM("exceptions", "#DE #GP #PF #UD in ring 3 via SYS_fault_handler, #DE #UD in ring 0 via kfault", 1, exceptions);
+PROGRAM("exceptions",
+        "#DE #GP #PF #UD in ring 3 via SYS_fault_handler, #DE #UD in ring 0 via kfault", 1,
+        exceptions);

@@ -16,10 +16,18 @@
  * with no side effect, so a write followed by a read must give it back. */
 #define UART_SCRATCH_PORT 0x3FF
 
-int inout_user_main(uint32_t iters);   /* inout_user.c */
+int inout_user_main(uint32_t iters); /* inout_user.c */
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
 
 /* n pairs "out (uint8_t)i -> scratch; in scratch"; returns the number of
  * read-backs that differ from the byte written.  (SYS_inout runs the same
@@ -40,8 +48,8 @@ static int inout_prog(struct prog_ctx *ctx)
     uint64_t t0 = rdtsc();
     uint32_t bad = inout_pairs(n);
     uint64_t cycles = rdtsc() - t0;
-    result(ctx, "ring=0 pairs=%u mismatches=%u cycles=%llu cycles_per_pair=%llu",
-           n, bad, cycles, udiv64_32(cycles, n));
+    result(ctx, "ring=0 pairs=%u mismatches=%u cycles=%llu cycles_per_pair=%llu", n, bad, cycles,
+           udiv64_32(cycles, n));
     if (bad)
         return prog_fail(ctx, "%u of %u scratch-register read-backs differ", bad, n);
 
@@ -53,5 +61,5 @@ static int inout_prog(struct prog_ctx *ctx)
     return 0;
 }
 
-PROGRAM("inout", "in/out pairs on the UART scratch register: ring-0 loop and via SYS_inout",
-        1000, inout_prog);
+PROGRAM("inout", "in/out pairs on the UART scratch register: ring-0 loop and via SYS_inout", 1000,
+        inout_prog);

@@ -14,7 +14,9 @@ int inout_user_main(uint32_t n)
     uint64_t cycles = u_rdtsc() - t0;
     uint32_t want = (uint8_t)(n - 1);
 
-    u_result("inout", "ring=3 via=SYS_inout pairs=%u last=0x%02x expect=0x%02x cycles=%llu "
-             "cycles_per_pair=%llu", n, (uint32_t)last, want, cycles, udiv64_32(cycles, n));
+    u_result("inout",
+             "ring=3 via=SYS_inout pairs=%u last=0x%02x expect=0x%02x cycles=%llu "
+             "cycles_per_pair=%llu",
+             n, (uint32_t)last, want, cycles, udiv64_32(cycles, n));
     return (uint32_t)last == want ? 0 : 1;
 }

@@ -40,8 +40,10 @@ static int pagefault(struct prog_ctx *ctx)
     code = run_user("pf-wild", pagefault_wild_user, 0x80000000u);
     result(ctx, "wild_access=0x80000000 exit=%d", code);
     if (code != 128 + 14)
-        return prog_fail(ctx, "access beyond the heap: exit %d, expected 142 (killed by #PF)", code);
+        return prog_fail(ctx, "access beyond the heap: exit %d, expected 142 (killed by #PF)",
+                         code);
     return 0;
 }
 
-PROGRAM("pagefault", "demand-zero heap pages touched from ring 3, cycles per fault", 256, pagefault);
+PROGRAM("pagefault", "demand-zero heap pages touched from ring 3, cycles per fault", 256,
+        pagefault);

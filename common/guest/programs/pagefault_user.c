@@ -27,7 +27,7 @@ int pagefault_user(uint32_t n)
     for (uint32_t i = 0; i < n; i++) {
         volatile uint32_t *p = (volatile uint32_t *)(USER_HEAP_BASE + i * PAGE);
         uint64_t t0 = u_rdtsc();
-        uint32_t first = p[0];                 /* the demand-zero fault */
+        uint32_t first = p[0]; /* the demand-zero fault */
         fault += u_rdtsc() - t0;
         uint32_t any = first;
         for (uint32_t w = 1; w < PAGE / 4; w++)
@@ -36,7 +36,7 @@ int pagefault_user(uint32_t n)
         p[0] = i ^ 0x5A5A0000u;
         p[PAGE / 4 - 1] = ~i;
     }
-    u_yield();                                 /* let other tasks run in between */
+    u_yield(); /* let other tasks run in between */
     for (uint32_t i = 0; i < n; i++) {
         volatile uint32_t *p = (volatile uint32_t *)(USER_HEAP_BASE + i * PAGE);
         lost += p[0] != (i ^ 0x5A5A0000u) || p[PAGE / 4 - 1] != ~i;
@@ -50,5 +50,5 @@ int pagefault_user(uint32_t n)
 
 int pagefault_wild_user(uint32_t addr)
 {
-    return (int)*(volatile uint32_t *)addr;   /* never returns: #PF kills us */
+    return (int)*(volatile uint32_t *)addr; /* never returns: #PF kills us */
 }

@@ -8,7 +8,7 @@
  */
 #include "../kernel/program.h"
 
-int ptemod_user_main(uint32_t iters);   /* ptemod_user.c */
+int ptemod_user_main(uint32_t iters); /* ptemod_user.c */
 
 static int ptemod_prog(struct prog_ctx *ctx)
 {
@@ -20,5 +20,6 @@ static int ptemod_prog(struct prog_ctx *ctx)
     return 0;
 }
 
-PROGRAM("ptemod", "ring 3 toggles a heap page's R/W bit via SYS_pte_toggle; writes fault when read-only",
-        200, ptemod_prog);
+PROGRAM("ptemod",
+        "ring 3 toggles a heap page's R/W bit via SYS_pte_toggle; writes fault when read-only", 200,
+        ptemod_prog);

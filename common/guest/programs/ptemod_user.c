@@ -11,7 +11,9 @@
 #include "../user/ulib.h"
 #include "../compute/div64.h"
 
-struct wfault { uint32_t error, cr2, eip; };
+struct wfault {
+    uint32_t error, cr2, eip;
+};
 
 /* uint32_t ptemod_try_write(volatile uint32_t *p, uint32_t v, struct wfault *f):
  * stores v to *p; returns -1 if it worked, else the exception vector with
@@ -33,7 +35,7 @@ __asm__(".pushsection .text\n"
         "    cmp $-1, %eax\n"
         "    je 1f\n"
         "    push %esi\n"
-        "    mov 20(%esp), %esi\n"      /* f (above esi, ebx, ret, p, v)  */
+        "    mov 20(%esp), %esi\n" /* f (above esi, ebx, ret, p, v)  */
         "    mov %edx, 0(%esi)\n"
         "    mov %ecx, 4(%esi)\n"
         "    mov %ebx, 8(%esi)\n"
@@ -57,14 +59,14 @@ int ptemod_user_main(uint32_t n)
     uint32_t sum = 0, vec, flips_ok = 0;
     int bad = 0;
 
-    n += n & 1;                         /* even: the page ends writable   */
-    *page = 0x600DF00Du;                /* demand-zero page, now writable */
+    n += n & 1;          /* even: the page ends writable   */
+    *page = 0x600DF00Du; /* demand-zero page, now writable */
 
     uint64_t t0 = u_rdtsc();
     for (uint32_t i = 0; i < n; i++) {
         /* returns 1 if the page is now writable, 0 if read-only */
         flips_ok += u_syscall(SYS_pte_toggle, (uint32_t)page, 0, 0) == (int32_t)(i & 1);
-        sum += *page;                   /* a read through the new PTE     */
+        sum += *page; /* a read through the new PTE     */
     }
     uint64_t cycles = u_rdtsc() - t0;
     check(&bad, flips_ok == n, "SYS_pte_toggle did not alternate read-only/writable");
@@ -77,8 +79,9 @@ int ptemod_user_main(uint32_t n)
     check(&bad, u_syscall(SYS_pte_toggle, (uint32_t)page, 0, 0) == 0, "toggle to read-only");
     vec = ptemod_try_write(page, 2, &f);
     uint32_t ro_vec = vec, ro_err = f.error;
-    check(&bad, vec == 14 && f.error == 7 && f.cr2 == (uint32_t)page &&
-          f.eip == (uint32_t)ptemod_write_insn && *page == 1,
+    check(&bad,
+          vec == 14 && f.error == 7 && f.cr2 == (uint32_t)page &&
+              f.eip == (uint32_t)ptemod_write_insn && *page == 1,
           "write to the read-only page did not raise #PF(error 7) at the store");
 
     check(&bad, u_syscall(SYS_pte_toggle, (uint32_t)page, 0, 0) == 1, "toggle to writable");
@@ -86,7 +89,9 @@ int ptemod_user_main(uint32_t n)
     check(&bad, vec == (uint32_t)-1 && *page == 3, "write after re-enabling R/W failed");
     u_syscall(SYS_fault_handler, 0, 0, 0);
 
-    u_result("ptemod", "toggles=%u ro_write_fault=%d ro_error=0x%x cycles=%llu "
-             "cycles_per_toggle=%llu", n, (int)ro_vec, ro_err, cycles, udiv64_32(cycles, n));
+    u_result("ptemod",
+             "toggles=%u ro_write_fault=%d ro_error=0x%x cycles=%llu "
+             "cycles_per_toggle=%llu",
+             n, (int)ro_vec, ro_err, cycles, udiv64_32(cycles, n));
     return bad;
 }

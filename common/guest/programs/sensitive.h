@@ -22,26 +22,29 @@
 
 /* One set of observations, made in one ring. */
 struct sensitive_obs {
-    uint32_t cs, ss, ds;           /* mov %cs/%ss/%ds                        */
-    uint32_t flags;                /* pushf at the start                     */
-    uint32_t flags_after_cli;      /* ring 0: pushf after cli                */
-    uint32_t flags_after_sti;      /* ring 0: pushf after sti                */
-    uint32_t gdt_base, gdt_limit;  /* sgdt                                   */
-    uint32_t idt_base, idt_limit;  /* sidt                                   */
-    uint32_t msw;                  /* smsw                                   */
-    uint32_t tr, ldtr;             /* str, sldt                              */
-    uint32_t lar_cs, lar_cs_ok;    /* lar %cs: access rights, ZF             */
-    uint32_t verr_cs;              /* verr %cs: ZF (segment readable)        */
+    uint32_t cs, ss, ds;          /* mov %cs/%ss/%ds                        */
+    uint32_t flags;               /* pushf at the start                     */
+    uint32_t flags_after_cli;     /* ring 0: pushf after cli                */
+    uint32_t flags_after_sti;     /* ring 0: pushf after sti                */
+    uint32_t gdt_base, gdt_limit; /* sgdt                                   */
+    uint32_t idt_base, idt_limit; /* sidt                                   */
+    uint32_t msw;                 /* smsw                                   */
+    uint32_t tr, ldtr;            /* str, sldt                              */
+    uint32_t lar_cs, lar_cs_ok;   /* lar %cs: access rights, ZF             */
+    uint32_t verr_cs;             /* verr %cs: ZF (segment readable)        */
 };
 
-#define EFLAGS_IF     (1u << 9)
-#define EFLAGS_IOPL   (3u << 12)
-#define CR0_PE        (1u << 0)
+#define EFLAGS_IF   (1u << 9)
+#define EFLAGS_IOPL (3u << 12)
+#define CR0_PE      (1u << 0)
 
 /* Observations every ring can make the same way (no cli/sti here). */
 static inline void sensitive_observe(struct sensitive_obs *o)
 {
-    struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr, idtr;
+    struct {
+        uint16_t limit;
+        uint32_t base;
+    } __attribute__((packed)) gdtr, idtr;
     uint16_t cs, ss, ds, msw, tr, ldtr;
     uint32_t flags, ar = 0, ar_ok, rd_ok;
 
@@ -56,12 +59,21 @@ static inline void sensitive_observe(struct sensitive_obs *o)
     __asm__ volatile("lar %2, %0; setz %b1" : "+r"(ar), "=q"(ar_ok) : "r"((uint32_t)cs) : "cc");
     __asm__ volatile("verr %w1; setz %b0" : "=q"(rd_ok) : "r"(cs) : "cc");
 
-    o->cs = cs; o->ss = ss; o->ds = ds; o->flags = flags;
+    o->cs = cs;
+    o->ss = ss;
+    o->ds = ds;
+    o->flags = flags;
     o->flags_after_cli = o->flags_after_sti = 0;
-    o->gdt_base = gdtr.base; o->gdt_limit = gdtr.limit;
-    o->idt_base = idtr.base; o->idt_limit = idtr.limit;
-    o->msw = msw; o->tr = tr; o->ldtr = ldtr;
-    o->lar_cs = ar; o->lar_cs_ok = ar_ok & 1; o->verr_cs = rd_ok & 1;
+    o->gdt_base = gdtr.base;
+    o->gdt_limit = gdtr.limit;
+    o->idt_base = idtr.base;
+    o->idt_limit = idtr.limit;
+    o->msw = msw;
+    o->tr = tr;
+    o->ldtr = ldtr;
+    o->lar_cs = ar;
+    o->lar_cs_ok = ar_ok & 1;
+    o->verr_cs = rd_ok & 1;
 }
 
 /* lar on selector `sel` from the current CPL: 1 if visible (ZF=1). */
@@ -73,7 +85,7 @@ static inline uint32_t sensitive_lar_ok(uint32_t sel)
 }
 
 /* SYS_probe `what` values. */
-#define SENSITIVE_PROBE_RING0  0   /* copy the ring-0 observations to out_ptr */
+#define SENSITIVE_PROBE_RING0 0 /* copy the ring-0 observations to out_ptr */
 
 /* SYS_probe(what, out_user_ptr), called by the kernel's system-call
  * dispatcher in ring 0.  Writes a struct sensitive_obs to the caller's

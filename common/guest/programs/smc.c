@@ -10,7 +10,7 @@
  */
 #include "../kernel/program.h"
 
-int smc_user_main(uint32_t iters);   /* smc_user.c */
+int smc_user_main(uint32_t iters); /* smc_user.c */
 
 static int smc_prog(struct prog_ctx *ctx)
 {

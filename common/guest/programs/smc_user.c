@@ -18,17 +18,20 @@
  */
 #include "../user/ulib.h"
 
-#define CODE_PAGE  ((volatile uint8_t *)USER_HEAP_BASE)
-#define STUB_A     0x000u      /* offsets in the page */
-#define STUB_B     0x100u
-#define STUB_LOOP  0x200u
-#define STUB_SAME  0x300u
+#define CODE_PAGE ((volatile uint8_t *)USER_HEAP_BASE)
+#define STUB_A    0x000u /* offsets in the page */
+#define STUB_B    0x100u
+#define STUB_LOOP 0x200u
+#define STUB_SAME 0x300u
 
 typedef uint32_t (*stub_fn)(void);
 
 static void put32(volatile uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
 }
 
 /* Call code at `p`; the compiler must finish all stores before the call. */
@@ -41,7 +44,9 @@ static uint32_t call_stub(volatile uint8_t *p)
 /* mov $imm, %eax (B8 imm32); ret (C3) */
 static void emit_mov_ret(volatile uint8_t *p, uint32_t imm)
 {
-    p[0] = 0xB8; put32(p + 1, imm); p[5] = 0xC3;
+    p[0] = 0xB8;
+    put32(p + 1, imm);
+    p[5] = 0xC3;
 }
 
 /* The self-patching loop, entered with ECX = n, EDX = 0:
@@ -54,12 +59,18 @@ static void emit_mov_ret(volatile uint8_t *p, uint32_t imm)
  *       ret                  C3                                        */
 static void emit_loop(volatile uint8_t *p, uint32_t k)
 {
-    p[0] = 0xB8; put32(p + 1, k);
-    p[5] = 0x01; p[6] = 0xC2;
-    p[7] = 0xFF; p[8] = 0x05; put32(p + 9, (uint32_t)(uintptr_t)(p + 1));
+    p[0] = 0xB8;
+    put32(p + 1, k);
+    p[5] = 0x01;
+    p[6] = 0xC2;
+    p[7] = 0xFF;
+    p[8] = 0x05;
+    put32(p + 9, (uint32_t)(uintptr_t)(p + 1));
     p[13] = 0x49;
-    p[14] = 0x75; p[15] = 0xF0;
-    p[16] = 0x89; p[17] = 0xD0;
+    p[14] = 0x75;
+    p[15] = 0xF0;
+    p[16] = 0x89;
+    p[17] = 0xD0;
     p[18] = 0xC3;
 }
 
@@ -76,8 +87,12 @@ static uint32_t run_loop(volatile uint8_t *p, uint32_t n)
  *   ret                      C3                                        */
 static void emit_same_block(volatile uint8_t *p, uint32_t v)
 {
-    p[0] = 0xC7; p[1] = 0x05; put32(p + 2, (uint32_t)(uintptr_t)(p + 11)); put32(p + 6, v);
-    p[10] = 0xB8; put32(p + 11, 0);
+    p[0] = 0xC7;
+    p[1] = 0x05;
+    put32(p + 2, (uint32_t)(uintptr_t)(p + 11));
+    put32(p + 6, v);
+    p[10] = 0xB8;
+    put32(p + 11, 0);
     p[15] = 0xC3;
 }
 
@@ -123,15 +138,16 @@ int smc_user_main(uint32_t iters)
         emit_mov_ret(page + STUB_A, a);
         emit_mov_ret(page + STUB_B, b);
         uint32_t ra1 = call_stub(page + STUB_A), rb1 = call_stub(page + STUB_B);
-        put32(page + STUB_B + 1, b ^ 0x00FF0000u);            /* patch B only */
+        put32(page + STUB_B + 1, b ^ 0x00FF0000u); /* patch B only */
         uint32_t ra2 = call_stub(page + STUB_A), rb2 = call_stub(page + STUB_B);
         if (ra1 == a && rb1 == b && ra2 == a && rb2 == (b ^ 0x00FF0000u))
             pair_ok++;
     }
     bad += (int)(rounds - pair_ok);
 
-    u_result("smc", "iters=%u patched_calls=%u/%u loop_sum=0x%08x loop_expect=0x%08x "
-             "same_block=%u/%u same_page=%u/%u alias=untested", iters, patch_ok, iters + 1,
-             loop_sum, loop_expect, same_ok, rounds, pair_ok, rounds);
+    u_result("smc",
+             "iters=%u patched_calls=%u/%u loop_sum=0x%08x loop_expect=0x%08x "
+             "same_block=%u/%u same_page=%u/%u alias=untested",
+             iters, patch_ok, iters + 1, loop_sum, loop_expect, same_ok, rounds, pair_ok, rounds);
     return bad;
 }

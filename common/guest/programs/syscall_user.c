@@ -2,7 +2,7 @@
 #include "ulib.h"
 
 volatile struct syscall_results {
-    int32_t  pid, bad_pid, write_ret, write_len, badptr_ret, badfd_ret, unknown_ret;
+    int32_t pid, bad_pid, write_ret, write_len, badptr_ret, badfd_ret, unknown_ret;
     uint32_t time_back;
     uint64_t cycles;
 } syscall_res;

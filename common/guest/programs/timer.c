@@ -12,7 +12,10 @@
 #include "x86.h"
 
 int timer_user(uint32_t nticks);
-extern volatile struct timer_results { uint32_t ticks; uint64_t cycles; } timer_res;
+extern volatile struct timer_results {
+    uint32_t ticks;
+    uint64_t cycles;
+} timer_res;
 
 /* Latch and read the PIT channel 0 counter (8254 datasheet, "Counter Latch
  * Command"): it counts down from the divisor, 11932 for 100 Hz. */
@@ -42,10 +45,13 @@ static int timer(struct prog_ctx *ctx)
     uint32_t got = timer_ticks() - t;
     uint32_t hz = (uint32_t)(100ull * got * per_tick / (cycles ? cycles : 1));
     uint32_t cnt = pit_count();
-    result(ctx, "ring=0 ticks=%u wakeups=%u cycles=%llu tsc_per_tick=%llu tsc_mhz=%llu hz=%u pit_count=%u",
-           got, wakeups, cycles, per_tick, per_tick * 100 / 1000000, hz, cnt);
+    result(
+        ctx,
+        "ring=0 ticks=%u wakeups=%u cycles=%llu tsc_per_tick=%llu tsc_mhz=%llu hz=%u pit_count=%u",
+        got, wakeups, cycles, per_tick, per_tick * 100 / 1000000, hz, cnt);
     if (got != n || wakeups < n || wakeups > n + 2)
-        return prog_fail(ctx, "slept %u ticks with %u wake-ups from hlt, expected %u", got, wakeups, n);
+        return prog_fail(ctx, "slept %u ticks with %u wake-ups from hlt, expected %u", got, wakeups,
+                         n);
     if (hz < 50 || hz > 200)
         return prog_fail(ctx, "tick rate %u Hz against the TSC, expected about 100", hz);
     if (cnt > 11932)
@@ -53,7 +59,8 @@ static int timer(struct prog_ctx *ctx)
 
     /* Ring 3: the same measurement from a user task through SYS_time. */
     int code = run_user("timer", timer_user, n < 5 ? n : 5);
-    uint32_t hz3 = (uint32_t)(100ull * timer_res.ticks * per_tick / (timer_res.cycles ? timer_res.cycles : 1));
+    uint32_t hz3 =
+        (uint32_t)(100ull * timer_res.ticks * per_tick / (timer_res.cycles ? timer_res.cycles : 1));
     result(ctx, "ring=3 ticks=%u cycles=%llu hz=%u", timer_res.ticks, timer_res.cycles, hz3);
     if (code != 0)
         return prog_fail(ctx, "ring-3 task exited with %d", code);

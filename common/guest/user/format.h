@@ -13,6 +13,6 @@ typedef void (*fmt_emit_t)(char c, void *arg);
 void vformat(fmt_emit_t emit, void *arg, const char *fmt, va_list ap);
 
 /* Format into buf (always NUL-terminated); returns the length written. */
-int  vsnformat(char *buf, uint32_t size, const char *fmt, va_list ap);
+int vsnformat(char *buf, uint32_t size, const char *fmt, va_list ap);
 
 #endif

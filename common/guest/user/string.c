@@ -16,7 +16,7 @@ void *memset(void *d, int c, size_t n)
 void *memcpy(void *d, const void *s, size_t n)
 {
     void *p = d;
-    __asm__ volatile("rep movsb" : "+D"(p), "+S"(s), "+c"(n) :: "memory");
+    __asm__ volatile("rep movsb" : "+D"(p), "+S"(s), "+c"(n)::"memory");
     return d;
 }
 
@@ -26,7 +26,7 @@ void *memmove(void *d, const void *s, size_t n)
     const unsigned char *sp = s;
     if (dp <= sp || dp >= sp + n)
         return memcpy(d, s, n);
-    while (n--)                          /* overlapping: copy backwards */
+    while (n--) /* overlapping: copy backwards */
         dp[n] = sp[n];
     return d;
 }

@@ -10,10 +10,7 @@ void u_exit(int code)
         ;
 }
 
-int u_write(const char *buf, uint32_t len)
-{
-    return u_syscall(SYS_write, 1, (uint32_t)buf, len);
-}
+int u_write(const char *buf, uint32_t len) { return u_syscall(SYS_write, 1, (uint32_t)buf, len); }
 
 uint32_t u_time(void) { return (uint32_t)u_syscall(SYS_time, 0, 0, 0); }
 int u_getpid(void) { return u_syscall(SYS_getpid, 0, 0, 0); }

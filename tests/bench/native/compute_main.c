@@ -34,13 +34,14 @@ int main(int argc, char **argv)
     uint32_t bad = compute_run(workspace, (uint32_t)iters, &r);
     uint64_t cycles = rdtsc() - t0;
     printf("RESULT compute iters=%lu crc32=0x%08x listsort=0x%08x matmul=0x%08x fsm=0x%08x "
-           "cycles=%llu cycles_per_iter=%llu\n", iters, r.crc32, r.listsort, r.matmul, r.fsm,
-           (unsigned long long)cycles, (unsigned long long)(cycles / iters));
+           "cycles=%llu cycles_per_iter=%llu\n",
+           iters, r.crc32, r.listsort, r.matmul, r.fsm, (unsigned long long)cycles,
+           (unsigned long long)(cycles / iters));
     if (bad) {
         printf("FAIL compute %u of %lu iterations gave wrong checksums (want crc32=0x%08x "
-               "listsort=0x%08x matmul=0x%08x fsm=0x%08x)\n", bad, iters,
-               compute_expected.crc32, compute_expected.listsort, compute_expected.matmul,
-               compute_expected.fsm);
+               "listsort=0x%08x matmul=0x%08x fsm=0x%08x)\n",
+               bad, iters, compute_expected.crc32, compute_expected.listsort,
+               compute_expected.matmul, compute_expected.fsm);
         return 1;
     }
     printf("PASS compute\n");

@@ -7,7 +7,7 @@
  */
 void _start(void)
 {
-    __asm__ volatile("int $0x80" : : "a"(1), "b"(0));     /* exit(0) */
+    __asm__ volatile("int $0x80" : : "a"(1), "b"(0)); /* exit(0) */
     for (;;)
         ;
 }

@@ -67,8 +67,8 @@ static inline uint64_t rdtsc(void)
 
 static void report(const char *name, uint32_t ops, uint64_t ns)
 {
-    printf("RESULT native %s ops=%u ns=%llu ns_per_op=%.2f\n", name, ops,
-           (unsigned long long)ns, (double)ns / ops);
+    printf("RESULT native %s ops=%u ns=%llu ns_per_op=%.2f\n", name, ops, (unsigned long long)ns,
+           (double)ns / ops);
 }
 
 /* ---- syscall: the i386 system-call gate, int $0x80 ---------------------- */
@@ -83,7 +83,7 @@ static int bench_syscall(uint32_t n)
          * instruction, __NR_getpid = 39 in the x86-64 ABI. */
         __asm__ volatile("syscall" : "=a"(r) : "a"(39) : "rcx", "r11", "memory");
 #else
-        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20) : "memory");  /* __NR_getpid */
+        __asm__ volatile("int $0x80" : "=a"(r) : "a"(20) : "memory"); /* __NR_getpid */
 #endif
         bad += r != pid;
     }
@@ -110,15 +110,13 @@ static int bench_vsyscall(uint32_t n)
 /* ---- call/ret: the same loop as the guest's callret_user.c --------------- */
 uint32_t native_callret_loop(uint32_t n);
 #ifdef __x86_64__
-#define ARG0 "    mov %edi, %ecx\n"             /* SysV x86-64: first argument in EDI */
+#define ARG0 "    mov %edi, %ecx\n" /* SysV x86-64: first argument in EDI */
 #else
 #define ARG0 "    mov 4(%esp), %ecx\n"
 #endif
 __asm__(".text\n"
         ".globl native_callret_loop\n"
-        "native_callret_loop:\n"
-        ARG0
-        "    xor %eax, %eax\n"
+        "native_callret_loop:\n" ARG0 "    xor %eax, %eax\n"
         "1:  call native_callret_leaf\n"
         "    dec %ecx\n"
         "    jnz 1b\n"
@@ -201,8 +199,8 @@ static int bench_divzero(uint32_t n)
     native_div_loop(n);
     report("divzero", n, now_ns() - t0);
     if (div_good != n || div_bad)
-        fprintf(stderr, PROG ": divzero: %u of %u delivered at the div, %u wrong\n",
-                div_good, n, div_bad);
+        fprintf(stderr, PROG ": divzero: %u of %u delivered at the div, %u wrong\n", div_good, n,
+                div_bad);
     return div_good != n || div_bad;
 }
 
@@ -213,8 +211,8 @@ static int bench_divzero(uint32_t n)
  * page faults once. */
 static int bench_pagefault(uint32_t n)
 {
-    volatile uint32_t *p = mmap(NULL, (size_t)n * PAGE, PROT_READ | PROT_WRITE,
-                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    volatile uint32_t *p =
+        mmap(NULL, (size_t)n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         perror(PROG ": mmap");
         return 1;
@@ -236,9 +234,9 @@ static int bench_pagefault(uint32_t n)
 /* ---- PTE modification: mprotect flips the R/W bit and flushes the TLB ---- */
 static int bench_ptemod(uint32_t n)
 {
-    n += n & 1;                               /* even: ends writable, as the guest */
-    volatile uint32_t *page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    n += n & 1; /* even: ends writable, as the guest */
+    volatile uint32_t *page =
+        mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (page == MAP_FAILED) {
         perror(PROG ": mmap");
         return 1;
@@ -249,10 +247,10 @@ static int bench_ptemod(uint32_t n)
     for (uint32_t i = 0; i < n; i++) {
         int prot = (i & 1) ? PROT_READ | PROT_WRITE : PROT_READ;
         bad += mprotect((void *)page, PAGE, prot) != 0;
-        sum += *page;                         /* a read through the new PTE */
+        sum += *page; /* a read through the new PTE */
     }
     report("ptemod", n, now_ns() - t0);
-    *page = 1;                                /* writable again, or SIGSEGV */
+    *page = 1; /* writable again, or SIGSEGV */
     munmap((void *)page, PAGE);
     if (bad || sum != n * 0x600DF00Du)
         fprintf(stderr, PROG ": ptemod: %u mprotect failures, sum 0x%x\n", bad, sum);
@@ -268,7 +266,7 @@ struct pingpong {
 static void pingpong(struct pingpong *s, uint32_t me, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
-        while (s->turn != me) {               /* not our turn: hand over */
+        while (s->turn != me) { /* not our turn: hand over */
             sched_yield();
             if (s->turn != me)
                 s->spurious++;
@@ -285,8 +283,8 @@ static void pingpong(struct pingpong *s, uint32_t me, uint32_t n)
 
 static int bench_ctxswitch(uint32_t n)
 {
-    struct pingpong *s = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct pingpong *s =
+        mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (s == MAP_FAILED) {
         perror(PROG ": mmap");
         return 1;
@@ -300,7 +298,7 @@ static int bench_ctxswitch(uint32_t n)
         fprintf(stderr, PROG ": ctxswitch: cannot pin to CPU %d: %s\n", cpu, strerror(errno));
         return 1;
     }
-    pid_t child = fork();                     /* inherits the affinity */
+    pid_t child = fork(); /* inherits the affinity */
     if (child < 0) {
         perror(PROG ": fork");
         return 1;
@@ -316,8 +314,8 @@ static int bench_ctxswitch(uint32_t n)
     report("ctxswitch", switches, s->t_end - s->t_start);
     printf("RESULT native ctxswitch cpu=%d spurious=%u\n", cpu, s->spurious);
     if (!WIFEXITED(st) || WEXITSTATUS(st) || s->count != 2 * n) {
-        fprintf(stderr, PROG ": ctxswitch: counter %u of %u, child status 0x%x\n",
-                s->count, 2 * n, st);
+        fprintf(stderr, PROG ": ctxswitch: counter %u of %u, child status 0x%x\n", s->count, 2 * n,
+                st);
         return 1;
     }
     return 0;
@@ -330,7 +328,7 @@ static int bench_tsc(void)
     do {
         t1 = now_ns();
         c1 = rdtsc();
-    } while (t1 - t0 < 50000000u);           /* 50 ms */
+    } while (t1 - t0 < 50000000u); /* 50 ms */
     printf("RESULT native tsc mhz=%.1f\n", (double)(c1 - c0) * 1000.0 / (double)(t1 - t0));
     return 0;
 }
@@ -342,18 +340,28 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "tsc") == 0)
         return bench_tsc();
     if (argc != 3 || (n = strtoul(argv[2], &end, 10)) == 0 || *end || n > 100000000ul) {
-        fprintf(stderr, "usage: %s syscall|vsyscall|callret|divzero|pagefault|ptemod|ctxswitch N  (1 <= N <= 1e8)\n"
-                        "       %s tsc\n", argv[0], argv[0]);
+        fprintf(stderr,
+                "usage: %s syscall|vsyscall|callret|divzero|pagefault|ptemod|ctxswitch N  (1 <= N "
+                "<= 1e8)\n"
+                "       %s tsc\n",
+                argv[0], argv[0]);
         return 2;
     }
     const char *b = argv[1];
-    if (!strcmp(b, "syscall"))   return bench_syscall((uint32_t)n);
-    if (!strcmp(b, "vsyscall"))  return bench_vsyscall((uint32_t)n);
-    if (!strcmp(b, "callret"))   return bench_callret((uint32_t)n);
-    if (!strcmp(b, "divzero"))   return bench_divzero((uint32_t)n);
-    if (!strcmp(b, "pagefault")) return bench_pagefault((uint32_t)n);
-    if (!strcmp(b, "ptemod"))    return bench_ptemod((uint32_t)n);
-    if (!strcmp(b, "ctxswitch")) return bench_ctxswitch((uint32_t)n);
+    if (!strcmp(b, "syscall"))
+        return bench_syscall((uint32_t)n);
+    if (!strcmp(b, "vsyscall"))
+        return bench_vsyscall((uint32_t)n);
+    if (!strcmp(b, "callret"))
+        return bench_callret((uint32_t)n);
+    if (!strcmp(b, "divzero"))
+        return bench_divzero((uint32_t)n);
+    if (!strcmp(b, "pagefault"))
+        return bench_pagefault((uint32_t)n);
+    if (!strcmp(b, "ptemod"))
+        return bench_ptemod((uint32_t)n);
+    if (!strcmp(b, "ctxswitch"))
+        return bench_ctxswitch((uint32_t)n);
     fprintf(stderr, PROG ": unknown benchmark '%s'\n", b);
     return 2;
 }
