@@ -13,77 +13,17 @@
  * an IN is put back into the exit structure and the engine completes the
  * instruction on the next run() (the protocol of x86/interp.h).  HLT sleeps
  * until the next device deadline.  Everything the loop does is recorded in
- * a history ring printed on a fatal end, and optionally in the trace ring.
+ * a history ring printed on a fatal end, and optionally in the trace ring
+ * (vm_report.c).
  */
 #include <errno.h>
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "core/vm.h"
-#include "core/clock.h"
-#include "core/loader.h"
-#include "devices/debug_exit.h"
+#include "core/vm_int.h"
+#include "core/vm_report.h"
 #include "devices/pc_ports.h"
-#include "devices/pic8259.h"
-#include "devices/pit8254.h"
-#include "devices/uart16550.h"
-#include "trace/trace.h"
-
-enum stop_cause { STOP_NONE, STOP_DEBUG_EXIT, STOP_TIMEOUT, STOP_REQUEST };
-
-struct exit_stat {
-    uint64_t count, cost_ns;
-};
-
-struct vm {
-    struct vm_options opt;
-    struct guest_ram ram;
-    struct iobus pio, mmio;
-    struct vclock clock;
-    struct pic_pair pic;
-    struct pit8254 pit;
-    struct uart16550 uart;
-    struct debug_exit dbg;
-    struct vcpu vcpu;
-    const struct engine_ops *engine;
-    bool engine_ready;
-    struct boot_info boot;
-    struct trace trace;
-    FILE *report;
-
-    void (*console)(void *ctx, uint8_t byte);
-    void *console_ctx;
-    vm_exit_handler_fn *exit_handler; /* the stage's, asked first (vm.h) */
-    void *exit_handler_ctx;
-    vm_observer_fn *observer; /* --viz: sees every recorded exit */
-    void *observer_ctx;
-
-    /* Stopping: the engine polls stop at instruction/block boundaries. */
-    atomic_bool stop;
-    atomic_int stop_cause;
-    pthread_t timer;
-    bool timer_running;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool quit;
-
-    unsigned poll_count; /* polls since device time was read    */
-    unsigned poll_every; /* read it every poll_every-th (1-16)  */
-    uint64_t poll_ns;    /* when it was read                    */
-
-    /* History ring and statistics. */
-    struct vm_exit history[VM_HISTORY];
-    uint64_t nexits;
-    struct exit_stat stats[EXIT_REASON_MAX + 1];
-    struct exit_stat other_stats; /* VMM reasons, entry failures */
-    uint64_t idle_ns;             /* time asleep in HLT          */
-    uint64_t irqs;                /* external interrupts acked   */
-    uint64_t unclaimed_io;        /* accesses to ports nobody decodes */
-    uint64_t start_ns, end_ns;
-};
 
 uint64_t host_monotonic_ns(void *ctx)
 {
@@ -342,101 +282,7 @@ static void *timeout_thread(void *arg)
     return NULL;
 }
 
-/* --- reporting -------------------------------------------------------- */
-
-static void print_registers(struct vm *vm, FILE *f)
-{
-    const struct x86_cpu *c = &vm->vcpu.cpu;
-    fprintf(f, "  eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x\n",
-            c->gpr[R_EAX], c->gpr[R_EBX], c->gpr[R_ECX], c->gpr[R_EDX], c->gpr[R_ESI],
-            c->gpr[R_EDI], c->gpr[R_EBP], c->gpr[R_ESP]);
-    fprintf(f, "  eip=%08x eflags=%08x cr0=%08x cr2=%08x cr3=%08x cr4=%08x cpl=%d%s\n", c->eip,
-            c->eflags, c->cr0, c->cr2, c->cr3, c->cr4, x86_cpl(c), c->halted ? " halted" : "");
-    fprintf(f,
-            "  cs=%04x ds=%04x es=%04x ss=%04x fs=%04x gs=%04x tr=%04x "
-            "gdt=%08x/%04x idt=%08x/%04x\n",
-            c->seg[S_CS].sel, c->seg[S_DS].sel, c->seg[S_ES].sel, c->seg[S_SS].sel,
-            c->seg[S_FS].sel, c->seg[S_GS].sel, c->tr.sel, c->gdtr.base, c->gdtr.limit,
-            c->idtr.base, c->idtr.limit);
-}
-
-/* docs/ARCHITECTURE.md §3: on every fatal end, the last exits, decoded, oldest first. */
-static void print_history(struct vm *vm, FILE *f)
-{
-    uint64_t n = vm->nexits < VM_HISTORY ? vm->nexits : VM_HISTORY;
-    fprintf(f, "%s: --- last %llu of %llu exits, oldest first ---\n", vm->opt.prog,
-            (unsigned long long)n, (unsigned long long)vm->nexits);
-    for (uint64_t i = vm->nexits - n; i < vm->nexits; i++) {
-        const struct vm_exit *e = &vm->history[i % VM_HISTORY];
-        char line[256];
-        exit_format(e, line, sizeof line);
-        fprintf(f, "  #%-8llu eip=%08x %s  (%llu ns)\n", (unsigned long long)i + 1, e->guest_eip,
-                line, (unsigned long long)e->cost_ns);
-    }
-    fprintf(f, "%s: --- vCPU state at the end ---\n", vm->opt.prog);
-    print_registers(vm, f);
-}
-
-static void print_stats(struct vm *vm, FILE *f)
-{
-    double wall = (double)(vm->end_ns - vm->start_ns) / 1e9;
-    fprintf(f,
-            "%s: stats: engine %s, %.3f s, %llu exits, %llu interrupts, %llu guest "
-            "instructions\n",
-            vm->opt.prog, vm->engine->name, wall, (unsigned long long)vm->nexits,
-            (unsigned long long)vm->irqs, (unsigned long long)vm->vcpu.instructions);
-    fprintf(f, "  %-44s %3s %10s %12s\n", "exit reason (SDM Vol. 3C Table C-1)", "#", "count",
-            "mean cost");
-    for (int r = 0; r <= EXIT_REASON_MAX; r++) {
-        const struct exit_stat *s = &vm->stats[r];
-        if (!s->count)
-            continue;
-        fprintf(f, "  %-44s %3d %10llu %9.0f ns\n", exit_reason_name((uint32_t)r), r,
-                (unsigned long long)s->count, (double)s->cost_ns / (double)s->count);
-    }
-    if (vm->other_stats.count)
-        fprintf(f, "  %-44s %3s %10llu\n", "VMM-internal / entry failure", "-",
-                (unsigned long long)vm->other_stats.count);
-    fprintf(f,
-            "  idle in HLT %.3f s; PIT IRQ0 edges %llu (%llu periods merged); "
-            "console %llu bytes; unclaimed port accesses %llu\n",
-            (double)vm->idle_ns / 1e9, (unsigned long long)vm->pit.irq0_pulses,
-            (unsigned long long)vm->pit.irq0_missed, (unsigned long long)vm->uart.tx_bytes,
-            (unsigned long long)vm->unclaimed_io);
-    if (vm->trace.file)
-        fprintf(f, "  trace: %llu events written\n", (unsigned long long)vm->trace.written);
-    if (vm->engine->print_stats)
-        vm->engine->print_stats(&vm->vcpu, f);
-}
-
-/* A fatal end: history, registers, then the one-line reason last. */
-static int fatal(struct vm *vm, int status, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fflush(stdout);
-    print_history(vm, vm->report);
-    fprintf(vm->report, "%s: error: %s\n", vm->opt.prog, msg);
-    return status;
-}
-
 /* --- the run loop ----------------------------------------------------- */
-
-static void record(struct vm *vm, struct vm_exit *e)
-{
-    vm->history[vm->nexits % VM_HISTORY] = *e;
-    vm->nexits++;
-    uint32_t r = e->reason;
-    struct exit_stat *s = r <= EXIT_REASON_MAX ? &vm->stats[r] : &vm->other_stats;
-    s->count++;
-    s->cost_ns += e->cost_ns;
-    trace_exit(&vm->trace, e);
-    if (vm->observer)
-        vm->observer(vm->observer_ctx, vm, e);
-}
 
 /* REP INS/OUTS handed over as a batch (KVM): element by element on the port
  * bus, an IN filling the engine's buffer. */
@@ -587,10 +433,10 @@ static int stop_status(struct vm *vm)
     switch (atomic_load(&vm->stop_cause)) {
     case STOP_DEBUG_EXIT: return (int)(vm->dbg.value & 0xff);
     case STOP_TIMEOUT:
-        return fatal(vm, VMM_STATUS_TIMEOUT,
-                     "guest still running after --timeout %g s; "
-                     "stopped at eip=0x%08x",
-                     vm->opt.timeout_s, vm->vcpu.cpu.eip);
+        return vm_fatal(vm, VMM_STATUS_TIMEOUT,
+                        "guest still running after --timeout %g s; "
+                        "stopped at eip=0x%08x",
+                        vm->opt.timeout_s, vm->vcpu.cpu.eip);
     default:
         fflush(stdout);
         fprintf(vm->report, "%s: stopped on request (Ctrl-C) at eip=0x%08x\n", vm->opt.prog,
@@ -631,13 +477,13 @@ int vm_run(struct vm *vm)
         /* Every exit, the last one too, is recorded with its handling cost
          * (time in the VMM, not counting time asleep in HLT). */
         exit.cost_ns = host_monotonic_ns(NULL) - t0 - (vm->idle_ns - idle0);
-        record(vm, &exit);
-        status = end >= 0 ? fatal(vm, end, "%s", why) : stop_status(vm);
+        vm_record_exit(vm, &exit);
+        status = end >= 0 ? vm_fatal(vm, end, "%s", why) : stop_status(vm);
     }
     fflush(stdout);
     vm->end_ns = host_monotonic_ns(NULL);
     trace_flush(&vm->trace);
     if (vm->opt.stats)
-        print_stats(vm, vm->report);
+        vm_print_stats(vm, vm->report);
     return status;
 }

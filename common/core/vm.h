@@ -54,7 +54,7 @@ enum vmm_status {
                                     terminal went away (core/hangup.h)      */
 };
 
-struct vm; /* defined in vm.c; engines use the functions below */
+struct vm; /* laid out in vm_int.h; engines use the functions below */
 
 /* --- for engines ------------------------------------------------------ */
 struct guest_ram *vm_ram(struct vm *vm);

@@ -1,0 +1,75 @@
+/*
+ * vm_int.h — the layout of struct vm, shared by the files of the VM
+ * module only (vm.c: life cycle and run loop; vm_report.c: exit history,
+ * statistics and the end-of-run report).  Everyone else sees struct vm
+ * as opaque and goes through vm.h.
+ */
+#ifndef CORE_VM_INT_H
+#define CORE_VM_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include "core/vm.h"
+#include "core/clock.h"
+#include "core/loader.h"
+#include "devices/debug_exit.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/uart16550.h"
+#include "trace/trace.h"
+
+enum stop_cause { STOP_NONE, STOP_DEBUG_EXIT, STOP_TIMEOUT, STOP_REQUEST };
+
+struct exit_stat {
+    uint64_t count, cost_ns;
+};
+
+struct vm {
+    struct vm_options opt;
+    struct guest_ram ram;
+    struct iobus pio, mmio;
+    struct vclock clock;
+    struct pic_pair pic;
+    struct pit8254 pit;
+    struct uart16550 uart;
+    struct debug_exit dbg;
+    struct vcpu vcpu;
+    const struct engine_ops *engine;
+    bool engine_ready;
+    struct boot_info boot;
+    struct trace trace;
+    FILE *report;
+
+    void (*console)(void *ctx, uint8_t byte);
+    void *console_ctx;
+    vm_exit_handler_fn *exit_handler; /* the stage's, asked first (vm.h) */
+    void *exit_handler_ctx;
+    vm_observer_fn *observer; /* --viz: sees every recorded exit */
+    void *observer_ctx;
+
+    /* Stopping: the engine polls stop at instruction/block boundaries. */
+    atomic_bool stop;
+    atomic_int stop_cause;
+    pthread_t timer;
+    bool timer_running;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool quit;
+
+    unsigned poll_count; /* polls since device time was read    */
+    unsigned poll_every; /* read it every poll_every-th (1-16)  */
+    uint64_t poll_ns;    /* when it was read                    */
+
+    /* History ring and statistics (vm_report.c). */
+    struct vm_exit history[VM_HISTORY];
+    uint64_t nexits;
+    struct exit_stat stats[EXIT_REASON_MAX + 1];
+    struct exit_stat other_stats; /* VMM reasons, entry failures */
+    uint64_t idle_ns;             /* time asleep in HLT          */
+    uint64_t irqs;                /* external interrupts acked   */
+    uint64_t unclaimed_io;        /* accesses to ports nobody decodes */
+    uint64_t start_ns, end_ns;
+};
+
+#endif
