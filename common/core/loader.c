@@ -139,6 +139,152 @@ static void find_pvh_note(const uint8_t *img, size_t len, const Elf32_Phdr *ph,
     }
 }
 
+/* The ELF header (System V ABI, "ELF Header" and "ELF Identification";
+ * Intel386 supplement: ELFCLASS32, ELFDATA2LSB, EM_386): a 32-bit
+ * little-endian i386 executable whose program header table lies inside
+ * the file.  Each refusal says what the file is instead. */
+static int check_elf_header(const uint8_t *img, size_t len, const char *path, char *err,
+                            size_t errlen)
+{
+    const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img;
+    if (len < SELFMAG || memcmp(img, ELFMAG, SELFMAG) != 0) {
+        snprintf(err, errlen, "'%s' is not an ELF file (it does not start with \\x7fELF)", path);
+        return -1;
+    }
+    if (len < EI_NIDENT || img[EI_CLASS] != ELFCLASS32) {
+        if (len >= EI_NIDENT && img[EI_CLASS] == ELFCLASS64)
+            snprintf(err, errlen,
+                     "'%s' is a 64-bit ELF; the guest must be a 32-bit i386 ELF "
+                     "(ELFCLASS32, built with -m32)",
+                     path);
+        else
+            snprintf(err, errlen, "'%s' has an unknown ELF class", path);
+        return -1;
+    }
+    if (len < sizeof *eh) {
+        snprintf(err, errlen, "'%s' is truncated (shorter than an ELF header)", path);
+        return -1;
+    }
+    if (img[EI_DATA] != ELFDATA2LSB) {
+        snprintf(err, errlen, "'%s' is a big-endian ELF; i386 is little-endian", path);
+        return -1;
+    }
+    if (eh->e_machine != EM_386) {
+        snprintf(err, errlen, "'%s' is an ELF for %s (e_machine %u), not i386 (EM_386)", path,
+                 machine_name(eh->e_machine), eh->e_machine);
+        return -1;
+    }
+    if (eh->e_type != ET_EXEC) {
+        snprintf(err, errlen,
+                 "'%s' is not an executable ELF (e_type %u%s); link the guest "
+                 "with -static -no-pie at a fixed address",
+                 path, eh->e_type,
+                 eh->e_type == ET_DYN   ? ", a shared object or PIE"
+                 : eh->e_type == ET_REL ? ", an object file"
+                                        : "");
+        return -1;
+    }
+    if (eh->e_phentsize != sizeof(Elf32_Phdr) || eh->e_phnum == 0 || eh->e_phoff > len ||
+        (size_t)eh->e_phnum * sizeof(Elf32_Phdr) > len - eh->e_phoff) {
+        snprintf(err, errlen, "'%s': program header table is missing or outside the file", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Pass 1 over the program headers (System V ABI, "Program Header"):
+ * check every PT_LOAD segment before touching RAM — its bytes inside the
+ * file, p_filesz <= p_memsz, its physical range (p_paddr, where a boot
+ * loader puts it) at or above 1 MiB and inside guest RAM — and record the
+ * lowest and highest byte loaded.  PT_NOTE segments are searched for the
+ * PVH entry on the way. */
+static int check_segments(const struct guest_ram *ram, const uint8_t *img, size_t len,
+                          const char *path, const Elf32_Phdr *ph, int phnum, struct boot_info *bi,
+                          uint64_t *lo_out, uint64_t *hi_out, char *err, size_t errlen)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int i = 0; i < phnum; i++) {
+        const Elf32_Phdr *p = &ph[i];
+        if (p->p_type == PT_NOTE)
+            find_pvh_note(img, len, p, bi);
+        if (p->p_type != PT_LOAD || p->p_memsz == 0)
+            continue;
+        uint64_t start = p->p_paddr, end = start + p->p_memsz;
+        if (p->p_filesz > p->p_memsz || p->p_offset > len || p->p_filesz > len - p->p_offset) {
+            snprintf(err, errlen, "'%s': segment %d lies outside the file (truncated image?)", path,
+                     i);
+            return -1;
+        }
+        if (start < LOADER_LOW_MEM_END) {
+            snprintf(err, errlen,
+                     "'%s': segment %d at 0x%llx overlaps low memory (below 1 MiB, "
+                     "reserved for boot data); link the kernel at 1 MiB or above",
+                     path, i, (unsigned long long)start);
+            return -1;
+        }
+        if (end > ram->size) {
+            snprintf(err, errlen,
+                     "'%s': segment %d [0x%llx-0x%llx) does not fit in %llu MiB "
+                     "of guest RAM (--mem)",
+                     path, i, (unsigned long long)start, (unsigned long long)end,
+                     (unsigned long long)(ram->size >> 20));
+            return -1;
+        }
+        if (start < lo)
+            lo = start;
+        if (end > hi)
+            hi = end;
+        bi->nsegments++;
+    }
+    if (bi->nsegments == 0) {
+        snprintf(err, errlen, "'%s' has no loadable segment (PT_LOAD)", path);
+        return -1;
+    }
+    *lo_out = lo;
+    *hi_out = hi;
+    return 0;
+}
+
+/* The entry point is a virtual address (e_entry); for a kernel linked where
+ * it is loaded (vaddr == paddr) it is also physical.  Otherwise translate
+ * it through the PT_LOAD segment that contains it, as GRUB does: Multiboot
+ * §3.2 enters the kernel with paging off. */
+static int physical_entry(const Elf32_Ehdr *eh, const Elf32_Phdr *ph, const char *path,
+                          struct boot_info *bi, char *err, size_t errlen)
+{
+    bi->entry = eh->e_entry;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        const Elf32_Phdr *p = &ph[i];
+        if (p->p_type != PT_LOAD)
+            continue;
+        if (eh->e_entry - p->p_paddr < p->p_memsz)
+            return 0;
+        if (eh->e_entry - p->p_vaddr < p->p_memsz) {
+            bi->entry = eh->e_entry - p->p_vaddr + p->p_paddr;
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "'%s': entry point 0x%x is not inside any loaded segment", path,
+             eh->e_entry);
+    return -1;
+}
+
+/* Pass 2: copy each checked PT_LOAD segment to its physical address; the
+ * p_memsz - p_filesz bytes past the file's are zero (.bss; System V ABI,
+ * "Program Header"). */
+static void copy_segments(struct guest_ram *ram, const uint8_t *img, const Elf32_Phdr *ph,
+                          int phnum)
+{
+    for (int i = 0; i < phnum; i++) {
+        const Elf32_Phdr *p = &ph[i];
+        if (p->p_type != PT_LOAD || p->p_memsz == 0)
+            continue;
+        uint8_t *dst = gpa_to_hva(ram, p->p_paddr, p->p_memsz);
+        memcpy(dst, img + p->p_offset, p->p_filesz);
+        memset(dst + p->p_filesz, 0, p->p_memsz - p->p_filesz); /* .bss */
+    }
+}
+
 int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *bi, char *err,
                     size_t errlen)
 {
@@ -151,51 +297,9 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
     const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img;
     Elf32_Phdr *ph = NULL;
 
-    if (len < SELFMAG || memcmp(img, ELFMAG, SELFMAG) != 0) {
-        snprintf(err, errlen, "'%s' is not an ELF file (it does not start with \\x7fELF)", path);
+    if (check_elf_header(img, len, path, err, errlen) < 0 ||
+        find_multiboot_header(img, len, path, bi, err, errlen) < 0)
         goto out;
-    }
-    if (len < EI_NIDENT || img[EI_CLASS] != ELFCLASS32) {
-        if (len >= EI_NIDENT && img[EI_CLASS] == ELFCLASS64)
-            snprintf(err, errlen,
-                     "'%s' is a 64-bit ELF; the guest must be a 32-bit i386 ELF "
-                     "(ELFCLASS32, built with -m32)",
-                     path);
-        else
-            snprintf(err, errlen, "'%s' has an unknown ELF class", path);
-        goto out;
-    }
-    if (len < sizeof *eh) {
-        snprintf(err, errlen, "'%s' is truncated (shorter than an ELF header)", path);
-        goto out;
-    }
-    if (img[EI_DATA] != ELFDATA2LSB) {
-        snprintf(err, errlen, "'%s' is a big-endian ELF; i386 is little-endian", path);
-        goto out;
-    }
-    if (eh->e_machine != EM_386) {
-        snprintf(err, errlen, "'%s' is an ELF for %s (e_machine %u), not i386 (EM_386)", path,
-                 machine_name(eh->e_machine), eh->e_machine);
-        goto out;
-    }
-    if (eh->e_type != ET_EXEC) {
-        snprintf(err, errlen,
-                 "'%s' is not an executable ELF (e_type %u%s); link the guest "
-                 "with -static -no-pie at a fixed address",
-                 path, eh->e_type,
-                 eh->e_type == ET_DYN   ? ", a shared object or PIE"
-                 : eh->e_type == ET_REL ? ", an object file"
-                                        : "");
-        goto out;
-    }
-    if (eh->e_phentsize != sizeof(Elf32_Phdr) || eh->e_phnum == 0 || eh->e_phoff > len ||
-        (size_t)eh->e_phnum * sizeof(Elf32_Phdr) > len - eh->e_phoff) {
-        snprintf(err, errlen, "'%s': program header table is missing or outside the file", path);
-        goto out;
-    }
-    if (find_multiboot_header(img, len, path, bi, err, errlen) < 0)
-        goto out;
-
     /* A copy of the program headers: e_phoff need not be a multiple of 4,
      * and reading an Elf32_Phdr in place at an odd offset is undefined
      * behaviour in C (C11 §6.3.2.3p7; found by tests/fuzz). */
@@ -205,75 +309,11 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
         goto out;
     }
     memcpy(ph, img + eh->e_phoff, (size_t)eh->e_phnum * sizeof *ph);
-    uint64_t lo = UINT64_MAX, hi = 0;
-    /* Pass 1: check every segment before touching RAM. */
-    for (int i = 0; i < eh->e_phnum; i++) {
-        const Elf32_Phdr *p = &ph[i];
-        if (p->p_type == PT_NOTE)
-            find_pvh_note(img, len, p, bi);
-        if (p->p_type != PT_LOAD || p->p_memsz == 0)
-            continue;
-        uint64_t start = p->p_paddr, end = start + p->p_memsz;
-        if (p->p_filesz > p->p_memsz || p->p_offset > len || p->p_filesz > len - p->p_offset) {
-            snprintf(err, errlen, "'%s': segment %d lies outside the file (truncated image?)", path,
-                     i);
-            goto out;
-        }
-        if (start < LOADER_LOW_MEM_END) {
-            snprintf(err, errlen,
-                     "'%s': segment %d at 0x%llx overlaps low memory (below 1 MiB, "
-                     "reserved for boot data); link the kernel at 1 MiB or above",
-                     path, i, (unsigned long long)start);
-            goto out;
-        }
-        if (end > ram->size) {
-            snprintf(err, errlen,
-                     "'%s': segment %d [0x%llx-0x%llx) does not fit in %llu MiB "
-                     "of guest RAM (--mem)",
-                     path, i, (unsigned long long)start, (unsigned long long)end,
-                     (unsigned long long)(ram->size >> 20));
-            goto out;
-        }
-        if (start < lo)
-            lo = start;
-        if (end > hi)
-            hi = end;
-        bi->nsegments++;
-    }
-    if (bi->nsegments == 0) {
-        snprintf(err, errlen, "'%s' has no loadable segment (PT_LOAD)", path);
+    uint64_t lo, hi;
+    if (check_segments(ram, img, len, path, ph, eh->e_phnum, bi, &lo, &hi, err, errlen) < 0 ||
+        physical_entry(eh, ph, path, bi, err, errlen) < 0)
         goto out;
-    }
-    /* The entry point is a virtual address; for a kernel linked where it is
-     * loaded (vaddr == paddr) it is also physical.  Otherwise translate it
-     * through the segment that contains it, as GRUB does. */
-    bi->entry = eh->e_entry;
-    bool found = false;
-    for (int i = 0; i < eh->e_phnum && !found; i++) {
-        const Elf32_Phdr *p = &ph[i];
-        if (p->p_type != PT_LOAD)
-            continue;
-        if (eh->e_entry - p->p_paddr < p->p_memsz) {
-            found = true;
-        } else if (eh->e_entry - p->p_vaddr < p->p_memsz) {
-            bi->entry = eh->e_entry - p->p_vaddr + p->p_paddr;
-            found = true;
-        }
-    }
-    if (!found) {
-        snprintf(err, errlen, "'%s': entry point 0x%x is not inside any loaded segment", path,
-                 eh->e_entry);
-        goto out;
-    }
-    /* Pass 2: copy. */
-    for (int i = 0; i < eh->e_phnum; i++) {
-        const Elf32_Phdr *p = &ph[i];
-        if (p->p_type != PT_LOAD || p->p_memsz == 0)
-            continue;
-        uint8_t *dst = gpa_to_hva(ram, p->p_paddr, p->p_memsz);
-        memcpy(dst, img + p->p_offset, p->p_filesz);
-        memset(dst + p->p_filesz, 0, p->p_memsz - p->p_filesz); /* .bss */
-    }
+    copy_segments(ram, img, ph, eh->e_phnum);
     bi->kernel_start = (uint32_t)lo;
     bi->kernel_end = (uint32_t)hi;
     rc = 0;
@@ -316,6 +356,51 @@ struct mb_module {
     uint32_t mod_start, mod_end, string, reserved;
 };
 
+/* Modules: each file copied page-aligned after the kernel (header flag bit
+ * 0, Multiboot §3.1.2) and described by a struct mb_module (mod_start,
+ * mod_end, its name as the string; §3.3).  Sets bi->modules_end. */
+static int load_modules(struct guest_ram *ram, struct info_area *a, struct boot_info *bi,
+                        const char *const *modules, int nmodules, struct mb_module *mods, char *err,
+                        size_t errlen)
+{
+    uint32_t at = (bi->kernel_end + 0xfff) & ~0xfffu;
+    if (nmodules > LOADER_MAX_MODULES) {
+        snprintf(err, errlen, "too many modules (%d; this loader places at most %d)", nmodules,
+                 LOADER_MAX_MODULES);
+        return -1;
+    }
+    for (int i = 0; i < nmodules; i++) {
+        size_t len;
+        uint8_t *data = read_file("module", modules[i], &len, err, errlen);
+        if (!data)
+            return -1;
+        void *dst = gpa_to_hva(ram, at, len);
+        if (!dst) {
+            snprintf(err, errlen,
+                     "module '%s' (%zu bytes) does not fit in %llu MiB of guest "
+                     "RAM after the kernel (--mem)",
+                     modules[i], len, (unsigned long long)(ram->size >> 20));
+            free(data);
+            return -1;
+        }
+        memcpy(dst, data, len);
+        free(data);
+        mods[i].mod_start = at;
+        mods[i].mod_end = at + (uint32_t)len;
+        mods[i].string = info_put(a, modules[i], (uint32_t)strlen(modules[i]) + 1, 1);
+        if (!mods[i].string) {
+            snprintf(err, errlen, "module name '%s' does not fit in the boot information",
+                     modules[i]);
+            return -1;
+        }
+        at = (at + (uint32_t)len + 0xfff) & ~0xfffu;
+    }
+    bi->modules_end = at;
+    return 0;
+}
+
+/* The Multiboot information structure (§3.3) at LOADER_INFO_ADDR, its
+ * memory map, strings and module table after it in the info area. */
 int loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const char *cmdline,
                           const char *const *modules, int nmodules, char *err, size_t errlen)
 {
@@ -345,41 +430,9 @@ int loader_multiboot_info(struct guest_ram *ram, struct boot_info *bi, const cha
         return -1;
     }
 
-    /* Modules: page-aligned after the kernel (header flag bit 0). */
-    uint32_t at = (bi->kernel_end + 0xfff) & ~0xfffu;
     struct mb_module mods[LOADER_MAX_MODULES] = { { 0 } };
-    if (nmodules > LOADER_MAX_MODULES) {
-        snprintf(err, errlen, "too many modules (%d; this loader places at most %d)", nmodules,
-                 LOADER_MAX_MODULES);
+    if (load_modules(ram, &a, bi, modules, nmodules, mods, err, errlen) < 0)
         return -1;
-    }
-    for (int i = 0; i < nmodules; i++) {
-        size_t len;
-        uint8_t *data = read_file("module", modules[i], &len, err, errlen);
-        if (!data)
-            return -1;
-        void *dst = gpa_to_hva(ram, at, len);
-        if (!dst) {
-            snprintf(err, errlen,
-                     "module '%s' (%zu bytes) does not fit in %llu MiB of guest "
-                     "RAM after the kernel (--mem)",
-                     modules[i], len, (unsigned long long)(ram->size >> 20));
-            free(data);
-            return -1;
-        }
-        memcpy(dst, data, len);
-        free(data);
-        mods[i].mod_start = at;
-        mods[i].mod_end = at + (uint32_t)len;
-        mods[i].string = info_put(&a, modules[i], (uint32_t)strlen(modules[i]) + 1, 1);
-        if (!mods[i].string) {
-            snprintf(err, errlen, "module name '%s' does not fit in the boot information",
-                     modules[i]);
-            return -1;
-        }
-        at = (at + (uint32_t)len + 0xfff) & ~0xfffu;
-    }
-    bi->modules_end = at;
     if (nmodules > 0) {
         mbi.flags |= MBI_MODS;
         mbi.mods_count = (uint32_t)nmodules;
