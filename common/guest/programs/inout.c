@@ -10,6 +10,7 @@
  * one system call from ring 3 (inout_user.c, SYS_inout).
  */
 #include "../kernel/program.h"
+#include "../kernel/x86.h"
 #include "../compute/div64.h"
 
 /* The 16550's scratch register (COM1 base 0x3F8 + 7): a byte of storage
@@ -17,17 +18,6 @@
 #define UART_SCRATCH_PORT 0x3FF
 
 int inout_user_main(uint32_t iters); /* inout_user.c */
-
-static inline void outb(uint16_t port, uint8_t v)
-{
-    __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
-}
-static inline uint8_t inb(uint16_t port)
-{
-    uint8_t v;
-    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-    return v;
-}
 
 /* n pairs "out (uint8_t)i -> scratch; in scratch"; returns the number of
  * read-backs that differ from the byte written.  (SYS_inout runs the same
