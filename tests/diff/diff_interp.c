@@ -215,11 +215,42 @@ struct tally {
     int reported;
 };
 
-static int max_reports = 3;
-static bool verbose;
-static bool host_only; /* -H: check the generator on the host */
-static bool with_bt;   /* -b: stage 01's translator too, three ways */
-static long vec_hist[CAT_NGEN + 1][33];
+/* The command line, see the head of this file. */
+struct options {
+    long n;          /* -n: generated snippets, shared out by category weight */
+    uint32_t seed;   /* -s, or DIFF_SEED */
+    int only;        /* -c: one category (CAT_NGEN: the edge table), -1 all */
+    int max_reports; /* -k: mismatches printed in full per category */
+    bool verbose;    /* -v */
+    bool host_only;  /* -H: check the generator on the host */
+    bool with_bt;    /* -b: stage 01's translator too, three ways */
+};
+
+/* One run of the tester: the three executors of a snippet (the host CPU
+ * through diff_host32, the interpreter, with -b the translator), the
+ * generator, the work list and the tallies per category. */
+struct tester {
+    struct options opt;
+    char helper[PATH_MAX]; /* the 32-bit host helper */
+    csh cs;
+    uint32_t data_seed; /* initial data area, identical on every side */
+    uint8_t pristine[DIFF_DATA_SIZE];
+    struct isim *sim, *bsim;
+    struct gen *g;
+    /* One batch for the host helper: the snippets, their category and
+     * number within it, the host's results. */
+    struct diff_in *in;
+    int *cat;
+    long *idx;
+    struct diff_result *hr;
+    /* The work list: want[k] snippets of category k, made[k] so far,
+     * k the category being made (CAT_NGEN: the edge table, first). */
+    long want[CAT_NGEN + 1], made[CAT_NGEN + 1];
+    int k;
+    struct tally t[CAT_NGEN + 1];
+    long total;
+    long vec_hist[CAT_NGEN + 1][33]; /* host outcome: vector, 32 = ran to the end */
+};
 
 static void report(csh cs, const char *cat, long idx, uint32_t seed, const struct diff_in *in,
                    const struct diff_result *h, const struct diff_result *v,
@@ -236,30 +267,29 @@ static void report(csh cs, const char *cat, long idx, uint32_t seed, const struc
     printf("#   undefined flags (not compared): %s\n", u);
 }
 
-int main(int argc, char **argv)
+/* 0, or the exit status of a bad command line (2). */
+static int parse_options(int argc, char **argv, struct options *o)
 {
-    long n = 20000;
-    uint32_t seed = 1;
-    int only = -1;
-    int c;
+    *o = (struct options){ .n = 20000, .seed = 1, .only = -1, .max_reports = 3 };
     const char *env = getenv("DIFF_SEED");
     if (env)
-        seed = strtoul(env, NULL, 0);
+        o->seed = strtoul(env, NULL, 0);
+    int c;
     while ((c = getopt(argc, argv, "n:s:c:k:vHb")) != -1) {
         switch (c) {
-        case 'n': n = strtol(optarg, NULL, 0); break;
-        case 's': seed = strtoul(optarg, NULL, 0); break;
-        case 'k': max_reports = atoi(optarg); break;
-        case 'v': verbose = true; break;
-        case 'H': host_only = true; break;
-        case 'b': with_bt = true; break;
+        case 'n': o->n = strtol(optarg, NULL, 0); break;
+        case 's': o->seed = strtoul(optarg, NULL, 0); break;
+        case 'k': o->max_reports = atoi(optarg); break;
+        case 'v': o->verbose = true; break;
+        case 'H': o->host_only = true; break;
+        case 'b': o->with_bt = true; break;
         case 'c':
             for (int i = 0; i < CAT_NGEN; i++)
                 if (!strcasecmp(optarg, gen_cat_name[i]) || atoi(optarg) - 1 == i)
-                    only = i;
+                    o->only = i;
             if (!strcmp(optarg, "edge"))
-                only = CAT_NGEN;
-            if (only < 0) {
+                o->only = CAT_NGEN;
+            if (o->only < 0) {
                 fprintf(stderr, "diff_interp: unknown category %s\n", optarg);
                 return 2;
             }
@@ -270,207 +300,276 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    return 0;
+}
 
-    /* The 32-bit helper lives next to this binary. */
-    char helper[PATH_MAX];
-    ssize_t l = readlink("/proc/self/exe", helper, sizeof helper - 32);
+/* The 32-bit host helper lives next to this binary.  false if not found. */
+static bool find_helper(char *helper, size_t len)
+{
+    ssize_t l = readlink("/proc/self/exe", helper, len - 32);
     if (l <= 0) {
         perror("readlink /proc/self/exe");
-        return 2;
+        return false;
     }
     helper[l] = 0;
     strcpy(strrchr(helper, '/') + 1, "diff_host32");
+    return true;
+}
 
-    csh cs;
-    if (cs_open(CS_ARCH_X86, CS_MODE_32, &cs) != CS_ERR_OK) {
+/* Capstone (for the generator, the flag effects and the reports), the
+ * interpreter and with -b the translator, all over the same data area.
+ * 0, or the exit status. */
+static int open_executors(struct tester *t)
+{
+    char err[256];
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &t->cs) != CS_ERR_OK) {
         fprintf(stderr, "diff_interp: capstone: cannot open x86-32\n");
         return 2;
     }
-    cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-
-    char err[256];
-    uint32_t data_seed = seed * 2654435761u + 12345;
-    struct isim *sim = isim_create(cs, data_seed, err, sizeof err);
-    if (!sim) {
+    cs_option(t->cs, CS_OPT_DETAIL, CS_OPT_ON);
+    t->data_seed = t->opt.seed * 2654435761u + 12345;
+    t->sim = isim_create(t->cs, t->data_seed, err, sizeof err);
+    if (!t->sim) {
         printf("not ok - diff: cannot create the interpreter: %s\n", err);
         return 1;
     }
-    struct isim *bsim = NULL;
-    if (with_bt && !(bsim = isim_create_bt(cs, data_seed, err, sizeof err))) {
+    if (t->opt.with_bt && !(t->bsim = isim_create_bt(t->cs, t->data_seed, err, sizeof err))) {
         printf("not ok - diff: cannot create the binary translator: %s\n", err);
         return 1;
     }
-    static uint8_t pristine[DIFF_DATA_SIZE];
-    diff_fill_data(pristine, data_seed);
+    diff_fill_data(t->pristine, t->data_seed);
+    return 0;
+}
 
-    if (self_check(pristine))
+/* The generator, the batch buffers and the work list: categories by
+ * weight (percent of -n), the edge table once.  0, or the exit status. */
+static int plan_work(struct tester *t)
+{
+    static const int weight[CAT_NGEN] = { 18, 12, 8, 8, 8, 8, 12, 8, 10, 8 };
+    const struct options *o = &t->opt;
+    t->g = gen_create(t->cs, o->seed);
+    t->in = calloc(BATCH, sizeof *t->in);
+    t->cat = calloc(BATCH, sizeof *t->cat);
+    t->idx = calloc(BATCH, sizeof *t->idx);
+    t->hr = calloc(BATCH, sizeof *t->hr);
+    if (!t->g || !t->in || !t->cat || !t->idx || !t->hr) {
+        printf("not ok - diff: out of memory\n");
+        return 1;
+    }
+    for (int k = 0; k < CAT_NGEN; k++)
+        if (o->only < 0 || o->only == k)
+            t->want[k] = o->only < 0 ? o->n * weight[k] / 100 : o->n;
+    t->want[CAT_NGEN] = (o->only < 0 || o->only == CAT_NGEN) ? n_edge_cases : 0;
+    t->k = CAT_NGEN;
+    return 0;
+}
+
+/* The next batch from the work list, edge cases first, then generated
+ * snippets category by category.  The number of snippets, 0 at the end. */
+static int fill_batch(struct tester *t)
+{
+    int nb = 0;
+    while (nb < BATCH) {
+        int k = t->k;
+        while (k >= 0 && t->made[k] >= t->want[k])
+            k = k == CAT_NGEN ? 0 : k + 1 < CAT_NGEN ? k + 1 : -1;
+        t->k = k;
+        if (k < 0)
+            break;
+        if (k == CAT_NGEN) {
+            if (!edge_snippet(t->made[k], &t->in[nb])) {
+                printf("not ok - diff edge: bad hex in case \"%s\"\n", edge_cases[t->made[k]].name);
+                t->made[k]++;
+                continue;
+            }
+        } else {
+            gen_snippet(t->g, k, &t->in[nb]);
+        }
+        t->cat[nb] = k;
+        t->idx[nb] = t->made[k]++;
+        nb++;
+    }
+    return nb;
+}
+
+/* -H: the host alone.  A #PF means the generator made an address outside
+ * the data area: its bug, show it. */
+static void check_generator(struct tester *t, int i, const char *cname)
+{
+    struct tally *tt = &t->t[t->cat[i]];
+    if (t->hr[i].out.vector != EXC_PF)
+        return;
+    tt->bad++;
+    if (tt->reported++ < t->opt.max_reports) {
+        printf("# generator: #PF in %s #%ld\n", cname, t->idx[i]);
+        print_snippet(t->cs, &t->in[i]);
+        print_state("host", &t->hr[i].out);
+    }
+}
+
+/* Run snippet i of the batch on the interpreter (*vr) and compare it with
+ * the host CPU, the flags the SDM leaves undefined for the instructions
+ * executed masked (*undef, x86/flag_effects.h).  With -b and if they agree,
+ * run it on the translator (*br, *bt_ran) and compare that with the host
+ * and with the interpreter, masking the undefined flags of the
+ * interpreter's single-stepped run (the same instructions, as it agrees).
+ * true = all the same; else why says what differs. */
+static bool run_and_compare(struct tester *t, int i, struct diff_result *vr, struct diff_result *br,
+                            uint32_t *undef, bool *bt_ran, char *why, size_t whylen)
+{
+    const struct diff_result *h = &t->hr[i];
+    char msg[300];
+    uint32_t bundef;
+    bool same;
+    cmp_a = "host";
+    cmp_b = "interp";
+    if (isim_run(t->sim, &t->in[i], vr, undef, msg, sizeof msg)) {
+        snprintf(why, whylen, " %s", msg);
+        same = false;
+    } else {
+        same = compare(h, vr, *undef, t->pristine, why, whylen);
+    }
+    *bt_ran = false;
+    if (!same || !t->bsim)
+        return same;
+    *bt_ran = true;
+    cmp_b = "bt";
+    if (isim_run(t->bsim, &t->in[i], br, &bundef, msg, sizeof msg)) {
+        snprintf(why, whylen, " bt: %s", msg);
+        return false;
+    }
+    if (!compare(h, br, *undef, t->pristine, why, whylen))
+        return false;
+    cmp_a = "interp";
+    return compare(vr, br, *undef, t->pristine, why, whylen);
+}
+
+/* Snippet i of the batch, whose host result is in: count it, compare it,
+ * report a mismatch (every edge case, the first -k of a category). */
+static void check_snippet(struct tester *t, int i)
+{
+    const struct options *o = &t->opt;
+    const struct diff_result *h = &t->hr[i];
+    int cat = t->cat[i];
+    struct tally *tt = &t->t[cat];
+    const char *cname = cat == CAT_NGEN ? edge_cases[t->idx[i]].name : gen_cat_name[cat];
+    tt->run++;
+    t->total++;
+    if (h->out.vector >= 0)
+        tt->faults++;
+    t->vec_hist[cat][h->out.vector >= 0 && h->out.vector < 32 ? h->out.vector : 32]++;
+    if (o->host_only) {
+        check_generator(t, i, cname);
+        return;
+    }
+    struct diff_result vr, br;
+    uint32_t undef;
+    bool bt_ran;
+    char why[2000];
+    if (!run_and_compare(t, i, &vr, &br, &undef, &bt_ran, why, sizeof why)) {
+        tt->bad++;
+        if (cat == CAT_NGEN)
+            printf("not ok - diff%s edge: %s\n", t->bsim ? " bt" : "", cname);
+        if (tt->reported++ < o->max_reports || cat == CAT_NGEN)
+            report(t->cs, cat == CAT_NGEN ? "edge" : cname, t->idx[i], o->seed, &t->in[i], h, &vr,
+                   bt_ran ? &br : NULL, undef, why);
+    } else if (o->verbose) {
+        printf("# same: %s #%ld\n", cname, t->idx[i]);
+    }
+    free(vr.blocks);
+    if (bt_ran)
+        free(br.blocks);
+}
+
+/* Batch by batch: the host CPU runs the batch in one helper process, then
+ * each snippet is checked.  1 if the harness itself worked, 0 if the host
+ * oracle failed, -1 if it cannot run at all here (skipped). */
+static int run_batches(struct tester *t)
+{
+    char err[256];
+    int nb;
+    while ((nb = fill_batch(t)) > 0) {
+        memset(t->hr, 0, nb * sizeof *t->hr);
+        int hrc = host_run_batch(t->helper, t->in, nb, t->data_seed, t->hr, err, sizeof err);
+        if (hrc == -2 && t->total == 0) {
+            printf("ok - diff interp vs host CPU # SKIP %s\n", err);
+            return -1;
+        }
+        if (hrc) {
+            printf("not ok - diff: the host CPU oracle failed: %s\n", err);
+            return 0;
+        }
+        for (int i = 0; i < nb; i++)
+            check_snippet(t, i);
+        host_free_results(t->hr, nb);
+    }
+    return 1;
+}
+
+/* One TAP line per category, with -v the host outcomes per category, and
+ * the total.  The exit status: 1 if anything differed. */
+static int print_summary(const struct tester *t, bool harness_ok)
+{
+    const char *bt = t->bsim ? " bt" : "";
+    uint32_t seed = t->opt.seed;
+    int failed = !harness_ok;
+    for (int i = 0; i < CAT_NGEN; i++) {
+        const struct tally *c = &t->t[i];
+        if (!t->want[i])
+            continue;
+        if (c->bad) {
+            printf("not ok - diff%s %s: %ld of %ld snippets differ (seed %u; %ld faulted on the "
+                   "host)\n",
+                   bt, gen_cat_name[i], c->bad, c->run, seed, c->faults);
+            failed = 1;
+        } else {
+            printf("ok - diff%s %s: %ld snippets (seed %u; %ld fault on all)\n", bt,
+                   gen_cat_name[i], c->run, seed, c->faults);
+        }
+    }
+    if (t->want[CAT_NGEN]) {
+        const struct tally *e = &t->t[CAT_NGEN];
+        if (e->bad)
+            failed = 1;
+        else
+            printf("ok - diff%s edge cases: %ld cases (%ld fault on all)\n", bt, e->run, e->faults);
+    }
+    for (int i = 0; t->opt.verbose && i <= CAT_NGEN; i++) {
+        printf("# %-14s", i == CAT_NGEN ? "edge" : gen_cat_name[i]);
+        for (int v = 0; v <= 32; v++)
+            if (t->vec_hist[i][v])
+                printf(" %s:%ld", v == 32 ? "end" : vec_name(v), t->vec_hist[i][v]);
+        printf("\n");
+    }
+    printf("# %ld snippets compared against the host CPU%s\n", t->total,
+           t->bsim ? " (host, interp and bt three ways)" : "");
+    return failed;
+}
+
+int main(int argc, char **argv)
+{
+    static struct tester t; /* 64 KiB of pristine data: not on the stack */
+    int rc = parse_options(argc, argv, &t.opt);
+    if (rc)
+        return rc;
+    if (!find_helper(t.helper, sizeof t.helper))
+        return 2;
+    if ((rc = open_executors(&t)))
+        return rc;
+    if (self_check(t.pristine))
         printf("ok - diff harness: the comparison catches registers, flags, EIP, "
                "vectors and memory\n");
     else
         printf("not ok - diff harness: the comparison misses differences\n");
-
-    /* Categories by weight (percent of n); the edge table runs once. */
-    static const int weight[CAT_NGEN] = { 18, 12, 8, 8, 8, 8, 12, 8, 10, 8 };
-    struct tally t[CAT_NGEN + 1];
-    memset(t, 0, sizeof t);
-    long total = 0;
-    struct gen *g = gen_create(cs, seed);
-    struct diff_in *in = calloc(BATCH, sizeof *in);
-    int *cat = calloc(BATCH, sizeof *cat);
-    long *idx = calloc(BATCH, sizeof *idx);
-    struct diff_result *hr = calloc(BATCH, sizeof *hr);
-    struct diff_result vr, br;
-    if (!g || !in || !cat || !idx || !hr) {
-        printf("not ok - diff: out of memory\n");
-        return 1;
-    }
-
-    /* The work list: edge cases first, then generated snippets. */
-    long want[CAT_NGEN + 1] = { 0 };
-    for (int k = 0; k < CAT_NGEN; k++)
-        if (only < 0 || only == k)
-            want[k] = only < 0 ? n * weight[k] / 100 : n;
-    want[CAT_NGEN] = (only < 0 || only == CAT_NGEN) ? n_edge_cases : 0;
-    int k = CAT_NGEN;
-    long made[CAT_NGEN + 1] = { 0 };
-    bool harness_ok = true;
-
-    for (;;) {
-        int nb = 0;
-        while (nb < BATCH) {
-            while (k >= 0 && made[k] >= want[k])
-                k = k == CAT_NGEN ? 0 : k + 1 < CAT_NGEN ? k + 1 : -1;
-            if (k < 0)
-                break;
-            if (k == CAT_NGEN) {
-                if (!edge_snippet(made[k], &in[nb])) {
-                    printf("not ok - diff edge: bad hex in case \"%s\"\n",
-                           edge_cases[made[k]].name);
-                    made[k]++;
-                    continue;
-                }
-            } else {
-                gen_snippet(g, k, &in[nb]);
-            }
-            cat[nb] = k;
-            idx[nb] = made[k]++;
-            nb++;
-        }
-        if (nb == 0)
-            break;
-        memset(hr, 0, nb * sizeof *hr);
-        int hrc = host_run_batch(helper, in, nb, data_seed, hr, err, sizeof err);
-        if (hrc == -2 && total == 0) {
-            printf("ok - diff interp vs host CPU # SKIP %s\n", err);
-            return 0;
-        }
-        if (hrc) {
-            printf("not ok - diff: the host CPU oracle failed: %s\n", err);
-            harness_ok = false;
-            break;
-        }
-        for (int i = 0; i < nb; i++) {
-            uint32_t undef;
-            char msg[300], why[2000];
-            struct tally *tt = &t[cat[i]];
-            const char *cname = cat[i] == CAT_NGEN ? edge_cases[idx[i]].name : gen_cat_name[cat[i]];
-            tt->run++;
-            total++;
-            if (hr[i].out.vector >= 0)
-                tt->faults++;
-            vec_hist[cat[i]]
-                    [hr[i].out.vector >= 0 && hr[i].out.vector < 32 ? hr[i].out.vector : 32]++;
-            if (host_only) {
-                /* A #PF means the generator made an address outside the
-                 * data area: its bug, show it. */
-                if (hr[i].out.vector == EXC_PF) {
-                    tt->bad++;
-                    if (tt->reported++ < max_reports) {
-                        printf("# generator: #PF in %s #%ld\n", cname, idx[i]);
-                        print_snippet(cs, &in[i]);
-                        print_state("host", &hr[i].out);
-                    }
-                }
-                continue;
-            }
-            bool same;
-            cmp_a = "host";
-            cmp_b = "interp";
-            if (isim_run(sim, &in[i], &vr, &undef, msg, sizeof msg)) {
-                snprintf(why, sizeof why, " %s", msg);
-                same = false;
-            } else {
-                same = compare(&hr[i], &vr, undef, pristine, why, sizeof why);
-            }
-            /* -b: the translator against the host CPU and against the
-             * interpreter, with the undefined flags of the interpreter's
-             * single-stepped run (the same instructions, if it agrees). */
-            bool bt_ran = false;
-            uint32_t bundef;
-            if (same && bsim) {
-                bt_ran = true;
-                cmp_b = "bt";
-                if (isim_run(bsim, &in[i], &br, &bundef, msg, sizeof msg)) {
-                    snprintf(why, sizeof why, " bt: %s", msg);
-                    same = false;
-                } else if (!compare(&hr[i], &br, undef, pristine, why, sizeof why)) {
-                    same = false;
-                } else {
-                    cmp_a = "interp";
-                    same = compare(&vr, &br, undef, pristine, why, sizeof why);
-                }
-            }
-            if (!same) {
-                tt->bad++;
-                if (cat[i] == CAT_NGEN)
-                    printf("not ok - diff%s edge: %s\n", bsim ? " bt" : "", cname);
-                if (tt->reported++ < max_reports || cat[i] == CAT_NGEN)
-                    report(cs, cat[i] == CAT_NGEN ? "edge" : cname, idx[i], seed, &in[i], &hr[i],
-                           &vr, bt_ran ? &br : NULL, undef, why);
-            } else if (verbose) {
-                printf("# same: %s #%ld\n", cname, idx[i]);
-            }
-            free(vr.blocks);
-            if (bt_ran)
-                free(br.blocks);
-        }
-        host_free_results(hr, nb);
-    }
-
-    int failed = !harness_ok;
-    for (int i = 0; i < CAT_NGEN; i++) {
-        if (!want[i])
-            continue;
-        if (t[i].bad) {
-            printf("not ok - diff%s %s: %ld of %ld snippets differ (seed %u; %ld faulted on the "
-                   "host)\n",
-                   bsim ? " bt" : "", gen_cat_name[i], t[i].bad, t[i].run, seed, t[i].faults);
-            failed = 1;
-        } else {
-            printf("ok - diff%s %s: %ld snippets (seed %u; %ld fault on all)\n", bsim ? " bt" : "",
-                   gen_cat_name[i], t[i].run, seed, t[i].faults);
-        }
-    }
-    if (want[CAT_NGEN]) {
-        struct tally *e = &t[CAT_NGEN];
-        if (e->bad)
-            failed = 1;
-        else
-            printf("ok - diff%s edge cases: %ld cases (%ld fault on all)\n", bsim ? " bt" : "",
-                   e->run, e->faults);
-    }
-    for (int i = 0; verbose && i <= CAT_NGEN; i++) {
-        printf("# %-14s", i == CAT_NGEN ? "edge" : gen_cat_name[i]);
-        for (int v = 0; v <= 32; v++)
-            if (vec_hist[i][v])
-                printf(" %s:%ld", v == 32 ? "end" : vec_name(v), vec_hist[i][v]);
-        printf("\n");
-    }
-    printf("# %ld snippets compared against the host CPU%s\n", total,
-           bsim ? " (host, interp and bt three ways)" : "");
-    isim_destroy(sim);
-    isim_destroy(bsim);
-    gen_destroy(g);
-    cs_close(&cs);
-    return failed;
+    if ((rc = plan_work(&t)))
+        return rc;
+    int ran = run_batches(&t);
+    if (ran < 0)
+        return 0;
+    rc = print_summary(&t, ran == 1);
+    isim_destroy(t.sim);
+    isim_destroy(t.bsim);
+    gen_destroy(t.g);
+    cs_close(&t.cs);
+    return rc;
 }

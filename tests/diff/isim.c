@@ -196,16 +196,21 @@ static void collect_dirty(struct isim *s, struct diff_result *res)
     }
 }
 
-int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res, uint32_t *undef,
-             char *msg, size_t msglen)
+/* The result as the CPU state stands (the snippet ran to its end, or the
+ * run failed): registers, EFLAGS, EIP and the data area. */
+static void state_result(struct isim *s, struct diff_result *res)
+{
+    memcpy(res->out.st.gpr, s->cpu.gpr, sizeof s->cpu.gpr);
+    res->out.st.eflags = s->cpu.eflags;
+    res->out.st.eip = s->cpu.eip;
+    collect_dirty(s, res);
+}
+
+/* Put the snippet in the code page with its end after it, and drop
+ * whatever the engine cached of the code and the system area. */
+static void load_snippet(struct isim *s, const struct diff_in *in)
 {
     uint8_t *code = s->ram.host + DIFF_CODE_ADDR;
-    uint32_t end = DIFF_CODE_ADDR + in->len;
-    int rc = -1;
-
-    memset(res, 0, sizeof *res);
-    res->out.vector = -1;
-    *undef = 0;
     memcpy(s->ram.host, s->sys, sizeof s->sys); /* in case a bug hit them */
     memset(code, 0, DIFF_CODE_SIZE);
     memcpy(code, in->code, in->len);
@@ -221,57 +226,114 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res, 
         interp_invalidate_range(s->ip, 0, STACK0_TOP);
         interp_invalidate_range(s->ip, DIFF_CODE_ADDR, DIFF_CODE_SIZE);
     }
-    reset_cpu(s, in);
+}
 
+/* An exit before the end.  The HLT of an exception stub: the exception
+ * frame on the ring-0 stack, SDM Vol. 3A §6.12.1 Figure 6-4 ([error code],
+ * EIP, CS, EFLAGS, ESP, SS), gives the result, 0.  Anything else is
+ * something no CPU does: -1 with msg. */
+static int exception_result(struct isim *s, const struct vm_exit *exit, struct diff_result *res,
+                            char *msg, size_t msglen)
+{
+    struct x86_cpu *c = &s->cpu;
+    if (exit->reason != EXIT_HLT || exit->guest_eip < STUB_ADDR ||
+        exit->guest_eip >= STUB_ADDR + 4 * 256 || x86_cpl(c) != 0) {
+        char buf[200];
+        exit_format(exit, buf, sizeof buf);
+        snprintf(msg, msglen, "unexpected exit at eip %#x (CPL %d): %s", exit->guest_eip,
+                 x86_cpl(c), buf);
+        return -1;
+    }
+    int v = (exit->guest_eip - STUB_ADDR) / 4;
+    uint32_t sp = c->gpr[R_ESP];
+    const uint8_t *f = gpa_to_hva(&s->ram, sp, 24);
+    if (!f || sp >= STACK0_TOP || STACK0_TOP - sp < 20) {
+        snprintf(msg, msglen, "vector %d delivered with ring-0 ESP %#x", v, sp);
+        return -1;
+    }
+    res->out.vector = v;
+    if (diff_has_error_code(v)) {
+        res->out.error_code = rd32(f);
+        f += 4;
+    }
+    memcpy(res->out.st.gpr, c->gpr, sizeof c->gpr);
+    res->out.st.eip = rd32(f);
+    res->out.st.eflags = rd32(f + 8);
+    res->out.st.gpr[R_ESP] = rd32(f + 12);
+    if ((rd32(f + 4) & 0xffff) != SEL_CODE3) {
+        snprintf(msg, msglen, "vector %d: frame CS %#x, not the ring-3 code (%#x)", v,
+                 rd32(f + 4) & 0xffff, SEL_CODE3);
+        return -1;
+    }
+    collect_dirty(s, res);
+    return 0;
+}
+
+/* The translator runs whole blocks until an exit: the HLT of the INT 0x80
+ * stub at the end, whose frame holds the ring-3 state, or of an exception
+ * stub.  0 with the result, or -1 with msg. */
+static int run_bt(struct isim *s, uint32_t end, struct diff_result *res, char *msg, size_t msglen)
+{
+    struct x86_cpu *c = &s->cpu;
     struct vm_exit exit;
     memset(&exit, 0, sizeof exit);
-    int steps;
-    for (steps = 0; steps < MAX_STEPS; steps++) {
-        struct x86_cpu *c = &s->cpu;
-        if (s->bt) {
-            /* Whole blocks until an exit: the HLT of an exception stub. */
-            if (bt_cpu_run(s->bt, &exit) < 0) {
-                snprintf(msg, msglen, "translator error at eip %#x: %s", c->eip, exit.message);
-                break;
-            }
-            if (exit.reason == EXIT_HLT && exit.guest_eip - STUB_ADDR - 4 * END_VECTOR < 4 &&
-                x86_cpl(c) == 0) {
-                /* INT 0x80 at the end: the frame holds the ring-3 state. */
-                uint32_t sp = c->gpr[R_ESP];
-                const uint8_t *f = gpa_to_hva(&s->ram, sp, 24);
-                if (!f || sp != STACK0_TOP - 20) {
-                    snprintf(msg, msglen, "end reached with ring-0 ESP %#x", sp);
-                    break;
-                }
-                memcpy(res->out.st.gpr, c->gpr, sizeof c->gpr);
-                res->out.st.eip = rd32(f) - 2;
-                res->out.st.eflags = rd32(f + 8);
-                res->out.st.gpr[R_ESP] = rd32(f + 12);
-                if (res->out.st.eip != end) {
-                    snprintf(msg, msglen, "INT 0x80 at %#x, not at the end %#x", res->out.st.eip,
-                             end);
-                    break;
-                }
-                collect_dirty(s, res);
-                return 0;
-            }
-            goto exited;
-        }
+    if (bt_cpu_run(s->bt, &exit) < 0) {
+        snprintf(msg, msglen, "translator error at eip %#x: %s", c->eip, exit.message);
+        return -1;
+    }
+    if (exit.reason != EXIT_HLT || exit.guest_eip - STUB_ADDR - 4 * END_VECTOR >= 4 ||
+        x86_cpl(c) != 0)
+        return exception_result(s, &exit, res, msg, msglen);
+    uint32_t sp = c->gpr[R_ESP];
+    const uint8_t *f = gpa_to_hva(&s->ram, sp, 24);
+    if (!f || sp != STACK0_TOP - 20) {
+        snprintf(msg, msglen, "end reached with ring-0 ESP %#x", sp);
+        return -1;
+    }
+    memcpy(res->out.st.gpr, c->gpr, sizeof c->gpr);
+    res->out.st.eip = rd32(f) - 2;
+    res->out.st.eflags = rd32(f + 8);
+    res->out.st.gpr[R_ESP] = rd32(f + 12);
+    if (res->out.st.eip != end) {
+        snprintf(msg, msglen, "INT 0x80 at %#x, not at the end %#x", res->out.st.eip, end);
+        return -1;
+    }
+    collect_dirty(s, res);
+    return 0;
+}
+
+/* The flag effect of the snippet instruction about to run, from the state
+ * before it (a shift by CL needs CL).  false if unknown (outside the
+ * snippet, or not decoded). */
+static bool next_flag_effect(struct isim *s, uint32_t end, struct x86_flag_effect *fe)
+{
+    struct x86_cpu *c = &s->cpu;
+    if (c->eip < DIFF_CODE_ADDR || c->eip >= end)
+        return false;
+    const uint8_t *p = s->ram.host + c->eip;
+    size_t sz = end + 16 - c->eip;
+    uint64_t a = c->eip;
+    if (!cs_disasm_iter(s->cs, &p, &sz, &a, s->insn))
+        return false;
+    return x86_insn_flag_effect(s->insn, c, fe);
+}
+
+/* The interpreter single-steps until EIP reaches the end at CPL 3,
+ * accumulating in *undef the flags left undefined by each instruction
+ * executed (x86/flag_effects.h).  0 with the result, or -1 with msg. */
+static int run_interp(struct isim *s, uint32_t end, struct diff_result *res, uint32_t *undef,
+                      char *msg, size_t msglen)
+{
+    struct x86_cpu *c = &s->cpu;
+    struct vm_exit exit;
+    memset(&exit, 0, sizeof exit);
+    for (int steps = 0; steps < MAX_STEPS; steps++) {
         if (c->eip == end && x86_cpl(c) == 3) {
-            rc = 0;
-            break;
+            state_result(s, res);
+            return 0;
         }
-        /* The flag effect of the instruction about to run, from the state
-         * before it (a shift by CL needs CL). */
         struct x86_flag_effect fe = { 0, 0, 0 };
-        bool known = false;
-        if (c->eip >= DIFF_CODE_ADDR && c->eip < end) {
-            const uint8_t *p = code + (c->eip - DIFF_CODE_ADDR);
-            size_t sz = end + 16 - c->eip;
-            uint64_t a = c->eip;
-            if (cs_disasm_iter(s->cs, &p, &sz, &a, s->insn))
-                known = x86_insn_flag_effect(s->insn, c, &fe);
-        }
+        bool known = next_flag_effect(s, end, &fe);
         int r = interp_run(s->ip, &exit, 1);
         if (r == INTERP_BUDGET) {
             if (known)
@@ -280,48 +342,25 @@ int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res, 
         }
         if (r < 0) {
             snprintf(msg, msglen, "interpreter error at eip %#x: %s", c->eip, exit.message);
-            break;
+            return -1;
         }
-exited:
-        if (exit.reason == EXIT_HLT && exit.guest_eip >= STUB_ADDR &&
-            exit.guest_eip < STUB_ADDR + 4 * 256 && x86_cpl(c) == 0) {
-            /* The exception frame on the ring-0 stack, SDM Vol. 3A §6.12.1
-             * Figure 6-4: [error code], EIP, CS, EFLAGS, ESP, SS. */
-            int v = (exit.guest_eip - STUB_ADDR) / 4;
-            uint32_t sp = c->gpr[R_ESP];
-            const uint8_t *f = gpa_to_hva(&s->ram, sp, 24);
-            if (!f || sp >= STACK0_TOP || STACK0_TOP - sp < 20) {
-                snprintf(msg, msglen, "vector %d delivered with ring-0 ESP %#x", v, sp);
-                break;
-            }
-            res->out.vector = v;
-            if (diff_has_error_code(v)) {
-                res->out.error_code = rd32(f);
-                f += 4;
-            }
-            memcpy(res->out.st.gpr, c->gpr, sizeof c->gpr);
-            res->out.st.eip = rd32(f);
-            res->out.st.eflags = rd32(f + 8);
-            res->out.st.gpr[R_ESP] = rd32(f + 12);
-            if ((rd32(f + 4) & 0xffff) != SEL_CODE3) {
-                snprintf(msg, msglen, "vector %d: frame CS %#x, not the ring-3 code (%#x)", v,
-                         rd32(f + 4) & 0xffff, SEL_CODE3);
-                break;
-            }
-            collect_dirty(s, res);
-            return 0;
-        }
-        char buf[200];
-        exit_format(&exit, buf, sizeof buf);
-        snprintf(msg, msglen, "unexpected exit at eip %#x (CPL %d): %s", exit.guest_eip, x86_cpl(c),
-                 buf);
-        break;
+        return exception_result(s, &exit, res, msg, msglen);
     }
-    if (steps == MAX_STEPS)
-        snprintf(msg, msglen, "no end after %d steps (eip %#x)", MAX_STEPS, s->cpu.eip);
-    memcpy(res->out.st.gpr, s->cpu.gpr, sizeof s->cpu.gpr);
-    res->out.st.eflags = s->cpu.eflags;
-    res->out.st.eip = s->cpu.eip;
-    collect_dirty(s, res);
+    snprintf(msg, msglen, "no end after %d steps (eip %#x)", MAX_STEPS, c->eip);
+    return -1;
+}
+
+int isim_run(struct isim *s, const struct diff_in *in, struct diff_result *res, uint32_t *undef,
+             char *msg, size_t msglen)
+{
+    uint32_t end = DIFF_CODE_ADDR + in->len;
+    memset(res, 0, sizeof *res);
+    res->out.vector = -1;
+    *undef = 0;
+    load_snippet(s, in);
+    reset_cpu(s, in);
+    int rc = s->bt ? run_bt(s, end, res, msg, msglen) : run_interp(s, end, res, undef, msg, msglen);
+    if (rc < 0)
+        state_result(s, res); /* what the failed run left, for the report */
     return rc;
 }

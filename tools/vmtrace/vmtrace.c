@@ -197,24 +197,31 @@ static void stats_print(FILE *o, const struct stats *s, const struct trace_info 
 
 enum mode { M_TEXT, M_JSON, M_STATS, M_DOT, M_VIZ };
 
-int main(int argc, char **argv)
+struct args {
+    enum mode mode;
+    const char *file; /* the trace */
+    const char *out;  /* -o, or NULL for standard output */
+};
+
+/* The command line.  -1 to go on, else the exit status: 0 after --help,
+ * 2 for a bad command line (the message is printed). */
+static int parse_args(int argc, char **argv, struct args *args)
 {
-    enum mode mode = M_TEXT;
     int nmodes = 0;
-    const char *file = NULL, *out = NULL;
+    *args = (struct args){ .mode = M_TEXT };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--json")) {
-            mode = M_JSON, nmodes++;
+            args->mode = M_JSON, nmodes++;
         } else if (!strcmp(a, "--stats")) {
-            mode = M_STATS, nmodes++;
+            args->mode = M_STATS, nmodes++;
         } else if (!strcmp(a, "--dot")) {
-            mode = M_DOT, nmodes++;
+            args->mode = M_DOT, nmodes++;
         } else if (!strcmp(a, "--viz")) {
-            mode = M_VIZ, nmodes++;
+            args->mode = M_VIZ, nmodes++;
         } else if (!strcmp(a, "--step")) {
             /* a --viz option, for the visualizer's replay */
         } else if (!strcmp(a, "-o")) {
@@ -222,60 +229,64 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s: error: -o needs a file name\n", prog);
                 return 2;
             }
-            out = argv[++i];
+            args->out = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "%s: error: unknown option '%s' (try --help)\n", prog, a);
             return 2;
-        } else if (file) {
-            fprintf(stderr, "%s: error: one trace file only ('%s' and '%s')\n", prog, file, a);
+        } else if (args->file) {
+            fprintf(stderr, "%s: error: one trace file only ('%s' and '%s')\n", prog, args->file,
+                    a);
             return 2;
         } else {
-            file = a;
+            args->file = a;
         }
     }
     if (nmodes > 1) {
         fprintf(stderr, "%s: error: --json, --stats, --dot and --viz are exclusive\n", prog);
         return 2;
     }
-    if (!file) {
+    if (!args->file) {
         fprintf(stderr, "%s: error: no trace file given (try --help)\n", prog);
         return 2;
     }
-    if (mode == M_VIZ) {
-#ifdef VMLAB_HAVE_VIZ
-        return viz_replay(file, argc, argv);
-#else
-        fprintf(stderr, "%s: --viz: the visualizer is not built into this binary\n", prog);
-        return 2;
-#endif
-    }
+    return -1;
+}
 
+/* The first line: the JSON header object, or a comment in text mode. */
+static void print_header(FILE *o, enum mode mode, const struct trace_info *info)
+{
+    if (mode == M_JSON) {
+        fprintf(o,
+                "{\"type\":\"header\",\"magic\":\"%s\",\"version\":%u,\"header_size\":%u,"
+                "\"event_size\":%u,\"engine\":",
+                TRACE_MAGIC, info->version, info->header_size, info->event_size);
+        json_str(o, info->engine);
+        fprintf(o, ",\"events\":%lld}\n", (long long)info->nevents);
+    } else if (mode == M_TEXT) {
+        fprintf(o, "# vmlab trace: engine %s, format version %u, %lld events\n", info->engine,
+                info->version, (long long)info->nevents);
+    }
+}
+
+/* Read the trace event by event into the output of the mode; --stats and
+ * --dot print once the whole trace is read.  The exit status. */
+static int print_trace(const struct args *a)
+{
     char err[512];
     struct trace_reader r;
-    if (trace_reader_open(&r, file, err, sizeof err) < 0) {
+    if (trace_reader_open(&r, a->file, err, sizeof err) < 0) {
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 1;
     }
     FILE *o = stdout;
-    if (out && !(o = fopen(out, "w"))) {
-        fprintf(stderr, "%s: error: cannot create '%s': %s\n", prog, out, strerror(errno));
+    if (a->out && !(o = fopen(a->out, "w"))) {
+        fprintf(stderr, "%s: error: cannot create '%s': %s\n", prog, a->out, strerror(errno));
         trace_reader_close(&r);
         return 1;
     }
     static char obuf[1 << 16];
     setvbuf(o, obuf, _IOFBF, sizeof obuf);
-
-    if (mode == M_JSON) {
-        fprintf(o,
-                "{\"type\":\"header\",\"magic\":\"%s\",\"version\":%u,\"header_size\":%u,"
-                "\"event_size\":%u,\"engine\":",
-                TRACE_MAGIC, r.info.version, r.info.header_size, r.info.event_size);
-        json_str(o, r.info.engine);
-        fprintf(o, ",\"events\":%lld}\n", (long long)r.info.nevents);
-    } else if (mode == M_TEXT) {
-        fprintf(o, "# vmlab trace: engine %s, format version %u, %lld events\n", r.info.engine,
-                r.info.version, (long long)r.info.nevents);
-    }
+    print_header(o, a->mode, &r.info);
 
     static struct stats st;
     static struct exit_flow flow;
@@ -284,7 +295,7 @@ int main(int argc, char **argv)
     char line[512];
     int rc;
     while ((rc = trace_reader_next(&r, &ev, err, sizeof err)) > 0) {
-        switch (mode) {
+        switch (a->mode) {
         case M_TEXT:
             trace_event_format(&ev, line, sizeof line);
             fputs(line, o);
@@ -296,9 +307,9 @@ int main(int argc, char **argv)
         }
     }
     if (rc == 0) {
-        if (mode == M_STATS)
+        if (a->mode == M_STATS)
             stats_print(o, &st, &r.info);
-        else if (mode == M_DOT)
+        else if (a->mode == M_DOT)
             dot_exit_flow(o, &flow);
     }
     trace_reader_close(&r);
@@ -310,9 +321,26 @@ int main(int argc, char **argv)
         return 1;
     }
     if (werr) {
-        fprintf(stderr, "%s: error: writing %s: %s\n", prog, out ? out : "standard output",
+        fprintf(stderr, "%s: error: writing %s: %s\n", prog, a->out ? a->out : "standard output",
                 strerror(errno));
         return 1;
     }
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    if (a.mode == M_VIZ) {
+#ifdef VMLAB_HAVE_VIZ
+        return viz_replay(a.file, argc, argv);
+#else
+        fprintf(stderr, "%s: --viz: the visualizer is not built into this binary\n", prog);
+        return 2;
+#endif
+    }
+    return print_trace(&a);
 }
