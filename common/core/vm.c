@@ -47,7 +47,9 @@ bool vm_irq_pending(struct vm *vm)
      * for 16 polls: the PIT would merge periods (one edge for several,
      * pit8254.h) and the guest lose ticks because its host is slow.  So
      * the interval adapts: halved while reads are over 1 ms apart, doubled
-     * back while they are under 100 us apart. */
+     * back while they are under 100 us apart.  Periods merged anyway (the
+     * VMM descheduled) are delivered late by the lost-tick policy
+     * (ticks.h). */
     if (++vm->poll_count >= vm->poll_every) {
         uint64_t now = vclock_now(&vm->clock), gap = now - vm->poll_ns;
         vm->poll_count = 0;
@@ -56,7 +58,7 @@ bool vm_irq_pending(struct vm *vm)
             vm->poll_every /= 2;
         else if (gap < 100000 && vm->poll_every < 16)
             vm->poll_every *= 2;
-        pit_update(&vm->pit);
+        ticks_update(&vm->ticks, &vm->pit, &vm->pic);
     }
     return pic_pending(&vm->pic);
 }
@@ -173,6 +175,7 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
     struct irq_line irq4 = { pic_irq_set, &vm->pic, UART_COM1_IRQ };
     pic_init(&vm->pic);
     pit_init(&vm->pit, &vm->clock, &irq0);
+    ticks_init(&vm->ticks);
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
     debug_exit_init(&vm->dbg);
     if (attach(vm, PC_PIC_MASTER, pic_master_io, &vm->pic) ||
@@ -304,7 +307,7 @@ static void string_io(struct vm *vm, struct exit_io *io)
 int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
 {
     for (;;) {
-        pit_update(&vm->pit);
+        ticks_update(&vm->ticks, &vm->pit, &vm->pic);
         if (pic_pending(&vm->pic) || vm_stop_requested(vm))
             return 0;
         uint64_t now = vclock_now(&vm->clock);

@@ -13,6 +13,7 @@
 #include "core/vm.h"
 #include "core/clock.h"
 #include "core/loader.h"
+#include "core/ticks.h"
 #include "devices/debug_exit.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -32,6 +33,7 @@ struct vm {
     struct vclock clock;
     struct pic_pair pic;
     struct pit8254 pit;
+    struct lost_ticks ticks; /* IRQ0 periods owed to the guest */
     struct uart16550 uart;
     struct debug_exit dbg;
     struct vcpu vcpu;

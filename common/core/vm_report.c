@@ -67,10 +67,12 @@ void vm_print_stats(struct vm *vm, FILE *f)
         fprintf(f, "  %-44s %3s %10llu\n", "VMM-internal / entry failure", "-",
                 (unsigned long long)vm->other_stats.count);
     fprintf(f,
-            "  idle in HLT %.3f s; PIT IRQ0 edges %llu (%llu periods merged); "
+            "  idle in HLT %.3f s; PIT IRQ0 edges %llu (%llu periods merged: "
+            "%llu delivered late, %llu dropped); "
             "console %llu bytes; unclaimed port accesses %llu\n",
             (double)vm->idle_ns / 1e9, (unsigned long long)vm->pit.irq0_pulses,
-            (unsigned long long)vm->pit.irq0_missed, (unsigned long long)vm->uart.tx_bytes,
+            (unsigned long long)vm->pit.irq0_missed, (unsigned long long)vm->ticks.reinjected,
+            (unsigned long long)vm->ticks.dropped, (unsigned long long)vm->uart.tx_bytes,
             (unsigned long long)vm->unclaimed_io);
     if (vm->trace.file)
         fprintf(f, "  trace: %llu events written\n", (unsigned long long)vm->trace.written);

@@ -140,10 +140,18 @@ void pit_update(struct pit8254 *p)
     uint64_t e = edges_at(c, elapsed(c, now_ns(p)));
     if (e > c->edges) {
         p->irq0_missed += e - c->edges - 1;
+        p->late += e - c->edges - 1;
         c->edges = e;
         p->irq0_pulses++;
         irq_line_pulse(&p->irq0);
     }
+}
+
+uint64_t pit_take_missed(struct pit8254 *p)
+{
+    uint64_t n = p->late;
+    p->late = 0;
+    return n;
 }
 
 uint64_t pit_next_deadline(const struct pit8254 *p)
@@ -164,6 +172,8 @@ static void load_count(struct pit8254 *p, struct pit_channel *c)
     c->load_tick = ns_to_ticks(now_ns(p));
     c->frozen = 0;
     c->edges = 0;
+    if (c == &p->ch[0]) /* periods of the old count are not owed */
+        p->late = 0;
 }
 
 static void latch_count(struct pit8254 *p, struct pit_channel *c)
@@ -211,6 +221,8 @@ static void write_control(struct pit8254 *p, uint8_t v)
     c->write_msb = c->read_msb = false;
     c->armed = false; /* OUT to its initial level, wait for a count */
     c->edges = 0;
+    if (sc == 0)
+        p->late = 0;
 }
 
 static void write_counter(struct pit8254 *p, struct pit_channel *c, uint8_t v)

@@ -52,6 +52,7 @@ struct pit8254 {
     bool refresh;         /* 0x61 bit 4, toggles on every read              */
     uint64_t irq0_pulses; /* statistics: IRQ0 edges delivered               */
     uint64_t irq0_missed; /* periods that elapsed without their own edge    */
+    uint64_t late;        /* of those, not yet taken by pit_take_missed()   */
 };
 
 void pit_init(struct pit8254 *p, const struct vclock *clock, const struct irq_line *irq0);
@@ -60,6 +61,11 @@ void pit_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *v
 void pit_port_b_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *value);
 /* Bring device time up to now: raise IRQ0 if channel 0's OUT rose. */
 void pit_update(struct pit8254 *p);
+/* Channel 0 periods merged into an earlier edge since the last call (a
+ * late pit_update() covering k rising edges raises one; k - 1 are counted
+ * here).  The chip itself forgets them; a VMM's lost-tick policy
+ * (core/ticks.h) may deliver them later.  Reprogramming channel 0 clears. */
+uint64_t pit_take_missed(struct pit8254 *p);
 /* Clock time (ns) of channel 0's next rising OUT edge, UINT64_MAX if none. */
 uint64_t pit_next_deadline(const struct pit8254 *p);
 /* For tests and port 0x61: the current counter value and OUT level. */

@@ -1,0 +1,57 @@
+/*
+ * ticks.c — lost-tick policy: deliver the PIT periods the chip merged (ticks.h).
+ */
+#include <string.h>
+#include "core/ticks.h"
+
+void ticks_init(struct lost_ticks *t) { memset(t, 0, sizeof *t); }
+
+uint64_t ticks_cap(const struct pit8254 *pit)
+{
+    uint64_t n = PIT_HZ / pit->ch[0].reload;
+    return n ? n : 1;
+}
+
+static void drop(struct lost_ticks *t, uint64_t n)
+{
+    t->dropped += n;
+    t->backlog -= n;
+}
+
+/* Can an owed tick reach the CPU?  Channel 0 periodic and counting, and
+ * IRQ0 an unmasked edge-triggered input of the master 8259A. */
+static bool deliverable(const struct pit8254 *pit, const struct pic8259 *m)
+{
+    const struct pit_channel *c = &pit->ch[0];
+    bool periodic = c->mode == 2 || c->mode == 3;
+    return periodic && c->armed && c->gate && !(m->imr & 1) && !(m->elcr & 1);
+}
+
+void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pic)
+{
+    const struct pic8259 *m = &pic->chip[0];
+    const struct pit_channel *c = &pit->ch[0];
+    pit_update(pit);
+    if (c->reload != t->reload || c->mode != t->mode) { /* reprogrammed */
+        drop(t, t->backlog);
+        t->reload = c->reload;
+        t->mode = c->mode;
+    }
+    t->backlog += pit_take_missed(pit);
+    if (!t->backlog)
+        return;
+    if (!deliverable(pit, m)) {
+        drop(t, t->backlog);
+        return;
+    }
+    uint64_t cap = ticks_cap(pit);
+    if (t->backlog > cap)
+        drop(t, t->backlog - cap);
+    /* The previous IRQ0 not yet taken (IRR) or not yet ended (ISR): a new
+     * edge now would merge with it or be held behind it. */
+    if ((m->irr | m->isr) & 1)
+        return;
+    t->backlog--;
+    t->reinjected++;
+    irq_line_pulse(&pit->irq0);
+}

@@ -1,0 +1,47 @@
+/*
+ * ticks.h — lost-tick policy for the PIT's IRQ0: missed ticks are delivered late.
+ *
+ * The 8254 is a free-running counter: if nobody looks at it for several
+ * periods, a real chip has still raised one OUT0 edge per period, but the
+ * VMM's model (devices/pit8254.h) only notices when device time advances,
+ * and then raises one edge for all of them — the 8259A latches an edge,
+ * not a count, so merged edges are one interrupt.  A descheduled VMM or a
+ * slow engine then makes the guest's clock (jiffies) run slow.
+ *
+ * The remedy of real VMMs (KVM's in-kernel PIT reinjects missed ticks;
+ * QEMU calls it lost_tick_policy=delay): keep a backlog of the periods the
+ * chip merged and raise one more IRQ0 edge each time the guest has taken
+ * the previous one — IRQ0 neither requested (IRR) nor in service (ISR) at
+ * the master PIC, i.e. acknowledged by INTA and ended by EOI (or auto-EOI).
+ * Each owed tick is therefore its own interrupt, and a guest that counts
+ * interrupts ends up with the right number of them.
+ *
+ * Only for a periodic timer (modes 2, 3) whose IRQ0 reaches the CPU: the
+ * backlog is dropped when IRQ0 is masked or level-triggered, channel 0 is
+ * one-shot or stopped, or its mode or count changes.  It is capped at one
+ * second of ticks so that a long stop (SIGSTOP, a debugger) does not end in
+ * an interrupt storm; the rest are dropped.
+ */
+#ifndef CORE_TICKS_H
+#define CORE_TICKS_H
+
+#include <stdint.h>
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+
+struct lost_ticks {
+    uint64_t backlog;    /* IRQ0 edges owed to the guest               */
+    uint32_t reload;     /* channel 0's count and mode the backlog is  */
+    uint8_t mode;        /* of: a change makes it stale                */
+    uint64_t reinjected; /* statistics: late edges delivered          */
+    uint64_t dropped;    /* statistics: owed edges given up           */
+};
+
+void ticks_init(struct lost_ticks *t);
+/* Advance the PIT to now, take the periods it merged into the backlog and,
+ * if the guest has taken the previous IRQ0, raise one owed edge. */
+void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pic);
+/* The most edges the backlog holds for the current count (1 s of ticks). */
+uint64_t ticks_cap(const struct pit8254 *pit);
+
+#endif

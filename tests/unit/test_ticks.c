@@ -1,0 +1,166 @@
+/* test_ticks.c — lost-tick policy: merged PIT periods become late IRQ0s. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "core/ticks.h"
+
+static uint64_t fake_now;
+static uint64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now;
+}
+static const struct vclock clk = { fake_clock, NULL };
+
+#define PERIOD 11932u /* 100 Hz */
+
+/* ns for t ticks of the 1.193182 MHz input clock (rounded up). */
+static uint64_t ticks_ns(uint64_t t) { return (t * 1000000000ull + PIT_HZ - 1) / PIT_HZ; }
+
+static void pic_line(void *ctx, int irq, int level) { pic_set_irq(ctx, irq, level); }
+
+static void pic_out(struct pic_pair *p, uint16_t port, uint8_t v)
+{
+    uint32_t x = v;
+    pic_master_io(p, port - 0x20, 1, true, &x);
+}
+static void pit_out(struct pit8254 *p, int port, uint8_t v)
+{
+    uint32_t x = v;
+    pit_io(p, port - 0x40, 1, true, &x);
+}
+
+struct machine {
+    struct pic_pair pic;
+    struct pit8254 pit;
+    struct lost_ticks t;
+};
+
+/* Master PIC at vector 0x20 (IRQ0 unmasked unless masked), channel 0 in
+ * mode (2 or 3 periodic, 0 one-shot) at 100 Hz, started at tick 0. */
+static void setup(struct machine *m, uint8_t mode, uint8_t imr)
+{
+    struct irq_line irq0 = { pic_line, &m->pic, PIT_IRQ };
+    fake_now = 0;
+    pic_init(&m->pic);
+    pic_out(&m->pic, 0x20, 0x11); /* ICW1: edge, cascade, ICW4 */
+    pic_out(&m->pic, 0x21, 0x20); /* ICW2 */
+    pic_out(&m->pic, 0x21, 0x04); /* ICW3 */
+    pic_out(&m->pic, 0x21, 0x01); /* ICW4: 8086, normal EOI */
+    pic_out(&m->pic, 0x21, imr);  /* OCW1 */
+    pit_init(&m->pit, &clk, &irq0);
+    ticks_init(&m->t);
+    pit_out(&m->pit, 0x43, (uint8_t)(0x30 | mode << 1));
+    pit_out(&m->pit, 0x40, PERIOD & 0xff);
+    pit_out(&m->pit, 0x40, PERIOD >> 8);
+}
+
+/* A guest that services every IRQ0: poll, INTA, handler, EOI — repeated
+ * while interrupts keep coming, with the clock standing still.  Returns
+ * the number of IRQ0 interrupts taken. */
+static int drain(struct machine *m)
+{
+    int n = 0;
+    for (int polls = 0; polls < 10000; polls++) {
+        ticks_update(&m->t, &m->pit, &m->pic);
+        if (!pic_pending(&m->pic))
+            break;
+        assert_int_equal(pic_ack(&m->pic), 0x20);
+        n++;
+        ticks_update(&m->t, &m->pit, &m->pic); /* in the handler, before EOI */
+        assert_false(pic_pending(&m->pic));    /* the previous tick is in service */
+        pic_out(&m->pic, 0x20, 0x20);          /* non-specific EOI */
+    }
+    return n;
+}
+
+static void test_merged_periods_delivered_one_per_ack(void **st)
+{
+    (void)st;
+    struct machine m;
+    setup(&m, 2, 0xfe);
+    fake_now = ticks_ns(5 * PERIOD); /* 5 periods, nobody looked */
+    assert_int_equal(drain(&m), 5);
+    assert_int_equal(m.pit.irq0_pulses, 1); /* the chip merged them ... */
+    assert_int_equal(m.pit.irq0_missed, 4);
+    assert_int_equal(m.t.reinjected, 4); /* ... the policy owed 4 */
+    assert_int_equal(m.t.backlog, 0);
+    fake_now = ticks_ns(6 * PERIOD); /* then on time again: one each */
+    assert_int_equal(drain(&m), 1);
+}
+
+static void test_square_wave_also_reinjected(void **st)
+{
+    (void)st;
+    struct machine m;
+    setup(&m, 3, 0xfe);
+    fake_now = ticks_ns(3 * PERIOD);
+    assert_int_equal(drain(&m), 3);
+}
+
+static void test_backlog_capped_at_one_second(void **st)
+{
+    (void)st;
+    struct machine m;
+    setup(&m, 2, 0xfe);
+    uint64_t cap = ticks_cap(&m.pit);
+    assert_int_equal(cap, PIT_HZ / PERIOD); /* 99 at 100 Hz */
+    fake_now = ticks_ns(1000ull * PERIOD);  /* ~10 s stopped */
+    assert_int_equal(drain(&m), 1 + (int)cap);
+    assert_int_equal(m.t.dropped, 999 - cap);
+}
+
+static void test_masked_irq0_gets_no_late_ticks(void **st)
+{
+    (void)st;
+    struct machine m;
+    setup(&m, 2, 0xff);
+    fake_now = ticks_ns(5 * PERIOD);
+    ticks_update(&m.t, &m.pit, &m.pic);
+    assert_false(pic_pending(&m.pic));
+    pic_out(&m.pic, 0x21, 0xfe);    /* unmasked later: the owed ticks are gone */
+    assert_int_equal(drain(&m), 1); /* the chip's latched edge only */
+    assert_int_equal(m.t.reinjected, 0);
+    assert_int_equal(m.t.dropped, 4);
+}
+
+static void test_one_shot_gets_no_late_ticks(void **st)
+{
+    (void)st;
+    struct machine m;
+    setup(&m, 0, 0xfe);
+    fake_now = ticks_ns(5 * PERIOD);
+    assert_int_equal(drain(&m), 1); /* mode 0: one terminal count */
+    assert_int_equal(m.t.reinjected, 0);
+}
+
+static void test_reprogramming_drops_the_backlog(void **st)
+{
+    (void)st;
+    struct machine m;
+    setup(&m, 2, 0xfe);
+    fake_now = ticks_ns(5 * PERIOD);
+    ticks_update(&m.t, &m.pit, &m.pic);
+    assert_int_equal(pic_ack(&m.pic), 0x20); /* taken, not yet ended */
+    pit_out(&m.pit, 0x43, 0x34);             /* new rate: the old periods are not owed */
+    pit_out(&m.pit, 0x40, 0x00);
+    pit_out(&m.pit, 0x40, 0x10);
+    pic_out(&m.pic, 0x20, 0x20);
+    assert_int_equal(drain(&m), 0);
+    assert_int_equal(m.t.reinjected, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_merged_periods_delivered_one_per_ack),
+        cmocka_unit_test(test_square_wave_also_reinjected),
+        cmocka_unit_test(test_backlog_capped_at_one_second),
+        cmocka_unit_test(test_masked_irq0_gets_no_late_ticks),
+        cmocka_unit_test(test_one_shot_gets_no_late_ticks),
+        cmocka_unit_test(test_reprogramming_drops_the_backlog),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
