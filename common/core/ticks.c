@@ -12,6 +12,21 @@ uint64_t ticks_cap(const struct pit8254 *pit)
     return n ? n : 1;
 }
 
+/* A quarter of channel 0's period, in ns: the spacing of owed ticks. */
+static uint64_t gap_ns(const struct pit8254 *pit)
+{
+    return (uint64_t)pit->ch[0].reload * 1000000000u / PIT_HZ / 4;
+}
+
+uint64_t ticks_deadline(const struct lost_ticks *t, const struct pit8254 *pit,
+                        const struct pic_pair *pic)
+{
+    const struct pic8259 *m = &pic->chip[0];
+    if (!t->backlog || (m->irr | m->isr) & 1)
+        return UINT64_MAX;
+    return t->last_ns + gap_ns(pit);
+}
+
 static void drop(struct lost_ticks *t, uint64_t n)
 {
     t->dropped += n;
@@ -31,7 +46,12 @@ void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pi
 {
     const struct pic8259 *m = &pic->chip[0];
     const struct pit_channel *c = &pit->ch[0];
+    uint64_t now = vclock_now(pit->clock);
     pit_update(pit);
+    if (pit->irq0_pulses != t->seen_edges) { /* the chip raised one */
+        t->seen_edges = pit->irq0_pulses;
+        t->last_ns = now;
+    }
     if (c->reload != t->reload || c->mode != t->mode) { /* reprogrammed */
         drop(t, t->backlog);
         t->reload = c->reload;
@@ -49,9 +69,10 @@ void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pi
         drop(t, t->backlog - cap);
     /* The previous IRQ0 not yet taken (IRR) or not yet ended (ISR): a new
      * edge now would merge with it or be held behind it. */
-    if ((m->irr | m->isr) & 1)
+    if ((m->irr | m->isr) & 1 || now < t->last_ns + gap_ns(pit))
         return;
     t->backlog--;
     t->reinjected++;
+    t->last_ns = now;
     irq_line_pulse(&pit->irq0);
 }

@@ -14,7 +14,11 @@
  * the previous one — IRQ0 neither requested (IRR) nor in service (ISR) at
  * the master PIC, i.e. acknowledged by INTA and ended by EOI (or auto-EOI).
  * Each owed tick is therefore its own interrupt, and a guest that counts
- * interrupts ends up with the right number of them.
+ * interrupts ends up with the right number of them.  An owed tick also
+ * waits a quarter period after the previous IRQ0 edge: the guest catches
+ * up with up to four ticks a period, and one that sleeps in HLT between
+ * ticks still wakes once per tick instead of taking two back to back
+ * (the second right after the first one's IRET).
  *
  * Only for a periodic timer (modes 2, 3) whose IRQ0 reaches the CPU: the
  * backlog is dropped when IRQ0 is masked or level-triggered, channel 0 is
@@ -33,6 +37,8 @@ struct lost_ticks {
     uint64_t backlog;    /* IRQ0 edges owed to the guest               */
     uint32_t reload;     /* channel 0's count and mode the backlog is  */
     uint8_t mode;        /* of: a change makes it stale                */
+    uint64_t seen_edges; /* the PIT's irq0_pulses at the last update   */
+    uint64_t last_ns;    /* clock time of the last IRQ0 edge raised    */
     uint64_t reinjected; /* statistics: late edges delivered          */
     uint64_t dropped;    /* statistics: owed edges given up           */
 };
@@ -41,6 +47,11 @@ void ticks_init(struct lost_ticks *t);
 /* Advance the PIT to now, take the periods it merged into the backlog and,
  * if the guest has taken the previous IRQ0, raise one owed edge. */
 void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pic);
+/* Clock time (ns) at which an owed tick may be raised: a halted CPU sleeps
+ * no longer than this.  UINT64_MAX if none is owed, or if the previous
+ * IRQ0 is still requested or in service (only the CPU can end that). */
+uint64_t ticks_deadline(const struct lost_ticks *t, const struct pit8254 *pit,
+                        const struct pic_pair *pic);
 /* The most edges the backlog holds for the current count (1 s of ticks). */
 uint64_t ticks_cap(const struct pit8254 *pit);
 

@@ -312,6 +312,7 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
             return 0;
         uint64_t now = vclock_now(&vm->clock);
         uint64_t dl = pit_next_deadline(&vm->pit);
+        uint64_t owed = ticks_deadline(&vm->ticks, &vm->pit, &vm->pic);
         /* The PIT is the only source of interrupts while the CPU sleeps, so
          * IRQ0 must be able to reach it.  Besides a mask, a wrongly
          * programmed master PIC blocks it for ever (found by
@@ -335,6 +336,8 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
                      dl == UINT64_MAX ? "not counting" : "counting", irq0 ? irq0 : "unmasked");
             return -1;
         }
+        if (owed < dl) /* a late tick (ticks.h) comes first */
+            dl = owed;
         uint64_t wait = dl > now ? dl - now : 0;
         if (wait > 10000000) /* re-check the stop flag every 10 ms */
             wait = 10000000;

@@ -57,23 +57,28 @@ static void setup(struct machine *m, uint8_t mode, uint8_t imr)
     pit_out(&m->pit, 0x40, PERIOD >> 8);
 }
 
-/* A guest that services every IRQ0: poll, INTA, handler, EOI — repeated
- * while interrupts keep coming, with the clock standing still.  Returns
- * the number of IRQ0 interrupts taken. */
-static int drain(struct machine *m)
+/* A guest that services every IRQ0 (INTA, handler, EOI) and polls for
+ * interrupts every 1/16 period until the clock reaches end.  Returns the
+ * number of IRQ0 interrupts taken. */
+static int run_until(struct machine *m, uint64_t end)
 {
     int n = 0;
-    for (int polls = 0; polls < 10000; polls++) {
+    for (;;) {
         ticks_update(&m->t, &m->pit, &m->pic);
-        if (!pic_pending(&m->pic))
-            break;
-        assert_int_equal(pic_ack(&m->pic), 0x20);
-        n++;
-        ticks_update(&m->t, &m->pit, &m->pic); /* in the handler, before EOI */
-        assert_false(pic_pending(&m->pic));    /* the previous tick is in service */
-        pic_out(&m->pic, 0x20, 0x20);          /* non-specific EOI */
+        if (pic_pending(&m->pic)) {
+            assert_int_equal(pic_ack(&m->pic), 0x20);
+            n++;
+            ticks_update(&m->t, &m->pit, &m->pic); /* in the handler, before EOI */
+            assert_false(pic_pending(&m->pic));    /* the previous tick is in service */
+            pic_out(&m->pic, 0x20, 0x20);          /* non-specific EOI */
+            ticks_update(&m->t, &m->pit, &m->pic); /* right after: spaced, not yet */
+            assert_false(pic_pending(&m->pic));
+            continue;
+        }
+        if (fake_now >= end)
+            return n;
+        fake_now += ticks_ns(PERIOD / 16);
     }
-    return n;
 }
 
 static void test_merged_periods_delivered_one_per_ack(void **st)
@@ -82,13 +87,18 @@ static void test_merged_periods_delivered_one_per_ack(void **st)
     struct machine m;
     setup(&m, 2, 0xfe);
     fake_now = ticks_ns(5 * PERIOD); /* 5 periods, nobody looked */
-    assert_int_equal(drain(&m), 5);
+    assert_int_equal(run_until(&m, fake_now), 1);
     assert_int_equal(m.pit.irq0_pulses, 1); /* the chip merged them ... */
     assert_int_equal(m.pit.irq0_missed, 4);
-    assert_int_equal(m.t.reinjected, 4); /* ... the policy owed 4 */
+    assert_int_equal(m.t.backlog, 4); /* ... the policy owes 4 */
+    assert_int_equal(ticks_deadline(&m.t, &m.pit, &m.pic), fake_now + ticks_ns(PERIOD) / 4);
+    /* Two periods later the guest has had the 4 late ticks, a quarter
+     * period apart, and the 2 on time: 7 interrupts for 7 periods. */
+    assert_int_equal(run_until(&m, ticks_ns(7 * PERIOD)), 6);
+    assert_int_equal(m.t.reinjected, 4);
     assert_int_equal(m.t.backlog, 0);
-    fake_now = ticks_ns(6 * PERIOD); /* then on time again: one each */
-    assert_int_equal(drain(&m), 1);
+    assert_int_equal(m.pit.irq0_pulses, 3);
+    assert_int_equal(ticks_deadline(&m.t, &m.pit, &m.pic), UINT64_MAX);
 }
 
 static void test_square_wave_also_reinjected(void **st)
@@ -97,7 +107,8 @@ static void test_square_wave_also_reinjected(void **st)
     struct machine m;
     setup(&m, 3, 0xfe);
     fake_now = ticks_ns(3 * PERIOD);
-    assert_int_equal(drain(&m), 3);
+    assert_int_equal(run_until(&m, ticks_ns(4 * PERIOD)), 4);
+    assert_int_equal(m.t.reinjected, 2);
 }
 
 static void test_backlog_capped_at_one_second(void **st)
@@ -108,8 +119,13 @@ static void test_backlog_capped_at_one_second(void **st)
     uint64_t cap = ticks_cap(&m.pit);
     assert_int_equal(cap, PIT_HZ / PERIOD); /* 99 at 100 Hz */
     fake_now = ticks_ns(1000ull * PERIOD);  /* ~10 s stopped */
-    assert_int_equal(drain(&m), 1 + (int)cap);
+    assert_int_equal(run_until(&m, fake_now), 1);
+    assert_int_equal(m.t.backlog, cap);
     assert_int_equal(m.t.dropped, 999 - cap);
+    /* Caught up at 3 late ticks a period (a quarter period apart, after
+     * the one on time), besides the 10 on time. */
+    assert_int_equal(run_until(&m, ticks_ns(1010ull * PERIOD)), 10 + 30);
+    assert_int_equal(m.t.backlog, cap - 30);
 }
 
 static void test_masked_irq0_gets_no_late_ticks(void **st)
@@ -120,8 +136,8 @@ static void test_masked_irq0_gets_no_late_ticks(void **st)
     fake_now = ticks_ns(5 * PERIOD);
     ticks_update(&m.t, &m.pit, &m.pic);
     assert_false(pic_pending(&m.pic));
-    pic_out(&m.pic, 0x21, 0xfe);    /* unmasked later: the owed ticks are gone */
-    assert_int_equal(drain(&m), 1); /* the chip's latched edge only */
+    pic_out(&m.pic, 0x21, 0xfe); /* unmasked later: the owed ticks are gone */
+    assert_int_equal(run_until(&m, ticks_ns(5 * PERIOD + PERIOD / 2)), 1); /* the latched edge */
     assert_int_equal(m.t.reinjected, 0);
     assert_int_equal(m.t.dropped, 4);
 }
@@ -132,7 +148,7 @@ static void test_one_shot_gets_no_late_ticks(void **st)
     struct machine m;
     setup(&m, 0, 0xfe);
     fake_now = ticks_ns(5 * PERIOD);
-    assert_int_equal(drain(&m), 1); /* mode 0: one terminal count */
+    assert_int_equal(run_until(&m, ticks_ns(7 * PERIOD)), 1); /* mode 0: one terminal count */
     assert_int_equal(m.t.reinjected, 0);
 }
 
@@ -146,10 +162,11 @@ static void test_reprogramming_drops_the_backlog(void **st)
     assert_int_equal(pic_ack(&m.pic), 0x20); /* taken, not yet ended */
     pit_out(&m.pit, 0x43, 0x34);             /* new rate: the old periods are not owed */
     pit_out(&m.pit, 0x40, 0x00);
-    pit_out(&m.pit, 0x40, 0x10);
+    pit_out(&m.pit, 0x40, 0x80); /* 32768: about 27 ms */
     pic_out(&m.pic, 0x20, 0x20);
-    assert_int_equal(drain(&m), 0);
+    assert_int_equal(run_until(&m, ticks_ns(5 * PERIOD + PERIOD)), 0);
     assert_int_equal(m.t.reinjected, 0);
+    assert_int_equal(m.t.dropped, 4);
 }
 
 int main(void)
