@@ -12,10 +12,18 @@ uint64_t ticks_cap(const struct pit8254 *pit)
     return n ? n : 1;
 }
 
-/* A quarter of channel 0's period, in ns: the spacing of owed ticks. */
-static uint64_t gap_ns(const struct pit8254 *pit)
+/* Channel 0's period in ns. */
+static uint64_t period_ns(const struct pit8254 *pit)
 {
-    return (uint64_t)pit->ch[0].reload * 1000000000u / PIT_HZ / 4;
+    return (uint64_t)pit->ch[0].reload * 1000000000u / PIT_HZ;
+}
+
+/* When the next owed tick may come: half a period after the previous
+ * IRQ0 edge and two periods after the previous owed one (ticks.h). */
+static uint64_t owed_at(const struct lost_ticks *t, const struct pit8254 *pit)
+{
+    uint64_t a = t->last_ns + period_ns(pit) / 2, b = t->owed_ns + 2 * period_ns(pit);
+    return a > b ? a : b;
 }
 
 uint64_t ticks_deadline(const struct lost_ticks *t, const struct pit8254 *pit,
@@ -24,7 +32,7 @@ uint64_t ticks_deadline(const struct lost_ticks *t, const struct pit8254 *pit,
     const struct pic8259 *m = &pic->chip[0];
     if (!t->backlog || (m->irr | m->isr) & 1)
         return UINT64_MAX;
-    return t->last_ns + gap_ns(pit);
+    return owed_at(t, pit);
 }
 
 static void drop(struct lost_ticks *t, uint64_t n)
@@ -69,10 +77,10 @@ void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pi
         drop(t, t->backlog - cap);
     /* The previous IRQ0 not yet taken (IRR) or not yet ended (ISR): a new
      * edge now would merge with it or be held behind it. */
-    if ((m->irr | m->isr) & 1 || now < t->last_ns + gap_ns(pit))
+    if ((m->irr | m->isr) & 1 || now < owed_at(t, pit))
         return;
     t->backlog--;
     t->reinjected++;
-    t->last_ns = now;
+    t->last_ns = t->owed_ns = now;
     irq_line_pulse(&pit->irq0);
 }

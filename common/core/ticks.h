@@ -14,11 +14,13 @@
  * the previous one — IRQ0 neither requested (IRR) nor in service (ISR) at
  * the master PIC, i.e. acknowledged by INTA and ended by EOI (or auto-EOI).
  * Each owed tick is therefore its own interrupt, and a guest that counts
- * interrupts ends up with the right number of them.  An owed tick also
- * waits a quarter period after the previous IRQ0 edge: the guest catches
- * up with up to four ticks a period, and one that sleeps in HLT between
- * ticks still wakes once per tick instead of taking two back to back
- * (the second right after the first one's IRET).
+ * interrupts ends up with the right number of them.  Owed ticks are also
+ * spread out: one comes half a period after the previous IRQ0 edge and two
+ * periods after the previous owed one, so the guest catches up at 1.5
+ * times the rate.  A guest that sleeps in HLT still wakes once per tick
+ * (not twice, the second right after the first one's IRET), and one that
+ * times a few ticks against the TSC sees at most 150 Hz for 100, not a
+ * burst, when it starts measuring with ticks still owed.
  *
  * Only for a periodic timer (modes 2, 3) whose IRQ0 reaches the CPU: the
  * backlog is dropped when IRQ0 is masked or level-triggered, channel 0 is
@@ -39,6 +41,7 @@ struct lost_ticks {
     uint8_t mode;        /* of: a change makes it stale                */
     uint64_t seen_edges; /* the PIT's irq0_pulses at the last update   */
     uint64_t last_ns;    /* clock time of the last IRQ0 edge raised    */
+    uint64_t owed_ns;    /* ... and of the last owed one               */
     uint64_t reinjected; /* statistics: late edges delivered          */
     uint64_t dropped;    /* statistics: owed edges given up           */
 };

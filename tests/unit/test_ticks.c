@@ -91,13 +91,17 @@ static void test_merged_periods_delivered_one_per_ack(void **st)
     assert_int_equal(m.pit.irq0_pulses, 1); /* the chip merged them ... */
     assert_int_equal(m.pit.irq0_missed, 4);
     assert_int_equal(m.t.backlog, 4); /* ... the policy owes 4 */
-    assert_int_equal(ticks_deadline(&m.t, &m.pit, &m.pic), fake_now + ticks_ns(PERIOD) / 4);
-    /* Two periods later the guest has had the 4 late ticks, a quarter
-     * period apart, and the 2 on time: 7 interrupts for 7 periods. */
-    assert_int_equal(run_until(&m, ticks_ns(7 * PERIOD)), 6);
+    uint64_t half = (uint64_t)PERIOD * 1000000000u / PIT_HZ / 2;
+    assert_int_equal(ticks_deadline(&m.t, &m.pit, &m.pic), fake_now + half);
+    /* The 4 late ticks come half a period after an edge, two periods
+     * apart (at 5.5, 7.5, 9.5, 11.5), between the 8 on time: 13 interrupts
+     * for 13 periods. */
+    assert_int_equal(run_until(&m, ticks_ns(8 * PERIOD)), 5);
+    assert_int_equal(m.t.reinjected, 2);
+    assert_int_equal(run_until(&m, ticks_ns(13 * PERIOD)), 7);
     assert_int_equal(m.t.reinjected, 4);
     assert_int_equal(m.t.backlog, 0);
-    assert_int_equal(m.pit.irq0_pulses, 3);
+    assert_int_equal(m.pit.irq0_pulses, 9);
     assert_int_equal(ticks_deadline(&m.t, &m.pit, &m.pic), UINT64_MAX);
 }
 
@@ -107,7 +111,7 @@ static void test_square_wave_also_reinjected(void **st)
     struct machine m;
     setup(&m, 3, 0xfe);
     fake_now = ticks_ns(3 * PERIOD);
-    assert_int_equal(run_until(&m, ticks_ns(4 * PERIOD)), 4);
+    assert_int_equal(run_until(&m, ticks_ns(6 * PERIOD)), 6);
     assert_int_equal(m.t.reinjected, 2);
 }
 
@@ -122,10 +126,10 @@ static void test_backlog_capped_at_one_second(void **st)
     assert_int_equal(run_until(&m, fake_now), 1);
     assert_int_equal(m.t.backlog, cap);
     assert_int_equal(m.t.dropped, 999 - cap);
-    /* Caught up at 3 late ticks a period (a quarter period apart, after
-     * the one on time), besides the 10 on time. */
-    assert_int_equal(run_until(&m, ticks_ns(1010ull * PERIOD)), 10 + 30);
-    assert_int_equal(m.t.backlog, cap - 30);
+    /* Caught up at one late tick every two periods, besides the 10 on
+     * time: never a burst. */
+    assert_int_equal(run_until(&m, ticks_ns(1010ull * PERIOD)), 10 + 5);
+    assert_int_equal(m.t.backlog, cap - 5);
 }
 
 static void test_masked_irq0_gets_no_late_ticks(void **st)
