@@ -18,12 +18,19 @@ static uint64_t period_ns(const struct pit8254 *pit)
     return (uint64_t)pit->ch[0].reload * 1000000000u / PIT_HZ;
 }
 
+static uint64_t max3(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t m = a > b ? a : b;
+    return m > c ? m : c;
+}
+
 /* When the next owed tick may come: half a period after the previous
- * IRQ0 edge and two periods after the previous owed one (ticks.h). */
+ * IRQ0 edge was due, an eighth of a period after it was raised, and two
+ * periods after the previous owed one (ticks.h). */
 static uint64_t owed_at(const struct lost_ticks *t, const struct pit8254 *pit)
 {
-    uint64_t a = t->last_ns + period_ns(pit) / 2, b = t->owed_ns + 2 * period_ns(pit);
-    return a > b ? a : b;
+    uint64_t p = period_ns(pit);
+    return max3(t->last_ns + p / 2, t->raised_ns + p / 8, t->owed_ns + 2 * p);
 }
 
 uint64_t ticks_deadline(const struct lost_ticks *t, const struct pit8254 *pit,
@@ -58,7 +65,8 @@ void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pi
     pit_update(pit);
     if (pit->irq0_pulses != t->seen_edges) { /* the chip raised one */
         t->seen_edges = pit->irq0_pulses;
-        t->last_ns = now;
+        t->last_ns = pit_last_edge_ns(pit); /* when it was due: polls may be sparse */
+        t->raised_ns = now;
     }
     if (c->reload != t->reload || c->mode != t->mode) { /* reprogrammed */
         drop(t, t->backlog);
@@ -81,6 +89,6 @@ void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pi
         return;
     t->backlog--;
     t->reinjected++;
-    t->last_ns = t->owed_ns = now;
+    t->last_ns = t->raised_ns = t->owed_ns = now;
     irq_line_pulse(&pit->irq0);
 }

@@ -15,12 +15,15 @@
  * the master PIC, i.e. acknowledged by INTA and ended by EOI (or auto-EOI).
  * Each owed tick is therefore its own interrupt, and a guest that counts
  * interrupts ends up with the right number of them.  Owed ticks are also
- * spread out: one comes half a period after the previous IRQ0 edge and two
- * periods after the previous owed one, so the guest catches up at 1.5
- * times the rate.  A guest that sleeps in HLT still wakes once per tick
- * (not twice, the second right after the first one's IRET), and one that
- * times a few ticks against the TSC sees at most 150 Hz for 100, not a
- * burst, when it starts measuring with ticks still owed.
+ * spread out: one comes half a period after the previous IRQ0 edge was
+ * due, an eighth of a period after it was raised, and two periods after
+ * the previous owed one, so the guest catches up at 1.5 times the rate.
+ * A guest that sleeps in HLT still wakes once per tick (not twice, the
+ * second right after the first one's IRET), and one that times a few
+ * ticks against the TSC sees at most ~150 Hz for 100, not a burst, when it
+ * starts measuring with ticks still owed.  Timing from when edges were due
+ * keeps this working when the VMM only runs now and then (a busy host):
+ * each of its looks at the PIT then finds a new edge.
  *
  * Only for a periodic timer (modes 2, 3) whose IRQ0 reaches the CPU: the
  * backlog is dropped when IRQ0 is masked or level-triggered, channel 0 is
@@ -40,7 +43,8 @@ struct lost_ticks {
     uint32_t reload;     /* channel 0's count and mode the backlog is  */
     uint8_t mode;        /* of: a change makes it stale                */
     uint64_t seen_edges; /* the PIT's irq0_pulses at the last update   */
-    uint64_t last_ns;    /* clock time of the last IRQ0 edge raised    */
+    uint64_t last_ns;    /* clock time of the last IRQ0 edge (when due) */
+    uint64_t raised_ns;  /* ... when it was raised                      */
     uint64_t owed_ns;    /* ... and of the last owed one               */
     uint64_t reinjected; /* statistics: late edges delivered          */
     uint64_t dropped;    /* statistics: owed edges given up           */

@@ -154,6 +154,12 @@ uint64_t pit_take_missed(struct pit8254 *p)
     return n;
 }
 
+uint64_t pit_last_edge_ns(const struct pit8254 *p)
+{
+    const struct pit_channel *c = &p->ch[0];
+    return ticks_to_ns_ceil(c->load_tick + c->edges * c->reload);
+}
+
 uint64_t pit_next_deadline(const struct pit8254 *p)
 {
     const struct pit_channel *c = &p->ch[0];

@@ -66,6 +66,9 @@ void pit_update(struct pit8254 *p);
  * here).  The chip itself forgets them; a VMM's lost-tick policy
  * (core/ticks.h) may deliver them later.  Reprogramming channel 0 clears. */
 uint64_t pit_take_missed(struct pit8254 *p);
+/* Clock time (ns) of channel 0's latest rising OUT edge in a periodic mode
+ * (2, 3): when it happened on the chip, not when it was noticed. */
+uint64_t pit_last_edge_ns(const struct pit8254 *p);
 /* Clock time (ns) of channel 0's next rising OUT edge, UINT64_MAX if none. */
 uint64_t pit_next_deadline(const struct pit8254 *p);
 /* For tests and port 0x61: the current counter value and OUT level. */
