@@ -3,6 +3,7 @@
 #   make run     boot the teaching guest under every VMM built so far
 #   make test    build everything and run every test (what .ci/run calls)
 #   make bench   side-by-side performance comparisons (tests/bench/)
+#   make kvm-shell  a shell in a nested machine with a real /dev/kvm
 #
 # Both install the Debian packages they need when missing (scripts/deps.sh).
 # Each part of the tree adds its rules through its own fragment (*.mk) below.
@@ -18,7 +19,7 @@ HOST_LDLIBS  := -lcapstone -lm
 # Unit tests and the sanitizer build of the VMM core.
 SAN_FLAGS    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all run test bench deps clean slides _all _run _test _bench _slides
+.PHONY: all run test bench deps clean slides kvm-shell _all _run _test _bench _slides
 all: deps
 	$(Q)$(MAKE) --no-print-directory _all
 run: deps
@@ -29,6 +30,9 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory _bench
 slides: deps
 	$(Q)$(MAKE) --no-print-directory _slides
+kvm-shell: deps
+	$(Q)$(MAKE) --no-print-directory _all
+	$(Q)scripts/kvm-shell.sh
 
 deps:
 	$(Q)scripts/deps.sh

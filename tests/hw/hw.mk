@@ -2,7 +2,7 @@
 # model's guest runs, control experiments and VM-entry failures (vmx.sh),
 # the KVM engine where KVM can run the guest (kvm.sh), and the VMCS unit
 # test (field encodings and widths, VM-entry checks).
-TEST_SUITES += tests/hw/vmx.sh tests/hw/kvm.sh
+TEST_SUITES += tests/hw/vmx.sh tests/hw/kvm.sh tests/hw/nested-kvm.sh
 
 TEST_VMCS := $(BUILD)/tests/unit/test_vmcs
 ALL_TARGETS += $(TEST_VMCS)

@@ -1,0 +1,164 @@
+#!/bin/bash
+# tests/hw/nested-kvm.sh — stage 03's KVM engine on a real KVM.
+#
+# The host's /dev/kvm may be missing, or PVM (which cannot run our paged
+# 32-bit guest); so this suite boots a nested machine (nested/machine.sh):
+# Debian's cloud kernel under QEMU's TCG, which emulates AMD-V, loads
+# kvm-amd and offers /dev/kvm.  In one boot it runs
+#   - every case of nested/programs under --engine kvm, each compared with
+#     the host's reference engine (PASS lines, RESULT invariants);
+#   - hello and syscall with KVM's own exit trace points on, under vmm-hw
+#     and under QEMU's microvm (-accel kvm): vmm-hw's --stats must count
+#     each exit KVM hands it exactly once, and the two VMMs' exits are
+#     printed side by side.
+# Skipped, with the reason, only when Debian's package registry cannot be
+# reached for the kernel and busybox (nothing is cached in build/nested).
+. "$(dirname "$0")/../lib.sh"
+. "$ROOT/tests/hw/nested/machine.sh"
+
+LIST=$ROOT/tests/hw/nested/programs
+for f in "$BUILD/vmm-hw" "$GUEST"; do
+    [ -e "$f" ] || { notok "nested kvm" "$f missing (run make _all)"; finish; }
+done
+command -v qemu-system-x86_64 >/dev/null || { notok "nested kvm" "qemu-system-x86_64 missing (package qemu-system-x86)"; finish; }
+nested_fetch
+case $? in
+0) ok "nested: Debian cloud kernel and busybox in build/nested/cache ($(basename "$NESTED_KERNEL"))" ;;
+2) skip "nested kvm suite" "$NESTED_WHY"; finish ;;
+*) notok "nested: unpacking the kernel and busybox" "see $NESTED/cache"; finish ;;
+esac
+
+# --- the cases ----------------------------------------------------------
+# Each line of the list becomes NAME, BIN, GUESTF, REF, OPTS, ARGS arrays.
+names=() bins=() guests=() refs=() opts=() args=()
+while read -r name bin guest ref rest; do
+    case $name in ''|'#'*) continue ;; esac
+    names+=("$name") bins+=("$bin") guests+=("$guest") refs+=("$ref")
+    rest=" $rest "   # VMM options, then " -- ", then the guest's command line
+    opts+=("${rest%% -- *}") args+=("${rest#* -- }")
+done <"$LIST"
+
+# Every program the guest offers (test=list) is a case.
+"$BUILD/vmm-hw" --engine interp "$GUEST" -- test=list >"$TMPD/list.out" 2>&1 </dev/null
+missing=""
+for p in $(sed -n 's/^PROGRAM \([a-z0-9_]*\) .*/\1/p' "$TMPD/list.out"); do
+    printf '%s\n' "${args[@]}" | grep -qw "test=$p" || missing="$missing $p"
+done
+if [ -z "$missing" ] && grep -q '^PROGRAM ' "$TMPD/list.out"; then ok "nested: every guest program is a case of tests/hw/nested/programs"
+else notok "nested: programs list" "no case for:${missing:- (test=list printed no PROGRAM line)}"; fi
+
+# --- the nested machine's root: binaries, guests, QEMU, the run script --
+ROOTFS=$NESTED/root
+files=("$ROOT/tests/hw/nested/case" /usr/bin/qemu-system-x86_64 "$BUILD"/guest/*.elf)
+for b in $(printf '%s\n' "${bins[@]}" | sort -u); do files+=("$BUILD/$b"); done
+nested_root "$ROOTFS" "${files[@]}" || { notok "nested: root tree" "could not copy ${files[*]}"; finish; }
+mkdir -p "$ROOTFS/usr/share/qemu"
+for f in bios-microvm.bin pvh.bin linuxboot_dma.bin; do cp -L "/usr/share/qemu/$f" "$ROOTFS/usr/share/qemu/"; done
+cp "$(pvh_image)" "$ROOTFS/vmlab/guest-pvh.elf"
+
+QEMU_MICROVM="./qemu-system-x86_64 -L /usr/share/qemu -M microvm,pic=on,pit=on,rtc=off -accel kvm -m 64
+  -kernel guest-pvh.elf -device isa-debug-exit,iobase=0xf4,iosize=0x04
+  -display none -serial stdio -monitor none -no-reboot -nodefaults"
+{
+    echo '#!/bin/sh'
+    echo 'cd /vmlab'
+    for i in "${!names[@]}"; do
+        echo "./case ${names[$i]} ./${bins[$i]} --engine kvm --stats --timeout 60 ${opts[$i]} ${guests[$i]} -- ${args[$i]}"
+    done
+    for p in hello syscall; do
+        echo "KVM_TRACE=1 ./case exits-hw-$p ./vmm-hw --engine kvm --stats --timeout 60 guest.elf -- test=$p"
+        echo "KVM_TRACE=1 ./case exits-qemu-$p" $QEMU_MICROVM "-append test=$p"
+    done
+} >"$ROOTFS/vmlab/run.sh"
+chmod +x "$ROOTFS/vmlab/run.sh"
+nested_pack "$ROOTFS" "$NESTED/initrd.gz" || { notok "nested: initramfs" "cpio failed"; finish; }
+
+# The host's reference runs go on beside the nested machine (it keeps one
+# core busy with TCG).
+reference() {  # reference I
+    local i=$1
+    (cd "$BUILD/guest" && timeout 300 "$BUILD/${bins[$i]}" --engine "${refs[$i]}" --timeout 240 \
+        ${opts[$i]} "${guests[$i]}" -- ${args[$i]}) >"$TMPD/ref-${names[$i]}.out" 2>&1 </dev/null
+}
+for i in "${!names[@]}"; do start_case "ref-${names[$i]}" reference "$i"; done &
+refs_pid=$!
+
+start=$SECONDS
+nested_boot "$NESTED/initrd.gz" "$TMPD/console.log" "$TMPD/nested.out" 300
+boot_rc=$?
+wait "$refs_pid"; wait
+if grep -q '^nested: /dev/kvm ready' "$TMPD/nested.out"; then ok "nested: the nested machine offers /dev/kvm ($(sed -n 's/^nested: \/dev\/kvm ready (\(.*\))/\1/p' "$TMPD/nested.out"))"
+else notok "nested: /dev/kvm" "qemu status $boot_rc; $(grep -m1 '^nested:' "$TMPD/nested.out" || tail -n 3 "$TMPD/console.log" | tr '\n' '|')"; finish; fi
+echo "# nested machine: booted and ran every case in $((SECONDS - start)) s"
+
+# Split the machine's output into one file per case: $TMPD/n-NAME.out,
+# with the status and milliseconds in $TMPD/n-NAME.{rc,ms}.
+awk -v d="$TMPD" '
+    { sub(/\r$/, "") }     # the serial line ends lines with CR LF
+    /^== BEGIN / { f = d "/n-" $3 ".out"; printf "" >f; next }
+    /^== END /   { sub("status=", "", $4); sub("ms=", "", $5)
+                   print $4 >(d "/n-" $3 ".rc"); print $5 >(d "/n-" $3 ".ms"); close(f); f = ""; next }
+    f != ""      { print >f }' "$TMPD/nested.out"
+
+# RESULT invariants: the RESULT lines without the fields that measure time
+# (cycles and per-operation costs, TSC rates, tick rates, loop counts of
+# preempted tasks), which differ between any two runs.
+invariants() {
+    grep -E '^(PASS|FAIL|RESULT) ' "$1" |
+        sed -E 's/ [a-z_0-9]*(cycles|_per_|tsc_|loops|preemptions)[a-z_0-9]*=[^ ]*//g; s/ (hz|pit_count)=[^ ]*//g'
+}
+for i in "${!names[@]}"; do
+    n=${names[$i]} nout=$TMPD/n-${names[$i]}.out rout=$TMPD/ref-${names[$i]}.out
+    rc=$(cat "$TMPD/n-$n.rc" 2>/dev/null || echo "none (did not run)")
+    rrc=$(cat "$TMPD/ref-$n.rc" 2>/dev/null || echo none)
+    if [ "$rc" != 0 ] || ! grep -q '^PASS ' "$nout" 2>/dev/null; then
+        notok "kvm $n: status 0 and PASS" "status $rc; last: $(tail -n 3 "$nout" 2>/dev/null | tr '\n' '|')"
+    elif [ "$rrc" != 0 ]; then
+        notok "kvm $n: the ${refs[$i]} reference" "status $rrc; last: $(tail -n 3 "$rout" | tr '\n' '|')"
+    elif ! diff <(invariants "$rout") <(invariants "$nout") >"$TMPD/diff" 2>&1; then
+        notok "kvm $n: same PASS and RESULT invariants as ${refs[$i]}" "$(grep '^[<>]' "$TMPD/diff" | head -4 | tr '\n' '|')"
+    else
+        ok "kvm $n: PASS in $(cat "$TMPD/n-$n.ms") ms, RESULT invariants as under ${refs[$i]} ($(invariants "$nout" | grep -c '^RESULT') lines)"
+    fi
+done
+
+# --- every exit KVM hands to the VMM, counted once ---------------------
+# kvm_userspace_exit fires at every return of KVM_RUN to user space:
+# "restart" is a KVM_RUN cut short by a signal (our kick), the rest are
+# exits the VMM handles; --stats must show each of them exactly once.
+trace_count() { sed -n "s/^EXITS $2 $3 \([0-9]*\)$/\1/p" "$TMPD/n-$1.out"; }
+stats_count() {  # CASE NAME NR: the count of the --stats row "NAME  NR  COUNT  COST"
+    awk -v n="  $2" -v nr="$3" 'index($0, n) == 1 { split(substr($0, length(n) + 1), f, " ")
+                                  if (f[1] == nr) print f[2] }' "$TMPD/n-$1.out"
+}
+for p in hello syscall; do
+    c=exits-hw-$p
+    if grep -q '^EXITS lost-events' "$TMPD/n-$c.out"; then notok "kvm $p: exit trace" "events lost (trace buffer too small)"; continue; fi
+    for pair in "KVM_EXIT_IO:I/O instruction:30" "KVM_EXIT_HLT:HLT:12" "KVM_EXIT_MMIO:EPT misconfiguration:49" \
+                "KVM_EXIT_IRQ_WINDOW_OPEN:Interrupt window:7"; do
+        kx=${pair%%:*} rest=${pair#*:} name=${rest%:*} nr=${rest##*:}
+        t=$(trace_count "$c" kvm_userspace_exit "$kx"); s=$(stats_count "$c" "$name" "$nr")
+        if [ "${t:-0}" = "${s:-0}" ]; then ok "kvm $p: $kx exits x${t:-0} = --stats '$name' ($nr)"
+        else notok "kvm $p: $kx counted once" "KVM's trace says ${t:-0}, --stats says ${s:-0}"; fi
+    done
+    total=$(sed -n 's/^vmm-hw: stats: engine kvm, [^,]*, \([0-9]*\) exits.*/\1/p' "$TMPD/n-$c.out")
+    tsum=$(awk '$1 == "EXITS" && $2 == "kvm_userspace_exit" && $3 != "restart" { s += $4 } END { print s + 0 }' "$TMPD/n-$c.out")
+    if [ -n "$total" ] && [ "$total" = "$tsum" ]; then ok "kvm $p: --stats total $total = KVM_RUN returns to user space other than kicks"
+    else notok "kvm $p: exit total" "--stats says '${total}', KVM's trace $tsum"; fi
+    st=$(cat "$TMPD/n-exits-qemu-$p.rc" 2>/dev/null)
+    if [ "$st" = 1 ] && grep -q "^PASS $p\$" "$TMPD/n-exits-qemu-$p.out"; then ok "qemu microvm -accel kvm $p: PASS on the same nested KVM"
+    else notok "qemu microvm -accel kvm $p" "status $st; $(tail -n 2 "$TMPD/n-exits-qemu-$p.out" 2>/dev/null | tr '\n' '|')"; fi
+done
+
+# --- vmm-hw beside QEMU's microvm: exits for the same guest -------------
+{
+    printf '# %-34s %12s %12s %12s %12s\n' "same KVM, same guest" "vmm-hw hello" "qemu hello" "vmm-hw syscall" "qemu syscall"
+    printf '# %-34s %12s %12s %12s %12s\n' "start to exit (ms, TCG-nested)" $(for c in hw-hello qemu-hello hw-syscall qemu-syscall; do cat "$TMPD/n-exits-$c.ms"; done)
+    for ev in kvm_exit kvm_userspace_exit; do
+        for r in $(cat "$TMPD"/n-exits-*.out | awk -v e=$ev '$1 == "EXITS" && $2 == e { print $3 }' | sort -u); do
+            printf '# %-34s %12s %12s %12s %12s\n' "$ev $r" \
+                $(for c in hw-hello qemu-hello hw-syscall qemu-syscall; do v=$(trace_count "exits-$c" "$ev" "$r"); echo "${v:-0}"; done)
+        done
+    done
+} | tee "$NESTED/exits.txt"
+finish
