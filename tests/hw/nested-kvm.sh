@@ -152,13 +152,49 @@ done
 
 # --- vmm-hw beside QEMU's microvm: exits for the same guest -------------
 {
-    printf '# %-34s %12s %12s %12s %12s\n' "same KVM, same guest" "vmm-hw hello" "qemu hello" "vmm-hw syscall" "qemu syscall"
-    printf '# %-34s %12s %12s %12s %12s\n' "start to exit (ms, TCG-nested)" $(for c in hw-hello qemu-hello hw-syscall qemu-syscall; do cat "$TMPD/n-exits-$c.ms"; done)
+    printf '# %-40s %12s %12s %12s %12s\n' "same KVM, same guest" "vmm-hw hello" "qemu hello" "vmm-hw syscall" "qemu syscall"
+    printf '# %-40s %12s %12s %12s %12s\n' "start to exit (ms, TCG-nested)" $(for c in hw-hello qemu-hello hw-syscall qemu-syscall; do cat "$TMPD/n-exits-$c.ms"; done)
+    printf '# %-40s %12s %12s %12s %12s\n' "all kvm_exit" $(for c in hw-hello qemu-hello hw-syscall qemu-syscall; do
+        awk '$1 == "EXITS" && $2 == "kvm_exit" { s += $4 } END { print s + 0 }' "$TMPD/n-exits-$c.out"; done)
+    printf '# %-40s %12s %12s %12s %12s\n' "all kvm_userspace_exit but restart" $(for c in hw-hello qemu-hello hw-syscall qemu-syscall; do
+        awk '$1 == "EXITS" && $2 == "kvm_userspace_exit" && $3 != "restart" { s += $4 } END { print s + 0 }' "$TMPD/n-exits-$c.out"; done)
     for ev in kvm_exit kvm_userspace_exit; do
         for r in $(cat "$TMPD"/n-exits-*.out | awk -v e=$ev '$1 == "EXITS" && $2 == e { print $3 }' | sort -u); do
-            printf '# %-34s %12s %12s %12s %12s\n' "$ev $r" \
+            printf '# %-40s %12s %12s %12s %12s\n' "$ev $r" \
                 $(for c in hw-hello qemu-hello hw-syscall qemu-syscall; do v=$(trace_count "exits-$c" "$ev" "$r"); echo "${v:-0}"; done)
         done
     done
 } | tee "$NESTED/exits.txt"
+
+# --- make kvm-shell: the same machine, by hand --------------------------
+# Driven through tmux as a person would: wait for the banner, run the
+# guest under KVM, leave with exit.
+if command -v tmux >/dev/null; then
+    S=vmlab-kvm-shell-$$
+    trap 'tmux kill-session -t "$S" 2>/dev/null; end_children; rm -rf "$TMPD"' EXIT
+    tmux new-session -d -s "$S" -x 100 -y 30 \
+        "BUILD='$BUILD' '$ROOT/scripts/kvm-shell.sh'; echo SHELL-ENDED status=\$?; sleep 60"
+    wait_pane() {  # REGEX SECONDS
+        local end=$((SECONDS + $2))
+        while [ $SECONDS -lt $end ]; do
+            tmux capture-pane -p -t "$S" -S -100 >"$TMPD/pane" 2>/dev/null
+            grep -Eq -- "$1" "$TMPD/pane" && return 0
+            sleep 0.5
+        done
+        return 1
+    }
+    if wait_pane 'Leave with .exit.' 120; then
+        tmux send-keys -t "$S" './vmm-hw --engine kvm guest.elf -- test=hello; echo "hello status=$?"' Enter
+        if wait_pane '^hello status=0' 60 && grep -q '^PASS hello' "$TMPD/pane"; then ok "make kvm-shell: a shell with /dev/kvm; vmm-hw --engine kvm runs hello there"
+        else notok "make kvm-shell: hello under kvm" "$(tail -n 4 "$TMPD/pane" | tr '\n' '|')"; fi
+        tmux send-keys -t "$S" 'exit' Enter
+        if wait_pane '^SHELL-ENDED status=0' 60; then ok "make kvm-shell: exit leaves the machine (status 0)"
+        else notok "make kvm-shell: exit" "$(tail -n 3 "$TMPD/pane" | tr '\n' '|')"; fi
+    else
+        notok "make kvm-shell: banner" "$(tail -n 4 "$TMPD/pane" 2>/dev/null | tr '\n' '|')"
+    fi
+    tmux kill-session -t "$S" 2>/dev/null
+else
+    skip "make kvm-shell" "tmux is not installed"
+fi
 finish

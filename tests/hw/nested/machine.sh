@@ -39,6 +39,11 @@ _nested_kernel_pkg() {
     echo "$p"
 }
 
+_nested_download() {
+    (cd "$NESTED/cache" && apt-get download -q -o APT::Sandbox::User=root "$1" busybox-static) \
+        >"$NESTED/cache/download.log" 2>&1
+}
+
 nested_fetch() {
     local cache=$NESTED/cache x=$NESTED/cache/x pkg
     mkdir -p "$cache"
@@ -46,7 +51,9 @@ nested_fetch() {
        ! ls "$cache"/busybox-static_*.deb >/dev/null 2>&1; then
         pkg=$(_nested_kernel_pkg)
         [ -n "$pkg" ] || { NESTED_WHY="apt cannot resolve linux-image-cloud-amd64 (Debian's package registry unreachable?)"; return 2; }
-        if ! (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$pkg" busybox-static) >"$cache/download.log" 2>&1; then
+        # Stale package lists name versions the mirror no longer has:
+        # one apt-get update, then a second try.
+        if ! _nested_download "$pkg" && ! { apt-get update -qq >/dev/null 2>&1; _nested_download "$pkg"; }; then
             NESTED_WHY="apt-get download $pkg busybox-static failed: $(grep -m1 -E '^(E|Err)' "$cache/download.log")"
             return 2
         fi
