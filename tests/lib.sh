@@ -39,7 +39,8 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-ok()    { echo "ok - $1"; }
+_passes=0
+ok()    { echo "ok - $1"; _passes=$((_passes + 1)); }
 notok() { echo "not ok - $1: $2"; _failures=$((_failures + 1)); }
 skip()  { echo "ok - $1 # SKIP $2"; }
 
@@ -135,3 +136,6 @@ no_line() {
 }
 
 finish() { exit $(( _failures > 0 ? 1 : 0 )); }
+# summary : the suite's own "N passed, N failed" line, for a suite that is
+# also run by hand (tests/run.sh prints the total over all suites).
+summary() { echo "$_passes passed, $_failures failed"; }

@@ -197,4 +197,5 @@ if command -v tmux >/dev/null; then
 else
     skip "make kvm-shell" "tmux is not installed"
 fi
+summary
 finish
