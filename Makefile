@@ -82,4 +82,4 @@ _test: _all
 _bench: _all $(BENCH_TARGETS)
 	$(Q)tests/bench/run.sh
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

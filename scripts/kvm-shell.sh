@@ -34,4 +34,5 @@ Leave with `exit`.
 
 EOB
 nested_pack "$NESTED/shell-root" "$NESTED/shell.gz" || exit 1
+rm -rf "$NESTED/shell-root"
 nested_shell "$NESTED/shell.gz"

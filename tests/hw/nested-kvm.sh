@@ -72,6 +72,7 @@ QEMU_MICROVM="./qemu-system-x86_64 -L /usr/share/qemu -M microvm,pic=on,pit=on,r
 } >"$ROOTFS/vmlab/run.sh"
 chmod +x "$ROOTFS/vmlab/run.sh"
 nested_pack "$ROOTFS" "$NESTED/initrd.gz" || { notok "nested: initramfs" "cpio failed"; finish; }
+rm -rf "$ROOTFS"
 
 # The host's reference runs go on beside the nested machine (it keeps one
 # core busy with TCG).

@@ -62,7 +62,12 @@ nested_fetch() {
     if [ ! -d "$x" ]; then
         local d
         mkdir -p "$x.tmp"
-        for d in "$cache"/*.deb; do dpkg -x "$d" "$x.tmp" || return 1; done
+        # Only what the machine needs: the kernel, KVM's modules, busybox.
+        for d in "$cache"/*.deb; do
+            dpkg-deb --fsys-tarfile "$d" | tar -x -C "$x.tmp" --wildcards './boot/vmlinuz-*' \
+                './lib/modules/*/kernel/arch/x86/kvm/*.ko' './lib/modules/*/kernel/virt/lib/irqbypass.ko' \
+                './bin/busybox' 2>/dev/null
+        done
         mv "$x.tmp" "$x"
     fi
     NESTED_KERNEL=$(ls "$x"/boot/vmlinuz-*-cloud-amd64 | head -1)
