@@ -162,6 +162,16 @@ static void vm_debug_exit_io(void *dev, uint64_t offset, uint8_t size, bool is_w
         request_stop(vm, STOP_DEBUG_EXIT);
 }
 
+/* The ACPI PM block, plus ending the VM on S5 (soft off): status 0, as
+ * after a debug exit of 0. */
+static void vm_acpi_pm_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *value)
+{
+    struct vm *vm = dev;
+    acpi_pm_io(&vm->acpi_pm, offset, size, is_write, value);
+    if (vm->acpi_pm.poweroff)
+        request_stop(vm, STOP_POWEROFF);
+}
+
 /* A device on the port bus at its ports of the PC's map (devices/pc_ports.h). */
 static int attach(struct vm *vm, enum pc_port_dev at, io_handler_t fn, void *dev)
 {
@@ -178,10 +188,13 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
     ticks_init(&vm->ticks);
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
     debug_exit_init(&vm->dbg);
+    struct irq_line irq9 = { pic_irq_set, &vm->pic, ACPI_PM_SCI_IRQ };
+    acpi_pm_init(&vm->acpi_pm, &vm->clock, &irq9);
     if (attach(vm, PC_PIC_MASTER, pic_master_io, &vm->pic) ||
         attach(vm, PC_PIC_SLAVE, pic_slave_io, &vm->pic) || attach(vm, PC_PIT, pit_io, &vm->pit) ||
         attach(vm, PC_PORT_B, pit_port_b_io, &vm->pit) || attach(vm, PC_COM1, uart_io, &vm->uart) ||
-        attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm)) {
+        attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm) ||
+        attach(vm, PC_ACPI_PM, vm_acpi_pm_io, vm)) {
         snprintf(err, errlen, "internal error: device port ranges overlap");
         return -1;
     }
@@ -438,6 +451,7 @@ static int stop_status(struct vm *vm)
         return -1;
     switch (atomic_load(&vm->stop_cause)) {
     case STOP_DEBUG_EXIT: return (int)(vm->dbg.value & 0xff);
+    case STOP_POWEROFF: return 0; /* ACPI S5: the guest powered off */
     case STOP_TIMEOUT:
         return vm_fatal(vm, VMM_STATUS_TIMEOUT,
                         "guest still running after --timeout %g s; "

@@ -14,13 +14,14 @@
 #include "core/clock.h"
 #include "core/loader.h"
 #include "core/ticks.h"
+#include "devices/acpi_pm.h"
 #include "devices/debug_exit.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
 #include "trace/trace.h"
 
-enum stop_cause { STOP_NONE, STOP_DEBUG_EXIT, STOP_TIMEOUT, STOP_REQUEST };
+enum stop_cause { STOP_NONE, STOP_DEBUG_EXIT, STOP_TIMEOUT, STOP_REQUEST, STOP_POWEROFF };
 
 struct exit_stat {
     uint64_t count, cost_ns;
@@ -36,6 +37,7 @@ struct vm {
     struct lost_ticks ticks; /* IRQ0 periods owed to the guest */
     struct uart16550 uart;
     struct debug_exit dbg;
+    struct acpi_pm acpi_pm; /* S5 = poweroff, the PM timer */
     struct vcpu vcpu;
     const struct engine_ops *engine;
     bool engine_ready;

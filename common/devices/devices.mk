@@ -2,3 +2,4 @@
 COMMON_SRCS += common/devices/uart16550.c common/devices/pit8254.c \
                common/devices/pic8259.c common/devices/debug_exit.c \
                common/devices/pc_ports.c
+COMMON_SRCS += common/devices/acpi_pm.c

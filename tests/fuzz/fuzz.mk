@@ -19,6 +19,7 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -I common -I . -Wall -Wextra \
 FUZZ_SRCS    := common/core/loader.c common/core/guest_ram.c common/vmm/options.c \
                 common/core/vm_exit.c common/trace/trace_reader.c \
                 common/devices/uart16550.c common/devices/pit8254.c common/devices/pic8259.c
+FUZZ_SRCS    += common/devices/acpi_pm.c
 
 ALL_TARGETS += $(FUZZ_REPLAY)
 TEST_SUITES += tests/fuzz/replay.sh

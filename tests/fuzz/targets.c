@@ -19,6 +19,7 @@
 #include "core/guest_ram.h"
 #include "core/loader.h"
 #include "vmm/options.h"
+#include "devices/acpi_pm.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
@@ -281,6 +282,7 @@ struct dev_rig {
     struct pic_pair pic;
     struct pit8254 pit;
     struct uart16550 uart;
+    struct acpi_pm pm;
     uint64_t tx;
 };
 
@@ -314,6 +316,31 @@ static void rig_halt(struct dev_rig *g)
           (unsigned long long)(g->pit.irq0_pulses - pulses));
 }
 
+/* One access to the ACPI PM block (a: offset, size, direction; b: value),
+ * then what must always hold: reads fit their size, the timer has 24
+ * bits, the SCI is SCI_EN && (PM1_STS & PM1_EN), and the timer-carry
+ * deadline is in the future and raises TMR_STS when reached. */
+static void rig_acpi_pm(struct dev_rig *g, uint8_t a, uint8_t b)
+{
+    struct acpi_pm *pm = &g->pm;
+    uint8_t size = (uint8_t)(1u << ((a >> 4) % 3));
+    uint32_t v = (uint32_t)b * 0x01010101u, off = (a & 15) % ACPI_PM_NPORTS;
+    acpi_pm_io(pm, off, size, a & 0x80, &v);
+    if (!(a & 0x80))
+        CHECK(size == 4 || v < (1u << (8 * size)), "acpi-pm read 0x%x of size %u", v, size);
+    CHECK(acpi_pm_timer(pm) <= 0xffffff, "PM timer 0x%x beyond 24 bits", acpi_pm_timer(pm));
+    CHECK(pm->sci_level == ((pm->cnt & PM1_SCI_EN) && (pm->sts & pm->en)), "SCI level %d",
+          pm->sci_level);
+    uint64_t dl = acpi_pm_next_deadline(pm);
+    if (dl == UINT64_MAX)
+        return;
+    CHECK(dl > g->now, "PM timer deadline %llu not after now %llu", (unsigned long long)dl,
+          (unsigned long long)g->now);
+    g->now = dl;
+    acpi_pm_update(pm);
+    CHECK(pm->sts & PM1_TMR, "the PM timer deadline passed without TMR_STS");
+}
+
 int fuzz_devices(const uint8_t *data, size_t n)
 {
     struct dev_rig *g = calloc(1, sizeof *g);
@@ -325,6 +352,8 @@ int fuzz_devices(const uint8_t *data, size_t n)
     pic_init(&g->pic);
     pit_init(&g->pit, &g->clock, &irq0);
     uart_init(&g->uart, rig_tx, g, &irq4);
+    struct irq_line irq9 = { rig_irq, g, ACPI_PM_SCI_IRQ };
+    acpi_pm_init(&g->pm, &g->clock, &irq9);
 
     /* Three bytes per operation: what, a, b. */
     for (size_t i = 0; i + 3 <= n; i += 3) {
@@ -366,6 +395,10 @@ int fuzz_devices(const uint8_t *data, size_t n)
         case 13: pit_update(&g->pit); break;
         case 14: pic_set_irq(&g->pic, (int8_t)a, b & 1); break; /* also out of range */
         default:
+            if ((op & 0x30) == 0x10) { /* the ACPI PM block */
+                rig_acpi_pm(g, a, b);
+                break;
+            }
             CHECK(pit_output(&g->pit, a % 3) <= 1, "OUT level");
             (void)pit_count(&g->pit, a % 3);
             break;
