@@ -23,6 +23,7 @@ struct vm_options {
     const char *cmdline;                 /* everything after "--"                 */
     const char *modules[VM_MAX_MODULES]; /* --module FILE (Multiboot modules) */
     int nmodules;
+    const char *initrd;     /* --initrd FILE (a Linux bzImage's initramfs) */
     const char *trace_file; /* --trace FILE                          */
     double timeout_s;       /* --timeout SECONDS (0 = none)          */
     bool stats;             /* --stats                               */
