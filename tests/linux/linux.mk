@@ -6,3 +6,7 @@
 .PHONY: linux
 linux:
 	$(Q)scripts/linux.sh $(BUILD)/linux
+
+# The boot test fetches through scripts/linux.sh itself (and skips when
+# the registry is unreachable), so `make test` needs no `make linux` first.
+TEST_SUITES += tests/linux/boot.sh
