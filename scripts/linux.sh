@@ -68,7 +68,8 @@ fetch() {
     # Stale package lists name versions the mirror no longer has: one
     # apt-get update, then a second try.
     if ! download && ! { apt-get update -qq >/dev/null 2>&1; PKG=$(kernel_pkg); download; }; then
-        unreachable "apt-get download $PKG:i386 busybox-static:i386 failed:" \
+        unreachable "apt-get download $PKG:i386 busybox-static:i386 failed" \
+            "(Debian's package registry unreachable?):" \
             "$(grep -m1 -E '^(E|Err)' "$CACHE/download.log")"
     fi
     rm -rf "$X"
