@@ -19,7 +19,7 @@
 struct vm_options {
     const char *engine;                  /* --engine NAME (NULL: the stage default) */
     uint64_t mem;                        /* --mem SIZE bytes (default 64 MiB)     */
-    const char *image;                   /* guest ELF                             */
+    const char *image;                   /* Multiboot ELF or Linux bzImage        */
     const char *cmdline;                 /* everything after "--"                 */
     const char *modules[VM_MAX_MODULES]; /* --module FILE (Multiboot modules) */
     int nmodules;
@@ -75,7 +75,7 @@ bool vm_stop_requested(const struct vm *vm);
 /* --- extensions (core engineer): the VM's life cycle and accessors ------ */
 struct trace;
 
-/* Build a VM from options: RAM, devices, the guest image (Multiboot), the
+/* Build a VM from options: RAM, devices, the guest image (Multiboot or Linux), the
  * trace file, the engine.  Returns 0, or a vmm_status (65 bad image, 69
  * engine failed to start, 64 bad option value such as an uncreatable trace
  * file) with a one-line reason in err.  opt->image == NULL loads nothing
