@@ -15,12 +15,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/bzimage.h"
 #include "core/loader.h"
 
 #define MAX_IMAGE_BYTES (512u << 20)
 
 /* Read a whole file (guest kernels and modules are small). */
-static uint8_t *read_file(const char *what, const char *path, size_t *len, char *err, size_t errlen)
+uint8_t *loader_read_file(const char *what, const char *path, size_t *len, char *err, size_t errlen)
 {
     /* O_NONBLOCK: opening a FIFO for reading blocks until a writer comes,
      * so `vmm --module some-fifo` hung before it could say "not a regular
@@ -290,7 +291,7 @@ int loader_load_elf(struct guest_ram *ram, const char *path, struct boot_info *b
 {
     size_t len;
     memset(bi, 0, sizeof *bi);
-    uint8_t *img = read_file("guest image", path, &len, err, errlen);
+    uint8_t *img = loader_read_file("guest image", path, &len, err, errlen);
     if (!img)
         return -1;
     int rc = -1;
@@ -371,7 +372,7 @@ static int load_modules(struct guest_ram *ram, struct info_area *a, struct boot_
     }
     for (int i = 0; i < nmodules; i++) {
         size_t len;
-        uint8_t *data = read_file("module", modules[i], &len, err, errlen);
+        uint8_t *data = loader_read_file("module", modules[i], &len, err, errlen);
         if (!data)
             return -1;
         void *dst = gpa_to_hva(ram, at, len);
@@ -452,31 +453,37 @@ static void flat_seg(struct x86_seg *s, uint16_t sel, uint16_t type)
     s->attr = (uint16_t)(type | 0x10 | 0x80 | 0x400 | 0x800); /* x86/cpu.h layout */
 }
 
-void loader_multiboot_cpu(struct x86_cpu *cpu, const struct boot_info *bi)
+void loader_flat_cpu(struct x86_cpu *cpu, uint16_t cs, uint16_t ds, uint32_t gdt,
+                     uint16_t gdt_limit)
 {
     memset(cpu, 0, sizeof *cpu);
-    cpu->gpr[R_EAX] = MB_BOOTLOADER_MAGIC;
-    cpu->gpr[R_EBX] = bi->info_addr;
-    cpu->gpr[R_ESP] = LOADER_BOOT_STACK;
-    cpu->eip = bi->entry;
-    cpu->eflags = FL_FIXED1;                       /* IF = 0, VM = 0 */
-    cpu->cr0 = CR0_PE;                             /* protected mode, paging off */
-    flat_seg(&cpu->seg[S_CS], LOADER_CS_SEL, 0xb); /* execute/read, accessed */
+    cpu->eflags = FL_FIXED1;            /* IF = 0, VM = 0 */
+    cpu->cr0 = CR0_PE;                  /* protected mode, paging off */
+    flat_seg(&cpu->seg[S_CS], cs, 0xb); /* execute/read, accessed */
     for (int s = 0; s < S_NSEG; s++)
         if (s != S_CS)
-            flat_seg(&cpu->seg[s], LOADER_DS_SEL, 0x3); /* read/write, accessed */
+            flat_seg(&cpu->seg[s], ds, 0x3); /* read/write, accessed */
     /* TR must be a usable 32-bit TSS for a VT-x VM entry (SDM §27.3.1.2);
      * LDTR is unusable (null). */
     cpu->tr.limit = 0xffff;
     cpu->tr.attr = 0x8b; /* busy 32-bit TSS, present */
     cpu->ldtr.attr = 0;
-    /* Multiboot leaves GDTR undefined; like GRUB we leave a real flat GDT
-     * behind the selectors (written by loader_boot_multiboot), so the
-     * descriptor caches match memory: an engine that re-reads descriptors
-     * (KVM's PVM back end does) sees the same segments. */
-    cpu->gdtr.base = LOADER_BOOT_GDT;
-    cpu->gdtr.limit = 3 * 8 - 1;
+    /* A real flat GDT lies behind the selectors (written by the caller),
+     * so the descriptor caches match memory: an engine that re-reads
+     * descriptors (KVM's PVM back end does) sees the same segments. */
+    cpu->gdtr.base = gdt;
+    cpu->gdtr.limit = gdt_limit;
     cpu->idtr.limit = 0x3ff;
+}
+
+void loader_multiboot_cpu(struct x86_cpu *cpu, const struct boot_info *bi)
+{
+    /* Multiboot leaves GDTR undefined; like GRUB we leave a real GDT. */
+    loader_flat_cpu(cpu, LOADER_CS_SEL, LOADER_DS_SEL, LOADER_BOOT_GDT, 3 * 8 - 1);
+    cpu->gpr[R_EAX] = MB_BOOTLOADER_MAGIC;
+    cpu->gpr[R_EBX] = bi->info_addr;
+    cpu->gpr[R_ESP] = LOADER_BOOT_STACK;
+    cpu->eip = bi->entry;
 }
 
 /* The boot GDT: null, flat 32-bit code (0x08), flat data (0x10), with the
@@ -498,4 +505,41 @@ int loader_boot_multiboot(struct guest_ram *ram, struct x86_cpu *cpu, const char
     write_boot_gdt(ram);
     loader_multiboot_cpu(cpu, bi);
     return 0;
+}
+
+/* The first bytes of a file, to tell a Linux bzImage from an ELF by
+ * content (a renamed file boots the same). */
+static bool file_is_bzimage(const char *path)
+{
+    uint8_t head[BP_BOOT_FLAG + 2];
+    FILE *f = fopen(path, "rbe");
+    if (!f)
+        return false; /* loader_read_file will say why */
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return bzimage_detect(head, n);
+}
+
+int loader_boot(struct guest_ram *ram, struct x86_cpu *cpu, const char *path, const char *cmdline,
+                const char *const *modules, int nmodules, const char *initrd, struct boot_info *bi,
+                char *err, size_t errlen)
+{
+    struct stat st;
+    bool linux = stat(path, &st) == 0 && S_ISREG(st.st_mode) && file_is_bzimage(path);
+    if (linux && nmodules > 0) {
+        snprintf(err, errlen,
+                 "'%s' is a Linux bzImage: it takes an --initrd FILE, not Multiboot --module",
+                 path);
+        return -1;
+    }
+    if (linux)
+        return bzimage_boot(ram, cpu, path, cmdline, initrd, bi, err, errlen);
+    if (initrd) {
+        snprintf(err, errlen,
+                 "--initrd is for a Linux bzImage; '%s' is not one (a Multiboot kernel takes "
+                 "--module FILE)",
+                 path);
+        return -1;
+    }
+    return loader_boot_multiboot(ram, cpu, path, cmdline, modules, nmodules, bi, err, errlen);
 }

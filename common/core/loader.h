@@ -15,6 +15,11 @@
  * 32-bit state, but EBX points to a struct hvm_start_info (Xen's
  * arch-x86/hvm/start_info.h, magic 0x336ec578) rather than a Multiboot info.
  * Stage 01 boots through Multiboot.
+ *
+ * loader_boot() tells the image's kind by its content: a file with the PC
+ * boot flag 0xAA55 at 0x1FE is a Linux kernel, booted through the Linux
+ * 32-bit boot protocol (core/bzimage.h) with an optional --initrd; any
+ * other file must be a Multiboot ELF.
  */
 #ifndef CORE_LOADER_H
 #define CORE_LOADER_H
@@ -74,5 +79,22 @@ void loader_multiboot_cpu(struct x86_cpu *cpu, const struct boot_info *bi);
 int loader_boot_multiboot(struct guest_ram *ram, struct x86_cpu *cpu, const char *path,
                           const char *cmdline, const char *const *modules, int nmodules,
                           struct boot_info *bi, char *err, size_t errlen);
+
+/* Read a whole file; what names it in messages ("guest image").  NULL and
+ * a one-line reason in err on failure; the caller frees the buffer. */
+uint8_t *loader_read_file(const char *what, const char *path, size_t *len, char *err,
+                          size_t errlen);
+/* 32-bit protected mode, paging and interrupts off, flat 4 GiB segments:
+ * CS = cs (execute/read), the others = ds (read/write), GDTR = gdt (the
+ * caller writes the descriptors there), TR a busy TSS for VT-x; all
+ * general registers 0. */
+void loader_flat_cpu(struct x86_cpu *cpu, uint16_t cs, uint16_t ds, uint32_t gdt,
+                     uint16_t gdt_limit);
+/* Boot path by its content: a Linux bzImage (with initrd, or NULL) or a
+ * Multiboot ELF (with modules).  An initrd for an ELF, or modules for a
+ * bzImage, are refused. */
+int loader_boot(struct guest_ram *ram, struct x86_cpu *cpu, const char *path, const char *cmdline,
+                const char *const *modules, int nmodules, const char *initrd, struct boot_info *bi,
+                char *err, size_t errlen);
 
 #endif

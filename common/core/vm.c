@@ -235,8 +235,8 @@ int vm_create(struct vm **out, const struct vm_options *opt, const struct engine
     if (setup_devices(vm, err, errlen) < 0)
         return VMM_STATUS_ENGINE;
     if (opt->image) {
-        if (loader_boot_multiboot(&vm->ram, &vm->vcpu.cpu, opt->image, opt->cmdline, opt->modules,
-                                  opt->nmodules, &vm->boot, err, errlen) < 0)
+        if (loader_boot(&vm->ram, &vm->vcpu.cpu, opt->image, opt->cmdline, opt->modules,
+                        opt->nmodules, opt->initrd, &vm->boot, err, errlen) < 0)
             return VMM_STATUS_IMAGE;
     } else {
         loader_multiboot_cpu(&vm->vcpu.cpu, &vm->boot);

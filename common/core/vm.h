@@ -19,10 +19,11 @@
 struct vm_options {
     const char *engine;                  /* --engine NAME (NULL: the stage default) */
     uint64_t mem;                        /* --mem SIZE bytes (default 64 MiB)     */
-    const char *image;                   /* guest ELF                             */
+    const char *image;                   /* Multiboot ELF or Linux bzImage        */
     const char *cmdline;                 /* everything after "--"                 */
     const char *modules[VM_MAX_MODULES]; /* --module FILE (Multiboot modules) */
     int nmodules;
+    const char *initrd;     /* --initrd FILE (a Linux bzImage's initramfs) */
     const char *trace_file; /* --trace FILE                          */
     double timeout_s;       /* --timeout SECONDS (0 = none)          */
     bool stats;             /* --stats                               */
@@ -74,7 +75,7 @@ bool vm_stop_requested(const struct vm *vm);
 /* --- extensions (core engineer): the VM's life cycle and accessors ------ */
 struct trace;
 
-/* Build a VM from options: RAM, devices, the guest image (Multiboot), the
+/* Build a VM from options: RAM, devices, the guest image (Multiboot or Linux), the
  * trace file, the engine.  Returns 0, or a vmm_status (65 bad image, 69
  * engine failed to start, 64 bad option value such as an uncreatable trace
  * file) with a one-line reason in err.  opt->image == NULL loads nothing

@@ -120,6 +120,16 @@ static int set_module(struct vm_options *o, const char *v, char *err, size_t len
     return 0;
 }
 
+static int set_initrd(struct vm_options *o, const char *v, char *err, size_t len)
+{
+    if (!*v) {
+        snprintf(err, len, "option --initrd needs a file name");
+        return -1;
+    }
+    o->initrd = v;
+    return 0;
+}
+
 static int set_trace(struct vm_options *o, const char *v, char *err, size_t len)
 {
     (void)err, (void)len;
@@ -204,6 +214,7 @@ static const struct shared_option {
     { "--mem", "SIZE", "guest RAM, e.g. 64M, 1G; a bare number is MiB (default 64M)", set_mem },
     { "--module", "FILE", "load FILE as a Multiboot module (up to " STR(VM_MAX_MODULES) " times)",
       set_module },
+    { "--initrd", "FILE", "a Linux bzImage's initial RAM disk (initramfs)", set_initrd },
     { "--trace", "FILE",
       "record exits, interrupts, page walks and code-cache events\n"
       "to FILE (binary \"VMLTRACE\" v1; read it with build/vmtrace)",

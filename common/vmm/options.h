@@ -1,7 +1,8 @@
 /*
  * options.h — the command line every stage binary shares.
  *
- *   vmm-XX [--engine NAME] [--mem SIZE] [--module FILE]... [--trace FILE]
+ *   vmm-XX [--engine NAME] [--mem SIZE] [--module FILE]... [--initrd FILE]
+ *          [--trace FILE]
  *          [--dot FILE [--walk ADDR]] [--viz] [--step] [--timeout SECONDS]
  *          [--stats] [ENGINE OPTIONS] IMAGE [-- CMDLINE...]
  *

@@ -95,6 +95,38 @@ mkfifo "$TMPD/fifo"
 check "image is a FIFO (no hang)" 65 "guest image '.*/fifo' is not a regular file" "$TMPD/fifo"
 check "module is a FIFO (no hang)" 65 "module '.*/fifo' is not a regular file" \
       --module "$TMPD/fifo" "$ELFS/spin.elf"
+# Linux bzImages (core/bzimage.h), synthetic: mkbz FILE VERSION LOADFLAGS
+# writes a boot sector with a setup header (protocol VERSION, 4 hex
+# digits) and 4 KiB of "kernel": code32_start 1 MiB, relocatable,
+# pref_address 16 MiB, init_size 8 MiB (so it needs 24 MiB of RAM).
+mkbz() {
+    local f=$1 v=$2 lf=$3
+    head -c 5120 /dev/zero >"$f"
+    poke() { printf "$2" | dd of="$f" bs=1 seek=$(($1)) conv=notrunc status=none; }
+    poke 0x1F1 '\x01'; poke 0x1FE '\x55\xaa'; poke 0x200 '\xeb\x6a'; poke 0x202 'HdrS'
+    poke 0x206 "\\x${v:2:2}\\x${v:0:2}"; poke 0x211 "\\x$lf"; poke 0x214 '\x00\x00\x10\x00'
+    poke 0x22C '\xff\xff\xff\x7f'; poke 0x230 '\x00\x00\x20\x00'; poke 0x234 '\x01'
+    poke 0x238 '\xff\x07\x00\x00'; poke 0x258 '\x00\x00\x00\x01'; poke 0x260 '\x00\x00\x80\x00'
+}
+mkbz "$TMPD/bz" 020f 01
+mkbz "$TMPD/bz-old" 0204 01
+mkbz "$TMPD/bz-zimage" 020f 00
+head -c 1024 /dev/zero >"$TMPD/bootsect" && printf '\x55\xaa' |
+    dd of="$TMPD/bootsect" bs=1 seek=510 conv=notrunc status=none
+truncate -s 40M "$TMPD/big-initrd"
+check "Linux: boot sector, no setup header" 65 "no \"HdrS\" at 0x202" "$TMPD/bootsect"
+check "Linux: boot protocol too old" 65 "boot protocol 2.04; this loader needs 2.06" "$TMPD/bz-old"
+check "Linux: zImage" 65 "is a zImage" "$TMPD/bz-zimage"
+check "Linux: too big for --mem" 65 "needs 24 MiB of guest RAM .* has 16 MiB \(--mem\)" \
+      --mem 16M "$TMPD/bz"
+check "Linux: initrd larger than RAM" 65 "initrd '.*' \(41943040 bytes\) is larger than the guest's 32 MiB" \
+      --mem 32M --initrd "$TMPD/big-initrd" "$TMPD/bz"
+check "Linux: missing initrd" 65 "cannot open initrd '/nonexistent/rd'" \
+      --initrd /nonexistent/rd "$TMPD/bz"
+check "Linux: --module instead of --initrd" 65 "takes an --initrd FILE, not Multiboot --module" \
+      --module "$TMPD/bz" "$TMPD/bz"
+check "--initrd with a Multiboot ELF" 65 "--initrd is for a Linux bzImage; '.*spin.elf' is not one" \
+      --initrd "$TMPD/bz" "$ELFS/spin.elf"
 check "--timeout 1e300"      64 "--timeout '1e300' is too long" --timeout 1e300 "$ELFS/spin.elf"
 check "option with a newline: one line" 64 "unknown option '--a\?b'" $'--a\nb' "$ELFS/spin.elf"
 

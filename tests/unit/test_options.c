@@ -72,17 +72,20 @@ static void test_all_options(void **st)
 {
     (void)st;
     struct vm_options o;
-    assert_int_equal(
-        parse(&o, (const char *[]){ "--engine", "bt", "--mem=128M", "--module", "a.elf",
-                                    "--module=b.bin", "--trace", "t.bin", "--viz", "--step",
-                                    "--timeout", "2.5", "--stats", "k.elf", "--", "test=all",
-                                    "iters=10", "--mem", NULL }),
-        OPTIONS_OK);
+    assert_int_equal(parse(&o, (const char *[]){ "--engine",  "bt",    "--mem=128M",
+                                                 "--module",  "a.elf", "--module=b.bin",
+                                                 "--initrd",  "rd.gz", "--trace",
+                                                 "t.bin",     "--viz", "--step",
+                                                 "--timeout", "2.5",   "--stats",
+                                                 "k.elf",     "--",    "test=all",
+                                                 "iters=10",  "--mem", NULL }),
+                     OPTIONS_OK);
     assert_string_equal(o.engine, "bt");
     assert_int_equal(o.mem, 128ull << 20);
     assert_int_equal(o.nmodules, 2);
     assert_string_equal(o.modules[0], "a.elf");
     assert_string_equal(o.modules[1], "b.bin");
+    assert_string_equal(o.initrd, "rd.gz");
     assert_string_equal(o.trace_file, "t.bin");
     assert_true(o.viz && o.step && o.stats);
     assert_true(o.timeout_s == 2.5);
@@ -209,6 +212,7 @@ static void test_errors_are_one_clear_line(void **st)
     expect_error((const char *[]){ "--fast-mode", "quick", "k", NULL },
                  "--fast-mode 'quick': expected 'identical' or 'threaded'");
     expect_error((const char *[]){ "--fast-mode", NULL }, "--fast-mode needs a value");
+    expect_error((const char *[]){ "--initrd=", "k", NULL }, "--initrd needs a file name");
     expect_error((const char *[]){ "--ref=", "k", NULL }, "--ref needs a value");
     expect_error((const char *[]){ "--frobnicate=1", "k", NULL }, "not an option of vmm-test");
     expect_error((const char *[]){ "--module", "1", "--module", "2", "--module", "3", "--module",
@@ -230,6 +234,7 @@ static void test_help(void **st)
     assert_non_null(strstr(buf, "--timeout SECONDS"));
     assert_non_null(strstr(buf, "--dot FILE"));
     assert_non_null(strstr(buf, "--walk ADDR"));
+    assert_non_null(strstr(buf, "--initrd FILE      a Linux bzImage's initial RAM disk"));
     assert_non_null(
         strstr(buf, "--module FILE      load FILE as a Multiboot module (up to 4 times)"));
     assert_non_null(strstr(buf, "--step             --viz in step mode")); /* implies --viz */

@@ -1,0 +1,122 @@
+#!/bin/bash
+# scripts/linux.sh — Debian's 32-bit Linux and a busybox initramfs for it
+# (`make linux`; tests/linux/boot.sh calls it too).
+#
+#   scripts/linux.sh [DIR]      (DIR defaults to build/linux)
+#
+# Downloads, with `apt-get download` into DIR/cache (nothing is installed
+# on the host), the kernel package behind Debian's linux-image-686 (a
+# non-PAE i686 kernel, e.g. linux-image-6.1.0-57-686) and busybox-static,
+# both for i386, unpacks them with dpkg -x into DIR/x and builds
+#   DIR/vmlinuz     a link to the bzImage, DIR/x/boot/vmlinuz-*-686
+#   DIR/initrd.gz   gzip'd newc cpio (the initramfs format the kernel
+#                   unpacks, Documentation/driver-api/early-userspace/
+#                   buffer-format.rst): busybox and tests/linux/init
+# The archive is written with busybox's own `cpio -o -H newc` (under
+# qemu-i386 if the host cannot run i386 programs), so the host needs no cpio.
+# A second run downloads nothing.
+#
+# Exit status: 0 done; 2 the package registry cannot be reached and nothing
+# is cached (one line on stderr: a test skips with it as the reason);
+# 1 anything else.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DIR=${1:-$ROOT/build/linux}
+mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || exit 1
+CACHE=$DIR/cache
+X=$DIR/x
+APT_OPTS=(-q -o APT::Sandbox::User=root)
+
+say() { echo "linux.sh: $*" >&2; }
+unreachable() { say "$*"; exit 2; }
+
+# The versioned package linux-image-686:i386 depends on, e.g.
+# linux-image-6.1.0-57-686 ("Depends: linux-image-6.1.0-57-686:i386").
+kernel_pkg() {
+    apt-cache depends linux-image-686:i386 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*-686\)\(:i386\)\{0,1\}$/\1/p' | head -1
+}
+
+# i386 packages: the architecture known to dpkg, and package lists for it
+# (one apt-get update when they are missing or name nothing).
+resolve_kernel() {
+    if ! dpkg --print-foreign-architectures | grep -qx i386; then
+        dpkg --add-architecture i386 2>/dev/null ||
+            { say "cannot add the i386 architecture (dpkg --add-architecture i386 needs root)"; exit 1; }
+    fi
+    PKG=$(kernel_pkg)
+    if [ -z "$PKG" ]; then
+        apt-get update -qq >"$CACHE/update.log" 2>&1
+        PKG=$(kernel_pkg)
+    fi
+    [ -n "$PKG" ] ||
+        unreachable "apt cannot resolve linux-image-686:i386 (Debian's package registry unreachable?)"
+}
+
+download() {
+    (cd "$CACHE" && apt-get download "${APT_OPTS[@]}" "$PKG:i386" busybox-static:i386) \
+        >"$CACHE/download.log" 2>&1
+}
+
+fetch() {
+    mkdir -p "$CACHE"
+    if ls "$CACHE"/linux-image-*-686_*_i386.deb >/dev/null 2>&1 &&
+        ls "$CACHE"/busybox-static_*_i386.deb >/dev/null 2>&1; then
+        return 0
+    fi
+    resolve_kernel
+    # Stale package lists name versions the mirror no longer has: one
+    # apt-get update, then a second try.
+    if ! download && ! { apt-get update -qq >/dev/null 2>&1; PKG=$(kernel_pkg); download; }; then
+        unreachable "apt-get download $PKG:i386 busybox-static:i386 failed" \
+            "(Debian's package registry unreachable?):" \
+            "$(grep -m1 -E '^(E|Err)' "$CACHE/download.log")"
+    fi
+    rm -rf "$X"
+}
+
+unpack() {
+    [ -d "$X" ] && return 0
+    local d
+    rm -rf "$X.tmp"
+    mkdir -p "$X.tmp"
+    for d in "$CACHE"/*.deb; do dpkg -x "$d" "$X.tmp" || return 1; done
+    # Only the kernel (boot/) and busybox are used: the modules (190 MB)
+    # and the packages' docs go.
+    find "$X.tmp" -mindepth 1 -maxdepth 1 ! -name boot ! -name bin -exec rm -rf {} +
+    mv "$X.tmp" "$X"
+}
+
+# Run an i386 binary: natively where the host kernel runs 32-bit programs
+# (IA32 emulation), else under QEMU's user-mode emulator (qemu-i386, from
+# the qemu-user package scripts/deps.sh installs).
+run_i386() {
+    if "$1" true 2>/dev/null; then "$@"; else qemu-i386 "$@"; fi
+}
+
+# The initramfs: busybox, its applets as links made by init, and /init.
+initramfs() {
+    local root=$DIR/root busybox=$X/bin/busybox
+    [ -x "$busybox" ] || { say "no busybox in $X (bad busybox-static package?)"; return 1; }
+    if [ -f "$DIR/initrd.gz" ] && [ "$DIR/initrd.gz" -nt "$ROOT/tests/linux/init" ] &&
+        [ "$DIR/initrd.gz" -nt "$busybox" ]; then
+        return 0
+    fi
+    rm -rf "$root"
+    mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root}
+    cp "$busybox" "$root/bin/busybox"
+    ln -s busybox "$root/bin/sh"
+    cp "$ROOT/tests/linux/init" "$root/init"
+    chmod 755 "$root/init"
+    (set -o pipefail
+     cd "$root" && find . | run_i386 "$busybox" cpio -o -H newc 2>"$DIR/cpio.log" | gzip -9 >"$DIR/initrd.gz.tmp") &&
+        mv "$DIR/initrd.gz.tmp" "$DIR/initrd.gz"
+}
+
+fetch
+unpack || { say "dpkg -x failed on a package in $CACHE"; exit 1; }
+KERNEL=$(ls "$X"/boot/vmlinuz-*-686 2>/dev/null | head -1)
+[ -f "$KERNEL" ] || { say "no $X/boot/vmlinuz-*-686 (bad kernel package?)"; exit 1; }
+ln -sfn "${KERNEL#"$DIR"/}" "$DIR/vmlinuz"
+initramfs || { say "cannot build $DIR/initrd.gz"; exit 1; }
+echo "linux.sh: $DIR/vmlinuz -> $(basename "$KERNEL"), $DIR/initrd.gz"
