@@ -178,10 +178,12 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
     ticks_init(&vm->ticks);
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
     debug_exit_init(&vm->dbg);
+    pci_host_init(&vm->pci);
     if (attach(vm, PC_PIC_MASTER, pic_master_io, &vm->pic) ||
         attach(vm, PC_PIC_SLAVE, pic_slave_io, &vm->pic) || attach(vm, PC_PIT, pit_io, &vm->pit) ||
         attach(vm, PC_PORT_B, pit_port_b_io, &vm->pit) || attach(vm, PC_COM1, uart_io, &vm->uart) ||
-        attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm)) {
+        attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm) ||
+        attach(vm, PC_PCI, pci_host_io, &vm->pci)) {
         snprintf(err, errlen, "internal error: device port ranges overlap");
         return -1;
     }

@@ -15,6 +15,7 @@
 #include "core/loader.h"
 #include "core/ticks.h"
 #include "devices/debug_exit.h"
+#include "devices/pci_host.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
@@ -36,6 +37,7 @@ struct vm {
     struct lost_ticks ticks; /* IRQ0 periods owed to the guest */
     struct uart16550 uart;
     struct debug_exit dbg;
+    struct pci_host pci; /* bus 0, for later stages to fill */
     struct vcpu vcpu;
     const struct engine_ops *engine;
     bool engine_ready;

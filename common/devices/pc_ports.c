@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "devices/debug_exit.h"
+#include "devices/pci_host.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
@@ -16,6 +17,7 @@ const struct pc_port_range pc_ports[PC_NPORT_DEVS] = {
     [PC_PIC_SLAVE] = { PIC_SLAVE_BASE, 2, "pic-slave", "8259 PIC slave" },
     [PC_DEBUG_EXIT] = { DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, "debug-exit", "debug-exit" },
     [PC_COM1] = { UART_COM1_BASE, UART_NPORTS, "com1", "16550 UART COM1" },
+    [PC_PCI] = { PCI_CONFIG_BASE, PCI_CONFIG_NPORTS, "pci", "PCI host bridge (config #1)" },
 };
 
 const struct pc_port_range *pc_port_find(uint16_t port)

@@ -19,6 +19,7 @@ enum pc_port_dev {
     PC_PIC_SLAVE,  /* 0xA0-0xA1  8259A slave (IRQ8-15)         */
     PC_DEBUG_EXIT, /* 0xF4-0xF7  debug exit: ends the VM       */
     PC_COM1,       /* 0x3F8-0x3FF 16550A UART COM1 (IRQ4)      */
+    PC_PCI,        /* 0xCF8-0xCFF PCI configuration mechanism #1 */
     PC_NPORT_DEVS
 };
 
