@@ -162,6 +162,24 @@ static void vm_debug_exit_io(void *dev, uint64_t offset, uint8_t size, bool is_w
         request_stop(vm, STOP_DEBUG_EXIT);
 }
 
+/* The keyboard controller, plus ending the VM when the guest resets the
+ * machine through it (i8042.h: a reboot ends the run, status 0). */
+static void vm_kbd_io(struct vm *vm, io_handler_t fn, uint64_t offset, uint8_t size, bool is_write,
+                      uint32_t *value)
+{
+    fn(&vm->kbd, offset, size, is_write, value);
+    if (vm->kbd.reset_requested)
+        request_stop(vm, STOP_RESET);
+}
+static void vm_kbd_data_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *value)
+{
+    vm_kbd_io(dev, i8042_data_io, offset, size, is_write, value);
+}
+static void vm_kbd_cmd_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *value)
+{
+    vm_kbd_io(dev, i8042_cmd_io, offset, size, is_write, value);
+}
+
 /* A device on the port bus at its ports of the PC's map (devices/pc_ports.h). */
 static int attach(struct vm *vm, enum pc_port_dev at, io_handler_t fn, void *dev)
 {
@@ -173,17 +191,21 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
 {
     struct irq_line irq0 = { pic_irq_set, &vm->pic, PIT_IRQ };
     struct irq_line irq4 = { pic_irq_set, &vm->pic, UART_COM1_IRQ };
+    struct irq_line irq1 = { pic_irq_set, &vm->pic, I8042_KBD_IRQ };
+    struct irq_line irq12 = { pic_irq_set, &vm->pic, I8042_AUX_IRQ };
     pic_init(&vm->pic);
     pit_init(&vm->pit, &vm->clock, &irq0);
     ticks_init(&vm->ticks);
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
     debug_exit_init(&vm->dbg);
     pci_host_init(&vm->pci);
+    i8042_init(&vm->kbd, &irq1, &irq12);
     if (attach(vm, PC_PIC_MASTER, pic_master_io, &vm->pic) ||
         attach(vm, PC_PIC_SLAVE, pic_slave_io, &vm->pic) || attach(vm, PC_PIT, pit_io, &vm->pit) ||
         attach(vm, PC_PORT_B, pit_port_b_io, &vm->pit) || attach(vm, PC_COM1, uart_io, &vm->uart) ||
         attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm) ||
-        attach(vm, PC_PCI, pci_host_io, &vm->pci)) {
+        attach(vm, PC_PCI, pci_host_io, &vm->pci) || attach(vm, PC_KBD_DATA, vm_kbd_data_io, vm) ||
+        attach(vm, PC_KBD_CMD, vm_kbd_cmd_io, vm)) {
         snprintf(err, errlen, "internal error: device port ranges overlap");
         return -1;
     }
@@ -440,6 +462,13 @@ static int stop_status(struct vm *vm)
         return -1;
     switch (atomic_load(&vm->stop_cause)) {
     case STOP_DEBUG_EXIT: return (int)(vm->dbg.value & 0xff);
+    case STOP_RESET:
+        fflush(stdout);
+        fprintf(vm->report,
+                "%s: the guest reset the machine (keyboard controller) at eip=0x%08x: "
+                "the VM ends\n",
+                vm->opt.prog, vm->vcpu.cpu.eip);
+        return VMM_STATUS_RESET;
     case STOP_TIMEOUT:
         return vm_fatal(vm, VMM_STATUS_TIMEOUT,
                         "guest still running after --timeout %g s; "

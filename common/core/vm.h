@@ -45,6 +45,8 @@ struct vm_options {
 
 /* Exit statuses of a stage binary that are not the guest's own value. */
 enum vmm_status {
+    VMM_STATUS_RESET = 0,     /* the guest reset the machine (i8042.h):
+                                 a clean end, as QEMU -no-reboot      */
     VMM_STATUS_USAGE = 64,    /* bad option (EX_USAGE)                 */
     VMM_STATUS_IMAGE = 65,    /* missing / corrupt / unfit guest image */
     VMM_STATUS_ENGINE = 69,   /* engine unavailable or failed to start */

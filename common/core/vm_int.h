@@ -15,13 +15,14 @@
 #include "core/loader.h"
 #include "core/ticks.h"
 #include "devices/debug_exit.h"
+#include "devices/i8042.h"
 #include "devices/pci_host.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
 #include "trace/trace.h"
 
-enum stop_cause { STOP_NONE, STOP_DEBUG_EXIT, STOP_TIMEOUT, STOP_REQUEST };
+enum stop_cause { STOP_NONE, STOP_DEBUG_EXIT, STOP_TIMEOUT, STOP_REQUEST, STOP_RESET };
 
 struct exit_stat {
     uint64_t count, cost_ns;
@@ -38,6 +39,7 @@ struct vm {
     struct uart16550 uart;
     struct debug_exit dbg;
     struct pci_host pci; /* bus 0, for later stages to fill */
+    struct i8042 kbd;    /* no keyboard; 0xFE resets (ends) the VM */
     struct vcpu vcpu;
     const struct engine_ops *engine;
     bool engine_ready;

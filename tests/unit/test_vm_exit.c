@@ -367,6 +367,24 @@ static void test_hlt_wakes_on_pit_tick(void **st)
     assert_non_null(strstr(report, "1 interrupts"));
 }
 
+/* The keyboard controller's pulse reset (a guest's reboot) ends the VM
+ * cleanly, status 0, at once: the exit after it is never run. */
+static void test_keyboard_controller_reset_ends_the_vm(void **st)
+{
+    (void)st;
+    static const struct step s[] = {
+        OUTB(0x64, 0xaa),
+        INB(0x60, 0x55),  /* controller self-test */
+        OUTB(0x64, 0xfe), /* pulse the CPU reset line */
+        OUTB(0xf4, 42),
+    };
+    assert_int_equal(run_script(s, 4, 0, false, false), VMM_STATUS_RESET);
+    assert_int_equal(pos, 3);
+    assert_non_null(strstr(report, "vmm-test: the guest reset the machine (keyboard controller) "
+                                   "at eip="));
+    assert_non_null(strstr(report, ": the VM ends\n"));
+}
+
 static void test_timeout_stops_a_spinning_guest(void **st)
 {
     (void)st;
@@ -433,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_hlt_with_interrupts_off_is_fatal),
         cmocka_unit_test(test_hlt_with_no_timer_is_fatal),
         cmocka_unit_test(test_hlt_wakes_on_pit_tick),
+        cmocka_unit_test(test_keyboard_controller_reset_ends_the_vm),
         cmocka_unit_test(test_timeout_stops_a_spinning_guest),
         cmocka_unit_test(test_requested_stop_ends_with_130),
         cmocka_unit_test(test_engine_error_is_fatal_with_message),
