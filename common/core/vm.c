@@ -63,6 +63,11 @@ bool vm_irq_pending(struct vm *vm)
     return pic_pending(&vm->pic);
 }
 
+/* The devices vm_irq_pending does not advance: the RTC's update and
+ * periodic flags (IRQ 8).  At every exit the run loop handles and in the
+ * HLT wait; the RTC also catches up at each access to its ports. */
+static void poll_devices(struct vm *vm) { rtc_update(&vm->rtc); }
+
 int vm_irq_ack(struct vm *vm)
 {
     int vector = pic_ack(&vm->pic);
@@ -97,6 +102,8 @@ static void request_stop(struct vm *vm, enum stop_cause why)
 }
 
 void vm_request_stop(struct vm *vm) { request_stop(vm, STOP_REQUEST); }
+
+static void setup_rtc(struct vm *vm);
 
 /* --- accessors -------------------------------------------------------- */
 
@@ -134,6 +141,7 @@ void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx)
 {
     vm->clock.now_ns = now_ns;
     vm->clock.ctx = ctx;
+    setup_rtc(vm);
 }
 
 /* --- devices wiring --------------------------------------------------- */
@@ -180,6 +188,17 @@ static void vm_kbd_cmd_io(void *dev, uint64_t offset, uint8_t size, bool is_writ
     vm_kbd_io(dev, i8042_cmd_io, offset, size, is_write, value);
 }
 
+/* The RTC starts at the host's wall-clock time, on the VM's clock (again
+ * when a test changes the clock before the run: vm_set_clock). */
+static void setup_rtc(struct vm *vm)
+{
+    struct irq_line irq8 = { pic_irq_set, &vm->pic, RTC_IRQ };
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    rtc_init(&vm->rtc, &vm->clock, &irq8, wall.tv_sec, (uint32_t)wall.tv_nsec);
+    rtc_set_memory(&vm->rtc, vm->opt.mem);
+}
+
 /* A device on the port bus at its ports of the PC's map (devices/pc_ports.h). */
 static int attach(struct vm *vm, enum pc_port_dev at, io_handler_t fn, void *dev)
 {
@@ -200,12 +219,13 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
     debug_exit_init(&vm->dbg);
     pci_host_init(&vm->pci);
     i8042_init(&vm->kbd, &irq1, &irq12);
+    setup_rtc(vm);
     if (attach(vm, PC_PIC_MASTER, pic_master_io, &vm->pic) ||
         attach(vm, PC_PIC_SLAVE, pic_slave_io, &vm->pic) || attach(vm, PC_PIT, pit_io, &vm->pit) ||
         attach(vm, PC_PORT_B, pit_port_b_io, &vm->pit) || attach(vm, PC_COM1, uart_io, &vm->uart) ||
         attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm) ||
         attach(vm, PC_PCI, pci_host_io, &vm->pci) || attach(vm, PC_KBD_DATA, vm_kbd_data_io, vm) ||
-        attach(vm, PC_KBD_CMD, vm_kbd_cmd_io, vm)) {
+        attach(vm, PC_KBD_CMD, vm_kbd_cmd_io, vm) || attach(vm, PC_RTC, rtc_io, &vm->rtc)) {
         snprintf(err, errlen, "internal error: device port ranges overlap");
         return -1;
     }
@@ -332,13 +352,16 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
 {
     for (;;) {
         ticks_update(&vm->ticks, &vm->pit, &vm->pic);
+        poll_devices(vm);
         if (pic_pending(&vm->pic) || vm_stop_requested(vm))
             return 0;
         uint64_t now = vclock_now(&vm->clock);
         uint64_t dl = pit_next_deadline(&vm->pit);
         uint64_t owed = ticks_deadline(&vm->ticks, &vm->pit, &vm->pic);
-        /* The PIT is the only source of interrupts while the CPU sleeps, so
-         * IRQ0 must be able to reach it.  Besides a mask, a wrongly
+        uint64_t rtc = rtc_next_deadline(&vm->rtc); /* IRQ 8 may wake it too */
+        /* The PIT (and the RTC, if the guest enabled one of its
+         * interrupts) are the sources of interrupts while the CPU sleeps,
+         * so IRQ0 must be able to reach it.  Besides a mask, a wrongly
          * programmed master PIC blocks it for ever (found by
          * tests/fuzz/guests/pitpic.S; these used to sleep until killed):
          *  - ICW1 with LTIM: a level-triggered IR0 never latches the PIT's
@@ -353,7 +376,7 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
                            : (m->irr & 1)  ? "requested but blocked by an interrupt still in "
                                              "service, no EOI sent"
                                            : NULL;
-        if (dl == UINT64_MAX || irq0) {
+        if ((dl == UINT64_MAX || irq0) && rtc == UINT64_MAX) {
             snprintf(why, len,
                      "guest halted with no interrupt that could wake it "
                      "(PIT %s; at the PIC IRQ0 is %s): it would sleep forever",
@@ -362,6 +385,8 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
         }
         if (owed < dl) /* a late tick (ticks.h) comes first */
             dl = owed;
+        if (rtc < dl || irq0)
+            dl = rtc;
         uint64_t wait = dl > now ? dl - now : 0;
         if (wait > 10000000) /* re-check the stop flag every 10 ms */
             wait = 10000000;
@@ -510,6 +535,7 @@ int vm_run(struct vm *vm)
             end = VMM_STATUS_GUEST;
         } else {
             end = handle_exit(vm, &exit, why, sizeof why);
+            poll_devices(vm);
         }
         /* Every exit, the last one too, is recorded with its handling cost
          * (time in the VMM, not counting time asleep in HLT). */

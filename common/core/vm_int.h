@@ -16,6 +16,7 @@
 #include "core/ticks.h"
 #include "devices/debug_exit.h"
 #include "devices/i8042.h"
+#include "devices/mc146818.h"
 #include "devices/pci_host.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -40,6 +41,7 @@ struct vm {
     struct debug_exit dbg;
     struct pci_host pci; /* bus 0, for later stages to fill */
     struct i8042 kbd;    /* no keyboard; 0xFE resets (ends) the VM */
+    struct mc146818 rtc; /* CMOS/RTC on IRQ8 */
     struct vcpu vcpu;
     const struct engine_ops *engine;
     bool engine_ready;

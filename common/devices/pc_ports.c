@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include "devices/debug_exit.h"
 #include "devices/i8042.h"
+#include "devices/mc146818.h"
 #include "devices/pci_host.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -17,6 +18,7 @@ const struct pc_port_range pc_ports[PC_NPORT_DEVS] = {
     [PC_KBD_DATA] = { I8042_DATA_PORT, 1, "kbd-data", "i8042 keyboard controller data" },
     [PC_PORT_B] = { PIT_PORT_B, 1, "port-b", "port B (PIT gate 2)" },
     [PC_KBD_CMD] = { I8042_CMD_PORT, 1, "kbd-cmd", "i8042 keyboard controller status" },
+    [PC_RTC] = { RTC_BASE, RTC_NPORTS, "rtc", "MC146818 CMOS/RTC" },
     [PC_PIC_SLAVE] = { PIC_SLAVE_BASE, 2, "pic-slave", "8259 PIC slave" },
     [PC_DEBUG_EXIT] = { DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, "debug-exit", "debug-exit" },
     [PC_COM1] = { UART_COM1_BASE, UART_NPORTS, "com1", "16550 UART COM1" },

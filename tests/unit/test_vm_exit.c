@@ -212,7 +212,7 @@ static void test_io_exits_reach_devices_and_debug_exit_ends(void **st)
     static const struct step s[] = {
         OUTB(0x3f8, 'h'),  OUTB(0x3f8, 'i'), INB(0x3fd, 0x60), /* LSR: THRE|TEMT */
         OUTB(0x3ff, 0x77), INB(0x3ff, 0x77),                   /* scratch register round trip */
-        INB(0x70, 0xff), /* nobody at the CMOS port: all ones */
+        INB(0x80, 0xff), /* nobody at the POST port: all ones */
         OUTB(0xf4, 42),
     };
     int status = run_script(s, 7, 0, true, false);
@@ -385,6 +385,38 @@ static void test_keyboard_controller_reset_ends_the_vm(void **st)
     assert_non_null(strstr(report, ": the VM ends\n"));
 }
 
+/* The PIT not counting, the RTC's periodic interrupt enabled: HLT sleeps
+ * until IRQ 8 comes through the slave PIC (vector 0x28), not a fatal end. */
+static void test_hlt_wakes_on_rtc_periodic_interrupt(void **st)
+{
+    (void)st;
+    static const struct step s[] = {
+        OUTB(0x20, 0x11),
+        OUTB(0x21, 0x20),
+        OUTB(0x21, 0x04),
+        OUTB(0x21, 0x01),
+        OUTB(0x21, 0xfb), /* master: only the cascade */
+        OUTB(0xa0, 0x11),
+        OUTB(0xa1, 0x28),
+        OUTB(0xa1, 0x02),
+        OUTB(0xa1, 0x01),
+        OUTB(0xa1, 0xfe), /* slave: IRQ 8 */
+        OUTB(0x70, 0x0b),
+        OUTB(0x71, 0x42), /* register B: PIE, 24-hour */
+        INB(0x70, 0xff),  /* (the index port is write-only) */
+        { .reason = EXIT_HLT, .set_if = true },
+        { .reason = EXIT_IO_INSTRUCTION,
+          .port = 0x70,
+          .size = 1,
+          .value = 0x0c,
+          .expect_in = -1,
+          .expect_irq = 0x28 },
+        INB(0x71, -1), /* register C: acknowledges */
+        OUTB(0xf4, 0),
+    };
+    assert_int_equal(run_script(s, 17, 0, false, true), 0);
+}
+
 static void test_timeout_stops_a_spinning_guest(void **st)
 {
     (void)st;
@@ -452,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_hlt_with_no_timer_is_fatal),
         cmocka_unit_test(test_hlt_wakes_on_pit_tick),
         cmocka_unit_test(test_keyboard_controller_reset_ends_the_vm),
+        cmocka_unit_test(test_hlt_wakes_on_rtc_periodic_interrupt),
         cmocka_unit_test(test_timeout_stops_a_spinning_guest),
         cmocka_unit_test(test_requested_stop_ends_with_130),
         cmocka_unit_test(test_engine_error_is_fatal_with_message),
