@@ -64,9 +64,14 @@ bool vm_irq_pending(struct vm *vm)
 }
 
 /* The devices vm_irq_pending does not advance: the RTC's update and
- * periodic flags (IRQ 8).  At every exit the run loop handles and in the
- * HLT wait; the RTC also catches up at each access to its ports. */
-static void poll_devices(struct vm *vm) { rtc_update(&vm->rtc); }
+ * periodic flags (IRQ 8), the UART's receive timeout (IRQ 4).  At every
+ * exit the run loop handles and in the HLT wait; both also catch up at
+ * each access to their ports. */
+static void poll_devices(struct vm *vm)
+{
+    rtc_update(&vm->rtc);
+    uart_update(&vm->uart);
+}
 
 int vm_irq_ack(struct vm *vm)
 {
@@ -216,6 +221,7 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
     pit_init(&vm->pit, &vm->clock, &irq0);
     ticks_init(&vm->ticks);
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
+    uart_set_clock(&vm->uart, &vm->clock);
     debug_exit_init(&vm->dbg);
     pci_host_init(&vm->pci);
     i8042_init(&vm->kbd, &irq1, &irq12);
