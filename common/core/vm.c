@@ -64,12 +64,19 @@ bool vm_irq_pending(struct vm *vm)
 }
 
 /* The devices vm_irq_pending does not advance: the RTC's update and
- * periodic flags (IRQ 8), the UART's receive timeout (IRQ 4).  At every
+ * periodic flags (IRQ 8), the UART's typed input and receive timeout
+ * (IRQ 4).  At every
  * exit the run loop handles and in the HLT wait; both also catch up at
  * each access to their ports. */
 static void poll_devices(struct vm *vm)
 {
     rtc_update(&vm->rtc);
+    if (vm->cin) { /* typed input, as fast as the receiver takes it */
+        uint8_t b[UART_RX_FIFO];
+        int n = console_in_take(vm->cin, b, uart_rx_room(&vm->uart));
+        for (int i = 0; i < n; i++)
+            uart_receive(&vm->uart, b[i]);
+    }
     uart_update(&vm->uart);
 }
 
@@ -141,6 +148,8 @@ void vm_set_console(struct vm *vm, void (*tx)(void *ctx, uint8_t byte), void *ct
     vm->console = tx;
     vm->console_ctx = ctx;
 }
+
+void vm_set_console_input(struct vm *vm, struct console_in *cin) { vm->cin = cin; }
 
 void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx)
 {
@@ -365,6 +374,12 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
         uint64_t dl = pit_next_deadline(&vm->pit);
         uint64_t owed = ticks_deadline(&vm->ticks, &vm->pit, &vm->pic);
         uint64_t rtc = rtc_next_deadline(&vm->rtc); /* IRQ 8 may wake it too */
+        /* And typed input, if the guest takes it on IRQ 4: looked at every
+         * 10 ms below. */
+        const struct uart16550 *u = &vm->uart;
+        if (vm->cin && console_in_live(vm->cin) && (u->ier & UART_IER_RDI) &&
+            (u->mcr & UART_MCR_OUT2) && rtc > now + 10000000)
+            rtc = now + 10000000;
         /* The PIT (and the RTC, if the guest enabled one of its
          * interrupts) are the sources of interrupts while the CPU sleeps,
          * so IRQ0 must be able to reach it.  Besides a mask, a wrongly

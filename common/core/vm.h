@@ -97,6 +97,10 @@ struct trace *vm_trace(struct vm *vm);
 bool vm_mmio(struct vm *vm, uint64_t gpa, uint8_t size, bool is_write, uint32_t *value);
 /* Where the serial console's output goes (default: stdout). */
 void vm_set_console(struct vm *vm, void (*tx)(void *ctx, uint8_t byte), void *ctx);
+/* Where the serial console's input comes from (core/console_in.h; default:
+ * nowhere).  The VM feeds the UART from it; cin must outlive the run. */
+struct console_in;
+void vm_set_console_input(struct vm *vm, struct console_in *cin);
 /* The clock device time runs on (default: CLOCK_MONOTONIC). */
 void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx);
 /* Ask the engine to return at the next boundary; vm_run then ends with

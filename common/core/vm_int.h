@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include "core/vm.h"
 #include "core/clock.h"
+#include "core/console_in.h"
 #include "core/loader.h"
 #include "core/ticks.h"
 #include "devices/debug_exit.h"
@@ -51,6 +52,7 @@ struct vm {
 
     void (*console)(void *ctx, uint8_t byte);
     void *console_ctx;
+    struct console_in *cin;           /* typed input for the UART, or NULL */
     vm_exit_handler_fn *exit_handler; /* the stage's, asked first (vm.h) */
     void *exit_handler_ctx;
     vm_observer_fn *observer; /* --viz: sees every recorded exit */
