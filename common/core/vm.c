@@ -63,6 +63,23 @@ bool vm_irq_pending(struct vm *vm)
     return pic_pending(&vm->pic);
 }
 
+/* The devices vm_irq_pending does not advance: the RTC's update and
+ * periodic flags (IRQ 8), the UART's typed input and receive timeout
+ * (IRQ 4).  At every
+ * exit the run loop handles and in the HLT wait; both also catch up at
+ * each access to their ports. */
+static void poll_devices(struct vm *vm)
+{
+    rtc_update(&vm->rtc);
+    if (vm->cin) { /* typed input, as fast as the receiver takes it */
+        uint8_t b[UART_RX_FIFO];
+        int n = console_in_take(vm->cin, b, uart_rx_room(&vm->uart));
+        for (int i = 0; i < n; i++)
+            uart_receive(&vm->uart, b[i]);
+    }
+    uart_update(&vm->uart);
+}
+
 int vm_irq_ack(struct vm *vm)
 {
     int vector = pic_ack(&vm->pic);
@@ -98,6 +115,8 @@ static void request_stop(struct vm *vm, enum stop_cause why)
 
 void vm_request_stop(struct vm *vm) { request_stop(vm, STOP_REQUEST); }
 
+static void setup_rtc(struct vm *vm);
+
 /* --- accessors -------------------------------------------------------- */
 
 struct vcpu *vm_vcpu(struct vm *vm) { return &vm->vcpu; }
@@ -130,10 +149,13 @@ void vm_set_console(struct vm *vm, void (*tx)(void *ctx, uint8_t byte), void *ct
     vm->console_ctx = ctx;
 }
 
+void vm_set_console_input(struct vm *vm, struct console_in *cin) { vm->cin = cin; }
+
 void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx)
 {
     vm->clock.now_ns = now_ns;
     vm->clock.ctx = ctx;
+    setup_rtc(vm);
 }
 
 /* --- devices wiring --------------------------------------------------- */
@@ -172,6 +194,35 @@ static void vm_acpi_pm_io(void *dev, uint64_t offset, uint8_t size, bool is_writ
         request_stop(vm, STOP_POWEROFF);
 }
 
+/* The keyboard controller, plus ending the VM when the guest resets the
+ * machine through it (i8042.h: a reboot ends the run, status 0). */
+static void vm_kbd_io(struct vm *vm, io_handler_t fn, uint64_t offset, uint8_t size, bool is_write,
+                      uint32_t *value)
+{
+    fn(&vm->kbd, offset, size, is_write, value);
+    if (vm->kbd.reset_requested)
+        request_stop(vm, STOP_RESET);
+}
+static void vm_kbd_data_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *value)
+{
+    vm_kbd_io(dev, i8042_data_io, offset, size, is_write, value);
+}
+static void vm_kbd_cmd_io(void *dev, uint64_t offset, uint8_t size, bool is_write, uint32_t *value)
+{
+    vm_kbd_io(dev, i8042_cmd_io, offset, size, is_write, value);
+}
+
+/* The RTC starts at the host's wall-clock time, on the VM's clock (again
+ * when a test changes the clock before the run: vm_set_clock). */
+static void setup_rtc(struct vm *vm)
+{
+    struct irq_line irq8 = { pic_irq_set, &vm->pic, RTC_IRQ };
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    rtc_init(&vm->rtc, &vm->clock, &irq8, wall.tv_sec, (uint32_t)wall.tv_nsec);
+    rtc_set_memory(&vm->rtc, vm->opt.mem);
+}
+
 /* A device on the port bus at its ports of the PC's map (devices/pc_ports.h). */
 static int attach(struct vm *vm, enum pc_port_dev at, io_handler_t fn, void *dev)
 {
@@ -183,18 +234,26 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
 {
     struct irq_line irq0 = { pic_irq_set, &vm->pic, PIT_IRQ };
     struct irq_line irq4 = { pic_irq_set, &vm->pic, UART_COM1_IRQ };
+    struct irq_line irq1 = { pic_irq_set, &vm->pic, I8042_KBD_IRQ };
+    struct irq_line irq12 = { pic_irq_set, &vm->pic, I8042_AUX_IRQ };
     pic_init(&vm->pic);
     pit_init(&vm->pit, &vm->clock, &irq0);
     ticks_init(&vm->ticks);
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
+    uart_set_clock(&vm->uart, &vm->clock);
     debug_exit_init(&vm->dbg);
     struct irq_line irq9 = { pic_irq_set, &vm->pic, ACPI_PM_SCI_IRQ };
     acpi_pm_init(&vm->acpi_pm, &vm->clock, &irq9);
+    pci_host_init(&vm->pci);
+    i8042_init(&vm->kbd, &irq1, &irq12);
+    setup_rtc(vm);
     if (attach(vm, PC_PIC_MASTER, pic_master_io, &vm->pic) ||
         attach(vm, PC_PIC_SLAVE, pic_slave_io, &vm->pic) || attach(vm, PC_PIT, pit_io, &vm->pit) ||
         attach(vm, PC_PORT_B, pit_port_b_io, &vm->pit) || attach(vm, PC_COM1, uart_io, &vm->uart) ||
         attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm) ||
-        attach(vm, PC_ACPI_PM, vm_acpi_pm_io, vm)) {
+        attach(vm, PC_ACPI_PM, vm_acpi_pm_io, vm) || attach(vm, PC_PCI, pci_host_io, &vm->pci) ||
+        attach(vm, PC_KBD_DATA, vm_kbd_data_io, vm) || attach(vm, PC_KBD_CMD, vm_kbd_cmd_io, vm) ||
+        attach(vm, PC_RTC, rtc_io, &vm->rtc)) {
         snprintf(err, errlen, "internal error: device port ranges overlap");
         return -1;
     }
@@ -321,13 +380,22 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
 {
     for (;;) {
         ticks_update(&vm->ticks, &vm->pit, &vm->pic);
+        poll_devices(vm);
         if (pic_pending(&vm->pic) || vm_stop_requested(vm))
             return 0;
         uint64_t now = vclock_now(&vm->clock);
         uint64_t dl = pit_next_deadline(&vm->pit);
         uint64_t owed = ticks_deadline(&vm->ticks, &vm->pit, &vm->pic);
-        /* The PIT is the only source of interrupts while the CPU sleeps, so
-         * IRQ0 must be able to reach it.  Besides a mask, a wrongly
+        uint64_t rtc = rtc_next_deadline(&vm->rtc); /* IRQ 8 may wake it too */
+        /* And typed input, if the guest takes it on IRQ 4: looked at every
+         * 10 ms below. */
+        const struct uart16550 *u = &vm->uart;
+        if (vm->cin && console_in_live(vm->cin) && (u->ier & UART_IER_RDI) &&
+            (u->mcr & UART_MCR_OUT2) && rtc > now + 10000000)
+            rtc = now + 10000000;
+        /* The PIT (and the RTC, if the guest enabled one of its
+         * interrupts) are the sources of interrupts while the CPU sleeps,
+         * so IRQ0 must be able to reach it.  Besides a mask, a wrongly
          * programmed master PIC blocks it for ever (found by
          * tests/fuzz/guests/pitpic.S; these used to sleep until killed):
          *  - ICW1 with LTIM: a level-triggered IR0 never latches the PIT's
@@ -342,7 +410,7 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
                            : (m->irr & 1)  ? "requested but blocked by an interrupt still in "
                                              "service, no EOI sent"
                                            : NULL;
-        if (dl == UINT64_MAX || irq0) {
+        if ((dl == UINT64_MAX || irq0) && rtc == UINT64_MAX) {
             snprintf(why, len,
                      "guest halted with no interrupt that could wake it "
                      "(PIT %s; at the PIC IRQ0 is %s): it would sleep forever",
@@ -351,6 +419,8 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
         }
         if (owed < dl) /* a late tick (ticks.h) comes first */
             dl = owed;
+        if (rtc < dl || irq0)
+            dl = rtc;
         uint64_t wait = dl > now ? dl - now : 0;
         if (wait > 10000000) /* re-check the stop flag every 10 ms */
             wait = 10000000;
@@ -452,6 +522,13 @@ static int stop_status(struct vm *vm)
     switch (atomic_load(&vm->stop_cause)) {
     case STOP_DEBUG_EXIT: return (int)(vm->dbg.value & 0xff);
     case STOP_POWEROFF: return 0; /* ACPI S5: the guest powered off */
+    case STOP_RESET:
+        fflush(stdout);
+        fprintf(vm->report,
+                "%s: the guest reset the machine (keyboard controller) at eip=0x%08x: "
+                "the VM ends\n",
+                vm->opt.prog, vm->vcpu.cpu.eip);
+        return VMM_STATUS_RESET;
     case STOP_TIMEOUT:
         return vm_fatal(vm, VMM_STATUS_TIMEOUT,
                         "guest still running after --timeout %g s; "
@@ -493,6 +570,7 @@ int vm_run(struct vm *vm)
             end = VMM_STATUS_GUEST;
         } else {
             end = handle_exit(vm, &exit, why, sizeof why);
+            poll_devices(vm);
         }
         /* Every exit, the last one too, is recorded with its handling cost
          * (time in the VMM, not counting time asleep in HLT). */

@@ -46,6 +46,8 @@ struct vm_options {
 
 /* Exit statuses of a stage binary that are not the guest's own value. */
 enum vmm_status {
+    VMM_STATUS_RESET = 0,     /* the guest reset the machine (i8042.h):
+                                 a clean end, as QEMU -no-reboot      */
     VMM_STATUS_USAGE = 64,    /* bad option (EX_USAGE)                 */
     VMM_STATUS_IMAGE = 65,    /* missing / corrupt / unfit guest image */
     VMM_STATUS_ENGINE = 69,   /* engine unavailable or failed to start */
@@ -96,6 +98,10 @@ struct trace *vm_trace(struct vm *vm);
 bool vm_mmio(struct vm *vm, uint64_t gpa, uint8_t size, bool is_write, uint32_t *value);
 /* Where the serial console's output goes (default: stdout). */
 void vm_set_console(struct vm *vm, void (*tx)(void *ctx, uint8_t byte), void *ctx);
+/* Where the serial console's input comes from (core/console_in.h; default:
+ * nowhere).  The VM feeds the UART from it; cin must outlive the run. */
+struct console_in;
+void vm_set_console_input(struct vm *vm, struct console_in *cin);
 /* The clock device time runs on (default: CLOCK_MONOTONIC). */
 void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx);
 /* Ask the engine to return at the next boundary; vm_run then ends with

@@ -12,16 +12,27 @@
 #include <stdio.h>
 #include "core/vm.h"
 #include "core/clock.h"
+#include "core/console_in.h"
 #include "core/loader.h"
 #include "core/ticks.h"
 #include "devices/acpi_pm.h"
 #include "devices/debug_exit.h"
+#include "devices/i8042.h"
+#include "devices/mc146818.h"
+#include "devices/pci_host.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/uart16550.h"
 #include "trace/trace.h"
 
-enum stop_cause { STOP_NONE, STOP_DEBUG_EXIT, STOP_TIMEOUT, STOP_REQUEST, STOP_POWEROFF };
+enum stop_cause {
+    STOP_NONE,
+    STOP_DEBUG_EXIT,
+    STOP_TIMEOUT,
+    STOP_REQUEST,
+    STOP_POWEROFF,
+    STOP_RESET
+};
 
 struct exit_stat {
     uint64_t count, cost_ns;
@@ -38,6 +49,9 @@ struct vm {
     struct uart16550 uart;
     struct debug_exit dbg;
     struct acpi_pm acpi_pm; /* S5 = poweroff, the PM timer */
+    struct pci_host pci;    /* bus 0, for later stages to fill */
+    struct i8042 kbd;       /* no keyboard; 0xFE resets (ends) the VM */
+    struct mc146818 rtc;    /* CMOS/RTC on IRQ8 */
     struct vcpu vcpu;
     const struct engine_ops *engine;
     bool engine_ready;
@@ -47,6 +61,7 @@ struct vm {
 
     void (*console)(void *ctx, uint8_t byte);
     void *console_ctx;
+    struct console_in *cin;           /* typed input for the UART, or NULL */
     vm_exit_handler_fn *exit_handler; /* the stage's, asked first (vm.h) */
     void *exit_handler_ctx;
     vm_observer_fn *observer; /* --viz: sees every recorded exit */

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include "core/console_in.h"
 #include "core/hangup.h"
 #include "vmm/options.h"
 #include "core/vm.h"
@@ -115,6 +116,15 @@ int vmm_main(const struct vmm_stage *stage, int argc, char **argv)
          * screen up SIGTERM does too, so the terminal is restored. */
         if (hangup_arm(vm, opt.viz, err, sizeof err) < 0)
             fprintf(stderr, "%s: warning: %s\n", prog, err);
+        /* stdin types into the serial console (raw mode on a terminal,
+         * restored on every way out); under --viz the keyboard is the
+         * visualizer's. */
+        struct console_in cin = { .fd = -1 };
+        if (!opt.viz) {
+            if (console_in_start(&cin, 0, err, sizeof err) < 0)
+                fprintf(stderr, "%s: warning: %s\n", prog, err);
+            vm_set_console_input(vm, &cin);
+        }
         struct viz *viz = NULL;
         if (opt.viz) {
             viz = viz_attach(vm, prog, e->name, opt.step, err, sizeof err);
@@ -125,6 +135,10 @@ int vmm_main(const struct vmm_stage *stage, int argc, char **argv)
         }
         if (!opt.viz || viz)
             status = viz_detach(viz, vm_run(vm));
+        if (!opt.viz) {
+            vm_set_console_input(vm, NULL);
+            console_in_stop(&cin);
+        }
         hangup_disarm();
         if (status == VMM_STATUS_STOPPED && hangup_cause())
             fprintf(stderr, "%s: stopped: %s\n", prog, hangup_cause_name(hangup_cause()));

@@ -103,16 +103,16 @@ static void test_pc_port_map(void **st)
         uint16_t port;
         const char *name;
     } at[] = {
-        { 0x20, "pic-master" }, { 0x21, "pic-master" },
-        { 0x22, NULL },         { 0x1f, NULL },
-        { 0x40, "pit" },        { 0x43, "pit" },
-        { 0x44, NULL },         { 0x61, "port-b" },
-        { 0x60, NULL },         { 0xa0, "pic-slave" },
-        { 0xa1, "pic-slave" },  { 0xf4, "debug-exit" },
-        { 0xf7, "debug-exit" }, { 0xf8, NULL },
-        { 0x3f8, "com1" },      { 0x3ff, "com1" },
-        { 0x3f7, NULL },        { 0x400, NULL },
-        { 0xffff, NULL },       { 0, NULL },
+        { 0x20, "pic-master" }, { 0x21, "pic-master" }, { 0x22, NULL },
+        { 0x1f, NULL },         { 0x40, "pit" },        { 0x43, "pit" },
+        { 0x44, NULL },         { 0x61, "port-b" },     { 0x60, "kbd-data" },
+        { 0x62, NULL },         { 0x64, "kbd-cmd" },    { 0x65, NULL },
+        { 0x70, "rtc" },        { 0x71, "rtc" },        { 0x72, NULL },
+        { 0xcf8, "pci" },       { 0xcff, "pci" },       { 0xcf7, NULL },
+        { 0xd00, NULL },        { 0xa0, "pic-slave" },  { 0xa1, "pic-slave" },
+        { 0xf4, "debug-exit" }, { 0xf7, "debug-exit" }, { 0xf8, NULL },
+        { 0x3f8, "com1" },      { 0x3ff, "com1" },      { 0x3f7, NULL },
+        { 0x400, NULL },        { 0xffff, NULL },       { 0, NULL },
     };
     for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
         const struct pc_port_range *r = pc_port_find(at[i].port);

@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "vmm/options.h"
 #include "core/vm.h"
+#include "core/console_in.h"
 
 /* --- names and formatting --------------------------------------------- */
 
@@ -177,6 +179,7 @@ static const struct engine_ops script_engine = { .name = "script", .run = sc_run
     }
 
 static char report[1 << 16];
+static struct console_in *script_cin; /* typed input for the next run */
 
 /* Run a script in a fresh VM; returns the status, the report in `report`. */
 static int run_script(const struct step *s, int n, double timeout, bool stats, bool fake)
@@ -196,6 +199,8 @@ static int run_script(const struct step *s, int n, double timeout, bool stats, b
     char err[256];
     assert_int_equal(vm_create(&vm, &o, &script_engine, err, sizeof err), 0);
     vm_set_console(vm, to_console, NULL);
+    if (script_cin)
+        vm_set_console_input(vm, script_cin);
     if (fake)
         vm_set_clock(vm, fake_clock, NULL);
     FILE *rep = fmemopen(report, sizeof report - 1, "w");
@@ -212,7 +217,7 @@ static void test_io_exits_reach_devices_and_debug_exit_ends(void **st)
     static const struct step s[] = {
         OUTB(0x3f8, 'h'),  OUTB(0x3f8, 'i'), INB(0x3fd, 0x60), /* LSR: THRE|TEMT */
         OUTB(0x3ff, 0x77), INB(0x3ff, 0x77),                   /* scratch register round trip */
-        INB(0x70, 0xff), /* nobody at the CMOS port: all ones */
+        INB(0x80, 0xff), /* nobody at the POST port: all ones */
         OUTB(0xf4, 42),
     };
     int status = run_script(s, 7, 0, true, false);
@@ -367,6 +372,95 @@ static void test_hlt_wakes_on_pit_tick(void **st)
     assert_non_null(strstr(report, "1 interrupts"));
 }
 
+/* The keyboard controller's pulse reset (a guest's reboot) ends the VM
+ * cleanly, status 0, at once: the exit after it is never run. */
+static void test_keyboard_controller_reset_ends_the_vm(void **st)
+{
+    (void)st;
+    static const struct step s[] = {
+        OUTB(0x64, 0xaa),
+        INB(0x60, 0x55),  /* controller self-test */
+        OUTB(0x64, 0xfe), /* pulse the CPU reset line */
+        OUTB(0xf4, 42),
+    };
+    assert_int_equal(run_script(s, 4, 0, false, false), VMM_STATUS_RESET);
+    assert_int_equal(pos, 3);
+    assert_non_null(strstr(report, "vmm-test: the guest reset the machine (keyboard controller) "
+                                   "at eip="));
+    assert_non_null(strstr(report, ": the VM ends\n"));
+}
+
+/* The PIT not counting, the RTC's periodic interrupt enabled: HLT sleeps
+ * until IRQ 8 comes through the slave PIC (vector 0x28), not a fatal end. */
+static void test_hlt_wakes_on_rtc_periodic_interrupt(void **st)
+{
+    (void)st;
+    static const struct step s[] = {
+        OUTB(0x20, 0x11),
+        OUTB(0x21, 0x20),
+        OUTB(0x21, 0x04),
+        OUTB(0x21, 0x01),
+        OUTB(0x21, 0xfb), /* master: only the cascade */
+        OUTB(0xa0, 0x11),
+        OUTB(0xa1, 0x28),
+        OUTB(0xa1, 0x02),
+        OUTB(0xa1, 0x01),
+        OUTB(0xa1, 0xfe), /* slave: IRQ 8 */
+        OUTB(0x70, 0x0b),
+        OUTB(0x71, 0x42), /* register B: PIE, 24-hour */
+        INB(0x70, 0xff),  /* (the index port is write-only) */
+        { .reason = EXIT_HLT, .set_if = true },
+        { .reason = EXIT_IO_INSTRUCTION,
+          .port = 0x70,
+          .size = 1,
+          .value = 0x0c,
+          .expect_in = -1,
+          .expect_irq = 0x28 },
+        INB(0x71, -1), /* register C: acknowledges */
+        OUTB(0xf4, 0),
+    };
+    assert_int_equal(run_script(s, 17, 0, false, true), 0);
+}
+
+/* Typed input (a pipe here, the VMM's stdin in a stage binary) reaches
+ * the UART, which raises IRQ 4 and wakes a halted guest: the interrupt
+ * engines see, whatever they are. */
+static void test_console_input_raises_irq4(void **st)
+{
+    (void)st;
+    static const struct step s[] = {
+        OUTB(0x20, 0x11),
+        OUTB(0x21, 0x20),
+        OUTB(0x21, 0x04),
+        OUTB(0x21, 0x01),
+        OUTB(0x21, 0xef),  /* master: IRQ 4 only */
+        OUTB(0x3f9, 0x01), /* IER: received data available */
+        OUTB(0x3fc, 0x08), /* MCR: OUT2 lets IRQ 4 out */
+        { .reason = EXIT_HLT, .set_if = true },
+        { .reason = EXIT_IO_INSTRUCTION,
+          .port = 0x3fd,
+          .size = 1,
+          .in = true,
+          .expect_in = 0x61, /* LSR: data ready, THRE, TEMT */
+          .expect_irq = 0x24 },
+        INB(0x3f8, 'k'),
+        INB(0x3fd, 0x60), /* nothing more */
+        OUTB(0xf4, 0),
+    };
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct console_in cin;
+    char err[128];
+    assert_int_equal(console_in_start(&cin, p[0], err, sizeof err), 0);
+    script_cin = &cin;
+    assert_int_equal(write(p[1], "k", 1), 1);
+    assert_int_equal(run_script(s, 12, 5, false, false), 0);
+    script_cin = NULL;
+    console_in_stop(&cin);
+    close(p[0]);
+    close(p[1]);
+}
+
 static void test_timeout_stops_a_spinning_guest(void **st)
 {
     (void)st;
@@ -433,6 +527,9 @@ int main(void)
         cmocka_unit_test(test_hlt_with_interrupts_off_is_fatal),
         cmocka_unit_test(test_hlt_with_no_timer_is_fatal),
         cmocka_unit_test(test_hlt_wakes_on_pit_tick),
+        cmocka_unit_test(test_keyboard_controller_reset_ends_the_vm),
+        cmocka_unit_test(test_hlt_wakes_on_rtc_periodic_interrupt),
+        cmocka_unit_test(test_console_input_raises_irq4),
         cmocka_unit_test(test_timeout_stops_a_spinning_guest),
         cmocka_unit_test(test_requested_stop_ends_with_130),
         cmocka_unit_test(test_engine_error_is_fatal_with_message),

@@ -2,7 +2,7 @@
 # Each links the sanitizer build of the core library ($(LIBVMLAB_SAN)).
 CORE_UNIT_TESTS := test_uart test_pit test_pic test_iobus test_loader test_guest_ram \
                    test_options test_trace test_vm_exit test_hangup test_ticks \
-                   test_bzimage
+                   test_bzimage test_pci test_i8042 test_rtc test_console_in
 CORE_UNIT_TESTS += test_acpi_pm test_mptable test_acpi
 CORE_UNIT_BINS  := $(CORE_UNIT_TESTS:%=$(BUILD)/tests/unit/%)
 ALL_TARGETS += $(CORE_UNIT_BINS)

@@ -4,3 +4,6 @@ TEST_SUITES += tests/viz/viz.sh
 # tests/viz/hangup.sh: a VMM (live, --step, the finished screen, a plain
 # run) or vmtrace --viz whose tmux session is killed leaves nothing behind.
 TEST_SUITES += tests/viz/hangup.sh
+# tests/viz/console.sh: the VMM's stdin (piped, empty, a terminal in raw
+# mode restored on every way out).  Needs build/vmm-bt and the guest.
+TEST_SUITES += tests/viz/console.sh
