@@ -60,12 +60,12 @@ bool vm_irq_pending(struct vm *vm)
             vm->poll_every *= 2;
         ticks_update(&vm->ticks, &vm->pit, &vm->pic);
     }
-    return pic_pending(&vm->pic);
+    return irqchip_pending(&vm->irqchip);
 }
 
 int vm_irq_ack(struct vm *vm)
 {
-    int vector = pic_ack(&vm->pic);
+    int vector = irqchip_ack(&vm->irqchip);
     vm->irqs++;
     trace_irq(&vm->trace, vector, vm->vcpu.cpu.eip);
     return vector;
@@ -138,8 +138,6 @@ void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx)
 
 /* --- devices wiring --------------------------------------------------- */
 
-static void pic_irq_set(void *ctx, int irq, int level) { pic_set_irq(ctx, irq, level); }
-
 static void uart_to_console(void *ctx, uint8_t byte)
 {
     struct vm *vm = ctx;
@@ -171,9 +169,10 @@ static int attach(struct vm *vm, enum pc_port_dev at, io_handler_t fn, void *dev
 
 static int setup_devices(struct vm *vm, char *err, size_t errlen)
 {
-    struct irq_line irq0 = { pic_irq_set, &vm->pic, PIT_IRQ };
-    struct irq_line irq4 = { pic_irq_set, &vm->pic, UART_COM1_IRQ };
+    struct irq_line irq0 = { irqchip_isa_irq, &vm->irqchip, PIT_IRQ };
+    struct irq_line irq4 = { irqchip_isa_irq, &vm->irqchip, UART_COM1_IRQ };
     pic_init(&vm->pic);
+    irqchip_init(&vm->irqchip, &vm->pic, &vm->vcpu.cpu.apic_base, &vm->clock);
     pit_init(&vm->pit, &vm->clock, &irq0);
     ticks_init(&vm->ticks);
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
@@ -181,7 +180,8 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
     if (attach(vm, PC_PIC_MASTER, pic_master_io, &vm->pic) ||
         attach(vm, PC_PIC_SLAVE, pic_slave_io, &vm->pic) || attach(vm, PC_PIT, pit_io, &vm->pit) ||
         attach(vm, PC_PORT_B, pit_port_b_io, &vm->pit) || attach(vm, PC_COM1, uart_io, &vm->uart) ||
-        attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm)) {
+        attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm) ||
+        irqchip_attach(&vm->irqchip, &vm->mmio)) {
         snprintf(err, errlen, "internal error: device port ranges overlap");
         return -1;
     }
@@ -228,6 +228,7 @@ int vm_create(struct vm **out, const struct vm_options *opt, const struct engine
     } else {
         loader_multiboot_cpu(&vm->vcpu.cpu, &vm->boot);
     }
+    vm->vcpu.cpu.apic_base = APIC_BASE_RESET; /* devices/lapic.h */
     if (trace_init(&vm->trace, opt->trace_file, engine->name, err, errlen) < 0)
         return VMM_STATUS_USAGE;
     /* --viz without a file: the visualizer reads the ring itself; turned on
@@ -308,13 +309,15 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
 {
     for (;;) {
         ticks_update(&vm->ticks, &vm->pit, &vm->pic);
-        if (pic_pending(&vm->pic) || vm_stop_requested(vm))
+        uint64_t apic = irqchip_deadline(&vm->irqchip); /* the LAPIC timer */
+        if (irqchip_pending(&vm->irqchip) || vm_stop_requested(vm))
             return 0;
         uint64_t now = vclock_now(&vm->clock);
         uint64_t dl = pit_next_deadline(&vm->pit);
         uint64_t owed = ticks_deadline(&vm->ticks, &vm->pit, &vm->pic);
-        /* The PIT is the only source of interrupts while the CPU sleeps, so
-         * IRQ0 must be able to reach it.  Besides a mask, a wrongly
+        /* The PIT (or the local APIC timer, irqchip.h) is the only source
+         * of interrupts while the CPU sleeps, so IRQ0 must be able to
+         * reach it (or the timer run).  Besides a mask, a wrongly
          * programmed master PIC blocks it for ever (found by
          * tests/fuzz/guests/pitpic.S; these used to sleep until killed):
          *  - ICW1 with LTIM: a level-triggered IR0 never latches the PIT's
@@ -329,7 +332,11 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
                            : (m->irr & 1)  ? "requested but blocked by an interrupt still in "
                                              "service, no EOI sent"
                                            : NULL;
-        if (dl == UINT64_MAX || irq0) {
+        if (irq0 && irqchip_irq0_via_ioapic(&vm->irqchip))
+            irq0 = NULL; /* APIC mode: the PIT comes through the I/O APIC */
+        if ((dl == UINT64_MAX || irq0) && apic != UINT64_MAX)
+            dl = apic; /* the LAPIC timer will wake it */
+        else if (dl == UINT64_MAX || irq0) {
             snprintf(why, len,
                      "guest halted with no interrupt that could wake it "
                      "(PIT %s; at the PIC IRQ0 is %s): it would sleep forever",
@@ -338,6 +345,8 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
         }
         if (owed < dl) /* a late tick (ticks.h) comes first */
             dl = owed;
+        if (apic < dl)
+            dl = apic;
         uint64_t wait = dl > now ? dl - now : 0;
         if (wait > 10000000) /* re-check the stop flag every 10 ms */
             wait = 10000000;

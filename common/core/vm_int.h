@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include "core/vm.h"
 #include "core/clock.h"
+#include "core/irqchip.h"
 #include "core/loader.h"
 #include "core/ticks.h"
 #include "devices/debug_exit.h"
@@ -32,6 +33,7 @@ struct vm {
     struct iobus pio, mmio;
     struct vclock clock;
     struct pic_pair pic;
+    struct irqchip irqchip; /* ISA IRQs -> 8259 / I/O APIC -> CPU */
     struct pit8254 pit;
     struct lost_ticks ticks; /* IRQ0 periods owed to the guest */
     struct uart16550 uart;
