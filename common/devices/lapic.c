@@ -184,7 +184,7 @@ static void timer_load(struct lapic *l, uint32_t count, uint64_t now)
 {
     uint64_t t = tick_ns(l);
     l->timer_start = now - (uint64_t)(l->timer_init - count) * t;
-    l->timer_next = l->timer_init ? now + (uint64_t)count * t : UINT64_MAX;
+    l->timer_next = l->timer_init && count ? now + (uint64_t)count * t : UINT64_MAX;
 }
 
 void lapic_update(struct lapic *l, uint64_t now)
@@ -309,7 +309,7 @@ static void reg_write(struct lapic *l, uint32_t r, uint32_t v, uint64_t now)
         l->esr_pending = 0;
         break;
     case R_ICR_LO:
-        l->icr_lo = v & 0x000cdfffu;
+        l->icr_lo = v & 0x000ccfffu; /* delivery status (12) reads 0 */
         send_ipi(l);
         break;
     case R_ICR_HI: l->icr_hi = v & 0xff000000u; break;

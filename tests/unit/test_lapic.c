@@ -104,6 +104,10 @@ static void test_timer_one_shot_and_current_count(void **st)
     assert_int_equal(lapic_pending(&l), -1); /* fired once */
     assert_int_equal(lapic_next_deadline(&l), UINT64_MAX);
     assert_int_equal(l.timer_fires, 1);
+    wr(&l, 0x3E0, 0xB); /* a new divider does not restart an expired timer */
+    assert_int_equal(lapic_next_deadline(&l), UINT64_MAX);
+    lapic_update(&l, fake_now);
+    assert_int_equal(lapic_pending(&l), -1);
 }
 
 static void test_timer_periodic_and_divider(void **st)
@@ -230,7 +234,8 @@ static void test_self_ipi_and_esr(void **st)
     struct lapic l;
     setup(&l);
     wr(&l, 0x310, 0);
-    wr(&l, 0x300, (1u << 18) | 0x63); /* shorthand self, fixed */
+    wr(&l, 0x300, (1u << 18) | (1u << 12) | 0x63);      /* shorthand self, fixed */
+    assert_int_equal(rd(&l, 0x300), (1u << 18) | 0x63); /* delivered: status idle */
     assert_int_equal(lapic_ack(&l), 0x63);
     wr(&l, 0xB0, 0);
     wr(&l, 0x300, (3u << 18) | 0x64); /* all excluding self: nobody */
