@@ -60,7 +60,7 @@ bool vm_irq_pending(struct vm *vm)
             vm->poll_every *= 2;
         ticks_update(&vm->ticks, &vm->pit, &vm->pic);
     }
-    return pic_pending(&vm->pic);
+    return irqchip_pending(&vm->irqchip);
 }
 
 /* The devices vm_irq_pending does not advance: the RTC's update and
@@ -82,7 +82,7 @@ static void poll_devices(struct vm *vm)
 
 int vm_irq_ack(struct vm *vm)
 {
-    int vector = pic_ack(&vm->pic);
+    int vector = irqchip_ack(&vm->irqchip);
     vm->irqs++;
     trace_irq(&vm->trace, vector, vm->vcpu.cpu.eip);
     return vector;
@@ -160,8 +160,6 @@ void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx)
 
 /* --- devices wiring --------------------------------------------------- */
 
-static void pic_irq_set(void *ctx, int irq, int level) { pic_set_irq(ctx, irq, level); }
-
 static void uart_to_console(void *ctx, uint8_t byte)
 {
     struct vm *vm = ctx;
@@ -216,7 +214,7 @@ static void vm_kbd_cmd_io(void *dev, uint64_t offset, uint8_t size, bool is_writ
  * when a test changes the clock before the run: vm_set_clock). */
 static void setup_rtc(struct vm *vm)
 {
-    struct irq_line irq8 = { pic_irq_set, &vm->pic, RTC_IRQ };
+    struct irq_line irq8 = { irqchip_isa_irq, &vm->irqchip, RTC_IRQ };
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
     rtc_init(&vm->rtc, &vm->clock, &irq8, wall.tv_sec, (uint32_t)wall.tv_nsec);
@@ -232,17 +230,18 @@ static int attach(struct vm *vm, enum pc_port_dev at, io_handler_t fn, void *dev
 
 static int setup_devices(struct vm *vm, char *err, size_t errlen)
 {
-    struct irq_line irq0 = { pic_irq_set, &vm->pic, PIT_IRQ };
-    struct irq_line irq4 = { pic_irq_set, &vm->pic, UART_COM1_IRQ };
-    struct irq_line irq1 = { pic_irq_set, &vm->pic, I8042_KBD_IRQ };
-    struct irq_line irq12 = { pic_irq_set, &vm->pic, I8042_AUX_IRQ };
+    struct irq_line irq0 = { irqchip_isa_irq, &vm->irqchip, PIT_IRQ };
+    struct irq_line irq4 = { irqchip_isa_irq, &vm->irqchip, UART_COM1_IRQ };
+    struct irq_line irq1 = { irqchip_isa_irq, &vm->irqchip, I8042_KBD_IRQ };
+    struct irq_line irq12 = { irqchip_isa_irq, &vm->irqchip, I8042_AUX_IRQ };
     pic_init(&vm->pic);
+    irqchip_init(&vm->irqchip, &vm->pic, &vm->vcpu.cpu.apic_base, &vm->clock);
     pit_init(&vm->pit, &vm->clock, &irq0);
     ticks_init(&vm->ticks);
     uart_init(&vm->uart, uart_to_console, vm, &irq4);
     uart_set_clock(&vm->uart, &vm->clock);
     debug_exit_init(&vm->dbg);
-    struct irq_line irq9 = { pic_irq_set, &vm->pic, ACPI_PM_SCI_IRQ };
+    struct irq_line irq9 = { irqchip_isa_irq, &vm->irqchip, ACPI_PM_SCI_IRQ };
     acpi_pm_init(&vm->acpi_pm, &vm->clock, &irq9);
     pci_host_init(&vm->pci);
     i8042_init(&vm->kbd, &irq1, &irq12);
@@ -253,7 +252,7 @@ static int setup_devices(struct vm *vm, char *err, size_t errlen)
         attach(vm, PC_DEBUG_EXIT, vm_debug_exit_io, vm) ||
         attach(vm, PC_ACPI_PM, vm_acpi_pm_io, vm) || attach(vm, PC_PCI, pci_host_io, &vm->pci) ||
         attach(vm, PC_KBD_DATA, vm_kbd_data_io, vm) || attach(vm, PC_KBD_CMD, vm_kbd_cmd_io, vm) ||
-        attach(vm, PC_RTC, rtc_io, &vm->rtc)) {
+        attach(vm, PC_RTC, rtc_io, &vm->rtc) || irqchip_attach(&vm->irqchip, &vm->mmio)) {
         snprintf(err, errlen, "internal error: device port ranges overlap");
         return -1;
     }
@@ -300,6 +299,7 @@ int vm_create(struct vm **out, const struct vm_options *opt, const struct engine
     } else {
         loader_multiboot_cpu(&vm->vcpu.cpu, &vm->boot);
     }
+    vm->vcpu.cpu.apic_base = APIC_BASE_RESET; /* devices/lapic.h */
     if (trace_init(&vm->trace, opt->trace_file, engine->name, err, errlen) < 0)
         return VMM_STATUS_USAGE;
     /* --viz without a file: the visualizer reads the ring itself; turned on
@@ -381,7 +381,8 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
     for (;;) {
         ticks_update(&vm->ticks, &vm->pit, &vm->pic);
         poll_devices(vm);
-        if (pic_pending(&vm->pic) || vm_stop_requested(vm))
+        uint64_t apic = irqchip_deadline(&vm->irqchip); /* the LAPIC timer */
+        if (irqchip_pending(&vm->irqchip) || vm_stop_requested(vm))
             return 0;
         uint64_t now = vclock_now(&vm->clock);
         uint64_t dl = pit_next_deadline(&vm->pit);
@@ -393,9 +394,9 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
         if (vm->cin && console_in_live(vm->cin) && (u->ier & UART_IER_RDI) &&
             (u->mcr & UART_MCR_OUT2) && rtc > now + 10000000)
             rtc = now + 10000000;
-        /* The PIT (and the RTC, if the guest enabled one of its
-         * interrupts) are the sources of interrupts while the CPU sleeps,
-         * so IRQ0 must be able to reach it.  Besides a mask, a wrongly
+        /* Besides them and the local APIC timer (irqchip.h), the PIT is
+         * the source of interrupts while the CPU sleeps, so IRQ0 must be
+         * able to reach it.  Besides a mask, a wrongly
          * programmed master PIC blocks it for ever (found by
          * tests/fuzz/guests/pitpic.S; these used to sleep until killed):
          *  - ICW1 with LTIM: a level-triggered IR0 never latches the PIT's
@@ -410,7 +411,10 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
                            : (m->irr & 1)  ? "requested but blocked by an interrupt still in "
                                              "service, no EOI sent"
                                            : NULL;
-        if ((dl == UINT64_MAX || irq0) && rtc == UINT64_MAX) {
+        if (irq0 && irqchip_irq0_via_ioapic(&vm->irqchip))
+            irq0 = NULL; /* APIC mode: the PIT comes through the I/O APIC */
+        uint64_t other = rtc < apic ? rtc : apic; /* wakers besides the PIT */
+        if ((dl == UINT64_MAX || irq0) && other == UINT64_MAX) {
             snprintf(why, len,
                      "guest halted with no interrupt that could wake it "
                      "(PIT %s; at the PIC IRQ0 is %s): it would sleep forever",
@@ -419,8 +423,8 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
         }
         if (owed < dl) /* a late tick (ticks.h) comes first */
             dl = owed;
-        if (rtc < dl || irq0)
-            dl = rtc;
+        if (other < dl || irq0)
+            dl = other;
         uint64_t wait = dl > now ? dl - now : 0;
         if (wait > 10000000) /* re-check the stop flag every 10 ms */
             wait = 10000000;

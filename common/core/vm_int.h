@@ -13,6 +13,7 @@
 #include "core/vm.h"
 #include "core/clock.h"
 #include "core/console_in.h"
+#include "core/irqchip.h"
 #include "core/loader.h"
 #include "core/ticks.h"
 #include "devices/acpi_pm.h"
@@ -44,6 +45,7 @@ struct vm {
     struct iobus pio, mmio;
     struct vclock clock;
     struct pic_pair pic;
+    struct irqchip irqchip; /* ISA IRQs -> 8259 / I/O APIC -> CPU */
     struct pit8254 pit;
     struct lost_ticks ticks; /* IRQ0 periods owed to the guest */
     struct uart16550 uart;

@@ -107,8 +107,9 @@ struct x86_cpu {
     uint32_t dr[8];
     uint64_t tsc_offset;                              /* guest TSC = host TSC + offset         */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* MSRs 0x174-0x176 */
-    bool halted;                                      /* HLT executed, waiting for an interrupt */
-    bool irq_shadow;                                  /* blocking by STI / MOV SS (one instr.)  */
+    uint32_t apic_base; /* IA32_APIC_BASE, MSR 0x1B (devices/lapic.h) */
+    bool halted;        /* HLT executed, waiting for an interrupt */
+    bool irq_shadow;    /* blocking by STI / MOV SS (one instr.)  */
 };
 
 static inline int x86_cpl(const struct x86_cpu *c) { return c->seg[S_CS].sel & 3; }

@@ -337,10 +337,11 @@ void h_wbinvd(struct interp *ip, const struct insn *in) /* WBINVD / INVD: no cac
 
 /* ---- identification, time, MSRs ------------------------------------------- */
 /* A Pentium II-class CPU without FPU/MMX/SSE (the guest uses none):
- * family 6 model 3 stepping 3, so SEP is genuine. */
+ * family 6 model 3 stepping 3, so SEP is genuine.  APIC: an on-chip local
+ * APIC and its IA32_APIC_BASE MSR (SDM Vol. 3A §11.4.2). */
 #define CPUID_FEATURES \
     ((1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | \
-     (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | (1u << 15) /* CMOV */)
+     (1u << 9) /* APIC */ | (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | (1u << 15) /* CMOV */)
 void x86_cpuid(uint32_t leaf, uint32_t out[4])
 {
     uint32_t a = 0, b = 0, c = 0, d = 0;
@@ -390,6 +391,7 @@ void h_rdtsc(struct interp *ip, const struct insn *in)
 }
 enum {
     MSR_TSC = 0x10,
+    MSR_APIC_BASE = 0x1B,
     MSR_SYSENTER_CS = 0x174,
     MSR_SYSENTER_ESP = 0x175,
     MSR_SYSENTER_EIP = 0x176
@@ -398,6 +400,7 @@ bool x86_msr_read(const struct x86_cpu *c, uint32_t msr, uint64_t *v)
 {
     switch (msr) {
     case MSR_TSC: *v = __rdtsc() + c->tsc_offset; return true;
+    case MSR_APIC_BASE: *v = c->apic_base; return true;
     case MSR_SYSENTER_CS: *v = c->sysenter_cs; return true;
     case MSR_SYSENTER_ESP: *v = c->sysenter_esp; return true;
     case MSR_SYSENTER_EIP: *v = c->sysenter_eip; return true;
@@ -408,6 +411,14 @@ bool x86_msr_write(struct x86_cpu *c, uint32_t msr, uint64_t v)
 {
     switch (msr) {
     case MSR_TSC: c->tsc_offset = v - __rdtsc(); return true;
+    case MSR_APIC_BASE:
+        /* SDM Vol. 3A §11.4.4 Figure 11-5: base (bits 12-31, physical
+         * addresses are 32 bits here), global enable (11), BSP (8); the
+         * rest, x2APIC enable (10) included, is reserved: #GP. */
+        if (v & ~(uint64_t)0xfffff900u)
+            return false;
+        c->apic_base = (uint32_t)v;
+        return true;
     case MSR_SYSENTER_CS: c->sysenter_cs = (uint32_t)v; return true;
     case MSR_SYSENTER_ESP: c->sysenter_esp = (uint32_t)v; return true;
     case MSR_SYSENTER_EIP: c->sysenter_eip = (uint32_t)v; return true;

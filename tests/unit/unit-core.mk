@@ -1,6 +1,7 @@
 # tests/unit/unit-core.mk — cmocka tests of the VMM core, devices, loader, trace.
 # Each links the sanitizer build of the core library ($(LIBVMLAB_SAN)).
 CORE_UNIT_TESTS := test_uart test_pit test_pic test_iobus test_loader test_guest_ram \
+                   test_lapic test_ioapic test_irqchip \
                    test_options test_trace test_vm_exit test_hangup test_ticks \
                    test_bzimage test_pci test_i8042 test_rtc test_console_in
 CORE_UNIT_TESTS += test_acpi_pm test_mptable test_acpi

@@ -1,0 +1,71 @@
+/*
+ * irqchip.h — how ISA interrupts reach the CPU: the 8259 pair, the I/O APIC
+ * and the local APIC wired as on a PC with an APIC (MP spec 1.4 §3.6;
+ * Intel SDM Vol. 3A §11.1).
+ *
+ *   ISA IRQ n ──┬── 8259 pair (pic8259.h) ── INTR ──┬── CPU         (PIC mode)
+ *               │                                   └── LINT0 ExtINT (virtual wire)
+ *               └── I/O APIC pin n, IRQ0 -> pin 2 ── message ── local APIC ── CPU
+ *
+ * Every ISA line goes to both controllers; the guest decides which one
+ * listens by masking the other.  The I/O APIC pin of ISA IRQ n is n, except
+ * IRQ0 (the PIT), which is wired to pin 2 (pin 0 being the 8259's INTR on
+ * a real board): the "interrupt source override" of every PC with an I/O
+ * APIC, which our MP table and ACPI MADT describe (IRQ_TO_IOAPIC_PIN).
+ *
+ * PIC mode: IA32_APIC_BASE bit 11 is clear (the guest turned the APIC
+ * off): the 8259's INTR is the CPU's interrupt line, as before APICs.
+ * With the APIC on (the reset state), the 8259 reaches the CPU through
+ * LINT0 as long as LVT LINT0 is an unmasked ExtINT entry (lapic.h: so it
+ * is after reset), and its vector comes from the 8259's INTA cycle;
+ * otherwise only the local APIC's interrupts (I/O APIC messages, its timer,
+ * self-IPIs) are delivered, by priority.  An ExtINT interrupt is taken
+ * before those, like KVM's kvm_cpu_get_interrupt.  A guest that never
+ * touches the APIC (our teaching guest, Linux with `noapic nolapic`) runs
+ * on the 8259 exactly as without this module.
+ *
+ * Disabling the APIC through IA32_APIC_BASE resets it (SDM Vol. 3A
+ * §11.4.3); its register page then reads as nothing (all ones).  The lost
+ * tick policy (ticks.h) follows IRQ0 at the 8259 only: in APIC mode the
+ * guest masks it there and owed ticks are dropped.
+ */
+#ifndef CORE_IRQCHIP_H
+#define CORE_IRQCHIP_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "core/clock.h"
+#include "core/iobus.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
+#include "devices/pic8259.h"
+
+#define IRQ_TO_IOAPIC_PIN(irq) ((irq) == 0 ? 2 : (irq))
+
+struct irqchip {
+    struct pic_pair *pic;
+    struct ioapic ioapic;
+    struct lapic lapic;
+    const uint32_t *apic_base; /* the CPU's IA32_APIC_BASE (x86/cpu.h) */
+    const struct vclock *clock;
+    bool apic_was_on;
+    unsigned polls; /* polls since the LAPIC timer was brought to now */
+};
+
+void irqchip_init(struct irqchip *ic, struct pic_pair *pic, const uint32_t *apic_base,
+                  const struct vclock *clock);
+/* Put the APIC page and the I/O APIC on the MMIO bus; 0 or -1. */
+int irqchip_attach(struct irqchip *ic, struct iobus *mmio);
+/* The irq_line callback of every ISA device (ctx = the irqchip). */
+void irqchip_isa_irq(void *ctx, int irq, int level);
+/* Does an interrupt wait for the CPU?  Cheap: polled at every block. */
+bool irqchip_pending(struct irqchip *ic);
+/* INTA: the vector, from the 8259 (PIC mode, ExtINT) or the local APIC. */
+int irqchip_ack(struct irqchip *ic);
+/* Bring the LAPIC timer to now; the clock time of its next interrupt, or
+ * UINT64_MAX (for a halted CPU's sleep). */
+uint64_t irqchip_deadline(struct irqchip *ic);
+/* Can ISA IRQ0 reach the CPU through the I/O APIC (pin unmasked, APIC on)? */
+bool irqchip_irq0_via_ioapic(struct irqchip *ic);
+
+#endif
