@@ -355,9 +355,9 @@ static int kvm_init(struct vcpu *v, char *err, size_t len)
 
 /* Inject a pending PIC interrupt if the guest can take it now, otherwise
  * ask KVM for an exit as soon as it can (interrupt-window exiting). */
-static void inject_interrupt(struct vcpu *v, struct kvm_engine_state *k)
+static void inject_interrupt(struct vcpu *v, struct kvm_engine_state *k, bool pending)
 {
-    if (!vm_irq_pending(v->vm)) {
+    if (!pending) {
         k->run->request_interrupt_window = 0;
         return;
     }
@@ -389,6 +389,9 @@ static int kvm_run_vcpu(struct vcpu *v, struct vm_exit *exit)
         k->answer_pending = false;
     }
 
+    /* Back from the core, which may have changed the PIC (an EOI, a mask):
+     * a cheap look; device time advanced when KVM_RUN last returned. */
+    bool pending = vm_irq_pending(v->vm);
     for (;;) {
         if (vm_stop_requested(v->vm)) {
             memset(exit, 0, sizeof *exit);
@@ -397,14 +400,17 @@ static int kvm_run_vcpu(struct vcpu *v, struct vm_exit *exit)
             exit->guest_eip = v->cpu.eip;
             return 0;
         }
-        inject_interrupt(v, k);
+        inject_interrupt(v, k, pending);
         if (k->sync_regs)
             run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-        int r = ioctl(k->vcpu, KVM_RUN, 0);
-        if (r < 0 && errno != EINTR && errno != EAGAIN) {
+        int r = ioctl(k->vcpu, KVM_RUN, 0), e = errno;
+        /* Device time at every return, kicks included: the only moments
+         * the VMM runs while the guest spins (vm.h, vm_advance_time). */
+        pending = vm_advance_time(v->vm);
+        if (r < 0 && e != EINTR && e != EAGAIN) {
             memset(exit, 0, sizeof *exit);
             exit->reason = EXIT_VMM_ERROR;
-            snprintf(exit->message, sizeof exit->message, "KVM_RUN failed: %s", strerror(errno));
+            snprintf(exit->message, sizeof exit->message, "KVM_RUN failed: %s", strerror(e));
             return -1;
         }
         if (r < 0) { /* kicked by the timer signal */

@@ -37,6 +37,15 @@ uint64_t host_monotonic_ns(void *ctx)
 
 struct guest_ram *vm_ram(struct vm *vm) { return &vm->ram; }
 
+/* Device time read at now: restart the throttle, raise due PIT edges. */
+static bool advance_time(struct vm *vm, uint64_t now)
+{
+    vm->poll_count = 0;
+    vm->poll_ns = now;
+    ticks_update(&vm->ticks, &vm->pit, &vm->pic);
+    return pic_pending(&vm->pic);
+}
+
 bool vm_irq_pending(struct vm *vm)
 {
     /* Reading the clock costs ~20 ns; polled at every block boundary that
@@ -49,19 +58,19 @@ bool vm_irq_pending(struct vm *vm)
      * the interval adapts: halved while reads are over 1 ms apart, doubled
      * back while they are under 100 us apart.  Periods merged anyway (the
      * VMM descheduled) are delivered late by the lost-tick policy
-     * (ticks.h). */
+     * (ticks.h).  An engine that returns rarely uses vm_advance_time. */
     if (++vm->poll_count >= vm->poll_every) {
         uint64_t now = vclock_now(&vm->clock), gap = now - vm->poll_ns;
-        vm->poll_count = 0;
-        vm->poll_ns = now;
         if (gap > 1000000 && vm->poll_every > 1)
             vm->poll_every /= 2;
         else if (gap < 100000 && vm->poll_every < 16)
             vm->poll_every *= 2;
-        ticks_update(&vm->ticks, &vm->pit, &vm->pic);
+        return advance_time(vm, now);
     }
     return pic_pending(&vm->pic);
 }
+
+bool vm_advance_time(struct vm *vm) { return advance_time(vm, vclock_now(&vm->clock)); }
 
 int vm_irq_ack(struct vm *vm)
 {

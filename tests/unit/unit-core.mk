@@ -1,7 +1,8 @@
 # tests/unit/unit-core.mk — cmocka tests of the VMM core, devices, loader, trace.
 # Each links the sanitizer build of the core library ($(LIBVMLAB_SAN)).
 CORE_UNIT_TESTS := test_uart test_pit test_pic test_iobus test_loader test_guest_ram \
-                   test_options test_trace test_vm_exit test_hangup test_ticks
+                   test_options test_trace test_vm_exit test_hangup test_ticks \
+                   test_vm_time
 CORE_UNIT_BINS  := $(CORE_UNIT_TESTS:%=$(BUILD)/tests/unit/%)
 ALL_TARGETS += $(CORE_UNIT_BINS)
 TEST_SUITES += $(CORE_UNIT_BINS)
