@@ -574,6 +574,7 @@ const struct engine_ops bt_engine = {
         "binary translator: guest blocks translated to host x86-64 code (identical translation)",
     .init = bt_init,
     .run = bt_run,
+    .counts_instructions = true,
     .print_stats = bt_print_stats,
     .fini = bt_fini,
 };

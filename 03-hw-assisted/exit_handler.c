@@ -145,6 +145,8 @@ int hw_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
         h->ops->inject(v, x->vector, false, x->has_error, x->error_code);
         return VM_EXIT_HANDLED;
     }
+    case EXIT_MONITOR_TRAP_FLAG: /* the VMM's own single step: the exit is the point */
+        return VM_EXIT_HANDLED;
     case EXIT_INTERRUPT_WINDOW: /* the guest can take it now */
         if (!h->ops)
             return VM_EXIT_PASS;

@@ -24,6 +24,7 @@
  */
 #include "03-hw-assisted/kvm.h"
 #include "03-hw-assisted/exit_handler.h"
+#include "03-hw-assisted/kvm_controls.h"
 #include "core/vm.h"
 
 #include <errno.h>
@@ -42,23 +43,17 @@
 #define KICK_SIGNAL    SIGUSR2
 #define KICK_PERIOD_NS 4000000 /* 250 Hz: a 100 Hz guest timer is late by < 4 ms */
 
-struct kvm_stats {
-    uint64_t kvm_exits[40]; /* by KVM_EXIT_* code        */
-    uint64_t kicks;         /* KVM_RUN interrupted by the timer signal */
-    uint64_t injected;      /* KVM_INTERRUPT calls       */
-    uint64_t string_io;     /* rep ins/outs batches handed to the core */
-};
-
 struct kvm_engine_state {
     int kvm, vm, vcpu;
     struct kvm_run *run;
     size_t run_size;
     timer_t kick;
     bool kick_armed;
-    bool sync_regs;      /* KVM_CAP_SYNC_REGS: registers in kvm_run */
-    bool answer_pending; /* last exit was an IN / MMIO read the VMM answers */
-    struct kvm_stats st;
-    struct hw_vmm vmm; /* the stage's exit handler (exit_handler.c) */
+    bool sync_regs;          /* KVM_CAP_SYNC_REGS: registers in kvm_run */
+    bool answer_pending;     /* last exit was an IN / MMIO read the VMM answers */
+    struct kvm_stats st;     /* kvm_exit.c */
+    struct kvm_controls ctl; /* --kvm-controls */
+    struct hw_vmm vmm;       /* the stage's exit handler (exit_handler.c) */
 };
 
 static void kick_handler(int sig) { (void)sig; }
@@ -289,6 +284,9 @@ static int kvm_init(struct vcpu *v, char *err, size_t len)
         snprintf(err, len, "KVM unavailable: KVM_CREATE_VM failed: %s", strerror(errno));
         return -1;
     }
+    if (kvm_controls_parse(vm_engine_option(v->vm, "--kvm-controls"), &k->ctl, err, len) < 0 ||
+        kvm_controls_vm(&k->ctl, k->vm, err, len) < 0)
+        return -1;
     /* Intel needs three pages for the real-mode TSS; harmless elsewhere. */
     (void)ioctl(k->vm, KVM_SET_TSS_ADDR, 0xfffbd000ul);
 
@@ -330,6 +328,8 @@ static int kvm_init(struct vcpu *v, char *err, size_t len)
         snprintf(err, len, "KVM_SET_SREGS/REGS failed: %s", strerror(errno));
         return -1;
     }
+    if (kvm_controls_vcpu(&k->ctl, k->vm, k->vcpu, err, len) < 0)
+        return -1;
 
     /* The kick: a periodic signal to this thread gets the vCPU out of
      * KVM_RUN (KVM_EXIT_INTR) so user-space device time can advance. */
@@ -355,9 +355,9 @@ static int kvm_init(struct vcpu *v, char *err, size_t len)
 
 /* Inject a pending PIC interrupt if the guest can take it now, otherwise
  * ask KVM for an exit as soon as it can (interrupt-window exiting). */
-static void inject_interrupt(struct vcpu *v, struct kvm_engine_state *k)
+static void inject_interrupt(struct vcpu *v, struct kvm_engine_state *k, bool pending)
 {
-    if (!vm_irq_pending(v->vm)) {
+    if (!pending) {
         k->run->request_interrupt_window = 0;
         return;
     }
@@ -389,39 +389,38 @@ static int kvm_run_vcpu(struct vcpu *v, struct vm_exit *exit)
         k->answer_pending = false;
     }
 
+    /* Back from the core, which may have changed the PIC (an EOI, a mask):
+     * a cheap look; device time advanced when KVM_RUN last returned. */
+    bool pending = vm_irq_pending(v->vm);
     for (;;) {
         if (vm_stop_requested(v->vm)) {
             memset(exit, 0, sizeof *exit);
             exit->reason = EXIT_EXTERNAL_INTERRUPT;
+            k->st.stops++;
             get_state(k, &v->cpu, false);
             exit->guest_eip = v->cpu.eip;
             return 0;
         }
-        inject_interrupt(v, k);
+        inject_interrupt(v, k, pending);
         if (k->sync_regs)
             run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-        int r = ioctl(k->vcpu, KVM_RUN, 0);
-        if (r < 0 && errno != EINTR && errno != EAGAIN) {
+        int r = ioctl(k->vcpu, KVM_RUN, 0), e = errno;
+        /* Device time at every return, kicks included: the only moments
+         * the VMM runs while the guest spins (vm.h, vm_advance_time). */
+        pending = vm_advance_time(v->vm);
+        if (r < 0 && e != EINTR && e != EAGAIN) {
             memset(exit, 0, sizeof *exit);
             exit->reason = EXIT_VMM_ERROR;
-            snprintf(exit->message, sizeof exit->message, "KVM_RUN failed: %s", strerror(errno));
+            snprintf(exit->message, sizeof exit->message, "KVM_RUN failed: %s", strerror(e));
             return -1;
         }
-        if (r < 0) { /* kicked by the timer signal */
-            k->st.kicks++;
-            continue;
-        }
         uint32_t why = run->exit_reason;
-        if (why < 40)
-            k->st.kvm_exits[why]++;
-        if (why == KVM_EXIT_INTR) { /* the same, inside KVM_RUN */
-            k->st.kicks++;
+        if (kvm_count_return(&k->st, r, why)) /* kicked by the timer signal */
             continue;
-        }
         /* Segments too when the run ends (shutdown, failures): the report. */
         get_state(k, &v->cpu,
                   !(why == KVM_EXIT_IO || why == KVM_EXIT_HLT || why == KVM_EXIT_MMIO ||
-                    why == KVM_EXIT_IRQ_WINDOW_OPEN));
+                    why == KVM_EXIT_IRQ_WINDOW_OPEN || why == KVM_EXIT_DEBUG));
         int d = kvm_exit_decode(run, &v->cpu, exit);
         if (d == KVM_X_ERROR)
             return -1;
@@ -441,34 +440,15 @@ static void kvm_state_changed(struct vcpu *v)
         put_state(k, &v->cpu);
 }
 
-static const char *kvm_exit_name(unsigned r)
-{
-    static const char *n[] = {
-        [KVM_EXIT_IO] = "IO",
-        [KVM_EXIT_HLT] = "HLT",
-        [KVM_EXIT_MMIO] = "MMIO",
-        [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
-        [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
-        [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-        [KVM_EXIT_INTR] = "INTR",
-        [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
-    };
-    return r < sizeof n / sizeof n[0] && n[r] ? n[r] : "other";
-}
-
 static void kvm_print_stats(struct vcpu *v, FILE *out)
 {
     struct kvm_engine_state *k = v->engine_state;
     if (!k)
         return;
-    fprintf(out, "kvm: KVM_RUN returns by KVM_EXIT_* code (\"KVM (PVM)\" on PVM hosts):\n");
-    for (unsigned i = 0; i < 40; i++)
-        if (k->st.kvm_exits[i])
-            fprintf(out, "kvm:   %-16s %10llu\n", kvm_exit_name(i),
-                    (unsigned long long)k->st.kvm_exits[i]);
-    fprintf(out, "kvm: timer kicks %llu, interrupts injected %llu, string I/O batches %llu\n",
-            (unsigned long long)k->st.kicks, (unsigned long long)k->st.injected,
-            (unsigned long long)k->st.string_io);
+    kvm_print_exit_stats(&k->st, kvm_is_pvm(), out);
+    fputs("kvm: --kvm-controls ", out);
+    kvm_controls_print(&k->ctl, out);
+    fputs("\n", out);
 }
 
 static void kvm_fini(struct vcpu *v)
@@ -495,6 +475,7 @@ const struct engine_ops kvm_engine = {
     .summary = "hardware-assisted: the guest runs on the CPU through Linux KVM",
     .init = kvm_init,
     .run = kvm_run_vcpu,
+    .counts_instructions = false, /* the CPU runs the guest: no count */
     .state_changed = kvm_state_changed,
     .print_stats = kvm_print_stats,
     .fini = kvm_fini,

@@ -14,6 +14,7 @@
  *   KVM_EXIT_HLT            12 HLT
  *   KVM_EXIT_SHUTDOWN        2 triple fault
  *   KVM_EXIT_FAIL_ENTRY      VM-entry failure (invalid guest state)
+ *   KVM_EXIT_DEBUG          37 monitor trap flag (--kvm-controls step)
  *   KVM_EXIT_INTR           -- a kick (the timer signal): run again
  */
 #include <stdio.h>
@@ -65,6 +66,16 @@ int kvm_exit_decode(struct kvm_run *run, const struct x86_cpu *cpu, struct vm_ex
         exit->guest_eip = cpu->eip - 1; /* RIP is past the HLT */
         exit->instr_len = 1;
         return KVM_X_EXIT;
+    case KVM_EXIT_DEBUG: /* the VMM's single step (kvm.h): #DB with DR6.BS */
+        if (run->debug.arch.exception == 1 && (run->debug.arch.dr6 & (1u << 14))) {
+            exit->reason = EXIT_MONITOR_TRAP_FLAG;
+            return KVM_X_EXIT;
+        }
+        exit->reason = EXIT_VMM_ERROR;
+        snprintf(exit->message, sizeof exit->message,
+                 "KVM_EXIT_DEBUG for exception %u (dr6 0x%llx) at EIP 0x%08x: not a single step",
+                 run->debug.arch.exception, (unsigned long long)run->debug.arch.dr6, cpu->eip);
+        return KVM_X_ERROR;
     case KVM_EXIT_SHUTDOWN: /* triple fault, SDM Vol. 3A §6.15 */
         exit->reason = EXIT_TRIPLE_FAULT;
         return KVM_X_EXIT;
@@ -102,4 +113,57 @@ void kvm_exit_answer(struct kvm_run *run, const struct vm_exit *exit)
         memcpy((uint8_t *)run + run->io.data_offset, &exit->u.io.value, run->io.size);
     else
         memcpy(run->mmio.data, &exit->u.ept.value, exit->u.ept.size);
+}
+
+bool kvm_count_return(struct kvm_stats *st, int r, uint32_t reason)
+{
+    if (r < 0) { /* the signal came before the guest ran: no exit code */
+        st->eintr++;
+        st->kicks++;
+        return true;
+    }
+    if (reason < KVM_EXIT_CODES)
+        st->kvm_exits[reason]++;
+    if (reason == KVM_EXIT_INTR) { /* the same, from inside the guest */
+        st->kicks++;
+        return true;
+    }
+    st->handed++;
+    return false;
+}
+
+static const char *kvm_exit_name(unsigned r)
+{
+    static const char *n[] = {
+        [KVM_EXIT_IO] = "IO",
+        [KVM_EXIT_DEBUG] = "DEBUG",
+        [KVM_EXIT_HLT] = "HLT",
+        [KVM_EXIT_MMIO] = "MMIO",
+        [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+        [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+        [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+        [KVM_EXIT_INTR] = "INTR",
+        [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+    };
+    return r < sizeof n / sizeof n[0] && n[r] ? n[r] : "other";
+}
+
+void kvm_print_exit_stats(const struct kvm_stats *st, bool pvm, FILE *out)
+{
+    uint64_t returns = st->eintr;
+    for (unsigned i = 0; i < KVM_EXIT_CODES; i++)
+        returns += st->kvm_exits[i];
+    fprintf(out, "kvm: KVM_RUN returns by KVM_EXIT_* code%s:\n", pvm ? " on KVM (PVM)" : "");
+    for (unsigned i = 0; i < KVM_EXIT_CODES; i++)
+        if (st->kvm_exits[i])
+            fprintf(out, "kvm:   %-16s %10llu\n", kvm_exit_name(i),
+                    (unsigned long long)st->kvm_exits[i]);
+    fprintf(out,
+            "kvm: %llu KVM_RUN returns = %llu exits handed to the VMM + %llu timer kicks "
+            "(%llu EINTR, %llu KVM_EXIT_INTR); %llu stop exits without KVM_RUN\n",
+            (unsigned long long)returns, (unsigned long long)st->handed,
+            (unsigned long long)st->kicks, (unsigned long long)st->eintr,
+            (unsigned long long)(st->kicks - st->eintr), (unsigned long long)st->stops);
+    fprintf(out, "kvm: interrupts injected %llu, string I/O batches %llu\n",
+            (unsigned long long)st->injected, (unsigned long long)st->string_io);
 }

@@ -3,7 +3,8 @@
  *
  * "--engine kvm" runs the unmodified guest through Linux KVM (kvm.c);
  * "--engine vmx" runs it on the software model of VT-x (vmx.c, vmcs.c),
- * whose VMCS controls are set with --vmx-controls (vmx_config.c); both
+ * whose VMCS controls are set with --vmx-controls (vmx_config.c), KVM's
+ * with --kvm-controls (kvm_controls.c); both
  * share one exit handler (exit_handler.c).  "--engine interp" is the
  * reference every engine is compared with.
  */
@@ -13,6 +14,7 @@
 #include "vmm/vmm_main.h"
 #include "x86/interp.h"
 #include "03-hw-assisted/kvm.h"
+#include "03-hw-assisted/kvm_controls.h"
 #include "03-hw-assisted/vmx.h"
 
 /* A bad --vmx-controls list is bad input (status 64), said before any VM
@@ -37,8 +39,24 @@ static const struct engine_option vmx_options[] = {
     { NULL },
 };
 
+/* The same for --kvm-controls: whether this KVM offers an experiment is
+ * only known when the engine asks it (status 69), the list's form now. */
+static int check_kvm_controls(const char *list, char *err, size_t len)
+{
+    struct kvm_controls c;
+    return kvm_controls_parse(list, &c, err, len);
+}
+
+static const struct engine_option kvm_options[] = {
+    { "--kvm-controls", "LIST",
+      "control experiments through the KVM API (see 03-hw-assisted/README.md):\n"
+      "hlt=guest (no HLT exits), step (an exit per instruction)",
+      check_kvm_controls },
+    { NULL },
+};
+
 static const struct engine_entry engines[] = {
-    { "kvm", &kvm_engine, NULL, NULL },
+    { "kvm", &kvm_engine, NULL, kvm_options },
     { "vmx", &vmx_engine, NULL, vmx_options },
     { "interp", &interp_engine, NULL, NULL },
 };

@@ -3,6 +3,7 @@
 # sharing one exit handler.
 VMM_HW      := $(BUILD)/vmm-hw
 VMM_HW_SRCS := 03-hw-assisted/main.c 03-hw-assisted/kvm.c 03-hw-assisted/kvm_exit.c \
+               03-hw-assisted/kvm_controls.c \
                03-hw-assisted/vmx.c 03-hw-assisted/vmx_config.c \
                03-hw-assisted/vmcs.c 03-hw-assisted/vmcs_check.c 03-hw-assisted/exit_handler.c
 VMM_HW_OBJS := $(VMM_HW_SRCS:%.c=$(BUILD)/host/%.o)

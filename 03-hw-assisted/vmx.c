@@ -600,6 +600,7 @@ const struct engine_ops vmx_engine = {
     .summary = "software VT-x model: VMCS controls decide the exits of the software engine",
     .init = vmx_init,
     .run = vmx_run,
+    .counts_instructions = true,
     .state_changed = vmx_state_changed,
     .print_stats = vmx_print_stats,
     .fini = vmx_fini,

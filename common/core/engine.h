@@ -29,6 +29,10 @@ struct vcpu {
 struct engine_ops {
     const char *name;    /* "interp", "bt", ...                  */
     const char *summary; /* one line for --help                  */
+    /* Does run() keep vcpu->instructions?  An engine that lets the real
+     * CPU run the guest (kvm) cannot count them: --stats then says "not
+     * counted" rather than a count of 0. */
+    bool counts_instructions;
     /* Prepare to run vcpu (cpu state already set by the loader).
      * 0 on success; -1 with a one-line reason in err. */
     int (*init)(struct vcpu *v, char *err, size_t errlen);

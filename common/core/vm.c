@@ -37,6 +37,34 @@ uint64_t host_monotonic_ns(void *ctx)
 
 struct guest_ram *vm_ram(struct vm *vm) { return &vm->ram; }
 
+/* The devices besides the PIT that raise interrupts as time passes: the
+ * RTC's update and periodic flags (IRQ 8), the UART's typed input and
+ * receive timeout (IRQ 4).  With device time (below), at every exit the
+ * run loop handles and in the HLT wait; both also catch up at each
+ * access to their ports. */
+static void poll_devices(struct vm *vm)
+{
+    rtc_update(&vm->rtc);
+    if (vm->cin) { /* typed input, as fast as the receiver takes it */
+        uint8_t b[UART_RX_FIFO];
+        int n = console_in_take(vm->cin, b, uart_rx_room(&vm->uart));
+        for (int i = 0; i < n; i++)
+            uart_receive(&vm->uart, b[i]);
+    }
+    uart_update(&vm->uart);
+}
+
+/* Device time read at now: restart the throttle, raise due PIT edges
+ * and the other devices' timed interrupts. */
+static bool advance_time(struct vm *vm, uint64_t now)
+{
+    vm->poll_count = 0;
+    vm->poll_ns = now;
+    ticks_update(&vm->ticks, &vm->pit, &vm->pic);
+    poll_devices(vm);
+    return irqchip_pending(&vm->irqchip);
+}
+
 bool vm_irq_pending(struct vm *vm)
 {
     /* Reading the clock costs ~20 ns; polled at every block boundary that
@@ -49,36 +77,19 @@ bool vm_irq_pending(struct vm *vm)
      * the interval adapts: halved while reads are over 1 ms apart, doubled
      * back while they are under 100 us apart.  Periods merged anyway (the
      * VMM descheduled) are delivered late by the lost-tick policy
-     * (ticks.h). */
+     * (ticks.h).  An engine that returns rarely uses vm_advance_time. */
     if (++vm->poll_count >= vm->poll_every) {
         uint64_t now = vclock_now(&vm->clock), gap = now - vm->poll_ns;
-        vm->poll_count = 0;
-        vm->poll_ns = now;
         if (gap > 1000000 && vm->poll_every > 1)
             vm->poll_every /= 2;
         else if (gap < 100000 && vm->poll_every < 16)
             vm->poll_every *= 2;
-        ticks_update(&vm->ticks, &vm->pit, &vm->pic);
+        return advance_time(vm, now);
     }
     return irqchip_pending(&vm->irqchip);
 }
 
-/* The devices vm_irq_pending does not advance: the RTC's update and
- * periodic flags (IRQ 8), the UART's typed input and receive timeout
- * (IRQ 4).  At every
- * exit the run loop handles and in the HLT wait; both also catch up at
- * each access to their ports. */
-static void poll_devices(struct vm *vm)
-{
-    rtc_update(&vm->rtc);
-    if (vm->cin) { /* typed input, as fast as the receiver takes it */
-        uint8_t b[UART_RX_FIFO];
-        int n = console_in_take(vm->cin, b, uart_rx_room(&vm->uart));
-        for (int i = 0; i < n; i++)
-            uart_receive(&vm->uart, b[i]);
-    }
-    uart_update(&vm->uart);
-}
+bool vm_advance_time(struct vm *vm) { return advance_time(vm, vclock_now(&vm->clock)); }
 
 int vm_irq_ack(struct vm *vm)
 {

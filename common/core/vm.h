@@ -61,9 +61,25 @@ struct vm; /* laid out in vm_int.h; engines use the functions below */
 
 /* --- for engines ------------------------------------------------------ */
 struct guest_ram *vm_ram(struct vm *vm);
-/* Advance device time and report whether the interrupt controller has an
- * interrupt for the CPU.  Cheap enough to call at every block boundary. */
+/* Device time: the PIT counts on the VM's clock (core/clock.h), but its
+ * IRQ0 edges reach the PIC only when the VMM looks at the clock.  Two ways:
+ *
+ * vm_irq_pending: does the interrupt controller have an interrupt for the
+ * CPU?  Cheap enough to call at every block boundary, because it reads the
+ * clock only at every poll_every-th call (throttle, 1..16): every 16th
+ * while polls come densely (under 100 us between reads), halving down to
+ * every call while reads are over 1 ms apart.  Right for engines that poll
+ * all the time (interp, bt, the VMX model).
+ *
+ * vm_advance_time: read the clock now, always, and raise every PIT edge
+ * that is due (and an owed late tick, ticks.h) at the PIC; returns what
+ * vm_irq_pending would then return.  For engines that get control back
+ * rarely (KVM: at an exit, or at a timer kick every few ms while the guest
+ * spins in ring 3): called at every return from the guest, the guest's
+ * timer is late by at most the time between returns, where the throttle
+ * would skip up to 15 of them.  It also restarts the throttle's count. */
 bool vm_irq_pending(struct vm *vm);
+bool vm_advance_time(struct vm *vm);
 /* The INTA cycle: the vector to deliver (call only when pending and the
  * CPU accepts interrupts: IF=1 and no STI/MOV SS shadow). */
 int vm_irq_ack(struct vm *vm);

@@ -31,8 +31,9 @@ enum exit_reason { /* SDM Vol. 3C, Table C-1          */
                    EXIT_WRMSR = 32,
                    EXIT_ENTRY_FAIL_GUEST = 33, /* VM-entry failure: invalid guest state */
                    EXIT_ENTRY_FAIL_MSR = 34,
-                   EXIT_GDTR_IDTR = 46, /* LGDT/LIDT/SGDT/SIDT (descriptor-table exiting) */
-                   EXIT_LDTR_TR = 47,   /* LLDT/LTR/SLDT/STR                      */
+                   EXIT_MONITOR_TRAP_FLAG = 37, /* an exit after each instruction */
+                   EXIT_GDTR_IDTR = 46,         /* LGDT/LIDT/SGDT/SIDT (descriptor-table exiting) */
+                   EXIT_LDTR_TR = 47,           /* LLDT/LTR/SLDT/STR                      */
                    EXIT_EPT_VIOLATION = 48,
                    EXIT_EPT_MISCONFIG = 49,
                    EXIT_REASON_MAX = 65,

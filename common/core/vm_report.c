@@ -49,11 +49,13 @@ static void print_history(struct vm *vm, FILE *f)
 void vm_print_stats(struct vm *vm, FILE *f)
 {
     double wall = (double)(vm->end_ns - vm->start_ns) / 1e9;
-    fprintf(f,
-            "%s: stats: engine %s, %.3f s, %llu exits, %llu interrupts, %llu guest "
-            "instructions\n",
-            vm->opt.prog, vm->engine->name, wall, (unsigned long long)vm->nexits,
-            (unsigned long long)vm->irqs, (unsigned long long)vm->vcpu.instructions);
+    char insns[48] = "guest instructions not counted";
+    if (vm->engine->counts_instructions)
+        snprintf(insns, sizeof insns, "%llu guest instructions",
+                 (unsigned long long)vm->vcpu.instructions);
+    fprintf(f, "%s: stats: engine %s, %.3f s, %llu exits, %llu interrupts, %s\n", vm->opt.prog,
+            vm->engine->name, wall, (unsigned long long)vm->nexits, (unsigned long long)vm->irqs,
+            insns);
     fprintf(f, "  %-44s %3s %10s %12s\n", "exit reason (SDM Vol. 3C Table C-1)", "#", "count",
             "mean cost");
     for (int r = 0; r <= EXIT_REASON_MAX; r++) {

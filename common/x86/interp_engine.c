@@ -98,6 +98,7 @@ const struct engine_ops interp_engine = {
     .summary = "reference interpreter: decodes with capstone, executes the decoded blocks",
     .init = interp_init,
     .run = interp_run_vcpu,
+    .counts_instructions = true,
     .print_stats = interp_print_stats,
     .fini = interp_fini,
 };

@@ -25,6 +25,14 @@ $(TEST_POLICY): tests/unit/test_interp_policy.c tests/unit/x86_harness.h $(BUILD
 TEST_KVM_EXIT := $(BUILD)/tests/unit/test_kvm_exit
 ALL_TARGETS += $(TEST_KVM_EXIT)
 TEST_SUITES += $(TEST_KVM_EXIT)
-$(TEST_KVM_EXIT): tests/unit/test_kvm_exit.c 03-hw-assisted/kvm_exit.c 03-hw-assisted/kvm.h $(LIBVMLAB_SAN)
+$(TEST_KVM_EXIT): tests/unit/test_kvm_exit.c 03-hw-assisted/kvm_exit.c 03-hw-assisted/kvm.h common/core/vm_exit.h $(LIBVMLAB_SAN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) tests/unit/test_kvm_exit.c 03-hw-assisted/kvm_exit.c -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
+
+# --kvm-controls parsing (kvm_controls.c), which needs no /dev/kvm either.
+TEST_KVM_CONTROLS := $(BUILD)/tests/unit/test_kvm_controls
+ALL_TARGETS += $(TEST_KVM_CONTROLS)
+TEST_SUITES += $(TEST_KVM_CONTROLS)
+$(TEST_KVM_CONTROLS): tests/unit/test_kvm_controls.c 03-hw-assisted/kvm_controls.c 03-hw-assisted/kvm_controls.h $(LIBVMLAB_SAN)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) tests/unit/test_kvm_controls.c 03-hw-assisted/kvm_controls.c -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "03-hw-assisted/kvm.h"
@@ -107,9 +108,74 @@ static void test_other_exits(void **st)
     assert_int_equal(kvm_exit_decode(fresh(KVM_EXIT_SHUTDOWN), &cpu, &e), KVM_X_EXIT);
     assert_int_equal(e.reason, EXIT_TRIPLE_FAULT);
     assert_int_equal(kvm_exit_decode(fresh(KVM_EXIT_INTR), &cpu, &e), KVM_X_AGAIN);
-    assert_int_equal(kvm_exit_decode(fresh(KVM_EXIT_DEBUG), &cpu, &e), KVM_X_ERROR);
+    assert_int_equal(kvm_exit_decode(fresh(KVM_EXIT_HYPERCALL), &cpu, &e), KVM_X_ERROR);
     assert_int_equal(e.reason, EXIT_VMM_ERROR);
-    assert_non_null(strstr(e.message, "unexpected KVM exit 4"));
+    assert_non_null(strstr(e.message, "unexpected KVM exit 3"));
+}
+
+/* --kvm-controls step: KVM_EXIT_DEBUG for a single step (#DB, DR6.BS) is
+ * the monitor trap flag exit; any other debug exit is an engine error. */
+static void test_single_step_is_monitor_trap_flag(void **st)
+{
+    (void)st;
+    struct vm_exit e;
+    struct kvm_run *r = fresh(KVM_EXIT_DEBUG);
+    r->debug.arch.exception = 1;
+    r->debug.arch.dr6 = 0xffff4ff0; /* BS */
+    assert_int_equal(kvm_exit_decode(r, &cpu, &e), KVM_X_EXIT);
+    assert_int_equal(e.reason, EXIT_MONITOR_TRAP_FLAG);
+    assert_string_equal(exit_reason_name(e.reason), "Monitor trap flag");
+    assert_int_equal(e.guest_eip, 0x1234); /* the next instruction */
+    assert_false(kvm_exit_needs_answer(&e));
+    r = fresh(KVM_EXIT_DEBUG);
+    r->debug.arch.exception = 3; /* an INT3 breakpoint: not ours */
+    assert_int_equal(kvm_exit_decode(r, &cpu, &e), KVM_X_ERROR);
+    assert_non_null(strstr(e.message, "KVM_EXIT_DEBUG for exception 3"));
+}
+
+/* Every KVM_RUN return is counted once: an exit for the core, or a kick
+ * (EINTR before entry, KVM_EXIT_INTR from inside), never both. */
+static void test_every_return_counted_once(void **st)
+{
+    (void)st;
+    struct kvm_stats s;
+    memset(&s, 0, sizeof s);
+    static const struct {
+        int r;
+        uint32_t reason;
+        bool kick;
+    } seq[] = {
+        { 0, KVM_EXIT_IO, false },   { -1, KVM_EXIT_IO, true }, /* EINTR: stale reason */
+        { 0, KVM_EXIT_INTR, true },  { 0, KVM_EXIT_HLT, false },
+        { 0, KVM_EXIT_MMIO, false }, { 0, KVM_EXIT_IRQ_WINDOW_OPEN, false },
+        { 0, KVM_EXIT_IO, false },   { 0, KVM_EXIT_DEBUG, false },
+        { -1, KVM_EXIT_HLT, true },
+    };
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+        assert_int_equal(kvm_count_return(&s, seq[i].r, seq[i].reason), seq[i].kick);
+    uint64_t codes = 0;
+    for (int i = 0; i < KVM_EXIT_CODES; i++)
+        codes += s.kvm_exits[i];
+    assert_int_equal(s.handed, 6);
+    assert_int_equal(s.handed, codes - s.kvm_exits[KVM_EXIT_INTR]);
+    assert_int_equal(s.kicks, 3);
+    assert_int_equal(s.eintr, 2);
+    assert_int_equal(s.kvm_exits[KVM_EXIT_IO], 2);
+
+    char out[1024];
+    FILE *f = fmemopen(out, sizeof out, "w");
+    kvm_print_exit_stats(&s, false, f);
+    fclose(f);
+    assert_non_null(strstr(out, "kvm: KVM_RUN returns by KVM_EXIT_* code:\n"));
+    assert_non_null(strstr(out, "kvm:   IO                        2\n"));
+    assert_non_null(strstr(out, "kvm:   DEBUG                     1\n"));
+    assert_non_null(strstr(out, "9 KVM_RUN returns = 6 exits handed to the VMM + 3 timer kicks "
+                                "(2 EINTR, 1 KVM_EXIT_INTR)"));
+    assert_null(strstr(out, "PVM")); /* the PVM label only on PVM */
+    f = fmemopen(out, sizeof out, "w");
+    kvm_print_exit_stats(&s, true, f);
+    fclose(f);
+    assert_non_null(strstr(out, "kvm: KVM_RUN returns by KVM_EXIT_* code on KVM (PVM):\n"));
 }
 
 int main(void)
@@ -118,6 +184,8 @@ int main(void)
         cmocka_unit_test(test_mmio_is_an_ept_misconfiguration),
         cmocka_unit_test(test_io_and_string_io),
         cmocka_unit_test(test_other_exits),
+        cmocka_unit_test(test_single_step_is_monitor_trap_flag),
+        cmocka_unit_test(test_every_return_counted_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

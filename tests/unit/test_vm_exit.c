@@ -168,6 +168,16 @@ static int sc_run(struct vcpu *v, struct vm_exit *e)
 }
 
 static const struct engine_ops script_engine = { .name = "script", .run = sc_run };
+/* The same engine, counting "instructions": one per exit. */
+static int sc_run_counting(struct vcpu *v, struct vm_exit *e)
+{
+    v->instructions++;
+    return sc_run(v, e);
+}
+static const struct engine_ops counting_engine = { .name = "script",
+                                                   .run = sc_run_counting,
+                                                   .counts_instructions = true };
+static const struct engine_ops *engine = &script_engine;
 
 #define OUTB(p, v) \
     { \
@@ -197,7 +207,7 @@ static int run_script(const struct step *s, int n, double timeout, bool stats, b
     memset(report, 0, sizeof report);
     struct vm *vm;
     char err[256];
-    assert_int_equal(vm_create(&vm, &o, &script_engine, err, sizeof err), 0);
+    assert_int_equal(vm_create(&vm, &o, engine, err, sizeof err), 0);
     vm_set_console(vm, to_console, NULL);
     if (script_cin)
         vm_set_console_input(vm, script_cin);
@@ -228,6 +238,20 @@ static void test_io_exits_reach_devices_and_debug_exit_ends(void **st)
     assert_non_null(strstr(report, "I/O instruction"));
     assert_non_null(strstr(report, " 30          7 "));
     assert_non_null(strstr(report, "unclaimed port accesses 1"));
+}
+
+/* --stats gives the guest's instruction count where the engine keeps one,
+ * and says "not counted" (not 0) where it cannot (kvm). */
+static void test_stats_say_whether_instructions_are_counted(void **st)
+{
+    (void)st;
+    static const struct step s[] = { OUTB(0x3f8, 'h'), OUTB(0xf4, 0) };
+    assert_int_equal(run_script(s, 2, 0, true, false), 0);
+    assert_non_null(strstr(report, "2 exits, 0 interrupts, guest instructions not counted\n"));
+    engine = &counting_engine;
+    assert_int_equal(run_script(s, 2, 0, true, false), 0);
+    engine = &script_engine;
+    assert_non_null(strstr(report, "2 exits, 0 interrupts, 2 guest instructions\n"));
 }
 
 /* Exits an engine lets the VMM handle although VT-x hardware could be told
@@ -521,6 +545,7 @@ int main(void)
         cmocka_unit_test(test_reason_names_follow_sdm),
         cmocka_unit_test(test_format_decodes_qualification),
         cmocka_unit_test(test_io_exits_reach_devices_and_debug_exit_ends),
+        cmocka_unit_test(test_stats_say_whether_instructions_are_counted),
         cmocka_unit_test(test_mmio_string_io_and_irq_window_exits),
         cmocka_unit_test(test_triple_fault_is_fatal_with_history),
         cmocka_unit_test(test_last_exit_has_its_handling_time),
