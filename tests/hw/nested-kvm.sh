@@ -17,7 +17,7 @@
 . "$ROOT/tests/hw/nested/machine.sh"
 
 LIST=$ROOT/tests/hw/nested/programs
-for f in "$BUILD/vmm-hw" "$GUEST"; do
+for f in "$BUILD/vmm-hw" "$GUEST" "$BUILD/vmtrace" "$BUILD/tests/fuzz/guests/uart.elf"; do
     [ -e "$f" ] || { notok "nested kvm" "$f missing (run make _all)"; finish; }
 done
 command -v qemu-system-x86_64 >/dev/null || { notok "nested kvm" "qemu-system-x86_64 missing (package qemu-system-x86)"; finish; }
@@ -49,7 +49,8 @@ else notok "nested: programs list" "no case for:${missing:- (test=list printed n
 
 # --- the nested machine's root: binaries, guests, QEMU, the run script --
 ROOTFS=$NESTED/root
-files=("$ROOT/tests/hw/nested/case" /usr/bin/qemu-system-x86_64 "$BUILD"/guest/*.elf)
+files=("$ROOT/tests/hw/nested/case" /usr/bin/qemu-system-x86_64 "$BUILD"/guest/*.elf
+       "$BUILD/vmtrace" "$BUILD/tests/fuzz/guests/uart.elf")
 for b in $(printf '%s\n' "${bins[@]}" | sort -u); do files+=("$BUILD/$b"); done
 nested_root "$ROOTFS" "${files[@]}" || { notok "nested: root tree" "could not copy ${files[*]}"; finish; }
 mkdir -p "$ROOTFS/usr/share/qemu"
@@ -65,6 +66,15 @@ QEMU_MICROVM="./qemu-system-x86_64 -L /usr/share/qemu -M microvm,pic=on,pit=on,r
     for i in "${!names[@]}"; do
         echo "./case ${names[$i]} ./${bins[$i]} --engine kvm --stats --timeout 60 ${opts[$i]} ${guests[$i]} -- ${args[$i]}"
     done
+    # --stats against the trace file vmtrace reads; a guest whose REP
+    # OUTSB reaches the VMM as string-I/O batches; the control experiments.
+    for c in "hello guest.elf -- test=hello" "inout guest.elf -- test=inout" "uart uart.elf -- b"; do
+        set -- $c
+        echo "./case trace-$1 sh -c './vmm-hw --engine kvm --stats --trace /tmp/$1.trc ${*:2} && echo == vmtrace && ./vmtrace --stats /tmp/$1.trc'"
+    done
+    echo "./case ctl-none ./vmm-hw --engine kvm --stats guest.elf -- test=hello"
+    echo "./case ctl-hlt ./vmm-hw --engine kvm --stats --kvm-controls hlt=guest guest.elf -- test=hello"
+    echo "./case ctl-step ./vmm-hw --engine kvm --stats --kvm-controls step guest.elf -- test=hello"
     for p in hello syscall; do
         echo "KVM_TRACE=1 ./case exits-hw-$p ./vmm-hw --engine kvm --stats --timeout 60 guest.elf -- test=$p"
         echo "KVM_TRACE=1 ./case exits-qemu-$p" $QEMU_MICROVM "-append test=$p"
@@ -142,14 +152,47 @@ for p in hello syscall; do
         if [ "${t:-0}" = "${s:-0}" ]; then ok "kvm $p: $kx exits x${t:-0} = --stats '$name' ($nr)"
         else notok "kvm $p: $kx counted once" "KVM's trace says ${t:-0}, --stats says ${s:-0}"; fi
     done
-    total=$(sed -n 's/^vmm-hw: stats: engine kvm, [^,]*, \([0-9]*\) exits.*/\1/p' "$TMPD/n-$c.out")
+    handed=$(sed -n 's/^kvm: [0-9]* KVM_RUN returns = \([0-9]*\) exits handed.*/\1/p' "$TMPD/n-$c.out")
     tsum=$(awk '$1 == "EXITS" && $2 == "kvm_userspace_exit" && $3 != "restart" { s += $4 } END { print s + 0 }' "$TMPD/n-$c.out")
-    if [ -n "$total" ] && [ "$total" = "$tsum" ]; then ok "kvm $p: --stats total $total = KVM_RUN returns to user space other than kicks"
-    else notok "kvm $p: exit total" "--stats says '${total}', KVM's trace $tsum"; fi
+    if [ -n "$handed" ] && [ "$handed" = "$tsum" ]; then ok "kvm $p: $handed exits handed to the VMM = KVM_RUN returns to user space other than kicks (trace)"
+    else notok "kvm $p: exits handed" "--stats says '${handed}', KVM's trace $tsum"; fi
     st=$(cat "$TMPD/n-exits-qemu-$p.rc" 2>/dev/null)
     if [ "$st" = 1 ] && grep -q "^PASS $p\$" "$TMPD/n-exits-qemu-$p.out"; then ok "qemu microvm -accel kvm $p: PASS on the same nested KVM"
     else notok "qemu microvm -accel kvm $p" "status $st; $(tail -n 2 "$TMPD/n-exits-qemu-$p.out" 2>/dev/null | tr '\n' '|')"; fi
 done
+
+# --- --stats says what it counts, and agrees with itself and the trace --
+kvmline() { sed -n 's/^kvm: \([0-9]*\) KVM_RUN returns = \([0-9]*\) exits handed to the VMM + \([0-9]*\) timer kicks (\([0-9]*\) EINTR, \([0-9]*\) KVM_EXIT_INTR); \([0-9]*\) stop exits.*/\1 \2 \3 \4 \5 \6/p' "$1"; }
+for c in hello inout uart; do
+    f=$TMPD/n-trace-$c.out
+    if [ "$(cat "$TMPD/n-trace-$c.rc" 2>/dev/null)" != 0 ]; then notok "kvm --trace $c" "status $(cat "$TMPD/n-trace-$c.rc" 2>/dev/null); $(tail -n 2 "$f" 2>/dev/null | tr '\n' '|')"; continue; fi
+    sed '/^== vmtrace$/,$d' "$f" >"$TMPD/st-$c"; sed '1,/^== vmtrace$/d' "$f" >"$TMPD/vt-$c"
+    read -r n e k a b st < <(kvmline "$TMPD/st-$c")
+    codes=$(awk '/^kvm:   [A-Z_]+ +[0-9]+$/ && $2 != "INTR" { s += $3 } END { print s + 0 }' "$TMPD/st-$c")
+    total=$(sed -n 's/^vmm-hw: stats: engine kvm, [^,]*, \([0-9]*\) exits.*/\1/p' "$TMPD/st-$c")
+    if [ -n "$n" ] && [ "$n" = $((e + k)) ] && [ "$k" = $((a + b)) ] && [ "$e" = "$codes" ] && [ "$total" = $((e + st)) ]; then
+        ok "kvm $c: every KVM_RUN return counted once ($n = $e exits + $k kicks; exits = $total)"
+    else notok "kvm $c: KVM_RUN returns" "returns '$n' exits '$e' kicks '$k' ($a+$b) stops '$st'; by code $codes; --stats total '$total'"; fi
+    if grep -q 'guest instructions not counted' "$TMPD/st-$c" && ! grep -q 'PVM' "$TMPD/st-$c"; then ok "kvm $c: --stats says guest instructions are not counted, and no PVM label"
+    else notok "kvm $c: --stats labels" "$(grep -m1 -E 'stats: engine|PVM' "$TMPD/st-$c")"; fi
+    rows() { grep -E '^  .* +[0-9]+ +[0-9]+ +[0-9]+ ns$' "$1" | awk '{ $NF = ""; $(NF-1) = ""; print }'; }
+    if [ -n "$(rows "$TMPD/st-$c")" ] && diff <(rows "$TMPD/st-$c") <(rows "$TMPD/vt-$c") >/dev/null; then ok "kvm $c: vmtrace --stats shows the exits by reason --stats shows"
+    else notok "kvm $c: trace vs --stats" "$(diff <(rows "$TMPD/st-$c") <(rows "$TMPD/vt-$c") | head -3 | tr '\n' '|')"; fi
+done
+expect_grep "kvm uart: REP OUTSB reaches the VMM as string-I/O batches" 'string I/O batches [1-9][0-9]*' "$TMPD/st-uart"
+
+# --- control experiments (--kvm-controls) ---------------------------------
+f=$TMPD/n-ctl-none.out; expect_grep "kvm controls: the default run says none" '^kvm: --kvm-controls none' "$f"
+expect_grep "kvm controls: the default run exits on HLT" '^  HLT +12 +[1-9]' "$f"
+f=$TMPD/n-ctl-hlt.out
+if grep -q '^PASS hello' "$f" && ! grep -q '^  HLT +12 ' "$f" && grep -q 'kvm: --kvm-controls hlt=guest' "$f"; then
+    ok "kvm controls hlt=guest: HLT runs in the guest, no HLT exit (KVM_CAP_X86_DISABLE_EXITS)"
+else notok "kvm controls hlt=guest" "$(grep -E '^(PASS|FAIL)|HLT|controls' "$f" | head -3 | tr '\n' '|')"; fi
+f=$TMPD/n-ctl-step.out
+mtf=$(stats_count ctl-step "Monitor trap flag" 37); dbg=$(sed -n 's/^kvm:   DEBUG *\([0-9]*\)$/\1/p' "$f")
+if grep -q '^PASS hello' "$f" && [ "${mtf:-0}" -ge 1000 ] && [ "$mtf" = "$dbg" ]; then
+    ok "kvm controls step: $mtf single-step exits (KVM_EXIT_DEBUG) reported as Monitor trap flag 37"
+else notok "kvm controls step" "MTF '${mtf}' DEBUG '${dbg}'; $(grep -E '^(PASS|FAIL)' "$f" | head -1)"; fi
 
 # --- vmm-hw beside QEMU's microvm: exits for the same guest -------------
 {
