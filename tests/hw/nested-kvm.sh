@@ -231,6 +231,14 @@ if command -v tmux >/dev/null; then
         tmux send-keys -t "$S" './vmm-hw --engine kvm guest.elf -- test=hello; echo "hello status=$?"' Enter
         if wait_pane '^hello status=0' 60 && grep -q '^PASS hello' "$TMPD/pane"; then ok "make kvm-shell: a shell with /dev/kvm; vmm-hw --engine kvm runs hello there"
         else notok "make kvm-shell: hello under kvm" "$(tail -n 4 "$TMPD/pane" | tr '\n' '|')"; fi
+        # The visualizer on KVM: the same exits as every engine's, drawn.
+        tmux send-keys -t "$S" 'clear; stty rows 30 cols 100; ./vmm-hw --engine kvm --viz guest.elf -- test=hello' Enter
+        if wait_pane 'press q to leave' 60 && grep -Eq 'I/O instruction +30 +[1-9]' "$TMPD/pane" &&
+           grep -Eq 'EPT misconfiguration +49 +[1-9]' "$TMPD/pane" && grep -q 'kvm  ENDED' "$TMPD/pane"; then
+            ok "make kvm-shell: --viz on KVM draws the exits by reason (I/O 30, EPT misconfiguration 49)"
+        else notok "make kvm-shell: --viz on kvm" "$(grep -m3 -E 'vmlab viz|I/O instruction|EPT' "$TMPD/pane" | tr '\n' '|')"; fi
+        tmux send-keys -t "$S" q
+        sleep 1
         tmux send-keys -t "$S" 'exit' Enter
         if wait_pane '^SHELL-ENDED status=0' 60; then ok "make kvm-shell: exit leaves the machine (status 0)"
         else notok "make kvm-shell: exit" "$(tail -n 3 "$TMPD/pane" | tr '\n' '|')"; fi
