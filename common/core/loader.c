@@ -532,8 +532,11 @@ int loader_boot(struct guest_ram *ram, struct x86_cpu *cpu, const char *path, co
                  path);
         return -1;
     }
-    if (linux)
-        return bzimage_boot(ram, cpu, path, cmdline, initrd, bi, err, errlen);
+    if (linux) {
+        int rc = bzimage_boot(ram, cpu, path, cmdline, initrd, bi, err, errlen);
+        bi->linux = rc == 0;
+        return rc;
+    }
     if (initrd) {
         snprintf(err, errlen,
                  "--initrd is for a Linux bzImage; '%s' is not one (a Multiboot kernel takes "

@@ -56,6 +56,7 @@
 
 struct boot_info {
     uint32_t entry; /* Multiboot entry (physical)                   */
+    bool linux;     /* booted through the Linux boot protocol          */
     bool has_pvh;
     uint32_t pvh_entry; /* from the Xen PVH note, if has_pvh            */
     uint32_t mb_header_flags;

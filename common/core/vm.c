@@ -24,6 +24,7 @@
 #include "core/vm_int.h"
 #include "core/vm_report.h"
 #include "devices/pc_ports.h"
+#include "firmware/firmware.h"
 
 uint64_t host_monotonic_ns(void *ctx)
 {
@@ -311,6 +312,12 @@ int vm_create(struct vm **out, const struct vm_options *opt, const struct engine
         loader_multiboot_cpu(&vm->vcpu.cpu, &vm->boot);
     }
     vm->vcpu.cpu.apic_base = APIC_BASE_RESET; /* devices/lapic.h */
+    if (vm->boot.linux) {                     /* what a BIOS leaves: MP table, ACPI tables */
+        struct firmware_config fw;
+        firmware_config_default(&fw);
+        if (firmware_install(&vm->ram, &fw, err, errlen) < 0)
+            return VMM_STATUS_IMAGE;
+    }
     if (trace_init(&vm->trace, opt->trace_file, engine->name, err, errlen) < 0)
         return VMM_STATUS_USAGE;
     /* --viz without a file: the visualizer reads the ring itself; turned on

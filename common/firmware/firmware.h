@@ -3,8 +3,9 @@
  * Intel MultiProcessor table (mptable.h) and the ACPI tables (acpi.h), at
  * fixed addresses of the BIOS area, where an OS searches for them.
  *
- * The Linux boot loader calls firmware_install() after loading the kernel;
- * the teaching guest's Multiboot boot does not (it looks for no table).
+ * vm_create (core/vm.c) calls firmware_install() after a Linux boot
+ * (boot_info.linux); the teaching guest's Multiboot boot gets no tables
+ * (it looks for none).
  * The loader's e820 map must not report 0xE0000-0xFFFFF as usable RAM
  * (Linux itself never uses 0xA0000-0xFFFFF as RAM either).
  *

@@ -72,6 +72,9 @@ MILESTONES=(
     "zero page: EBDA and BIOS area reserved|BIOS-e820: \\[mem 0x00000000000e0000-0x00000000000fffff\\] reserved"
     "zero page: initrd handed over|RAMDISK: \\[mem 0x0[0-9a-f]{7}-0x0fffffff\\]"
     "zero page: command line|Kernel command line: $CMDLINE"
+    "firmware: the MP table in the BIOS area|found SMP MP-table at \\[mem 0x000f0040-0x000f004f\\]"
+    "firmware: the ACPI RSDP and MADT|ACPI: APIC 0x00000000000F0[0-9A-F]{3} "
+    "firmware: the ACPI PM timer|ACPI: PM-Timer IO Port: 0x608"
     # Either measured with timer interrupts, or (when the TSC calibrated
     # against the PIT, which depends on the host's load) computed from the
     # TSC rate: "Calibrating delay loop (skipped), value calculated ...".
