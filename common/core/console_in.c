@@ -2,6 +2,7 @@
  * console_in.c — stdin to the guest's serial console (console_in.h).
  */
 #include "core/console_in.h"
+#include "core/sigchain.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,32 +33,12 @@ static void restore_terminal(void)
         tcsetattr(fd, TCSANOW, &saved_tio);
 }
 
-/* Give the signal to the handler that was there before us; true if it
- * dealt with it (it left our handler installed).  Stage 01's engine
- * resolves its hidden page faults in a SIGSEGV handler: only when that
- * handler gives up (puts back SIG_DFL) is it a crash (as viz/viz.c). */
-static bool chain(int sig, siginfo_t *si, void *uc)
-{
-    const struct sigaction *old = NULL;
-    for (int i = 0; i < NFATAL; i++)
-        if (fatal_sigs[i] == sig)
-            old = &old_fatal[i];
-    if (!old)
-        return false;
-    if (old->sa_flags & SA_SIGINFO)
-        old->sa_sigaction(sig, si, uc);
-    else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN)
-        old->sa_handler(sig);
-    else
-        return false;
-    struct sigaction now;
-    return sigaction(sig, NULL, &now) == 0 && now.sa_handler != SIG_DFL;
-}
-
 /* Put the terminal back, then let the signal do what it did before. */
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
-    if (chain(sig, si, uc))
+    /* Stage 01's engine resolves its own page faults in a SIGSEGV
+     * handler installed before ours (core/sigchain.h). */
+    if (sigchain(sig, si, uc, fatal_sigs, old_fatal, NFATAL))
         return;
     restore_terminal();
     signal(sig, SIG_DFL);

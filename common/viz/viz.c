@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core/hangup.h"
+#include "core/sigchain.h"
 #include "viz/viz_ui.h"
 
 /* --- the terminal ------------------------------------------------------ */
@@ -77,29 +78,9 @@ static const int crash_sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGA
 #define NCRASH_SIGS (int)(sizeof crash_sigs / sizeof crash_sigs[0])
 static struct sigaction crash_old[NCRASH_SIGS];
 
-/* Give the signal to the handler that was there before us; true if that
- * handler dealt with it (it is still installed, so it did not give up). */
-static bool crash_chain(int sig, siginfo_t *si, void *uc)
-{
-    const struct sigaction *old = NULL;
-    for (int i = 0; i < NCRASH_SIGS; i++)
-        if (crash_sigs[i] == sig)
-            old = &crash_old[i];
-    if (!old)
-        return false;
-    if (old->sa_flags & SA_SIGINFO)
-        old->sa_sigaction(sig, si, uc);
-    else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN)
-        old->sa_handler(sig);
-    else
-        return false;
-    struct sigaction now;
-    return sigaction(sig, NULL, &now) == 0 && now.sa_handler != SIG_DFL;
-}
-
 static void crash_restore(int sig, siginfo_t *si, void *uc)
 {
-    if (crash_chain(sig, si, uc))
+    if (sigchain(sig, si, uc, crash_sigs, crash_old, NCRASH_SIGS)) /* core/sigchain.h */
         return;
     if (crash_armed) {
         crash_armed = 0;
