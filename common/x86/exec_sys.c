@@ -342,20 +342,43 @@ void h_wbinvd(struct interp *ip, const struct insn *in) /* WBINVD / INVD: no cac
 #define CPUID_FEATURES \
     ((1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | \
      (1u << 9) /* APIC */ | (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | (1u << 15) /* CMOV */)
+/* CPUID (SDM Vol. 2A "CPUID", Table 3-8).  The leaves of a plain i686:
+ *   0            highest basic leaf (1) and the vendor string.  It is
+ *                Intel's, so an OS takes the code paths of a plain i686;
+ *                an unknown vendor makes Linux warn that "your system may
+ *                be unstable".
+ *   1            signature (family 6, model 3, stepping 3), APIC ID 0 in
+ *                EBX[31:24], features in EDX, and ECX bit 31: "running
+ *                under a hypervisor", a bit real CPUs leave 0 so guests
+ *                can tell (Linux's X86_FEATURE_HYPERVISOR).
+ *   0x40000000   the hypervisor's own leaf range (the convention KVM, Xen,
+ *                VMware and Hyper-V share): highest hypervisor leaf in EAX,
+ *                signature "vmlabvmlabvm" in EBX, ECX, EDX.
+ *   0x80000000   highest extended leaf; 0x80000001 has no extended
+ *                features (no NX, no long mode); 0x80000002-4 hold the
+ *                48-byte brand string /proc/cpuinfo shows as "model name".
+ * Any other leaf returns zeros. */
+enum { CPUID_HV_BASE = 0x40000000u, CPUID_EXT_BASE = 0x80000000u };
+static void put4(uint32_t *reg, const char *s) { memcpy(reg, s, 4); }
 void x86_cpuid(uint32_t leaf, uint32_t out[4])
 {
     uint32_t a = 0, b = 0, c = 0, d = 0;
-    static const char vendor[12] = "vmlab x86 32";
+    static const char brand[48] = "vmlab virtual i686 CPU";
     if (leaf == 0) {
         a = 1;
-        memcpy(&b, vendor, 4);
-        memcpy(&d, vendor + 4, 4);
-        memcpy(&c, vendor + 8, 4);
+        put4(&b, "Genu"), put4(&d, "ineI"), put4(&c, "ntel");
     } else if (leaf == 1) {
         a = (6 << 8) | (3 << 4) | 3;
+        c = 1u << 31; /* hypervisor present */
         d = CPUID_FEATURES;
-    } else if (leaf == 0x80000000u) {
-        a = 0x80000000u; /* no extended leaves */
+    } else if (leaf == CPUID_HV_BASE) {
+        a = CPUID_HV_BASE;
+        put4(&b, "vmla"), put4(&c, "bvml"), put4(&d, "abvm");
+    } else if (leaf == CPUID_EXT_BASE) {
+        a = CPUID_EXT_BASE + 4;
+    } else if (leaf >= CPUID_EXT_BASE + 2 && leaf <= CPUID_EXT_BASE + 4) {
+        const char *p = brand + 16 * (leaf - CPUID_EXT_BASE - 2);
+        put4(&a, p), put4(&b, p + 4), put4(&c, p + 8), put4(&d, p + 12);
     }
     out[0] = a;
     out[1] = b;
@@ -392,6 +415,7 @@ void h_rdtsc(struct interp *ip, const struct insn *in)
 enum {
     MSR_TSC = 0x10,
     MSR_APIC_BASE = 0x1B,
+    MSR_BIOS_SIGN_ID = 0x8B, /* microcode revision (SDM Vol. 3A §9.11.7) */
     MSR_SYSENTER_CS = 0x174,
     MSR_SYSENTER_ESP = 0x175,
     MSR_SYSENTER_EIP = 0x176
@@ -401,6 +425,7 @@ bool x86_msr_read(const struct x86_cpu *c, uint32_t msr, uint64_t *v)
     switch (msr) {
     case MSR_TSC: *v = __rdtsc() + c->tsc_offset; return true;
     case MSR_APIC_BASE: *v = c->apic_base; return true;
+    case MSR_BIOS_SIGN_ID: *v = 0; return true; /* no microcode update loaded */
     case MSR_SYSENTER_CS: *v = c->sysenter_cs; return true;
     case MSR_SYSENTER_ESP: *v = c->sysenter_esp; return true;
     case MSR_SYSENTER_EIP: *v = c->sysenter_eip; return true;
@@ -419,6 +444,7 @@ bool x86_msr_write(struct x86_cpu *c, uint32_t msr, uint64_t v)
             return false;
         c->apic_base = (uint32_t)v;
         return true;
+    case MSR_BIOS_SIGN_ID: return true; /* an OS writes 0 before CPUID, then reads */
     case MSR_SYSENTER_CS: c->sysenter_cs = (uint32_t)v; return true;
     case MSR_SYSENTER_ESP: c->sysenter_esp = (uint32_t)v; return true;
     case MSR_SYSENTER_EIP: c->sysenter_eip = (uint32_t)v; return true;

@@ -320,7 +320,7 @@ static void test_cpuid_msr_tsc(void **state)
     memcpy(vendor, &t->cpu.gpr[R_EBX], 4);
     memcpy(vendor + 4, &t->cpu.gpr[R_EDX], 4);
     memcpy(vendor + 8, &t->cpu.gpr[R_ECX], 4);
-    assert_string_equal(vendor, "vmlab x86 32");
+    assert_string_equal(vendor, "GenuineIntel");
     assert_true(t->cpu.gpr[R_EAX] >= 1);
 
     TM_LOAD(t, CODE, rdmsr_bad);
@@ -347,6 +347,46 @@ static void test_cpuid_msr_tsc(void **state)
     assert_true(t1 >= (1ull << 60));
 }
 
+/* The leaves an OS reads to identify a plain i686 under a hypervisor. */
+static void cpuid_str(uint32_t leaf, const int order[4], char *out)
+{
+    uint32_t r[4];
+    x86_cpuid(leaf, r);
+    for (int i = 0; i < 4; i++)
+        if (order[i] >= 0)
+            memcpy(out + 4 * order[i], &r[i], 4);
+}
+static void test_cpuid_leaves(void **state)
+{
+    (void)state;
+    uint32_t r[4];
+    x86_cpuid(1, r);
+    assert_int_equal((r[0] >> 8) & 0xf, 6); /* family 6: i686 */
+    assert_true(r[2] & (1u << 31));         /* hypervisor present */
+    assert_true((r[3] & 0x2a38) == 0x2a38); /* PSE TSC MSR APIC SEP PGE */
+    assert_false(r[3] & (1u << 12));        /* no MTRR */
+    char hv[13] = { 0 }, brand[49] = { 0 };
+    cpuid_str(0x40000000, (const int[]){ -1, 0, 1, 2 }, hv);
+    assert_string_equal(hv, "vmlabvmlabvm");
+    x86_cpuid(0x40000000, r);
+    assert_int_equal(r[0], 0x40000000); /* highest hypervisor leaf */
+    x86_cpuid(0x80000000, r);
+    assert_int_equal(r[0], 0x80000004);
+    for (uint32_t l = 0; l < 3; l++)
+        cpuid_str(0x80000002 + l, (const int[]){ 4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3 }, brand);
+    assert_string_equal(brand, "vmlab virtual i686 CPU");
+    x86_cpuid(0x80000001, r); /* no NX, no long mode */
+    assert_int_equal(r[2] | r[3], 0);
+    x86_cpuid(7, r); /* beyond the highest leaf */
+    assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
+    struct x86_cpu c = { 0 };
+    uint64_t v = 1;
+    assert_true(x86_msr_write(&c, 0x8b, 0)); /* microcode revision */
+    assert_true(x86_msr_read(&c, 0x8b, &v));
+    assert_int_equal(v, 0);
+    assert_false(x86_msr_read(&c, 0x1a0, &v)); /* IA32_MISC_ENABLE: none */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +404,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_io_exit, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_budget, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_cpuid_msr_tsc, tm_setup, tm_teardown),
+        cmocka_unit_test(test_cpuid_leaves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
