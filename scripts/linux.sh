@@ -1,6 +1,6 @@
 #!/bin/bash
 # scripts/linux.sh — Debian's 32-bit Linux and a busybox initramfs for it
-# (`make linux`; tests/linux/boot.sh calls it too).
+# (`make linux`; tests/linux/session.sh calls it too).
 #
 #   scripts/linux.sh [DIR]      (DIR defaults to build/linux)
 #
@@ -11,7 +11,8 @@
 #   DIR/vmlinuz     a link to the bzImage, DIR/x/boot/vmlinuz-*-686
 #   DIR/initrd.gz   gzip'd newc cpio (the initramfs format the kernel
 #                   unpacks, Documentation/driver-api/early-userspace/
-#                   buffer-format.rst): busybox and tests/linux/init
+#                   buffer-format.rst): busybox, tests/linux/init as
+#                   /init, and busybox init's /etc/inittab and /etc/profile
 # The archive is written with busybox's own `cpio -o -H newc` (under
 # qemu-i386 if the host cannot run i386 programs), so the host needs no cpio.
 # A second run downloads nothing.
@@ -94,20 +95,22 @@ run_i386() {
     if "$1" true 2>/dev/null; then "$@"; else qemu-i386 "$@"; fi
 }
 
-# The initramfs: busybox, its applets as links made by init, and /init.
+# The initramfs: busybox, its applets as links made by init, /init and /etc.
 initramfs() {
     local root=$DIR/root busybox=$X/bin/busybox
     [ -x "$busybox" ] || { say "no busybox in $X (bad busybox-static package?)"; return 1; }
-    if [ -f "$DIR/initrd.gz" ] && [ "$DIR/initrd.gz" -nt "$ROOT/tests/linux/init" ] &&
-        [ "$DIR/initrd.gz" -nt "$busybox" ]; then
-        return 0
-    fi
+    local f fresh=1
+    for f in "$ROOT"/tests/linux/{init,inittab,profile} "$busybox"; do
+        [ -f "$DIR/initrd.gz" ] && [ "$DIR/initrd.gz" -nt "$f" ] || fresh=0
+    done
+    [ $fresh -eq 1 ] && return 0
     rm -rf "$root"
-    mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root}
+    mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,etc}
     cp "$busybox" "$root/bin/busybox"
     ln -s busybox "$root/bin/sh"
     cp "$ROOT/tests/linux/init" "$root/init"
     chmod 755 "$root/init"
+    cp "$ROOT/tests/linux/inittab" "$ROOT/tests/linux/profile" "$root/etc/"
     (set -o pipefail
      cd "$root" && find . | run_i386 "$busybox" cpio -o -H newc 2>"$DIR/cpio.log" | gzip -9 >"$DIR/initrd.gz.tmp") &&
         mv "$DIR/initrd.gz.tmp" "$DIR/initrd.gz"

@@ -7,6 +7,6 @@
 linux:
 	$(Q)scripts/linux.sh $(BUILD)/linux
 
-# The boot test fetches through scripts/linux.sh itself (and skips when
+# The session test fetches through scripts/linux.sh itself (and skips when
 # the registry is unreachable), so `make test` needs no `make linux` first.
-TEST_SUITES += tests/linux/boot.sh
+TEST_SUITES += tests/linux/session.sh
