@@ -558,8 +558,9 @@ static int stop_status(struct vm *vm)
                         vm->opt.timeout_s, vm->vcpu.cpu.eip);
     default:
         fflush(stdout);
-        fprintf(vm->report, "%s: stopped on request (Ctrl-C) at eip=0x%08x\n", vm->opt.prog,
-                vm->vcpu.cpu.eip);
+        fprintf(vm->report,
+                "%s: stopped on request (Ctrl-C, q in the visualizer, or a signal) at eip=0x%08x\n",
+                vm->opt.prog, vm->vcpu.cpu.eip);
         return VMM_STATUS_STOPPED;
     }
 }

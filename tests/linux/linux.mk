@@ -9,4 +9,4 @@ linux:
 
 # The session test fetches through scripts/linux.sh itself (and skips when
 # the registry is unreachable), so `make test` needs no `make linux` first.
-TEST_SUITES += tests/linux/session.sh
+TEST_SUITES += tests/linux/session.sh tests/linux/observe.sh
