@@ -313,4 +313,7 @@ if [ -n "${SECS[bt]:-}" ]; then
 fi
 echo "bench: wrote $OUT/results.json"
 "$ROOT/tests/bench/trace-cost.sh"   # what --trace costs (trace tools)
-st=$?; "$ROOT/tests/bench/micro.sh" && exit $st   # Adams & Agesen microbenchmark table (micro.mk); keeps the status above
+st=$?
+"$ROOT/tests/bench/micro.sh" || st=1   # Adams & Agesen microbenchmark table (micro.mk)
+"$ROOT/tests/bench/linux.sh" || st=1   # Debian's Linux to the prompt and to poweroff
+exit $st
