@@ -13,7 +13,8 @@
 #
 #   tests/linux/session.sh [RUN...]     (default: every run; e.g. qemu-pic bt-apic)
 #
-# LINUX_SESSION_SECONDS bounds one run (default 600 s of wall clock).
+# LINUX_SESSION_SECONDS bounds one run (default 600 s of wall clock).  The
+# consoles are kept in build/linux/session/RUN.console.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/linux/drive.sh"
 LINUX=$BUILD/linux
@@ -209,7 +210,10 @@ for id in "${ORDER[@]}"; do
     fi
 done
 wait
+mkdir -p "$BUILD/linux/session"
 for id in "${ORDER[@]}"; do
+    # Each machine's console stays in build/linux/session/ID.console.
+    [ -f "$TMPD/$id.out" ] && cp "$TMPD/$id.out" "$BUILD/linux/session/$id.console"
     cat "$TMPD/$id.log"
     _passes=$((_passes + $(grep -c '^ok - ' "$TMPD/$id.log")))
     _failures=$((_failures + $(grep -c '^not ok - ' "$TMPD/$id.log")))
