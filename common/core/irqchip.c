@@ -115,3 +115,18 @@ bool irqchip_irq0_via_ioapic(struct irqchip *ic)
 {
     return apic_on(ic) && !(ic->ioapic.redir[IRQ_TO_IOAPIC_PIN(0)] & IORED_MASKED);
 }
+
+enum irq0_path irqchip_irq0_path(struct irqchip *ic)
+{
+    if (irqchip_irq0_via_ioapic(ic)) {
+        uint64_t e = ic->ioapic.redir[IRQ_TO_IOAPIC_PIN(0)];
+        int v = e & 0xff; /* the vector the message carries (IOREDTBL[7:0]) */
+        uint32_t bit = 1u << (v % 32);
+        if (e & IORED_LEVEL)
+            return IRQ0_CLOSED;
+        return (ic->lapic.irr[v / 32] | ic->lapic.isr[v / 32]) & bit ? IRQ0_BUSY : IRQ0_FREE;
+    }
+    if (extint(ic))
+        return ticks_pic_path(&ic->pic->chip[0]);
+    return IRQ0_CLOSED;
+}

@@ -26,8 +26,8 @@
  *
  * Disabling the APIC through IA32_APIC_BASE resets it (SDM Vol. 3A
  * §11.4.3); its register page then reads as nothing (all ones).  The lost
- * tick policy (ticks.h) follows IRQ0 at the 8259 only: in APIC mode the
- * guest masks it there and owed ticks are dropped.
+ * tick policy (ticks.h) follows IRQ0 on whichever path reaches the CPU
+ * (irqchip_irq0_path).
  */
 #ifndef CORE_IRQCHIP_H
 #define CORE_IRQCHIP_H
@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include "core/clock.h"
 #include "core/iobus.h"
+#include "core/ticks.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic8259.h"
@@ -67,5 +68,8 @@ int irqchip_ack(struct irqchip *ic);
 uint64_t irqchip_deadline(struct irqchip *ic);
 /* Can ISA IRQ0 reach the CPU through the I/O APIC (pin unmasked, APIC on)? */
 bool irqchip_irq0_via_ioapic(struct irqchip *ic);
+/* IRQ0's path to the CPU now (ticks.h): the I/O APIC's pin 2 when it is
+ * unmasked, else the 8259 when its INTR reaches the CPU, else closed. */
+enum irq0_path irqchip_irq0_path(struct irqchip *ic);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 #include "core/ticks.h"
+#include "core/irqchip.h"
 
 void ticks_init(struct lost_ticks *t) { memset(t, 0, sizeof *t); }
 
@@ -33,11 +34,16 @@ static uint64_t owed_at(const struct lost_ticks *t, const struct pit8254 *pit)
     return max3(t->last_ns + p / 2, t->raised_ns + p / 8, t->owed_ns + 2 * p);
 }
 
-uint64_t ticks_deadline(const struct lost_ticks *t, const struct pit8254 *pit,
-                        const struct pic_pair *pic)
+enum irq0_path ticks_pic_path(const struct pic8259 *m)
 {
-    const struct pic8259 *m = &pic->chip[0];
-    if (!t->backlog || (m->irr | m->isr) & 1)
+    if ((m->imr | m->elcr) & 1)
+        return IRQ0_CLOSED;
+    return (m->irr | m->isr) & 1 ? IRQ0_BUSY : IRQ0_FREE;
+}
+
+uint64_t ticks_deadline(const struct lost_ticks *t, const struct pit8254 *pit, struct irqchip *ic)
+{
+    if (!t->backlog || irqchip_irq0_path(ic) != IRQ0_FREE)
         return UINT64_MAX;
     return owed_at(t, pit);
 }
@@ -49,21 +55,21 @@ static void drop(struct lost_ticks *t, uint64_t n)
 }
 
 /* Can an owed tick reach the CPU?  Channel 0 periodic and counting, and
- * IRQ0 an unmasked edge-triggered input of the master 8259A. */
-static bool deliverable(const struct pit8254 *pit, const struct pic8259 *m)
+ * IRQ0's path open (an unmasked edge-triggered input). */
+static bool deliverable(const struct pit8254 *pit, enum irq0_path path)
 {
     const struct pit_channel *c = &pit->ch[0];
     bool periodic = c->mode == 2 || c->mode == 3;
-    return periodic && c->armed && c->gate && !(m->imr & 1) && !(m->elcr & 1);
+    return periodic && c->armed && c->gate && path != IRQ0_CLOSED;
 }
 
-void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pic)
+void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct irqchip *ic)
 {
-    const struct pic8259 *m = &pic->chip[0];
     const struct pit_channel *c = &pit->ch[0];
     uint64_t now = vclock_now(pit->clock);
     pit_update(pit);
-    if (pit->irq0_pulses != t->seen_edges) { /* the chip raised one */
+    enum irq0_path path = irqchip_irq0_path(ic); /* after the edge pit_update raised */
+    if (pit->irq0_pulses != t->seen_edges) {     /* the chip raised one */
         t->seen_edges = pit->irq0_pulses;
         t->last_ns = pit_last_edge_ns(pit); /* when it was due: polls may be sparse */
         t->raised_ns = now;
@@ -76,7 +82,7 @@ void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pi
     t->backlog += pit_take_missed(pit);
     if (!t->backlog)
         return;
-    if (!deliverable(pit, m)) {
+    if (!deliverable(pit, path)) {
         drop(t, t->backlog);
         return;
     }
@@ -85,7 +91,7 @@ void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pi
         drop(t, t->backlog - cap);
     /* The previous IRQ0 not yet taken (IRR) or not yet ended (ISR): a new
      * edge now would merge with it or be held behind it. */
-    if ((m->irr | m->isr) & 1 || now < owed_at(t, pit))
+    if (path != IRQ0_FREE || now < owed_at(t, pit))
         return;
     t->backlog--;
     t->reinjected++;

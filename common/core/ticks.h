@@ -25,9 +25,17 @@
  * keeps this working when the VMM only runs now and then (a busy host):
  * each of its looks at the PIT then finds a new edge.
  *
+ * IRQ0 reaches the CPU by one of two paths (core/irqchip.h): the master
+ * 8259A (PIC mode, or the APIC's LINT0 virtual wire), or I/O APIC pin 2
+ * and the local APIC (APIC mode, where the guest masks IRQ0 at the 8259).
+ * The irqchip says which, and whether the previous IRQ0 is still with the
+ * CPU there: requested or in service at the 8259, or its vector's bit set
+ * in the local APIC's IRR or ISR (an edge-triggered vector is ended by the
+ * EOI to the local APIC, SDM Vol. 3A §11.8.4-5).
+ *
  * Only for a periodic timer (modes 2, 3) whose IRQ0 reaches the CPU: the
- * backlog is dropped when IRQ0 is masked or level-triggered, channel 0 is
- * one-shot or stopped, or its mode or count changes.  It is capped at one
+ * backlog is dropped when IRQ0 is masked or level-triggered on its path,
+ * channel 0 is one-shot or stopped, or its mode or count changes.  It is capped at one
  * second of ticks so that a long stop (SIGSTOP, a debugger) does not end in
  * an interrupt storm; the rest are dropped.
  */
@@ -37,6 +45,8 @@
 #include <stdint.h>
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
+
+struct irqchip;
 
 struct lost_ticks {
     uint64_t backlog;    /* IRQ0 edges owed to the guest               */
@@ -50,15 +60,24 @@ struct lost_ticks {
     uint64_t dropped;    /* statistics: owed edges given up           */
 };
 
+/* IRQ0's path to the CPU, as the interrupt controllers have it now. */
+enum irq0_path {
+    IRQ0_CLOSED, /* masked or level-triggered: owed ticks cannot arrive  */
+    IRQ0_BUSY,   /* open, the previous IRQ0 not yet taken and ended      */
+    IRQ0_FREE    /* open, and a new edge would be a new interrupt        */
+};
+/* The path through the master 8259A (its IMR, ELCR, IRR and ISR bit 0). */
+enum irq0_path ticks_pic_path(const struct pic8259 *master);
+
 void ticks_init(struct lost_ticks *t);
 /* Advance the PIT to now, take the periods it merged into the backlog and,
- * if the guest has taken the previous IRQ0, raise one owed edge. */
-void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct pic_pair *pic);
+ * if the guest has taken the previous IRQ0 (irqchip_irq0_path FREE), raise
+ * one owed edge. */
+void ticks_update(struct lost_ticks *t, struct pit8254 *pit, struct irqchip *ic);
 /* Clock time (ns) at which an owed tick may be raised: a halted CPU sleeps
- * no longer than this.  UINT64_MAX if none is owed, or if the previous
- * IRQ0 is still requested or in service (only the CPU can end that). */
-uint64_t ticks_deadline(const struct lost_ticks *t, const struct pit8254 *pit,
-                        const struct pic_pair *pic);
+ * no longer than this.  UINT64_MAX if none is owed, or if the path is not
+ * FREE (only the CPU can end the previous IRQ0). */
+uint64_t ticks_deadline(const struct lost_ticks *t, const struct pit8254 *pit, struct irqchip *ic);
 /* The most edges the backlog holds for the current count (1 s of ticks). */
 uint64_t ticks_cap(const struct pit8254 *pit);
 

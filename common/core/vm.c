@@ -61,7 +61,7 @@ static bool advance_time(struct vm *vm, uint64_t now)
 {
     vm->poll_count = 0;
     vm->poll_ns = now;
-    ticks_update(&vm->ticks, &vm->pit, &vm->pic);
+    ticks_update(&vm->ticks, &vm->pit, &vm->irqchip);
     poll_devices(vm);
     return irqchip_pending(&vm->irqchip);
 }
@@ -397,14 +397,14 @@ static void string_io(struct vm *vm, struct exit_io *io)
 int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
 {
     for (;;) {
-        ticks_update(&vm->ticks, &vm->pit, &vm->pic);
+        ticks_update(&vm->ticks, &vm->pit, &vm->irqchip);
         poll_devices(vm);
         uint64_t apic = irqchip_deadline(&vm->irqchip); /* the LAPIC timer */
         if (irqchip_pending(&vm->irqchip) || vm_stop_requested(vm))
             return 0;
         uint64_t now = vclock_now(&vm->clock);
         uint64_t dl = pit_next_deadline(&vm->pit);
-        uint64_t owed = ticks_deadline(&vm->ticks, &vm->pit, &vm->pic);
+        uint64_t owed = ticks_deadline(&vm->ticks, &vm->pit, &vm->irqchip);
         uint64_t rtc = rtc_next_deadline(&vm->rtc); /* IRQ 8 may wake it too */
         /* And typed input, if the guest takes it on IRQ 4: looked at every
          * 10 ms below. */
