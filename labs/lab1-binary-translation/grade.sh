@@ -10,7 +10,7 @@ if [ ! -x "$VMM" ] || [ ! -f "$GUEST" ]; then
     exit 2
 fi
 T=$LAB_TMP
-bt()     { local out=$1; shift; lab_run "$out" "$VMM" --engine bt --timeout 120 --stats "$@"; }   # a safety net, not a speed limit
+bt()     { local out=$1; shift; lab_run "$out" "$VMM" --engine bt --timeout "$LAB_TIMEOUT" --stats "$@"; }   # a safety net, not a speed limit
 nowin()  { VMLAB_BT_NO_WINDOW=1 bt "$@"; }
 helpers() { grep -m1 '^bt: helper calls' "$1" | sed 's/^[^:]*:[^:]*: //'; }
 window()  { grep -m1 '^bt: window:' "$1" | sed 's/^bt: window: //'; }
@@ -18,7 +18,7 @@ passed()  { [ "$(lab_rc "$1")" = 0 ] && grep -q "^PASS $2\$" "$1" && ! grep -q '
 # count OUT REGEX : the number in front of (or after) a --stats phrase, 0 if absent
 count()   { grep -oE -- "$2" "$1" | head -n 1 | grep -oE '[0-9]+' | head -n 1 | grep . || echo 0; }
 
-lab_run "$T/isens" "$VMM" --engine interp --timeout 30 "$GUEST" -- test=sensitive
+lab_run "$T/isens" "$VMM" --engine interp --timeout "$LAB_TIMEOUT" "$GUEST" -- test=sensitive
 nowin "$T/sens" "$GUEST" -- test=sensitive
 nowin "$T/sys" "$GUEST" -- test=syscall
 bt "$T/pf"  "$GUEST" -- test=pagefault
