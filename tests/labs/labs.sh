@@ -81,6 +81,27 @@ for f in "$HIDDEN"/lab*/*.sh; do
     else notok "hidden test lab$n/$name" "expected a hidden record with $max/$max points and lab $n's total $visible + $max, got '${rec:-no record}', Score '${s/ //}'"; fi
 done
 
+# ---- each lab's README: the sections a student needs, and the grading as graded
+for n in $LABS; do
+    r=$(ls "$ROOT"/labs/lab"$n"-*/README.md 2>/dev/null | head -n 1)
+    missing=""
+    for h in 'Goal' 'Background' 'Steps' 'How to test' 'Grading' 'Common mistakes'; do
+        grep -q "^## $h" "$r" 2>/dev/null || missing+="'## $h' "
+    done
+    # every visible test that ran here, as a row "| name | max |" of the grading table
+    rows=$(jq -r --argjson l "$n" '.[] | select(.lab == $l and (.hidden | not) and .status != "skip") | "\(.test) \(.max)"' "$TMPD/sol.json" |
+        while read -r t p; do grep -qE "^\| $t \| $p \|" "$r" || printf '%s ' "$t=$p"; done)
+    said=$(sed -n 's/^## Grading.*(\([0-9]*\) points.*/\1/p' "$r" | head -n 1)
+    sum=$(awk -F'|' '/^## Grading/ { g = 1; next } /^## / { g = 0 } g && $3 ~ /^ *[0-9]+ *$/ { s += $3 } END { print s + 0 }' "$r")
+    # with no test skipped here, the total graded is the total stated
+    graded=$(jq --argjson l "$n" '[.[] | select(.lab == $l and (.hidden | not))] |
+        if any(.status == "skip") then -1 else (map(.max) | add) end' "$TMPD/sol.json")
+    if [ -n "$missing" ] || [ -n "$rows" ] || [ -z "$said" ] || [ "$said" != "$sum" ] ||
+       { [ "$graded" != -1 ] && [ "$graded" != "$said" ]; }; then
+        notok "lab $n README: sections and grading table" "missing sections: ${missing:-none}; tests without their '| name | points |' row: ${rows:-none}; total stated '${said:-none}', rows add up to $sum, graded $graded"
+    else ok "lab $n README: every section, every test with its points, total $said"; fi
+done
+
 # ---- make grade LAB=n: that lab only, the same Score line ---------------------
 n=$(head -n 1 <<<"$LABS")
 make -C "$ROOT" --no-print-directory BUILD="$BUILD" grade LAB="$n" >"$TMPD/one" 2>&1
