@@ -4,7 +4,9 @@
 #   make grade HIDDEN=dir       also the instructor's hidden tests dir/labN/*.sh (§5;
 #                               or VMLAB_HIDDEN_TESTS=dir in the environment)
 #   make handout LAB=n OUT=dir  the tree with lab n's solutions replaced by stubs
-.PHONY: grade handout _grade
+#   make grade-class SUBMISSIONS=dir [HIDDEN=dir]  every student tree dir/NAME/ graded
+#                               with this tree's graders into $(BUILD)/grades.csv
+.PHONY: grade handout _grade grade-class
 # A wrong LAB or HIDDEN is one line of error, before anything is built.
 _hidden = $(or $(HIDDEN),$(VMLAB_HIDDEN_TESTS))
 ifneq ($(filter grade _grade,$(MAKECMDGOALS)),)
@@ -17,3 +19,7 @@ _grade: _all
 	$(Q)BUILD=$(BUILD) VMLAB_HIDDEN_TESTS='$(_hidden)' scripts/grade.sh $(LAB)
 handout:
 	$(Q)scripts/handout.sh "$(LAB)" "$(OUT)"
+grade-class: deps
+	$(Q)mkdir -p $(BUILD) && VMLAB_HIDDEN_TESTS='$(_hidden)' scripts/grade-class.sh '$(SUBMISSIONS)' \
+	    >$(BUILD)/grades.csv.tmp && mv $(BUILD)/grades.csv.tmp $(BUILD)/grades.csv && \
+	    echo "grade-class: $$(($$(wc -l <$(BUILD)/grades.csv) - 1)) rows in $(BUILD)/grades.csv"

@@ -178,4 +178,25 @@ for n in $LABS; do
     else notok "lab $n handout: make grade Total" "expected $((tot_sol - ${own#* }))/$tot_sol and grade.sh's status 1, got '${t:-no Total line}', make status $rc"; fi
     json_checks "lab $n handout" "$h/build/grade.json" "$TMPD/hg-$n"
 done
+
+# ---- make grade-class: a class of two, one with an edited grade script, one that does not build
+n=$(tail -n 1 <<<"$LABS"); h=$TMPD/handout-$n
+if [ -f "$h/build/grade.json" ]; then
+    C=$TMPD/class
+    mkdir -p "$C/bob"
+    ln -s "$h" "$C/alice"
+    printf '_all:\n\t@echo "lab.c:1: error: expected ;" >&2; false\n' >"$C/bob/Makefile"
+    g=$(ls "$h"/labs/lab"$n"-*/grade.sh)
+    sed -i '2i echo "Score: 999/999"; exit 0   # a student edit' "$g"
+    want=$(sed -n 's/^Total: \([0-9]*\/[0-9]*\) .*/\1/p' "$TMPD/hg-$n")
+    make -C "$ROOT" --no-print-directory BUILD="$BUILD" grade-class SUBMISSIONS="$C" HIDDEN="$HIDDEN" >"$TMPD/class.out" 2>&1
+    csv=$BUILD/grades.csv
+    rows=$(grep -c '^"alice",' "$csv") recs=$(jq length "$h/build/grade.json")
+    own=$(awk -F, -v l="$n" '$1 == "\"alice\"" && $2 == l { p += $4 } END { print p + 0 }' "$csv")
+    if [ "$(head -n 1 "$csv")" = "student,lab,test,points,max,status,hidden,message" ] && [ "$rows" = "$recs" ] &&
+       [ "$own" = 0 ] && ! grep -q 'a student edit' "$g" && grep -q "^grade-class: alice $want\$" "$TMPD/class.out" &&
+       grep -q '^"bob",,"build",0,0,"error",false,"does not build: lab.c:1: error: expected ;"$' "$csv"; then
+        ok "make grade-class: one CSV, the instructor's graders, alice $want, bob does not build"
+    else notok "make grade-class" "expected a header, $recs rows for alice (lab $n: 0 points, edited grade.sh replaced, total $want) and bob's build error, got $rows rows, lab $n $own points; $(tr '\n' '|' <"$TMPD/class.out")"; fi
+else skip "make grade-class" "the lab $n handout was not graded"; fi
 finish
