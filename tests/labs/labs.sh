@@ -137,6 +137,20 @@ if [ "$got" = "full=6/6 noheader=0/0 partial=3/4 silent=0/2 toomany=0/2 " ] &&
     ok "hidden tests: partial points, no points line, too many points, no header (Score: 9/14)"
 else notok "hidden tests: the format" "expected full=6/6 noheader=0/0 partial=3/4 silent=0/2 toomany=0/2 and Score: 9/14, got $got; $(tr '\n' '|' <"$TMPD/fmt")"; fi
 
+# ---- no timing in grading: a timer tick-rate FAIL alone is not the student's
+F=$TMPD/runs
+mkdir -p "$F"
+printf 'PASS hello\nFAIL timer ring-3 tick rate 44 Hz, expected about 100\n' >"$F/rate"; echo 1 >"$F/rate.rc"
+printf 'FAIL timer tick rate 458 Hz against the TSC\nFAIL pagefault 3 pages lost\n' >"$F/both"; echo 1 >"$F/both.rc"
+printf 'FAIL timer slept 19 ticks with 25 wake-ups from hlt, expected 20\n' >"$F/wake"; echo 1 >"$F/wake.rc"
+printf 'not implemented: lab 1: x\n' >"$F/stub"; echo 71 >"$F/stub.rc"
+printf 'PASS hello\n' >"$F/pass"; echo 0 >"$F/pass.rc"
+got=$(cd "$ROOT" && bash -c '. labs/lib.sh; for r in rate both wake stub pass; do
+        printf "%s=%s:%s " $r "$(lab_status "$1/$r")" "$(lab_fails "$1/$r" | wc -l)"; done' _ "$F")
+if [ "$got" = "rate=0:0 both=1:1 wake=1:1 stub=71:0 pass=0:0 " ]; then
+    ok "lab_status/lab_fails: only timer's tick-rate FAIL is left out"
+else notok "lab_status/lab_fails" "expected rate=0:0 both=1:1 wake=1:1 stub=71:0 pass=0:0, got $got"; fi
+
 # ---- the handouts: lab n's tests fail through the stubs, the others pass ------
 tot_sol=$(sed -n 's/^Total: [0-9]*\/\([0-9]*\) .*/\1/p' "$TMPD/sol")
 for n in $LABS; do
