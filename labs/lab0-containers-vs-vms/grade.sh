@@ -56,8 +56,15 @@ cm=$(val memory container rss_kb); vm=$(val memory vm-interp rss_kb)
 if [ -n "$cskip" ]; then grade_skip faster_startup "container: $cskip"; grade_skip smaller_footprint "container: $cskip"
 else
     if [ -z "$cs" ] || [ -z "$vs" ]; then grade_fail faster_startup 10 "expected 'startup container ms=' and 'startup vm-interp ms=' lines"
-    else w=$(awk -v c="$cs" -v v="$vs" 'BEGIN { print (c < v) ? "container" : "vm" }')
-        answer faster_startup 10 faster_startup "$w" "measured: container $cs ms, VM $vs ms"; fi
+    else
+        # Start-up times are wall-clock: the answer is checked only when one
+        # is at least twice as fast as the other, so that the grade never
+        # depends on a noisy measurement; closer than that, either answer
+        # from the student's own results is accepted.
+        w=$(awk -v c="$cs" -v v="$vs" 'BEGIN { print (2 * c <= v) ? "container" : (2 * v <= c) ? "vm" : "either" }')
+        if [ "$w" = either ] && [[ "$(ans faster_startup)" =~ ^(container|vm)$ ]]; then grade_pass faster_startup 10
+        else answer faster_startup 10 faster_startup "${w/either/container or vm}" "measured: container $cs ms, VM $vs ms"; fi
+    fi
     if [ -z "$cm" ] || [ -z "$vm" ]; then grade_fail smaller_footprint 10 "expected 'memory container rss_kb=' and 'memory vm-interp rss_kb=' lines"
     else w=$(( cm < vm )) && w=$([ $w = 1 ] && echo container || echo vm)
         answer smaller_footprint 10 smaller_footprint "$w" "measured: container $cm KiB, VM $vm KiB"; fi

@@ -12,7 +12,7 @@ T=$LAB_TMP
 # vmx ID PROGRAM [CONTROLS]: run PROGRAM under the VMX model -> $T/ID
 vmx() {
     local id=$1 prog=$2 ctl=${3:-}
-    lab_run "$T/$id" "$VMM" --engine vmx --timeout 20 --stats ${ctl:+--vmx-controls "$ctl"} \
+    lab_run "$T/$id" "$VMM" --engine vmx --timeout "$LAB_TIMEOUT" --stats ${ctl:+--vmx-controls "$ctl"} \
         "$GUEST" -- "test=$prog"
 }
 # passed ID PROGRAM: the run ended with status 0 and "PASS PROGRAM"
@@ -34,11 +34,14 @@ if [ ! -x "$VMM" ] || [ ! -f "$GUEST" ]; then
     grade_end
 fi
 
-# 1. HLT exiting (primary bit 7): timer sleeps in HLT 20 times.
-vmx hlt-on timer hlt=on
-vmx hlt-off timer hlt=off
-if ! passed hlt-on timer; then failed_run hlt_exiting 10 hlt-on timer hlt=on
-elif ! passed hlt-off timer; then failed_run hlt_exiting 10 hlt-off timer hlt=off
+# 1. HLT exiting (primary bit 7): the guest kernel sleeps in HLT while it
+#    calibrates the TSC against the timer at boot, whatever program runs.
+#    (Not test=timer: it also checks the tick rate against the TSC, a
+#    wall-clock measurement, and grading must not depend on timing.)
+vmx hlt-on hello hlt=on
+vmx hlt-off hello hlt=off
+if ! passed hlt-on hello; then failed_run hlt_exiting 10 hlt-on hello hlt=on
+elif ! passed hlt-off hello; then failed_run hlt_exiting 10 hlt-off hello hlt=off
 elif (( $(exits hlt-on 12) == 0 )); then
     grade_fail hlt_exiting 10 "expected HLT exits (reason 12) with HLT exiting on, got 0: does control_exits() return the CPU_BASED_HLT_EXITING bit for EXIT_HLT?"
 elif (( $(exits hlt-off 12) != 0 )); then
@@ -78,7 +81,7 @@ else grade_pass invlpg_handler 10; fi
 
 # 5. CR3-load exiting (bit 15): ctxswitch switches address spaces ~1000 times.
 vmx cr3-off ctxswitch
-lab_run "$T/cr3-on" "$VMM" --engine vmx --timeout 20 --stats --vmx-controls cr3load=on \
+lab_run "$T/cr3-on" "$VMM" --engine vmx --timeout "$LAB_TIMEOUT" --stats --vmx-controls cr3load=on \
     --trace "$T/cr3.trace" "$GUEST" -- test=ctxswitch
 if ! passed cr3-off ctxswitch; then failed_run cr3_load_exiting 10 cr3-off ctxswitch
 elif ! passed cr3-on ctxswitch; then failed_run cr3_load_exiting 10 cr3-on ctxswitch cr3load=on
@@ -112,7 +115,7 @@ else
 fi
 
 # 7. CR3-store exiting (bit 16): MOV from CR3 exits; what the guest reads is unchanged.
-lab_run "$T/i-sens" "$BUILD/vmm-hw" --engine interp --timeout 20 "$GUEST" -- test=sensitive
+lab_run "$T/i-sens" "$BUILD/vmm-hw" --engine interp --timeout "$LAB_TIMEOUT" "$GUEST" -- test=sensitive
 vmx st-off sensitive
 vmx st-on sensitive cr3store=on
 if ! passed st-on sensitive; then failed_run cr3_store_exiting 5 st-on sensitive cr3store=on
