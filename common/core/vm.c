@@ -396,6 +396,10 @@ static void string_io(struct vm *vm, struct exit_io *io)
  * Returns 0, or -1 if nothing can ever wake the CPU (message in why). */
 int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
 {
+    /* A halted guest has said all it will say for now: what it printed
+     * without a newline (a shell's prompt, the echo of a typed key) is
+     * shown before the sleep, not at the next newline. */
+    fflush(stdout);
     for (;;) {
         ticks_update(&vm->ticks, &vm->pit, &vm->irqchip);
         poll_devices(vm);
