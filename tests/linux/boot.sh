@@ -5,9 +5,9 @@
 #
 # The kernel and initramfs come from scripts/linux.sh (`make linux`); the
 # suite skips when Debian's registry cannot be reached and nothing is
-# cached.  `nokaslr` is on the command line because with KASLR the
-# decompressor probes the x87 FPU (arch/x86/boot/cpuflags.c, FNINIT) to
-# read CPUID flags for its random-address source; without it, the
+# cached.  `nokaslr` is on the command line so that the kernel lands at
+# the same address in every run (KASLR works too: its decompressor probes
+# the x87 FPU, arch/x86/boot/cpuflags.c, FNINIT); with it, the
 # decompressor's first words on COM1 are "KASLR disabled" (boot/compressed
 # misc.c warn(); Debian builds without X86_VERBOSE_BOOTUP, so the
 # "Decompressing Linux..." lines are not printed).
