@@ -160,6 +160,7 @@ static const struct op ops[] = {
     { "fnstsw m16", { 0xdd, M(7) }, 2, 2, CC_ALL, 0, false },
     { "fnstenv", { 0xd9, M(6) }, 2, 2, CC_ALL, 0, true },
     { "fnsave", { 0xdd, M(6) }, 2, 3, CC_ALL, 0, true },
+    { "fnstenv (16-bit)", { 0x66, 0xd9, M(6) }, 3, 2, CC_ALL, 0, true },
     { "fxsave", { 0x0f, 0xae, M(0) }, 3, 3, CC_ALL, 0, true },
 };
 
@@ -195,10 +196,11 @@ static const struct val vals[] = {
 };
 #define NVALS (sizeof vals / sizeof vals[0])
 
-/* Control words: the four rounding modes, 24- and 53-bit precision, and
+/* Control words: the four rounding modes, 24- and 53-bit precision, the
+ * reserved bits set (FLDCW keeps bit 6 set, bits 7 and 13-15 clear), and
  * every exception unmasked (the stack after the instruction is compared,
  * and no later instruction of the sequence waits). */
-static const uint16_t cws[] = { 0x037f, 0x077f, 0x0b7f, 0x0f7f, 0x007f, 0x027f, 0x0340 };
+static const uint16_t cws[] = { 0x037f, 0x077f, 0x0b7f, 0x0f7f, 0x007f, 0x027f, 0xffff, 0x0340 };
 #define NCWS (sizeof cws / sizeof cws[0])
 
 struct seq {
@@ -287,6 +289,8 @@ static bool ignored(const struct op *o, const uint8_t *h, int off)
         return empty_reg(h + D_SAVE, (off - D_SAVE - 28) / 10, false);
     if (!o->env || off < D_ENV)
         return false;
+    if (o->b[0] == 0x66) /* 16-bit environment: FIP, FCS, FDP, FDS at 6-13 */
+        return off >= D_ENV + 6 && off < D_ENV + 14;
     if (o->b[0] == 0x0f) { /* FXSAVE: FOP..FDS, MXCSR_MASK (the host has
                               DAZ, we do not), the XMM area (no SSE here) */
         if (off >= D_ENV + 32 && off < D_ENV + 160)
