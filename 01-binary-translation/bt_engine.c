@@ -40,6 +40,8 @@
 #define BT_FUEL       512         /* threaded: block entries between IRQ polls */
 #define BT_MAX_TB     16384       /* largest translation of one block     */
 
+static void trace_window_flush(struct bt *bt, uint64_t flushes_before);
+
 /* ---- called from generated code ----------------------------------------------- */
 void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
 {
@@ -52,6 +54,18 @@ void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
     in->fn(ip, in);
     if (id == HLP_INVLPG && bt->use_window) { /* the shadow entry goes too */
         win_invlpg(&bt->win, lin);
+        memset(bt->ibtc, 0, sizeof bt->ibtc);
+    }
+    /* MOV to CR3 flushes the TLB even when the value does not change (SDM
+     * Vol. 3A §4.10.4.1): Linux write-protects a forked process's pages
+     * for copy-on-write and reloads the same CR3, so the window must drop
+     * its writable mappings here too, not only on a new address space
+     * (window_follow).  Without it, a parent wrote through to pages it
+     * shares with its child. */
+    if (id == HLP_MOV_TO_CR && in->reg == 3 && bt->use_window && !s->exit_reason) {
+        uint64_t fl = bt->win.st.flushes;
+        win_flush(&bt->win);
+        trace_window_flush(bt, fl);
         memset(bt->ibtc, 0, sizeof bt->ibtc);
     }
     if (id == HLP_RDTSC && bt->check && !s->exit_reason) /* replayed to the reference */

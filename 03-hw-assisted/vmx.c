@@ -350,9 +350,12 @@ static bool op_set_cr(struct vcpu *v, int cr, uint32_t val)
         vmcs_write(vm, CR0_READ_SHADOW, val);
         v->cpu.cr0 = val | CR0_NE;
         return true;
-    case 3: v->cpu.cr3 = val; return true;
+    case 3: /* a MOV to CR3 flushes the TLB, also with the same value */
+        v->cpu.cr3 = val;
+        interp_flush_tlb(X(v)->ip);
+        return true;
     case 4:
-        if (val & ~0x19cu) /* TSD DE PSE PGE PCE, as the model CPU */
+        if (val & ~0x39cu) /* TSD DE PSE PGE PCE OSFXSR, as the model CPU */
             return false;
         vmcs_write(vm, CR4_READ_SHADOW, val);
         v->cpu.cr4 = val | vmx_model_caps.cr4_fixed0;

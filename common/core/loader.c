@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "core/bzimage.h"
 #include "core/loader.h"
+#include "x86/fpu.h"
 
 #define MAX_IMAGE_BYTES (512u << 20)
 
@@ -459,6 +460,7 @@ void loader_flat_cpu(struct x86_cpu *cpu, uint16_t cs, uint16_t ds, uint32_t gdt
     memset(cpu, 0, sizeof *cpu);
     cpu->eflags = FL_FIXED1;            /* IF = 0, VM = 0 */
     cpu->cr0 = CR0_PE;                  /* protected mode, paging off */
+    fpu_reset(&cpu->fpu);               /* x87 and MXCSR as after RESET */
     flat_seg(&cpu->seg[S_CS], cs, 0xb); /* execute/read, accessed */
     for (int s = 0; s < S_NSEG; s++)
         if (s != S_CS)

@@ -48,6 +48,9 @@ enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_NSEG };             /* Sreg order  
 #define CR4_PSE (1u << 4)
 #define CR4_PGE (1u << 7)
 
+/* CR4.OSFXSR: the OS uses FXSAVE/FXRSTOR (SDM Vol. 3A §2.5). */
+#define CR4_OSFXSR (1u << 9)
+
 /* Exception vectors, SDM Vol. 3A Table 6-1. */
 enum {
     EXC_DE = 0,
@@ -95,6 +98,32 @@ struct x86_dtr { /* GDTR / IDTR */
     uint16_t limit;
 };
 
+/* One x87 data register: 80-bit double extended precision (SDM Vol. 1
+ * §4.2.2): 64-bit significand with explicit integer bit, sign and 15-bit
+ * exponent in se. */
+struct x87_reg {
+    uint64_t sig;
+    uint16_t se;
+};
+
+/* The x87 FPU (SDM Vol. 1 ch. 8, Figure 8-1): eight registers used as a
+ * stack, ST(i) = r[(top + i) & 7]; the tag word kept in its abridged form
+ * (bit i: physical register i is not empty; the full two-bit tags are
+ * computed from the contents, as FNSTENV does); the last non-control
+ * instruction's pointers and opcode (§8.1.8, §8.1.9); MXCSR, which only
+ * FXSAVE/FXRSTOR see here (no SSE).  x86/fpu.h operates on it. */
+struct x86_fpu {
+    struct x87_reg r[8];
+    uint16_t cw;  /* control word (§8.1.5)                     */
+    uint16_t sw;  /* status word without TOP (§8.1.3)          */
+    uint8_t top;  /* TOP, status word bits 11-13               */
+    uint8_t full; /* abridged tags: bit i = R[i] not empty     */
+    uint16_t fop; /* last opcode, 11 bits (§8.1.9)             */
+    uint16_t fcs, fds;
+    uint32_t fip, fdp;
+    uint32_t mxcsr;
+};
+
 struct x86_cpu {
     uint32_t gpr[8]; /* EAX..EDI in ModRM order                       */
     uint32_t eip;
@@ -108,6 +137,7 @@ struct x86_cpu {
     uint64_t tsc_offset;                              /* guest TSC = host TSC + offset         */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip; /* MSRs 0x174-0x176 */
     uint32_t apic_base; /* IA32_APIC_BASE, MSR 0x1B (devices/lapic.h) */
+    struct x86_fpu fpu; /* x87 state (x86/fpu.h)                   */
     bool halted;        /* HLT executed, waiting for an interrupt */
     bool irq_shadow;    /* blocking by STI / MOV SS (one instr.)  */
 };

@@ -306,7 +306,7 @@ static bool decode_insn2(struct insn *in, const cs_insn *ci, uint32_t eip)
         case 0x98: SET(h_cbw, os); return false;
         case 0x99: SET(h_cwd, os); return false;
         case 0x9a: far_ptr(in, &r, os); SET(h_callf, os); return true;
-        case 0x9b: SET(h_nop, os); return false;              /* WAIT */
+        case 0x9b: SET(h_fwait, os); return false;            /* WAIT */
         case 0x9c: SET(h_pushf, os); return false;
         case 0x9d: SET(h_popf, os); return true;              /* may set IF, TF */
         case 0x9e: SET(h_sahf, 1); return false;
@@ -353,7 +353,7 @@ static bool decode_insn2(struct insn *in, const cs_insn *ci, uint32_t eip)
         case 0xd5: in->imm = imm_end(&r, 1); SET(h_aad, 1); return false;
         case 0xd6: SET(h_salc, 1); return false;
         case 0xd7: SET(h_xlat, 1); return false;
-        case 0xd8 ... 0xdf: SET(h_fpu, 4); return true;
+        case 0xd8 ... 0xdf: E(); in->imm = (op & 7) << 8 | modrm; SET(h_fpu, 4); return false;
         case 0xe0: case 0xe1: case 0xe2: in->op = op & 3; REL(1); SET(h_loop, os); return true;
         case 0xe3: REL(1); SET(h_jecxz, os); return true;
         case 0xe4: in->imm = imm_end(&r, 1); SET(h_in, 1); return true;
@@ -431,6 +431,7 @@ static bool decode_insn2(struct insn *in, const cs_insn *ci, uint32_t eip)
     case 0xa0: case 0xa8: in->reg = op2 == 0xa0 ? S_FS : S_GS; SET(h_push_sreg, os); return false;
     case 0xa1: case 0xa9: in->reg = op2 == 0xa1 ? S_FS : S_GS; SET(h_pop_sreg, os); return true;
     case 0xa2: SET(h_cpuid, 4); return false;
+    case 0xae: if (!mem || reg > 1) goto ud; E(); in->op = reg; SET(h_fxsave, 4); return false;
     case 0xa3: E(); in->op = 0; SET(h_bt, os); return false;
     case 0xab: E(); in->op = 1; SET(h_bt, os); return false;
     case 0xb3: E(); in->op = 2; SET(h_bt, os); return false;

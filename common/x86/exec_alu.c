@@ -573,12 +573,3 @@ void h_nop(struct interp *ip, const struct insn *in) { (void)ip; (void)in; }
 void h_ud(struct interp *ip, const struct insn *in) { (void)in; raise_ud(ip); }
 /* A write through CS: code segments are never writable in protected mode. */
 void h_gp0(struct interp *ip, const struct insn *in) { (void)in; raise_gp(ip, 0); }
-/* x87 instructions: there is no FPU.  CR0.EM or TS set: #NM (the OS may
- * emulate); otherwise #UD. */
-void h_fpu(struct interp *ip, const struct insn *in)
-{
-    (void)in;
-    if (ip->cpu->cr0 & (CR0_EM | CR0_TS))
-        raise_exc(ip, EXC_NM, 0);
-    raise_ud(ip);
-}

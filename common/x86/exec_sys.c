@@ -224,7 +224,7 @@ static void set_cr0(struct interp *ip, uint32_t v)
     if ((old ^ v) & (CR0_PG | CR0_WP | CR0_PE))
         mmu_flush(ip, true);
 }
-#define CR4_OK (CR4_TSD | (1u << 3) /* DE */ | CR4_PSE | CR4_PGE | (1u << 8) /* PCE */)
+#define CR4_OK (CR4_TSD | (1u << 3) /* DE */ | CR4_PSE | CR4_PGE | (1u << 8) /* PCE */ | CR4_OSFXSR)
 /* A MOV CR exit (SDM Vol. 3C Table 28-3): CR number, access type 0 = MOV
  * to CR, 1 = MOV from CR, the general register.  True if it is taken. */
 static bool cr_exit(struct interp *ip, const struct insn *in, int access, uint32_t value)
@@ -336,12 +336,14 @@ void h_wbinvd(struct interp *ip, const struct insn *in) /* WBINVD / INVD: no cac
 }
 
 /* ---- identification, time, MSRs ------------------------------------------- */
-/* A Pentium II-class CPU without FPU/MMX/SSE (the guest uses none):
- * family 6 model 3 stepping 3, so SEP is genuine.  APIC: an on-chip local
+/* A Pentium II-class CPU without MMX/SSE: family 6 model 3 stepping 3, so
+ * SEP is genuine.  FPU: the x87 (x86/fpu.h), with FCMOV/FCOMI as CMOV
+ * implies; FXSR: FXSAVE/FXRSTOR and CR4.OSFXSR.  APIC: an on-chip local
  * APIC and its IA32_APIC_BASE MSR (SDM Vol. 3A §11.4.2). */
 #define CPUID_FEATURES \
-    ((1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | (1u << 8) /* CX8 */ | \
-     (1u << 9) /* APIC */ | (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | (1u << 15) /* CMOV */)
+    ((1u << 0) /* FPU */ | (1u << 3) /* PSE */ | (1u << 4) /* TSC */ | (1u << 5) /* MSR */ | \
+     (1u << 8) /* CX8 */ | (1u << 9) /* APIC */ | (1u << 11) /* SEP */ | (1u << 13) /* PGE */ | \
+     (1u << 15) /* CMOV */ | (1u << 24) /* FXSR */)
 /* CPUID (SDM Vol. 2A "CPUID", Table 3-8).  The leaves of a plain i686:
  *   0            highest basic leaf (1) and the vendor string.  It is
  *                Intel's, so an OS takes the code paths of a plain i686;

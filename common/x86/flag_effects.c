@@ -109,6 +109,10 @@ static int cc_of(unsigned id)
     switch (id) {
     CC(0, O)  CC(1, NO)  CC(2, B)   CC(3, AE)  CC(4, E)   CC(5, NE)  CC(6, BE)  CC(7, A)
     CC(8, S)  CC(9, NS)  CC(10, P)  CC(11, NP) CC(12, L)  CC(13, GE) CC(14, LE) CC(15, G)
+    case X86_INS_FCMOVB: return 2;  case X86_INS_FCMOVNB: return 3;     /* FCMOVcc */
+    case X86_INS_FCMOVE: return 4;  case X86_INS_FCMOVNE: return 5;
+    case X86_INS_FCMOVBE: return 6; case X86_INS_FCMOVNBE: return 7;
+    case X86_INS_FCMOVU: return 10; case X86_INS_FCMOVNU: return 11;
     }
 #undef CC
     return -1;
@@ -153,6 +157,8 @@ unsigned x86_flag_class(const cs_insn *insn)
     case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD:
     case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD:
         return FC_STRCMP;
+    case X86_INS_FCOMI: case X86_INS_FCOMIP: case X86_INS_FUCOMI: case X86_INS_FUCOMIP:
+        return FC_ARITH;                  /* ZF PF CF from C3 C2 C0; OF SF AF cleared */
     case X86_INS_LAR: case X86_INS_LSL: case X86_INS_VERR: case X86_INS_VERW:
     case X86_INS_CMPXCHG8B:
         return FC_ZF;

@@ -55,6 +55,8 @@ H(h_nop);
 H(h_ud);
 H(h_gp0);
 H(h_fpu);
+H(h_fwait);
+H(h_fxsave);
 H(h_salc);
 
 H(h_jcc);

@@ -206,6 +206,7 @@ void interp_invlpg(struct interp *ip, uint32_t lin)
     tlb_flush_page(&ip->tlbs[0], lin);
     tlb_flush_page(&ip->tlbs[1], lin);
 }
+void interp_flush_tlb(struct interp *ip) { mmu_flush(ip, false); }
 
 /* ---- life cycle ------------------------------------------------------------------- */
 struct interp *interp_create(struct x86_cpu *cpu, struct guest_ram *ram,

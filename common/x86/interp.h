@@ -176,6 +176,10 @@ void interp_set_irq_window_exit(struct interp *ip, bool on);
 /* The VMM invalidates the TLB entries of one linear address (what INVLPG
  * does; a VMM emulating INVLPG after an INVLPG exit calls this). */
 void interp_invlpg(struct interp *ip, uint32_t lin);
+/* The VMM invalidates every non-global TLB entry: what a MOV to CR3 does,
+ * even of the value CR3 already holds (SDM Vol. 3A §4.10.4.1); a VMM
+ * emulating MOV to CR3 after a CR3-load exit calls this. */
+void interp_flush_tlb(struct interp *ip);
 
 /* The model CPU's answers, for VMMs that emulate CPUID, RDMSR and WRMSR on
  * a VM exit (stage 03): exactly what the interpreter itself executes.

@@ -125,15 +125,7 @@ one() {
     drive_wait "$id" "vmlab:/# |Giving up|Kernel panic" "$LIMIT"
     [ "${RUN[$id]%% *}" = qemu ] || milestones "$id"
     if ! drive_text "$id" | grep -q "vmlab:/# "; then
-        local last
-        last=$(drive_text "$id" | grep -E '^\[ *[0-9]+\.[0-9]+\]' | tail -1 | sed 's/^\[[^]]*\] //')
-        if ! drive_text "$id" | grep -q "vmlab-linux: init reached" &&
-            [ "${RUN[$id]%% *}" != qemu ] && [ -n "$last" ]; then
-            # Issue 12 in progress: the kernel has not reached user space yet.
-            skip "$id: shell prompt" "the kernel stops at: $last"
-        else
-            notok "$id: shell prompt" "$(drive_reason "$id")"
-        fi
+        notok "$id: shell prompt" "$(drive_reason "$id")"
         drive_stop "$id"
         return
     fi

@@ -141,6 +141,13 @@ static const struct row rows[] = {
     { "setg al", { 0x0f, 0x9f, 0xc0 }, 3, 0, Z | S | O, 0, 0, true },
     { "cmovb eax, ebx", { 0x0f, 0x42, 0xc3 }, 3, 0, C, 0, 0, true },
     { "loope", { 0xe1, 0xfe }, 2, 0, Z, 0, 0, true },
+    /* x87 (SDM Vol. 2A FCOMI, FCMOVcc): ZF PF CF from C3 C2 C0, OF SF AF
+     * cleared; FCMOVcc reads the unsigned conditions and PF. */
+    { "fcomi st1", { 0xdb, 0xf1 }, 2, 0, 0, ALL, 0, true },
+    { "fucomip st1", { 0xdf, 0xe9 }, 2, 0, 0, ALL, 0, true },
+    { "fcmovbe st1", { 0xda, 0xd1 }, 2, 0, C | Z, 0, 0, true },
+    { "fcmovnu st1", { 0xdb, 0xd9 }, 2, 0, P, 0, 0, true },
+    { "fadd st0, st1", { 0xd8, 0xc1 }, 2, 0, 0, 0, 0, false }, /* no capstone row */
     /* No flags. */
     { "mov eax, ebx", { 0x89, 0xd8 }, 2, 0, 0, 0, 0, true },
     { "not eax", { 0xf7, 0xd0 }, 2, 0, 0, 0, 0, true },

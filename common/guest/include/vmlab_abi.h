@@ -31,8 +31,9 @@
     0x102 /* (what, out_ptr) ring-0 observation for
                                     `sensitive`, see programs/sensitive.c        */
 #define SYS_pte_toggle \
-    0x103 /* (addr) flip the R/W bit of the PTE mapping addr
-                                    in the caller's address space + invlpg        */
+    0x103 /* (addr, how) flip the R/W bit of the PTE mapping
+                                    addr in the caller's address space, then
+                                    invlpg (how 0) or reload CR3 (how 1)          */
 #define SYS_inout \
     0x104 /* (n) do n in/out pairs on the UART scratch
                                     register from ring 0; returns last value     */

@@ -30,13 +30,19 @@ static int32_t sys_write(uint32_t fd, uint32_t buf, uint32_t len)
 /* Flip R/W of the PTE that maps `va` (a private page: demand-zero pages
  * are mapped first).  Returns 1 if the page is now writable, 0 if now
  * read-only, -1 if `va` is not a private user page. */
-static int32_t sys_pte_toggle(uint32_t va)
+/* Flip the R/W bit of va's PTE and flush its TLB entry: INVLPG, or (how 1)
+ * a reload of the same CR3, which flushes every non-global entry (SDM Vol.
+ * 3A §4.10.4.1) — what Linux does after write-protecting for fork. */
+static int32_t sys_pte_toggle(uint32_t va, uint32_t how)
 {
     if (va < USER_ELF_MIN || va >= USER_TOP || !mm_user_ok(current->cr3, va, 1, 0))
         return -1;
     uint32_t *pte = pte_of(current->cr3, va, 0);
     *pte ^= PTE_W;
-    invlpg(va);
+    if (how == 1)
+        write_cr3(current->cr3);
+    else
+        invlpg(va);
     return (*pte & PTE_W) ? 1 : 0;
 }
 
@@ -62,7 +68,7 @@ int32_t syscall(struct trapframe *tf)
     case SYS_fault_handler: current->fault_eip = a; return 0;
     case SYS_rdtsc_ok: return 1;
     case SYS_probe: return sensitive_probe(a, b);
-    case SYS_pte_toggle: return sys_pte_toggle(a);
+    case SYS_pte_toggle: return sys_pte_toggle(a, b);
     case SYS_inout: return sys_inout(a);
     default: return -2;
     }

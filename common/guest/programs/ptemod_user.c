@@ -6,7 +6,8 @@
  * through the new mapping.  Then the protection is checked: a write to the
  * page must succeed while it is writable, and must raise #PF with error
  * code 7 (present, write, user; SDM Vol. 3A §4.7) and CR2 = the address
- * while it is read-only — which only holds if the TLB was really flushed.
+ * while it is read-only — which only holds if the TLB was really flushed,
+ * by INVLPG and, once more, by a reload of the same CR3.
  */
 #include "../user/ulib.h"
 #include "../compute/div64.h"
@@ -87,6 +88,15 @@ int ptemod_user_main(uint32_t n)
     check(&bad, u_syscall(SYS_pte_toggle, (uint32_t)page, 0, 0) == 1, "toggle to writable");
     vec = ptemod_try_write(page, 3, &f);
     check(&bad, vec == (uint32_t)-1 && *page == 3, "write after re-enabling R/W failed");
+
+    /* The same with the flush done by reloading CR3 with its own value. */
+    check(&bad, u_syscall(SYS_pte_toggle, (uint32_t)page, 1, 0) == 0, "toggle, CR3 reload");
+    vec = ptemod_try_write(page, 4, &f);
+    check(&bad, vec == 14 && f.error == 7 && *page == 3,
+          "write after read-only + CR3 reload did not raise #PF (stale TLB entry)");
+    check(&bad, u_syscall(SYS_pte_toggle, (uint32_t)page, 1, 0) == 1, "toggle back, CR3 reload");
+    vec = ptemod_try_write(page, 5, &f);
+    check(&bad, vec == (uint32_t)-1 && *page == 5, "write after CR3 reload to writable failed");
     u_syscall(SYS_fault_handler, 0, 0, 0);
 
     u_result("ptemod",
