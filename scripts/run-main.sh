@@ -7,6 +7,11 @@
 #   CMDLINE="test=syscall iters=1000" make run     another guest command line
 #   RUN_TIMEOUT=600 make run                        seconds before giving up
 #   VERBOSE=1 make run                              also show each console
+#   LINUX=0 make run                                skip the Linux part
+#
+# Then Debian's i386 Linux (scripts/linux.sh fetches it once) boots under
+# vmm-bt --engine bt to its shell, a few commands are typed at it, and
+# `poweroff` ends the VM: its console is shown as it ran.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -133,4 +138,42 @@ for r in $avail; do
     fi
 done
 [ $fail = 0 ] && echo "== every VMM that could run here passed ($(echo $avail | wc -w) of $(echo $RUNNERS | wc -w))"
+
+# Linux under binary translation: boot, a short session, poweroff.
+linux_run() {
+    local lx=$BUILD/linux st
+    echo
+    echo "== Debian's i386 Linux under vmm-bt --engine bt (console below)"
+    if ! "$ROOT/scripts/linux.sh" "$lx" >"$TMPD/linux-fetch.out" 2>&1; then
+        echo "   not run: $(tail -1 "$TMPD/linux-fetch.out")"
+        return 0
+    fi
+    . "$ROOT/tests/linux/drive.sh"
+    drive_start linux "$BUILD/vmm-bt" --engine bt --mem 256M --stats --initrd "$lx/initrd.gz" \
+        "$lx/vmlinuz" -- console=ttyS0 nokaslr
+    # Show the console as it comes (the file grows while the VM runs).
+    tail -n +1 -f "$TMPD/linux.out" 2>/dev/null &
+    local shower=$!
+    if drive_wait linux "vmlab:/# " "$RUN_TIMEOUT"; then
+        echo "vmlab:/# prompt after $(drive_elapsed linux) s" >"$TMPD/linux.prompt"
+        drive_cmd linux "uname -a; grep -m2 -E 'model name|flags' /proc/cpuinfo; ls /" 60
+        drive_send linux poweroff
+        drive_end linux 120
+    fi
+    st=$(drive_status linux)
+    sleep 0.5
+    kill $shower 2>/dev/null
+    wait $shower 2>/dev/null
+    drive_stop linux
+    echo
+    if [ "$st" = 0 ] && [ -f "$TMPD/linux.prompt" ]; then
+        echo "== Linux: $(cat "$TMPD/linux.prompt"), powered off (status 0) after $(drive_elapsed linux) s"
+        return 0
+    fi
+    echo "== Linux did not reach its prompt and power off: $(drive_reason linux)"
+    return 1
+}
+if [ "${LINUX:-1}" != 0 ] && [ -x "$BUILD/vmm-bt" ]; then
+    linux_run || fail=1
+fi
 exit $fail
