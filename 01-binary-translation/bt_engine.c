@@ -50,8 +50,13 @@ void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
         bt->st.helper_exits[reason]++;
     uint32_t lin = id == HLP_INVLPG ? state_ea(s, in) : 0;
     in->fn(ip, in);
+    if (id == HLP_MOV_TO_CR) /* even the same value flushes the TLB (SDM Vol. 3A §4.10.4.1) */
+        bt->cr_written = true;
     if (id == HLP_INVLPG && bt->use_window) { /* the shadow entry goes too */
-        win_invlpg(&bt->win, lin);
+        if (bt->mmu)
+            bt->mmu->ops->invlpg(bt->mmu, lin);
+        else
+            win_invlpg(bt->w, lin);
         memset(bt->ibtc, 0, sizeof bt->ibtc);
     }
     if (id == HLP_RDTSC && bt->check && !s->exit_reason) /* replayed to the reference */
@@ -81,7 +86,7 @@ static void set_gs_base(void *base)
 /* The window was unmapped whole (trace kind BT_CC_WINDOW_FLUSH). */
 static void trace_window_flush(struct bt *bt, uint64_t flushes_before)
 {
-    if (bt->win.st.flushes != flushes_before && bt->tpend)
+    if (bt->w->st.flushes != flushes_before && bt->tpend)
         trace_code_cache(vm_trace(bt->vcpu->vm), BT_CC_WINDOW_FLUSH, 0, 0, cc_used(bt->cc),
                          bt->cpu->eip);
 }
@@ -207,8 +212,11 @@ static int find_block(struct bt *bt, struct vm_exit *exit, uint32_t gpa, uint8_t
         return runloop_error(bt->ip, exit, NULL);
     *bp = b;
     if (b->cached && !was_code && bt->use_window) {
-        uint64_t fl = bt->win.st.flushes;
-        win_code_page(&bt->win, gpa); /* no writable mapping of code */
+        uint64_t fl = bt->w->st.flushes;
+        if (bt->mmu) /* no writable mapping of code */
+            bt->mmu->ops->code_page(bt->mmu, gpa);
+        else
+            win_code_page(bt->w, gpa);
         trace_window_flush(bt, fl);
     }
     if (!b->cached || shadow)
@@ -221,13 +229,22 @@ static int find_block(struct bt *bt, struct vm_exit *exit, uint32_t gpa, uint8_t
 }
 
 /* The window follows the guest's paging: a new CR3 (or paging mode) drops
- * every shadow mapping; the view (gs) follows CPL. */
+ * every shadow mapping, or, with an MMU plugged in (bt_set_mmu), picks the
+ * window it keeps for that address space; the view (gs) follows CPL. */
 static void window_follow(struct bt *bt)
 {
     struct x86_cpu *c = bt->cpu;
-    if (c->cr0 != bt->wcr0 || c->cr3 != bt->wcr3 || c->cr4 != bt->wcr4) {
-        win_flush(&bt->win);
-        trace_window_flush(bt, bt->win.st.flushes - 1);
+    if (c->cr0 != bt->wcr0 || c->cr3 != bt->wcr3 || c->cr4 != bt->wcr4 || bt->cr_written) {
+        bt->cr_written = false;
+        if (bt->mmu) {
+            struct window *w = bt->mmu->ops->paging(bt->mmu, c);
+            if (w != bt->w)
+                bt->view = -1; /* gs must point into the new window */
+            bt->w = w;
+        } else {
+            win_flush(bt->w);
+            trace_window_flush(bt, bt->w->st.flushes - 1);
+        }
         ibtc_clear(bt); /* EIP -> code depends on the address space */
         bt->wcr0 = c->cr0;
         bt->wcr3 = c->cr3;
@@ -235,7 +252,7 @@ static void window_follow(struct bt *bt)
     }
     int view = x86_cpl(c) == 3 ? WIN_USER : WIN_KERNEL;
     if (view != bt->view) {
-        set_gs_base(bt->win.base[view]);
+        set_gs_base(bt->w->base[view]);
         bt->view = view;
         bt->st.gs_switches++;
     }
@@ -447,6 +464,7 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
         }
         bt->win.is_code = page_has_code;
         bt->win.ctx = bt->ip;
+        bt->w = &bt->win;
         bt->wcr0 = cpu->cr0;
         bt->wcr3 = cpu->cr3;
         bt->wcr4 = cpu->cr4;
@@ -553,6 +571,8 @@ void bt_destroy(struct bt *bt)
         interp_destroy(bt->ip);
     }
     cc_destroy(bt->cc);
+    if (bt->mmu)
+        bt->mmu->ops->destroy(bt->mmu);
     if (bt->use_window)
         win_destroy(&bt->win);
     check_destroy(bt->check);
@@ -560,6 +580,22 @@ void bt_destroy(struct bt *bt)
     if (bt->perfmap)
         fclose(bt->perfmap);
     munmap(bt, (size_t)bt->poll_off + 4096);
+}
+
+/* A later stage's MMU takes over the window (bt.h).  Stage 01's own
+ * window is released: the MMU's windows replace it. */
+int bt_set_mmu(struct bt *bt, struct bt_mmu *m)
+{
+    if (!bt->use_window)
+        return -1;
+    win_destroy(&bt->win);
+    bt->mmu = m;
+    bt->w = m->ops->paging(m, bt->cpu);
+    bt->wcr0 = bt->cpu->cr0;
+    bt->wcr3 = bt->cpu->cr3;
+    bt->wcr4 = bt->cpu->cr4;
+    bt->view = -1;
+    return 0;
 }
 
 static void bt_fini(struct vcpu *v)
