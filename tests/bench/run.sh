@@ -313,4 +313,5 @@ if [ -n "${SECS[bt]:-}" ]; then
 fi
 echo "bench: wrote $OUT/results.json"
 "$ROOT/tests/bench/trace-cost.sh"   # what --trace costs (trace tools)
-st=$?; "$ROOT/tests/bench/micro.sh" && exit $st   # Adams & Agesen microbenchmark table (micro.mk); keeps the status above
+st=$?; "$ROOT/tests/bench/shadow.sh" || st=1   # stage 04: shadow paging, bt-01 vs bt-04 vs native
+"$ROOT/tests/bench/micro.sh" && exit $st   # Adams & Agesen microbenchmark table (micro.mk); keeps the status above

@@ -110,6 +110,30 @@ expect_grep "mem ptemod: PTE stores trapped" '^shadow: write protection: [1-9][0
 expect_grep "mem --stats: shadow memory reported" '^shadow: memory: [1-9][0-9]* shadows cached, [1-9][0-9]* pages mapped, [1-9][0-9]* KiB of host page tables' "$TMPD/all.out"
 expect_grep "mem test=all: freed tables unsynced (write flooding)" '^shadow: write protection: .* [1-9][0-9]* tables unsynced' "$TMPD/all.out"
 
+# The bench table (tests/bench/shadow.sh) with tiny counts: every cell
+# holds a number, and the per-operation counts say what the cache does:
+# a context switch drops no window and takes no hidden fault under bt-04,
+# finds its shadow (1 hit), and stage 01 drops its window.
+SHADOW_QUICK=1 timeout 300 "$ROOT/tests/bench/shadow.sh" >"$TMPD/bench" 2>&1
+rc=$?
+if [ "$rc" = 0 ]; then ok "bench shadow.sh (SHADOW_QUICK=1): every run worked"
+else notok "bench shadow.sh (SHADOW_QUICK=1)" "status $rc: $(tail -n 3 "$TMPD/bench" | tr '\n' '|')"; fi
+row=$(grep -E '^context switch +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+x +[0-9.]+x +[0-9.]+x$' "$TMPD/bench")
+if [ -n "$row" ]; then ok "bench shadow.sh: context switch row has native, bt-01, bt-04 and ratios"
+else notok "bench shadow.sh: context switch row" "$(grep '^context switch' "$TMPD/bench" | head -n 1)"; fi
+read -r h f g hit w <<<"$(sed -n 's/^context switch *bt-04 *//p' "$TMPD/bench")"
+if [ "$h" = 0.00 ] && [ "$f" = 0.00 ] && awk -v x="$hit" 'BEGIN { exit !(x >= 0.9 && x <= 1.1) }'; then
+    ok "bench shadow.sh: bt-04 context switch: no hidden fault, no window dropped, $hit cache hits"
+else
+    notok "bench shadow.sh: bt-04 context switch per op" "hidden '$h' dropped '$f' hits '$hit'"
+fi
+read -r h f g hit w <<<"$(sed -n 's/^context switch *bt-01 *//p' "$TMPD/bench")"
+if awk -v x="$f" -v y="$h" 'BEGIN { exit !(x >= 0.9 && y >= 1) }'; then
+    ok "bench shadow.sh: bt-01 context switch drops its window ($f/op, $h hidden faults/op)"
+else
+    notok "bench shadow.sh: bt-01 context switch per op" "hidden '$h' dropped '$f'"
+fi
+
 # Options.
 expect_status "mem --mmu ept on bt: usage error (64)" 64 "$VMM" --engine bt --mmu ept "$GUEST"
 expect_status "mem --shadow-cache 0: usage error (64)" 64 "$VMM" --shadow-cache 0 "$GUEST"

@@ -17,6 +17,10 @@
  *   ctxswitch      sched_yield ping-pong of two processes pinned
  *                  to one CPU; counted as in the guest: 2N-1     (ctxswitch)
  *   tsc            measures the host TSC rate against CLOCK_MONOTONIC
+ *   gsbase         x86-64 only: a write of the gs base the way the binary
+ *                  translator switches windows (01-binary-translation/
+ *                  bt_engine.c): WRGSBASE if the kernel allows it, else
+ *                  arch_prctl(ARCH_SET_GS) (tests/bench/shadow.sh)
  *
  * Prints "RESULT native BENCH ops=N ns=T ns_per_op=X" (time from
  * CLOCK_MONOTONIC around the measured loop only) or, for tsc,
@@ -333,6 +337,26 @@ static int bench_tsc(void)
     return 0;
 }
 
+#ifdef __x86_64__
+#include <asm/prctl.h>
+#include <sys/auxv.h>
+static int bench_gsbase(uint32_t n)
+{
+    int fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0; /* HWCAP2_FSGSBASE */
+    uint64_t t0 = now_ns();
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned long base = (i & 1) ? 0x100000000ul : 0x200000000ul;
+        if (fsgsbase)
+            __asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
+        else
+            syscall(SYS_arch_prctl, ARCH_SET_GS, base);
+    }
+    report(fsgsbase ? "gsbase wrgsbase" : "gsbase arch_prctl", n, now_ns() - t0);
+    syscall(SYS_arch_prctl, ARCH_SET_GS, 0ul);
+    return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     char *end = NULL;
@@ -362,6 +386,10 @@ int main(int argc, char **argv)
         return bench_ptemod((uint32_t)n);
     if (!strcmp(b, "ctxswitch"))
         return bench_ctxswitch((uint32_t)n);
+#ifdef __x86_64__
+    if (!strcmp(b, "gsbase"))
+        return bench_gsbase((uint32_t)n);
+#endif
     fprintf(stderr, PROG ": unknown benchmark '%s'\n", b);
     return 2;
 }
