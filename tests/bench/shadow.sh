@@ -1,6 +1,7 @@
 #!/bin/bash
 # tests/bench/shadow.sh — stage 04's numbers (04-memory/README.md): the
-# Adams & Agesen microbenchmarks that guest paging makes expensive, side by
+# Adams & Agesen microbenchmarks that guest paging makes expensive, and a
+# fork-like one (forkexit: an address space built and torn down), side by
 # side in one run, under
 #   native   build/bench/micro.linux32 (tests/bench/native/micro_native.c)
 #   bt-01    build/vmm-bt --engine bt: stage 01, one window dropped whole
@@ -31,7 +32,7 @@ for f in "$GUEST" "$BUILD/vmm-bt" "$BUILD/vmm-mem" "$NATIVE"; do
 done
 
 # row: label | RESULT filter | ops key | cycles key | iters | quick iters
-ROWS="syscall pagefault ptemod ctxswitch"
+ROWS="syscall pagefault ptemod ctxswitch forkexit"
 declare -A LABEL FILTER OPSKEY CYCKEY ITERS
 def() { LABEL[$1]=$2 FILTER[$1]=$3 OPSKEY[$1]=$4 CYCKEY[$1]=$5
         ITERS[$1]=$([ "$QUICK" = 1 ] && echo "$7" || echo "$6"); }
@@ -39,6 +40,7 @@ def syscall   "syscall (int 0x80)" ""          calls    cycles       20000 200
 def pagefault "page fault"         ""          pages    fault_cycles 4096  16
 def ptemod    "PTE modification"   ""          toggles  cycles       5000  20
 def ctxswitch "context switch"     "mode=yield" switches cycles      2000  20
+def forkexit  "fork/exit"          ""          spawns   cycles       200   8
 ENGINES="bt-01 bt-04"
 declare -A BIN=([bt-01]=vmm-bt [bt-04]=vmm-mem)
 

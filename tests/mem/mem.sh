@@ -23,7 +23,7 @@
 VMM=$BUILD/vmm-mem
 VMM_BT=$BUILD/vmm-bt
 PTEDIT=$BUILD/tests/mem/ptedit.elf
-PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret"
+PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret forkexit"
 if [ ! -x "$VMM" ] || [ ! -f "$GUEST" ] || [ ! -f "$PTEDIT" ]; then
     notok "mem guest tests" "$VMM, $GUEST or $PTEDIT missing (run make _all)"
     finish
@@ -108,6 +108,10 @@ expect_grep "mem ptedit --shadow-cache 1: evictions" '^shadow: .* [1-9][0-9]* ev
 # that every toggle is seen (PASS above).
 expect_grep "mem ptemod: PTE stores trapped" '^shadow: write protection: [1-9][0-9]* tables watched.* [1-9][0-9]* guest table writes trapped' "$TMPD/p-ptemod.out"
 expect_grep "mem --stats: shadow memory reported" '^shadow: memory: [1-9][0-9]* shadows cached, [1-9][0-9]* pages mapped, [1-9][0-9]* KiB of host page tables' "$TMPD/all.out"
+# forkexit: every address space is a shadow built anew; the one of an
+# exited task goes when its freed directory is written over (unsynced).
+expect_grep "mem forkexit: a shadow built per address space" '^shadow: [0-9]+ address-space switches: [0-9]+ hits, [1-9][0-9]+ misses' "$TMPD/p-forkexit.out"
+expect_grep "mem forkexit: dead address spaces' tables unsynced" '^shadow: write protection: .* [1-9][0-9]+ tables unsynced' "$TMPD/p-forkexit.out"
 expect_grep "mem test=all: freed tables unsynced (write flooding)" '^shadow: write protection: .* [1-9][0-9]* tables unsynced' "$TMPD/all.out"
 
 # The bench table (tests/bench/shadow.sh) with tiny counts: every cell
