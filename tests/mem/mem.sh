@@ -117,7 +117,9 @@ expect_grep "mem test=all: freed tables unsynced (write flooding)" '^shadow: wri
 # The bench table (tests/bench/shadow.sh) with tiny counts: every cell
 # holds a number, and the per-operation counts say what the cache does:
 # a context switch drops no window and takes no hidden fault under bt-04,
-# finds its shadow (1 hit), and stage 01 drops its window.
+# finds its shadow (at least 0.9 hits per switch: more when timer
+# preemption adds switches the tiny counts do not cancel out), and stage
+# 01 drops its window.
 SHADOW_QUICK=1 timeout 300 "$ROOT/tests/bench/shadow.sh" >"$TMPD/bench" 2>&1
 rc=$?
 if [ "$rc" = 0 ]; then ok "bench shadow.sh (SHADOW_QUICK=1): every run worked"
@@ -126,7 +128,7 @@ row=$(grep -E '^context switch +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+x +[0-9.]+x +[
 if [ -n "$row" ]; then ok "bench shadow.sh: context switch row has native, bt-01, bt-04 and ratios"
 else notok "bench shadow.sh: context switch row" "$(grep '^context switch' "$TMPD/bench" | head -n 1)"; fi
 read -r h f g hit w <<<"$(sed -n 's/^context switch *bt-04 *//p' "$TMPD/bench")"
-if [ "$h" = 0.00 ] && [ "$f" = 0.00 ] && awk -v x="$hit" 'BEGIN { exit !(x >= 0.9 && x <= 1.1) }'; then
+if [ "$h" = 0.00 ] && [ "$f" = 0.00 ] && awk -v x="$hit" 'BEGIN { exit !(x >= 0.9) }'; then
     ok "bench shadow.sh: bt-04 context switch: no hidden fault, no window dropped, $hit cache hits"
 else
     notok "bench shadow.sh: bt-04 context switch per op" "hidden '$h' dropped '$f' hits '$hit'"
