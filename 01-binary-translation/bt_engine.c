@@ -238,8 +238,8 @@ static void window_follow(struct bt *bt)
         bt->cr_written = false;
         if (bt->mmu) {
             struct window *w = bt->mmu->ops->paging(bt->mmu, c);
-            if (w != bt->w)
-                bt->view = -1; /* gs must point into the new window */
+            if (bt->view >= 0 && w->base[bt->view] != bt->w->base[bt->view])
+                bt->view = -1; /* gs must point into the new window's view */
             bt->w = w;
         } else {
             win_flush(bt->w);

@@ -25,7 +25,7 @@ static const struct engine_option bt_options[] = {
       "how guest paging is virtualized: shadow (default: cached\nshadow page tables)",
       mem_check_mmu },
     { "--shadow-cache", "N",
-      "shadow address spaces kept (1..16, default 8); a CR3 not\ncached evicts the least recently "
+      "shadow address spaces kept (1..15, default 8); a CR3 not\ncached evicts the least recently "
       "used",
       mem_check_cache },
     { "--bt-mode", "MODE", "the translation: identical (default) or threaded", check_bt_mode },

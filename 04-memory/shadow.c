@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include "x86/cpu.h"
 #include "x86/tlb.h"
+#include "x86/paging.h"
 #include "04-memory/shadow.h"
 #include "04-memory/shadow_int.h"
 
@@ -38,8 +39,10 @@ int shadow_init(struct shadow_cache *c, struct guest_ram *ram, unsigned cap, cha
         goto oom;
     for (size_t i = 0; i < n; i++)
         c->pt_index[i] = -1;
-    for (unsigned i = 0; i < cap; i++) {
+    for (unsigned i = 0; i <= SHADOW_MAX; i++) {
         struct shadow_space *s = &c->sp[i];
+        if (i >= cap && i != SHADOW_KERNEL)
+            continue;
         if (win_create(&s->win, ram, err, errlen) < 0) {
             shadow_fini(c);
             return -1;
@@ -50,6 +53,13 @@ int shadow_init(struct shadow_cache *c, struct guest_ram *ram, unsigned cap, cha
             if (!(s->rmap[v] = calloc(n, sizeof *s->rmap[v])))
                 goto oom;
     }
+    /* Every address space's kernel view is the shared one. */
+    struct shadow_space *k = &c->sp[SHADOW_KERNEL];
+    k->used = true;
+    for (unsigned i = 0; i < cap; i++) {
+        c->sp[i].own_kbase = c->sp[i].win.base[WIN_KERNEL];
+        c->sp[i].win.base[WIN_KERNEL] = k->win.base[WIN_KERNEL];
+    }
     return 0;
 oom:
     snprintf(err, errlen, "shadow: out of memory");
@@ -59,7 +69,10 @@ oom:
 
 void shadow_fini(struct shadow_cache *c)
 {
-    for (unsigned i = 0; i < SHADOW_MAX; i++) {
+    for (unsigned i = 0; i <= SHADOW_MAX; i++) {
+        if (c->sp[i].own_kbase) /* the alias is the kernel view's to unmap */
+            c->sp[i].win.base[WIN_KERNEL] = c->sp[i].own_kbase;
+        c->sp[i].own_kbase = NULL;
         win_destroy(&c->sp[i].win);
         for (int v = 0; v < WIN_VIEWS; v++) {
             free(c->sp[i].rmap[v]);
@@ -75,14 +88,29 @@ void shadow_fini(struct shadow_cache *c)
     c->flood = NULL;
 }
 
+/* Unmap all of s's view (an address space's user view, or the kernel
+ * view): what win_flush does, for the one view s owns. */
+void space_flush(struct shadow_cache *c, struct shadow_space *s)
+{
+    int v = s == &c->sp[SHADOW_KERNEL] ? WIN_KERNEL : WIN_USER;
+    struct window *w = &s->win;
+    mmap(w->base[v], 1ull << 32, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+         -1, 0);
+    memset(w->mapped[v], 0, (1u << 20) / 8);
+    memset(w->large[v], 0, sizeof w->large[v]);
+    memset(w->wmapped, 0, c->npages / 8 + 1);
+    memset(s->rmap[v], 0, c->npages * sizeof *s->rmap[v]);
+    if (v == WIN_KERNEL)
+        memset(c->kregions, 0, sizeof c->kregions);
+    w->st.flushes++;
+}
+
 /* Drop everything space s maps and forget it used any guest table. */
 void space_release(struct shadow_cache *c, struct shadow_space *s)
 {
     if (!s->used)
         return;
-    win_flush(&s->win);
-    for (int v = 0; v < WIN_VIEWS; v++)
-        memset(s->rmap[v], 0, c->npages * sizeof *s->rmap[v]);
+    space_flush(c, s);
     uint16_t bit = (uint16_t)(1u << (s - c->sp));
     for (uint32_t p = 0; p < c->npages; p++) {
         if (!((c->pd_users[p] | c->pt_users[p]) & bit))
@@ -92,14 +120,14 @@ void space_release(struct shadow_cache *c, struct shadow_space *s)
         if (!c->pd_users[p] && !c->pt_users[p])
             table_unwatch(c, p << 12);
     }
-    s->used = false;
+    s->used = s == &c->sp[SHADOW_KERNEL]; /* the kernel view stays */
     if (c->cur == s)
         c->cur = NULL;
 }
 
 static void release_all(struct shadow_cache *c)
 {
-    for (unsigned i = 0; i < c->cap; i++)
+    for (unsigned i = 0; i <= SHADOW_MAX; i++)
         space_release(c, &c->sp[i]);
     c->nglobals = 0;
     c->st.mode_flushes++;
@@ -129,6 +157,34 @@ static struct shadow_space *lookup(struct shadow_cache *c, bool paged, uint32_t 
     return lru;
 }
 
+/* The kernel view follows the new directory: a region whose directory
+ * entry differs from the one its mappings came from is dropped; paging
+ * turned on or off drops it all. */
+static void kernel_follow(struct shadow_cache *c, bool paged, uint32_t cr3)
+{
+    struct shadow_space *k = &c->sp[SHADOW_KERNEL];
+    bool zapped = false;
+    if (paged != c->kpaged) {
+        space_flush(c, k);
+        c->kpaged = paged;
+        zapped = true;
+    }
+    for (unsigned w = 0; paged && w < 32; w++)
+        for (uint32_t bits = c->kregions[w]; bits; bits &= bits - 1) {
+            unsigned r = w * 32 + (unsigned)__builtin_ctz(bits);
+            const uint32_t *pde = gpa_to_hva(c->ram, cr3 + 4 * r, 4);
+            if (pde && ((*pde & ~(PTE_A | PTE_D)) == c->kpde[r]))
+                continue;
+            kernel_zap(c, r);
+            c->st.kernel_zaps++;
+            zapped = true;
+        }
+    if (zapped)
+        globals_fill(c, k);
+    else
+        c->st.kernel_kept++;
+}
+
 struct window *shadow_switch(struct shadow_cache *c, uint32_t cr0, uint32_t cr3, uint32_t cr4)
 {
     bool paged = cr0 & CR0_PG;
@@ -144,6 +200,7 @@ struct window *shadow_switch(struct shadow_cache *c, uint32_t cr0, uint32_t cr3,
     struct shadow_space *s = lookup(c, paged, cr3, &hit);
     s->stamp = ++c->clock;
     c->cur = s;
+    kernel_follow(c, paged, cr3);
     if (hit) {
         c->st.hits++;
         return &s->win;
@@ -168,7 +225,7 @@ bool shadow_is_table(const struct shadow_cache *c, uint32_t gpa)
 void shadow_win_stats(const struct shadow_cache *c, struct win_stats *sum)
 {
     memset(sum, 0, sizeof *sum);
-    for (unsigned i = 0; i < c->cap; i++) {
+    for (unsigned i = 0; i <= SHADOW_MAX; i++) {
         const struct win_stats *w = &c->sp[i].win.st;
         sum->hidden += w->hidden;
         sum->true_faults += w->true_faults;
@@ -187,13 +244,15 @@ void shadow_memory(const struct shadow_cache *c, struct shadow_memory *m)
     memset(m, 0, sizeof *m);
     uint64_t per_page = 2 * sizeof(uint16_t) + sizeof(int16_t) + 1;
     m->book_bytes = c->npages * per_page;
-    for (unsigned i = 0; i < c->cap; i++) {
+    for (unsigned i = 0; i <= SHADOW_MAX; i++) {
         const struct shadow_space *s = &c->sp[i];
+        if (i >= c->cap && i != SHADOW_KERNEL)
+            continue;
         m->book_bytes +=
             WIN_VIEWS * ((1u << 20) / 8 + c->npages * sizeof(uint32_t)) + c->npages / 8 + 1;
         if (!s->used)
             continue;
-        m->spaces++;
+        m->spaces += i != SHADOW_KERNEL;
         for (int v = 0; v < WIN_VIEWS; v++) {
             const uint64_t *bits = (const uint64_t *)s->win.mapped[v];
             for (unsigned gb = 0; gb < 4; gb++) { /* 1 GiB: 512 x 2 MiB */
@@ -230,11 +289,13 @@ void shadow_print_stats(const struct shadow_cache *c, FILE *out)
             "shadow: write protection: %llu tables watched, %llu writable mappings revoked; "
             "%llu guest table writes trapped, %llu shadow entries dropped, "
             "%llu shadows dropped, %llu tables unsynced (write flooding); "
-            "%llu global pages kept\n",
+            "%llu global pages kept; kernel view kept whole at %llu switches, "
+            "%llu of its 4 MiB regions dropped\n",
             (unsigned long long)s->protected_, (unsigned long long)s->revoked,
             (unsigned long long)s->wp_writes, (unsigned long long)s->zapped,
             (unsigned long long)s->zap_flushes, (unsigned long long)s->unsynced,
-            (unsigned long long)s->global_kept);
+            (unsigned long long)s->global_kept, (unsigned long long)s->kernel_kept,
+            (unsigned long long)s->kernel_zaps);
     fprintf(out,
             "shadow: memory: %llu shadows cached, %llu pages mapped, %llu KiB of host page "
             "tables, %llu KiB of bookkeeping\n",

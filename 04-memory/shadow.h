@@ -28,7 +28,14 @@
  *                     a CR3 load (SDM Vol. 3A §4.10.2.4): a new shadow
  *                     starts with them mapped (read-only; a write walks);
  *   the cache         at most `cap` shadows (1..SHADOW_MAX); a CR3 not
- *                     cached evicts the least recently used one (counted).
+ *                     cached evicts the least recently used one (counted);
+ *   one kernel view   the kernel (CPL 0-2) view is one window shared by
+ *                     every address space, as KVM shares the shadow pages
+ *                     of guest tables address spaces share: each 4 MiB of
+ *                     it remembers the directory entry it was built from,
+ *                     and a CR3 load drops the regions whose entry in the
+ *                     new directory differs.  So a CR3 load in ring 0
+ *                     changes no gs base; only the user view is per CR3.
  *
  * A CR0.WP, CR4.PSE or CR4.PGE change drops every shadow (rights and page
  * sizes change meaning).  Paging off is one more "address space".
@@ -41,10 +48,13 @@
 #include <stdio.h>
 #include "01-binary-translation/window.h"
 
-#define SHADOW_MAX     16  /* cached address spaces at most (a 16-bit user mask) */
-#define SHADOW_DEFAULT 8   /* --shadow-cache default                      */
-#define SHADOW_FLOOD   8   /* writes with no walk before a table is unsynced */
-#define SHADOW_GLOBALS 256 /* global pages remembered                     */
+#define SHADOW_MAX \
+    15                            /* cached address spaces at most; with the kernel
+                              view, 16 windows: a 16-bit user mask      */
+#define SHADOW_KERNEL  SHADOW_MAX /* sp[] index of the shared kernel view */
+#define SHADOW_DEFAULT 8          /* --shadow-cache default                      */
+#define SHADOW_FLOOD   8          /* writes with no walk before a table is unsynced */
+#define SHADOW_GLOBALS 256        /* global pages remembered                     */
 
 struct shadow_stats {
     uint64_t switches;     /* address-space changes (CR3, paging mode)   */
@@ -58,13 +68,18 @@ struct shadow_stats {
     uint64_t protected_;   /* pages that became watched                   */
     uint64_t revoked;      /* writable mappings made read-only for them   */
     uint64_t global_kept;  /* global pages mapped into a new shadow        */
+    uint64_t kernel_kept;  /* CR3 loads that kept the kernel view whole    */
+    uint64_t kernel_zaps;  /* its 4 MiB regions dropped at a CR3 load      */
 };
 
 struct shadow_space {
-    struct window win; /* this address space's window (two views) */
-    bool used, paged;  /* holds an address space; paging on        */
-    uint32_t cr3;      /* its page directory (guest-physical)       */
-    uint64_t stamp;    /* last switch to it (LRU)                   */
+    /* This address space's window: its user view, and (base alias) the
+     * shared kernel view's base, so gs needs no change at a CR3 load. */
+    struct window win;
+    uint8_t *own_kbase; /* its own kernel reservation, unused        */
+    bool used, paged;   /* holds an address space; paging on        */
+    uint32_t cr3;       /* its page directory (guest-physical)       */
+    uint64_t stamp;     /* last switch to it (LRU)                   */
     /* Per guest-physical page and view: linear page it was last mapped
      * at + 1, or RMAP_MANY (several): to make it read-only again. */
     uint32_t *rmap[WIN_VIEWS];
@@ -78,8 +93,13 @@ struct shadow_global {
 struct shadow_cache {
     struct guest_ram *ram;
     unsigned cap, npages;
-    struct shadow_space sp[SHADOW_MAX];
+    struct shadow_space sp[SHADOW_MAX + 1]; /* + the kernel view           */
     struct shadow_space *cur;
+    /* The kernel view: per 4 MiB, the directory entry (A and D masked)
+     * its mappings came from, and which regions hold any; built with
+     * paging on or off (kpaged). */
+    uint32_t kpde[1024], kregions[32];
+    bool kpaged;
     uint32_t wp, pse_pge; /* CR0.WP and CR4.PSE|PGE of the shadows  */
     uint64_t clock;
     /* Per guest-physical page: which shadows use it as page directory

@@ -15,6 +15,10 @@ void table_use(struct shadow_cache *c, struct shadow_space *s, uint32_t gpa, boo
 /* No shadow uses page gpa as a table any more. */
 void table_unwatch(struct shadow_cache *c, uint32_t gpa);
 void space_release(struct shadow_cache *c, struct shadow_space *s);
+/* Unmap the one view s owns (the user view; the kernel view's for it). */
+void space_flush(struct shadow_cache *c, struct shadow_space *s);
+/* Drop the kernel view's 4 MiB region r. */
+void kernel_zap(struct shadow_cache *c, unsigned r);
 /* A new shadow s starts with the global pages mapped. */
 void globals_fill(struct shadow_cache *c, struct shadow_space *s);
 

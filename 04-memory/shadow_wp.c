@@ -60,10 +60,14 @@ static void zap_region(struct shadow_cache *c, struct shadow_space *s, uint32_t 
 /* Drop all of s but keep it cached (its tables stay watched). */
 static void zap_all(struct shadow_cache *c, struct shadow_space *s)
 {
-    win_flush(&s->win);
-    for (int v = 0; v < WIN_VIEWS; v++)
-        memset(s->rmap[v], 0, c->npages * sizeof *s->rmap[v]);
+    space_flush(c, s);
     c->st.zap_flushes++;
+}
+
+void kernel_zap(struct shadow_cache *c, unsigned r)
+{
+    zap_region(c, &c->sp[SHADOW_KERNEL], r << 22);
+    c->kregions[r >> 5] &= ~(1u << (r & 31));
 }
 
 /* Page gpa was just mapped at linear page lin in view v of s. */
@@ -85,7 +89,7 @@ void shadow_protect(struct shadow_cache *c, uint32_t gpa)
     uint32_t p = gpa >> 12;
     if (p >= c->npages)
         return;
-    for (unsigned i = 0; i < c->cap; i++) {
+    for (unsigned i = 0; i <= SHADOW_MAX; i++) {
         struct shadow_space *s = &c->sp[i];
         uint8_t *wm = &s->win.wmapped[p >> 3], b = (uint8_t)(1u << (p & 7));
         if (!s->used || !(*wm & b))
@@ -162,7 +166,7 @@ static void globals_drop(struct shadow_cache *c, uint32_t lin, uint32_t len)
             i++;
             continue;
         }
-        for (unsigned k = 0; k < c->cap; k++)
+        for (unsigned k = 0; k <= SHADOW_MAX; k++)
             if (c->sp[k].used)
                 zap_page(c, &c->sp[k], g->lin);
         *g = c->globals[--c->nglobals];
@@ -171,13 +175,18 @@ static void globals_drop(struct shadow_cache *c, uint32_t lin, uint32_t len)
 
 void globals_fill(struct shadow_cache *c, struct shadow_space *s)
 {
+    bool kernel = s == &c->sp[SHADOW_KERNEL];
     for (unsigned i = 0; i < c->nglobals; i++) {
         const struct shadow_global *g = &c->globals[i];
+        if (kernel != (g->view == WIN_KERNEL)) /* the view s owns */
+            continue;
         /* Read-only: a write faults, walks and sets D as usual. */
         if (mmap(s->win.base[g->view] + g->lin, 0x1000, PROT_READ, MAP_SHARED | MAP_FIXED,
                  c->ram->fd, g->gpa) == MAP_FAILED)
             continue;
         s->win.mapped[g->view][g->lin >> 15] |= (uint8_t)(1u << ((g->lin >> 12) & 7));
+        if (kernel)
+            c->kregions[g->lin >> 27] |= 1u << ((g->lin >> 22) & 31);
         rmap_note(c, s, g->view, g->gpa, g->lin);
         if (g->pt)
             table_use(c, s, g->pt, false, (int)(g->lin >> 22));
@@ -186,20 +195,34 @@ void globals_fill(struct shadow_cache *c, struct shadow_space *s)
 }
 
 /* ---- faults, INVLPG, trapped writes ---------------------------------------------- */
+/* The kernel view is the shared space's; the walk is copied to the
+ * current space's window, where the translator reads it (bt_fault.c). */
 int shadow_fault(struct shadow_cache *c, int view, struct x86_cpu *cpu, uint32_t lin, bool write,
                  uint32_t *pfec)
 {
-    struct shadow_space *s = c->cur;
+    bool kernel = view == WIN_KERNEL;
+    struct shadow_space *s = kernel ? &c->sp[SHADOW_KERNEL] : c->cur;
     struct window *w = &s->win;
     int r = win_fault(w, view, cpu, lin, write, pfec);
+    if (kernel) {
+        c->cur->win.walk = w->walk;
+        c->cur->win.walked = w->walked;
+        if (w->walked && w->walk.ok && w->walk.large)
+            win_mapped_large(w, view, lin);
+    }
     if (r != WIN_HIDDEN && r != WIN_CODE)
         return r;
     uint32_t page = lin & PAGE_MASK, gpa = w->walked ? w->walk.gpa & PAGE_MASK : page;
     rmap_note(c, s, view, gpa, page); /* first: table_use may revoke it */
+    if (kernel) {                     /* the region now holds a mapping made from this PDE */
+        c->kregions[lin >> 27] |= 1u << ((lin >> 22) & 31);
+        if (w->walked)
+            c->kpde[lin >> 22] = w->walk.ref[0].entry & ~(PTE_A | PTE_D);
+    }
     if (!w->walked)
         return r;
     uint32_t pt = w->walk.nrefs == 2 ? w->walk.ref[1].table & PAGE_MASK : 0;
-    table_use(c, s, w->walk.ref[0].table & PAGE_MASK, true, 0);
+    table_use(c, c->cur, w->walk.ref[0].table & PAGE_MASK, true, 0);
     if (pt)
         table_use(c, s, pt, false, (int)(lin >> 22));
     if (w->walk.global)
@@ -211,6 +234,7 @@ void shadow_invlpg(struct shadow_cache *c, uint32_t lin)
 {
     if (c->cur)
         win_invlpg(&c->cur->win, lin);
+    win_invlpg(&c->sp[SHADOW_KERNEL].win, lin);
     globals_drop(c, lin & PAGE_MASK, 0x1000);
 }
 
@@ -222,7 +246,7 @@ void shadow_invlpg(struct shadow_cache *c, uint32_t lin)
 static void unsync(struct shadow_cache *c, uint32_t p)
 {
     c->st.unsynced++;
-    for (unsigned i = 0; i < c->cap; i++) {
+    for (unsigned i = 0; i <= SHADOW_MAX; i++) {
         struct shadow_space *s = &c->sp[i];
         uint16_t bit = bit_of(c, s);
         if (!s->used)
@@ -260,7 +284,7 @@ void shadow_pt_write(struct shadow_cache *c, uint32_t gpa, uint32_t len)
     uint32_t first = (gpa & 0xfff) >> 2, last = ((gpa & 0xfff) + len - 1) >> 2;
     if (last > 1023)
         last = 1023;
-    for (unsigned i = 0; i < c->cap; i++) {
+    for (unsigned i = 0; i <= SHADOW_MAX; i++) {
         struct shadow_space *s = &c->sp[i];
         uint16_t bit = bit_of(c, s);
         if (!s->used || !((c->pd_users[p] | c->pt_users[p]) & bit))
@@ -274,6 +298,10 @@ void shadow_pt_write(struct shadow_cache *c, uint32_t gpa, uint32_t len)
         if ((c->pt_users[p] & bit) && c->pt_index[p] == -2)
             zap_all(c, s);
     }
+    /* The kernel view follows the running directory. */
+    if (c->cur && c->cur->paged && p == c->cur->cr3 >> 12)
+        for (uint32_t e = first; e <= last; e++)
+            kernel_zap(c, e);
     /* Global pages the entry maps are not carried into new shadows. */
     for (uint32_t e = first; e <= last; e++) {
         if (c->pd_users[p])

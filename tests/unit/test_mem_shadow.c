@@ -4,7 +4,8 @@
  * counted, guest tables write-protected and a store to them dropping the
  * entries it changes (PTE: one page, PDE: its 4 MiB, in every shadow that
  * used the table), write flooding unsyncing a table, global pages kept
- * in a new shadow, the memory reported.
+ * in a new shadow, one kernel view shared by every address space and
+ * dropped by region when a directory entry differs, the memory reported.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,6 +54,7 @@ static int setup_cap(void **state, unsigned cap)
         *entry(&f, pd + 1 * 4) = PT | PTE_P | PTE_W | PTE_U;
     *entry(&f, PT + 0 * 4) = 0x8000 | PTE_P | PTE_W | PTE_U;
     *entry(&f, PT + 1 * 4) = PT | PTE_P | PTE_W; /* the table itself, as a page */
+    *entry(&f, PT + 2 * 4) = 0x9000 | PTE_P | PTE_W | PTE_U;
     memcpy(f.ram.host + 0x8000, "page", 5);
     f.cpu.cr0 = CR0_PE | CR0_PG | CR0_WP;
     *state = &f;
@@ -73,23 +75,23 @@ static struct window *sw(struct fix *f, uint32_t cr3)
     f->cpu.cr3 = cr3;
     return shadow_switch(&f->c, f->cpu.cr0, cr3, f->cpu.cr4);
 }
-static int fault(struct fix *f, uint32_t lin, bool write)
+static int fault(struct fix *f, int view, uint32_t lin, bool write)
 {
     uint32_t pfec = 0;
-    return shadow_fault(&f->c, WIN_KERNEL, &f->cpu, lin, write, &pfec);
+    return shadow_fault(&f->c, view, &f->cpu, lin, write, &pfec);
 }
 
 static void test_switch_finds_cached_shadow(void **state)
 {
     struct fix *f = *state;
     struct window *a = sw(f, PDA);
-    assert_int_equal(fault(f, LIN, false), WIN_HIDDEN);
-    assert_string_equal((char *)a->base[WIN_KERNEL] + LIN, "page");
+    assert_int_equal(fault(f, WIN_USER, LIN, false), WIN_HIDDEN);
+    assert_string_equal((char *)a->base[WIN_USER] + LIN, "page");
     struct window *b = sw(f, PDB);
     assert_ptr_not_equal(a, b);
-    assert_false(win_is_mapped(b, WIN_KERNEL, LIN));
+    assert_false(win_is_mapped(b, WIN_USER, LIN));
     assert_ptr_equal(sw(f, PDA), a); /* found again, still mapped */
-    assert_true(win_is_mapped(a, WIN_KERNEL, LIN));
+    assert_true(win_is_mapped(a, WIN_USER, LIN));
     assert_int_equal(f->c.st.hits, 1);
     assert_int_equal(f->c.st.misses, 2);
     assert_int_equal(f->c.st.evictions, 0);
@@ -114,28 +116,28 @@ static void test_tables_write_protected(void **state)
 {
     struct fix *f = *state;
     sw(f, PDA);
-    assert_int_equal(fault(f, LIN, false), WIN_HIDDEN);
+    assert_int_equal(fault(f, WIN_USER, LIN, false), WIN_HIDDEN);
     assert_true(shadow_is_table(&f->c, PDA));
     assert_true(shadow_is_table(&f->c, PT));
     assert_false(shadow_is_table(&f->c, 0x8000));
     assert_true(f->watched >= 2);
     /* The table mapped as a page: a write must go through the VMM. */
-    assert_int_equal(fault(f, LIN + 0x1000, true), WIN_CODE);
-    assert_int_equal(fault(f, LIN, true), WIN_HIDDEN); /* a data page is writable */
+    assert_int_equal(fault(f, WIN_KERNEL, LIN + 0x1000, true), WIN_CODE);
+    assert_int_equal(fault(f, WIN_USER, LIN, true), WIN_HIDDEN); /* a data page is writable */
 }
 
 static void test_pte_write_drops_entry_everywhere(void **state)
 {
     struct fix *f = *state;
     struct window *a = sw(f, PDA);
-    fault(f, LIN, false);
-    fault(f, LIN + 0x1000, false);
+    fault(f, WIN_USER, LIN, false);
+    fault(f, WIN_USER, LIN + 0x2000, false);
     struct window *b = sw(f, PDB);
-    fault(f, LIN, false);
+    fault(f, WIN_USER, LIN, false);
     shadow_pt_write(&f->c, PT + 0 * 4, 4); /* PTE 0 of the shared table */
-    assert_false(win_is_mapped(a, WIN_KERNEL, LIN));
-    assert_false(win_is_mapped(b, WIN_KERNEL, LIN));
-    assert_true(win_is_mapped(a, WIN_KERNEL, LIN + 0x1000)); /* PTE 1: untouched */
+    assert_false(win_is_mapped(a, WIN_USER, LIN));
+    assert_false(win_is_mapped(b, WIN_USER, LIN));
+    assert_true(win_is_mapped(a, WIN_USER, LIN + 0x2000)); /* PTE 2: untouched */
     assert_int_equal(f->c.st.wp_writes, 1);
     assert_int_equal(f->c.st.zapped, 2);
 }
@@ -144,21 +146,21 @@ static void test_pde_write_drops_region_of_that_space(void **state)
 {
     struct fix *f = *state;
     struct window *a = sw(f, PDA);
-    fault(f, LIN, false);
-    fault(f, LIN + 0x1000, false);
+    fault(f, WIN_USER, LIN, false);
+    fault(f, WIN_USER, LIN + 0x2000, false);
     struct window *b = sw(f, PDB);
-    fault(f, LIN, false);
+    fault(f, WIN_USER, LIN, false);
     shadow_pt_write(&f->c, PDA + 1 * 4, 4); /* A's PDE 1 */
-    assert_false(win_is_mapped(a, WIN_KERNEL, LIN));
-    assert_false(win_is_mapped(a, WIN_KERNEL, LIN + 0x1000));
-    assert_true(win_is_mapped(b, WIN_KERNEL, LIN)); /* B's directory is its own */
+    assert_false(win_is_mapped(a, WIN_USER, LIN));
+    assert_false(win_is_mapped(a, WIN_USER, LIN + 0x2000));
+    assert_true(win_is_mapped(b, WIN_USER, LIN)); /* B's directory is its own */
 }
 
 static void test_flooded_table_unsynced(void **state)
 {
     struct fix *f = *state;
     sw(f, PDA);
-    fault(f, LIN, false);
+    fault(f, WIN_USER, LIN, false);
     sw(f, PDB); /* A's tables are not the running directory */
     for (int i = 0; i < SHADOW_FLOOD - 1; i++)
         shadow_pt_write(&f->c, PT + 0x100, 4); /* entries mapping nothing */
@@ -168,7 +170,7 @@ static void test_flooded_table_unsynced(void **state)
     assert_int_equal(f->c.st.unsynced, 1);
     assert_true(f->unwatched >= 1);
     /* A walk through it makes it a table again. */
-    fault(f, LIN, false);
+    fault(f, WIN_USER, LIN, false);
     assert_true(shadow_is_table(&f->c, PT));
 }
 
@@ -178,15 +180,15 @@ static void test_global_pages_kept(void **state)
     f->cpu.cr4 = CR4_PGE;
     *entry(f, PT + 0 * 4) |= PTE_G;
     sw(f, PDA);
-    assert_int_equal(fault(f, LIN, false), WIN_HIDDEN);
-    assert_int_equal(fault(f, LIN + 0x1000, false), WIN_HIDDEN); /* not global */
+    assert_int_equal(fault(f, WIN_USER, LIN, false), WIN_HIDDEN);
+    assert_int_equal(fault(f, WIN_USER, LIN + 0x2000, false), WIN_HIDDEN); /* not global */
     struct window *b = sw(f, PDB);
-    assert_true(win_is_mapped(b, WIN_KERNEL, LIN)); /* no fault needed */
-    assert_false(win_is_mapped(b, WIN_KERNEL, LIN + 0x1000));
-    assert_string_equal((char *)b->base[WIN_KERNEL] + LIN, "page");
+    assert_true(win_is_mapped(b, WIN_USER, LIN)); /* no fault needed */
+    assert_false(win_is_mapped(b, WIN_USER, LIN + 0x2000));
+    assert_string_equal((char *)b->base[WIN_USER] + LIN, "page");
     assert_int_equal(f->c.st.global_kept, 1);
     shadow_invlpg(&f->c, LIN); /* INVLPG drops a global page everywhere */
-    assert_false(win_is_mapped(b, WIN_KERNEL, LIN));
+    assert_false(win_is_mapped(b, WIN_USER, LIN));
     sw(f, PDC);
     assert_int_equal(f->c.st.global_kept, 1);
 }
@@ -195,21 +197,46 @@ static void test_mode_change_drops_all(void **state)
 {
     struct fix *f = *state;
     struct window *a = sw(f, PDA);
-    fault(f, LIN, false);
+    fault(f, WIN_USER, LIN, false);
     f->cpu.cr4 = CR4_PSE;
     sw(f, PDA);
-    assert_false(win_is_mapped(a, WIN_KERNEL, LIN));
+    assert_false(win_is_mapped(a, WIN_USER, LIN));
     assert_int_equal(f->c.st.mode_flushes, 2); /* the first switch, then PSE */
+}
+
+static void test_kernel_view_shared(void **state)
+{
+    struct fix *f = *state;
+    struct window *k = &f->c.sp[SHADOW_KERNEL].win;
+    struct window *a = sw(f, PDA);
+    assert_int_equal(fault(f, WIN_KERNEL, LIN, false), WIN_HIDDEN);
+    struct window *b = sw(f, PDB); /* the same PDE 1: the kernel view stays */
+    assert_ptr_equal(a->base[WIN_KERNEL], b->base[WIN_KERNEL]);
+    assert_ptr_equal(b->base[WIN_KERNEL], k->base[WIN_KERNEL]);
+    assert_ptr_not_equal(a->base[WIN_USER], b->base[WIN_USER]);
+    assert_true(win_is_mapped(k, WIN_KERNEL, LIN));
+    assert_int_equal(f->c.st.kernel_kept, 1);
+    *entry(f, PDC + 1 * 4) = 0x5000 | PTE_P | PTE_W | PTE_U; /* C's PDE 1 differs */
+    sw(f, PDC);
+    assert_false(win_is_mapped(k, WIN_KERNEL, LIN));
+    assert_int_equal(f->c.st.kernel_zaps, 1);
+    sw(f, PDA);
+    assert_int_equal(fault(f, WIN_KERNEL, LIN, false), WIN_HIDDEN);
+    shadow_pt_write(&f->c, PDA + 1 * 4, 4); /* the running directory's PDE 1 */
+    assert_false(win_is_mapped(k, WIN_KERNEL, LIN));
+    assert_int_equal(fault(f, WIN_KERNEL, LIN, false), WIN_HIDDEN);
+    shadow_pt_write(&f->c, PT + 0 * 4, 4); /* the PTE behind it */
+    assert_false(win_is_mapped(k, WIN_KERNEL, LIN));
 }
 
 static void test_memory_reported(void **state)
 {
     struct fix *f = *state;
     sw(f, PDA);
-    fault(f, LIN, false);
-    fault(f, LIN + 0x1000, false);
+    fault(f, WIN_USER, LIN, false);
+    fault(f, WIN_USER, LIN + 0x2000, false);
     sw(f, PDB);
-    fault(f, LIN, false);
+    fault(f, WIN_USER, LIN, false);
     struct shadow_memory m;
     shadow_memory(&f->c, &m);
     assert_int_equal(m.spaces, 2);
@@ -229,6 +256,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flooded_table_unsynced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_global_pages_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode_change_drops_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kernel_view_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_reported, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
