@@ -118,8 +118,10 @@ expect_grep "mem test=all: freed tables unsynced (write flooding)" '^shadow: wri
 # holds a number, and the per-operation counts say what the cache does:
 # a context switch drops no window and takes no hidden fault under bt-04,
 # finds its shadow (at least 0.9 hits per switch: more when timer
-# preemption adds switches the tiny counts do not cancel out), and stage
-# 01 drops its window.
+# preemption adds switches the counts do not cancel out), changes the gs
+# base twice (into the kernel, out to the other task: the CR3 load keeps
+# the shared kernel view; three without it), and stage 01 drops its
+# window.
 SHADOW_QUICK=1 timeout 300 "$ROOT/tests/bench/shadow.sh" >"$TMPD/bench" 2>&1
 rc=$?
 if [ "$rc" = 0 ]; then ok "bench shadow.sh (SHADOW_QUICK=1): every run worked"
@@ -132,6 +134,11 @@ if [ "$h" = 0.00 ] && [ "$f" = 0.00 ] && awk -v x="$hit" 'BEGIN { exit !(x >= 0.
     ok "bench shadow.sh: bt-04 context switch: no hidden fault, no window dropped, $hit cache hits"
 else
     notok "bench shadow.sh: bt-04 context switch per op" "hidden '$h' dropped '$f' hits '$hit'"
+fi
+if awk -v x="$g" 'BEGIN { exit !(x >= 1.5 && x < 2.5) }'; then
+    ok "bench shadow.sh: bt-04 context switch: $g gs base writes (the CR3 load makes none)"
+else
+    notok "bench shadow.sh: bt-04 context switch gs writes" "'$g' per switch, expected 2"
 fi
 read -r h f g hit w <<<"$(sed -n 's/^context switch *bt-01 *//p' "$TMPD/bench")"
 if awk -v x="$f" -v y="$h" 'BEGIN { exit !(x >= 0.9 && y >= 1) }'; then
