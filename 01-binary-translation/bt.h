@@ -36,6 +36,35 @@
 
 struct bt_check;
 
+/* The MMU hook: who keeps the window (the shadow page table) in step with
+ * the guest's paging.  Stage 01 has none (bt->mmu NULL): one window,
+ * dropped whole on every CR0/CR3/CR4 change and INVLPG'd page by page.
+ * A later stage (04-memory) plugs one in with bt_set_mmu to keep a window
+ * per guest address space; the engine then calls it instead:
+ *   paging     CR0, CR3 or CR4 changed (and once at bt_set_mmu): the
+ *              window translated code uses from now on
+ *   fault      an access through the current window faulted (win_fault's
+ *              contract, window.h); runs in the SIGSEGV handler
+ *   invlpg     the guest executed INVLPG lin
+ *   code_page  guest-physical page gpa now holds translated code: no
+ *              writable mapping of it may stay in any window
+ *   get_stats  the windows' counters summed; print_stats: --stats lines
+ *   destroy    the engine is going away */
+struct bt_mmu;
+struct bt_mmu_ops {
+    struct window *(*paging)(struct bt_mmu *m, const struct x86_cpu *cpu);
+    int (*fault)(struct bt_mmu *m, int view, struct x86_cpu *cpu, uint32_t lin, bool write,
+                 uint32_t *pfec);
+    void (*invlpg)(struct bt_mmu *m, uint32_t lin);
+    void (*code_page)(struct bt_mmu *m, uint32_t gpa);
+    void (*get_stats)(struct bt_mmu *m, struct win_stats *sum);
+    void (*print_stats)(struct bt_mmu *m, FILE *out);
+    void (*destroy)(struct bt_mmu *m);
+};
+struct bt_mmu {
+    const struct bt_mmu_ops *ops;
+};
+
 /* Sensitive and privileged instructions: never run natively (docs/ARCHITECTURE.md §4
  * HELPER class).  Each has the VT-x exit reason it would cause under
  * hardware virtualization (SDM Vol. 3C App. C), or -1 when VT-x does not
@@ -150,11 +179,14 @@ struct bt {
     const uint8_t *lookup_miss; /* identical: spill, return BT_RET_END    */
     bool identical;             /* --bt-mode identical (ident.c), the default */
     bool use_window;            /* MOV to/from memory through the window  */
-    struct window win;          /* the 4 GiB guest window (two views)     */
+    struct window win;          /* stage 01's 4 GiB guest window (two views) */
+    struct window *w;           /* the window in use: &win, or the mmu's  */
+    struct bt_mmu *mmu;         /* NULL: stage 01's policy (bt_set_mmu)   */
     int view;                   /* view gs points at, -1 = none yet       */
     bool in_code;               /* executing translated code (for SIGSEGV) */
     uintptr_t last_fault;       /* host address of the last hidden fault  */
     uint32_t wcr0, wcr3, wcr4;  /* paging state the window was built for  */
+    bool cr_written;            /* MOV to CRn since: a CR3 reload flushes */
     bool chaining;
     int fuel_init;
     /* Identical translation polls for interrupts with one load from this
@@ -197,6 +229,9 @@ void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id);
 void *bt_lookup(struct bt *bt);
 
 extern const struct engine_ops bt_engine;
+/* Plug an MMU in (after init, before the first run); bt owns it from then
+ * on (ops->destroy).  -1 when the window is off (VMLAB_BT_NO_WINDOW). */
+int bt_set_mmu(struct bt *bt, struct bt_mmu *m);
 void bt_print_stats(struct vcpu *v, FILE *out); /* bt_stats.c */
 
 /* bt_fault.c: host faults of translated code (the poll page, the window). */

@@ -52,20 +52,18 @@ void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
         bt->st.helper_exits[reason]++;
     uint32_t lin = id == HLP_INVLPG ? state_ea(s, in) : 0;
     in->fn(ip, in);
+    /* Any MOV to CR3 flushes the TLB, even of the value CR3 holds (SDM
+     * Vol. 3A §4.10.4.1): Linux write-protects a forked process's pages for
+     * copy-on-write and reloads the same CR3, so window_follow must drop
+     * (or, with an MMU, re-choose) the window before the next block runs.
+     * Without it, a parent wrote through to pages it shares with its child. */
+    if (id == HLP_MOV_TO_CR)
+        bt->cr_written = true;
     if (id == HLP_INVLPG && bt->use_window) { /* the shadow entry goes too */
-        win_invlpg(&bt->win, lin);
-        memset(bt->ibtc, 0, sizeof bt->ibtc);
-    }
-    /* MOV to CR3 flushes the TLB even when the value does not change (SDM
-     * Vol. 3A §4.10.4.1): Linux write-protects a forked process's pages
-     * for copy-on-write and reloads the same CR3, so the window must drop
-     * its writable mappings here too, not only on a new address space
-     * (window_follow).  Without it, a parent wrote through to pages it
-     * shares with its child. */
-    if (id == HLP_MOV_TO_CR && in->reg == 3 && bt->use_window && !s->exit_reason) {
-        uint64_t fl = bt->win.st.flushes;
-        win_flush(&bt->win);
-        trace_window_flush(bt, fl);
+        if (bt->mmu)
+            bt->mmu->ops->invlpg(bt->mmu, lin);
+        else
+            win_invlpg(bt->w, lin);
         memset(bt->ibtc, 0, sizeof bt->ibtc);
     }
     if (id == HLP_RDTSC && bt->check && !s->exit_reason) /* replayed to the reference */
@@ -95,7 +93,7 @@ static void set_gs_base(void *base)
 /* The window was unmapped whole (trace kind BT_CC_WINDOW_FLUSH). */
 static void trace_window_flush(struct bt *bt, uint64_t flushes_before)
 {
-    if (bt->win.st.flushes != flushes_before && bt->tpend)
+    if (bt->w->st.flushes != flushes_before && bt->tpend)
         trace_code_cache(vm_trace(bt->vcpu->vm), BT_CC_WINDOW_FLUSH, 0, 0, cc_used(bt->cc),
                          bt->cpu->eip);
 }
@@ -221,8 +219,11 @@ static int find_block(struct bt *bt, struct vm_exit *exit, uint32_t gpa, uint8_t
         return runloop_error(bt->ip, exit, NULL);
     *bp = b;
     if (b->cached && !was_code && bt->use_window) {
-        uint64_t fl = bt->win.st.flushes;
-        win_code_page(&bt->win, gpa); /* no writable mapping of code */
+        uint64_t fl = bt->w->st.flushes;
+        if (bt->mmu) /* no writable mapping of code */
+            bt->mmu->ops->code_page(bt->mmu, gpa);
+        else
+            win_code_page(bt->w, gpa);
         trace_window_flush(bt, fl);
     }
     if (!b->cached || shadow)
@@ -235,13 +236,22 @@ static int find_block(struct bt *bt, struct vm_exit *exit, uint32_t gpa, uint8_t
 }
 
 /* The window follows the guest's paging: a new CR3 (or paging mode) drops
- * every shadow mapping; the view (gs) follows CPL. */
+ * every shadow mapping, or, with an MMU plugged in (bt_set_mmu), picks the
+ * window it keeps for that address space; the view (gs) follows CPL. */
 static void window_follow(struct bt *bt)
 {
     struct x86_cpu *c = bt->cpu;
-    if (c->cr0 != bt->wcr0 || c->cr3 != bt->wcr3 || c->cr4 != bt->wcr4) {
-        win_flush(&bt->win);
-        trace_window_flush(bt, bt->win.st.flushes - 1);
+    if (c->cr0 != bt->wcr0 || c->cr3 != bt->wcr3 || c->cr4 != bt->wcr4 || bt->cr_written) {
+        bt->cr_written = false;
+        if (bt->mmu) {
+            struct window *w = bt->mmu->ops->paging(bt->mmu, c);
+            if (bt->view >= 0 && w->base[bt->view] != bt->w->base[bt->view])
+                bt->view = -1; /* gs must point into the new window's view */
+            bt->w = w;
+        } else {
+            win_flush(bt->w);
+            trace_window_flush(bt, bt->w->st.flushes - 1);
+        }
         ibtc_clear(bt); /* EIP -> code depends on the address space */
         bt->wcr0 = c->cr0;
         bt->wcr3 = c->cr3;
@@ -249,7 +259,7 @@ static void window_follow(struct bt *bt)
     }
     int view = x86_cpl(c) == 3 ? WIN_USER : WIN_KERNEL;
     if (view != bt->view) {
-        set_gs_base(bt->win.base[view]);
+        set_gs_base(bt->w->base[view]);
         bt->view = view;
         bt->st.gs_switches++;
     }
@@ -461,6 +471,7 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
         }
         bt->win.is_code = page_has_code;
         bt->win.ctx = bt->ip;
+        bt->w = &bt->win;
         bt->wcr0 = cpu->cr0;
         bt->wcr3 = cpu->cr3;
         bt->wcr4 = cpu->cr4;
@@ -567,6 +578,8 @@ void bt_destroy(struct bt *bt)
         interp_destroy(bt->ip);
     }
     cc_destroy(bt->cc);
+    if (bt->mmu)
+        bt->mmu->ops->destroy(bt->mmu);
     if (bt->use_window)
         win_destroy(&bt->win);
     check_destroy(bt->check);
@@ -574,6 +587,22 @@ void bt_destroy(struct bt *bt)
     if (bt->perfmap)
         fclose(bt->perfmap);
     munmap(bt, (size_t)bt->poll_off + 4096);
+}
+
+/* A later stage's MMU takes over the window (bt.h).  Stage 01's own
+ * window is released: the MMU's windows replace it. */
+int bt_set_mmu(struct bt *bt, struct bt_mmu *m)
+{
+    if (!bt->use_window)
+        return -1;
+    win_destroy(&bt->win);
+    bt->mmu = m;
+    bt->w = m->ops->paging(m, bt->cpu);
+    bt->wcr0 = bt->cpu->cr0;
+    bt->wcr3 = bt->cpu->cr3;
+    bt->wcr4 = bt->cpu->cr4;
+    bt->view = -1;
+    return 0;
 }
 
 static void bt_fini(struct vcpu *v)

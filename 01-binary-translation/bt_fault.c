@@ -107,7 +107,7 @@ static void tpend_add(struct bt *bt, const struct trace_event *ev)
  * when it fills up. */
 static void trace_window_walk(struct bt *bt, uintptr_t rip)
 {
-    const struct pt_walk *w = &bt->win.walk;
+    const struct pt_walk *w = &bt->w->walk;
     struct trace *t = vm_trace(bt->vcpu->vm);
     struct trace_event ev = { .type = TRACE_PAGE_WALK, .eip = fault_eip(bt, rip), .addr = w->lin };
     ev.time_ns = trace_now(t);
@@ -166,11 +166,12 @@ static bool window_fault(struct bt *bt, ucontext_t *uc, uintptr_t a, uint32_t li
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     bool write = uc->uc_mcontext.gregs[REG_ERR] & 2;
     uint32_t pfec;
-    int r = win_fault(&bt->win, bt->view, bt->cpu, lin, write, &pfec);
-    if (bt->tpend && bt->win.walked)
+    int r = bt->mmu ? bt->mmu->ops->fault(bt->mmu, bt->view, bt->cpu, lin, write, &pfec)
+                    : win_fault(bt->w, bt->view, bt->cpu, lin, write, &pfec);
+    if (bt->tpend && bt->w->walked)
         trace_window_walk(bt, rip);
-    if (bt->win.walked && bt->win.walk.ok && bt->win.walk.large)
-        win_mapped_large(&bt->win, bt->view, lin);
+    if (bt->w->walked && bt->w->walk.ok && bt->w->walk.large)
+        win_mapped_large(bt->w, bt->view, lin);
     uintptr_t key = a * 2 + write;
     if (r != WIN_HIDDEN || bt->last_fault == key) {
         if (bt->identical && !ident_capture(bt, uc, rip))
@@ -194,7 +195,7 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
         if (poll_fault(bt, uc))
             return;
     } else if (bt && bt->in_code && bt->view >= 0) {
-        uintptr_t base = (uintptr_t)bt->win.base[bt->view];
+        uintptr_t base = (uintptr_t)bt->w->base[bt->view];
         uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
         if (a - base < (1ull << 32) && cc_contains(bt->cc, rip) &&
             window_fault(bt, uc, a, (uint32_t)(a - base)))

@@ -55,17 +55,23 @@ void bt_print_stats(struct vcpu *v, FILE *out)
                 "bt: identical translation: %llu guest instructions translated NATIVE "
                 "(copied/rewritten, registers in host registers)\n",
                 (unsigned long long)s->native_insns);
-    if (bt->use_window)
+    if (bt->use_window) {
+        struct win_stats ws = bt->w->st;
+        if (bt->mmu) /* the MMU's windows, summed */
+            bt->mmu->ops->get_stats(bt->mmu, &ws);
         fprintf(out,
                 "bt: window: %llu MOV instructions translated to window accesses; "
                 "%llu hidden page faults, %llu true faults (bailed out to the interpreter, "
                 "%llu bail-outs in all), %llu window flushes, %llu invlpg, %llu view switches; "
                 "%llu guest page-table walks (%llu of them hidden faults)\n",
-                (unsigned long long)s->window_insns, (unsigned long long)bt->win.st.hidden,
-                (unsigned long long)bt->win.st.true_faults, (unsigned long long)s->bailouts,
-                (unsigned long long)bt->win.st.flushes, (unsigned long long)bt->win.st.invlpg,
-                (unsigned long long)s->gs_switches, (unsigned long long)bt->win.st.walks,
-                (unsigned long long)bt->win.st.walk_hidden);
+                (unsigned long long)s->window_insns, (unsigned long long)ws.hidden,
+                (unsigned long long)ws.true_faults, (unsigned long long)s->bailouts,
+                (unsigned long long)ws.flushes, (unsigned long long)ws.invlpg,
+                (unsigned long long)s->gs_switches, (unsigned long long)ws.walks,
+                (unsigned long long)ws.walk_hidden);
+        if (bt->mmu)
+            bt->mmu->ops->print_stats(bt->mmu, out);
+    }
     if (bt->tpend_lost)
         fprintf(out, "bt: trace: %llu window-walk events lost (buffer full)\n",
                 (unsigned long long)bt->tpend_lost);

@@ -110,6 +110,28 @@ bool interp_page_has_code(const struct interp *ip, uint32_t gpa)
 
 bool interp_cache_crowded(const struct interp *ip) { return cache_crowded(ip); }
 
+int interp_set_watch(struct interp *ip, void (*fn)(void *ctx, uint32_t gpa, uint32_t len),
+                     void *ctx)
+{
+    if (!ip->watch)
+        ip->watch = calloc(ip->npages ? ip->npages : 1, 1);
+    if (!ip->watch)
+        return -1;
+    ip->watch_fn = fn;
+    ip->watch_ctx = ctx;
+    return 0;
+}
+
+void interp_watch_page(struct interp *ip, uint32_t gpa, bool on)
+{
+    if (!ip->watch || (gpa >> 12) >= ip->npages || ip->watch[gpa >> 12] == on)
+        return;
+    ip->watch[gpa >> 12] = on;
+    if (on) /* no TLB entry may store to it without the slow path */
+        for (int i = 0; i < 2; i++)
+            tlb_protect_code(&ip->tlbs[i], gpa);
+}
+
 void interp_set_observer(struct interp *ip, const struct interp_observer *obs, void *ctx)
 {
     ip->obs = *obs;
@@ -249,6 +271,7 @@ void interp_destroy(struct interp *ip)
         interp_cache_flush(ip);
     decoder_fini(ip);
     free(ip->page_blocks);
+    free(ip->watch);
     free(ip->scratch);
     free(ip);
 }

@@ -155,6 +155,15 @@ void interp_invalidate_all(struct interp *ip);
 /* Guest-physical [gpa, gpa+len) was written behind the interpreter's back. */
 void interp_invalidate_range(struct interp *ip, uint64_t gpa, uint64_t len);
 
+/* Write watch, for a VMM that write-protects guest page tables to keep
+ * shadow page tables coherent (04-memory/shadow.h): every store the
+ * interpreter makes to a guest-physical page marked with interp_watch_page
+ * takes the TLB's slow path and calls fn(ctx, gpa, len) just before it is
+ * done.  interp_set_watch returns -1 when out of memory. */
+int interp_set_watch(struct interp *ip, void (*fn)(void *ctx, uint32_t gpa, uint32_t len),
+                     void *ctx);
+void interp_watch_page(struct interp *ip, uint32_t gpa, bool on);
+
 /* VT-x guest/host masks and read shadows of CR0 and CR4 (SDM Vol. 3C
  * §25.6.6, §26.3): a bit set in a mask is owned by the VMM.  MOV from CR0/CR4
  * and SMSW read such a bit from the shadow; MOV to CR0/CR4, LMSW and CLTS

@@ -65,6 +65,11 @@ struct interp {
 
     struct block *hash[BLOCK_HASH];
     struct block **page_blocks; /* per guest-physical page             */
+    /* Write watch (interp_watch_page): stores to a page with watch[pfn]
+     * set take the slow path and call watch_fn first. */
+    uint8_t *watch;
+    void (*watch_fn)(void *ctx, uint32_t gpa, uint32_t len);
+    void *watch_ctx;
     uint32_t npages;
     struct block *dead;    /* invalidated blocks, freed by cache_flush */
     struct block *oneoff;  /* last uncached block, freed at the next */
@@ -196,6 +201,11 @@ void mmu_flush(struct interp *ip, bool all);
 void mmu_set_cpl(struct interp *ip);
 /* Physical page gpa is written: drop decoded blocks overlapping [gpa,+len). */
 void code_written(struct interp *ip, uint32_t gpa, uint32_t len);
+/* Is a store to guest-physical page gpa watched (interp_watch_page)? */
+static inline bool page_watched(const struct interp *ip, uint64_t gpa)
+{
+    return ip->watch && (gpa >> 12) < ip->npages && ip->watch[gpa >> 12];
+}
 
 HOT uint32_t ld_host(const uint8_t *p, int size)
 {

@@ -47,7 +47,7 @@ uint64_t mem_xlate(struct interp *ip, struct tlb *t, uint32_t lin, unsigned acc)
         gpa = lin;
     }
     uint8_t *host = gpa_to_hva(ip->ram, gpa & PAGE_MASK, 0x1000);
-    bool code = host && ip->page_blocks[gpa >> 12];
+    bool code = host && (ip->page_blocks[gpa >> 12] || page_watched(ip, gpa));
     tlb_fill(t, lin, gpa, host, true, wr && !code, true, global, large);
     if (code && wr)
         e->wcode = true;
@@ -69,6 +69,8 @@ static void phys_write(struct interp *ip, uint64_t gpa, int size, uint32_t v)
 {
     uint8_t *p = gpa_to_hva(ip->ram, gpa, size);
     if (p) {
+        if (page_watched(ip, gpa))
+            ip->watch_fn(ip->watch_ctx, (uint32_t)gpa, (uint32_t)size);
         if (ip->page_blocks[gpa >> 12])
             code_written(ip, gpa, size);
         st_host(p, size, v);
@@ -113,6 +115,8 @@ uint8_t *mem_rmw_slow(struct interp *ip, uint32_t lin, int size)
         return NULL;
     }
     uint8_t *p = gpa_to_hva(ip->ram, g1, size);
+    if (p && page_watched(ip, g1))
+        ip->watch_fn(ip->watch_ctx, (uint32_t)g1, (uint32_t)size);
     if (p && ip->page_blocks[g1 >> 12])
         code_written(ip, g1, size);
     return p;

@@ -314,6 +314,7 @@ fi
 echo "bench: wrote $OUT/results.json"
 "$ROOT/tests/bench/trace-cost.sh"   # what --trace costs (trace tools)
 st=$?
+"$ROOT/tests/bench/shadow.sh" || st=1  # stage 04: shadow paging, bt-01 vs bt-04 vs native
 "$ROOT/tests/bench/micro.sh" || st=1   # Adams & Agesen microbenchmark table (micro.mk)
 "$ROOT/tests/bench/linux.sh" || st=1   # Debian's Linux to the prompt and to poweroff
 exit $st

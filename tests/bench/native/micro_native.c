@@ -16,7 +16,13 @@
  *   ptemod         mprotect toggling one page RW <-> RO, + a read (ptemod)
  *   ctxswitch      sched_yield ping-pong of two processes pinned
  *                  to one CPU; counted as in the guest: 2N-1     (ctxswitch)
+ *   forkexit       fork, the child touches four fresh heap pages and
+ *                  exits, the parent waits                        (forkexit)
  *   tsc            measures the host TSC rate against CLOCK_MONOTONIC
+ *   gsbase         x86-64 only: a write of the gs base the way the binary
+ *                  translator switches windows (01-binary-translation/
+ *                  bt_engine.c): WRGSBASE if the kernel allows it, else
+ *                  arch_prctl(ARCH_SET_GS) (tests/bench/shadow.sh)
  *
  * Prints "RESULT native BENCH ops=N ns=T ns_per_op=X" (time from
  * CLOCK_MONOTONIC around the measured loop only) or, for tsc,
@@ -321,6 +327,36 @@ static int bench_ctxswitch(uint32_t n)
     return 0;
 }
 
+/* ---- forkexit: an address space built and torn down ------------------- */
+static int bench_forkexit(uint32_t n)
+{
+    uint32_t bad = 0;
+    uint64_t t0 = now_ns();
+    for (uint32_t i = 0; i < n; i++) {
+        pid_t child = fork();
+        if (child < 0) {
+            perror(PROG ": fork");
+            return 1;
+        }
+        if (child == 0) { /* the guest's child: four demand-zero pages */
+            volatile uint32_t *p =
+                mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if ((void *)p == MAP_FAILED)
+                _exit(0x40);
+            for (uint32_t k = 0; k < 4; k++)
+                p[k * PAGE / 4] = i + k;
+            _exit((int)(i & 0x3f));
+        }
+        int st = 0;
+        waitpid(child, &st, 0);
+        bad += !WIFEXITED(st) || WEXITSTATUS(st) != (int)(i & 0x3f);
+    }
+    report("forkexit", n, now_ns() - t0);
+    if (bad)
+        fprintf(stderr, PROG ": forkexit: %u children exited wrong\n", bad);
+    return bad != 0;
+}
+
 /* ---- the host TSC rate, to convert guest cycles when a guest has none ---- */
 static int bench_tsc(void)
 {
@@ -333,6 +369,26 @@ static int bench_tsc(void)
     return 0;
 }
 
+#ifdef __x86_64__
+#include <asm/prctl.h>
+#include <sys/auxv.h>
+static int bench_gsbase(uint32_t n)
+{
+    int fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0; /* HWCAP2_FSGSBASE */
+    uint64_t t0 = now_ns();
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned long base = (i & 1) ? 0x100000000ul : 0x200000000ul;
+        if (fsgsbase)
+            __asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
+        else
+            syscall(SYS_arch_prctl, ARCH_SET_GS, base);
+    }
+    report(fsgsbase ? "gsbase wrgsbase" : "gsbase arch_prctl", n, now_ns() - t0);
+    syscall(SYS_arch_prctl, ARCH_SET_GS, 0ul);
+    return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     char *end = NULL;
@@ -341,7 +397,8 @@ int main(int argc, char **argv)
         return bench_tsc();
     if (argc != 3 || (n = strtoul(argv[2], &end, 10)) == 0 || *end || n > 100000000ul) {
         fprintf(stderr,
-                "usage: %s syscall|vsyscall|callret|divzero|pagefault|ptemod|ctxswitch N  (1 <= N "
+                "usage: %s syscall|vsyscall|callret|divzero|pagefault|ptemod|ctxswitch|forkexit N  "
+                "(1 <= N "
                 "<= 1e8)\n"
                 "       %s tsc\n",
                 argv[0], argv[0]);
@@ -362,6 +419,12 @@ int main(int argc, char **argv)
         return bench_ptemod((uint32_t)n);
     if (!strcmp(b, "ctxswitch"))
         return bench_ctxswitch((uint32_t)n);
+    if (!strcmp(b, "forkexit"))
+        return bench_forkexit((uint32_t)n);
+#ifdef __x86_64__
+    if (!strcmp(b, "gsbase"))
+        return bench_gsbase((uint32_t)n);
+#endif
     fprintf(stderr, PROG ": unknown benchmark '%s'\n", b);
     return 2;
 }

@@ -1,0 +1,11 @@
+# 04-memory: build/vmm-mem, the stage 04 VMM (memory virtualization): the
+# stage 01 translator on cached shadow page tables.
+MEM_SRCS     := shadow.c shadow_wp.c mem_bt.c
+VMM_MEM      := $(BUILD)/vmm-mem
+VMM_MEM_OBJS := $(BUILD)/host/04-memory/main.o \
+                $(MEM_SRCS:%.c=$(BUILD)/host/04-memory/%.o) \
+                $(BT_SRCS:%.c=$(BUILD)/host/01-binary-translation/%.o)
+ALL_TARGETS += $(VMM_MEM)
+
+$(VMM_MEM): $(VMM_MEM_OBJS) $(LIBVMLAB)
+	$(Q)$(CC) -o $@ $(VMM_MEM_OBJS) $(LIBVMLAB) $(HOST_LDLIBS)
