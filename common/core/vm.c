@@ -66,7 +66,7 @@ static bool advance_time(struct vm *vm, uint64_t now)
     return irqchip_pending(&vm->irqchip);
 }
 
-bool vm_irq_pending(struct vm *vm)
+static bool controller_pending(struct vm *vm)
 {
     /* Reading the clock costs ~20 ns; polled at every block boundary that
      * would dominate a fast engine, so device time advances every 16th
@@ -88,6 +88,21 @@ bool vm_irq_pending(struct vm *vm)
         return advance_time(vm, now);
     }
     return irqchip_pending(&vm->irqchip);
+}
+
+/* A paravirtual guest may hold interrupts back with its virtual interrupt
+ * flag (the stage's gate, vm.h) while EFLAGS.IF stays 1. */
+bool vm_irq_pending(struct vm *vm)
+{
+    if (!controller_pending(vm))
+        return false;
+    return !vm->irq_gate || vm->irq_gate(vm->irq_gate_ctx, &vm->vcpu);
+}
+
+void vm_set_irq_gate(struct vm *vm, vm_irq_gate_fn *fn, void *ctx)
+{
+    vm->irq_gate = fn;
+    vm->irq_gate_ctx = ctx;
 }
 
 bool vm_advance_time(struct vm *vm) { return advance_time(vm, vclock_now(&vm->clock)); }

@@ -142,6 +142,13 @@ void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx);
 enum { VM_EXIT_FATAL = -1, VM_EXIT_PASS = 0, VM_EXIT_HANDLED = 1 };
 typedef int vm_exit_handler_fn(void *ctx, struct vcpu *v, struct vm_exit *exit);
 void vm_set_exit_handler(struct vm *vm, vm_exit_handler_fn *fn, void *ctx);
+/* A paravirtual guest's virtual interrupt flag (stage 02, 02-paravirt/
+ * hypercall.h): when the interrupt controller has an interrupt for a CPU
+ * whose EFLAGS.IF is 1, vm_irq_pending asks the stage's gate too; false
+ * holds the interrupt back (the stage tells the guest it is pending).
+ * NULL removes it. */
+typedef bool vm_irq_gate_fn(void *ctx, struct vcpu *v);
+void vm_set_irq_gate(struct vm *vm, vm_irq_gate_fn *fn, void *ctx);
 /* The value of one of the engine's own options ("--bt-mode"), as given on
  * the command line (already checked there); NULL if not given. */
 const char *vm_engine_option(const struct vm *vm, const char *name);
