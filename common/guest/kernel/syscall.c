@@ -35,8 +35,7 @@ static int32_t sys_pte_toggle(uint32_t va)
     if (va < USER_ELF_MIN || va >= USER_TOP || !mm_user_ok(current->cr3, va, 1, 0))
         return -1;
     uint32_t *pte = pte_of(current->cr3, va, 0);
-    *pte ^= PTE_W;
-    invlpg(va);
+    set_pte_invlpg(pte, *pte ^ PTE_W, va);
     return (*pte & PTE_W) ? 1 : 0;
 }
 
