@@ -96,6 +96,8 @@ static int32_t console_write(struct pv_vmm *pv, uint32_t gpa, uint32_t len)
 {
     if (len > PV_CONSOLE_MAX)
         return -PV_E2BIG;
+    if (len == 0) /* as write(2): nothing to write, whatever the address */
+        return 0;
     const uint8_t *p = gpa_to_hva(vm_ram(pv->v->vm), gpa, len);
     if (!p)
         return -PV_EFAULT;
