@@ -31,6 +31,7 @@ const char *pv_hypercall_name(uint32_t nr)
         [HC_LOAD_CR3] = "load_cr3",
         [HC_INVLPG] = "invlpg",
         [HC_MMU_UPDATE] = "mmu_update",
+        [HC_SET_TIMER] = "set_timer",
     };
     return nr <= HC_MAX ? names[nr] : "unknown";
 }
@@ -56,6 +57,42 @@ static bool irq_gate(void *ctx, struct vcpu *v)
         pv->st.held++;
     s->pending = 1;
     return false;
+}
+
+/* The PV timer as the core's interrupt source of the stage (core/vm.h). */
+static int timer_due(void *ctx, uint64_t now)
+{
+    struct pv_vmm *pv = ctx;
+    return pv->timer_next <= now ? pv->timer_vector : -1;
+}
+static void timer_ack(void *ctx, uint64_t now)
+{
+    struct pv_vmm *pv = ctx;
+    pv->st.timer_irqs++;
+    if (!pv->timer_period) {
+        pv->timer_next = UINT64_MAX;
+        return;
+    }
+    pv->timer_next += pv->timer_period;
+    if (pv->timer_next <= now) { /* the guest missed some: drop them */
+        uint64_t missed = (now - pv->timer_next) / pv->timer_period + 1;
+        pv->st.timer_dropped += missed;
+        pv->timer_next += missed * pv->timer_period;
+    }
+}
+static uint64_t timer_deadline(void *ctx) { return ((struct pv_vmm *)ctx)->timer_next; }
+
+static const struct vm_irq_source pv_irq_source = { timer_due, timer_ack, timer_deadline,
+                                                    irq_gate };
+
+static int32_t set_timer(struct pv_vmm *pv, uint32_t first_us, uint32_t period_us, uint32_t vec)
+{
+    if (vec < 32 || vec > 255 || (period_us && period_us < PV_TIMER_MIN_US))
+        return -PV_EINVAL;
+    pv->timer_vector = (uint8_t)vec;
+    pv->timer_period = (uint64_t)period_us * 1000;
+    pv->timer_next = first_us ? vm_clock_ns(pv->v->vm) + (uint64_t)first_us * 1000 : UINT64_MAX;
+    return 0;
 }
 
 /* A page-aligned guest-physical page in RAM, not page 0. */
@@ -189,6 +226,7 @@ static int32_t dispatch(struct pv_vmm *pv, struct vm_exit *e)
     case HC_LOAD_CR3: return load_cr3(pv, a1);
     case HC_INVLPG: pv->ops->invlpg(pv->v, a1); return 0;
     case HC_MMU_UPDATE: return mmu_update(pv, a1, a2);
+    case HC_SET_TIMER: return set_timer(pv, a1, a2, r[R_EDX]);
     default: return -PV_ENOSYS;
     }
 }
@@ -228,16 +266,17 @@ int pv_attach(struct vcpu *v, const struct pv_cpu_ops *ops, char *err, size_t er
     }
     pv->v = v;
     pv->ops = ops;
+    pv->timer_next = UINT64_MAX;
     v->stage_state = pv;
     vm_set_exit_handler(v->vm, pv_handle_exit, pv);
-    vm_set_irq_gate(v->vm, irq_gate, pv);
+    vm_set_irq_source(v->vm, &pv_irq_source, pv);
     return 0;
 }
 
 void pv_detach(struct vcpu *v)
 {
     if (v->stage_state) {
-        vm_set_irq_gate(v->vm, NULL, NULL);
+        vm_set_irq_source(v->vm, NULL, NULL);
         vm_set_exit_handler(v->vm, NULL, NULL);
     }
     free(v->stage_state);
@@ -266,7 +305,9 @@ void pv_print_stats(const struct vcpu *v, FILE *out)
             (unsigned long long)errors);
     fprintf(out,
             "pv: shared page at 0x%08x; %llu interrupts held back by the virtual IF; "
-            "%llu page-table entries updated; %llu console bytes\n",
+            "%llu page-table entries updated; %llu console bytes; PV timer %llu interrupts "
+            "(%llu periods dropped)\n",
             pv->shared_gpa, (unsigned long long)s->held, (unsigned long long)s->pte_updates,
-            (unsigned long long)s->console_bytes);
+            (unsigned long long)s->console_bytes, (unsigned long long)s->timer_irqs,
+            (unsigned long long)s->timer_dropped);
 }

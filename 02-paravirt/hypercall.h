@@ -34,12 +34,17 @@ struct pv_stats {
     uint64_t held;               /* interrupts held back by vif = 0         */
     uint64_t pte_updates;        /* HC_MMU_UPDATE entries done              */
     uint64_t console_bytes;
+    uint64_t timer_irqs;    /* PV timer interrupts delivered          */
+    uint64_t timer_dropped; /* periods that passed while one waited    */
 };
 
 struct pv_vmm {
     struct vcpu *v;
     const struct pv_cpu_ops *ops;
-    uint32_t shared_gpa; /* 0: no shared page registered yet */
+    uint32_t shared_gpa;   /* 0: no shared page registered yet */
+    uint64_t timer_next;   /* VM clock (ns) of the PV timer's next interrupt, UINT64_MAX: off */
+    uint64_t timer_period; /* ns, 0: one-shot */
+    uint8_t timer_vector;
     struct pv_stats st;
 };
 

@@ -30,7 +30,8 @@
 #define HC_LOAD_CR3      6 /* (gpa) load CR3 with a page directory              */
 #define HC_INVLPG        7 /* (linear address) drop its TLB entry               */
 #define HC_MMU_UPDATE    8 /* (gpa, count) a batch of struct pv_mmu_update      */
-#define HC_MAX           8
+#define HC_SET_TIMER     9 /* (first_us, period_us, vector) the PV timer (below) */
+#define HC_MAX           9
 
 /* Errors (returned negated). */
 #define PV_EPERM  1  /* called from ring 3                      */
@@ -41,6 +42,15 @@
 
 #define PV_CONSOLE_MAX 256 /* bytes per HC_CONSOLE_WRITE                */
 #define PV_MMU_MAX     512 /* entries per HC_MMU_UPDATE               */
+
+/* HC_SET_TIMER: the PV timer, instead of the PIT and the PIC (Xen's
+ * VCPUOP_set_singleshot_timer / set_periodic_timer in one call).  After
+ * first_us microseconds the VMM delivers interrupt vector (32-255) — no
+ * interrupt controller, nothing to acknowledge — then every period_us
+ * (0: once, a one-shot timer; else at least PV_TIMER_MIN_US).  first_us 0
+ * stops it.  Held back by the virtual IF like any interrupt; periods the
+ * guest could not take are dropped, not queued. */
+#define PV_TIMER_MIN_US 100
 
 /* The per-vCPU shared page (lguest's lguest_data, Xen's vcpu_info): a
  * 4 KiB-aligned page of guest RAM that the guest registers with

@@ -3,11 +3,13 @@
  * include/vmlab_pv.h): every hypercall with bad arguments must come back
  * with its documented error and leave the kernel running; a hypercall from
  * ring 3 is refused; and the virtual IF in the shared page really holds
- * interrupts back until the kernel re-enables it (lguest's pending check).
+ * interrupts back until the kernel re-enables it (lguest's pending check);
+ * the PV timer stops, fires once, and ticks again.
  */
 #ifdef VMLAB_PV
 #include "program.h"
 #include "mm.h"
+#include "trap.h"
 
 int pvabi_user(uint32_t arg);
 
@@ -92,6 +94,36 @@ static void virtual_if(struct prog_ctx *ctx, int *bad, uint32_t *held_ticks)
     }
 }
 
+/* Ticks that arrive while spinning with interrupts on for n tick periods. */
+static uint32_t ticks_in(uint32_t n)
+{
+    uint32_t t0 = timer_ticks();
+    uint64_t c0 = rdtsc(), wait = n * tsc_per_tick();
+    pv_sti();
+    while (rdtsc() - c0 < wait)
+        ;
+    pv_cli();
+    return timer_ticks() - t0;
+}
+
+/* The PV timer: bad arguments, stopped, one-shot, then periodic again. */
+static void pv_timer(struct prog_ctx *ctx, int *bad, uint32_t *oneshot)
+{
+    expect(ctx, bad, "timer: vector below 32", hypercall3(HC_SET_TIMER, 1000, 0, 5), -PV_EINVAL);
+    expect(ctx, bad, "timer: period too short",
+           hypercall3(HC_SET_TIMER, 1000, PV_TIMER_MIN_US - 1, T_IRQ0), -PV_EINVAL);
+    expect(ctx, bad, "timer: stop", hypercall3(HC_SET_TIMER, 0, 0, T_IRQ0), 0);
+    expect(ctx, bad, "timer: ticks while stopped", (int32_t)ticks_in(3), 0);
+    expect(ctx, bad, "timer: one-shot", hypercall3(HC_SET_TIMER, 1000, 0, T_IRQ0), 0);
+    *oneshot = ticks_in(3);
+    expect(ctx, bad, "timer: one-shot ticks", (int32_t)*oneshot, 1);
+    expect(ctx, bad, "timer: periodic again", hypercall3(HC_SET_TIMER, 10000, 10000, T_IRQ0), 0);
+    if (ticks_in(5) < 2 && !*bad) {
+        prog_fail(ctx, "the periodic PV timer did not come back");
+        *bad = 1;
+    }
+}
+
 static int pvabi(struct prog_ctx *ctx)
 {
     int bad = 0;
@@ -101,7 +133,9 @@ static int pvabi(struct prog_ctx *ctx)
     int ring3 = run_user("pvabi", pvabi_user, 0);
     expect(ctx, &bad, "hypercall from ring 3", ring3, PV_EPERM);
     virtual_if(ctx, &bad, &held);
-    result(ctx, "ring3=%d ticks_held=%u pending_seen=1", ring3, held);
+    uint32_t oneshot = 0;
+    pv_timer(ctx, &bad, &oneshot);
+    result(ctx, "ring3=%d ticks_held=%u pending_seen=1 oneshot_ticks=%u", ring3, held, oneshot);
     return bad ? -1 : 0;
 }
 
