@@ -235,7 +235,7 @@ int pv_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
 {
     struct pv_vmm *pv = ctx;
     if (e->reason != EXIT_VMCALL)
-        return VM_EXIT_PASS;
+        return pv->next ? pv->next(pv->next_ctx, v, e) : VM_EXIT_PASS;
     uint32_t nr = v->cpu.gpr[R_EAX];
     int32_t ret;
     if (x86_cpl(&v->cpu) != 0) /* KVM: -KVM_EPERM for a hypercall from user mode */
@@ -267,6 +267,7 @@ int pv_attach(struct vcpu *v, const struct pv_cpu_ops *ops, char *err, size_t er
     pv->v = v;
     pv->ops = ops;
     pv->timer_next = UINT64_MAX;
+    pv->next = vm_exit_handler(v->vm, &pv->next_ctx);
     v->stage_state = pv;
     vm_set_exit_handler(v->vm, pv_handle_exit, pv);
     vm_set_irq_source(v->vm, &pv_irq_source, pv);
@@ -277,7 +278,8 @@ void pv_detach(struct vcpu *v)
 {
     if (v->stage_state) {
         vm_set_irq_source(v->vm, NULL, NULL);
-        vm_set_exit_handler(v->vm, NULL, NULL);
+        struct pv_vmm *pv = v->stage_state;
+        vm_set_exit_handler(v->vm, pv->next, pv->next_ctx);
     }
     free(v->stage_state);
     v->stage_state = NULL;

@@ -45,11 +45,15 @@ struct pv_vmm {
     uint64_t timer_next;   /* VM clock (ns) of the PV timer's next interrupt, UINT64_MAX: off */
     uint64_t timer_period; /* ns, 0: one-shot */
     uint8_t timer_vector;
+    vm_exit_handler_fn *next; /* the handler installed before ours, for other exits */
+    void *next_ctx;
     struct pv_stats st;
 };
 
-/* Make v's VM a paravirtual one: its VMCALL exits are hypercalls.  0, or -1
- * with a one-line reason in err.  pv_detach frees what pv_attach made. */
+/* Make v's VM a paravirtual one: its VMCALL exits are hypercalls; any other
+ * exit goes to the exit handler installed before (stage 03's), if any.  0,
+ * or -1 with a one-line reason in err.  pv_detach frees what pv_attach
+ * made. */
 int pv_attach(struct vcpu *v, const struct pv_cpu_ops *ops, char *err, size_t errlen);
 void pv_detach(struct vcpu *v);
 /* One VMCALL exit: the exit handler pv_attach installs (vm_exit_handler_fn). */

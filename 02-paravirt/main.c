@@ -7,7 +7,8 @@
  * (hypercall.h).  The engines are stage 01's — the interpreter and the
  * binary translator — each wrapped so that its VM gets the hypercall
  * handler; everything else is theirs.  (The VMX model and KVM are stage 03,
- * which may use this stage, not the other way round: see README.md.)
+ * which may use this stage, not the other way round: `vmm-hw --engine vmx
+ * --pv on` runs the PV guest on the VMX model; see README.md.)
  */
 #include <stdio.h>
 #include "vmm/vmm_main.h"

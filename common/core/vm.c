@@ -176,6 +176,12 @@ void vm_set_exit_handler(struct vm *vm, vm_exit_handler_fn *fn, void *ctx)
     vm->exit_handler_ctx = ctx;
 }
 
+vm_exit_handler_fn *vm_exit_handler(const struct vm *vm, void **ctx)
+{
+    *ctx = vm->exit_handler_ctx;
+    return vm->exit_handler;
+}
+
 void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx)
 {
     vm->observer = fn;

@@ -142,6 +142,10 @@ void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx);
 enum { VM_EXIT_FATAL = -1, VM_EXIT_PASS = 0, VM_EXIT_HANDLED = 1 };
 typedef int vm_exit_handler_fn(void *ctx, struct vcpu *v, struct vm_exit *exit);
 void vm_set_exit_handler(struct vm *vm, vm_exit_handler_fn *fn, void *ctx);
+/* The handler installed now (NULL if none) and its ctx: a stage that adds
+ * its own in front (stage 02's hypercalls on stage 03's VMX model) passes
+ * on what it does not handle. */
+vm_exit_handler_fn *vm_exit_handler(const struct vm *vm, void **ctx);
 /* A stage's say in interrupts (stage 02, 02-paravirt/hypercall.h): a
  * paravirtual guest has an interrupt source of its own without any device
  * (a PV timer) and a virtual interrupt flag.  Any function may be NULL.
