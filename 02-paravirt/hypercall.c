@@ -59,28 +59,54 @@ static bool irq_gate(void *ctx, struct vcpu *v)
     return false;
 }
 
-/* The PV timer as the core's interrupt source of the stage (core/vm.h). */
+/* The PV timer as the core's interrupt source of the stage (core/vm.h).
+ * Periods that pass while the guest cannot take them (a busy host, the
+ * virtual IF off) are owed and delivered late, between the regular ones
+ * and at half their rate, as the PIT's lost-tick policy does
+ * (core/ticks.h), so a guest counting ticks keeps time without bursts;
+ * more than a second of them is dropped. */
+static uint64_t timer_next(const struct pv_vmm *pv)
+{
+    uint64_t n = pv->timer_sched;
+    return pv->timer_owed && pv->timer_owed_at < n ? pv->timer_owed_at : n;
+}
 static int timer_due(void *ctx, uint64_t now)
 {
     struct pv_vmm *pv = ctx;
-    return pv->timer_next <= now ? pv->timer_vector : -1;
+    return timer_next(pv) <= now ? pv->timer_vector : -1;
 }
 static void timer_ack(void *ctx, uint64_t now)
 {
     struct pv_vmm *pv = ctx;
     pv->st.timer_irqs++;
-    if (!pv->timer_period) {
-        pv->timer_next = UINT64_MAX;
+    if (pv->timer_sched > now) { /* an owed one; the next two periods later */
+        pv->timer_owed--;
+        pv->st.timer_late++;
+        pv->timer_owed_at = now + 2 * pv->timer_period;
         return;
     }
-    pv->timer_next += pv->timer_period;
-    if (pv->timer_next <= now) { /* the guest missed some: drop them */
-        uint64_t missed = (now - pv->timer_next) / pv->timer_period + 1;
-        pv->st.timer_dropped += missed;
-        pv->timer_next += missed * pv->timer_period;
+    if (!pv->timer_period) {
+        pv->timer_sched = UINT64_MAX; /* one-shot: done */
+    } else {
+        pv->timer_sched += pv->timer_period;
+        if (pv->timer_sched <= now) {
+            uint64_t missed = (now - pv->timer_sched) / pv->timer_period + 1;
+            uint64_t cap = 1000000000ull / pv->timer_period;
+            pv->timer_sched += missed * pv->timer_period;
+            pv->timer_owed += missed;
+            if (pv->timer_owed > cap) {
+                pv->st.timer_dropped += pv->timer_owed - cap;
+                pv->timer_owed = cap;
+            }
+        }
+        /* An owed one no sooner than half a period after this one:
+         * 1.5 periods' worth per period while catching up. */
+        uint64_t half = now + pv->timer_period / 2;
+        if (pv->timer_owed_at < half)
+            pv->timer_owed_at = half;
     }
 }
-static uint64_t timer_deadline(void *ctx) { return ((struct pv_vmm *)ctx)->timer_next; }
+static uint64_t timer_deadline(void *ctx) { return timer_next(ctx); }
 
 static const struct vm_irq_source pv_irq_source = { timer_due, timer_ack, timer_deadline,
                                                     irq_gate };
@@ -91,7 +117,8 @@ static int32_t set_timer(struct pv_vmm *pv, uint32_t first_us, uint32_t period_u
         return -PV_EINVAL;
     pv->timer_vector = (uint8_t)vec;
     pv->timer_period = (uint64_t)period_us * 1000;
-    pv->timer_next = first_us ? vm_clock_ns(pv->v->vm) + (uint64_t)first_us * 1000 : UINT64_MAX;
+    pv->timer_sched = first_us ? vm_clock_ns(pv->v->vm) + (uint64_t)first_us * 1000 : UINT64_MAX;
+    pv->timer_owed = 0;
     return 0;
 }
 
@@ -266,7 +293,7 @@ int pv_attach(struct vcpu *v, const struct pv_cpu_ops *ops, char *err, size_t er
     }
     pv->v = v;
     pv->ops = ops;
-    pv->timer_next = UINT64_MAX;
+    pv->timer_sched = UINT64_MAX;
     pv->next = vm_exit_handler(v->vm, &pv->next_ctx);
     v->stage_state = pv;
     vm_set_exit_handler(v->vm, pv_handle_exit, pv);
@@ -308,8 +335,8 @@ void pv_print_stats(const struct vcpu *v, FILE *out)
     fprintf(out,
             "pv: shared page at 0x%08x; %llu interrupts held back by the virtual IF; "
             "%llu page-table entries updated; %llu console bytes; PV timer %llu interrupts "
-            "(%llu periods dropped)\n",
+            "(%llu of them late, %llu periods dropped)\n",
             pv->shared_gpa, (unsigned long long)s->held, (unsigned long long)s->pte_updates,
             (unsigned long long)s->console_bytes, (unsigned long long)s->timer_irqs,
-            (unsigned long long)s->timer_dropped);
+            (unsigned long long)s->timer_late, (unsigned long long)s->timer_dropped);
 }

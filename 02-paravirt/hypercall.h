@@ -35,15 +35,18 @@ struct pv_stats {
     uint64_t pte_updates;        /* HC_MMU_UPDATE entries done              */
     uint64_t console_bytes;
     uint64_t timer_irqs;    /* PV timer interrupts delivered          */
-    uint64_t timer_dropped; /* periods that passed while one waited    */
+    uint64_t timer_late;    /* of those, periods owed and delivered late */
+    uint64_t timer_dropped; /* periods over the one-second backlog     */
 };
 
 struct pv_vmm {
     struct vcpu *v;
     const struct pv_cpu_ops *ops;
-    uint32_t shared_gpa;   /* 0: no shared page registered yet */
-    uint64_t timer_next;   /* VM clock (ns) of the PV timer's next interrupt, UINT64_MAX: off */
-    uint64_t timer_period; /* ns, 0: one-shot */
+    uint32_t shared_gpa;    /* 0: no shared page registered yet */
+    uint64_t timer_sched;   /* VM clock (ns) of the PV timer's next period, UINT64_MAX: off */
+    uint64_t timer_period;  /* ns, 0: one-shot */
+    uint64_t timer_owed;    /* periods that passed unseen, delivered late */
+    uint64_t timer_owed_at; /* when the next owed one is due */
     uint8_t timer_vector;
     vm_exit_handler_fn *next; /* the handler installed before ours, for other exits */
     void *next_ctx;

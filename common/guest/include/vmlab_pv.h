@@ -49,7 +49,9 @@
  * interrupt controller, nothing to acknowledge — then every period_us
  * (0: once, a one-shot timer; else at least PV_TIMER_MIN_US).  first_us 0
  * stops it.  Held back by the virtual IF like any interrupt; periods the
- * guest could not take are dropped, not queued. */
+ * guest could not take in time are delivered late, at most one per two
+ * periods between the regular ones, up to a second's worth (the PIT's
+ * lost-tick policy). */
 #define PV_TIMER_MIN_US 100
 
 /* The per-vCPU shared page (lguest's lguest_data, Xen's vcpu_info): a
