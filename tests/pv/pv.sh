@@ -35,7 +35,7 @@ run() {  # run ID VMM IMAGE CMDLINE [vmm options...]  -> $TMPD/ID.out, $TMPD/ID.
 rc() { cat "$TMPD/$1.rc" 2>/dev/null || echo missing; }
 passed() {  # passed NAME ID PROGRAM
     if [ "$(rc "$2")" = 0 ] && grep -q "^PASS $3\$" "$TMPD/$2.out"; then ok "$1"
-    else notok "$1" "status $(rc "$2"), no 'PASS $3'; last: $(tail -n 3 "$TMPD/$2.out" | tr '\n' '|')"; fi
+    else notok "$1" "status $(rc "$2"), no 'PASS $3': $(grep -m 2 -E '^(FAIL|RESULT)|error:' "$TMPD/$2.out" | tr '\n' '|')"; fi
 }
 total_exits() { sed -n 's/^.*: stats: engine [a-z]*, [0-9.]* s, \([0-9]*\) exits.*/\1/p' "$TMPD/$1.out"; }
 helper() {  # helper ID NAME: bt's helper-call count for instruction NAME (0 if absent)
@@ -66,7 +66,7 @@ for e in interp vmx; do
     if [ "$(rc $e-all)" = 0 ] && [ "$n" -eq "$(echo $PROGRAMS | wc -w)" ]; then
         ok "$e: test=all passes every program ($n) on the PV kernel"
     else
-        notok "$e: test=all on the PV kernel" "status $(rc $e-all), $n PASS lines"
+        notok "$e: test=all on the PV kernel" "status $(rc $e-all), $n PASS lines: $(grep -m 2 '^FAIL' "$TMPD/$e-all.out" | tr '\n' '|')"
     fi
 done
 if grep -q '^pv: hypercalls:.* unknown 2;' "$TMPD/vmx-all.out"; then
