@@ -32,6 +32,8 @@ const char *pv_hypercall_name(uint32_t nr)
         [HC_INVLPG] = "invlpg",
         [HC_MMU_UPDATE] = "mmu_update",
         [HC_SET_TIMER] = "set_timer",
+        [HC_LOAD_GDT] = "load_gdt",
+        [HC_LOAD_IDT] = "load_idt",
     };
     return nr <= HC_MAX ? names[nr] : "unknown";
 }
@@ -233,6 +235,19 @@ static int32_t mmu_update(struct pv_vmm *pv, uint32_t gpa, uint32_t count)
     return (int32_t)count;
 }
 
+/* LGDT/LIDT for the guest (SDM Vol. 3A §2.4.1, §6.10): base and limit of a
+ * descriptor table the guest keeps in its RAM (its kernel identity-maps
+ * it, so the linear base is the guest-physical one).  The engines read
+ * descriptors from it at the next segment load or interrupt. */
+static int32_t load_dtr(struct pv_vmm *pv, struct x86_dtr *d, uint32_t base, uint32_t limit)
+{
+    if (limit > 0xffff || !gpa_to_hva(vm_ram(pv->v->vm), base, (uint64_t)limit + 1))
+        return -PV_EINVAL;
+    d->base = base;
+    d->limit = (uint16_t)limit;
+    return 0;
+}
+
 static int32_t dispatch(struct pv_vmm *pv, struct vm_exit *e)
 {
     uint32_t *r = pv->v->cpu.gpr;
@@ -254,6 +269,8 @@ static int32_t dispatch(struct pv_vmm *pv, struct vm_exit *e)
     case HC_INVLPG: pv->ops->invlpg(pv->v, a1); return 0;
     case HC_MMU_UPDATE: return mmu_update(pv, a1, a2);
     case HC_SET_TIMER: return set_timer(pv, a1, a2, r[R_EDX]);
+    case HC_LOAD_GDT: return load_dtr(pv, &pv->v->cpu.gdtr, a1, a2);
+    case HC_LOAD_IDT: return load_dtr(pv, &pv->v->cpu.idtr, a1, a2);
     default: return -PV_ENOSYS;
     }
 }

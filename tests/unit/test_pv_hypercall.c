@@ -109,6 +109,11 @@ static void test_protocol_and_errors(void **st)
     assert_int_equal(call(vm, HC_SET_TIMER, 1000, 0, 31), -PV_EINVAL);
     assert_int_equal(call(vm, HC_SET_TIMER, 1000, PV_TIMER_MIN_US - 1, 32), -PV_EINVAL);
     assert_int_equal(call(vm, HC_SHUTDOWN, 256, 0, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_LOAD_GDT, MEM - 8, 0x2f, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_LOAD_IDT, 0x1000, 0x10000, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_LOAD_IDT, 0x1000, 0x7ff, 0), 0);
+    assert_int_equal(vm_vcpu(vm)->cpu.idtr.base, 0x1000);
+    assert_int_equal(vm_vcpu(vm)->cpu.idtr.limit, 0x7ff);
     /* Ring 3 may not call at all. */
     struct vcpu *v = vm_vcpu(vm);
     uint16_t cs = v->cpu.seg[S_CS].sel;

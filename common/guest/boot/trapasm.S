@@ -138,8 +138,10 @@ swtch:
 /* void gdt_load(const void *gdtr): lgdt + reload every segment register. */
         .globl gdt_load
 gdt_load:
+#ifndef VMLAB_PV /* the paravirtual kernel loaded GDTR with a hypercall (gdt.c) */
         mov     4(%esp), %eax
         lgdt    (%eax)
+#endif
         mov     $0x10, %ax
         mov     %ax, %ds
         mov     %ax, %es

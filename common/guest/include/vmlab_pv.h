@@ -21,17 +21,19 @@
 #define PV_VERSION 1
 
 /* Numbers (EAX). */
-#define HC_VERSION       0 /* () -> PV_VERSION                                  */
-#define HC_SHARED_PAGE   1 /* (gpa) register the vCPU's shared page (below)     */
-#define HC_IRQ_ENABLE    2 /* () virtual IF was set while an IRQ was pending    */
-#define HC_BLOCK         3 /* () "sti; hlt": IF and virtual IF on, wait for one */
-#define HC_CONSOLE_WRITE 4 /* (gpa, len) write len bytes to the console -> len  */
-#define HC_SHUTDOWN      5 /* (status) end the VM with status (0-255)           */
-#define HC_LOAD_CR3      6 /* (gpa) load CR3 with a page directory              */
-#define HC_INVLPG        7 /* (linear address) drop its TLB entry               */
-#define HC_MMU_UPDATE    8 /* (gpa, count) a batch of struct pv_mmu_update      */
-#define HC_SET_TIMER     9 /* (first_us, period_us, vector) the PV timer (below) */
-#define HC_MAX           9
+#define HC_VERSION       0  /* () -> PV_VERSION                                  */
+#define HC_SHARED_PAGE   1  /* (gpa) register the vCPU's shared page (below)     */
+#define HC_IRQ_ENABLE    2  /* () virtual IF was set while an IRQ was pending    */
+#define HC_BLOCK         3  /* () "sti; hlt": IF and virtual IF on, wait for one */
+#define HC_CONSOLE_WRITE 4  /* (gpa, len) write len bytes to the console -> len  */
+#define HC_SHUTDOWN      5  /* (status) end the VM with status (0-255)           */
+#define HC_LOAD_CR3      6  /* (gpa) load CR3 with a page directory              */
+#define HC_INVLPG        7  /* (linear address) drop its TLB entry               */
+#define HC_MMU_UPDATE    8  /* (gpa, count) a batch of struct pv_mmu_update      */
+#define HC_SET_TIMER     9  /* (first_us, period_us, vector) the PV timer (below) */
+#define HC_LOAD_GDT      10 /* (base, limit) LGDT: the table must lie in RAM     */
+#define HC_LOAD_IDT      11 /* (base, limit) LIDT: the same                      */
+#define HC_MAX           11
 
 /* Errors (returned negated). */
 #define PV_EPERM  1  /* called from ring 3                      */

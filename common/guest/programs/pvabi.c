@@ -42,6 +42,9 @@ static void bad_arguments(struct prog_ctx *ctx, int *bad)
     expect(ctx, bad, "cr3 outside RAM", hypercall1(HC_LOAD_CR3, far), -PV_EINVAL);
     expect(ctx, bad, "cr3 reserved bits", hypercall1(HC_LOAD_CR3, pv_cr3 | 1), -PV_EINVAL);
     expect(ctx, bad, "shutdown status 256", hypercall1(HC_SHUTDOWN, 256), -PV_EINVAL);
+    expect(ctx, bad, "gdt outside RAM", hypercall3(HC_LOAD_GDT, far, 0x2f, 0), -PV_EINVAL);
+    expect(ctx, bad, "idt limit over 64 KiB", hypercall3(HC_LOAD_IDT, 0x100000, 0x10000, 0),
+           -PV_EINVAL);
 }
 
 /* HC_MMU_UPDATE: a good batch is done whole, a bad entry stops it there. */
