@@ -107,6 +107,7 @@ enum bt_helper_id {
     HLP_CLTS,
     HLP_SYSENTER,
     HLP_SYSEXIT,
+    HLP_VMCALL, /* a paravirtual guest's hypercall (stage 02) */
     HLP_N
 };
 /* The helper class of a decoded instruction, or -1 if it is not sensitive. */
@@ -255,6 +256,9 @@ struct bt *bt_create(struct x86_cpu *cpu, struct guest_ram *ram, bool identical,
                      size_t errlen);
 int bt_cpu_run(struct bt *bt, struct vm_exit *exit);
 void bt_invalidate_range(struct bt *bt, uint32_t gpa, uint32_t len);
+/* Drop the translation of the linear address lin, as INVLPG does (TLB and
+ * window): for a VMM that emulates INVLPG itself (stage 02's hypercall). */
+void bt_invlpg(struct bt *bt, uint32_t lin);
 void bt_destroy(struct bt *bt);
 
 #endif

@@ -70,6 +70,18 @@ void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id)
         check_record_tsc(bt->check, (uint64_t)s->r[R_EDX] << 32 | s->r[R_EAX]);
 }
 
+/* The VMM emulated an INVLPG for the guest (a paravirtual hypercall,
+ * 02-paravirt): what the INVLPG helper drops, the TLB entry and the
+ * window's shadow mapping of lin. */
+void bt_invlpg(struct bt *bt, uint32_t lin)
+{
+    interp_invlpg(bt->ip, lin);
+    if (bt->use_window) {
+        win_invlpg(&bt->win, lin);
+        memset(bt->ibtc, 0, sizeof bt->ibtc);
+    }
+}
+
 static bool flat(const struct x86_seg *s) { return s->base == 0 && s->limit == 0xffffffffu; }
 static uint8_t cpu_mode(const struct x86_cpu *c)
 {

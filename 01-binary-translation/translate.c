@@ -40,6 +40,11 @@
  * the enum bt_helper_id of bt.h, or -1 for an ordinary instruction. */
 int bt_helper_of(const struct insn *in)
 {
+    /* VMCALL is no instruction of the unmodified guest but the call of a
+     * paravirtual one into the VMM (02-paravirt): always a helper, whose
+     * interpreter handler leaves with exit reason 18. */
+    if (in->fn == h_vmcall)
+        return HLP_VMCALL;
     /* LAB 1 BEGIN: classify sensitive instructions (bt_helper_of) */
     /* LAB 1 STUB: (void)in; */
     insn_fn f = in->fn;
@@ -144,6 +149,7 @@ static const struct {
     [HLP_CLTS] = { "clts", 28 },
     [HLP_SYSENTER] = { "sysenter", -1 },
     [HLP_SYSEXIT] = { "sysexit", -1 },
+    [HLP_VMCALL] = { "vmcall", 18 },
 };
 const char *bt_helper_name(int id) { return id >= 0 && id < HLP_N ? helpers[id].name : "?"; }
 int bt_helper_reason(int id) { return id >= 0 && id < HLP_N ? helpers[id].reason : -1; }

@@ -4,18 +4,21 @@
  * "--engine kvm" runs the unmodified guest through Linux KVM (kvm.c);
  * "--engine vmx" runs it on the software model of VT-x (vmx.c, vmcs.c),
  * whose VMCS controls are set with --vmx-controls (vmx_config.c), KVM's
- * with --kvm-controls (kvm_controls.c); both
- * share one exit handler (exit_handler.c).  "--engine interp" is the
- * reference every engine is compared with.
+ * with --kvm-controls (kvm_controls.c); both share one exit handler
+ * (exit_handler.c).  With --pv on, the VMX model also answers a
+ * paravirtual guest's hypercalls (stage 02's hypercall.c).
+ * "--engine interp" is the reference every engine is compared with.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "vmm/vmm_main.h"
 #include "x86/interp.h"
 #include "03-hw-assisted/kvm.h"
 #include "03-hw-assisted/kvm_controls.h"
 #include "03-hw-assisted/vmx.h"
+#include "02-paravirt/hypercall.h"
 
 /* A bad --vmx-controls list is bad input (status 64), said before any VM
  * is built; the engine parses the same list again when it starts. */
@@ -31,12 +34,58 @@ static int check_vmx_controls(const char *list, char *err, size_t len)
     return rc;
 }
 
+static int check_on_off(const char *v, char *err, size_t len)
+{
+    if (strcmp(v, "on") && strcmp(v, "off")) {
+        snprintf(err, len, "--pv '%s': expected 'on' or 'off'", v);
+        return -1;
+    }
+    return 0;
+}
+
 static const struct engine_option vmx_options[] = {
     { "--vmx-controls", "LIST",
       "the VMM's VMX controls (see 03-hw-assisted/README.md),\n"
       "e.g. hlt=off,io=bitmap:0x3f8-0x3ff",
       check_vmx_controls },
+    { "--pv", "on|off",
+      "answer a paravirtual guest's hypercalls (stage 02,\n"
+      "build/guest/guest-pv.elf; 02-paravirt/README.md)",
+      check_on_off },
     { NULL },
+};
+
+/* The VMX model with stage 02's hypercall handler in front of its own
+ * (stage 03 may use stage 02): a VMCALL is exit 18 here as on bt. */
+static const struct pv_cpu_ops vmx_pv = { vmx_invlpg, vmx_invalidate };
+static int pv_vmx_init(struct vcpu *v, char *err, size_t len)
+{
+    if (vmx_engine.init(v, err, len) < 0)
+        return -1;
+    const char *pv = vm_engine_option(v->vm, "--pv");
+    return pv && !strcmp(pv, "on") ? pv_attach(v, &vmx_pv, err, len) : 0;
+}
+static int pv_vmx_run(struct vcpu *v, struct vm_exit *e) { return vmx_engine.run(v, e); }
+static void pv_vmx_state_changed(struct vcpu *v) { vmx_engine.state_changed(v); }
+static void pv_vmx_stats(struct vcpu *v, FILE *out)
+{
+    vmx_engine.print_stats(v, out);
+    pv_print_stats(v, out);
+}
+static void pv_vmx_fini(struct vcpu *v)
+{
+    pv_detach(v);
+    vmx_engine.fini(v);
+}
+static const struct engine_ops vmx_or_pv = {
+    .name = "vmx",
+    .summary = "software VT-x model: VMCS controls decide the exits of the software engine",
+    .init = pv_vmx_init,
+    .run = pv_vmx_run,
+    .counts_instructions = true,
+    .state_changed = pv_vmx_state_changed,
+    .print_stats = pv_vmx_stats,
+    .fini = pv_vmx_fini,
 };
 
 /* The same for --kvm-controls: whether this KVM offers an experiment is
@@ -57,7 +106,7 @@ static const struct engine_option kvm_options[] = {
 
 static const struct engine_entry engines[] = {
     { "kvm", &kvm_engine, NULL, kvm_options },
-    { "vmx", &vmx_engine, NULL, vmx_options },
+    { "vmx", &vmx_or_pv, NULL, vmx_options },
     { "interp", &interp_engine, NULL, NULL },
 };
 

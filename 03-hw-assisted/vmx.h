@@ -18,5 +18,10 @@
 #include "03-hw-assisted/vmx_config.h"
 
 extern const struct engine_ops vmx_engine;
+/* For a VMM that emulates INVLPG or writes guest RAM itself (stage 02's
+ * hypercalls, --pv on): drop lin's TLB entry; forget code decoded in
+ * [gpa, gpa+len). */
+void vmx_invlpg(struct vcpu *v, uint32_t lin);
+void vmx_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len);
 
 #endif

@@ -1,6 +1,7 @@
 #!/bin/bash
-# run-main.sh — what `make run` does (docs/ARCHITECTURE.md §6): boot the teaching guest
-# with every program (test=all) under every VMM built so far, one after the
+# run-main.sh — what `make run` does (docs/ARCHITECTURE.md §6): boot the
+# teaching guest with every program (test=all) under every VMM built so far
+# — and its paravirtual build under stage 02's hypercalls — one after the
 # other, and print side by side what each did: which programs passed, how
 # long it took, and the VM exits by SDM reason that it cost.
 #
@@ -16,6 +17,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 GUEST=$BUILD/guest/guest.elf
+GUEST_PV=$BUILD/guest/guest-pv.elf      # the paravirtual kernel (stage 02)
 CMDLINE=${CMDLINE:-test=all}
 RUN_TIMEOUT=${RUN_TIMEOUT:-300}
 TMPD=$(mktemp -d /tmp/vmlab-run.XXXXXX)
@@ -28,12 +30,14 @@ fi
 
 # The runners: id, label, and how to start them (empty = not available here,
 # with the reason).
-RUNNERS="interp bt vmx kvm qemu"
+RUNNERS="interp bt pv-bt vmx pv-vmx kvm qemu"
 label() {
     case $1 in
         interp) echo "vmm-bt --engine interp  (01: reference interpreter)" ;;
         bt)     echo "vmm-bt --engine bt      (01: binary translation)" ;;
+        pv-bt)  echo "vmm-pv --engine bt      (02: paravirtual guest)" ;;
         vmx)    echo "vmm-hw --engine vmx     (03: software VT-x model)" ;;
+        pv-vmx) echo "vmm-hw --engine vmx --pv on (02 on 03)" ;;
         kvm)    echo "vmm-hw --engine kvm     (03: Linux KVM)" ;;
         qemu)   echo "qemu-system-i386 TCG    (reference machine)" ;;
     esac
@@ -42,6 +46,8 @@ unavailable() {   # prints why runner $1 cannot run here, or nothing
     case $1 in
         interp|bt) [ -x "$BUILD/vmm-bt" ] || echo "build/vmm-bt is not built" ;;
         vmx)       [ -x "$BUILD/vmm-hw" ] || echo "build/vmm-hw is not built" ;;
+        pv-bt)     [ -x "$BUILD/vmm-pv" ] && [ -f "$GUEST_PV" ] || echo "build/vmm-pv or guest-pv.elf is not built" ;;
+        pv-vmx)    [ -x "$BUILD/vmm-hw" ] && [ -f "$GUEST_PV" ] || echo "build/vmm-hw or guest-pv.elf is not built" ;;
         kvm)
             if [ ! -x "$BUILD/vmm-hw" ]; then echo "build/vmm-hw is not built"
             elif [ ! -w /dev/kvm ]; then echo "no usable /dev/kvm"
@@ -59,6 +65,10 @@ run() {           # run ID: console to $TMPD/ID.out, VMM messages to ID.err, sta
                        --timeout "$RUN_TIMEOUT" "$GUEST" -- $CMDLINE ;;
         vmx|kvm)   timeout $((RUN_TIMEOUT + 30)) "$BUILD/vmm-hw" --engine "$1" --stats \
                        --timeout "$RUN_TIMEOUT" "$GUEST" -- $CMDLINE ;;
+        pv-bt)     timeout $((RUN_TIMEOUT + 30)) "$BUILD/vmm-pv" --engine bt --stats \
+                       --timeout "$RUN_TIMEOUT" "$GUEST_PV" -- $CMDLINE ;;
+        pv-vmx)    timeout $((RUN_TIMEOUT + 30)) "$BUILD/vmm-hw" --engine vmx --pv on --stats \
+                       --timeout "$RUN_TIMEOUT" "$GUEST_PV" -- $CMDLINE ;;
         qemu)      timeout "$RUN_TIMEOUT" qemu-system-i386 -accel tcg -m 64 -kernel "$GUEST" \
                        -append "$CMDLINE" -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                        -display none -serial stdio -monitor none -no-reboot ;;

@@ -23,6 +23,7 @@ struct vcpu {
     struct x86_cpu cpu; /* architectural state (see x86/cpu.h)  */
     struct vm *vm;
     void *engine_state;    /* owned by the engine                  */
+    void *stage_state;     /* owned by the stage VMM (stage 02: its hypercalls) */
     uint64_t instructions; /* guest instructions retired, if known */
 };
 

@@ -66,7 +66,7 @@ static bool advance_time(struct vm *vm, uint64_t now)
     return irqchip_pending(&vm->irqchip);
 }
 
-bool vm_irq_pending(struct vm *vm)
+static bool controller_pending(struct vm *vm)
 {
     /* Reading the clock costs ~20 ns; polled at every block boundary that
      * would dominate a fast engine, so device time advances every 16th
@@ -90,11 +90,38 @@ bool vm_irq_pending(struct vm *vm)
     return irqchip_pending(&vm->irqchip);
 }
 
+/* The stage's own interrupt (vm.h), at the time device time was last read. */
+static int stage_due(struct vm *vm)
+{
+    const struct vm_irq_source *s = vm->irq_src;
+    return s && s->due ? s->due(vm->irq_src_ctx, vm->poll_ns) : -1;
+}
+
+bool vm_irq_pending(struct vm *vm)
+{
+    if (!controller_pending(vm) && stage_due(vm) < 0)
+        return false;
+    const struct vm_irq_source *s = vm->irq_src;
+    return !s || !s->gate || s->gate(vm->irq_src_ctx, &vm->vcpu);
+}
+
+void vm_set_irq_source(struct vm *vm, const struct vm_irq_source *src, void *ctx)
+{
+    vm->irq_src = src;
+    vm->irq_src_ctx = ctx;
+}
+
+uint64_t vm_clock_ns(struct vm *vm) { return vclock_now(&vm->clock); }
+
 bool vm_advance_time(struct vm *vm) { return advance_time(vm, vclock_now(&vm->clock)); }
 
 int vm_irq_ack(struct vm *vm)
 {
-    int vector = irqchip_ack(&vm->irqchip);
+    int vector = stage_due(vm);
+    if (vector >= 0 && vm->irq_src->ack)
+        vm->irq_src->ack(vm->irq_src_ctx, vm->poll_ns);
+    else
+        vector = irqchip_ack(&vm->irqchip);
     vm->irqs++;
     trace_irq(&vm->trace, vector, vm->vcpu.cpu.eip);
     return vector;
@@ -147,6 +174,12 @@ void vm_set_exit_handler(struct vm *vm, vm_exit_handler_fn *fn, void *ctx)
 {
     vm->exit_handler = fn;
     vm->exit_handler_ctx = ctx;
+}
+
+vm_exit_handler_fn *vm_exit_handler(const struct vm *vm, void **ctx)
+{
+    *ctx = vm->exit_handler_ctx;
+    return vm->exit_handler;
 }
 
 void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx)
@@ -404,9 +437,15 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
         ticks_update(&vm->ticks, &vm->pit, &vm->irqchip);
         poll_devices(vm);
         uint64_t apic = irqchip_deadline(&vm->irqchip); /* the LAPIC timer */
+        const struct vm_irq_source *s = vm->irq_src;    /* and the stage's (vm.h) */
+        uint64_t stage = s && s->deadline ? s->deadline(vm->irq_src_ctx) : UINT64_MAX;
         if (irqchip_pending(&vm->irqchip) || vm_stop_requested(vm))
             return 0;
         uint64_t now = vclock_now(&vm->clock);
+        if (stage <= now) {
+            vm->poll_ns = now; /* what stage_due looks at */
+            return 0;
+        }
         uint64_t dl = pit_next_deadline(&vm->pit);
         uint64_t owed = ticks_deadline(&vm->ticks, &vm->pit, &vm->irqchip);
         uint64_t rtc = rtc_next_deadline(&vm->rtc); /* IRQ 8 may wake it too */
@@ -436,6 +475,8 @@ int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len)
         if (irq0 && irqchip_irq0_via_ioapic(&vm->irqchip))
             irq0 = NULL; /* APIC mode: the PIT comes through the I/O APIC */
         uint64_t other = rtc < apic ? rtc : apic; /* wakers besides the PIT */
+        if (stage < other)
+            other = stage;
         if ((dl == UINT64_MAX || irq0) && other == UINT64_MAX) {
             snprintf(why, len,
                      "guest halted with no interrupt that could wake it "

@@ -142,6 +142,31 @@ void vm_set_observer(struct vm *vm, vm_observer_fn *fn, void *ctx);
 enum { VM_EXIT_FATAL = -1, VM_EXIT_PASS = 0, VM_EXIT_HANDLED = 1 };
 typedef int vm_exit_handler_fn(void *ctx, struct vcpu *v, struct vm_exit *exit);
 void vm_set_exit_handler(struct vm *vm, vm_exit_handler_fn *fn, void *ctx);
+/* The handler installed now (NULL if none) and its ctx: a stage that adds
+ * its own in front (stage 02's hypercalls on stage 03's VMX model) passes
+ * on what it does not handle. */
+vm_exit_handler_fn *vm_exit_handler(const struct vm *vm, void **ctx);
+/* A stage's say in interrupts (stage 02, 02-paravirt/hypercall.h): a
+ * paravirtual guest has an interrupt source of its own without any device
+ * (a PV timer) and a virtual interrupt flag.  Any function may be NULL.
+ *   due:      the vector of the source's interrupt if one is due at now
+ *             (VM clock, ns), else -1; taken before the controller's;
+ *   ack:      the CPU took it (vm_irq_ack);
+ *   deadline: when the next one will be due (UINT64_MAX: never), so the
+ *             HLT wait wakes for it;
+ *   gate:     asked when an interrupt could be delivered to a CPU with
+ *             EFLAGS.IF=1; false holds it back (the stage tells the guest
+ *             it is pending).
+ * NULL removes it. */
+struct vm_irq_source {
+    int (*due)(void *ctx, uint64_t now);
+    void (*ack)(void *ctx, uint64_t now);
+    uint64_t (*deadline)(void *ctx);
+    bool (*gate)(void *ctx, struct vcpu *v);
+};
+void vm_set_irq_source(struct vm *vm, const struct vm_irq_source *src, void *ctx);
+/* The VM clock device time runs on (ns). */
+uint64_t vm_clock_ns(struct vm *vm);
 /* The value of one of the engine's own options ("--bt-mode"), as given on
  * the command line (already checked there); NULL if not given. */
 const char *vm_engine_option(const struct vm *vm, const char *name);

@@ -24,6 +24,7 @@ enum exit_reason { /* SDM Vol. 3C, Table C-1          */
                    EXIT_HLT = 12,
                    EXIT_INVLPG = 14,
                    EXIT_RDTSC = 16,
+                   EXIT_VMCALL = 18, /* a hypercall (stage 02) */
                    EXIT_CR_ACCESS = 28,
                    EXIT_DR_ACCESS = 29,
                    EXIT_IO_INSTRUCTION = 30,

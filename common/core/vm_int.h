@@ -66,6 +66,8 @@ struct vm {
     struct console_in *cin;           /* typed input for the UART, or NULL */
     vm_exit_handler_fn *exit_handler; /* the stage's, asked first (vm.h) */
     void *exit_handler_ctx;
+    const struct vm_irq_source *irq_src; /* the stage's (vm.h) */
+    void *irq_src_ctx;
     vm_observer_fn *observer; /* --viz: sees every recorded exit */
     void *observer_ctx;
 

@@ -2,6 +2,7 @@
 #
 #   build/guest/guest.elf       x86-32 kernel: Multiboot v1 + PVH, programs
 #   build/guest/hello-user.elf  example user ELF to pass as a boot module
+#   build/guest/guest-pv.elf    the same kernel, paravirtual (-DVMLAB_PV)
 #
 # Every common/guest/programs/*.c is built and linked in automatically:
 # to add a program, add programs/NAME.c (+ programs/NAME_user.c for its
@@ -21,7 +22,7 @@ GUEST_LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,--build-id=none \
 GUEST_PROGS   := $(GUEST_DIR)/programs/hello.c \
                  $(filter-out $(GUEST_DIR)/programs/hello.c,$(sort $(wildcard $(GUEST_DIR)/programs/*.c)))
 GUEST_SRCS    := $(wildcard $(GUEST_DIR)/boot/*.S) \
-                 $(sort $(wildcard $(GUEST_DIR)/kernel/*.c)) \
+                 $(filter-out $(GUEST_DIR)/kernel/pv.c,$(sort $(wildcard $(GUEST_DIR)/kernel/*.c))) \
                  $(sort $(wildcard $(GUEST_DIR)/user/*.c $(GUEST_DIR)/user/*.S)) \
                  $(GUEST_PROGS)
 GUEST_OBJS    := $(patsubst $(GUEST_DIR)/%,$(GUEST_BUILD)/%.o,$(basename $(GUEST_SRCS)))
@@ -50,5 +51,26 @@ $(GUEST_USER_ELF): $(GUEST_DIR)/examples/hello_user_elf.c
 	    -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x08048000 \
 	    -Wl,-e,_start -Wl,-z,noexecstack -o $@ $<
 
-.PHONY: guest
+# The paravirtual kernel (stage 02, build/vmm-pv): the same sources built
+# with -DVMLAB_PV, plus kernel/pv.c, in a tree of their own (named
+# .../guest/... so that link.ld finds the user region the same way).
+GUEST_PV_BUILD := $(BUILD)/pv/guest
+GUEST_PV_ELF   := $(GUEST_BUILD)/guest-pv.elf
+GUEST_PV_OBJS  := $(patsubst $(GUEST_DIR)/%,$(GUEST_PV_BUILD)/%.o,$(basename $(GUEST_SRCS))) \
+                  $(GUEST_PV_BUILD)/kernel/pv.o
+ALL_TARGETS += $(GUEST_PV_ELF)
+
+$(GUEST_PV_BUILD)/%.o: $(GUEST_DIR)/%.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -DVMLAB_PV -c $< -o $@
+$(GUEST_PV_BUILD)/%.o: $(GUEST_DIR)/%.S
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -DVMLAB_PV -c $< -o $@
+
+$(GUEST_PV_ELF): $(GUEST_PV_OBJS) $(GUEST_DIR)/link.ld
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GUEST_CC) $(GUEST_LDFLAGS) -T $(GUEST_DIR)/link.ld -o $@ $(GUEST_PV_OBJS) -lgcc
+
+.PHONY: guest guest-pv
 guest: $(GUEST_ELF) $(GUEST_USER_ELF)
+guest-pv: $(GUEST_PV_ELF)

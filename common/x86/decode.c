@@ -407,7 +407,8 @@ static bool decode_insn2(struct insn *in, const cs_insn *ci, uint32_t eip)
     switch (op2) {
     case 0x00: if (reg >= 6) goto ud; E(); SET(h_grp6, os); return reg == 2 || reg == 3;
     case 0x01:
-        if (!mem && reg != 4 && reg != 6) goto ud;            /* VMCALL, SWAPGS, ...: no */
+        if (!mem && reg == 0 && rm == 1) { SET(h_vmcall, 4); return true; }  /* 0F 01 C1 VMCALL */
+        if (!mem && reg != 4 && reg != 6) goto ud;            /* VMLAUNCH, SWAPGS, ...: no */
         if (reg == 5) goto ud;
         E(); SET(h_grp7, os); return reg >= 2;
     case 0x02: E(); SET(h_lar, os); return false;

@@ -387,6 +387,19 @@ void x86_cpuid(uint32_t leaf, uint32_t out[4])
     out[2] = c;
     out[3] = d;
 }
+/* VMCALL (0F 01 C1): a hypercall.  In VMX non-root operation it always
+ * causes a VM exit, at any CPL (SDM Vol. 3C §26.1.2, exit reason 18,
+ * Table C-1); outside VMX operation it is #UD.  Every engine runs its guest
+ * under a VMM, so here it is always the exit.  Like an exit of the policy
+ * hook, the instruction has NOT executed: EIP stays on it, and the VMM
+ * writes the result (EAX) and steps over it (guest_eip + instr_len). */
+void h_vmcall(struct interp *ip, const struct insn *in)
+{
+    exit_init(&ip->pexit, in, EXIT_VMCALL);
+    ip->exit_reason = EXIT_VMCALL;
+    ip->cpu->eip = in->eip;
+    ip->stop = true;
+}
 void h_cpuid(struct interp *ip, const struct insn *in)
 {
     struct vm_exit e; /* CPUID always exits under VT-x */

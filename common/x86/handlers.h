@@ -110,6 +110,7 @@ H(h_mov_sreg_rm);
 H(h_lxs);
 H(h_grp6);
 H(h_grp7);
+H(h_vmcall);
 H(h_lar);
 H(h_lsl);
 H(h_mov_r_cr);

@@ -3,12 +3,12 @@
 # counts (MICRO_QUICK=1): every cell of the table that should hold a number
 # holds one, every other cell says why not, micro.json has them all, and
 # the exits per operation come out as the programs define them (2 per
-# in/out pair; 1 INVLPG per PTE toggle with INVLPG exiting on).  No timing
-# is checked.
+# in/out pair; 1 INVLPG per PTE toggle with INVLPG exiting on; 1 VMCALL per
+# PTE toggle on the paravirtual kernel).  No timing is checked.
 . "$(dirname "$0")/../lib.sh"
 
 ROWS="syscall inout pagefault ptemod ctxswitch divzero callret"
-ENGINES="native qemu-tcg interp bt vmx vmx-2006 kvm"
+ENGINES="native qemu-tcg interp bt vmx vmx-2006 kvm bt-pv vmx-pv"
 MICRO_QUICK=1 MICRO_OUT=$TMPD timeout 120 "$ROOT/tests/bench/micro.sh" >"$TMPD/table" 2>&1
 rc=$?
 J=$TMPD/micro.json
@@ -26,8 +26,8 @@ fi
 
 # The JSON parses (when a JSON tool is at hand).
 if command -v jq >/dev/null; then
-    if jq -e '.cells | length == 49' "$J" >/dev/null; then ok "micro.json parses, 7 x 7 cells"
-    else notok "micro.json parses, 7 x 7 cells" "$(jq '.cells | length' "$J" 2>&1 | tail -n 1)"; fi
+    if jq -e '.cells | length == 63' "$J" >/dev/null; then ok "micro.json parses, 7 x 9 cells"
+    else notok "micro.json parses, 7 x 9 cells" "$(jq '.cells | length' "$J" 2>&1 | tail -n 1)"; fi
 else
     skip "micro.json parses" "jq is not installed"
 fi
@@ -55,12 +55,12 @@ done
 if [ -z "$bad" ]; then ok "every cell has ns/op, or n/a with its reason (native in/out, engines not usable here)"
 else notok "cells with a number" "$bad"; fi
 
-# The printed table: one line per row, 7 cells each, numbers or n/a[k]/fail[k].
+# The printed table: one line per row, 9 cells each, numbers or n/a[k]/fail[k].
 t=$(awk '/^Microbenchmarks/ { on = 1; next } on && /^$/ { exit } on' "$TMPD/table")
 lines=$(echo "$t" | awk 'NR > 1' | awk '{
         n = 0; for (i = NF; i >= 1 && ($i ~ /^[0-9.]+$/ || $i ~ /^(n\/a|fail)\[[0-9]+\]$/); i--) n++
         print n }' | sort -u)
-if [ "$(echo "$t" | wc -l)" = 8 ] && [ "$lines" = 7 ]; then ok "ns table: 7 rows x 7 columns, every cell a number or a footnoted n/a"
+if [ "$(echo "$t" | wc -l)" = 8 ] && [ "$lines" = 9 ]; then ok "ns table: 7 rows x 9 columns, every cell a number or a footnoted n/a"
 else notok "ns table shape" "$(echo "$t" | tr '\n' '|')"; fi
 for e in $ENGINES; do
     avail "$e" && continue
@@ -86,6 +86,14 @@ if avail vmx-2006; then
     if within "$x" 0 0.5; then ok "vmx (default controls): $x exits per system call"
     else notok "vmx exits per system call" "got '${x:-none}', expected about 0"; fi
 fi
+# The paravirtual kernel: a PTE toggle is one mmu_update hypercall (VMCALL)
+# where the unmodified kernel's INVLPG exits under vmx-2006.
+for e in bt-pv vmx-pv; do
+    avail "$e" || continue
+    x=$(cellj ptemod "$e" | sed -n 's/.*"VMCALL (18)": {"per_op": \([0-9.]*\).*/\1/p')
+    if within "$x" 0.9 1.3; then ok "$e: $x VMCALL exits per PTE toggle (one mmu_update)"
+    else notok "$e VMCALL exits per PTE toggle" "got '${x:-none}', expected about 1"; fi
+done
 if avail bt; then
     x=$(cellj syscall bt | sed -n 's/.*"bt_callouts_per_op": {[^}]*"int n": \([0-9.]*\).*/\1/p')
     if within "$x" 0.9 1.3; then ok "bt: $x int-n callouts per system call"

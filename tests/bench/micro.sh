@@ -18,6 +18,10 @@
 #             the hardware VMM Adams & Agesen measured (the shadow page
 #             table work itself is not modelled; stage 04 does that)
 #   kvm       build/vmm-hw --engine kvm, where KVM can run the guest
+#   bt-pv     build/vmm-pv --engine bt running the paravirtual kernel
+#             (build/guest/guest-pv.elf, stage 02): the same programs,
+#             the kernel's sensitive operations as hypercalls
+#   vmx-pv    build/vmm-hw --engine vmx --pv on running the same
 #
 # Values: ns per operation.  Guest cycles are converted with the guest's
 # own TSC rate, tsc_per_tick x 100 Hz from its boot banner (the kernel
@@ -36,7 +40,9 @@ set -u
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${BUILD:-$ROOT/build}
 GUEST=$BUILD/guest/guest.elf
+GUEST_PV=$BUILD/guest/guest-pv.elf
 VMM_BT=$BUILD/vmm-bt
+VMM_PV=$BUILD/vmm-pv
 VMM_HW=$BUILD/vmm-hw
 . "$ROOT/tests/bench/native/host.sh"     # micro.linux32, or .linux64 without IA32
 NATIVE=$(native_bin micro)
@@ -74,8 +80,8 @@ def divzero   "divide-by-zero (#DE)" ""           faults   cycles       divzero 
 def callret   "call/ret"            ""            calls    cycles       callret   2000000  1000
 
 # ---- the columns ---------------------------------------------------------------
-ENGINES="native qemu-tcg interp bt vmx vmx-2006 kvm"
-STATS_ENGINES="interp bt vmx vmx-2006 kvm"     # engines whose --stats count exits
+ENGINES="native qemu-tcg interp bt vmx vmx-2006 kvm bt-pv vmx-pv"
+STATS_ENGINES="interp bt vmx vmx-2006 kvm bt-pv vmx-pv"     # engines whose --stats count exits
 VMX2006="cr3load=on,invlpg=on,excbitmap=0x4000"
 declare -A WHAT AVAIL WHY_NA
 if [ "$NATIVE_ARCH" = i386 ]; then WHAT[native]="32-bit static host process (tests/bench/native/micro_native.c)"
@@ -86,6 +92,8 @@ WHAT[bt]="vmm-bt --engine bt"
 WHAT[vmx]="vmm-hw --engine vmx (default controls: EPT, HLT and I/O exiting)"
 WHAT[vmx-2006]="vmm-hw --engine vmx --vmx-controls $VMX2006"
 WHAT[kvm]="vmm-hw --engine kvm"
+WHAT[bt-pv]="vmm-pv --engine bt, the paravirtual kernel guest-pv.elf (stage 02)"
+WHAT[vmx-pv]="vmm-hw --engine vmx --pv on, the paravirtual kernel guest-pv.elf"
 
 # vm ENGINE PROGRAM ITERS LOG: one guest run; output (both streams) in LOG,
 # exit status in LOG.rc.
@@ -105,6 +113,12 @@ vm() {
     vmx-2006)
         timeout 150 "$VMM_HW" --engine vmx --vmx-controls "$VMX2006" --stats --timeout 120 \
             "$GUEST" -- "test=$p" "iters=$n" </dev/null >"$log" 2>&1 ;;
+    bt-pv)
+        timeout 150 "$VMM_PV" --engine bt --stats --timeout 120 "$GUEST_PV" \
+            -- "test=$p" "iters=$n" </dev/null >"$log" 2>&1 ;;
+    vmx-pv)
+        timeout 150 "$VMM_HW" --engine vmx --pv on --stats --timeout 120 "$GUEST_PV" \
+            -- "test=$p" "iters=$n" </dev/null >"$log" 2>&1 ;;
     esac
     rc=$?
     echo "$rc" >"$log.rc"
@@ -144,6 +158,10 @@ else
     AVAIL[vmx]=0 WHY_NA[vmx]="$VMM_HW is not built"
     AVAIL[vmx-2006]=0 WHY_NA[vmx-2006]="$VMM_HW is not built"
 fi
+if [ -x "$VMM_PV" ] && [ -f "$GUEST_PV" ]; then probe bt-pv
+else AVAIL[bt-pv]=0 WHY_NA[bt-pv]="$VMM_PV or $GUEST_PV is not built"; fi
+if [ -x "$VMM_HW" ] && [ -f "$GUEST_PV" ]; then probe vmx-pv
+else AVAIL[vmx-pv]=0 WHY_NA[vmx-pv]="$VMM_HW or $GUEST_PV is not built"; fi
 # KVM: same rules as tests/hw/kvm.sh.
 if [ ! -x "$VMM_HW" ]; then AVAIL[kvm]=0 WHY_NA[kvm]="$VMM_HW is not built"
 elif [ ! -e /dev/kvm ]; then AVAIL[kvm]=0 WHY_NA[kvm]="/dev/kvm is missing (no KVM on this host)"
@@ -352,7 +370,7 @@ echo "Microbenchmarks (Adams & Agesen, ASPLOS 2006, Table 1): ns per operation"
 table ns $ENGINES
 echo
 echo "Slowdown: engine / native (same operation)"
-table ratio qemu-tcg interp bt vmx vmx-2006 kvm
+table ratio qemu-tcg interp bt vmx vmx-2006 kvm bt-pv vmx-pv
 echo
 echo "Exits per operation (--stats, all SDM exit reasons; runs of iters=N minus iters=N/8)"
 table exits $STATS_ENGINES
@@ -377,7 +395,7 @@ for e in $STATS_ENGINES; do
 done
 echo
 echo "Time: guest cycles (rdtsc) / (tsc_per_tick x 100 Hz), the guest's own TSC calibration against"
-echo "the PIT; measured rates:$(for e in qemu-tcg interp bt vmx vmx-2006 kvm; do
+echo "the PIT; measured rates:$(for e in qemu-tcg interp bt vmx vmx-2006 kvm bt-pv vmx-pv; do
     [ "${STATUS[$e|syscall]:-}" = ok ] && printf ' %s %s MHz,' "$e" "${MHZ[$e|syscall]}"; done) host TSC $HOST_MHZ MHz."
 echo "Native: CLOCK_MONOTONIC around the loop. Iterations (guest iters=, native N):$(for r in $ROWS; do printf ' %s %s' "$r" "${ITERS[$r]}"; done)."
 # glibc's getpid (vDSO sysenter), next to the int $0x80 row.

@@ -38,6 +38,7 @@ static const struct cls cases[] = {
     { "lidt [eax]", { 0x0f, 0x01, 0x18 }, 3, HLP_LIDT, 46, 0 },
     { "sgdt [eax]", { 0x0f, 0x01, 0x00 }, 3, HLP_SGDT, 46, 0 },
     { "sidt [eax]", { 0x0f, 0x01, 0x08 }, 3, HLP_SIDT, 46, 0 },
+    { "vmcall", { 0x0f, 0x01, 0xc1 }, 3, HLP_VMCALL, 18, 0 }, /* a PV guest's hypercall */
     { "smsw eax", { 0x0f, 0x01, 0xe0 }, 3, HLP_SMSW, 28, 0 },
     { "lldt ax", { 0x0f, 0x00, 0xd0 }, 3, HLP_LLDT, 47, 0 },
     { "ltr ax", { 0x0f, 0x00, 0xd8 }, 3, HLP_LTR, 47, 0 },

@@ -84,11 +84,27 @@ alltraps:
         mov     %ax, %es
         mov     %ax, %fs
         mov     %ax, %gs
+#ifdef VMLAB_PV
+        /* The paravirtual kernel's virtual IF (kernel/pv.h) follows the
+         * real one across a ring change: off on the way in from ring 3
+         * (the gate cleared IF), on for the way back (ring 3 runs with
+         * IF=1).  60(%esp) is the trap frame's CS. */
+        testl   $3, 60(%esp)
+        jz      1f
+        movl    $0, pv_shared
+1:
+#endif
         push    %esp                           /* struct trapframe *   */
         call    trap
         add     $4, %esp
         .globl trapret
 trapret:
+#ifdef VMLAB_PV
+        testl   $3, 60(%esp)
+        jz      1f
+        movl    $1, pv_shared
+1:
+#endif
         popal
         pop     %gs
         pop     %fs
@@ -122,8 +138,10 @@ swtch:
 /* void gdt_load(const void *gdtr): lgdt + reload every segment register. */
         .globl gdt_load
 gdt_load:
+#ifndef VMLAB_PV /* the paravirtual kernel loaded GDTR with a hypercall (gdt.c) */
         mov     4(%esp), %eax
         lgdt    (%eax)
+#endif
         mov     $0x10, %ax
         mov     %ax, %ds
         mov     %ax, %es

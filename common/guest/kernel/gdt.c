@@ -47,6 +47,9 @@ void gdt_init(void)
         uint16_t limit;
         uint32_t base;
     } __attribute__((packed)) gdtr = { sizeof gdt - 1, (uint32_t)gdt };
+#ifdef VMLAB_PV
+    hypercall3(HC_LOAD_GDT, gdtr.base, gdtr.limit, 0); /* then the segment reloads */
+#endif
     gdt_load(&gdtr);
     __asm__ volatile("ltr %w0" ::"r"(SEL_TSS));
 }

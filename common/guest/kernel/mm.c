@@ -161,9 +161,10 @@ int mm_map(uint32_t cr3, uint32_t va, uint32_t pa, uint32_t flags)
     uint32_t *pte = pte_of(cr3, va, 1);
     if (!pte)
         return -1;
-    *pte = PTE_ADDR(pa) | flags | PTE_P;
     if (cr3 == read_cr3())
-        invlpg(va);
+        set_pte_invlpg(pte, PTE_ADDR(pa) | flags | PTE_P, va);
+    else
+        *pte = PTE_ADDR(pa) | flags | PTE_P;
     return 0;
 }
 

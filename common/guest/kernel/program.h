@@ -81,6 +81,17 @@ extern struct kfault kfault;
 
 /* Paging services used by the memory programs. */
 uint32_t *pte_of(uint32_t cr3, uint32_t vaddr, int create); /* NULL if none */
+#ifdef VMLAB_PV
+#include "pv.h" /* the paravirtual kernel: hypercalls (kernel/pv.h) */
+static inline void invlpg(uint32_t va) { pv_invlpg(va); }
+static inline uint32_t read_cr3(void) { return pv_cr3; }
+/* Store a page-table entry of the current address space and drop va's
+ * TLB entry: one hypercall in the PV kernel. */
+static inline void set_pte_invlpg(uint32_t *pte, uint32_t val, uint32_t va)
+{
+    pv_set_pte(pte, val, va);
+}
+#else
 static inline void invlpg(uint32_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
 static inline uint32_t read_cr3(void)
 {
@@ -88,5 +99,11 @@ static inline uint32_t read_cr3(void)
     __asm__ volatile("mov %%cr3,%0" : "=r"(v));
     return v;
 }
+static inline void set_pte_invlpg(uint32_t *pte, uint32_t val, uint32_t va)
+{
+    *pte = val;
+    invlpg(va);
+}
+#endif
 
 #endif

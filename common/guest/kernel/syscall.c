@@ -38,11 +38,12 @@ static int32_t sys_pte_toggle(uint32_t va, uint32_t how)
     if (va < USER_ELF_MIN || va >= USER_TOP || !mm_user_ok(current->cr3, va, 1, 0))
         return -1;
     uint32_t *pte = pte_of(current->cr3, va, 0);
-    *pte ^= PTE_W;
-    if (how == 1)
+    if (how == 1) { /* store, then reload CR3 (a hypercall in the PV kernel) */
+        *pte ^= PTE_W;
         write_cr3(current->cr3);
-    else
-        invlpg(va);
+    } else {
+        set_pte_invlpg(pte, *pte ^ PTE_W, va);
+    }
     return (*pte & PTE_W) ? 1 : 0;
 }
 

@@ -55,7 +55,11 @@ void idt_init(void)
         uint16_t limit;
         uint32_t base;
     } __attribute__((packed)) idtr = { sizeof idt - 1, (uint32_t)idt };
+#ifdef VMLAB_PV
+    hypercall3(HC_LOAD_IDT, idtr.base, idtr.limit, 0);
+#else
     __asm__ volatile("lidt %0" ::"m"(idtr));
+#endif
 }
 
 const char *trap_name(uint32_t v)

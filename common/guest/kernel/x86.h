@@ -26,11 +26,20 @@ static inline uint8_t inb(uint16_t port)
     __asm__ volatile("inb %1,%0" : "=a"(v) : "Nd"(port));
     return v;
 }
+#ifdef VMLAB_PV
+/* The paravirtual kernel: the same operations as hypercalls and shared
+ * memory (pv.h). */
+#include "pv.h"
+static inline void cli(void) { pv_cli(); }
+static inline void sti(void) { pv_sti(); }
+static inline void sti_hlt_cli(void) { pv_sti_hlt_cli(); }
+#else
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 /* Sleep until the next interrupt: sti's one-instruction interrupt shadow
  * guarantees the wake-up cannot slip in between sti and hlt. */
 static inline void sti_hlt_cli(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+#endif
 static inline uint32_t read_cr0(void)
 {
     uint32_t v;
@@ -44,6 +53,10 @@ static inline uint32_t read_cr2(void)
     __asm__ volatile("mov %%cr2,%0" : "=r"(v));
     return v;
 }
+#ifdef VMLAB_PV
+static inline void write_cr3(uint32_t v) { pv_write_cr3(v); }
+#else
 static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0,%%cr3" ::"r"(v) : "memory"); }
+#endif
 
 #endif

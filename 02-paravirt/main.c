@@ -1,0 +1,105 @@
+/*
+ * vmm-pv — the stage 02 VMM: paravirtualization.
+ *
+ * The guest knows it is virtualized (build/guest/guest-pv.elf, the teaching
+ * kernel built with -DVMLAB_PV): instead of executing sensitive
+ * instructions it calls the VMM with VMCALL and shares a page with it
+ * (hypercall.h).  The engines are stage 01's — the interpreter and the
+ * binary translator — each wrapped so that its VM gets the hypercall
+ * handler; everything else is theirs.  (The VMX model and KVM are stage 03,
+ * which may use this stage, not the other way round: `vmm-hw --engine vmx
+ * --pv on` runs the PV guest on the VMX model; see README.md.)
+ */
+#include <stdio.h>
+#include "vmm/vmm_main.h"
+#include "x86/interp.h"
+#include "01-binary-translation/bt.h"
+#include "02-paravirt/hypercall.h"
+
+/* ---- what the VMM cannot do through struct x86_cpu, per engine ---------- */
+static void interp_pv_invlpg(struct vcpu *v, uint32_t lin) { interp_invlpg(v->engine_state, lin); }
+static void interp_pv_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
+{
+    interp_invalidate_range(v->engine_state, gpa, len);
+}
+static const struct pv_cpu_ops interp_pv = { interp_pv_invlpg, interp_pv_invalidate };
+
+static void bt_pv_invlpg(struct vcpu *v, uint32_t lin) { bt_invlpg(v->engine_state, lin); }
+static void bt_pv_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
+{
+    bt_invalidate_range(v->engine_state, gpa, len);
+}
+static const struct pv_cpu_ops bt_pv = { bt_pv_invlpg, bt_pv_invalidate };
+
+/* ---- an engine of stage 01 plus the hypercalls ----------------------------- */
+static int attach(const struct engine_ops *e, const struct pv_cpu_ops *ops, struct vcpu *v,
+                  char *err, size_t len)
+{
+    if (e->init(v, err, len) < 0)
+        return -1;
+    return pv_attach(v, ops, err, len);
+}
+static void print_stats(const struct engine_ops *e, struct vcpu *v, FILE *out)
+{
+    if (e->print_stats)
+        e->print_stats(v, out);
+    pv_print_stats(v, out);
+}
+static void fini(const struct engine_ops *e, struct vcpu *v)
+{
+    pv_detach(v);
+    e->fini(v);
+}
+
+static int pv_interp_init(struct vcpu *v, char *err, size_t len)
+{
+    return attach(&interp_engine, &interp_pv, v, err, len);
+}
+static int pv_interp_run(struct vcpu *v, struct vm_exit *e) { return interp_engine.run(v, e); }
+static void pv_interp_stats(struct vcpu *v, FILE *out) { print_stats(&interp_engine, v, out); }
+static void pv_interp_fini(struct vcpu *v) { fini(&interp_engine, v); }
+static const struct engine_ops pv_interp = {
+    .name = "interp",
+    .summary = "the reference interpreter, with hypercalls",
+    .counts_instructions = true,
+    .init = pv_interp_init,
+    .run = pv_interp_run,
+    .print_stats = pv_interp_stats,
+    .fini = pv_interp_fini,
+};
+
+static int pv_bt_init(struct vcpu *v, char *err, size_t len)
+{
+    return attach(&bt_engine, &bt_pv, v, err, len);
+}
+static int pv_bt_run(struct vcpu *v, struct vm_exit *e) { return bt_engine.run(v, e); }
+static void pv_bt_stats(struct vcpu *v, FILE *out) { print_stats(&bt_engine, v, out); }
+static void pv_bt_fini(struct vcpu *v) { fini(&bt_engine, v); }
+static const struct engine_ops pv_bt = {
+    .name = "bt",
+    .summary = "stage 01's binary translator, with hypercalls (VMCALL is a helper call)",
+    .counts_instructions = true,
+    .init = pv_bt_init,
+    .run = pv_bt_run,
+    .print_stats = pv_bt_stats,
+    .fini = pv_bt_fini,
+};
+
+static const struct engine_entry engines[] = {
+    { "bt", &pv_bt, NULL, NULL },
+    { "interp", &pv_interp, NULL, NULL },
+    { "vmx", NULL,
+      "the VMX model is stage 03: run guest-pv.elf under vmm-hw (02-paravirt/README.md)", NULL },
+    { "kvm", NULL, "KVM is stage 03: run guest-pv.elf under vmm-hw (02-paravirt/README.md)", NULL },
+};
+
+int main(int argc, char **argv)
+{
+    static const struct vmm_stage stage = {
+        .prog = "vmm-pv",
+        .engines = engines,
+        .nengines = (int)(sizeof engines / sizeof engines[0]),
+        .default_engine = "bt",
+    };
+    return vmm_main(&stage, argc, argv);
+}

@@ -1,0 +1,14 @@
+# tests/pv/pv.mk — stage 02 (paravirtualization): the PV guest under
+# build/vmm-pv on bt and interp, the hypercall ABI's errors, what the
+# unmodified VMMs do with a VMCALL, and the exit counts against the
+# unmodified guest (pv.sh).
+TEST_SUITES += tests/pv/pv.sh
+
+# The VMM side on a VM without a guest: register protocol, errors, the
+# mmu_update validation, the virtual IF gate, the PV timer's late ticks.
+TEST_PV_HC := $(BUILD)/tests/unit/test_pv_hypercall
+ALL_TARGETS += $(TEST_PV_HC)
+TEST_SUITES += $(TEST_PV_HC)
+$(TEST_PV_HC): tests/unit/test_pv_hypercall.c $(BUILD)/san/02-paravirt/hypercall.o $(LIBVMLAB_SAN)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) $< $(BUILD)/san/02-paravirt/hypercall.o -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)

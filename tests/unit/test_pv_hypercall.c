@@ -1,0 +1,247 @@
+/* test_pv_hypercall.c — stage 02's VMM side (02-paravirt/hypercall.c) on a
+ * VM with no guest and a fake clock: the register protocol of a VMCALL
+ * exit, the errors of bad arguments, the validation of HC_MMU_UPDATE (a
+ * guest must not map memory it does not own), the virtual IF as interrupt
+ * gate, and the PV timer keeping time when the guest takes its interrupts
+ * late. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "vmm/options.h"
+#include "core/vm.h"
+#include "02-paravirt/hypercall.h"
+
+#define MEM (4u << 20)
+
+static uint64_t fake_ns = 1000000000;
+static uint64_t fake_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_ns;
+}
+
+static uint32_t invlpgs[8], ninvlpg, invalidated;
+static void op_invlpg(struct vcpu *v, uint32_t lin)
+{
+    (void)v;
+    if (ninvlpg < 8)
+        invlpgs[ninvlpg] = lin;
+    ninvlpg++;
+}
+static void op_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
+{
+    (void)v;
+    (void)gpa;
+    invalidated += len;
+}
+static const struct pv_cpu_ops ops = { op_invlpg, op_invalidate };
+
+static char console[512];
+static size_t nconsole;
+static void tx(void *ctx, uint8_t b)
+{
+    (void)ctx;
+    if (nconsole < sizeof console)
+        console[nconsole++] = (char)b;
+}
+
+static const struct engine_ops no_engine = { .name = "none" };
+static struct vm_options opts;
+
+static int setup(void **st)
+{
+    vm_options_defaults(&opts, "vmm-test");
+    opts.mem = MEM;
+    struct vm *vm;
+    char err[256];
+    assert_int_equal(vm_create(&vm, &opts, &no_engine, err, sizeof err), 0);
+    vm_set_clock(vm, fake_clock, NULL);
+    vm_set_console(vm, tx, NULL);
+    assert_int_equal(pv_attach(vm_vcpu(vm), &ops, err, sizeof err), 0);
+    ninvlpg = invalidated = 0;
+    nconsole = 0;
+    *st = vm;
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    struct vm *vm = *st;
+    pv_detach(vm_vcpu(vm));
+    vm_destroy(vm);
+    return 0;
+}
+
+static uint8_t *ram(struct vm *vm, uint32_t gpa) { return vm_ram(vm)->host + gpa; }
+
+/* One VMCALL exit at EIP 0x1000: nr in EAX, arguments in EBX, ECX, EDX. */
+static int32_t call(struct vm *vm, uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3)
+{
+    struct vcpu *v = vm_vcpu(vm);
+    v->cpu.gpr[R_EAX] = nr;
+    v->cpu.gpr[R_EBX] = a1;
+    v->cpu.gpr[R_ECX] = a2;
+    v->cpu.gpr[R_EDX] = a3;
+    v->cpu.gpr[R_ESI] = 0x5151;
+    v->cpu.eip = 0x1000;
+    struct vm_exit e = { .reason = EXIT_VMCALL, .guest_eip = 0x1000, .instr_len = 3 };
+    assert_int_equal(pv_handle_exit(v->stage_state, v, &e), VM_EXIT_HANDLED);
+    assert_int_equal(v->cpu.eip, 0x1003);        /* stepped over */
+    assert_int_equal(v->cpu.gpr[R_ESI], 0x5151); /* preserved */
+    return (int32_t)v->cpu.gpr[R_EAX];
+}
+
+static void test_protocol_and_errors(void **st)
+{
+    struct vm *vm = *st;
+    assert_int_equal(call(vm, HC_VERSION, 0, 0, 0), PV_VERSION);
+    assert_int_equal(call(vm, HC_MAX + 1, 0, 0, 0), -PV_ENOSYS);
+    assert_int_equal(call(vm, 0xffffffffu, 0, 0, 0), -PV_ENOSYS);
+    assert_int_equal(call(vm, HC_SHARED_PAGE, 0x2004, 0, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_SHARED_PAGE, MEM, 0, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_LOAD_CR3, MEM, 0, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_LOAD_CR3, 0x3001, 0, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_LOAD_CR3, 0x3018, 0, 0), 0);
+    assert_int_equal(vm_vcpu(vm)->cpu.cr3, 0x3018);
+    assert_int_equal(call(vm, HC_SET_TIMER, 1000, 0, 31), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_SET_TIMER, 1000, PV_TIMER_MIN_US - 1, 32), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_SHUTDOWN, 256, 0, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_LOAD_GDT, MEM - 8, 0x2f, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_LOAD_IDT, 0x1000, 0x10000, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_LOAD_IDT, 0x1000, 0x7ff, 0), 0);
+    assert_int_equal(vm_vcpu(vm)->cpu.idtr.base, 0x1000);
+    assert_int_equal(vm_vcpu(vm)->cpu.idtr.limit, 0x7ff);
+    /* Ring 3 may not call at all. */
+    struct vcpu *v = vm_vcpu(vm);
+    uint16_t cs = v->cpu.seg[S_CS].sel;
+    v->cpu.seg[S_CS].sel = 0x1b;
+    assert_int_equal(call(vm, HC_VERSION, 0, 0, 0), -PV_EPERM);
+    v->cpu.seg[S_CS].sel = cs;
+    /* Other exits are not the hypercall handler's. */
+    struct vm_exit io = { .reason = EXIT_IO_INSTRUCTION };
+    assert_int_equal(pv_handle_exit(v->stage_state, v, &io), VM_EXIT_PASS);
+}
+
+static void test_console_line(void **st)
+{
+    struct vm *vm = *st;
+    memcpy(ram(vm, 0x5000), "RESULT x k=1\n", 13);
+    assert_int_equal(call(vm, HC_CONSOLE_WRITE, 0x5000, 13, 0), 13);
+    assert_int_equal(nconsole, 13);
+    assert_memory_equal(console, "RESULT x k=1\n", 13);
+    assert_int_equal(call(vm, HC_CONSOLE_WRITE, MEM - 4, 8, 0), -PV_EFAULT);
+    assert_int_equal(call(vm, HC_CONSOLE_WRITE, 0x5000, PV_CONSOLE_MAX + 1, 0), -PV_E2BIG);
+    assert_int_equal(nconsole, 13);
+}
+
+static void put(struct vm *vm, uint32_t gpa, uint32_t ptr, uint32_t val, uint32_t va)
+{
+    struct pv_mmu_update u = { ptr, val, va };
+    memcpy(ram(vm, gpa), &u, sizeof u);
+}
+static uint32_t word(struct vm *vm, uint32_t gpa)
+{
+    uint32_t w;
+    memcpy(&w, ram(vm, gpa), 4);
+    return w;
+}
+
+/* A batch is done entry by entry; the first bad one stops it. */
+static void test_mmu_update_validates(void **st)
+{
+    struct vm *vm = *st;
+    const uint32_t req = 0x8000, pt = 0x9000;
+    put(vm, req, pt, 0x200000 | 7, 0x400000);
+    put(vm, req + 12, pt + 4, 0x300000 | 3, PV_NO_INVLPG);
+    put(vm, req + 24, pt + 8, MEM | 1, 0x402000);       /* a frame beyond RAM */
+    put(vm, req + 36, pt + 12, 0x100000 | 1, 0x403000); /* never reached */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 4, 0), -PV_EINVAL);
+    assert_int_equal(word(vm, pt), 0x200000 | 7);
+    assert_int_equal(word(vm, pt + 4), 0x300000 | 3);
+    assert_int_equal(word(vm, pt + 8), 0);
+    assert_int_equal(word(vm, pt + 12), 0);
+    assert_int_equal(ninvlpg, 1);
+    assert_int_equal(invlpgs[0], 0x400000);
+    assert_int_equal(invalidated, 8);
+    /* A not-present entry may hold anything; a 4 MiB page must fit whole. */
+    put(vm, req, pt + 8, 0xfffff000u, PV_NO_INVLPG);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
+    put(vm, req, pt + 12, 0x000000 | 0x81, PV_NO_INVLPG); /* 4 MiB at 0: all of RAM */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
+    put(vm, req, pt + 12, 0x400000 | 0x81, PV_NO_INVLPG); /* 4 MiB at 4 MiB: none */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EINVAL);
+    put(vm, req, pt + 2, 0, PV_NO_INVLPG); /* unaligned entry */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EFAULT);
+    put(vm, req, MEM, 0, PV_NO_INVLPG); /* entry outside RAM */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EFAULT);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, MEM - 12, 2, 0), -PV_EFAULT);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, PV_MMU_MAX + 1, 0), -PV_E2BIG);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 0, 0), 0);
+}
+
+/* The PV timer's interrupts, polled as an engine does at time t ms. */
+static int poll_at(struct vm *vm, uint64_t t_ms)
+{
+    fake_ns = 1000000000 + t_ms * 1000000;
+    vm_advance_time(vm);
+    return vm_irq_pending(vm) ? vm_irq_ack(vm) : -1;
+}
+
+static void test_virtual_if_gate(void **st)
+{
+    struct vm *vm = *st;
+    fake_ns = 1000000000;
+    assert_int_equal(call(vm, HC_SHARED_PAGE, 0x6000, 0, 0), 0);
+    struct pv_shared *s = (struct pv_shared *)ram(vm, 0x6000);
+    s->vif = 0;
+    assert_int_equal(call(vm, HC_SET_TIMER, 10000, 0, 0x30), 0); /* one-shot, 10 ms */
+    assert_int_equal(poll_at(vm, 5), -1);
+    assert_false(s->pending);
+    assert_int_equal(poll_at(vm, 10), -1); /* due, held back */
+    assert_true(s->pending);
+    s->vif = 1; /* what the guest's sti does; then HC_IRQ_ENABLE */
+    assert_int_equal(call(vm, HC_IRQ_ENABLE, 0, 0, 0), 0);
+    assert_false(s->pending);
+    assert_int_equal(poll_at(vm, 11), 0x30);
+    assert_int_equal(poll_at(vm, 100), -1); /* one-shot: once */
+}
+
+/* 100 Hz; the guest takes nothing for 45 ms, then polls every ms: the
+ * owed ticks come late, no more than 2 per period, none lost. */
+static void test_timer_owes_late_ticks(void **st)
+{
+    struct vm *vm = *st;
+    fake_ns = 1000000000;
+    assert_int_equal(call(vm, HC_SET_TIMER, 10000, 10000, 0x20), 0);
+    int got = 0, max_per_10ms = 0, window = 0;
+    for (uint64_t t = 45; t <= 200; t++) {
+        if (poll_at(vm, t) == 0x20) {
+            got++;
+            window++;
+        }
+        if (t % 10 == 9) {
+            if (window > max_per_10ms)
+                max_per_10ms = window;
+            window = 0;
+        }
+    }
+    assert_int_equal(got, 20); /* 10 ms .. 200 ms */
+    assert_true(max_per_10ms <= 2);
+    assert_int_equal(call(vm, HC_SET_TIMER, 0, 0, 0x20), 0); /* stop */
+    assert_int_equal(poll_at(vm, 300), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_protocol_and_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_console_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mmu_update_validates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_virtual_if_gate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_owes_late_ticks, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
