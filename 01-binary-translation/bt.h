@@ -259,6 +259,7 @@ void bt_invalidate_range(struct bt *bt, uint32_t gpa, uint32_t len);
 /* Drop the translation of the linear address lin, as INVLPG does (TLB and
  * window): for a VMM that emulates INVLPG itself (stage 02's hypercall). */
 void bt_invlpg(struct bt *bt, uint32_t lin);
+void bt_flush_tlb(struct bt *bt); /* a CR3 load's flush, for the VMM */
 void bt_destroy(struct bt *bt);
 
 #endif

@@ -77,9 +77,20 @@ void bt_invlpg(struct bt *bt, uint32_t lin)
 {
     interp_invlpg(bt->ip, lin);
     if (bt->use_window) {
-        win_invlpg(&bt->win, lin);
+        if (bt->mmu)
+            bt->mmu->ops->invlpg(bt->mmu, lin);
+        else
+            win_invlpg(bt->w, lin);
         memset(bt->ibtc, 0, sizeof bt->ibtc);
     }
+}
+
+/* A CR3 load made for the guest (a hypercall): the same TLB flush as a
+ * MOV to CR3, even of the value CR3 holds (SDM Vol. 3A §4.10.4.1). */
+void bt_flush_tlb(struct bt *bt)
+{
+    interp_flush_tlb(bt->ip);
+    bt->cr_written = true; /* window_follow drops the window before the next block */
 }
 
 static bool flat(const struct x86_seg *s) { return s->base == 0 && s->limit == 0xffffffffu; }

@@ -190,6 +190,7 @@ static int32_t load_cr3(struct pv_vmm *pv, uint32_t gpa)
     if (!ram_page(pv, gpa & PTE_ADDR) || (gpa & ~PTE_ADDR & ~0x18u))
         return -PV_EINVAL; /* PWT/PCD (bits 3-4) are the only other bits */
     pv->v->cpu.cr3 = gpa;
+    pv->ops->flush_tlb(pv->v);
     return 0;
 }
 

@@ -25,6 +25,9 @@ struct pv_cpu_ops {
     void (*invlpg)(struct vcpu *v, uint32_t lin);
     /* The VMM wrote guest RAM [gpa, gpa+len): forget code decoded there. */
     void (*invalidate)(struct vcpu *v, uint32_t gpa, uint32_t len);
+    /* A CR3 load for the guest: drop every non-global translation, even
+     * when CR3 keeps its value (SDM Vol. 3A §4.10.4.1). */
+    void (*flush_tlb)(struct vcpu *v);
 };
 
 struct pv_stats {

@@ -22,14 +22,17 @@ static void interp_pv_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
 {
     interp_invalidate_range(v->engine_state, gpa, len);
 }
-static const struct pv_cpu_ops interp_pv = { interp_pv_invlpg, interp_pv_invalidate };
+static void interp_pv_flush_tlb(struct vcpu *v) { interp_flush_tlb(v->engine_state); }
+static const struct pv_cpu_ops interp_pv = { interp_pv_invlpg, interp_pv_invalidate,
+                                             interp_pv_flush_tlb };
 
 static void bt_pv_invlpg(struct vcpu *v, uint32_t lin) { bt_invlpg(v->engine_state, lin); }
 static void bt_pv_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
 {
     bt_invalidate_range(v->engine_state, gpa, len);
 }
-static const struct pv_cpu_ops bt_pv = { bt_pv_invlpg, bt_pv_invalidate };
+static void bt_pv_flush_tlb(struct vcpu *v) { bt_flush_tlb(v->engine_state); }
+static const struct pv_cpu_ops bt_pv = { bt_pv_invlpg, bt_pv_invalidate, bt_pv_flush_tlb };
 
 /* ---- an engine of stage 01 plus the hypercalls ----------------------------- */
 static int attach(const struct engine_ops *e, const struct pv_cpu_ops *ops, struct vcpu *v,

@@ -57,7 +57,7 @@ static const struct engine_option vmx_options[] = {
 
 /* The VMX model with stage 02's hypercall handler in front of its own
  * (stage 03 may use stage 02): a VMCALL is exit 18 here as on bt. */
-static const struct pv_cpu_ops vmx_pv = { vmx_invlpg, vmx_invalidate };
+static const struct pv_cpu_ops vmx_pv = { vmx_invlpg, vmx_invalidate, vmx_flush_tlb };
 static int pv_vmx_init(struct vcpu *v, char *err, size_t len)
 {
     if (vmx_engine.init(v, err, len) < 0)

@@ -365,6 +365,7 @@ static bool op_set_cr(struct vcpu *v, int cr, uint32_t val)
 }
 static void op_invlpg(struct vcpu *v, uint32_t lin) { interp_invlpg(X(v)->ip, lin); }
 void vmx_invlpg(struct vcpu *v, uint32_t lin) { op_invlpg(v, lin); }
+void vmx_flush_tlb(struct vcpu *v) { interp_flush_tlb(X(v)->ip); }
 void vmx_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
 {
     interp_invalidate_range(X(v)->ip, gpa, len);

@@ -23,5 +23,6 @@ extern const struct engine_ops vmx_engine;
  * [gpa, gpa+len). */
 void vmx_invlpg(struct vcpu *v, uint32_t lin);
 void vmx_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len);
+void vmx_flush_tlb(struct vcpu *v); /* a CR3 load's TLB flush */
 
 #endif

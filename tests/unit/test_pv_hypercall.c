@@ -37,7 +37,13 @@ static void op_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
     (void)gpa;
     invalidated += len;
 }
-static const struct pv_cpu_ops ops = { op_invlpg, op_invalidate };
+static int nflush;
+static void op_flush_tlb(struct vcpu *v)
+{
+    (void)v;
+    nflush++;
+}
+static const struct pv_cpu_ops ops = { op_invlpg, op_invalidate, op_flush_tlb };
 
 static char console[512];
 static size_t nconsole;
@@ -104,7 +110,10 @@ static void test_protocol_and_errors(void **st)
     assert_int_equal(call(vm, HC_SHARED_PAGE, MEM, 0, 0), -PV_EINVAL);
     assert_int_equal(call(vm, HC_LOAD_CR3, MEM, 0, 0), -PV_EINVAL);
     assert_int_equal(call(vm, HC_LOAD_CR3, 0x3001, 0, 0), -PV_EINVAL);
+    int flushes = nflush;
     assert_int_equal(call(vm, HC_LOAD_CR3, 0x3018, 0, 0), 0);
+    assert_int_equal(call(vm, HC_LOAD_CR3, 0x3018, 0, 0), 0); /* the same value ... */
+    assert_int_equal(nflush, flushes + 2);                    /* ... flushes all the same */
     assert_int_equal(vm_vcpu(vm)->cpu.cr3, 0x3018);
     assert_int_equal(call(vm, HC_SET_TIMER, 1000, 0, 31), -PV_EINVAL);
     assert_int_equal(call(vm, HC_SET_TIMER, 1000, PV_TIMER_MIN_US - 1, 32), -PV_EINVAL);
