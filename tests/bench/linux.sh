@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/bench/linux.sh — Debian's i386 Linux from power-on to its shell
 # prompt and to poweroff, side by side in one run: qemu-system-i386 TCG,
-# and our interp, bt and vmx engines (run by `make bench`, one line in
+# and our interp, bt (stages 01 and 04) and vmx engines (run by `make bench`, one line in
 # run.sh).  The same kernel and initramfs as tests/linux/session.sh
 # (scripts/linux.sh), in APIC mode, one machine at a time.
 #
@@ -28,12 +28,15 @@ if ! "$ROOT/scripts/linux.sh" "$LINUX" >"$TMPD/fetch.out" 2>&1; then
     exit 0
 fi
 
-MACHINES=(qemu-tcg interp bt vmx)
+# bt: stage 01's vmm-bt, its window dropped at every CR3 load; bt-04:
+# the same translator in stage 04's vmm-mem, shadows cached per CR3.
+MACHINES=(qemu-tcg interp bt bt-04 vmx)
 machine() {
     case $1 in
     qemu-tcg) MACHINE=(qemu-system-i386 -accel tcg -m 256 -display none -serial stdio -monitor none
                        -no-reboot -kernel "$LINUX/vmlinuz" -initrd "$LINUX/initrd.gz" -append "$CMDLINE") ;;
     interp | bt) MACHINE=("$BUILD/vmm-bt" --engine "$1") ;;
+    bt-04) MACHINE=("$BUILD/vmm-mem" --engine bt) ;;
     vmx) MACHINE=("$BUILD/vmm-hw" --engine vmx) ;;
     esac
     [ "$1" = qemu-tcg ] ||

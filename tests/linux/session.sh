@@ -2,7 +2,9 @@
 # tests/linux/session.sh — Debian's 32-bit Linux to a shell and back: the
 # scripted session of a user at the serial console, under every engine,
 # in PIC mode and in APIC mode, and under qemu-system-i386 as the
-# reference machine, all with the same kernel and initramfs.
+# reference machine, all with the same kernel and initramfs.  bt runs in
+# stage 01's vmm-bt (one window, dropped at every CR3 load) and in stage
+# 04's vmm-mem (shadow page tables cached per address space): "bt04".
 #
 # Each run boots to the shell prompt (busybox init runs `sh` on ttyS0:
 # tests/linux/inittab), types the commands of SESSION one at a time into
@@ -87,8 +89,11 @@ declare -A RUN=(
     [bt-apic]="$BUILD/vmm-bt --engine bt|"
     [vmx-pic]="$BUILD/vmm-hw --engine vmx|$PIC"
     [vmx-apic]="$BUILD/vmm-hw --engine vmx|"
+    [bt04-pic]="$BUILD/vmm-mem --engine bt|$PIC"
+    [bt04-apic]="$BUILD/vmm-mem --engine bt|"
 )
-ORDER=(qemu-pic qemu-apic bt-pic bt-apic vmx-pic vmx-apic interp-pic interp-apic)
+# Longest first, so that two at a time end together.
+ORDER=(interp-pic interp-apic vmx-pic vmx-apic bt-pic bt-apic bt04-pic bt04-apic qemu-pic qemu-apic)
 [ $# -gt 0 ] && ORDER=("$@")
 
 # The machine of run $1, as the array MACHINE.
