@@ -135,6 +135,22 @@ no_line() {
     else ok "$3"; fi
 }
 
+# need_linux NAME : the Debian kernel and initramfs in $BUILD/linux
+# (scripts/linux.sh, cached); when the package registry cannot be reached
+# the suite skips NAME with the reason and ends, on any other failure it
+# fails "make linux" and ends.
+need_linux() {
+    "$ROOT/scripts/linux.sh" "$BUILD/linux" >"$TMPD/fetch.out" 2>&1
+    local rc=$?
+    if [ $rc -eq 2 ]; then
+        skip "$1" "$(tail -1 "$TMPD/fetch.out")"
+        finish
+    elif [ $rc -ne 0 ]; then
+        notok "make linux" "$(tail -1 "$TMPD/fetch.out")"
+        finish
+    fi
+}
+
 finish() { exit $(( _failures > 0 ? 1 : 0 )); }
 # summary : the suite's own "N passed, N failed" line, for a suite that is
 # also run by hand (tests/run.sh prints the total over all suites).

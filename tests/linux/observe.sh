@@ -15,15 +15,7 @@ ARGS=(--engine bt --mem 256M --initrd "$LINUX/initrd.gz" "$LINUX/vmlinuz"
 SOCK=vmlab-linux-$$
 T="tmux -L $SOCK -f /dev/null"
 
-"$ROOT/scripts/linux.sh" "$LINUX" >"$TMPD/fetch.out" 2>&1
-rc=$?
-if [ $rc -eq 2 ]; then
-    skip "Linux under the visualizer and the trace" "$(tail -1 "$TMPD/fetch.out")"
-    finish
-elif [ $rc -ne 0 ]; then
-    notok "make linux" "$(tail -1 "$TMPD/fetch.out")"
-    finish
-fi
+need_linux "Linux under the visualizer and the trace"
 [ -x "$VMM" ] || { skip "Linux observed" "$VMM is not built"; finish; }
 
 # --- the trace of the first seconds of a boot ------------------------------

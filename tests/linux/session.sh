@@ -24,15 +24,7 @@ BASE="console=ttyS0 earlyprintk=serial,ttyS0 nokaslr"
 PIC="noapic nolapic" # the 8259 and the PIT only: no local APIC, no IOAPIC
 LIMIT=${LINUX_SESSION_SECONDS:-600}
 
-"$ROOT/scripts/linux.sh" "$LINUX" >"$TMPD/fetch.out" 2>&1
-rc=$?
-if [ $rc -eq 2 ]; then
-    skip "Linux sessions" "$(tail -1 "$TMPD/fetch.out")"
-    finish
-elif [ $rc -ne 0 ]; then
-    notok "make linux" "$(tail -1 "$TMPD/fetch.out")"
-    finish
-fi
+need_linux "Linux sessions"
 ok "make linux: kernel and initramfs"
 
 # Cached: a second run downloads nothing (the packages keep their mtime).
