@@ -120,6 +120,17 @@ one() {
     machine "$id"
     drive_start "$id" "${MACHINE[@]}" || { notok "$id: starts" "${MACHINE[*]}"; return; }
     drive_wait "$id" "vmlab:/# |Giving up|Kernel panic" "$LIMIT"
+    # QEMU 7.2's TCG now and then double-faults this kernel early in boot
+    # (seen once in about ten APIC-mode boots: inside `cmpxchg8b %fs:`
+    # in SLUB, EFLAGS garbage).  It is the reference machine, not ours:
+    # say so and boot it once more; our engines get no second boot.
+    if [ "${RUN[$id]%% *}" = qemu ] && drive_text "$id" | grep -q "Kernel panic"; then
+        echo "# $id: the kernel panicked under QEMU's TCG ($(drive_text "$id" |
+            grep -m1 -E 'PANIC|BUG|Oops|fault' | sed 's/^\[[^]]*\] //')); booting it once more"
+        drive_stop "$id"
+        drive_start "$id" "${MACHINE[@]}" || { notok "$id: starts" "${MACHINE[*]}"; return; }
+        drive_wait "$id" "vmlab:/# |Giving up|Kernel panic" "$LIMIT"
+    fi
     [ "${RUN[$id]%% *}" = qemu ] || milestones "$id"
     if ! drive_text "$id" | grep -q "vmlab:/# "; then
         notok "$id: shell prompt" "$(drive_reason "$id")"
