@@ -39,7 +39,10 @@ static void test_signal_stops_the_vm(void **st)
     struct vm *vm;
     vm_options_defaults(&opt, "vmm-test");
     assert_int_equal(vm_create(&vm, &opt, &none, err, sizeof err), 0);
+    /* Default dispositions to start from: a job a shell started in the
+     * background inherits SIGINT ignored, and arming keeps that (nohup). */
     signal(SIGHUP, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
     assert_int_equal(hangup_arm(vm, false, err, sizeof err), 0);
     assert_int_equal(hangup_cause(), HANGUP_NONE);
     assert_false(readable(hangup_fd()));
@@ -74,6 +77,7 @@ static void test_sigterm_and_restore(void **st)
 {
     (void)st;
     signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL); /* as above: not inherited ignored */
     assert_int_equal(hangup_arm(NULL, false, err, sizeof err), 0);
     assert_ptr_equal(handler_of(SIGTERM), SIG_DFL);
     hangup_disarm();
