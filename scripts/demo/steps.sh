@@ -36,7 +36,7 @@ compare_run() {
 compare() {
     local la=$1 ca=$2 lb=$3 cb=$4 dir rc=0
     shift 4
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/vmlab-demo.XXXXXX") || return 1
+    dir=$(mktemp -d -t vmlab-demo.XXXXXX) || return 1
     # shellcheck disable=SC2086  # the commands are word lists by design
     compare_run "$dir/a" $ca "$@" || rc=$?
     # shellcheck disable=SC2086
@@ -119,7 +119,7 @@ linux_boot() {
     fi
     # Unattended: type two lines once the shell prompt is on the console.
     local log
-    log=$(mktemp "${TMPDIR:-/tmp}/vmlab-demo.XXXXXX")
+    log=$(mktemp -t vmlab-demo.XXXXXX)
     {
         local end=$((SECONDS + 240))
         while [ $SECONDS -lt $end ] && ! grep -q 'vmlab:/# ' "$log"; do sleep 0.5; done

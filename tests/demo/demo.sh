@@ -9,6 +9,7 @@
 #   - each stage's demo runs to its end with DEMO_PACE=0: every step's
 #     commands ran, the visualizer really drew (status 124: stopped by the
 #     pace's time limit, not refused with 64), every other command status 0;
+#   - DEMO_PACE=N waits N seconds at each pause, and q still stops it;
 #   - DEMO_PACE=key: Enter runs and goes on, the visualizer's q returns to
 #     the demo, q at a prompt stops it (130) with the terminal restored,
 #     and Ctrl-C too.
@@ -146,6 +147,29 @@ for st in $STAGES; do
     fi
     $T kill-session -t "s$st" 2>/dev/null
 done
+
+# --- DEMO_PACE=N: waits N seconds at each pause (4 here), q still stops ----
+mkdir -p "$TMPD/timed"
+cp "$ROOT/scripts/demo/steps.sh" "$TMPD/timed/"
+printf '== One\nA note.\n$ echo ran-one\n== Two\nA note.\n$ echo ran-two\n' >"$TMPD/timed/stage01.txt"
+start timed DEMO_DIR=$TMPD/timed DEMO_PACE=1 -- 1
+t0=$SECONDS
+rc=$(wait_exit timed)
+took=$((SECONDS - t0))
+if [ "$rc" = 0 ] && [ $took -ge 3 ] && screen timed | grep -q '^ran-two$' && restored timed; then
+    ok "DEMO_PACE=1: four pauses of a second (${took} s in all), runs to its end unattended"
+else
+    notok "DEMO_PACE=1" "status $rc after $took s; $(why timed)"
+fi
+start timedq DEMO_DIR=$TMPD/timed DEMO_PACE=30 -- 1
+wait_screen timedq '^\$ echo ran-one'
+$T send-keys -t timedq q
+rc=$(wait_exit timedq 10)
+if [ "$rc" = 130 ] && restored timedq && ! screen timedq | grep -q '^ran-one$'; then
+    ok "DEMO_PACE=30: q during a wait stops the demo at once, terminal restored"
+else
+    notok "DEMO_PACE=30: q" "status $rc; $(why timedq)"
+fi
 
 # --- DEMO_PACE=key: Enter goes on, q in the visualizer comes back, q stops ----
 start key DEMO_PACE=key DEMO_LINUX=no -- 1
