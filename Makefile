@@ -4,6 +4,7 @@
 #   make test    build everything and run every test (what .ci/run calls)
 #   make bench   side-by-side performance comparisons (tests/bench/)
 #   make kvm-shell  a shell in a nested machine with a real /dev/kvm
+#   make demo STAGE=n  a paced live demo of stage n for a lecture
 #
 # Both install the Debian packages they need when missing (scripts/deps.sh).
 # Each part of the tree adds its rules through its own fragment (*.mk) below.
@@ -33,6 +34,12 @@ slides: deps
 kvm-shell: deps
 	$(Q)$(MAKE) --no-print-directory _all
 	$(Q)scripts/kvm-shell.sh
+# The demo's steps and presenter notes: scripts/demo/stageNN.txt.
+.PHONY: demo _demo
+demo: deps
+	$(Q)$(MAKE) --no-print-directory _demo
+_demo: _all
+	$(Q)scripts/demo.sh $(STAGE)
 
 deps:
 	$(Q)scripts/deps.sh
