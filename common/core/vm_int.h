@@ -95,4 +95,8 @@ struct vm {
     uint64_t start_ns, end_ns;
 };
 
+/* Bring the timed devices besides the PIT to now (vm_irq.c): the run loop
+ * calls it after every exit. */
+void vm_poll_devices(struct vm *vm);
+
 #endif
