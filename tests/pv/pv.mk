@@ -22,3 +22,6 @@ TEST_SUITES += $(TEST_PVCLOCK)
 $(TEST_PVCLOCK): tests/unit/test_pvclock.c $(TEST_PVCLOCK_OBJS) $(LIBVMLAB_SAN)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) $< $(TEST_PVCLOCK_OBJS) -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
+
+# Debian's Linux with --pv-linux on and off (two boots under vmm-mem, ~25 s).
+TEST_SUITES += tests/pv/linux-pv.sh
