@@ -15,6 +15,7 @@
 #include "x86/interp.h"
 #include "01-binary-translation/bt.h"
 #include "02-paravirt/hypercall.h"
+#include "02-paravirt/kvm_pv.h"
 
 /* ---- what the VMM cannot do through struct x86_cpu, per engine ---------- */
 static void interp_pv_invlpg(struct vcpu *v, uint32_t lin) { interp_invlpg(v->engine_state, lin); }
@@ -40,16 +41,23 @@ static int attach(const struct engine_ops *e, const struct pv_cpu_ops *ops, stru
 {
     if (e->init(v, err, len) < 0)
         return -1;
-    return pv_attach(v, ops, err, len);
+    if (pv_attach(v, ops, err, len) < 0 || kvm_pv_attach(v, ops->invalidate, err, len) < 0) {
+        pv_detach(v);
+        e->fini(v);
+        return -1;
+    }
+    return 0;
 }
 static void print_stats(const struct engine_ops *e, struct vcpu *v, FILE *out)
 {
     if (e->print_stats)
         e->print_stats(v, out);
     pv_print_stats(v, out);
+    kvm_pv_print_stats(v, out);
 }
 static void fini(const struct engine_ops *e, struct vcpu *v)
 {
+    kvm_pv_detach(v);
     pv_detach(v);
     e->fini(v);
 }
@@ -88,9 +96,12 @@ static const struct engine_ops pv_bt = {
     .fini = pv_bt_fini,
 };
 
+/* --pv-linux on: KVM's interface for Linux (kvm_pv.h), on both engines. */
+static const struct engine_option pv_options[] = { KVM_PV_OPTION, { NULL } };
+
 static const struct engine_entry engines[] = {
-    { "bt", &pv_bt, NULL, NULL },
-    { "interp", &pv_interp, NULL, NULL },
+    { "bt", &pv_bt, NULL, pv_options },
+    { "interp", &pv_interp, NULL, pv_options },
     { "vmx", NULL,
       "the VMX model is stage 03: run guest-pv.elf under vmm-hw (02-paravirt/README.md)", NULL },
     { "kvm", NULL, "KVM is stage 03: run guest-pv.elf under vmm-hw (02-paravirt/README.md)", NULL },

@@ -88,7 +88,7 @@ int hw_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
     switch (e->reason) {
     case EXIT_CPUID: { /* always exits: the VMM's CPUID */
         uint32_t r[4];
-        x86_cpuid(c->gpr[R_EAX], r);
+        x86_cpu_cpuid(c, c->gpr[R_EAX], r);
         c->gpr[R_EAX] = r[0];
         c->gpr[R_EBX] = r[1];
         c->gpr[R_ECX] = r[2];

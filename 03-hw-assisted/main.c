@@ -6,7 +6,8 @@
  * whose VMCS controls are set with --vmx-controls (vmx_config.c), KVM's
  * with --kvm-controls (kvm_controls.c); both share one exit handler
  * (exit_handler.c).  With --pv on, the VMX model also answers a
- * paravirtual guest's hypercalls (stage 02's hypercall.c).
+ * paravirtual guest's hypercalls (stage 02's hypercall.c); with --pv-linux
+ * on, it shows Linux KVM's paravirtual interface (stage 02's kvm_pv.c).
  * "--engine interp" is the reference every engine is compared with.
  */
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 #include "03-hw-assisted/kvm_controls.h"
 #include "03-hw-assisted/vmx.h"
 #include "02-paravirt/hypercall.h"
+#include "02-paravirt/kvm_pv.h"
 
 /* A bad --vmx-controls list is bad input (status 64), said before any VM
  * is built; the engine parses the same list again when it starts. */
@@ -52,6 +54,7 @@ static const struct engine_option vmx_options[] = {
       "answer a paravirtual guest's hypercalls (stage 02,\n"
       "build/guest/guest-pv.elf; 02-paravirt/README.md)",
       check_on_off },
+    KVM_PV_OPTION,
     { NULL },
 };
 
@@ -63,7 +66,13 @@ static int pv_vmx_init(struct vcpu *v, char *err, size_t len)
     if (vmx_engine.init(v, err, len) < 0)
         return -1;
     const char *pv = vm_engine_option(v->vm, "--pv");
-    return pv && !strcmp(pv, "on") ? pv_attach(v, &vmx_pv, err, len) : 0;
+    if ((pv && !strcmp(pv, "on") && pv_attach(v, &vmx_pv, err, len) < 0) ||
+        kvm_pv_attach(v, vmx_invalidate, err, len) < 0) {
+        pv_detach(v);
+        vmx_engine.fini(v);
+        return -1;
+    }
+    return 0;
 }
 static int pv_vmx_run(struct vcpu *v, struct vm_exit *e) { return vmx_engine.run(v, e); }
 static void pv_vmx_state_changed(struct vcpu *v) { vmx_engine.state_changed(v); }
@@ -71,9 +80,11 @@ static void pv_vmx_stats(struct vcpu *v, FILE *out)
 {
     vmx_engine.print_stats(v, out);
     pv_print_stats(v, out);
+    kvm_pv_print_stats(v, out);
 }
 static void pv_vmx_fini(struct vcpu *v)
 {
+    kvm_pv_detach(v);
     pv_detach(v);
     vmx_engine.fini(v);
 }

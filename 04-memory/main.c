@@ -10,6 +10,7 @@
 #include <string.h>
 #include "vmm/vmm_main.h"
 #include "04-memory/mem_bt.h"
+#include "02-paravirt/kvm_pv.h"
 
 static int check_bt_mode(const char *v, char *err, size_t len)
 {
@@ -30,6 +31,7 @@ static const struct engine_option bt_options[] = {
       mem_check_cache },
     { "--bt-mode", "MODE", "the translation: identical (default) or threaded", check_bt_mode },
     { "--check", "ENGINE", "run ENGINE (interp) in lock step with the translator", NULL },
+    KVM_PV_OPTION,
     { NULL },
 };
 

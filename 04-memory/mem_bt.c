@@ -17,6 +17,7 @@
 #include "01-binary-translation/bt.h"
 #include "04-memory/mem_bt.h"
 #include "04-memory/shadow.h"
+#include "02-paravirt/kvm_pv.h"
 
 struct mem_mmu {
     struct bt_mmu mmu; /* first: the hook's view of us */
@@ -82,6 +83,14 @@ int mem_check_mmu(const char *v, char *err, size_t len)
     return 0;
 }
 
+/* --pv-linux on (stage 02's kvm_pv.h): kvmclock records written into
+ * guest RAM by the VMM drop translations of that memory, as a guest store
+ * would. */
+static void mem_bt_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
+{
+    bt_invalidate_range(v->engine_state, gpa, len);
+}
+
 static int mem_bt_init(struct vcpu *v, char *err, size_t errlen)
 {
     const char *n = vm_engine_option(v->vm, "--shadow-cache");
@@ -114,6 +123,8 @@ static int mem_bt_init(struct vcpu *v, char *err, size_t errlen)
         mmu_destroy(&m->mmu);
         goto fail;
     }
+    if (kvm_pv_attach(v, mem_bt_invalidate, err, errlen) < 0)
+        goto fail; /* bt's fini frees the MMU it was given */
     return 0;
 fail:
     bt_engine.fini(v);
@@ -122,8 +133,16 @@ fail:
 
 /* The rest is stage 01's engine as it is. */
 static int mem_bt_run(struct vcpu *v, struct vm_exit *exit) { return bt_engine.run(v, exit); }
-static void mem_bt_stats(struct vcpu *v, FILE *out) { bt_engine.print_stats(v, out); }
-static void mem_bt_fini(struct vcpu *v) { bt_engine.fini(v); }
+static void mem_bt_stats(struct vcpu *v, FILE *out)
+{
+    bt_engine.print_stats(v, out);
+    kvm_pv_print_stats(v, out);
+}
+static void mem_bt_fini(struct vcpu *v)
+{
+    kvm_pv_detach(v);
+    bt_engine.fini(v);
+}
 
 const struct engine_ops mem_bt_engine = {
     .name = "bt",

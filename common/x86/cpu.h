@@ -124,6 +124,18 @@ struct x86_fpu {
     uint32_t mxcsr;
 };
 
+/* A VMM's additions to the CPU it shows its guest: CPUID leaves and MSRs
+ * of its own (stage 02: KVM's paravirtual interface, 02-paravirt/kvm_pv.h),
+ * asked before the plain i686 of x86/exec_sys.c answers.  Per vCPU, so
+ * two VMs of one process can differ.  A NULL function is not asked. */
+enum { X86_EXT_NONE = 0, X86_EXT_OK = 1, X86_EXT_GP = -1 }; /* not mine, done, #GP(0) */
+struct x86_cpu_ext {
+    bool (*cpuid)(void *ctx, uint32_t leaf, uint32_t out[4]); /* true: answered */
+    int (*rdmsr)(void *ctx, uint32_t msr, uint64_t *v);       /* X86_EXT_*      */
+    int (*wrmsr)(void *ctx, uint32_t msr, uint64_t v);        /* X86_EXT_*      */
+    void *ctx;
+};
+
 struct x86_cpu {
     uint32_t gpr[8]; /* EAX..EDI in ModRM order                       */
     uint32_t eip;
@@ -140,6 +152,8 @@ struct x86_cpu {
     struct x86_fpu fpu; /* x87 state (x86/fpu.h)                   */
     bool halted;        /* HLT executed, waiting for an interrupt */
     bool irq_shadow;    /* blocking by STI / MOV SS (one instr.)  */
+    /* The VMM's CPUID leaves and MSRs (NULL: the plain i686). */
+    const struct x86_cpu_ext *ext;
 };
 
 static inline int x86_cpl(const struct x86_cpu *c) { return c->seg[S_CS].sel & 3; }

@@ -387,6 +387,13 @@ void x86_cpuid(uint32_t leaf, uint32_t out[4])
     out[2] = c;
     out[3] = d;
 }
+/* CPUID as the guest of c sees it: its VMM's leaves first (cpu.h). */
+void x86_cpu_cpuid(const struct x86_cpu *c, uint32_t leaf, uint32_t out[4])
+{
+    if (c->ext && c->ext->cpuid && c->ext->cpuid(c->ext->ctx, leaf, out))
+        return;
+    x86_cpuid(leaf, out);
+}
 /* VMCALL (0F 01 C1): a hypercall.  In VMX non-root operation it always
  * causes a VM exit, at any CPL (SDM Vol. 3C §26.1.2, exit reason 18,
  * Table C-1); outside VMX operation it is #UD.  Every engine runs its guest
@@ -407,7 +414,7 @@ void h_cpuid(struct interp *ip, const struct insn *in)
     if (policy_exit(ip, &e))
         return;
     uint32_t r[4];
-    x86_cpuid(ip->r[R_EAX], r);
+    x86_cpu_cpuid(CPU, ip->r[R_EAX], r);
     ip->r[R_EAX] = r[0];
     ip->r[R_EBX] = r[1];
     ip->r[R_ECX] = r[2];
@@ -437,6 +444,9 @@ enum {
 };
 bool x86_msr_read(const struct x86_cpu *c, uint32_t msr, uint64_t *v)
 {
+    int ext = c->ext && c->ext->rdmsr ? c->ext->rdmsr(c->ext->ctx, msr, v) : X86_EXT_NONE;
+    if (ext != X86_EXT_NONE)
+        return ext == X86_EXT_OK;
     switch (msr) {
     case MSR_TSC: *v = __rdtsc() + c->tsc_offset; return true;
     case MSR_APIC_BASE: *v = c->apic_base; return true;
@@ -449,6 +459,9 @@ bool x86_msr_read(const struct x86_cpu *c, uint32_t msr, uint64_t *v)
 }
 bool x86_msr_write(struct x86_cpu *c, uint32_t msr, uint64_t v)
 {
+    int ext = c->ext && c->ext->wrmsr ? c->ext->wrmsr(c->ext->ctx, msr, v) : X86_EXT_NONE;
+    if (ext != X86_EXT_NONE)
+        return ext == X86_EXT_OK;
     switch (msr) {
     case MSR_TSC: c->tsc_offset = v - __rdtsc(); return true;
     case MSR_APIC_BASE:

@@ -192,8 +192,11 @@ void interp_flush_tlb(struct interp *ip);
 
 /* The model CPU's answers, for VMMs that emulate CPUID, RDMSR and WRMSR on
  * a VM exit (stage 03): exactly what the interpreter itself executes.
- * x86_msr_* return false for an MSR the model does not have (#GP). */
+ * x86_cpuid is the plain i686's; x86_cpu_cpuid and x86_msr_* ask the
+ * VMM's additions of c first (c->ext, x86/cpu.h).  x86_msr_* return false
+ * for an MSR the model does not have (#GP). */
 void x86_cpuid(uint32_t leaf, uint32_t out[4]);
+void x86_cpu_cpuid(const struct x86_cpu *c, uint32_t leaf, uint32_t out[4]);
 bool x86_msr_read(const struct x86_cpu *c, uint32_t msr, uint64_t *v);
 bool x86_msr_write(struct x86_cpu *c, uint32_t msr, uint64_t v);
 

@@ -1,0 +1,108 @@
+#!/bin/bash
+# tests/pv/linux-pv.sh — Debian's Linux as a paravirtual guest of KVM's
+# interface (stage 02, --pv-linux on: 02-paravirt/kvm_pv.h): booted under
+# stage 04's vmm-mem (bt with cached shadow page tables, the fastest boot),
+# once with the option and once without, both at the same time.
+#
+# With it, Linux finds "KVMKVMKVM" at CPUID 0x40000000, takes kvmclock at
+# the _NEW MSRs and makes it its clocksource; its clock keeps time against
+# the host's.  Without it nothing changes: no KVM, no kvm-clock.
+#
+#   tests/pv/linux-pv.sh      (LINUX_SESSION_SECONDS bounds a boot, default 300;
+#                              PV_LINUX_VMM="build/vmm-pv --engine interp" boots
+#                              under another VMM and engine with the option)
+. "$(dirname "$0")/../lib.sh"
+. "$ROOT/tests/linux/drive.sh"
+LINUX=$BUILD/linux
+LIMIT=${LINUX_SESSION_SECONDS:-300}
+# PV_LINUX_VMM: the VMM and engine (e.g. "build/vmm-hw --engine vmx").
+VMM=${PV_LINUX_VMM:-$BUILD/vmm-mem --engine bt}
+CSRC=/sys/devices/system/clocksource/clocksource0/current_clocksource
+
+need_linux "Linux as a PV guest"
+[ -x "${VMM%% *}" ] || { skip "Linux as a PV guest" "${VMM%% *} is not built"; finish; }
+
+boot() { # boot ID PV(on|off)
+    drive_start "$1" $VMM --pv-linux "$2" --mem 256M --stats \
+        --initrd "$LINUX/initrd.gz" "$LINUX/vmlinuz" -- console=ttyS0 nokaslr
+}
+# cmd ID NAME CMD REGEX: CMD's output must match REGEX.
+cmd() {
+    if drive_cmd "$1" "$3" 120; then
+        expect_grep "$1: $2" "$4" "$(drive_output "$1")"
+    else
+        notok "$1: $2" "no answer: $(drive_reason "$1")"
+    fi
+}
+poweroff() {
+    drive_send "$1" poweroff
+    if drive_end "$1" 60; then
+        local st=$(drive_status "$1")
+        [ "$st" = 0 ] && ok "$1: poweroff, status 0" || notok "$1: poweroff, status 0" "status $st"
+    else
+        notok "$1: poweroff" "still running: $(drive_reason "$1")"
+        drive_stop "$1"
+    fi
+}
+
+boot pv on || notok "pv: starts" "$VMM"
+boot full off || notok "full: starts" "$VMM"
+echo "# $VMM"
+for id in pv full; do
+    if drive_wait "$id" "vmlab:/# |Kernel panic" "$LIMIT" && drive_text "$id" | grep -q "vmlab:/# "; then
+        ok "$id: shell prompt after $(drive_elapsed "$id") s"
+    else
+        notok "$id: shell prompt" "$(drive_reason "$id")"
+    fi
+done
+
+# With --pv-linux on: the kernel's own account of what it found.
+cmd pv "Linux finds KVM at CPUID 0x40000000" "dmesg | grep -i hypervisor" \
+    "Hypervisor detected: KVM"
+cmd pv "kvmclock at the _NEW MSRs" "dmesg | grep kvm-clock" \
+    "kvm-clock: Using msrs 4b564d01 and 4b564d00"
+cmd pv "kvm-clock is the clocksource" "dmesg | grep 'Switched to'" \
+    "clocksource: Switched to clocksource kvm-clock"
+cmd pv "current_clocksource: kvm-clock" "cat $CSRC" "^kvm-clock$"
+# The wall clock: the guest's date is the host's (both UTC), within 60 s.
+host=$(date +%s)
+cmd pv "date: the host's wall clock" "date +%s" "^[0-9]+$"
+guest=$(grep -E -m1 '^[0-9]+$' "$(drive_output pv)")
+if [ -n "$guest" ] && [ $((guest - host)) -le 60 ] && [ $((host - guest)) -le 60 ]; then
+    ok "pv: guest date $guest within 60 s of the host's $host"
+else
+    notok "pv: guest date within 60 s of the host's" "guest '${guest}', host $host"
+fi
+# And it runs at the host's rate: /proc/uptime read twice, 3 s apart; the
+# guest's interval must lie between the host's time from the end of the
+# first read to the start of the second and the host's time around both
+# (less 0.2 s, plus 0.2 s).
+t0=$(date +%s.%N)
+cmd pv "uptime before" "cat /proc/uptime" "^[0-9.]+ "
+t1=$(date +%s.%N)
+u0=$(cut -d' ' -f1 "$(drive_output pv)")
+sleep 3
+t2=$(date +%s.%N)
+cmd pv "uptime after" "cat /proc/uptime" "^[0-9.]+ "
+t3=$(date +%s.%N)
+u1=$(cut -d' ' -f1 "$(drive_output pv)")
+if [ "$(echo "d = $u1 - $u0; d >= $t2 - $t1 - 0.2 && d <= $t3 - $t0 + 0.2" | bc 2>/dev/null)" = 1 ]; then
+    ok "pv: /proc/uptime advances with the host's clock ($u0 -> $u1 s)"
+else
+    notok "pv: /proc/uptime advances with the host's clock" \
+        "guest $u0 -> $u1 s; host $(echo "$t2 - $t1" | bc) to $(echo "$t3 - $t0" | bc) s"
+fi
+
+# Without: leaf 0x40000000 is vmlab's, which Linux does not know.
+cmd full "no KVM found" "dmesg | grep -c -i -E 'Hypervisor detected|kvm-clock'" "^0$"
+cmd full "the clocksource is not kvm-clock" "cat $CSRC" "^(tsc|acpi_pm|pit|jiffies)$"
+
+poweroff pv
+poweroff full
+mkdir -p "$BUILD/linux/session"
+cp "$TMPD/pv.out" "$BUILD/linux/session/pv-linux.console" 2>/dev/null
+cp "$TMPD/full.out" "$BUILD/linux/session/pv-linux-off.console" 2>/dev/null
+expect_grep "pv: --stats counts the kvmclock records" \
+    "kvm-pv: .*records written: [1-9][0-9]* time, [1-9][0-9]* wall clock" "$TMPD/pv.out"
+no_line full "kvm-pv:" "full: no kvm-pv in --stats"
+finish
