@@ -47,28 +47,7 @@ start() {
         "stty -g >$TMPD/$name.stty1" "echo \$rc >$TMPD/$name.rc" "sleep 60" >"$TMPD/$name.sh"
     $T new-session -d -s "$name" -x 80 -y 24 "bash $TMPD/$name.sh"
 }
-screen() { $T capture-pane -p -t "$1"; }
-wait_screen() {
-    local end=$((SECONDS + ${3:-30}))
-    while [ $SECONDS -lt $end ]; do
-        screen "$1" | grep -Eq -- "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-wait_exit() {
-    local end=$((SECONDS + ${2:-30}))
-    while [ $SECONDS -lt $end ]; do
-        [ -s "$TMPD/$1.rc" ] && { cat "$TMPD/$1.rc"; return 0; }
-        sleep 0.1
-    done
-    echo timeout
-    return 1
-}
-restored() {
-    cmp -s "$TMPD/$1.stty0" "$TMPD/$1.stty1" &&
-        [ "$($T display -p -t "$1" '#{alternate_on}')" = 0 ]
-}
+. "$ROOT/tests/tmux.sh" # screen, wait_screen, wait_exit, restored
 why() { echo "screen: $(screen "$1" | grep -v '^ *$' | tail -n 12 | tr '\n' '|')"; }
 
 # --- refusals: one line on stderr, status 2 ---------------------------------

@@ -41,33 +41,7 @@ start() {
         "echo \$rc >$TMPD/$name.rc" "sleep 60" >"$TMPD/$name.sh"
     $T new-session -d -s "$name" -x "$cols" -y "$rows" "bash $TMPD/$name.sh"
 }
-screen() { $T capture-pane -p -t "$1"; }
-# wait_screen NAME REGEX [SECONDS] : poll until the screen matches REGEX.
-# The limits are safety nets for a loaded machine (polling ends at the
-# first match), never a speed requirement.
-wait_screen() {
-    local end=$((SECONDS + ${3:-30}))
-    while [ $SECONDS -lt $end ]; do
-        screen "$1" | grep -Eq -- "$2" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-# wait_exit NAME [SECONDS] : poll until the command ended; prints its status.
-wait_exit() {
-    local end=$((SECONDS + ${2:-30}))
-    while [ $SECONDS -lt $end ]; do
-        [ -s "$TMPD/$1.rc" ] && { cat "$TMPD/$1.rc"; return 0; }
-        sleep 0.1
-    done
-    echo timeout
-    return 1
-}
-# restored NAME : terminal modes as before and the main screen back.
-restored() {
-    cmp -s "$TMPD/$1.stty0" "$TMPD/$1.stty1" &&
-        [ "$($T display -p -t "$1" '#{alternate_on}')" = 0 ]
-}
+. "$ROOT/tests/tmux.sh" # screen, wait_screen, wait_exit, restored
 why() { echo "screen: $(screen "$1" | grep -v '^ *$' | head -n 30 | tr '\n' '|')"; }
 
 # --- refusals: nothing drawn, one line, status 64 -------------------------
