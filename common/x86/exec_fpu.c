@@ -333,16 +333,21 @@ static void esc_d9_top(struct interp *ip, int modrm)
     raise_ud(ip);
 }
 
+/* FLD m32/m64, FILD m16/m32/m64, FBLD m80: read size bytes at the operand
+ * and push what the host's x87 makes of them (op converts). */
+static void load(struct interp *ip, const struct insn *in, enum x87_op op, int size)
+{
+    uint8_t m[16] = { 0 };
+    rd_bytes(ip, ea(ip, in), m, size);
+    stack_op(ip, op, 0, m, FSW_C1);
+}
+
 static void esc_d9(struct interp *ip, const struct insn *in, int reg, int rm, bool mem)
 {
     struct x86_fpu *f = FPU;
     if (mem) {
-        uint8_t m[16] = { 0 };
         switch (reg) {
-        case 0:
-            rd_bytes(ip, ea(ip, in), m, 4);
-            stack_op(ip, X87_LD32, 0, m, FSW_C1);
-            return;
+        case 0: load(ip, in, X87_LD32, 4); return;
         case 2: store(ip, in, X87_ST32, 4, false); return;
         case 3: store(ip, in, X87_ST32, 4, true); return;
         case 4:
@@ -387,10 +392,7 @@ static void esc_db(struct interp *ip, const struct insn *in, int reg, int rm, bo
     if (mem) {
         uint8_t m[16] = { 0 };
         switch (reg) {
-        case 0:
-            rd_bytes(ip, ea(ip, in), m, 4);
-            stack_op(ip, X87_ILD32, 0, m, FSW_C1);
-            return;
+        case 0: load(ip, in, X87_ILD32, 4); return;
         case 2: store(ip, in, X87_IST32, 4, false); return;
         case 3: store(ip, in, X87_IST32, 4, true); return;
         case 5: { /* FLD m80 */
@@ -436,12 +438,8 @@ static void esc_dd(struct interp *ip, const struct insn *in, int reg, int rm, bo
 {
     struct x86_fpu *f = FPU;
     if (mem) {
-        uint8_t m[16] = { 0 };
         switch (reg) {
-        case 0:
-            rd_bytes(ip, ea(ip, in), m, 8);
-            stack_op(ip, X87_LD64, 0, m, FSW_C1);
-            return;
+        case 0: load(ip, in, X87_LD64, 8); return;
         case 2: store(ip, in, X87_ST64, 8, false); return;
         case 3: store(ip, in, X87_ST64, 8, true); return;
         case 4:
@@ -479,22 +477,12 @@ static void esc_df(struct interp *ip, const struct insn *in, int reg, int rm, bo
 {
     struct x86_fpu *f = FPU;
     if (mem) {
-        uint8_t m[16] = { 0 };
         switch (reg) {
-        case 0:
-            rd_bytes(ip, ea(ip, in), m, 2);
-            stack_op(ip, X87_ILD16, 0, m, FSW_C1);
-            return;
+        case 0: load(ip, in, X87_ILD16, 2); return;
         case 2: store(ip, in, X87_IST16, 2, false); return;
         case 3: store(ip, in, X87_IST16, 2, true); return;
-        case 4:
-            rd_bytes(ip, ea(ip, in), m, 10);
-            stack_op(ip, X87_BLD, 0, m, FSW_C1);
-            return;
-        case 5:
-            rd_bytes(ip, ea(ip, in), m, 8);
-            stack_op(ip, X87_ILD64, 0, m, FSW_C1);
-            return;
+        case 4: load(ip, in, X87_BLD, 10); return;
+        case 5: load(ip, in, X87_ILD64, 8); return;
         case 6: store(ip, in, X87_BST, 10, true); return;
         case 7: store(ip, in, X87_IST64, 8, true); return;
         }
