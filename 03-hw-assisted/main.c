@@ -90,7 +90,7 @@ static void pv_vmx_fini(struct vcpu *v)
 }
 static const struct engine_ops vmx_or_pv = {
     .name = "vmx",
-    .summary = "software VT-x model: VMCS controls decide the exits of the software engine",
+    .summary = VMX_ENGINE_SUMMARY,
     .init = pv_vmx_init,
     .run = pv_vmx_run,
     .counts_instructions = true,

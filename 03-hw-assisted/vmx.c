@@ -606,7 +606,7 @@ static void vmx_fini(struct vcpu *v)
 
 const struct engine_ops vmx_engine = {
     .name = "vmx",
-    .summary = "software VT-x model: VMCS controls decide the exits of the software engine",
+    .summary = VMX_ENGINE_SUMMARY,
     .init = vmx_init,
     .run = vmx_run,
     .counts_instructions = true,

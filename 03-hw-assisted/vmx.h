@@ -21,6 +21,9 @@ extern const struct engine_ops vmx_engine;
 /* For a VMM that emulates INVLPG or writes guest RAM itself (stage 02's
  * hypercalls, --pv on): drop lin's TLB entry; forget code decoded in
  * [gpa, gpa+len). */
+/* The engine's one-line summary (--help), shared by vmm-hw's PV wrapper. */
+#define VMX_ENGINE_SUMMARY \
+    "software VT-x model: VMCS controls decide the exits of the software engine"
 void vmx_invlpg(struct vcpu *v, uint32_t lin);
 void vmx_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len);
 void vmx_flush_tlb(struct vcpu *v); /* a CR3 load's TLB flush */
