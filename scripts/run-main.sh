@@ -159,8 +159,8 @@ linux_run() {
         return 0
     fi
     . "$ROOT/tests/linux/drive.sh"
-    drive_start linux "$BUILD/vmm-bt" --engine bt --mem 256M --stats --initrd "$lx/initrd.gz" \
-        "$lx/vmlinuz" -- console=ttyS0 nokaslr
+    linux_machine "$lx" "console=ttyS0 nokaslr" "$BUILD/vmm-bt" --engine bt
+    drive_start linux "${MACHINE[@]}"
     # Show the console as it comes (the file grows while the VM runs).
     tail -n +1 -f "$TMPD/linux.out" 2>/dev/null &
     local shower=$!

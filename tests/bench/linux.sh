@@ -36,14 +36,11 @@ fi
 MACHINES=(qemu-tcg interp bt bt-04 vmx)
 machine() {
     case $1 in
-    qemu-tcg) MACHINE=(qemu-system-i386 -accel tcg -m 256 -display none -serial stdio -monitor none
-                       -no-reboot -kernel "$LINUX/vmlinuz" -initrd "$LINUX/initrd.gz" -append "$CMDLINE") ;;
-    interp | bt) MACHINE=("$BUILD/vmm-bt" --engine "$1") ;;
-    bt-04) MACHINE=("$BUILD/vmm-mem" --engine bt) ;;
-    vmx) MACHINE=("$BUILD/vmm-hw" --engine vmx) ;;
+    qemu-tcg) linux_machine "$LINUX" "$CMDLINE" qemu ;;
+    interp | bt) linux_machine "$LINUX" "$CMDLINE" "$BUILD/vmm-bt" --engine "$1" ;;
+    bt-04) linux_machine "$LINUX" "$CMDLINE" "$BUILD/vmm-mem" --engine bt ;;
+    vmx) linux_machine "$LINUX" "$CMDLINE" "$BUILD/vmm-hw" --engine vmx ;;
     esac
-    [ "$1" = qemu-tcg ] ||
-        MACHINE+=(--mem 256M --stats --initrd "$LINUX/initrd.gz" "$LINUX/vmlinuz" -- $CMDLINE)
 }
 
 # stat ID FIELD: from the --stats summary line "...: stats: engine E, T s,

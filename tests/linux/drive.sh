@@ -16,6 +16,12 @@
 #   drive_elapsed ID         seconds since drive_start (one decimal)
 #   drive_reason ID          the console's last line, for a failure message
 #   drive_stop ID            end it (TERM, then KILL)
+#   linux_machine DIR CMDLINE VMM... : set the array MACHINE to the command
+#                            that boots DIR's Debian kernel and initramfs
+#                            (scripts/linux.sh) with CMDLINE: under VMM
+#                            (e.g. build/vmm-bt --engine bt) with 256 MiB
+#                            and --stats, or, for VMM "qemu", under
+#                            qemu-system-i386 TCG with the same files
 # The console is in $TMPD/ID.out, with CRs and terminal escape sequences
 # (busybox's shell asks the terminal for its cursor position) removed in
 # the copies the functions read.
@@ -109,4 +115,15 @@ drive_stop() {
     sleep 1
     pkill -KILL -P "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
+}
+
+linux_machine() {
+    local dir=$1 cmdline=$2
+    shift 2
+    if [ "$1" = qemu ]; then
+        MACHINE=(qemu-system-i386 -accel tcg -m 256 -display none -serial stdio -monitor none
+            -no-reboot -kernel "$dir/vmlinuz" -initrd "$dir/initrd.gz" -append "$cmdline")
+    else
+        MACHINE=("$@" --mem 256M --stats --initrd "$dir/initrd.gz" "$dir/vmlinuz" -- $cmdline)
+    fi
 }

@@ -92,13 +92,9 @@ ORDER=(interp-pic interp-apic vmx-pic vmx-apic bt-pic bt-apic bt04-pic bt04-apic
 machine() {
     local spec=${RUN[$1]}
     if [ "${spec%% *}" = qemu ]; then
-        local extra=${spec#qemu}
-        MACHINE=(qemu-system-i386 -accel tcg -m 256 -display none -serial stdio -monitor none
-            -no-reboot -kernel "$LINUX/vmlinuz" -initrd "$LINUX/initrd.gz"
-            -append "$BASE${extra}")
+        linux_machine "$LINUX" "$BASE${spec#qemu}" qemu
     else
-        local vmm=${spec%%|*} extra=${spec#*|}
-        MACHINE=($vmm --mem 256M --stats --initrd "$LINUX/initrd.gz" "$LINUX/vmlinuz" -- $BASE $extra)
+        linux_machine "$LINUX" "$BASE ${spec#*|}" ${spec%%|*}
     fi
 }
 
