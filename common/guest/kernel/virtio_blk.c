@@ -64,6 +64,10 @@ int vblk_open(struct virtio_blk *blk, const struct pci_dev *d)
         virtio_pci_fail(vp);
         return -1;
     }
+    if (blk->vq.size < 4) { /* a request is a chain of three */
+        vblk_close(blk);
+        return virtio_pci_error(vp, "queue 0 has %u entries, a request needs 3", blk->vq.size);
+    }
     blk->reqs = (struct vblk_req *)frame_alloc();
     if (!blk->reqs) {
         vblk_close(blk);
