@@ -10,7 +10,8 @@
 #  - the guest's verdict and its RESULT line: the device found, interrupts
 #    delivered and every interrupt-mode request completed by the handler,
 #    polled reads with the device's interrupts suppressed (ISR stayed 0),
-#    event index negotiated or not as the device offered it;
+#    event index and indirect descriptors negotiated or not as the device
+#    offered them (event_idx=off, indirect_desc=off), GET_ID's serial;
 #  - on the host, after the VM is gone: the 8 sectors the guest wrote at
 #    sector N hold its pattern (0x6E000000 | (s & 0xFFFF) << 8 | w) and
 #    nothing else changed; a read-only disk is byte for byte unchanged and
@@ -19,7 +20,7 @@
 # fails with one line, never hangs.
 #
 # A runner boots the guest with one disk:  RUNNER... OUT CMDLINE IMAGE MODE
-# (MODE rw, rw-noevent or ro) and ends with the guest's own debug-exit value
+# (MODE rw, rw-noevent, rw-noindirect or ro) and ends with the guest's own debug-exit value
 # (0 pass, 1 FAIL, ...), 125 when it cannot do MODE, 100 + status when the
 # VMM itself failed.  qemu_blk is QEMU; vmm_blk takes a VMM command (our
 # VMMs with --disk FILE[,ro]) and joins when that VMM is built.
@@ -50,6 +51,7 @@ qemu_blk() {
     case $mode in
     rw) ;;
     rw-noevent) props="$props,event_idx=off" ;;
+    rw-noindirect) props="$props,indirect_desc=off" ;;
     ro) drive="$drive,readonly=on" ;;
     *) return 125 ;;
     esac
@@ -109,6 +111,10 @@ sectors_are() {
 # check_rw RID ID ITERS EVENT NAME : a read-write case after the run.
 check_rw() {
     local rid=$1 id=$2 iters=$3 event=$4 name=$5 sectors
+    if [ "$(cat "$TMPD/$rid-$id.rc")" = 125 ]; then
+        skip "$name" "the runner cannot set up this case"
+        return
+    fi
     case_status "$rid-$id" 0 "$name: PASS (status 0)"
     expect_grep "$name: PASS line" '^PASS virtio_blk' "$TMPD/$rid-$id.out"
     result_has "$rid-$id" "$name: device found, event index $event, writable, flush offered" \
@@ -134,13 +140,16 @@ run_disk_cases() {
     local rid=$1; shift
     disk_case "$rid" rw 2048 300 rw "$@"
     disk_case "$rid" noevent 2048 64 rw-noevent "$@"
+    disk_case "$rid" noindirect 2048 64 rw-noindirect "$@"
     disk_case "$rid" ro 2048 64 ro "$@"
     disk_case "$rid" small 16 64 rw "$@"
     wait
 
     check_rw "$rid" rw 300 1 "$rid rw"
-    if [ "$(cat "$TMPD/$rid-noevent.rc")" = 125 ]; then skip "$rid event_idx=off" "the runner cannot switch event index off"
-    else check_rw "$rid" noevent 64 0 "$rid event_idx=off"; fi
+    check_rw "$rid" noevent 64 0 "$rid event_idx=off"
+    check_rw "$rid" noindirect 64 1 "$rid indirect_desc=off"
+    [ "$(cat "$TMPD/$rid-noindirect.rc")" != 125 ] &&
+        result_has "$rid-noindirect" "$rid indirect_desc=off: the driver chains in the ring" 'indirect=0'
 
     case_status "$rid-ro" 0 "$rid read-only: PASS (status 0)"
     result_has "$rid-ro" "$rid read-only: the guest saw VIRTIO_BLK_F_RO, the device refused the write" \
@@ -155,14 +164,21 @@ run_disk_cases() {
 
 run_disk_cases qemu qemu_blk
 
-# QEMU only: a 4-entry queue (one request in flight, descriptors reused
-# every time, one kick each), and no disk at all.
+# QEMU only: a 4-entry queue, its descriptors reused all the time: with
+# indirect descriptors four requests go per kick (9 requests, 3 kicks),
+# without one (9 kicks); the device's serial through GET_ID; no disk at all.
 pattern host 0 2048 >"$TMPD/q4.img"
-start_case q4 qemu_blk "$TMPD/q4.out" "test=virtio_blk iters=64" "$TMPD/q4.img" rw ",queue-size=4"
+cp "$TMPD/q4.img" "$TMPD/q4i.img"
+start_case q4 qemu_blk "$TMPD/q4.out" "test=virtio_blk iters=64" "$TMPD/q4.img" rw \
+    ",queue-size=4,indirect_desc=off,serial=VMLAB0042"
+start_case q4i qemu_blk "$TMPD/q4i.out" "test=virtio_blk iters=64" "$TMPD/q4i.img" rw ",queue-size=4"
 start_case none qemu_i386 "$TMPD/none.out" "test=virtio_blk"
 wait
 case_status q4 0 "qemu queue-size=4: PASS (status 0)"
-result_has q4 "qemu queue-size=4: every request kicked on its own" 'irq_requests=9' 'irq_kicks=9' 'write=ok'
+result_has q4 "qemu queue-size=4, direct: one request per kick" 'indirect=0' 'irq_requests=9' 'irq_kicks=9' 'write=ok'
+result_has q4 "qemu serial=VMLAB0042: GET_ID reads it" 'id=VMLAB0042'
+case_status q4i 0 "qemu queue-size=4, indirect: PASS (status 0)"
+result_has q4i "qemu queue-size=4, indirect: four requests per kick" 'indirect=1' 'irq_requests=9' 'irq_kicks=3' 'write=ok'
 case_status none 1 "no disk: status 1 (debug-exit 0)"
 expect_grep "no disk: SKIP line" '^vmlab: virtio_blk: SKIP: no virtio-blk PCI device' "$TMPD/none.out"
 result_has none "no disk: RESULT says device=none" 'device=none' 'skipped=1'

@@ -48,7 +48,8 @@ int vblk_open(struct virtio_blk *blk, const struct pci_dev *d)
     if (virtio_pci_probe(vp, d))
         return -1;
     uint64_t wanted = 1ull << VIRTIO_BLK_F_RO | 1ull << VIRTIO_BLK_F_FLUSH |
-                      1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_F_EVENT_IDX;
+                      1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_F_EVENT_IDX |
+                      1ull << VIRTIO_F_INDIRECT_DESC;
     if (virtio_pci_negotiate(vp, wanted))
         return -1;
     if (vp->device_cfg_len < 8) {
@@ -73,8 +74,10 @@ int vblk_open(struct virtio_blk *blk, const struct pci_dev *d)
         vblk_close(blk);
         return virtio_pci_error(vp, "no memory for requests");
     }
-    /* Three descriptors per read/write request. */
-    blk->nreqs = blk->vq.size / 3;
+    /* A read or write takes three descriptors of the ring, or one with
+     * indirect descriptors. */
+    blk->indirect = virtio_pci_has(vp, VIRTIO_F_INDIRECT_DESC);
+    blk->nreqs = blk->indirect ? blk->vq.size : blk->vq.size / 3u;
     if (blk->nreqs > PAGE_SIZE / sizeof(struct vblk_req))
         blk->nreqs = PAGE_SIZE / sizeof(struct vblk_req);
 
@@ -119,6 +122,10 @@ int vblk_submit(struct virtio_blk *blk, uint32_t type, uint64_t sector, void *bu
         if (!nsect || nsect > 0x10000 || sector + nsect > blk->capacity || addr + len > MM_LIMIT ||
             addr + len < addr)
             return VBLK_ERANGE;
+    } else if (type == VIRTIO_BLK_T_GET_ID) {
+        len = VIRTIO_BLK_ID_BYTES;
+        if (addr + len > MM_LIMIT || addr + len < addr)
+            return VBLK_ERANGE;
     } else {
         len = 0;
     }
@@ -138,9 +145,10 @@ int vblk_submit(struct virtio_blk *blk, uint32_t type, uint64_t sector, void *bu
     int n = 0;
     bufs[n++] = (struct vq_buf){ (uint32_t)&r->hdr, sizeof r->hdr, 0 };
     if (len)
-        bufs[n++] = (struct vq_buf){ addr, len, type == VIRTIO_BLK_T_IN };
+        bufs[n++] = (struct vq_buf){ addr, len, type != VIRTIO_BLK_T_OUT };
     bufs[n++] = (struct vq_buf){ (uint32_t)&r->status, 1, 1 };
-    if (vq_add(&blk->vq, bufs, n, r) < 0)
+    if ((blk->indirect ? vq_add_indirect(&blk->vq, bufs, n, r->table, r)
+                       : vq_add(&blk->vq, bufs, n, r)) < 0)
         return VBLK_EFULL;
     r->in_use = 1;
     blk->inflight++;

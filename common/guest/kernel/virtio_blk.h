@@ -26,6 +26,8 @@
 #define VIRTIO_BLK_T_IN     0 /* read  */
 #define VIRTIO_BLK_T_OUT    1 /* write */
 #define VIRTIO_BLK_T_FLUSH  4
+#define VIRTIO_BLK_T_GET_ID 8 /* the device's serial, 20 bytes, NUL-padded */
+#define VIRTIO_BLK_ID_BYTES 20
 #define VIRTIO_BLK_S_OK     0
 #define VIRTIO_BLK_S_IOERR  1
 #define VIRTIO_BLK_S_UNSUPP 2
@@ -38,6 +40,7 @@
 #define VBLK_EDEVICE (-6) /* the device answered nonsense              */
 
 struct vblk_req {
+    struct virtq_desc table[3]; /* the chain, with VIRTIO_F_INDIRECT_DESC */
     struct {
         uint32_t type, reserved;
         uint64_t sector;
@@ -46,7 +49,7 @@ struct vblk_req {
     volatile uint8_t done;
     uint8_t in_use;   /* submitted and not yet released      */
     uint32_t written; /* bytes the device wrote (used ring len) */
-};
+} __attribute__((aligned(16)));
 
 struct virtio_blk {
     struct virtio_pci vp;
@@ -55,6 +58,7 @@ struct virtio_blk {
     uint32_t blk_size;                  /* the device's block size       */
     int irq;                            /* 8259 line, -1 if none routed  */
     int use_irq;                        /* completion by interrupt, else by polling */
+    int indirect;                       /* one ring entry per request (VIRTIO_F_INDIRECT_DESC) */
     volatile uint32_t irqs, irqs_other; /* interrupts for the queue / with ISR 0 */
     volatile uint32_t inflight;
     uint32_t requests, irq_completions; /* all / completed by the handler */
@@ -69,7 +73,8 @@ int vblk_open(struct virtio_blk *blk, const struct pci_dev *d);
 /* Reset the device and give back the memory and the interrupt line. */
 void vblk_close(struct virtio_blk *blk);
 /* Queue one request (no kick yet).  buf: nsect sectors, physically
- * contiguous (below the identity-map limit).  No read-only check: that is
+ * contiguous (below the identity-map limit); for GET_ID, 20 bytes and
+ * nsect is ignored.  No read-only check: that is
  * vblk_io's, so a test can see the device refuse too. */
 int vblk_submit(struct virtio_blk *blk, uint32_t type, uint64_t sector, void *buf, uint32_t nsect,
                 struct vblk_req **out);

@@ -48,29 +48,57 @@ void vq_free(struct virtqueue *vq)
     vq->desc = 0, vq->avail = 0, vq->used = 0;
 }
 
-int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, int n, void *token)
+static void fill(volatile struct virtq_desc *d, const struct vq_buf *b, int more)
 {
-    if (n <= 0 || n > vq->num_free)
-        return -1;
-    uint16_t head = vq->free_head, i = head;
-    for (int k = 0; k < n; k++) {
-        volatile struct virtq_desc *d = &vq->desc[i];
-        d->addr = bufs[k].addr;
-        d->len = bufs[k].len;
-        d->flags = (uint16_t)((bufs[k].device_writes ? VIRTQ_DESC_F_WRITE : 0) |
-                              (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
-        i = d->next;
-    }
-    vq->free_head = i;
-    vq->num_free = (uint16_t)(vq->num_free - n);
-    vq->token[head] = token;
+    d->addr = b->addr;
+    d->len = b->len;
+    d->flags =
+        (uint16_t)((b->device_writes ? VIRTQ_DESC_F_WRITE : 0) | (more ? VIRTQ_DESC_F_NEXT : 0));
+}
 
+/* Make head the next entry of the available ring, then publish it. */
+static int publish(struct virtqueue *vq, uint16_t head, void *token)
+{
+    vq->token[head] = token;
     /* The ring entry must be visible before the index that publishes it
      * (§2.6.13.2); x86 keeps the two stores in order. */
     vq->avail->ring[vq->avail_idx & (vq->size - 1)] = head;
     barrier();
     vq->avail->idx = ++vq->avail_idx;
     return head;
+}
+
+int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, int n, void *token)
+{
+    if (n <= 0 || n > vq->num_free)
+        return -1;
+    uint16_t head = vq->free_head, i = head;
+    for (int k = 0; k < n; k++) {
+        fill(&vq->desc[i], &bufs[k], k + 1 < n);
+        i = vq->desc[i].next; /* free descriptors are already linked */
+    }
+    vq->free_head = i;
+    vq->num_free = (uint16_t)(vq->num_free - n);
+    return publish(vq, head, token);
+}
+
+int vq_add_indirect(struct virtqueue *vq, const struct vq_buf *bufs, int n,
+                    struct virtq_desc *table, void *token)
+{
+    if (n <= 0 || !vq->num_free)
+        return -1;
+    for (int k = 0; k < n; k++) {
+        fill(&table[k], &bufs[k], k + 1 < n);
+        table[k].next = (uint16_t)(k + 1);
+    }
+    uint16_t head = vq->free_head;
+    volatile struct virtq_desc *d = &vq->desc[head];
+    vq->free_head = d->next;
+    vq->num_free--;
+    d->addr = (uint32_t)table;
+    d->len = (uint32_t)n * sizeof *table;
+    d->flags = VIRTQ_DESC_F_INDIRECT; /* never with NEXT (§2.6.5.3.1) */
+    return publish(vq, head, token);
 }
 
 /*

@@ -20,8 +20,9 @@
 
 #include <stdint.h>
 
-#define VIRTQ_DESC_F_NEXT  1 /* the chain goes on in `next`        */
-#define VIRTQ_DESC_F_WRITE 2 /* the device writes this buffer      */
+#define VIRTQ_DESC_F_NEXT     1 /* the chain goes on in `next`        */
+#define VIRTQ_DESC_F_WRITE    2 /* the device writes this buffer      */
+#define VIRTQ_DESC_F_INDIRECT 4 /* addr is a table of descriptors     */
 
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1 /* driver: don't interrupt me (no EVENT_IDX) */
 #define VIRTQ_USED_F_NO_NOTIFY     1 /* device: don't kick me (no EVENT_IDX)      */
@@ -84,6 +85,12 @@ void vq_free(struct virtqueue *vq);
 /* Add a chain: bufs[0..n) in order (device-readable ones first, §2.6.4.2).
  * Returns the head, or -1 if there are not n free descriptors. */
 int vq_add(struct virtqueue *vq, const struct vq_buf *bufs, int n, void *token);
+/* The same chain as one ring descriptor pointing at `table` (n entries,
+ * filled here; it must stay put until the chain is used), with
+ * VIRTIO_F_INDIRECT_DESC (§2.6.5.3): a request then takes one entry of the
+ * ring whatever its length.  Returns the head or -1. */
+int vq_add_indirect(struct virtqueue *vq, const struct vq_buf *bufs, int n,
+                    struct virtq_desc *table, void *token);
 /* Publish what was added and say whether the device wants a kick now. */
 int vq_kick_needed(struct virtqueue *vq);
 /* The next completed chain's token (and *len), or 0 if none yet. */

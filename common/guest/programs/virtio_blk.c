@@ -3,6 +3,7 @@
  * against whatever virtio-blk PCI device the machine has: QEMU's own
  * (-device virtio-blk-pci,disable-legacy=on) or a VMM's.
  *
+ *  0. asks the device for its serial (GET_ID, §5.2.6);
  *  1. reads sectors 0..N-1 (N = iters) in batches, one kick per batch,
  *     sleeping until the device's interrupt (INTx through the 8259), and
  *     checks the pattern the host wrote into the image: 32-bit word w of
@@ -31,6 +32,7 @@
 #define TIMEOUT_MS       5000
 
 static struct virtio_blk blk;
+static char id[VIRTIO_BLK_ID_BYTES + 1];
 static uint32_t buf[BATCH * CHUNK * WORDS] __attribute__((aligned(4096)));
 
 struct stats {
@@ -44,6 +46,25 @@ static uint32_t check_sector(const uint32_t *p, uint32_t sector, int guest)
     for (uint32_t w = 0; w < WORDS; w++)
         bad += p[w] != (guest ? GUEST_WORD(sector, w) : HOST_WORD(sector, w));
     return bad;
+}
+
+/* The device's serial (GET_ID), as a RESULT value: no spaces. */
+static int get_id(struct prog_ctx *ctx)
+{
+    __builtin_memset(id, 0, sizeof id);
+    int rc = vblk_io(&blk, VIRTIO_BLK_T_GET_ID, 0, id, 0);
+    if (rc == VIRTIO_BLK_S_UNSUPP) {
+        __builtin_memcpy(id, "unsupported", 12);
+        return 0;
+    }
+    if (rc != VIRTIO_BLK_S_OK)
+        return prog_fail(ctx, "GET_ID: status %d", rc);
+    for (int i = 0; i < VIRTIO_BLK_ID_BYTES && id[i]; i++)
+        if (id[i] <= ' ' || id[i] > '~')
+            id[i] = '_';
+    if (!id[0])
+        __builtin_memcpy(id, "none", 5);
+    return 0;
 }
 
 /* Read sectors [0, n) in batches: sector 0 alone, then CHUNK at a time. */
@@ -143,9 +164,12 @@ static int run(struct prog_ctx *ctx, const struct pci_dev *d)
                          d->irq_pin);
 
     struct stats irq = { 0 }, poll = { 0 };
+    if (get_id(ctx))
+        return -1;
+    uint32_t irqs0 = blk.irqs, by_irq0 = blk.irq_completions;
     if (read_all(ctx, n, 1, &irq))
         return -1;
-    uint32_t irqs = blk.irqs, by_irq = blk.irq_completions;
+    uint32_t irqs = blk.irqs - irqs0, by_irq = blk.irq_completions - by_irq0;
     if (by_irq != irq.requests)
         return prog_fail(ctx,
                          "interrupt mode: %u of %u requests completed by the interrupt handler",
@@ -164,11 +188,12 @@ static int run(struct prog_ctx *ctx, const struct pci_dev *d)
     if (write_flush(ctx, n, &wrote))
         return -1;
     result(ctx,
-           "device=virtio-blk-pci pci=%02x:%02x.%x event_idx=%d ro=%d flush=%d capacity=%llu "
+           "device=virtio-blk-pci pci=%02x:%02x.%x id=%s event_idx=%d indirect=%d ro=%d flush=%d "
+           "capacity=%llu "
            "sectors=%u irq_requests=%u irq_kicks=%u irqs=%u irq_completed=%u poll_requests=%u "
            "poll_kicks=%u "
            "poll_isr=%u kicks_saved=%u write=%s wsector=%u wcount=%u bad_used=%u",
-           d->bus, d->dev, d->fn, virtio_pci_has(&blk.vp, VIRTIO_F_EVENT_IDX),
+           d->bus, d->dev, d->fn, id, virtio_pci_has(&blk.vp, VIRTIO_F_EVENT_IDX), blk.indirect,
            virtio_pci_has(&blk.vp, VIRTIO_BLK_F_RO), virtio_pci_has(&blk.vp, VIRTIO_BLK_F_FLUSH),
            blk.capacity, n, irq.requests, irq.kicks, irqs, by_irq, poll.requests, poll.kicks,
            poll_isr, blk.vq.kicks_saved, wrote, n, WRITE_SECTORS, blk.vq.bad_used);
