@@ -16,6 +16,7 @@
 #    sector N hold its pattern (0x6E000000 | (s & 0xFFFF) << 8 | w) and
 #    nothing else changed; a read-only disk is byte for byte unchanged and
 #    the guest saw its write refused by the driver and by the device.
+# QEMU alone also puts the disk behind a multi-function slot and on q35.
 # Without a disk the program says SKIP and passes; with too small a disk it
 # fails with one line, never hangs.
 #
@@ -177,12 +178,27 @@ start_case q4 qemu_blk "$TMPD/q4.out" "test=virtio_blk iters=64" "$TMPD/q4.img" 
     ",queue-size=4,indirect_desc=off,serial=VMLAB0042"
 start_case q4i qemu_blk "$TMPD/q4i.out" "test=virtio_blk iters=64" "$TMPD/q4i.img" rw ",queue-size=4"
 start_case none qemu_i386 "$TMPD/none.out" "test=virtio_blk"
+# Enumeration: function 3 of a multi-function slot whose function 0 is
+# another virtio device (virtio-rng, 0x1044), and the q35 machine (PCIe).
+pattern host 0 2048 >"$TMPD/mf.img"
+cp "$TMPD/mf.img" "$TMPD/q35.img"
+start_case mf qemu_i386 "$TMPD/mf.out" "test=virtio_blk" \
+    -drive "if=none,id=vd0,file=$TMPD/mf.img,format=raw" \
+    -device virtio-rng-pci,disable-legacy=on,addr=0x5.0,multifunction=on \
+    -device virtio-blk-pci,disable-legacy=on,drive=vd0,addr=0x5.3
+start_case q35 qemu_i386 "$TMPD/q35.out" "test=virtio_blk" -M q35 \
+    -drive "if=none,id=vd0,file=$TMPD/q35.img,format=raw" -device virtio-blk-pci,disable-legacy=on,drive=vd0
 wait
 case_status q4 0 "qemu queue-size=4: PASS (status 0)"
 result_has q4 "qemu queue-size=4, direct: one request per kick" 'indirect=0' 'irq_requests=9' 'irq_kicks=9' 'write=ok'
 result_has q4 "qemu serial=VMLAB0042: GET_ID reads it" 'id=VMLAB0042'
 case_status q4i 0 "qemu queue-size=4, indirect: PASS (status 0)"
 result_has q4i "qemu queue-size=4, indirect: four requests per kick" 'indirect=1' 'irq_requests=9' 'irq_kicks=3' 'write=ok'
+case_status mf 1 "qemu multi-function slot: PASS (status 1)"
+result_has mf "qemu multi-function slot: the disk found at 00:05.3, past virtio-rng at 00:05.0" \
+    'device=virtio-blk-pci' 'pci=00:05.3' 'write=ok'
+case_status q35 1 "qemu -M q35: PASS (status 1)"
+result_has q35 "qemu -M q35: the disk works on the PCIe machine" 'device=virtio-blk-pci' 'write=ok' 'poll_isr=0'
 case_status none 1 "no disk: status 1 (debug-exit 0)"
 expect_grep "no disk: SKIP line" '^vmlab: virtio_blk: SKIP: no virtio-blk PCI device' "$TMPD/none.out"
 result_has none "no disk: RESULT says device=none" 'device=none' 'skipped=1'
@@ -194,7 +210,7 @@ if [ -x "$VMM_IO" ]; then
         run_disk_cases "vmm-io-$engine" "" vmm_blk "$VMM_IO" --engine $engine
     done
 else
-    skip "virtio-blk under vmm-io" "$VMM_IO not built"
+    skip "virtio-blk under vmm-io" "${VMM_IO#"$ROOT"/} not built"
 fi
 
 finish
