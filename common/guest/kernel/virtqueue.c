@@ -26,7 +26,10 @@ int vq_init(struct virtqueue *vq, uint16_t index, uint16_t size, int event_idx)
         return -1;
     uint32_t d = frame_alloc(), a = frame_alloc(), u = frame_alloc();
     if (!d || !a || !u) {
-        frame_free(d ? d : 0), frame_free(a ? a : 0), frame_free(u ? u : 0);
+        uint32_t got[3] = { d, a, u };
+        for (int i = 0; i < 3; i++)
+            if (got[i]) /* frame_free(0) would hand out page 0 */
+                frame_free(got[i]);
         return -1;
     }
     *vq = (struct virtqueue){ .size = size, .index = index, .event_idx = event_idx };
