@@ -9,7 +9,7 @@
 # QEMU runs go at most two at a time (the machine is shared).
 . "$(dirname "$0")/../lib.sh"
 
-PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret fpu"
+PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret fpu virtio_blk"
 USER_ELF=$BUILD/guest/hello-user.elf
 
 if ! command -v qemu-system-i386 >/dev/null; then

@@ -26,6 +26,8 @@ static uint32_t demand_faults;
 
 static uint32_t kpd[1024] __attribute__((aligned(4096)));
 static uint32_t kpt[KPDES][1024] __attribute__((aligned(4096)));
+static uint32_t mmio_pt[1024] __attribute__((aligned(4096))); /* MMIO_VBASE's table */
+static uint32_t mmio_used;                                    /* pages handed out  */
 
 static void mark_free(uint32_t f, int freed)
 {
@@ -107,6 +109,7 @@ void mm_init(void)
         kpd[i] = (uint32_t)kpt[i] | PTE_P | PTE_W | PTE_U;
     }
     kpt[0][0] = 0;
+    kpd[MMIO_VBASE >> 22] = (uint32_t)mmio_pt | PTE_P | PTE_W;
     for (uint32_t a = (uint32_t)__user_start; a < (uint32_t)__user_end; a += PAGE_SIZE)
         kpt[a >> 22][(a >> 12) & 1023] |= PTE_U;
 
@@ -123,13 +126,14 @@ uint32_t as_create(void)
         return 0;
     for (uint32_t i = 0; i < KPDES; i++)
         pd[i] = kpd[i];
+    pd[MMIO_VBASE >> 22] = kpd[MMIO_VBASE >> 22];
     return (uint32_t)pd;
 }
 
 void as_destroy(uint32_t cr3)
 {
     uint32_t *pd = (uint32_t *)PTE_ADDR(cr3);
-    for (uint32_t i = KPDES; i < 1024; i++) {
+    for (uint32_t i = KPDES; i < USER_TOP >> 22; i++) {
         if (!(pd[i] & PTE_P))
             continue;
         uint32_t *pt = (uint32_t *)PTE_ADDR(pd[i]);
@@ -206,4 +210,35 @@ int mm_user_ok(uint32_t cr3, uint32_t va, uint32_t len, int write)
             break;
     }
     return 1;
+}
+
+/*
+ * Device registers must not be cached: a read has to reach the device
+ * every time (a status that changes by itself, a read that clears), and
+ * writes must reach it in order.  PCD=1 PWT=1 makes the page uncacheable
+ * (UC) with the default PAT (SDM Vol. 3A §11.12.3, Table 11-11).  A range
+ * mapped before is found again, so a driver may map its BAR on every probe.
+ */
+void *mm_map_mmio(uint64_t pa, uint32_t len)
+{
+    if (!len || pa + len > 0x100000000ull || pa + len < pa)
+        return 0;
+    uint32_t first = (uint32_t)pa & ~(PAGE_SIZE - 1);
+    uint32_t npages = ((uint32_t)pa + len - first + PAGE_SIZE - 1) / PAGE_SIZE;
+    for (uint32_t i = 0; i + npages <= mmio_used; i++) {
+        uint32_t j = 0;
+        while (j < npages && PTE_ADDR(mmio_pt[i + j]) == first + j * PAGE_SIZE)
+            j++;
+        if (j == npages)
+            return (void *)(MMIO_VBASE + i * PAGE_SIZE + ((uint32_t)pa & (PAGE_SIZE - 1)));
+    }
+    if (npages > 1024 - mmio_used)
+        return 0;
+    uint32_t va = MMIO_VBASE + mmio_used * PAGE_SIZE;
+    for (uint32_t j = 0; j < npages; j++)
+        set_pte_invlpg(&mmio_pt[mmio_used + j],
+                       (first + j * PAGE_SIZE) | PTE_P | PTE_W | PTE_PCD | PTE_PWT,
+                       va + j * PAGE_SIZE);
+    mmio_used += npages;
+    return (void *)(va + ((uint32_t)pa & (PAGE_SIZE - 1)));
 }

@@ -19,6 +19,8 @@
 #define PTE_P       0x001 /* present            */
 #define PTE_W       0x002 /* writable           */
 #define PTE_U       0x004 /* user accessible    */
+#define PTE_PWT     0x008 /* write-through      */
+#define PTE_PCD     0x010 /* cache disabled     */
 #define PTE_A       0x020 /* accessed           */
 #define PTE_D       0x040 /* dirty              */
 #define PTE_ADDR(e) ((e) & ~0xFFFu)
@@ -42,5 +44,12 @@ int mm_demand_fault(uint32_t cr3, uint32_t va);
 /* May ring 3 (of address space cr3) access [va, va+len)?  Demand-zero
  * pages in the range are mapped on the way. */
 int mm_user_ok(uint32_t cr3, uint32_t va, uint32_t len, int write);
+
+/* Device registers (a PCI memory BAR): [pa, pa+len) mapped uncached into
+ * the kernel's MMIO window (MMIO_VBASE, 4 MiB, shared by every address
+ * space, so an interrupt handler may touch it whatever task runs).
+ * Returns the virtual address of pa, or 0 if the window is full. */
+#define MMIO_VBASE 0xC0000000u /* == USER_TOP: above every task's space */
+void *mm_map_mmio(uint64_t pa, uint32_t len);
 
 #endif

@@ -21,6 +21,7 @@
  * no EOI. */
 void pic_init(void) {}
 void pic_unmask(int irq) { (void)irq; }
+void pic_mask(int irq) { (void)irq; }
 int pic_eoi(int irq)
 {
     (void)irq;
@@ -76,6 +77,12 @@ void pic_init(void)
 void pic_unmask(int irq)
 {
     mask &= (uint16_t) ~(1u << irq);
+    set_mask();
+}
+
+void pic_mask(int irq)
+{
+    mask |= (uint16_t)(1u << irq);
     set_mask();
 }
 

@@ -70,11 +70,26 @@ const char *trap_name(uint32_t v)
     return v < 32 && names[v] ? names[v] : "?";
 }
 
+static struct {
+    void (*fn)(void *arg);
+    void *arg;
+} irq_handlers[16];
+
+void irq_register(int n, void (*fn)(void *arg), void *arg)
+{
+    if (n > 0 && n < 16) { /* line 0 is the timer's */
+        irq_handlers[n].fn = fn;
+        irq_handlers[n].arg = arg;
+    }
+}
+
 static void irq(struct trapframe *tf)
 {
     int n = (int)tf->vector - T_IRQ0;
     if (n == 0)
         timer_tick();
+    else if (irq_handlers[n].fn)
+        irq_handlers[n].fn(irq_handlers[n].arg);
     if (!pic_eoi(n))
         return;
     /* Preemption: a timer tick in ring 3 ends the task's time slice. */

@@ -22,5 +22,10 @@ struct trapframe {
 void idt_init(void);
 void trap(struct trapframe *tf);
 const char *trap_name(uint32_t vector);
+/* A device driver's handler for 8259 line `irq` (0-15), called with IF=0
+ * before the EOI, so a level-triggered line (PCI INTx) must be quieted at
+ * the device by then.  fn 0 removes it.  The line stays masked until
+ * pic_unmask(). */
+void irq_register(int irq, void (*fn)(void *arg), void *arg);
 
 #endif
