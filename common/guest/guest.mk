@@ -74,3 +74,4 @@ $(GUEST_PV_ELF): $(GUEST_PV_OBJS) $(GUEST_DIR)/link.ld
 .PHONY: guest guest-pv
 guest: $(GUEST_ELF) $(GUEST_USER_ELF)
 guest-pv: $(GUEST_PV_ELF)
+include common/guest/workloads/workloads.mk
