@@ -1,9 +1,9 @@
 /*
- * wl.h — the workload suite (README.md in this folder): real-program
- * shapes for measuring the engines, each one file, each built twice from
- * the same object: a boot module of the teaching guest (start_vmlab.c,
- * the module ABI of common/guest/README.md) and a static i386 Linux
- * process (start_linux.c, glibc).
+ * wl.h — the workload suite (common/guest/README.md, "The workload
+ * suite"): real-program shapes for measuring the engines, each one file,
+ * each built twice from the same object: a boot module of the teaching
+ * guest (start_vmlab.c, the module ABI) and a static i386 Linux process
+ * (start_linux.c, glibc).
  *
  * A program is one function that does a fixed amount of work from fixed
  * inputs and returns a 32-bit checksum of it; WORKLOAD() registers it

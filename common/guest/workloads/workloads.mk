@@ -1,5 +1,5 @@
-# workloads.mk — the workload suite (common/guest/workloads/README.md):
-# every program twice, from the same object file:
+# workloads.mk — the workload suite (common/guest/README.md, "The workload
+# suite"): every program twice, from the same object file:
 #
 #   build/workloads/NAME.elf      a boot module of the teaching guest
 #   build/workloads/NAME.linux32  a static i386 Linux process (glibc)
