@@ -20,8 +20,10 @@
 # 50 ms calibration on a busy host can be off by several per cent, so a
 # VM's time is taken back to cycles and divided by the host's TSC rate
 # (measured by build/bench/micro.linux*, `tsc`) when that is known.  Each cell is calibrated: the round count
-# grows until a run takes a fifth of BENCH_WL_SECONDS (default 1), then one
-# run of about BENCH_WL_SECONDS gives the time per round.  A run whose
+# grows until a run takes a fifth of BENCH_WL_SECONDS (default 1), then the
+# fastest of BENCH_WL_REPEAT (default 3) runs of about BENCH_WL_SECONDS
+# gives the time per round (the machine is shared: the fastest run is the
+# least disturbed one).  A run whose
 # checksum is wrong is a failed cell, never a number.
 #
 # Prints the time per round and the ratio to native (to qemu-i386 when
@@ -36,6 +38,7 @@ VMM=$BUILD/vmm-bt
 WL=$BUILD/workloads
 OUT=${WL_OUT:-$BUILD/bench}
 TARGET=${BENCH_WL_SECONDS:-1}
+REPEAT=${BENCH_WL_REPEAT:-3}
 . "$ROOT/tests/bench/native/host.sh"     # NATIVE_ARCH: can this host run i386?
 NAMES="calls bytecode lists strings sort hash int64 float"
 COLUMNS="native qemu-i386 qemu-tcg interp bt"
@@ -105,14 +108,22 @@ measure() {
             local want
             want=$(awk -v ns="$ns" -v r="$r" -v t="$TARGET" \
                 'BEGIN { k = int(r * t * 1e9 / (ns > 0 ? ns : 1) + 0.5); print (k < 1) ? 1 : k }')
+            # REPEAT runs of about TARGET s (the last one so far counts
+            # when it is long enough); the fastest is the least disturbed.
+            local k=1 p best=
             if [ "$want" -gt $((r + r / 2)) ]; then
-                r=$want
+                r=$want k=0
+            fi
+            [ $k -eq 1 ] && best=$(per_round "$col" "$log" "$ns" "$r")
+            while [ $k -lt "$REPEAT" ]; do
                 run "$col" "$name" "$r" "$log"
                 ns=$(ns_of "$log" "$r")
                 [ -z "$ns" ] && { FAIL="$col $name rounds=$r: $(tail -n 1 "$log")"; return 1; }
-            fi
-            ROUNDS=$r
-            PER=$(per_round "$col" "$log" "$ns" "$r")
+                p=$(per_round "$col" "$log" "$ns" "$r")
+                { [ -z "$best" ] || [ "$p" -lt "$best" ]; } && best=$p
+                k=$((k + 1))
+            done
+            ROUNDS=$r PER=$best
             return 0
         fi
         r=$(awk -v ns="$ns" -v r="$r" -v t="$TARGET" \
@@ -130,7 +141,8 @@ footnote() {   # footnote TEXT: sets FNUM (same text, same number)
     FNUM=${#FOOTS[@]}
 }
 status=0
-say "the workload suite, each cell calibrated to about $TARGET s (BENCH_WL_SECONDS)"
+say "the workload suite, each cell the fastest of $REPEAT runs of about $TARGET s" \
+    "(BENCH_WL_REPEAT, BENCH_WL_SECONDS)"
 for n in $NAMES; do
     for c in $COLUMNS; do
         if [ -n "${WHY[$c]:-}" ]; then

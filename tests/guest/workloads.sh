@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/guest/workloads.sh — the workload suite (common/guest/workloads/):
 # every program, one round, as a boot module under build/vmm-bt's interp
-# and bt engines, and its Linux build natively (with IA32 emulation) or
+# and bt engines and under bt --check interp (the translator in lock step
+# with the interpreter, compared at every block), and its Linux build natively (with IA32 emulation) or
 # under qemu-i386; each prints the checksum below (an independent x86-64
 # build of the same C gives the same values) and exits 0.  Also: a bad
 # argument reaches the program through argv and ends it with status 2.
@@ -19,10 +20,11 @@ for f in "$VMM" "$GUEST"; do
     [ -e "$f" ] || { notok "workloads" "$f missing (run make _all)"; finish; }
 done
 
-run_module() {  # OUT ENGINE NAME ARGS...
-    local out=$1 engine=$2 name=$3; shift 3
-    timeout 120 "$VMM" --engine "$engine" --timeout 60 --module "$WL/$name.elf" "$GUEST" -- \
-        test=module -- "$@" >"$out" 2>&1 </dev/null
+run_module() {  # OUT ENGINE NAME ARGS...  (ENGINE check: bt --check interp)
+    local out=$1 engine=$2 name=$3 opt=(); shift 3
+    [ "$engine" = check ] && engine=bt opt=(--check interp)
+    timeout 120 "$VMM" --engine "$engine" "${opt[@]}" --timeout 60 --module "$WL/$name.elf" \
+        "$GUEST" -- test=module -- "$@" >"$out" 2>&1 </dev/null
 }
 LINUX_RUN=
 if [ "$NATIVE_ARCH" = i386 ]; then LINUX_RUN=native
@@ -34,7 +36,7 @@ run_linux() {   # OUT NAME ARGS...
 }
 
 for n in $NAMES; do
-    for e in interp bt; do start_case "$e-$n" run_module "$TMPD/$e-$n.out" "$e" "$n" 1; done
+    for e in interp bt check; do start_case "$e-$n" run_module "$TMPD/$e-$n.out" "$e" "$n" 1; done
     [ -n "$LINUX_RUN" ] && start_case "linux-$n" run_linux "$TMPD/linux-$n.out" "$n" 1
 done
 start_case badarg run_module "$TMPD/badarg.out" interp calls 0
@@ -42,9 +44,11 @@ wait
 
 line() { echo "^WORKLOAD $1 rounds=1 checksum=${SUM[$1]} expected=${SUM[$1]} ns=[0-9]* verdict=ok"; }
 for n in $NAMES; do
-    for e in interp bt; do
-        case_status "$e-$n" 0 "$e $n: status 0 (module passed)"
-        expect_grep "$e $n: checksum ${SUM[$n]}" "$(line "$n")" "$TMPD/$e-$n.out"
+    for e in interp bt check; do
+        l=$e
+        [ "$e" = check ] && l="bt --check interp"
+        case_status "$e-$n" 0 "$l $n: status 0 (module passed)"
+        expect_grep "$l $n: checksum ${SUM[$n]}" "$(line "$n")" "$TMPD/$e-$n.out"
     done
     if [ -n "$LINUX_RUN" ]; then
         case_status "linux-$n" 0 "Linux build of $n ($LINUX_RUN): status 0"
