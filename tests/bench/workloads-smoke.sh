@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/bench/workloads-smoke.sh — tests/bench/workloads.sh with a tiny
 # time budget (BENCH_WL_SECONDS=0.01): it ends with status 0, its table has
-# a row per program and a geometric mean, every cell of a column that can
+# a row per program with its instruction count and a geometric mean, every cell of a column that can
 # run here holds a number and every other says n/a with a footnote, and
 # workloads.json has every cell.  No timing is checked.
 . "$(dirname "$0")/../lib.sh"
@@ -13,8 +13,9 @@ if [ "$rc" = 0 ]; then ok "workloads.sh (BENCH_WL_SECONDS=0.01): status 0"
 else notok "workloads.sh (BENCH_WL_SECONDS=0.01)" "status $rc: $(grep -m2 'fail' "$TMPD/table" | tr '\n' '|')"; fi
 
 header=$(grep -m1 '^program ' "$TMPD/table")
-cols=$(echo "$header" | awk '{ for (i = 2; i <= NF; i++) printf "%s ", $i }')
-if [ "$cols" = "native qemu-i386 qemu-tcg interp bt " ]; then ok "table: the five columns"
+cols=$(echo "$header" | awk '{ for (i = 3; i <= NF; i++) printf "%s ", $i }')
+if [ "$cols" = "native qemu-i386 qemu-tcg interp bt " ] && [ "$(echo "$header" | awk '{ print $2 }')" = Minsns ]
+then ok "table: instructions per round and the five columns"
 else notok "table: the five columns" "header '$header'"; fi
 # A column can run here iff it is not n/a for a reason of the host.
 can() {
@@ -29,9 +30,10 @@ bad=
 for n in $NAMES; do
     row=$(grep "^$n " "$TMPD/table")
     [ -z "$row" ] && { bad+=" $n:no-row"; continue; }
+    echo "$row" | awk '{ exit !($2 ~ /^[0-9]+\.[0-9][0-9]$/ && $2 > 0) }' || bad+=" $n:Minsns"
     i=0
     for c in $cols; do
-        cell=$(echo "$row" | sed 's/)//g; s/(//g' | awk -v k=$((i * 2 + 2)) '{ print $k }')
+        cell=$(echo "$row" | sed 's/)//g; s/(//g' | awk -v k=$((i * 2 + 3)) '{ print $k }')
         if can "$c"; then
             echo "$cell" | grep -Eq '^[0-9.]+$' || bad+=" $n/$c:'$cell'"
         else

@@ -26,7 +26,8 @@
 # least disturbed one).  A run whose
 # checksum is wrong is a failed cell, never a number.
 #
-# Prints the time per round and the ratio to native (to qemu-i386 when
+# Prints the guest instructions per round (interp --stats), the time per
+# round and the ratio to native (to qemu-i386 when
 # native is n/a) per program, and the geometric mean of the ratios per
 # column; writes build/bench/workloads.json.  No pass/fail on speed: the
 # status is non-zero only if a run that should work did not.
@@ -132,7 +133,18 @@ measure() {
     done
 }
 
-declare -A PERS NR NOTE
+# insns NAME: guest instructions per round, counted by the interpreter
+# (--stats): a run of 3 rounds minus a run of 1, halved (boot cancels out).
+insns() {
+    local a b
+    a=$("$VMM" --engine interp --stats --timeout 600 --module "$WL/$1.elf" "$GUEST" -- \
+        test=module -- 1 2>&1 </dev/null | sed -n 's/.* \([0-9][0-9]*\) guest instructions.*/\1/p')
+    b=$("$VMM" --engine interp --stats --timeout 600 --module "$WL/$1.elf" "$GUEST" -- \
+        test=module -- 3 2>&1 </dev/null | sed -n 's/.* \([0-9][0-9]*\) guest instructions.*/\1/p')
+    [ -n "$a" ] && [ -n "$b" ] && echo $(((b - a) / 2))
+}
+
+declare -A PERS NR NOTE INSNS
 FOOTS=()
 footnote() {   # footnote TEXT: sets FNUM (same text, same number)
     local i
@@ -144,6 +156,7 @@ status=0
 say "the workload suite, each cell the fastest of $REPEAT runs of about $TARGET s" \
     "(BENCH_WL_REPEAT, BENCH_WL_SECONDS)"
 for n in $NAMES; do
+    INSNS[$n]=$(insns "$n")
     for c in $COLUMNS; do
         if [ -n "${WHY[$c]:-}" ]; then
             NOTE[$c|$n]=${WHY[$c]}
@@ -165,13 +178,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 us() { awk -v n="$1" 'BEGIN { v = n / 1000; printf (v < 10) ? "%.2f" : (v < 100) ? "%.1f" : "%.0f", v }'; }
 echo
 echo "Workload suite: time per round (us) and, in brackets, the ratio to $REF" \
-     "(lower is better); geometric mean of the ratios"
-printf '%-10s' "program"
+     "(lower is better); geometric mean of the ratios.  Minsns: guest instructions per round" \
+     "(millions, counted by interp), the same in every column"
+printf '%-10s %9s' "program" "Minsns"
 for c in $COLUMNS; do printf ' %18s' "$c"; done
 echo
 declare -A LOGSUM CNT
 for n in $NAMES; do
-    printf '%-10s' "$n"
+    printf '%-10s %9s' "$n" "$(awk -v i="${INSNS[$n]:-}" 'BEGIN { print (i == "") ? "?" : sprintf("%.2f", i / 1e6) }')"
     ref=${PERS[$REF|$n]:-}
     for c in $COLUMNS; do
         p=${PERS[$c|$n]:-}
@@ -189,7 +203,7 @@ for n in $NAMES; do
     done
     echo
 done
-printf '%-10s' "geomean"
+printf '%-10s %9s' "geomean" ""
 declare -A GEO
 for c in $COLUMNS; do
     if [ -n "${CNT[$c]:-}" ]; then
@@ -235,7 +249,8 @@ fi
     sep=
     for n in $NAMES; do
         for c in $COLUMNS; do
-            printf '%s\n    {"program": "%s", "column": "%s"' "$sep" "$n" "$c"
+            printf '%s\n    {"program": "%s", "column": "%s", "insns_per_round": %s' "$sep" "$n" "$c" \
+                "${INSNS[$n]:-null}"
             if [ -n "${PERS[$c|$n]:-}" ]; then
                 printf ', "status": "ok", "rounds": %s, "ns_per_round": %s' "${NR[$c|$n]}" "${PERS[$c|$n]}"
             else
