@@ -27,9 +27,8 @@
 # checksum is wrong is a failed cell, never a number.
 #
 # Prints the guest instructions per round (interp --stats), the time per
-# round and the ratio to native (to qemu-i386 when
-# native is n/a) per program, and the geometric mean of the ratios per
-# column; writes build/bench/workloads.json.  No pass/fail on speed: the
+# round and the ratio to native (to qemu-i386 when native is n/a) per
+# program, and the geometric mean of the ratios per column; writes build/bench/workloads.json.  No pass/fail on speed: the
 # status is non-zero only if a run that should work did not.
 set -u
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
