@@ -30,7 +30,9 @@ GUEST_OBJS    := $(patsubst $(GUEST_DIR)/%,$(GUEST_BUILD)/%.o,$(basename $(GUEST
 GUEST_ELF      := $(GUEST_BUILD)/guest.elf
 GUEST_USER_ELF := $(GUEST_BUILD)/hello-user.elf
 
-ALL_TARGETS += $(GUEST_ELF) $(GUEST_USER_ELF)
+GUEST_ABI_ELF  := $(GUEST_BUILD)/abi-user.elf
+
+ALL_TARGETS += $(GUEST_ELF) $(GUEST_USER_ELF) $(GUEST_ABI_ELF)
 
 $(GUEST_BUILD)/%.o: $(GUEST_DIR)/%.c
 	$(Q)mkdir -p $(@D)
@@ -50,6 +52,15 @@ $(GUEST_USER_ELF): $(GUEST_DIR)/examples/hello_user_elf.c
 	    -std=gnu11 -Wall -Wextra -Werror -fno-asynchronous-unwind-tables \
 	    -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x08048000 \
 	    -Wl,-e,_start -Wl,-z,noexecstack -o $@ $<
+
+# The module ABI's process services checked from a module (argv, brk, the
+# clock): tests/guest/interp.sh runs it.
+$(GUEST_ABI_ELF): $(GUEST_DIR)/examples/abi_user_elf.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(GUEST_CC) -m32 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -O2 \
+	    -std=gnu11 -Wall -Wextra -Werror -fno-asynchronous-unwind-tables -I $(GUEST_DIR)/include \
+	    -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x08048000 \
+	    -Wl,-e,_start -Wl,-z,noexecstack -o $@ $< -lgcc
 
 # The paravirtual kernel (stage 02, build/vmm-pv): the same sources built
 # with -DVMLAB_PV, plus kernel/pv.c, in a tree of their own (named
@@ -74,3 +85,4 @@ $(GUEST_PV_ELF): $(GUEST_PV_OBJS) $(GUEST_DIR)/link.ld
 .PHONY: guest guest-pv
 guest: $(GUEST_ELF) $(GUEST_USER_ELF)
 guest-pv: $(GUEST_PV_ELF)
+include common/guest/workloads/workloads.mk

@@ -312,8 +312,9 @@ if [ -n "${SECS[bt]:-}" ]; then
     done
 fi
 echo "bench: wrote $OUT/results.json"
-"$ROOT/tests/bench/trace-cost.sh"   # what --trace costs (trace tools)
+"$ROOT/tests/bench/workloads.sh"    # the workload suite, per program and geometric mean
 st=$?
+"$ROOT/tests/bench/trace-cost.sh" || st=1  # what --trace costs (trace tools)
 "$ROOT/tests/bench/shadow.sh" || st=1  # stage 04: shadow paging, bt-01 vs bt-04 vs native
 "$ROOT/tests/bench/micro.sh" || st=1   # Adams & Agesen microbenchmark table (micro.mk)
 "$ROOT/tests/bench/linux.sh" || st=1   # Debian's Linux to the prompt and to poweroff

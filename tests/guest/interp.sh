@@ -4,6 +4,9 @@
 # itself (0 pass, 1 FAIL, 2 bad command line, 3 bad module).
 #  - every program passes with its RESULT and PASS lines, and test=all;
 #  - a user ELF passed with --module runs;
+#  - the module ABI's process services (abi-user.elf): argv from the words
+#    after "--", brk, clock_gettime and SYS_tsc_hz; a module's exit code is
+#    the verdict;
 #  - `sensitive` observes exactly what it observes under QEMU (the reference
 #    machine): the architectural answers are the same on both;
 #  - compute prints the same checksums as the native build;
@@ -26,6 +29,8 @@ echo "not an ELF file, just text" >"$TMPD/notelf.txt"
 for p in $PROGRAMS; do start_case "p-$p" interp "$TMPD/p-$p.out" "test=$p"; done
 start_case all     interp "$TMPD/all.out" "test=all"
 start_case module  interp "$TMPD/module.out" "test=module" --module "$BUILD/guest/hello-user.elf"
+start_case abi     interp "$TMPD/abi.out" "test=module -- alpha 42 x=y" --module "$BUILD/guest/abi-user.elf"
+start_case abiexit interp "$TMPD/abiexit.out" "test=module -- exit 7" --module "$BUILD/guest/abi-user.elf"
 start_case unknown interp "$TMPD/unknown.out" "test=no_such_program"
 start_case notelf  interp "$TMPD/notelf.out" "test=module" --module "$TMPD/notelf.txt"
 start_case compute interp "$TMPD/compute.out" "test=compute iters=3"
@@ -41,6 +46,23 @@ case_status all 0 "interp test=all: status 0"
 no_line all '^FAIL ' "interp test=all: no FAIL"
 case_status module 0 "interp --module hello-user.elf: status 0"
 expect_grep "interp module: PASS line" '^PASS module$' "$TMPD/module.out"
+case_status abi 0 "interp abi-user.elf: status 0"
+no_line abi '^ABI FAIL' "interp abi-user.elf: no failed check"
+expect_grep "interp abi: argv from the words after --, Linux's initial stack" \
+    '^ABI argc=4 argv=module,alpha,42,x=y envp=empty align=16$' "$TMPD/abi.out"
+expect_grep "interp abi: brk grows, shrinks, frees, refuses outside the heap" '^ABI brk=ok$' \
+    "$TMPD/abi.out"
+expect_grep "interp abi: clock_gettime below 1 ms resolution, 2 ticks ~ 20 ms (2-200)" \
+    '^ABI clock_res_ns=[0-9]* tick2_ns=[0-9]* tsc_hz=[0-9]*$' "$TMPD/abi.out"
+hz=$(sed -n 's/^ABI .* tsc_hz=\([0-9]*\).*/\1/p' "$TMPD/abi.out")
+tpt=$(sed -n 's/.*tsc_per_tick=\([0-9]*\).*/\1/p' "$TMPD/abi.out")
+if [ -n "$hz" ] && [ -n "$tpt" ] && [ "$hz" = $((tpt * 100)) ]; then
+    ok "interp abi: SYS_tsc_hz = the banner's tsc_per_tick x 100 Hz ($hz)"
+else notok "interp abi: SYS_tsc_hz" "tsc_hz '$hz', banner tsc_per_tick '$tpt'"; fi
+case_status abiexit 1 "interp module exiting 7: status 1 (FAIL)"
+expect_grep "interp module exiting 7: its exit code reported" '^RESULT module exit=7$' \
+    "$TMPD/abiexit.out"
+expect_grep "interp module exiting 7: FAIL line" '^FAIL module exit code 7$' "$TMPD/abiexit.out"
 case_status unknown 2 "interp unknown test name: status 2"
 expect_grep "interp unknown test name: error line" "unknown test 'no_such_program'" "$TMPD/unknown.out"
 case_status notelf 3 "interp non-ELF module: status 3"

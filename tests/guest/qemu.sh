@@ -2,7 +2,8 @@
 # tests/guest/qemu.sh — the teaching guest under QEMU, the reference machine
 # (docs/ARCHITECTURE.md §8): every program must pass under qemu-system-i386 (TCG) with
 # its RESULT and PASS lines, test=all must pass, the PVH entry must boot
-# under qemu-system-x86_64 -M microvm, a user ELF module must run, and bad
+# under qemu-system-x86_64 -M microvm, a user ELF module must run (and
+# abi-user.elf find its arguments, brk and the clock as documented), and bad
 # input must end the VM with the documented status and one error line:
 #   debug-exit value v  ->  QEMU status (v << 1) | 1
 #   0 pass -> 1, 1 FAIL -> 3, 2 bad command line -> 5, 3 bad module -> 7.
@@ -36,6 +37,8 @@ for p in $PROGRAMS; do
 done
 start_case all       qemu_i386 "$TMPD/all.out" "test=all"
 start_case module    qemu_i386 "$TMPD/module.out" "test=module" -initrd "$USER_ELF"
+start_case abi       qemu_i386 "$TMPD/abi.out" "test=module -- alpha 42" \
+    -initrd "$BUILD/guest/abi-user.elf"
 [ $have_x86_64 = 1 ] && start_case microvm qemu_microvm "$TMPD/microvm.out" "test=all"
 start_case unknown   qemu_i386 "$TMPD/unknown.out" "test=no_such_program"
 start_case badkey    qemu_i386 "$TMPD/badkey.out" "test=hello color=blue"
@@ -93,6 +96,14 @@ if [ -f "$USER_ELF" ]; then
 else
     notok "module" "$USER_ELF missing (run make _all)"
 fi
+# The module ABI's process services on the reference machine.
+case_status abi 1 "module abi-user.elf: passes (status 1)"
+no_line abi '^ABI FAIL' "module abi-user.elf: no failed check"
+expect_grep "module abi-user.elf: argv after --" '^ABI argc=3 argv=module,alpha,42 envp=empty align=16' \
+    "$TMPD/abi.out"
+expect_grep "module abi-user.elf: brk" '^ABI brk=ok' "$TMPD/abi.out"
+expect_grep "module abi-user.elf: clock" '^ABI clock_res_ns=[0-9]* tick2_ns=[0-9]* tsc_hz=[0-9]*' \
+    "$TMPD/abi.out"
 
 # Bad input: status (2<<1)|1 = 5 for the command line, (3<<1)|1 = 7 for a
 # module that is not an ELF, each with one error line naming the problem.

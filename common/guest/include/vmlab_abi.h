@@ -21,6 +21,15 @@
 #define SYS_getpid 20  /* getpid() -> task id; the "null" system call       */
 #define SYS_yield  158 /* sched_yield(): give the CPU to the next task      */
 
+/* The module ABI's process services: Linux's numbers and semantics too.
+ *   brk(addr) -> the break, moved to addr if addr lies in the heap (brk(0)
+ *     reads it); lowering it frees the pages above.
+ *   clock_gettime(CLOCK_MONOTONIC, ts) -> 0; ts = { uint32 sec, uint32 nsec }
+ *     since the TSC's zero, at its resolution (one cycle). */
+#define SYS_brk           45
+#define SYS_clock_gettime 265
+#define CLOCK_MONOTONIC   1
+
 /* vmlab extensions used by the built-in test programs. */
 #define SYS_fault_handler \
     0x100                  /* (eip) on a ring-3 exception resume at eip with
@@ -37,6 +46,9 @@
 #define SYS_inout \
     0x104 /* (n) do n in/out pairs on the UART scratch
                                     register from ring 0; returns last value     */
+#define SYS_tsc_hz \
+    0x105 /* (out) *(uint64_t *)out = TSC cycles per
+                                    second, calibrated against the PIT at boot  */
 
 /* Where things are in every task's address space (2-level paging, 4 KiB pages). */
 #define USER_HEAP_BASE 0x40000000u /* demand-zero, private to the address space */

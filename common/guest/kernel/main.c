@@ -3,7 +3,7 @@
  * selected programs and report through the debug-exit port.
  *
  * Command line (Multiboot cmdline or PVH cmdline_paddr):
- *     test=NAME|all|list|module|panic   iters=N
+ *     test=NAME|all|list|module|panic   iters=N   [-- module arguments]
  * A first token without '=' that looks like a path is the kernel file name
  * that QEMU's Multiboot loader prepends, and is skipped.
  */
@@ -17,14 +17,16 @@
 #include "task.h"
 #include "timer.h"
 #include "trap.h"
+#include "uproc.h"
 #include "x86.h"
 
 extern const struct program __programs_start[], __programs_end[];
 
 static struct {
     char test[32];
-    uint32_t iters; /* 0: each program's default */
-} opts = { "hello", 0 };
+    uint32_t iters;              /* 0: each program's default */
+    char args[BOOT_CMDLINE_MAX]; /* after "--": the module's arguments */
+} opts = { "hello", 0, "" };
 
 static int streq(const char *a, const char *b)
 {
@@ -55,6 +57,11 @@ static void parse_cmdline(char *s)
             s++;
         if (*s)
             *s++ = '\0';
+        if (streq(tok, "--")) { /* the rest is the module's (as Linux gives init) */
+            for (uint32_t n = 0; n < sizeof opts.args - 1 && (opts.args[n] = s[n]); n++)
+                ;
+            break;
+        }
         char *eq = tok;
         while (*eq && *eq != '=')
             eq++;
@@ -131,12 +138,16 @@ static int run_module(void)
 {
     struct boot_module *m = &bootinfo.mods[0];
     char why[96];
-    uint32_t cr3, entry;
+    uint32_t cr3, entry, esp;
     if (m->end > MM_LIMIT)
         fatal(EXIT_BADMODULE, "module 1: not an ELF32 i386 executable (loaded above 128 MiB)");
     if (elf_load(m->start, m->end, &cr3, &entry, why, sizeof why))
         fatal(EXIT_BADMODULE, "module 1: not an ELF32 i386 executable (%s)", why);
-    int id = task_start("module", cr3, entry, 0, 0);
+    if (uproc_stack(cr3, "module", opts.args, &esp)) {
+        as_destroy(cr3);
+        return report("module", 1, "no memory for its stack, or more than 32 arguments");
+    }
+    int id = task_start_sp("module", cr3, entry, esp, 0, 0);
     if (id < 0) {
         as_destroy(cr3);
         return report("module", 1, "no free task slot");

@@ -44,6 +44,12 @@ static void set_name(struct task *t, const char *name)
 
 int task_start(const char *name, uint32_t cr3, uint32_t eip, uint32_t eax, uint32_t ebx)
 {
+    return task_start_sp(name, cr3, eip, USER_STACK_TOP, eax, ebx);
+}
+
+int task_start_sp(const char *name, uint32_t cr3, uint32_t eip, uint32_t esp, uint32_t eax,
+                  uint32_t ebx)
+{
     int slot = 1;
     while (slot < MAX_TASKS && tasks[slot].state != T_FREE)
         slot++;
@@ -55,6 +61,7 @@ int task_start(const char *name, uint32_t cr3, uint32_t eip, uint32_t eax, uint3
     t->cr3 = cr3;
     t->exit_code = 0;
     t->fault_eip = 0;
+    t->brk = USER_HEAP_BASE;
     t->wait_for = -1;
     t->kstack_top = (uint32_t)&kstacks[slot][KSTACK_SIZE];
 
@@ -65,7 +72,7 @@ int task_start(const char *name, uint32_t cr3, uint32_t eip, uint32_t eax, uint3
     tf->cs = SEL_UCODE;
     tf->eflags = EFLAGS_IF | 0x2;
     tf->eip = eip;
-    tf->esp = USER_STACK_TOP;
+    tf->esp = esp;
     tf->eax = eax;
     tf->ebx = ebx;
     /* Below it, what swtch pops: edi, esi, ebx, ebp, return address. */

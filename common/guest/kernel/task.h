@@ -29,6 +29,7 @@ struct task {
     int exit_code;
     int wait_for;       /* id this task is blocked on             */
     uint32_t fault_eip; /* SYS_fault_handler, 0 = kill on fault   */
+    uint32_t brk;       /* SYS_brk: the heap's break              */
 };
 
 extern struct task *current;
@@ -37,6 +38,9 @@ void task_init(void);
 /* Start a ring-3 task at `eip` with ESP=USER_STACK_TOP in address space
  * `cr3` (taken over by the task), EAX=eax, EBX=ebx; -> id or -1. */
 int task_start(const char *name, uint32_t cr3, uint32_t eip, uint32_t eax, uint32_t ebx);
+/* The same with ESP = esp (a module's initial stack, uproc.h). */
+int task_start_sp(const char *name, uint32_t cr3, uint32_t eip, uint32_t esp, uint32_t eax,
+                  uint32_t ebx);
 void task_exit(int code) __attribute__((noreturn));
 void schedule(void); /* give up the CPU; returns when picked again */
 /* Kill and reap every task but the waiter; returns how many there were. */
