@@ -146,9 +146,18 @@ struct bt_stats {
 
 /* Identical translation's return/indirect-branch table: a direct-mapped
  * cache (guest EIP | mode << 32) -> host code, filled by bt_lookup on a
- * hit and read inline by every translated RET (ident.c), cleared when the
- * address space, the paging mode or the code cache changes. */
-#define BT_IBTC_N 4096
+ * hit and read inline by every translated RET and every direct branch into
+ * another page (ident_tail.c), cleared when the address space, the paging
+ * mode or the code cache changes.  The slot is a multiplicative (Fibonacci)
+ * hash of EIP: its low bits alone would put every function that starts at
+ * the same offset in its page into one slot. */
+#define BT_IBTC_BITS 12
+#define BT_IBTC_N    (1u << BT_IBTC_BITS)
+#define BT_IBTC_MUL  0x9e3779b1u /* 2^32 / golden ratio */
+static inline uint32_t bt_ibtc_slot(uint32_t eip)
+{
+    return (eip * BT_IBTC_MUL) >> (32 - BT_IBTC_BITS);
+}
 struct bt_ibtc {
     uint64_t key;
     const void *code;

@@ -131,7 +131,7 @@ void *bt_lookup(struct bt *bt)
     if (e->tag_x == (lin & PAGE_MASK) && !bt->check) { /* --check: one block per step */
         struct tblock *tb = cc_lookup(bt->cc, e->gpa | (lin & 0xfff), c->eip, cpu_mode(c));
         if (tb) {
-            struct bt_ibtc *t = &bt->ibtc[c->eip & (BT_IBTC_N - 1)];
+            struct bt_ibtc *t = &bt->ibtc[bt_ibtc_slot(c->eip)];
             t->key = c->eip | (uint64_t)tb->mode << 32;
             t->code = tb->code;
             bt->st.indirect_hits++;
