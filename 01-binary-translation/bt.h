@@ -199,11 +199,13 @@ struct bt {
     bool cr_written;            /* MOV to CRn since: a CR3 reload flushes */
     bool chaining;
     int fuel_init;
-    /* Identical translation polls for interrupts with one load from this
-     * page at every block entry (bt_engine.c: the poller thread revokes
-     * read access every BT_POLL_US while translated code runs). */
-    volatile uint8_t *poll; /* the poll page, poll_off bytes after this struct */
-    int32_t poll_off;
+    /* Identical translation polls for interrupts at every block entry
+     * with a load through poll_at (ident.c): it points at itself, and the
+     * poller thread points it at the poll page, which is never readable,
+     * every BT_POLL_US while translated code runs (bt_fault.c). */
+    void *poll_at;         /* written by two threads: __atomic_store_n */
+    uint8_t *poll;         /* the poll page, right after this struct */
+    uint32_t poll_fault;   /* offset in a block of the load that faults */
     struct poller *poller; /* poller.h; NULL: threaded mode or --check */
     struct bt_ibtc ibtc[BT_IBTC_N];
     FILE *perfmap;          /* VMLAB_BT_PERFMAP=1: /tmp/perf-PID.map for perf */
