@@ -146,9 +146,18 @@ struct bt_stats {
 
 /* Identical translation's return/indirect-branch table: a direct-mapped
  * cache (guest EIP | mode << 32) -> host code, filled by bt_lookup on a
- * hit and read inline by every translated RET (ident.c), cleared when the
- * address space, the paging mode or the code cache changes. */
-#define BT_IBTC_N 4096
+ * hit and read inline by every translated RET and every direct branch into
+ * another page (ident_tail.c), cleared when the address space, the paging
+ * mode or the code cache changes.  The slot is a multiplicative (Fibonacci)
+ * hash of EIP: its low bits alone would put every function that starts at
+ * the same offset in its page into one slot. */
+#define BT_IBTC_BITS 12
+#define BT_IBTC_N    (1u << BT_IBTC_BITS)
+#define BT_IBTC_MUL  0x9e3779b1u /* 2^32 / golden ratio */
+static inline uint32_t bt_ibtc_slot(uint32_t eip)
+{
+    return (eip * BT_IBTC_MUL) >> (32 - BT_IBTC_BITS);
+}
 struct bt_ibtc {
     uint64_t key;
     const void *code;
@@ -190,11 +199,13 @@ struct bt {
     bool cr_written;            /* MOV to CRn since: a CR3 reload flushes */
     bool chaining;
     int fuel_init;
-    /* Identical translation polls for interrupts with one load from this
-     * page at every block entry (bt_engine.c: the poller thread revokes
-     * read access every BT_POLL_US while translated code runs). */
-    volatile uint8_t *poll; /* the poll page, poll_off bytes after this struct */
-    int32_t poll_off;
+    /* Identical translation polls for interrupts at every block entry
+     * with a load through poll_at (ident.c): it points at itself, and the
+     * poller thread points it at the poll page, which is never readable,
+     * every BT_POLL_US while translated code runs (bt_fault.c). */
+    void *poll_at;         /* written by two threads: __atomic_store_n */
+    uint8_t *poll;         /* the poll page, right after this struct */
+    uint32_t poll_fault;   /* offset in a block of the load that faults */
     struct poller *poller; /* poller.h; NULL: threaded mode or --check */
     struct bt_ibtc ibtc[BT_IBTC_N];
     FILE *perfmap;          /* VMLAB_BT_PERFMAP=1: /tmp/perf-PID.map for perf */

@@ -131,7 +131,7 @@ void *bt_lookup(struct bt *bt)
     if (e->tag_x == (lin & PAGE_MASK) && !bt->check) { /* --check: one block per step */
         struct tblock *tb = cc_lookup(bt->cc, e->gpa | (lin & 0xfff), c->eip, cpu_mode(c));
         if (tb) {
-            struct bt_ibtc *t = &bt->ibtc[c->eip & (BT_IBTC_N - 1)];
+            struct bt_ibtc *t = &bt->ibtc[bt_ibtc_slot(c->eip)];
             t->key = c->eip | (uint64_t)tb->mode << 32;
             t->code = tb->code;
             bt->st.indirect_hits++;
@@ -451,8 +451,7 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
                            const struct interp_hooks *hooks, void *opaque, bool identical,
                            char *err, size_t errlen)
 {
-    /* struct bt and, on the next page, the poll page (ident.c loads it
-     * r13-relative at every block entry). */
+    /* struct bt and, on the next page, the poll page (bt.h). */
     size_t bsz = (sizeof(struct bt) + 4095) & ~(size_t)4095;
     struct bt *bt =
         mmap(NULL, bsz + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -461,8 +460,8 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
         return NULL;
     }
     bt->poll = (uint8_t *)bt + bsz;
-    bt->poll_off = (int32_t)bsz;
-    mprotect((void *)bt->poll, 4096, PROT_READ);
+    bt->poll_at = (void *)&bt->poll_at;
+    mprotect(bt->poll, 4096, PROT_NONE);
     bt->chaining = true;
     bt->fuel_init = BT_FUEL;
     bt->ip = interp_create(cpu, ram, hooks, opaque, err, errlen);
@@ -609,7 +608,7 @@ void bt_destroy(struct bt *bt)
     free(bt->tpend);
     if (bt->perfmap)
         fclose(bt->perfmap);
-    munmap(bt, (size_t)bt->poll_off + 4096);
+    munmap(bt, (size_t)(bt->poll - (uint8_t *)bt) + 4096);
 }
 
 /* A later stage's MMU takes over the window (bt.h).  Stage 01's own

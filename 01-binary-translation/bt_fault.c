@@ -22,18 +22,17 @@
 #include <ucontext.h>
 #include <pthread.h>
 #include <time.h>
-#include <sys/mman.h>
 #include "core/vm.h"
 #include "trace/trace.h"
 #include "x86/decoded.h"
 #include "01-binary-translation/bt.h"
 #include "01-binary-translation/poller.h"
 
-#define BT_POLL_US \
-    500 /* identical: the poller's period (µs): 5% of
-                                       the guest's 100 Hz tick; each poll costs a
-                                       signal + 2 mprotect (~5 µs), 100 µs was 5-7%
-                                       of compute time */
+/* Identical translation: the poller's period (µs), 5% of the guest's
+ * 100 Hz tick.  Each poll costs a signal (~2 µs); when it also cost two
+ * mprotect calls, with a TLB shootdown each, 100 µs was 5-7% of compute
+ * time. */
+#define BT_POLL_US 500
 
 /* The translator running on this thread (the signal handler's way back to
  * its VM; one vCPU per thread). */
@@ -127,7 +126,7 @@ static void trace_window_walk(struct bt *bt, uintptr_t rip)
     tpend_add(bt, &ev);
     if (bt->ntpend > BT_TPEND_HIGH) { /* leave at the next block entry */
         if (bt->identical)
-            mprotect((void *)bt->poll, 4096, PROT_NONE);
+            __atomic_store_n(&bt->poll_at, bt->poll, __ATOMIC_RELAXED);
         else
             bt->fuel = 0;
     }
@@ -149,8 +148,8 @@ static bool poll_fault(struct bt *bt, ucontext_t *uc)
 {
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     struct tblock *tb = cc_contains(bt->cc, rip) ? cc_find_code(bt->cc, rip) : NULL;
-    mprotect((void *)bt->poll, 4096, PROT_READ);
-    if (!tb || rip != (uintptr_t)tb->code)
+    __atomic_store_n(&bt->poll_at, (void *)&bt->poll_at, __ATOMIC_RELAXED);
+    if (!tb || rip != (uintptr_t)tb->code + bt->poll_fault)
         return false;
     bt->cpu->eip = tb->eip;
     bt->ret_code = BT_RET_FUEL;
@@ -214,9 +213,9 @@ void bt_fault_install(void)
 
 /* ---- the poller ------------------------------------------------------------------ */
 /* The poller's tick (poller.h): while translated code runs, every
- * BT_POLL_US make the poll page unreadable, so the next block entry
- * faults back to the run loop, which polls the interrupt controller and
- * the stop request (the JVM's "safepoint poll").  It replaces a countdown
+ * BT_POLL_US point bt->poll_at at the unreadable poll page, so the next
+ * block entry faults back to the run loop, which polls the interrupt
+ * controller and the stop request (the JVM's "safepoint poll").  It replaces a countdown
  * at every block entry, which cost a quarter of the compute benchmark's
  * time (x86 has no flag-free decrement-and-branch on a register other
  * than rcx).  The thread parks while the vCPU is outside the engine. */
@@ -224,7 +223,7 @@ static void poll_tick(void *arg)
 {
     struct bt *bt = arg;
     if (bt->in_code)
-        mprotect((void *)bt->poll, 4096, PROT_NONE);
+        __atomic_store_n(&bt->poll_at, bt->poll, __ATOMIC_RELAXED);
 }
 
 int bt_poller_start(struct bt *bt, char *err, size_t errlen)

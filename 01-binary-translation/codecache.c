@@ -8,7 +8,10 @@
 #include "01-binary-translation/codecache.h"
 #include "01-binary-translation/emit.h"
 
-#define CC_HASH 4096
+/* Buckets of the block hash: a Linux boot keeps some 25 000 blocks, and
+ * a lookup that walks a long chain misses the cache at every link. */
+#define CC_HASH_BITS 16
+#define CC_HASH      (1u << CC_HASH_BITS)
 
 struct codecache {
     uint8_t *base; /* the executable region                    */
@@ -28,7 +31,7 @@ struct codecache {
     struct cc_stats st;
 };
 
-static uint32_t hash(uint32_t gpa) { return (gpa * 0x9e3779b1u) >> 20; } /* 12 bits */
+static uint32_t hash(uint32_t gpa) { return (gpa * 0x9e3779b1u) >> (32 - CC_HASH_BITS); }
 
 struct codecache *cc_create(size_t code_bytes, uint64_t ram_bytes, char *err, size_t errlen)
 {

@@ -147,14 +147,17 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
     x.flat = bt->use_window && (tb->mode & MODE_FLAT);
     tb->nfmap = 0;
 
-    /* Entry: the interrupt poll is one load from the poll page (the
+    /* Entry: the interrupt poll is a load through bt->poll_at (the
      * "safepoint poll" of JIT compilers).  bt_fault.c's poller thread
-     * makes the page unreadable when the run loop should look at the
-     * virtual CPU (every BT_POLL_US); the load then faults at this block's
-     * first byte, where the guest state is exactly the host registers and
-     * EIP is the block's, and the SIGSEGV handler sends the code to
-     * spill_exit with BT_RET_FUEL.  No flags, no counter, no branch. */
-    emit_load_m32(e, R8, R13, bt->poll_off);
+     * points it at the unreadable poll page when the run loop should look
+     * at the virtual CPU (every BT_POLL_US); the load then faults before
+     * this block has done anything, where the guest state is exactly the
+     * host registers and EIP is the block's, and the SIGSEGV handler sends
+     * the code to spill_exit with BT_RET_FUEL.  No flags, no counter, no
+     * branch, and no system call to arm it. */
+    emit_load_r64(e, R8, R13, OFF_BT(poll_at));
+    bt->poll_fault = (uint32_t)(e->p - tb->code);
+    emit_u8(e, 0x45); emit_u8(e, 0x8b); emit_u8(e, 0x00);      /* mov r8d, [r8] */
     x.body_start = e->p;
 
     /* Direct control transfers at the end are REWRITE (native branch). */

@@ -41,6 +41,61 @@ static void lookup_spilled(struct ident *x)
     emit_patch_rel32(miss, e->p);
 }
 
+/* Call bt_lookup with the guest state live in host registers (cpu->eip
+ * already says where): jump to the target's code, or to lookup_miss,
+ * which spills the state and returns to the run loop.  The lookup is a C
+ * call: only the caller-saved guest registers and the flags need saving
+ * (rbx, rbp, r12 are callee-saved in the System V ABI); 8 pushes keep
+ * the stack 16-byte aligned. */
+static void lookup_live(struct emit *e, const struct bt *bt)
+{
+    static const int cs[7] = { RAX, RCX, RDX, RSI, RDI, R10, R11 };
+    emit_u8(e, 0x9c);                                          /* pushfq */
+    for (int k = 0; k < 7; k++)
+        emit_push_r64(e, cs[k]);
+    emit_mov_r64_r64(e, RDI, R13);
+    emit_mov_r64_imm64(e, RAX, (uintptr_t)bt_lookup);
+    emit_call_r64(e, RAX);
+    emit_test_r64_r64(e, RAX, RAX);
+    emit_mov_r64_imm64(e, R9, (uintptr_t)bt->lookup_miss);
+    emit_u8(e, 0x4c); emit_u8(e, 0x0f); emit_u8(e, 0x45); emit_u8(e, 0xc8);  /* cmovne r9, rax */
+    for (int k = 6; k >= 0; k--)
+        emit_pop_r64(e, cs[k]);
+    emit_u8(e, 0x9d);                                          /* popfq */
+    emit_jmp_r64(e, R9);
+}
+
+/* A direct exit to another guest page: chaining it would need to know
+ * when that page's mapping changes, so look the target up instead, inline
+ * in bt->ibtc, whose entries live only as long as the address space
+ * (cleared at CR3 loads, INVLPG and dropped blocks).  The slot and the
+ * key (target EIP, this block's mode: a direct branch changes neither CPL
+ * nor CS) are constants, and the compare must leave the guest's flags
+ * alone: the key is subtracted with LEA and tested with JRCXZ (guest ECX
+ * parked in r11).  A miss calls bt_lookup, which fills the slot. */
+static void far_exit(struct ident *x, uint32_t target)
+{
+    struct emit *e = &x->e;
+    int32_t slot = OFF_BT(ibtc) + (int32_t)bt_ibtc_slot(target) * 16;
+    uint64_t key = target | (uint64_t)x->tb->mode << 32;
+    emit_mov_r64_r64(e, R11, RCX);
+    emit_load_r64(e, RCX, R13, slot);
+    emit_mov_r64_imm64(e, R9, (uint64_t)0 - key);
+    emit_u8(e, 0x4a); emit_u8(e, 0x8d); emit_u8(e, 0x0c); emit_u8(e, 0x09);  /* lea rcx, [rcx+r9] */
+    emit_u8(e, 0xe3); emit_u8(e, 0);                           /* jrcxz hit */
+    uint8_t *hit_fix = e->p - 1;
+    emit_mov_r64_r64(e, RCX, R11);
+    emit_store_m32_imm32(e, R14, OFF_CPU(eip), target);
+    lookup_live(e, x->bt);
+    if (!e->overflow && e->p - (hit_fix + 1) <= 127)
+        *hit_fix = (uint8_t)(e->p - (hit_fix + 1));
+    else
+        e->overflow = true;
+    emit_mov_r64_r64(e, RCX, R11);
+    emit_u8(e, 0x41); emit_u8(e, 0xff); emit_u8(e, 0xa5);      /* jmp [r13+slot+8] */
+    emit_u32(e, (uint32_t)(slot + 8));
+}
+
 void ident_tail_plain(struct ident *x)
 {
     struct emit *e = &x->e;
@@ -69,6 +124,8 @@ void ident_tail_plain(struct ident *x)
         ident_count(e, b->n);
         if (same_page(x, b->next_eip) && kind == T_NEXT) {
             chain_exit(x, b->next_eip, NULL);
+        } else if (kind == T_NEXT && x->flat) {
+            far_exit(x, b->next_eip);
         } else {
             emit_store_m32_imm32(e, R14, OFF_CPU(eip), b->next_eip);
             ident_ret_spill(e, x->bt, BT_RET_END);
@@ -115,8 +172,10 @@ void ident_tail_ret(struct ident *x)
     emit_u8(e, 0x0f); emit_u8(e, 0x90); emit_u8(e, 0xc0);      /* seto al */
     emit_mov_r64_imm64(e, R9, (uint64_t)tb->mode << 32);
     emit_u8(e, 0x4d); emit_u8(e, 0x09); emit_u8(e, 0xc1);      /* or r9, r8 */
-    emit_u8(e, 0x41); emit_u8(e, 0x81); emit_u8(e, 0xe0);      /* and r8d, N-1 */
-    emit_u32(e, BT_IBTC_N - 1);
+    emit_u8(e, 0x45); emit_u8(e, 0x69); emit_u8(e, 0xc0);      /* imul r8d, r8d, MUL */
+    emit_u32(e, BT_IBTC_MUL);
+    emit_u8(e, 0x41); emit_u8(e, 0xc1); emit_u8(e, 0xe8);      /* shr r8d, 32-BITS */
+    emit_u8(e, 32 - BT_IBTC_BITS);
     emit_u8(e, 0x49); emit_u8(e, 0xc1); emit_u8(e, 0xe0); emit_u8(e, 4);     /* shl r8, 4 */
     emit_u8(e, 0x4f); emit_u8(e, 0x3b); emit_u8(e, 0x8c); emit_u8(e, 0x05);  /* cmp r9, [r13+r8+d] */
     emit_u32(e, (uint32_t)OFF_BT(ibtc));
@@ -134,24 +193,7 @@ void ident_tail_ret(struct ident *x)
     emit_u8(e, 0x04); emit_u8(e, 0x7f);                        /* add al, 0x7f */
     emit_u8(e, 0x9e);                                          /* sahf */
     emit_mov_r64_r64(e, RAX, R11);
-    /* The lookup is a C call: only the caller-saved guest registers and
-     * the flags need saving (rbx, rbp, r12 are callee-saved in the System
-     * V ABI); 8 pushes keep the stack 16-byte aligned.  A miss returns to
-     * the run loop through lookup_miss. */
-    emit_u8(e, 0x9c);                                          /* pushfq */
-    static const int cs[7] = { RAX, RCX, RDX, RSI, RDI, R10, R11 };
-    for (int k = 0; k < 7; k++)
-        emit_push_r64(e, cs[k]);
-    emit_mov_r64_r64(e, RDI, R13);
-    emit_mov_r64_imm64(e, RAX, (uintptr_t)bt_lookup);
-    emit_call_r64(e, RAX);
-    emit_test_r64_r64(e, RAX, RAX);
-    emit_mov_r64_imm64(e, R9, (uintptr_t)x->bt->lookup_miss);
-    emit_u8(e, 0x4c); emit_u8(e, 0x0f); emit_u8(e, 0x45); emit_u8(e, 0xc8);  /* cmovne r9, rax */
-    for (int k = 6; k >= 0; k--)
-        emit_pop_r64(e, cs[k]);
-    emit_u8(e, 0x9d);                                          /* popfq */
-    emit_jmp_r64(e, R9);
+    lookup_live(e, x->bt);
 }
 
 /* A loop that is one block (its Jcc jumps back to its own start, e.g. an
@@ -214,6 +256,8 @@ bool ident_tail_branch(struct ident *x, bool jcc, bool call)
         fall = e->p;
         if (same_page(x, t[k])) {
             chain_exit(x, t[k], NULL);
+        } else if (x->flat) {
+            far_exit(x, t[k]);
         } else {
             emit_store_m32_imm32(e, R14, OFF_CPU(eip), t[k]);
             ident_ret_spill(e, x->bt, BT_RET_END);
@@ -226,8 +270,12 @@ bool ident_tail_branch(struct ident *x, bool jcc, bool call)
     }
     if (far_fix) {
         emit_patch_rel32(far_fix, e->p);
-        emit_store_m32_imm32(e, R14, OFF_CPU(eip), t[0]);
-        ident_ret_spill(e, x->bt, BT_RET_END);
+        if (x->flat) {
+            far_exit(x, t[0]);
+        } else {
+            emit_store_m32_imm32(e, R14, OFF_CPU(eip), t[0]);
+            ident_ret_spill(e, x->bt, BT_RET_END);
+        }
     }
     return true;
 }

@@ -10,9 +10,10 @@ $(BT_UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(BT_SAN_OBJS) $(LIBVMLAB
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) $< $(BT_SAN_OBJS) -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
 
-# A guest that reads undefined flags, for --check interp (bt.sh).
+# Small guests for bt.sh: one reads undefined flags (for --check interp),
+# one branches across pages in a hot loop (the far exits).
 BT_GUEST_DIR := $(BUILD)/tests/bt
-ALL_TARGETS += $(BT_GUEST_DIR)/uflags.elf
-$(BT_GUEST_DIR)/uflags.elf: tests/bt/guests/uflags.S tests/fuzz/guests/guest.inc tests/bad-input/tiny.ld
+ALL_TARGETS += $(BT_GUEST_DIR)/uflags.elf $(BT_GUEST_DIR)/farjump.elf
+$(BT_GUEST_DIR)/%.elf: tests/bt/guests/%.S tests/fuzz/guests/guest.inc tests/bad-input/tiny.ld
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(FUZZ_GUEST_LD) -Wl,-T,tests/bad-input/tiny.ld -o $@ $<

@@ -52,6 +52,10 @@ start_case tr-thr vmm bt "$TMPD/tr-thr.out" "test=pagefault" --bt-mode threaded 
 for m in identical threaded; do
     start_case "uf-$m" vmmg bt "$TMPD/uf-$m.out" "$BUILD/tests/bt/uflags.elf" --bt-mode $m --check interp --stats
 done
+# Branches into other pages (tests/bt/guests/farjump.S): looked up
+# inline, not through the run loop, with the guest's flags and ECX intact.
+start_case far vmmg bt "$TMPD/far.out" "$BUILD/tests/bt/farjump.elf" --stats
+start_case far-check vmmg bt "$TMPD/far-check.out" "$BUILD/tests/bt/farjump.elf" --check interp --stats
 start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --check interp --stats
 start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
@@ -103,6 +107,16 @@ for m in identical threaded; do
     case_status "uf-$m" 0 "bt $m --check interp: undefined flags read (PUSHF, LAHF, Jcc, frames): no divergence"
     expect_grep "bt $m --check interp uflags: blocks compared" "^bt: --check interp: [1-9][0-9]* block boundaries compared" "$TMPD/uf-$m.out"
 done
+
+case_status far 0 "bt far exits: a loop branching across pages computes the right sum (status 0)"
+case_status far-check 0 "bt far exits under --check interp: no divergence (status 0)"
+# 50000 iterations of 5 far exits would be 250000 run-loop entries.
+entries=$(sed -n 's/.* \([0-9]*\) run-loop entries.*/\1/p' "$TMPD/far.out")
+if [ -n "$entries" ] && [ "$entries" -lt 5000 ]; then
+    ok "bt far exits: found inline, not by the run loop ($entries run-loop entries for 250000 far exits)"
+else
+    notok "bt far exits: found inline, not by the run loop" "${entries:-no} run-loop entries for 250000 far exits"
+fi
 
 # Both translation modes under the lock-step checker, every program.
 for m in thr-all id-all id-nowin; do
