@@ -1,0 +1,160 @@
+#!/bin/bash
+# tests/slides/slides.sh — the lecture decks (slides/NN-*.md, `make slides`):
+#  - `make _slides` builds every deck into one self-contained HTML file;
+#  - each deck has 15-30 slides, every include was replaced by a measured
+#    table, every repository path it names exists, it embeds everything
+#    (no http(s) resource, images as data: URIs) and every local link
+#    resolves; the decks together use every Chinese term of the glossary;
+#  - in Debian's headless chromium every deck renders (its script shows one
+#    slide), every image loads, nothing is fetched over http(s), no slide's
+#    content spills out of its 16:9 frame; then one screenshot per deck,
+#    of its first slide with a figure (else slide 2), goes to
+#    build/slides/shots/NN-*.png.
+# Without pandoc or chromium (scripts/deps.sh installs both) the checks that
+# need them are skipped with the reason.
+. "$(dirname "$0")/../lib.sh"
+cd "$ROOT" || exit 1
+HTML=$BUILD/slides/html
+SHOTS=$BUILD/slides/shots
+
+# ---- build ------------------------------------------------------------------
+if ! command -v pandoc >/dev/null; then
+    skip "make slides builds the decks" "pandoc is not installed (make deps installs Debian's pandoc)"
+    finish
+fi
+decks=$(ls slides/[0-9][0-9]-*.md 2>/dev/null)
+if [ -z "$decks" ]; then
+    notok "lecture decks exist" "no slides/NN-*.md"
+    finish
+fi
+if make --no-print-directory BUILD="$BUILD" _slides >"$TMPD/make.log" 2>&1; then
+    ok "make slides builds $(echo "$decks" | wc -l) decks"
+else
+    notok "make slides builds the decks" "$(grep -m3 -i 'error' "$TMPD/make.log" | tr '\n' '|')"
+    finish
+fi
+
+# ---- each deck, statically ----------------------------------------------------
+# A backquoted token that names a repository path (its first component exists
+# at the root) must exist; build output and placeholders are not paths.
+paths_missing() {
+    grep -o '`[^`]*`' "$1" | tr -d '`' | sort -u |
+        grep -E '^[A-Za-z0-9_.][A-Za-z0-9_./+-]*/[A-Za-z0-9_./+-]*$' |
+        grep -vE '(^|/)build/|[A-Z]{3,}|\*' | while IFS= read -r t; do
+            [ -e "${t%%/*}" ] || [ -e "common/${t%%/*}" ] || continue
+            [ -e "${t%/}" ] || [ -e "common/${t%/}" ] || echo "$t"
+        done | tr '\n' ' '
+}
+
+for md in $decks; do
+    name=$(basename "$md" .md)
+    html=$HTML/$name.html
+    n=$(grep -c '^## ' "$md")
+    if [ "$n" -ge 15 ] && [ "$n" -le 30 ]; then ok "$name: $n slides (15-30)"
+    else notok "$name: 15-30 slides" "$n slides"; fi
+    if [ ! -s "$html" ]; then
+        notok "$name: built" "no $html"
+        continue
+    fi
+    if grep -q 'class="include"' "$html"; then notok "$name: every include measured" "an include block is left in $html"
+    else ok "$name: every include replaced by a measured table"; fi
+    bad=$(paths_missing "$md")
+    if [ -z "$bad" ]; then ok "$name: the repository paths it names exist"
+    else notok "$name: the repository paths it names exist" "missing: $bad"; fi
+    # Resources: <img|script|link|iframe|source ... src/href="http..."> or a
+    # CSS url(http...) would be fetched; an <a href> to a paper is only a link.
+    remote=$(grep -oE '<(img|script|link|iframe|source|video|audio|embed|object)[^>]*(src|href|data)="https?:[^"]*"|url\(["'\'']?https?:[^)]*\)|@import' "$html" | head -3 | tr '\n' ' ')
+    if [ -z "$remote" ]; then ok "$name: no resource from the network"
+    else notok "$name: no resource from the network" "$remote"; fi
+    notdata=$(grep -oE '<img [^>]*src="[^"]*"' "$html" | grep -v 'src="data:' | head -3 | tr '\n' ' ')
+    if [ -z "$notdata" ]; then ok "$name: every image embedded ($(grep -o '<img ' "$html" | wc -l))"
+    else notok "$name: every image embedded" "$notdata"; fi
+    badlink=""
+    while IFS= read -r href; do
+        case $href in
+            http://*|https://*|mailto:*) ;;
+            \#*) grep -q "id=\"${href#\#}\"" "$html" || badlink="$badlink $href" ;;
+            *) [ -e "$HTML/${href%%#*}" ] || badlink="$badlink $href" ;;
+        esac
+    done < <(grep -oE '<a [^>]*href="[^"]*"' "$html" | sed 's/.*href="\([^"]*\)"/\1/')
+    if [ -z "$badlink" ]; then ok "$name: every local link resolves"
+    else notok "$name: every local link resolves" "broken:$badlink"; fi
+done
+
+# The glossary's Chinese column: each piece between "/" and parentheses
+# that is not plain ASCII ("root 模式", "虚拟机退出") is a term.
+missing=""
+while IFS= read -r t; do
+    cat $decks | grep -qF -- "$t" || missing="$missing $t;"
+done < <(awk -F'|' 'NR > 2 && /^\|/ { print $3 }' slides/glossary.md | tr '/()' '\n\n\n' |
+         sed 's/^ *//; s/ *$//' | grep -P '[^\x00-\x7f]' | sort -u)
+if [ -z "$missing" ]; then ok "the decks use every Chinese term of slides/glossary.md"
+else notok "the decks use every Chinese term of slides/glossary.md" "missing:$missing"; fi
+
+# ---- in a browser -------------------------------------------------------------
+CHROME=$(command -v chromium || command -v chromium-browser)
+if [ -z "$CHROME" ]; then
+    skip "the decks render in a browser" "chromium is not installed (make deps installs Debian's chromium)"
+    finish
+fi
+# Root needs --no-sandbox; a proxy nobody listens on makes any http(s)
+# request fail here instead of leaving the machine.
+chrome() {
+    local profile
+    profile=$(mktemp -d "$TMPD/chrome.XXXXXX")
+    flags=(--headless --disable-gpu --user-data-dir="$profile" --proxy-server=127.0.0.1:9
+           --no-first-run --hide-scrollbars --window-size=1280,720)
+    [ "$(id -u)" = 0 ] && flags+=(--no-sandbox)
+    timeout 60 "$CHROME" "${flags[@]}" "$@" 2>>"$TMPD/chrome.err"
+}
+mkdir -p "$TMPD/check"
+list=""
+for md in $decks; do
+    cp "$HTML/$(basename "$md" .md).html" "$TMPD/check/"
+    list="$list'$(basename "$md" .md).html',"
+done
+{
+    echo '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><pre id="result">pending</pre>'
+    echo "<script>var DECKS = [${list%,}];</script><script>"
+    cat tests/slides/check.js
+    echo '</script></body></html>'
+} >"$TMPD/check/check.html"
+chrome --allow-file-access-from-files --virtual-time-budget=20000 --dump-dom \
+    "file://$TMPD/check/check.html" >"$TMPD/dom.html"
+sed -n '/<pre id="result">/,/<\/pre>/p' "$TMPD/dom.html" | sed 's/<[^>]*>//g; s/&quot;/"/g; s/&amp;/\&/g' >"$TMPD/result"
+if ! grep -q '^done' "$TMPD/result"; then
+    skip "the decks render in a browser" "headless chromium did not run here: $(grep -v -e dbus -e '^$' "$TMPD/chrome.err" | head -n 2 | tr '\n' '|')"
+    finish
+fi
+for md in $decks; do
+    name=$(basename "$md" .md)
+    want=$(( $(grep -c '^## ' "$md") + 1 ))
+    line=$(grep "^deck $name.html " "$TMPD/result")
+    set -- $line
+    if [ "${4:-}" = "$want" ] && [ "${6:-}" = 1 ]; then ok "$name: renders, $want slides, one shown by its script"
+    else notok "$name: renders" "read '${line:-nothing}', want $want slides and one shown"; fi
+    bad=$(grep "^bad $name.html " "$TMPD/result" | cut -d' ' -f3- | head -5 | tr '\n' '|')
+    if [ -z "$bad" ]; then ok "$name: images load, nothing fetched, every slide fits 1280x720"
+    else notok "$name: images load, nothing fetched, every slide fits" "$bad"; fi
+    echo "${8:-0} $name" >>"$TMPD/figures"
+done
+
+# One screenshot per deck, two browsers at a time.
+rm -rf "$SHOTS"; mkdir -p "$SHOTS"
+export -f chrome; export CHROME TMPD HTML SHOTS
+while read -r fig name; do
+    [ "$fig" -gt 0 ] || fig=2
+    echo "$name $fig"
+done <"$TMPD/figures" | xargs -P 2 -n 2 bash -c \
+    'chrome --screenshot="$SHOTS/$1.png" "file://$HTML/$1.html#$2" >/dev/null' bash
+for md in $decks; do
+    name=$(basename "$md" .md)
+    png=$SHOTS/$name.png
+    # A PNG's IHDR: width and height at bytes 16-23; a blank page
+    # compresses to a few KiB.
+    size=$(od -An -tu1 -j16 -N8 "$png" 2>/dev/null | awk '{ print $1*16777216+$2*65536+$3*256+$4 "x" $5*16777216+$6*65536+$7*256+$8 }')
+    bytes=$(stat -c %s "$png" 2>/dev/null || echo 0)
+    if [ "$size" = 1280x720 ] && [ "$bytes" -gt 15000 ]; then ok "$name: screenshot $png ($bytes bytes)"
+    else notok "$name: screenshot" "$png: ${size:-none}, $bytes bytes"; fi
+done
+finish
