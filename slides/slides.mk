@@ -5,8 +5,8 @@
 #                         U=1, mapped in every address space)
 #   page-walk-fault.svg   vmm-bt --dot, default address: the last #PF (CR2)
 #   exit-flow.svg         vmtrace --dot of a traced test=all run
-#   exit-flow-vmx.svg     vmtrace --dot of vmm-hw --engine vmx, test=all
-#   exit-flow-pv.svg      vmtrace --dot of vmm-pv (the PV kernel), test=all
+#   exit-flow-vmx.svg     vmtrace --dot of vmm-hw --engine vmx, test=forkexit
+#   exit-flow-pv.svg      vmtrace --dot of vmm-pv (the PV kernel), test=forkexit
 # The DOT sources go to $(BUILD)/slides/, the SVGs to slides/figures/
 # (generated: ignored by git).
 #
@@ -46,10 +46,10 @@ $(SLIDES_DOT)/exit-flow.dot: $(SLIDES_DOT)/run.trace $(VMTRACE)
 
 $(SLIDES_DOT)/vmx.trace: $(VMM_HW) $(GUEST_ELF)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(VMM_HW) --engine vmx --timeout 60 --trace $@ $(GUEST_ELF) -- test=all >/dev/null
+	$(Q)$(VMM_HW) --engine vmx --timeout 60 --trace $@ $(GUEST_ELF) -- test=forkexit >/dev/null
 $(SLIDES_DOT)/pv.trace: $(VMM_PV) $(GUEST_PV_ELF)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(VMM_PV) --engine interp --timeout 60 --trace $@ $(GUEST_PV_ELF) -- test=all >/dev/null
+	$(Q)$(VMM_PV) --engine interp --timeout 60 --trace $@ $(GUEST_PV_ELF) -- test=forkexit >/dev/null
 .SECONDARY: $(SLIDES_DOT)/exit-flow-vmx.dot $(SLIDES_DOT)/exit-flow-pv.dot
 $(SLIDES_DOT)/exit-flow-%.dot: $(SLIDES_DOT)/%.trace $(VMTRACE)
 	$(Q)$(VMTRACE) --dot $< -o $@
