@@ -44,10 +44,10 @@ $(SLIDES_DOT)/run.trace: $(VMM_BT) $(GUEST_ELF)
 $(SLIDES_DOT)/exit-flow.dot: $(SLIDES_DOT)/run.trace $(VMTRACE)
 	$(Q)$(VMTRACE) --dot $< -o $@
 
-$(SLIDES_DOT)/vmx.trace: $(VMM_HW) $(GUEST_ELF)
+$(SLIDES_DOT)/vmx.trace: $(VMM_HW) $(GUEST_ELF) slides/slides.mk
 	$(Q)mkdir -p $(@D)
 	$(Q)$(VMM_HW) --engine vmx --timeout 60 --trace $@ $(GUEST_ELF) -- test=forkexit >/dev/null
-$(SLIDES_DOT)/pv.trace: $(VMM_PV) $(GUEST_PV_ELF)
+$(SLIDES_DOT)/pv.trace: $(VMM_PV) $(GUEST_PV_ELF) slides/slides.mk
 	$(Q)mkdir -p $(@D)
 	$(Q)$(VMM_PV) --engine interp --timeout 60 --trace $@ $(GUEST_PV_ELF) -- test=forkexit >/dev/null
 .SECONDARY: $(SLIDES_DOT)/exit-flow-vmx.dot $(SLIDES_DOT)/exit-flow-pv.dot
