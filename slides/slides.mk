@@ -54,6 +54,12 @@ $(SLIDES_DOT)/pv.trace: $(VMM_PV) $(GUEST_PV_ELF) slides/slides.mk
 $(SLIDES_DOT)/exit-flow-%.dot: $(SLIDES_DOT)/%.trace $(VMTRACE)
 	$(Q)$(VMTRACE) --dot $< -o $@
 
+# A page walk is drawn top to bottom on a slide: five boxes in a row would
+# shrink its text to nothing on a 16:9 page.
+$(SLIDES_FIG)/page-walk-%.svg: $(SLIDES_DOT)/page-walk-%.dot
+	$(Q)mkdir -p $(@D)
+	$(Q)sed 's/rankdir=LR/rankdir=TB/' $< | dot -Tsvg -o $@
+	@echo "slides: $@"
 $(SLIDES_FIG)/%.svg: $(SLIDES_DOT)/%.dot
 	$(Q)mkdir -p $(@D)
 	$(Q)dot -Tsvg $< -o $@
