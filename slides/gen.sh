@@ -243,6 +243,24 @@ io() {
     } >"$OUT/io-ports.md"
 }
 
+# ---- deck 09: port I/O "passed through": no exit, the same result ---------------
+passthrough() {
+    run pt0 "$BUILD/vmm-hw" --engine vmx --stats --timeout 60 "$GUEST" -- test=hello
+    run pt1 "$BUILD/vmm-hw" --engine vmx --stats --timeout 60 --vmx-controls io=none "$GUEST" -- test=hello
+    local direct
+    direct=$(sed -n 's/.* \([0-9]*\) of [0-9]* IN\/OUT ran without an exit.*/\1/p' "$TMP/pt1.err")
+    {
+        echo "| \`vmm-hw --engine vmx\`, \`test=hello\` | I/O exiting (default) | \`--vmx-controls io=none\` |"
+        echo "|---|---:|---:|"
+        for r in "I/O instruction" "HLT" "External interrupt"; do
+            echo "| $r exits | $(exits "$TMP/pt0.err" "$r") | $(exits "$TMP/pt1.err" "$r") |"
+        done
+        echo "| IN/OUT that went straight to the device | 0 | ${direct:-?} |"
+        echo "| **all exits** | **$(total "$TMP/pt0.err")** | **$(total "$TMP/pt1.err")** |"
+        echo "| guest says | $(grep -m1 '^PASS\|^FAIL' "$TMP/pt0.out") | $(grep -m1 '^PASS\|^FAIL' "$TMP/pt1.out") |"
+    } >"$OUT/passthrough.md"
+}
+
 run_all
 kernels
 sensitive
@@ -252,4 +270,5 @@ pv
 vmx
 shadow
 io
+passthrough
 echo "slides: the decks' tables measured into $OUT"

@@ -92,69 +92,82 @@ if [ -z "$missing" ]; then ok "the decks use every Chinese term of slides/glossa
 else notok "the decks use every Chinese term of slides/glossary.md" "missing:$missing"; fi
 
 # ---- in a browser -------------------------------------------------------------
+# One headless chromium for every deck, driven over the DevTools protocol on
+# a pipe (--remote-debugging-pipe: JSON messages ended by NUL on fds 3 and
+# 4; jq builds and reads them): open the deck at its screenshot slide (the
+# first with a figure, else slide 2), wait for its load event, evaluate
+# tests/slides/check.js in it, capture the screenshot.  One browser start
+# instead of one per deck keeps the suite short on a loaded machine.
 CHROME=$(command -v chromium || command -v chromium-browser)
 if [ -z "$CHROME" ]; then
     skip "the decks render in a browser" "chromium is not installed (make deps installs Debian's chromium)"
     finish
 fi
+mkfifo "$TMPD/cdp.in" "$TMPD/cdp.out"
 # Root needs --no-sandbox; a proxy nobody listens on makes any http(s)
 # request fail here instead of leaving the machine.
-chrome() {
-    local profile
-    profile=$(mktemp -d "$TMPD/chrome.XXXXXX")
-    flags=(--headless --disable-gpu --user-data-dir="$profile" --proxy-server=127.0.0.1:9
-           --no-first-run --hide-scrollbars --window-size=1280,720)
-    [ "$(id -u)" = 0 ] && flags+=(--no-sandbox)
-    timeout 60 "$CHROME" "${flags[@]}" "$@" 2>>"$TMPD/chrome.err"
+flags=(--headless --disable-gpu --hide-scrollbars --no-first-run --user-data-dir="$TMPD/chrome"
+       --proxy-server=127.0.0.1:9 --window-size=1280,720 --remote-debugging-pipe)
+[ "$(id -u)" = 0 ] && flags+=(--no-sandbox)
+timeout 120 "$CHROME" "${flags[@]}" 3<"$TMPD/cdp.in" 4>"$TMPD/cdp.out" 2>"$TMPD/chrome.err" &
+exec 5>"$TMPD/cdp.in" 6<"$TMPD/cdp.out"
+cdp_id=0
+# cdp METHOD PARAMS-JSON [SESSION] : send one command, print its result object.
+cdp() {
+    cdp_id=$((cdp_id + 1))
+    jq -cnj --argjson id $cdp_id --arg m "$1" --argjson p "$2" --arg s "${3:-}" \
+        '{id: $id, method: $m, params: $p} + (if $s == "" then {} else {sessionId: $s} end), "\u0000"' >&5 ||
+        return 1
+    cdp_wait "{\"id\":$cdp_id,*" | jq -c '.result // {error: .error}'
 }
-mkdir -p "$TMPD/check"
-list=""
-for md in $decks; do
-    cp "$HTML/$(basename "$md" .md).html" "$TMPD/check/"
-    list="$list'$(basename "$md" .md).html',"
-done
-{
-    echo '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><pre id="result">pending</pre>'
-    echo "<script>var DECKS = [${list%,}];</script><script>"
-    cat tests/slides/check.js
-    echo '</script></body></html>'
-} >"$TMPD/check/check.html"
-chrome --allow-file-access-from-files --virtual-time-budget=20000 --dump-dom \
-    "file://$TMPD/check/check.html" >"$TMPD/dom.html"
-sed -n '/<pre id="result">/,/<\/pre>/p' "$TMPD/dom.html" | sed 's/<[^>]*>//g; s/&quot;/"/g; s/&amp;/\&/g' >"$TMPD/result"
-if ! grep -q '^done' "$TMPD/result"; then
+# cdp_wait PATTERN : read messages until one matches the glob (chromium writes
+# compact JSON, the id first); print it.  30 s at most per message.
+cdp_wait() {
+    local msg
+    while IFS= read -r -d '' -t 30 msg <&6; do
+        # shellcheck disable=SC2053
+        [[ $msg == $1 ]] && { printf '%s\n' "$msg"; return 0; }
+    done
+    return 1
+}
+target=$(cdp Target.createTarget '{"url": "about:blank"}' | jq -r '.targetId // empty')
+if [ -z "$target" ]; then
     skip "the decks render in a browser" "headless chromium did not run here: $(grep -v -e dbus -e '^$' "$TMPD/chrome.err" | head -n 2 | tr '\n' '|')"
     finish
 fi
+session=$(cdp Target.attachToTarget "{\"targetId\": \"$target\", \"flatten\": true}" | jq -r .sessionId)
+cdp Page.enable '{}' "$session" >/dev/null
+cdp Emulation.setDeviceMetricsOverride \
+    '{"width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": false}' "$session" >/dev/null
+check=$(jq -Rs '{expression: ., returnByValue: true}' tests/slides/check.js)
+rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 for md in $decks; do
     name=$(basename "$md" .md)
     want=$(( $(grep -c '^## ' "$md") + 1 ))
-    line=$(grep "^deck $name.html " "$TMPD/result")
+    fig=$(awk '/^## / { n++ } /!\[/ && n { print n + 1; exit }' "$md")
+    cdp Page.navigate "{\"url\": \"file://$HTML/$name.html#${fig:-2}\"}" "$session" >/dev/null
+    if ! cdp_wait '*"method":"Page.loadEventFired"*' >/dev/null; then
+        notok "$name: renders" "no load event in 30 s"
+        continue
+    fi
+    cdp Runtime.evaluate "$check" "$session" | jq -r '.result.value // "bad evaluate: \(.)"' >"$TMPD/result"
+    line=$(grep '^slides ' "$TMPD/result")
     set -- $line
-    if [ "${4:-}" = "$want" ] && [ "${6:-}" = 1 ]; then ok "$name: renders, $want slides, one shown by its script"
+    if [ "${2:-}" = "$want" ] && [ "${4:-}" = 1 ]; then ok "$name: renders, $want slides, one shown by its script"
     else notok "$name: renders" "read '${line:-nothing}', want $want slides and one shown"; fi
-    bad=$(grep "^bad $name.html " "$TMPD/result" | cut -d' ' -f3- | head -5 | tr '\n' '|')
+    bad=$(grep '^bad ' "$TMPD/result" | cut -d' ' -f2- | head -5 | tr '\n' '|')
     if [ -z "$bad" ]; then ok "$name: images load, nothing fetched, every slide fits 1280x720"
     else notok "$name: images load, nothing fetched, every slide fits" "$bad"; fi
-    echo "${8:-0} $name" >>"$TMPD/figures"
-done
-
-# One screenshot per deck, two browsers at a time.
-rm -rf "$SHOTS"; mkdir -p "$SHOTS"
-export -f chrome; export CHROME TMPD HTML SHOTS
-while read -r fig name; do
-    [ "$fig" -gt 0 ] || fig=2
-    echo "$name $fig"
-done <"$TMPD/figures" | xargs -P 2 -n 2 bash -c \
-    'chrome --screenshot="$SHOTS/$1.png" "file://$HTML/$1.html#$2" >/dev/null' bash
-for md in $decks; do
-    name=$(basename "$md" .md)
     png=$SHOTS/$name.png
+    cdp Page.captureScreenshot '{"format": "png"}' "$session" | jq -r '.data // empty' | base64 -d >"$png"
     # A PNG's IHDR: width and height at bytes 16-23; a blank page
     # compresses to a few KiB.
-    size=$(od -An -tu1 -j16 -N8 "$png" 2>/dev/null | awk '{ print $1*16777216+$2*65536+$3*256+$4 "x" $5*16777216+$6*65536+$7*256+$8 }')
-    bytes=$(stat -c %s "$png" 2>/dev/null || echo 0)
-    if [ "$size" = 1280x720 ] && [ "$bytes" -gt 15000 ]; then ok "$name: screenshot $png ($bytes bytes)"
-    else notok "$name: screenshot" "$png: ${size:-none}, $bytes bytes"; fi
+    size=$(od -An -tu1 -j16 -N8 "$png" | awk '{ print $1*16777216+$2*65536+$3*256+$4 "x" $5*16777216+$6*65536+$7*256+$8 }')
+    bytes=$(stat -c %s "$png")
+    if [ "$size" = 1280x720 ] && [ "$bytes" -gt 15000 ]; then ok "$name: screenshot of slide ${fig:-2}: $png"
+    else notok "$name: screenshot" "$png: ${size:-no PNG}, $bytes bytes"; fi
 done
+cdp Browser.close '{}' >/dev/null
+exec 5>&- 6<&-
+wait
 finish
