@@ -58,6 +58,11 @@ for md in $decks; do
     fi
     if grep -q 'class="include"' "$html"; then notok "$name: every include measured" "an include block is left in $html"
     else ok "$name: every include replaced by a measured table"; fi
+    # Points students at the toolkit: a folder of the tree and a command.
+    if grep -qE '`(0[1-6]-[a-z-]+|common|labs|tools|scripts)/[^`]*`' "$md" &&
+       grep -qE '^(make |build/)|`(make [a-z]|build/vmm-)' "$md"; then
+        ok "$name: points at the toolkit's files and commands"
+    else notok "$name: points at the toolkit" "no stage, lab or common/ path, or no make/build command"; fi
     bad=$(paths_missing "$md")
     if [ -z "$bad" ]; then ok "$name: the repository paths it names exist"
     else notok "$name: the repository paths it names exist" "missing: $bad"; fi
