@@ -4,7 +4,8 @@
 #   page-walk-user.svg    vmm-bt --dot --walk __user_start (the user region,
 #                         U=1, mapped in every address space)
 #   page-walk-fault.svg   vmm-bt --dot, default address: the last #PF (CR2)
-#   exit-flow.svg         vmtrace --dot of a traced test=all run
+#   exit-flow.svg         vmtrace --dot of a traced test=forkexit run (a program
+#                         that measures no time: the same on a loaded host)
 #   exit-flow-vmx.svg     vmtrace --dot of vmm-hw --engine vmx, test=forkexit
 #   exit-flow-pv.svg      vmtrace --dot of vmm-pv (the PV kernel), test=forkexit
 # The DOT sources go to $(BUILD)/slides/, the SVGs to slides/figures/
@@ -38,9 +39,9 @@ $(SLIDES_DOT)/page-walk-user.dot: $(VMM_BT) $(GUEST_ELF)
 $(SLIDES_DOT)/page-walk-fault.dot: $(VMM_BT) $(GUEST_ELF)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(SLIDES_RUN) --dot $@ $(GUEST_ELF) -- test=pagefault >/dev/null
-$(SLIDES_DOT)/run.trace: $(VMM_BT) $(GUEST_ELF)
+$(SLIDES_DOT)/run.trace: $(VMM_BT) $(GUEST_ELF) slides/slides.mk
 	$(Q)mkdir -p $(@D)
-	$(Q)$(SLIDES_RUN) --trace $@ $(GUEST_ELF) -- test=all >/dev/null
+	$(Q)$(SLIDES_RUN) --trace $@ $(GUEST_ELF) -- test=forkexit >/dev/null
 $(SLIDES_DOT)/exit-flow.dot: $(SLIDES_DOT)/run.trace $(VMTRACE)
 	$(Q)$(VMTRACE) --dot $< -o $@
 
