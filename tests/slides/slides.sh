@@ -8,7 +8,7 @@
 #  - in Debian's headless chromium every deck renders (its script shows one
 #    slide), every image loads, nothing is fetched over http(s), no slide's
 #    content spills out of its 16:9 frame; then one screenshot per deck,
-#    of its first slide with a figure (else slide 2), goes to
+#    of its first slide with a figure (else with a measured table), goes to
 #    build/slides/shots/NN-*.png.
 # Without pandoc or chromium (scripts/deps.sh installs both) the checks that
 # need them are skipped with the reason.
@@ -100,7 +100,7 @@ else notok "the decks use every Chinese term of slides/glossary.md" "missing:$mi
 # One headless chromium for every deck, driven over the DevTools protocol on
 # a pipe (--remote-debugging-pipe: JSON messages ended by NUL on fds 3 and
 # 4; jq builds and reads them): open the deck at its screenshot slide (the
-# first with a figure, else slide 2), wait for its load event, evaluate
+# first with a figure, else with a measured table), wait for its load event, evaluate
 # tests/slides/check.js in it, capture the screenshot.  One browser start
 # instead of one per deck keeps the suite short on a loaded machine.
 CHROME=$(command -v chromium || command -v chromium-browser)
@@ -149,7 +149,9 @@ rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 for md in $decks; do
     name=$(basename "$md" .md)
     want=$(( $(grep -c '^## ' "$md") + 1 ))
-    fig=$(awk '/^## / { n++ } /!\[/ && n { print n + 1; exit }' "$md")
+    # the first slide with a figure, else with a measured table, else slide 2
+    fig=$(awk '/^## / { n++ } /!\[/ && n && !f { f = n + 1 } /^```\{\.include\}/ && n && !t { t = n + 1 }
+               END { print f ? f : t ? t : 2 }' "$md")
     cdp Page.navigate "{\"url\": \"file://$HTML/$name.html#${fig:-2}\"}" "$session" >/dev/null
     if ! cdp_wait '*"method":"Page.loadEventFired"*' >/dev/null; then
         notok "$name: renders" "no load event in 30 s"
