@@ -26,9 +26,12 @@ struct viz_ctl {         /* guarded by the source's lock */
                                          stop signal came (core/hangup.h)   */
     bool ended;          /* the guest / the trace ended        */
     char end_msg[200];   /* why, for the status line           */
-    int speed;           /* replay: exits per frame = 2^speed  */
+    int speed;           /* replay: exits per frame = 2^speed;
+                                         live play: exits a second = 2^speed */
     bool to_end;         /* replay: jump to the end ('g')      */
     bool at_exit;        /* live: the vCPU waits at an exit    */
+    bool play;           /* live: paced, 2^speed exits a second
+                                         ('p'; +/- change the pace)         */
 };
 
 struct viz_ui;
