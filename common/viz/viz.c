@@ -241,7 +241,7 @@ static void draw_help(const struct viz_ui *ui)
         viz_put(y, 0, COLS, "%s", ui->note);
         return;
     }
-    viz_put(y, 0, COLS, "space %s  n step  %sf filter  a address  %sq quit",
+    viz_put(y, 0, COLS, "space %s  n step  %sf filter  a address  c console  %sq quit",
             ui->ctl.paused ? "run  " : "pause", ui->m->live ? "p play  +/- pace  " : "",
             ui->m->live ? "" : "+/- speed  g end  ");
 }
@@ -263,8 +263,12 @@ static void draw(const struct viz_ui *ui)
     pane_hist(ui, 1, 0, top_h, hist_w);
     pane_regs(ui, 1, hist_w + 1, top_h, regs_w);
     pane_log(ui, 1 + top_h, 0, bot_y - 1 - top_h, COLS);
-    pane_walk(ui, bot_y, 0, bot_h, walk_w);
-    pane_cache(ui, bot_y, walk_w + 1, bot_h, COLS - walk_w - 1);
+    if (ui->wide_console) { /* 'c': the console across the screen */
+        pane_console(ui, bot_y, 0, bot_h, COLS);
+    } else {
+        pane_walk(ui, bot_y, 0, bot_h, walk_w);
+        pane_cache(ui, bot_y, walk_w + 1, bot_h, COLS - walk_w - 1);
+    }
     draw_help(ui);
 }
 
@@ -354,6 +358,7 @@ static bool key(struct viz_ui *ui, int ch)
         c->paused = false;
         ui->step_mode = false;
         break;
+    case 'c': ui->wide_console = !ui->wide_console; break;
     case 'f': ui->m->filter = viz_model_next_filter(ui->m, ui->m->filter); break;
     case 'a':
         ui->prompt = true;
@@ -369,7 +374,9 @@ static bool key(struct viz_ui *ui, int ch)
             c->speed--;
         break;
     case 'g': c->to_end = true; break;
-    default: snprintf(ui->note, sizeof ui->note, "key not bound; keys: space n p + - f a q"); break;
+    default:
+        snprintf(ui->note, sizeof ui->note, "key not bound; keys: space n p + - f a c q");
+        break;
     }
     ui->ops->wake(ui->ctx);
     return false;

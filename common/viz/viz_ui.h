@@ -53,8 +53,9 @@ struct viz_ui {
     struct viz_ctl ctl;
     const struct viz_source_ops *ops;
     void *ctx;
-    bool step_mode; /* --step: 'n' steps, space resumes */
-    bool prompt;    /* reading a hex address for 'a'    */
+    bool step_mode;    /* --step: 'n' steps, space resumes */
+    bool prompt;       /* reading a hex address for 'a'    */
+    bool wide_console; /* 'c': the console across the bottom */
     char pbuf[12];
     int plen;
     char note[120];  /* a transient line for the help bar */
@@ -83,6 +84,8 @@ void pane_regs(const struct viz_ui *ui, int y, int x, int h, int w);
 void pane_log(const struct viz_ui *ui, int y, int x, int h, int w);
 void pane_walk(const struct viz_ui *ui, int y, int x, int h, int w);
 void pane_cache(const struct viz_ui *ui, int y, int x, int h, int w);
+/* The guest's serial console, its last lines wrapped to the width. */
+void pane_console(const struct viz_ui *ui, int y, int x, int h, int w);
 
 /* A shorter SDM reason name for narrow panes (the full name otherwise). */
 const char *viz_reason_name(uint32_t reason);

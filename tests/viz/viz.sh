@@ -96,6 +96,21 @@ if wait_screen live "a: 'zz1' is not an address \\(1-8 hex digits" && wait_scree
 else
     notok "live: a with an unparsable address" "$(why live)"
 fi
+# At 80x24 the console shares the bottom with the page walk in 29 columns;
+# c gives it the whole width (its lines wrapped, the newest kept), c again
+# brings the walk back.
+$T send-keys -t live c
+if wait_screen live '^- Guest console \(c: page walk\)' && wait_screen live '^ vmlab: guest kernel, boot=[a-z]+ ram=[0-9]+ MiB'; then
+    ok "live: c shows the guest console across an 80x24 screen"
+else
+    notok "live: c wide console" "$(why live)"
+fi
+$T send-keys -t live c
+if wait_screen live 'Page walk of 80000000' && wait_screen live 'Guest console \(c: wide\)'; then
+    ok "live: c again brings the page walk back"
+else
+    notok "live: c back" "$(why live)"
+fi
 $T resize-window -t live -x 100 -y 30 2>/dev/null
 if wait_screen live '^ vmlab viz .{60,}' && [ "$(screen live | wc -l)" -ge 30 ] &&
    wait_screen live 'I/O instruction'; then
