@@ -262,6 +262,11 @@ static void draw(const struct viz_ui *ui)
     draw_status(ui);
     pane_hist(ui, 1, 0, top_h, hist_w);
     pane_regs(ui, 1, hist_w + 1, top_h, regs_w);
+    if (ui->engine_pane) { /* 'e': log and bottom panes give way */
+        pane_engine(ui, 1 + top_h, 0, LINES - 2 - top_h, COLS);
+        draw_help(ui);
+        return;
+    }
     pane_log(ui, 1 + top_h, 0, bot_y - 1 - top_h, COLS);
     if (ui->wide_console) { /* 'c': the console across the screen */
         pane_console(ui, bot_y, 0, bot_h, COLS);
@@ -359,6 +364,7 @@ static bool key(struct viz_ui *ui, int ch)
         ui->step_mode = false;
         break;
     case 'c': ui->wide_console = !ui->wide_console; break;
+    case 'e': ui->engine_pane = !ui->engine_pane; break;
     case 'f': ui->m->filter = viz_model_next_filter(ui->m, ui->m->filter); break;
     case 'a':
         ui->prompt = true;
@@ -375,7 +381,7 @@ static bool key(struct viz_ui *ui, int ch)
         break;
     case 'g': c->to_end = true; break;
     default:
-        snprintf(ui->note, sizeof ui->note, "key not bound; keys: space n p + - f a c q");
+        snprintf(ui->note, sizeof ui->note, "key not bound; keys: space n p + - f a c e q");
         break;
     }
     ui->ops->wake(ui->ctx);

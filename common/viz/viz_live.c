@@ -88,6 +88,24 @@ static void play_wait(struct viz *v, struct vm *vm)
     v->pause_t0 = 0;
 }
 
+/* The engine's --stats so far, into the model: on the vCPU thread, which
+ * owns the engine's counters (the screen thread only copies the text). */
+static void engine_stats(struct viz *v, struct vm *vm, uint64_t now, bool force)
+{
+    const struct engine_ops *eng = vm_engine(vm);
+    struct viz_model *m = v->m;
+    if (!eng || !eng->print_stats || (!force && m->estats_ns && now - m->estats_ns < VIZ_RATE_NS))
+        return;
+    FILE *f = fmemopen(m->estats, sizeof m->estats - 1, "w");
+    if (!f)
+        return;
+    eng->print_stats(vm_vcpu(vm), f);
+    long n = ftell(f);
+    fclose(f);
+    m->estats[n > 0 ? (n < (long)sizeof m->estats - 1 ? n : (long)sizeof m->estats - 1) : 0] = 0;
+    m->estats_ns = now ? now : 1;
+}
+
 static void observe(void *ctx, struct vm *vm, const struct vm_exit *e)
 {
     struct viz *v = ctx;
@@ -107,6 +125,7 @@ static void observe(void *ctx, struct vm *vm, const struct vm_exit *e)
         m->trace_dropped = t->dropped;
     }
     struct viz_ctl *c = &v->ui.ctl;
+    engine_stats(v, vm, trace_now(t), c->paused);
     if (c->paused && !c->quit && !vm_stop_requested(vm)) {
         c->at_exit = true;
         v->pause_t0 = trace_now(t);
@@ -299,6 +318,7 @@ int viz_detach(struct viz *v, int status)
     if (v->report)
         fflush(v->report);
     pthread_mutex_lock(&v->lock);
+    engine_stats(v, v->vm, trace_now(vm_trace(v->vm)), true); /* the run's last counts */
     struct viz_ctl *c = &v->ui.ctl;
     char why[160];
     fatal_line(v->report_buf ? v->report_buf : "", v->report_len, v->prog, why, sizeof why);

@@ -56,6 +56,8 @@ struct viz_ui {
     bool step_mode;    /* --step: 'n' steps, space resumes */
     bool prompt;       /* reading a hex address for 'a'    */
     bool wide_console; /* 'c': the console across the bottom */
+    bool engine_pane;  /* 'e': the engine's counters instead
+                                     of the log and the bottom panes    */
     char pbuf[12];
     int plen;
     char note[120];  /* a transient line for the help bar */
@@ -84,6 +86,9 @@ void pane_regs(const struct viz_ui *ui, int y, int x, int h, int w);
 void pane_log(const struct viz_ui *ui, int y, int x, int h, int w);
 void pane_walk(const struct viz_ui *ui, int y, int x, int h, int w);
 void pane_cache(const struct viz_ui *ui, int y, int x, int h, int w);
+/* The engine's --stats so far (bt: helper calls, hidden faults, code
+ * cache), each line wrapped to the width. */
+void pane_engine(const struct viz_ui *ui, int y, int x, int h, int w);
 /* The guest's serial console, its last lines wrapped to the width. */
 void pane_console(const struct viz_ui *ui, int y, int x, int h, int w);
 

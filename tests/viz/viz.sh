@@ -231,6 +231,15 @@ fi
 # page faults in it): the visualizer's crash handler must pass faults on --
 start bt 80 24 "$VMM" --engine bt --viz "$GUEST" -- test=pagefault
 if wait_screen bt 'guest exited with status 0' 60; then
+    # e: the engine's counters (bt: helper calls, hidden faults, code cache)
+    # in place of the log and the bottom panes, the run's last counts.
+    $T send-keys -t bt e
+    if wait_screen bt '^- Engine bt: its --stats so far' && wait_screen bt '^ bt: helper calls .*cli [1-9]' &&
+       wait_screen bt '[1-9][0-9]* hidden page' && wait_screen bt '^ bt: [0-9]+ instructions, [1-9][0-9]* blocks translated'; then
+        ok "--engine bt --viz: e shows bt's helper calls, hidden faults and code cache at 80x24"
+    else
+        notok "--engine bt --viz: e engine pane" "$(why bt)"
+    fi
     $T send-keys -t bt q
     rc=$(wait_exit bt)
     if [ "$rc" = 0 ] && restored bt; then
