@@ -33,6 +33,7 @@ struct bt_check {
     uint64_t hold_exc; /* ... that makes the reference's count pass this */
     uint64_t compares;
     uint64_t inject_at; /* self-test: corrupt the reference here */
+    bool diverged;      /* a compare failed: the run stopped there */
 };
 
 static uint64_t ref_count(const struct bt_check *chk)
@@ -258,6 +259,7 @@ static int ref_advance(struct bt_check *chk, uint64_t instructions, char *msg, s
             break;
         if (r < 0) {
             snprintf(msg, len, "check: the reference interpreter failed: %s", chk->rexit.message);
+            chk->diverged = true;
             return -1;
         }
         if (chk->rexit.reason == EXIT_RDTSC) { /* replay the translated run's value */
@@ -320,6 +322,7 @@ int check_step(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instruc
     print_state(stderr, "interp", &chk->cpu);
     snprintf(msg, len, "--check interp: divergence at guest eip 0x%08x: %s (bt vs interp)",
              cpu->eip, d);
+    chk->diverged = true;
     return -1;
 }
 
@@ -338,10 +341,14 @@ int check_fault(struct bt_check *chk, const struct x86_cpu *cpu, uint64_t instru
     return 0;
 }
 
+/* The closing line of --stats: after a divergence the run stopped at the
+ * failing compare, so it must not read like a clean lock-step run. */
 void check_print_stats(const struct bt_check *chk, FILE *out)
 {
     fprintf(out,
             "bt: --check interp: %llu block boundaries compared, reference at %llu "
-            "instructions, no divergence\n",
-            (unsigned long long)chk->compares, (unsigned long long)ref_count(chk));
+            "instructions, %s\n",
+            (unsigned long long)chk->compares, (unsigned long long)ref_count(chk),
+            chk->diverged ? "DIVERGED at the last compare (the run stopped there)"
+                          : "no divergence");
 }

@@ -116,12 +116,18 @@ lab_status() {
 # lab_rc OUT : the exit status lab_run saved for OUT.
 lab_rc() { cat "$1.rc" 2>/dev/null || echo missing; }
 # lab_why OUT : one line on why the run in OUT went wrong: the handout's
-# not-implemented line, a crash (signal), a timeout, else its last lines.
+# not-implemented line, a crash (signal), a timeout, else the first line
+# that explains the failure (the guest's FAIL, an "error:", a lock-step
+# "divergence"; not timer's wall-clock tick rate), and only when there is
+# none its last lines (which are --stats, rarely the reason).
 lab_why() {
     local out=$1 rc; rc=$(lab_rc "$out")
     local ni; ni=$(grep -m1 '^not implemented: lab ' "$out" | tr -d '\r')
+    local ex; ex=$(grep -E '^FAIL |error:|divergence' "$out" | grep -v 'no divergence' |
+        grep -v '^FAIL timer .*tick rate [0-9]* Hz' | head -n 1 | tr -d '\r')
     if [ -n "$ni" ]; then echo "\"$ni\" (status $rc)"
     elif [ "$rc" = 124 ]; then echo "the VMM did not finish (timeout)"
     elif [ "$rc" != missing ] && [ "$rc" -gt 128 ]; then echo "the VMM crashed (signal $((rc - 128)))"
+    elif [ -n "$ex" ]; then echo "status $rc: $ex"
     else echo "status $rc, last output: $(tail -n 2 "$out" | tr -d '\r' | tr '\n' '|')"; fi
 }

@@ -70,6 +70,7 @@ static void setup_rtc(struct vm *vm);
 /* --- accessors -------------------------------------------------------- */
 
 struct vcpu *vm_vcpu(struct vm *vm) { return &vm->vcpu; }
+const struct engine_ops *vm_engine(const struct vm *vm) { return vm->engine; }
 struct trace *vm_trace(struct vm *vm) { return &vm->trace; }
 void vm_set_report(struct vm *vm, FILE *out) { vm->report = out; }
 

@@ -108,6 +108,8 @@ int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 struct vcpu *vm_vcpu(struct vm *vm);
+/* The engine running the vCPU (its name, its print_stats for --stats). */
+const struct engine_ops *vm_engine(const struct vm *vm);
 struct trace *vm_trace(struct vm *vm);
 /* MMIO access (guest-physical address outside RAM) for engines; false if
  * no device claims it (reads give all ones). */

@@ -46,7 +46,7 @@ void pane_cache(const struct viz_ui *ui, int y, int x, int h, int w)
 {
     const struct viz_model *m = ui->m;
     int row = y;
-    viz_title(row++, x, w, "Code cache");
+    viz_title(row++, x, w, "Code cache (e: engine)");
     if (m->trace_elsewhere) {
         viz_put(row++, x, w, " going to the --trace file");
         viz_put(row++, x, w, " (replay it: vmtrace --viz)");
@@ -71,14 +71,83 @@ void pane_cache(const struct viz_ui *ui, int y, int x, int h, int w)
             viz_put(row++, x, w, " speed %d exits/frame (+/-)", 1 << m->trace_speed);
         return;
     }
-    viz_title(row++, x, w, "Guest console");
-    int n = y + h - row;
-    if (n <= 0)
+    pane_console(ui, row, x, y + h - row, w);
+}
+
+/* The console's last lines, each wrapped to the pane's width, so that a
+ * narrow pane (29 columns at 80x24) still shows whole lines; the newest
+ * rows win.  'c' gives it the whole bottom of the screen. */
+void pane_console(const struct viz_ui *ui, int y, int x, int h, int w)
+{
+    const struct viz_model *m = ui->m;
+    viz_title(y, x, w,
+              ui->wide_console ? "Guest console (c: page walk)" : "Guest console (c: wide)");
+    int rows = h - 1, cw = w - 1; /* one column of margin */
+    if (rows <= 0 || cw <= 0)
         return;
     char lines[16][128];
-    if (n > 16)
-        n = 16;
-    int got = console_lines(m, lines, n);
-    for (int i = 0; i < got; i++)
-        viz_put(row + i, x, w, " %s", lines[i]);
+    int got = console_lines(m, lines, rows < 16 ? rows : 16);
+    /* Count the wrapped rows from the newest line back. */
+    int first = got, used = 0;
+    while (first > 0) {
+        int len = (int)strlen(lines[first - 1]), need = len ? (len + cw - 1) / cw : 1;
+        if (used + need > rows && used > 0)
+            break;
+        used += need;
+        first--;
+    }
+    int r = y + 1;
+    for (int i = first; i < got && r < y + h; i++) {
+        int len = (int)strlen(lines[i]);
+        /* a line taller than the pane shows its end */
+        int skip = len > rows * cw ? ((len - rows * cw + cw - 1) / cw) * cw : 0;
+        for (int o = skip; (o < len || o == 0) && r < y + h; o += cw)
+            viz_put(r++, x, w, " %.*s", cw, lines[i] + o);
+    }
+}
+
+/* The lines a lecture asks about first: a binary translator's helper
+ * calls (sensitive instructions), its hidden faults (the window, a shadow
+ * page table) and its code cache; then the rest, in the engine's order. */
+static const char *const engine_first[] = { "helper calls", "hidden page faults",
+                                            "blocks translated" };
+
+static int engine_rank(const char *l, int len)
+{
+    for (int k = 0; k < 3; k++) {
+        size_t n = strlen(engine_first[k]);
+        for (int i = 0; i + (int)n <= len; i++)
+            if (!strncmp(l + i, engine_first[k], n))
+                return k;
+    }
+    return 3;
+}
+
+void pane_engine(const struct viz_ui *ui, int y, int x, int h, int w)
+{
+    const struct viz_model *m = ui->m;
+    viz_title(y, x, w, "Engine %s: its --stats so far (e: back)", m->engine);
+    int row = y + 1, cw = w - 1;
+    if (!m->estats_ns) {
+        viz_put(row, x, w,
+                m->live ? " (no exit yet, or the engine keeps no counters)"
+                        : " (live only: a trace holds no engine counters)");
+        return;
+    }
+    for (int rank = 0; rank <= 3; rank++) {
+        for (const char *l = m->estats; *l && row < y + h;) {
+            const char *nl = strchr(l, '\n');
+            int len = nl ? (int)(nl - l) : (int)strlen(l);
+            int o = 0;
+            while (engine_rank(l, len) == rank && row < y + h) { /* wrapped, indented */
+                int take = o ? cw - 3 : cw;
+                take = take < len - o ? take : len - o;
+                viz_put(row++, x, w, "%s%.*s", o ? "    " : " ", take, l + o);
+                o += take;
+                if (o >= len)
+                    break;
+            }
+            l += len + (nl != NULL);
+        }
+    }
 }

@@ -203,7 +203,7 @@ static const char *state_name(const struct viz_ui *ui)
         return "ENDED";
     if (ui->ctl.paused)
         return ui->ctl.at_exit || !ui->m->live ? (ui->step_mode ? "STEP" : "PAUSED") : "PAUSING";
-    return "RUNNING";
+    return ui->ctl.play ? "PLAY" : "RUNNING";
 }
 
 static void draw_status(const struct viz_ui *ui)
@@ -211,8 +211,13 @@ static void draw_status(const struct viz_ui *ui)
     const struct viz_model *m = ui->m;
     attron(A_REVERSE);
     mvhline(0, 0, ' ', COLS);
+    char state[32];
+    if (ui->ctl.play && !ui->ctl.paused && !ui->ctl.ended)
+        snprintf(state, sizeof state, "PLAY %d/s", 1 << ui->ctl.speed);
+    else
+        snprintf(state, sizeof state, "%s", state_name(ui));
     viz_put(0, 0, COLS, " vmlab viz  %s  %s  %-7s exit #%llu  %.2fs  %.0f exits/s", m->source,
-            m->engine, state_name(ui), (unsigned long long)m->nexits, (double)m->now_ns / 1e9,
+            m->engine, state, (unsigned long long)m->nexits, (double)m->now_ns / 1e9,
             m->total_rate);
     attroff(A_REVERSE);
 }
@@ -236,8 +241,9 @@ static void draw_help(const struct viz_ui *ui)
         viz_put(y, 0, COLS, "%s", ui->note);
         return;
     }
-    viz_put(y, 0, COLS, "space %s  n step  f filter  a address  %sq quit",
-            ui->ctl.paused ? "run  " : "pause", ui->m->live ? "" : "+/- speed  g end  ");
+    viz_put(y, 0, COLS, "space %s  n step  %sf filter  a address  c console  %sq quit",
+            ui->ctl.paused ? "run  " : "pause", ui->m->live ? "p play  +/- pace  " : "",
+            ui->m->live ? "" : "+/- speed  g end  ");
 }
 
 static void draw(const struct viz_ui *ui)
@@ -256,13 +262,35 @@ static void draw(const struct viz_ui *ui)
     draw_status(ui);
     pane_hist(ui, 1, 0, top_h, hist_w);
     pane_regs(ui, 1, hist_w + 1, top_h, regs_w);
+    if (ui->engine_pane) { /* 'e': log and bottom panes give way */
+        pane_engine(ui, 1 + top_h, 0, LINES - 2 - top_h, COLS);
+        draw_help(ui);
+        return;
+    }
     pane_log(ui, 1 + top_h, 0, bot_y - 1 - top_h, COLS);
-    pane_walk(ui, bot_y, 0, bot_h, walk_w);
-    pane_cache(ui, bot_y, walk_w + 1, bot_h, COLS - walk_w - 1);
+    if (ui->wide_console) { /* 'c': the console across the screen */
+        pane_console(ui, bot_y, 0, bot_h, COLS);
+    } else {
+        pane_walk(ui, bot_y, 0, bot_h, walk_w);
+        pane_cache(ui, bot_y, walk_w + 1, bot_h, COLS - walk_w - 1);
+    }
     draw_help(ui);
 }
 
 /* --- keys -------------------------------------------------------------- */
+
+/* parse_addr: "c0001000" or "0xc0001000", 1 to 8 hex digits and nothing
+ * else (a linear address is 32 bits); false for anything else. */
+static bool parse_addr(const char *s, uint32_t *out)
+{
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    size_t n = strspn(s, "0123456789abcdefABCDEF");
+    if (n == 0 || n > 8 || s[n])
+        return false;
+    *out = (uint32_t)strtoul(s, NULL, 16);
+    return true;
+}
 
 static void prompt_key(struct viz_ui *ui, int ch)
 {
@@ -273,18 +301,21 @@ static void prompt_key(struct viz_ui *ui, int ch)
         if (ui->plen)
             ui->plen--;
     } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+        uint32_t a;
         ui->pbuf[ui->plen] = 0;
         ui->prompt = false;
         if (!ui->plen) {
             m->walk_auto = true;
-        } else {
+        } else if (parse_addr(ui->pbuf, &a)) {
             m->walk_auto = false;
-            m->walk_addr = (uint32_t)strtoul(ui->pbuf, NULL, 16);
+            m->walk_addr = a;
+        } else { /* say so: a silently ignored typo looks like a wrong walk */
+            snprintf(ui->note, sizeof ui->note,
+                     "a: '%s' is not an address (1-8 hex digits, e.g. c0001000); walk unchanged",
+                     ui->pbuf);
         }
-    } else if (ch < 256 && isxdigit(ch) && ui->plen < 8) {
+    } else if (ch < 127 && isprint(ch) && ui->plen < (int)sizeof ui->pbuf - 1) {
         ui->pbuf[ui->plen++] = (char)ch;
-    } else if ((ch == 'x' || ch == 'X') && ui->plen == 1 && ui->pbuf[0] == '0') {
-        ui->plen = 0; /* "0x" prefix */
     }
 }
 
@@ -323,6 +354,17 @@ static bool key(struct viz_ui *ui, int ch)
         else
             c->paused = true; /* stop at the next one  */
         break;
+    case 'p': /* live: paced play for a lecture; again: full speed */
+        if (!ui->m->live) {
+            snprintf(ui->note, sizeof ui->note, "p plays a live VM; a trace: space, +/- speed");
+            break;
+        }
+        c->play = !(c->play && !c->paused);
+        c->paused = false;
+        ui->step_mode = false;
+        break;
+    case 'c': ui->wide_console = !ui->wide_console; break;
+    case 'e': ui->engine_pane = !ui->engine_pane; break;
     case 'f': ui->m->filter = viz_model_next_filter(ui->m, ui->m->filter); break;
     case 'a':
         ui->prompt = true;
@@ -338,7 +380,9 @@ static bool key(struct viz_ui *ui, int ch)
             c->speed--;
         break;
     case 'g': c->to_end = true; break;
-    default: snprintf(ui->note, sizeof ui->note, "key not bound; keys: space n f a q"); break;
+    default:
+        snprintf(ui->note, sizeof ui->note, "key not bound; keys: space n p + - f a c e q");
+        break;
     }
     ui->ops->wake(ui->ctx);
     return false;

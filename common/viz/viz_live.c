@@ -37,7 +37,13 @@ struct viz {
     pthread_t thread;
     void *screen;
     sigset_t old_mask;
-    FILE *report; /* --stats / fatal dump, held back */
+    /* The clock shown is the guest's running time: the time the vCPU
+     * waited at a paused exit (a presenter talking between steps) is
+     * left out, so step-mode timestamps read as the guest's own. */
+    uint64_t paused_ns; /* waited at exits so far              */
+    uint64_t pause_t0;  /* when the current wait began, or 0   */
+    uint64_t play_next; /* play: when the next exit may go on  */
+    FILE *report;       /* --stats / fatal dump, held back */
     char *report_buf;
     size_t report_len;
     struct trace_event ev[256];
@@ -47,13 +53,66 @@ int viz_check(char *err, size_t len) { return viz_term_check(err, len); }
 
 /* --- the vCPU side ----------------------------------------------------- */
 
+/* The running clock at now (trace_now), without the waits at paused exits. */
+static uint64_t run_ns(const struct viz *v, uint64_t now)
+{
+    uint64_t waited = v->paused_ns + (v->pause_t0 ? now - v->pause_t0 : 0);
+    return now > waited ? now - waited : 0;
+}
+
+/* Play: a paced run for a lecture, 2^speed exits a second.  The vCPU
+ * waits (keys still wake it: pause, step, a new pace, quit) until the
+ * exit's slot; the wait is presenter time, left out of the clock. */
+static void play_wait(struct viz *v, struct vm *vm)
+{
+    struct viz_ctl *c = &v->ui.ctl;
+    struct trace *t = vm_trace(vm);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    uint64_t slot = 1000000000ull >> (c->speed < 20 ? c->speed : 20);
+    if (v->play_next < now_ns || v->play_next > now_ns + slot)
+        v->play_next = now_ns; /* (re)started, or the pace went up */
+    uint64_t until = v->play_next;
+    v->play_next += slot;
+    v->pause_t0 = trace_now(t);
+    while (c->play && !c->paused && !c->quit && !vm_stop_requested(vm) && now_ns < until) {
+        uint64_t dl_ns = until < now_ns + 50000000 ? until : now_ns + 50000000;
+        struct timespec dl = { .tv_sec = (time_t)(dl_ns / 1000000000ull),
+                               .tv_nsec = (long)(dl_ns % 1000000000ull) };
+        pthread_cond_timedwait(&v->cond, &v->lock, &dl);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        now_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    }
+    v->paused_ns += trace_now(t) - v->pause_t0;
+    v->pause_t0 = 0;
+}
+
+/* The engine's --stats so far, into the model: on the vCPU thread, which
+ * owns the engine's counters (the screen thread only copies the text). */
+static void engine_stats(struct viz *v, struct vm *vm, uint64_t now, bool force)
+{
+    const struct engine_ops *eng = vm_engine(vm);
+    struct viz_model *m = v->m;
+    if (!eng || !eng->print_stats || (!force && m->estats_ns && now - m->estats_ns < VIZ_RATE_NS))
+        return;
+    FILE *f = fmemopen(m->estats, sizeof m->estats - 1, "w");
+    if (!f)
+        return;
+    eng->print_stats(vm_vcpu(vm), f);
+    long n = ftell(f);
+    fclose(f);
+    m->estats[n > 0 ? (n < (long)sizeof m->estats - 1 ? n : (long)sizeof m->estats - 1) : 0] = 0;
+    m->estats_ns = now ? now : 1;
+}
+
 static void observe(void *ctx, struct vm *vm, const struct vm_exit *e)
 {
     struct viz *v = ctx;
     struct viz_model *m = v->m;
     struct trace *t = vm_trace(vm);
     pthread_mutex_lock(&v->lock);
-    viz_model_exit(m, e, trace_now(t));
+    viz_model_exit(m, e, run_ns(v, trace_now(t)));
     m->cpu = vm_vcpu(vm)->cpu;
     m->instructions = vm_vcpu(vm)->instructions;
     m->have_cpu = true;
@@ -66,8 +125,10 @@ static void observe(void *ctx, struct vm *vm, const struct vm_exit *e)
         m->trace_dropped = t->dropped;
     }
     struct viz_ctl *c = &v->ui.ctl;
+    engine_stats(v, vm, trace_now(t), c->paused);
     if (c->paused && !c->quit && !vm_stop_requested(vm)) {
         c->at_exit = true;
+        v->pause_t0 = trace_now(t);
         while (c->paused && !c->step_grant && !c->quit && !vm_stop_requested(vm)) {
             struct timespec dl;
             clock_gettime(CLOCK_MONOTONIC, &dl);
@@ -81,7 +142,11 @@ static void observe(void *ctx, struct vm *vm, const struct vm_exit *e)
         if (c->step_grant)
             c->step_grant--;
         c->at_exit = false;
+        v->paused_ns += trace_now(t) - v->pause_t0;
+        v->pause_t0 = 0;
     }
+    if (c->play && !c->paused)
+        play_wait(v, vm);
     pthread_mutex_unlock(&v->lock);
 }
 
@@ -147,7 +212,7 @@ static void live_frame(void *ctx, struct viz_ui *ui)
 {
     struct viz *v = ctx;
     if (!ui->ctl.ended) /* the clock stops with the guest */
-        viz_model_tick(v->m, trace_now(vm_trace(v->vm)));
+        viz_model_tick(v->m, run_ns(v, trace_now(vm_trace(v->vm))));
     live_walk(v);
 }
 
@@ -189,6 +254,7 @@ struct viz *viz_attach(struct vm *vm, const char *prog, const char *engine, bool
     v->prog = prog;
     v->ui = (struct viz_ui){ .prog = prog, .m = m, .ops = &live_ops, .ctx = v, .step_mode = step };
     v->ui.ctl.paused = step;
+    v->ui.ctl.speed = 2; /* play: 4 exits a second to start with */
     pthread_mutex_init(&v->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -252,6 +318,7 @@ int viz_detach(struct viz *v, int status)
     if (v->report)
         fflush(v->report);
     pthread_mutex_lock(&v->lock);
+    engine_stats(v, v->vm, trace_now(vm_trace(v->vm)), true); /* the run's last counts */
     struct viz_ctl *c = &v->ui.ctl;
     char why[160];
     fatal_line(v->report_buf ? v->report_buf : "", v->report_len, v->prog, why, sizeof why);

@@ -94,6 +94,12 @@ struct viz_model {
     uint64_t trace_pos, trace_total; /* replay: events shown / in the file */
     int trace_speed;                 /* replay: exits per frame = 2^speed           */
 
+    /* The engine's own counters, as its --stats prints them so far (bt:
+     * helper calls, hidden faults, code cache), refreshed by the live
+     * source at most every VIZ_RATE_NS and at every paused exit. */
+    char estats[2048];
+    uint64_t estats_ns; /* when taken (0: never; replay: none) */
+
     /* Guest console (the serial port), newest bytes. */
     char console[VIZ_CONSOLE];
     uint64_t console_n;

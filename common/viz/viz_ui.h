@@ -26,9 +26,12 @@ struct viz_ctl {         /* guarded by the source's lock */
                                          stop signal came (core/hangup.h)   */
     bool ended;          /* the guest / the trace ended        */
     char end_msg[200];   /* why, for the status line           */
-    int speed;           /* replay: exits per frame = 2^speed  */
+    int speed;           /* replay: exits per frame = 2^speed;
+                                         live play: exits a second = 2^speed */
     bool to_end;         /* replay: jump to the end ('g')      */
     bool at_exit;        /* live: the vCPU waits at an exit    */
+    bool play;           /* live: paced, 2^speed exits a second
+                                         ('p'; +/- change the pace)         */
 };
 
 struct viz_ui;
@@ -50,8 +53,11 @@ struct viz_ui {
     struct viz_ctl ctl;
     const struct viz_source_ops *ops;
     void *ctx;
-    bool step_mode; /* --step: 'n' steps, space resumes */
-    bool prompt;    /* reading a hex address for 'a'    */
+    bool step_mode;    /* --step: 'n' steps, space resumes */
+    bool prompt;       /* reading a hex address for 'a'    */
+    bool wide_console; /* 'c': the console across the bottom */
+    bool engine_pane;  /* 'e': the engine's counters instead
+                                     of the log and the bottom panes    */
     char pbuf[12];
     int plen;
     char note[120];  /* a transient line for the help bar */
@@ -80,6 +86,11 @@ void pane_regs(const struct viz_ui *ui, int y, int x, int h, int w);
 void pane_log(const struct viz_ui *ui, int y, int x, int h, int w);
 void pane_walk(const struct viz_ui *ui, int y, int x, int h, int w);
 void pane_cache(const struct viz_ui *ui, int y, int x, int h, int w);
+/* The engine's --stats so far (bt: helper calls, hidden faults, code
+ * cache), each line wrapped to the width. */
+void pane_engine(const struct viz_ui *ui, int y, int x, int h, int w);
+/* The guest's serial console, its last lines wrapped to the width. */
+void pane_console(const struct viz_ui *ui, int y, int x, int h, int w);
 
 /* A shorter SDM reason name for narrow panes (the full name otherwise). */
 const char *viz_reason_name(uint32_t reason);

@@ -88,13 +88,21 @@ if ! passed "$T/smc" smc; then grade_fail window_code_pages 5 "expected test=smc
 elif [ "$inval" -eq 0 ]; then grade_fail window_code_pages 5 "expected stores into code pages to invalidate translations, got 0: a page with code must never be mapped writable"
 else grade_pass window_code_pages 5; fi
 
+# The dirty bit (SDM Vol. 3A §4.8): test=dirty reads a page whose A and D
+# are clear, then writes it; the guest must see D set by the write only.
+bt "$T/dirty" "$GUEST" -- test=dirty
+if passed "$T/dirty" dirty; then grade_pass window_dirty_bit 5
+elif grep -q '^RESULT dirty .*dirty_missing=[1-9]' "$T/dirty"; then
+    grade_fail window_dirty_bit 5 "expected every first write to a page to set its dirty bit, got '$(grep -m1 '^FAIL dirty' "$T/dirty")': a page whose entry is not yet dirty must be mapped read-only (walk.dirty), so that its first write walks again and sets D"
+else grade_fail window_dirty_bit 5 "expected test=dirty to PASS under bt, got: $(lab_why "$T/dirty")"; fi
+
 # test=all includes test=timer, whose tick-rate check is wall-clock: lab_fails
 # and lab_status (labs/lib.sh) leave it out; a divergence, any other FAIL, a
 # crash or a stub still fails the test.
 fails=$(lab_fails "$T/all")
 if grep -qE 'divergence at|diverge after' "$T/all" || [ "$(lab_status "$T/all")" != 0 ] || [ -n "$fails" ]; then
-    grade_fail lockstep_all 15 "expected test=all under bt --check interp with no divergence, got: $(grep -m1 -E 'divergence at' "$T/all" || head -n 1 <<<"$fails" | grep . || lab_why "$T/all")"
-elif ! grep -q 'no divergence' "$T/all"; then grade_fail lockstep_all 15 "expected the checker's 'no divergence' line, got: $(lab_why "$T/all")"
-else grade_pass lockstep_all 15; fi
+    grade_fail lockstep_all 10 "expected test=all under bt --check interp with no divergence, got: $(grep -m1 -E 'divergence at' "$T/all" || head -n 1 <<<"$fails" | grep . || lab_why "$T/all")"
+elif ! grep -q 'no divergence' "$T/all"; then grade_fail lockstep_all 10 "expected the checker's 'no divergence' line, got: $(lab_why "$T/all")"
+else grade_pass lockstep_all 10; fi
 
 grade_end

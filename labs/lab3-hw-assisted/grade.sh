@@ -145,13 +145,29 @@ bad_u=$(echo "$pu" | tr ' ' '\n' | cut -d= -f1 | while read -r p; do
     [ -n "$p" ] && (( p < 0x3f8 || p > 0x3ff )) && printf ' %s' "$p"; done)
 bad_p=$(echo "$pp" | tr ' ' '\n' | cut -d= -f1 | while read -r p; do
     [ -n "$p" ] && ! (( p == 0x20 || p == 0x21 || p == 0xa0 || p == 0xa1 )) && printf ' %s' "$p"; done)
-if ! passed io-uart inout; then failed_run io_bitmap 15 io-uart inout io=bitmap:0x3f8-0x3ff
-elif ! passed io-pic inout; then failed_run io_bitmap 15 io-pic inout io=bitmap:0x20-0x21+0xa0-0xa1
+if ! passed io-uart inout; then failed_run io_bitmap 10 io-uart inout io=bitmap:0x3f8-0x3ff
+elif ! passed io-pic inout; then failed_run io_bitmap 10 io-pic inout io=bitmap:0x20-0x21+0xa0-0xa1
 elif [ -n "$bad_u" ] || [[ "$pu" != *" 0x3f8="* ]]; then
-    grade_fail io_bitmap 15 "expected I/O exits only on ports 0x3f8-0x3ff (their bits set in bitmap A), got ports:${pu:- none}: does io_exits() look up each port's bit in IO_BITMAP_A/B instead of exiting on all?"
+    grade_fail io_bitmap 10 "expected I/O exits only on ports 0x3f8-0x3ff (their bits set in bitmap A), got ports:${pu:- none}: does io_exits() look up each port's bit in IO_BITMAP_A/B instead of exiting on all?"
 elif [ -n "$bad_p" ] || [[ "$pp" != *" 0x20="* ]]; then
-    grade_fail io_bitmap 15 "expected I/O exits only on the PIC ports 0x20-0x21, 0xa0-0xa1, got ports:${pp:- none}: bit n of the bitmap is bit n%8 of byte n/8"
-else grade_pass io_bitmap 15; fi
+    grade_fail io_bitmap 10 "expected I/O exits only on the PIC ports 0x20-0x21, 0xa0-0xa1, got ports:${pp:- none}: bit n of the bitmap is bit n%8 of byte n/8"
+else grade_pass io_bitmap 10; fi
+
+# 9b. Every port an access touches (§26.1.3).  test=iowidth makes, 100
+#     times each, a word OUT and IN at 0x510 (ports 0x510-0x511), a dword
+#     IN at 0x50e (0x50e-0x511), a word OUT at 0xffff (past the last port:
+#     it wraps) and a byte OUT at 0x510 (0x510 alone).  Only port 0x511's
+#     bit is set: all but the byte access exit.
+vmx io-wide iowidth io=bitmap:0x511
+pw=$(ports io-wide)
+if ! passed io-wide iowidth; then failed_run io_bitmap_every_port 5 io-wide iowidth io=bitmap:0x511
+elif [[ " $pw " != *" 0x510=200 "* || " $pw " != *" 0x50e=100 "* ]]; then
+    grade_fail io_bitmap_every_port 5 "expected 200 exits at 0x510 (word IN/OUT over 0x510-0x511) and 100 at 0x50e (dword over 0x50e-0x511) with only port 0x511's bit set, got ports:${pw:- none}: does io_exits() test every port from io->port to io->port + size - 1, not the first one only?"
+elif [[ " $pw " != *" 0xffff=100 "* ]]; then
+    grade_fail io_bitmap_every_port 5 "expected 100 exits at 0xffff (a word access there wraps past the last port, and such an access always exits with I/O bitmaps), got ports:${pw:- none}"
+elif [ "$(wc -w <<<"$pw")" != 3 ]; then
+    grade_fail io_bitmap_every_port 5 "expected exits only at 0x50e, 0x510 (words and dwords) and 0xffff, got ports:${pw}: a byte access at 0x510 touches only 0x510, whose bit is clear"
+else grade_pass io_bitmap_every_port 5; fi
 
 # 10. Exception bitmap: #DE (bit 0) and #PF (bit 14) exit and are reinjected.
 vmx de-on divzero excbitmap=0x1
@@ -190,12 +206,26 @@ vmx cr-mix sensitive "$ctl"
 a=$(grep '^RESULT sensitive' "$T/cr-mix"); b=$(grep '^RESULT sensitive' "$T/i-sens")
 if ! passed cr-mix sensitive; then
     if [ "$(lab_rc "$T/cr-mix")" = 124 ]; then
-        grade_fail cr_access_handler 10 "expected sensitive to finish with $ctl, got a timeout: after emulating, is EIP advanced by the VM-exit instruction length?"
-    else failed_run cr_access_handler 10 cr-mix sensitive "$ctl"; fi
+        grade_fail cr_access_handler 5 "expected sensitive to finish with $ctl, got a timeout: after emulating, is EIP advanced by the VM-exit instruction length?"
+    else failed_run cr_access_handler 5 cr-mix sensitive "$ctl"; fi
 elif (( $(exits cr-mix 28) < 3 )); then
-    grade_fail cr_access_handler 10 "expected at least 3 control-register exits (CR0 with PG, CR3 loads and stores) with $ctl, got $(exits cr-mix 28)"
+    grade_fail cr_access_handler 5 "expected at least 3 control-register exits (CR0 with PG, CR3 loads and stores) with $ctl, got $(exits cr-mix 28)"
 elif [ -z "$b" ] || [ "$a" != "$b" ]; then
-    grade_fail cr_access_handler 10 "expected sensitive to observe what it observes under the interpreter, got '$a' vs '$b': MOV from CR must give the guest's view (ops->get_cr)"
-else grade_pass cr_access_handler 10; fi
+    grade_fail cr_access_handler 5 "expected sensitive to observe what it observes under the interpreter, got '$a' vs '$b': MOV from CR must give the guest's view (ops->get_cr)"
+else grade_pass cr_access_handler 5; fi
+
+# 13. LMSW (SDM Vol. 2A "LMSW"): it loads PE, MP, EM and TS from its operand
+#     but can only set PE, never clear it.  test=lmsw, 100 times: LMSW with
+#     PE=0 and TS flipped, read CR0, LMSW to restore TS; the VMM owns TS (and
+#     PE, PG) through the CR0 guest/host mask, so every LMSW exits (200).
+ctl="vmwrite=CR0_GUEST_HOST_MASK:0x80000029"
+vmx lmsw lmsw "$ctl"
+if ! passed lmsw lmsw; then
+    if grep -q '^RESULT lmsw .*pe_cleared=[1-9]' "$T/lmsw" || grep -q '^FAIL lmsw .*PE' "$T/lmsw"; then
+        grade_fail lmsw_keeps_pe 5 "expected CR0.PE to stay 1 after LMSW with PE=0, got '$(grep -m1 -E '^FAIL lmsw|^RESULT lmsw' "$T/lmsw")': LMSW can set PE, never clear it (keep the old PE in cr_access)"
+    else grade_fail lmsw_keeps_pe 5 "expected 'PASS lmsw' with --vmx-controls $ctl, got $(lab_why "$T/lmsw"): did an LMSW that clears PE reach set_cr (a refused CR0 leaves TS unloaded) or crash the guest?"; fi
+elif (( $(exits lmsw 28) < 200 )); then
+    grade_fail lmsw_keeps_pe 5 "expected 200 control-register exits (every LMSW changes the VMM-owned TS) with $ctl, got $(exits lmsw 28)"
+else grade_pass lmsw_keeps_pe 5; fi
 
 grade_end

@@ -67,7 +67,7 @@ wait
 VMLAB_BT_NO_WINDOW=1 timeout 60 "$VMM" --engine bt --stats "$GUEST" -- test=pagefault >"$TMPD/nowin.out" 2>&1 </dev/null
 echo $? >"$TMPD/nowin.rc"
 
-VMLAB_CHECK_INJECT=1000 timeout 60 "$VMM" --engine bt --check interp "$GUEST" -- test=hello >"$TMPD/inject.out" 2>&1 </dev/null
+VMLAB_CHECK_INJECT=1000 timeout 60 "$VMM" --engine bt --check interp --stats "$GUEST" -- test=hello >"$TMPD/inject.out" 2>&1 </dev/null
 echo $? >"$TMPD/inject.rc"
 
 for p in $PROGRAMS; do
@@ -102,6 +102,10 @@ done
 case_status inject 70 "bt --check interp: a corrupted reference is caught (status 70)"
 expect_grep "bt --check interp: divergence names the register" "divergence at guest eip 0x[0-9a-f]+: eax" "$TMPD/inject.out"
 expect_grep "bt --check interp: both states printed" "^  interp +eip=" "$TMPD/inject.out"
+# The closing statistics of a run that diverged must not say "no divergence".
+if grep -q '^bt: --check interp: .*DIVERGED at the last compare' "$TMPD/inject.out" &&
+   ! grep -q 'no divergence' "$TMPD/inject.out"; then ok "bt --check interp: after a divergence --stats says DIVERGED, never 'no divergence'"
+else notok "bt --check interp: closing statistics after a divergence" "$(grep -m1 '^bt: --check interp:' "$TMPD/inject.out" || echo 'no --check line')"; fi
 
 for m in identical threaded; do
     case_status "uf-$m" 0 "bt $m --check interp: undefined flags read (PUSHF, LAHF, Jcc, frames): no divergence"

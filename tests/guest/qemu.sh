@@ -11,6 +11,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret fpu virtio_blk"
+# Probes (program.h PROBE): run by name only, listed as "PROBE", not in test=all.
+PROBES="dirty iowidth lmsw"
 USER_ELF=$BUILD/guest/hello-user.elf
 
 if ! command -v qemu-system-i386 >/dev/null; then
@@ -35,6 +37,9 @@ start_case list      qemu_i386 "$TMPD/list.out" "test=list"
 for p in $PROGRAMS; do
     start_case "p-$p" qemu_i386 "$TMPD/p-$p.out" "test=$p"
 done
+for p in $PROBES; do
+    start_case "p-$p" qemu_i386 "$TMPD/p-$p.out" "test=$p"
+done
 start_case all       qemu_i386 "$TMPD/all.out" "test=all"
 start_case module    qemu_i386 "$TMPD/module.out" "test=module" -initrd "$USER_ELF"
 start_case abi       qemu_i386 "$TMPD/abi.out" "test=module -- alpha 42" \
@@ -52,6 +57,14 @@ wait
 listed=$(sed -n 's/^PROGRAM \([^ ]*\) .*/\1/p' "$TMPD/list.out" | tr -d '\r')
 case_status list 1 "test=list exits with status 1 (debug-exit 0)"
 
+probes=$(sed -n 's/^PROBE \([^ ]*\) .*/\1/p' "$TMPD/list.out" | tr -d '\r')
+for p in $PROBES; do
+    if ! grep -qx "$p" <<<"$probes"; then notok "probe $p" "not listed as 'PROBE $p' by test=list"; continue; fi
+    case_status "p-$p" 1 "probe $p: status 1 (debug-exit 0)"
+    expect_grep "probe $p: PASS line" "^PASS $p\$" "$TMPD/p-$p.out"
+    if grep -q "^RESULT $p \|^PASS $p\$" "$TMPD/all.out"; then notok "probe $p: not in test=all" "test=all ran it"
+    else ok "probe $p: not in test=all"; fi
+done
 for p in $PROGRAMS; do
     if ! grep -qx "$p" <<<"$listed"; then
         notok "$p" "program '$p' is not in the guest image (test=list)"

@@ -3,10 +3,11 @@
 #  - the solution (this tree) gets full marks from `make grade`, hidden
 #    tests included (the sample tests/labs/hidden/labN/*.sh), and
 #    build/grade.json holds one valid record per graded test;
-#  - `make handout LAB=n` gives a tree that compiles, in which every test of
-#    lab n fails with "not implemented: lab n: ..." (status 71, no crash),
-#    every other lab still gets full marks, and the total is the partial
-#    score that leaves;
+#  - `make handout LAB=n` gives a git repository with one commit that
+#    holds no solution of lab n or of a later lab and compiles; every test
+#    of lab n fails with "not implemented: lab n: ..." (status 71, no
+#    crash), so do a later lab's, every earlier lab still gets full marks,
+#    and the total is the partial score that leaves;
 #  - the hidden-test format (labs/README.md §5) and a wrong LAB or HIDDEN.
 # To stay fast the handout is built over a copy of this tree's build/ (only
 # the stubbed files and what links them are rebuilt); VMLAB_LABS_CLEAN=1
@@ -102,6 +103,28 @@ for n in $LABS; do
     else ok "lab $n README: every section, every test with its points, total $said"; fi
 done
 
+# docs/INSTRUCTOR.md: a 14-week syllabus in which every lab is handed out and
+# due, every demo it names exists, and the effort table gives every lab with
+# the points it is graded on.
+I=$ROOT/docs/INSTRUCTOR.md bad=""
+weeks=$(grep -cE '^\| [0-9]+ \| ' "$I")
+[ "$weeks" = 14 ] || bad+="$weeks week rows; "
+for n in $LABS; do
+    grep -qE "^\| [0-9]+ \|.*\*\*lab $n\*\* out" "$I" && grep -qE "^\| [0-9]+ \|.*lab $n due" "$I" || bad+="lab $n not out and due; "
+    max=$(jq --argjson l "$n" '[.[] | select(.lab == $l and (.hidden | not)) | .max] | add' "$TMPD/sol.json")
+    grep -qE "^\| $n [^|]*\|.*\| [0-9-]+ h \| $max \|\$" "$I" || bad+="no effort row for lab $n with $max points; "
+done
+for d in $(grep -oE 'make demo STAGE=[0-9]' "$I" | sort -u | tr -dc '0-9\n'); do
+    [ -f "$ROOT/scripts/demo/stage0$d.txt" ] || bad+="make demo STAGE=$d has no scripts/demo/stage0$d.txt; "
+done
+if [ -z "$bad" ]; then ok "docs/INSTRUCTOR.md: 14 weeks, every lab out and due, its demos exist, effort and points per lab"
+else notok "docs/INSTRUCTOR.md: syllabus" "$bad"; fi
+
+# labs/README.md opens with the section for a student working alone.
+h1=$(grep -m1 '^## ' "$ROOT/labs/README.md")
+if [[ "$h1" == *"tudent"* ]]; then ok "labs/README.md: opens with the students' section ($h1)"
+else notok "labs/README.md: first section" "expected the student-facing section first, got '$h1'"; fi
+
 # ---- make grade LAB=n: that lab only, the same Score line ---------------------
 n=$(head -n 1 <<<"$LABS")
 make -C "$ROOT" --no-print-directory BUILD="$BUILD" grade LAB="$n" >"$TMPD/one" 2>&1
@@ -151,17 +174,60 @@ if [ "$got" = "rate=0:0 both=1:1 wake=1:1 stub=71:0 pass=0:0 " ]; then
     ok "lab_status/lab_fails: only timer's tick-rate FAIL is left out"
 else notok "lab_status/lab_fails" "expected rate=0:0 both=1:1 wake=1:1 stub=71:0 pass=0:0, got $got"; fi
 
-# ---- the handouts: lab n's tests fail through the stubs, the others pass ------
-tot_sol=$(sed -n 's/^Total: [0-9]*\/\([0-9]*\) .*/\1/p' "$TMPD/sol")
+# ---- lab 0 where the machine forbids namespaces and has no QEMU: SKIP, never FAIL
+if [ -x "$ROOT/labs/lab0-containers-vs-vms/grade.sh" ]; then
+    mkdir -p "$TMPD/nons"
+    printf '#!/bin/sh\necho "unshare: unshare failed: Operation not permitted" >&2\nexit 1\n' >"$TMPD/nons/unshare"
+    chmod +x "$TMPD/nons/unshare"
+    ( cd "$ROOT" && PATH=$TMPD/nons:$PATH BUILD=$BUILD LAB0_QEMU=no-such-qemu labs/lab0-containers-vs-vms/grade.sh ) >"$TMPD/nons.out" 2>&1
+    skips=$(grep -E ' \.+ SKIP \(0 pts\): ' "$TMPD/nons.out" | awk '{ print $1 }' | tr '\n' ' ')
+    want="container_kernel qemu_kernel container_pid container_network container_memory_limit container_cpu faster_startup smaller_footprint "
+    s=$(score "$TMPD/nons.out")
+    if [ "$skips" = "$want" ] && ! grep -q ' FAIL (' "$TMPD/nons.out" && [ "${s% *}" = "${s#* }" ] &&
+       grep -q 'container_kernel .* SKIP (0 pts): kernel container not measured here: this machine forbids new namespaces' "$TMPD/nons.out"; then
+        ok "lab 0 without namespaces or QEMU: the tests that need them SKIP with the reason, Score ${s/ //}"
+    else notok "lab 0 without namespaces or QEMU" "expected SKIP for $want and full marks on the rest, got SKIP for ${skips:-none}, Score '${s/ //}'; $(grep -m1 'FAIL (' "$TMPD/nons.out")"; fi
+fi
+
+# ---- lab_why quotes the line that explains a failure, not the closing --stats
+printf 'PASS hello\nFAIL pagefault 3 pages lost\nbt: 120 blocks translated\nbt: window: 8 hidden page faults\n' >"$F/fail"; echo 1 >"$F/fail.rc"
+printf 'check: bt and interp diverge after 7768 instructions\nvmm-bt: error: engine bt failed: --check interp: divergence at guest eip 0x00106b3e: eax 00000206 vs 00000207\nbt: --check interp: 1000 block boundaries compared, DIVERGED\nbt: helper calls: cli 1\n' >"$F/div"; echo 70 >"$F/div.rc"
+printf 'FAIL timer tick rate 44 Hz against the TSC\nvmm-hw: error: guest RAM: cannot map 64 MiB\nstats 1\nstats 2\n' >"$F/err"; echo 1 >"$F/err.rc"
+printf 'line 1\nno divergence\nlast\n' >"$F/plain"; echo 3 >"$F/plain.rc"
+got=$(cd "$ROOT" && bash -c '. labs/lib.sh; for r in fail div err plain; do printf "%s\n" "$(lab_why "$1/$r")"; done' _ "$F")
+want='status 1: FAIL pagefault 3 pages lost
+status 70: vmm-bt: error: engine bt failed: --check interp: divergence at guest eip 0x00106b3e: eax 00000206 vs 00000207
+status 1: vmm-hw: error: guest RAM: cannot map 64 MiB
+status 3, last output: no divergence|last|'
+if [ "$got" = "$want" ]; then ok "lab_why: quotes the FAIL, error: or divergence line, not the last --stats lines"
+else notok "lab_why" "expected $(tr '\n' '/' <<<"$want"), got $(tr '\n' '/' <<<"$got")"; fi
+
+# ---- the handouts: lab n's tests fail through the stubs, the earlier labs pass
 for n in $LABS; do
     h=$TMPD/handout-$n
     if ! "$ROOT/scripts/handout.sh" "$n" "$h" >"$TMPD/ho-$n" 2>&1; then
         notok "lab $n handout: make handout" "$(tail -n 2 "$TMPD/ho-$n" | tr '\n' '|')"; continue
     fi
     ok "lab $n handout: make handout ($(grep -o '[0-9]* region(s)' "$TMPD/ho-$n"))"
-    if grep -rqE "/\\* LAB $n STUB: " "$h" --include='*.[ch]'; then
-        notok "lab $n handout: solutions removed" "$(grep -rlE "/\\* LAB $n STUB: " "$h" --include='*.[ch]' | head -n 1) still has a region's body"
-    else ok "lab $n handout: solutions removed"; fi
+    # No solution of this lab or of a later one: inside each of their
+    # regions the handout holds the stub call and the STUB lines, nothing
+    # else (earlier labs' regions may stay solved).
+    leaks=""
+    for m in $(git -C "$ROOT" grep -ohE '/\* LAB [0-9]+ BEGIN: ' | tr -dc '0-9\n' | sort -un); do
+        (( m >= n )) || continue
+        # lines a region may keep: its stub call (one per BEGIN) and its STUB lines
+        want=$(git -C "$ROOT" grep -hE "^[[:space:]]*/\\* LAB $m (BEGIN|STUB): " | wc -l)
+        got=$(cd "$h" && git grep -lzE "/\\* LAB $m BEGIN: " | xargs -0 awk -v m="$m" '
+            $0 ~ "/[*] LAB " m " BEGIN: " { r = 1; next } $0 ~ "/[*] LAB " m " END [*]/" { r = 0 } r { n++ }
+            END { print n + 0 }')
+        [ "$got" = "$want" ] || leaks+="lab $m ($got lines inside its regions, $want expected) "
+    done
+    if [ -n "$leaks" ]; then notok "lab $n handout: no solution of lab $n or a later lab" "region bodies left: $leaks"
+    else ok "lab $n handout: no solution of lab $n or a later lab"; fi
+    # A git repository with one commit and nothing uncommitted: `git diff` is the student's work.
+    commits=$(git -C "$h" rev-list --count HEAD 2>&1) dirty=$(git -C "$h" status --porcelain 2>&1 | head -n 3 | tr '\n' ' ')
+    if [ "$commits" = 1 ] && [ -z "$dirty" ] && [ -z "$(git -C "$h" ls-files -z 'build/*')" ]; then ok "lab $n handout: a git repository with one commit, clean"
+    else notok "lab $n handout: git" "expected one commit and a clean tree, got '$commits' commit(s), uncommitted: ${dirty:-none}"; fi
     [ -z "${VMLAB_LABS_CLEAN:-}" ] && [ -d "$BUILD" ] && cp -a "$BUILD" "$h/build" && rm -f "$h/build/grade.json"
     if make -C "$h" -j2 --no-print-directory _all >"$TMPD/build-$n" 2>&1; then ok "lab $n handout: compiles (make _all)"
     else notok "lab $n handout: compiles" "$(grep -m1 -E 'error|Error' "$TMPD/build-$n")"; continue; fi
@@ -176,20 +242,45 @@ for n in $LABS; do
     if [ "$tests" -gt 0 ] && [ "$fails" = "$tests" ] && [ "$stubbed" = "$tests" ] && grep -q '^Score: 0/' "$TMPD/hg-$n-$n"; then
         ok "lab $n handout: all $tests graded tests fail with 'not implemented: lab $n' (status 71)"
     else notok "lab $n handout: its own tests" "expected all graded tests to fail with 'not implemented: lab $n: ...' (status 71), got $fails of $tests failing, $stubbed by the stub; $(grep -m1 -vE "OK \(|not implemented: lab $n: .*status 71" "$TMPD/hg-$n-$n")"; fi
+    # The README's Steps say where the handout stops first ("# not implemented:
+    # lab n: TEXT ...", the task to write first) and the score it starts at
+    # ("0/TOTAL"): both as the grader sees them.
+    r=$(ls "$ROOT"/labs/lab"$n"-*/README.md | head -n 1)
+    said=$(sed -n '/^## Steps/,/^## /s/^ *# not implemented: lab '"$n"': \(.*\) \.\.\..*/\1/p' "$r" | head -n 1)
+    first=$(grep -m1 -o "not implemented: lab $n: [^\"]*" "$TMPD/hg-$n-$n" | sed "s/^not implemented: lab $n: //")
+    zero=$(sed -n '/^## Steps/,/^## /s/.*# 0\/\([0-9]*\).*/\1/p' "$r" | head -n 1)
+    max=$(jq --argjson l "$n" '[.[] | select(.lab == $l and (.hidden | not)) | .max] | add' "$TMPD/sol.json")
+    if { [ -z "$said" ] || [[ "$first" == "$said"* ]]; } && { [ -z "$zero" ] || [ "$zero" = "$max" ]; }; then
+        ok "lab $n README: Steps name the task the handout stops at first (${said:-not quoted}) and its 0/${zero:-?}"
+    else notok "lab $n README: Steps" "the README says the first stop is '${said}' and the handout starts at 0/$zero; the grader stops first at '$first', out of $max (visible tests)"; fi
     if grep -qE 'crashed \(signal' "$TMPD/hg-$n"; then notok "lab $n handout: no crash" "$(grep -m1 'crashed' "$TMPD/hg-$n")"
     else ok "lab $n handout: no crash"; fi
-    # The other labs stay solved.
+    # Earlier labs stay solved; later labs are stubbed too: each of their
+    # tests fails through a stub (status 71), none by a crash.
     for m in $LABS; do
         [ "$m" = "$n" ] && continue
         section "$TMPD/hg-$n" "$m" >"$TMPD/hg-$n-$m"
-        full_marks "lab $n handout: lab $m still gets full marks" "$TMPD/hg-$n-$m"
+        if (( m < n )); then full_marks "lab $n handout: earlier lab $m still gets full marks" "$TMPD/hg-$n-$m"; continue; fi
+        s=$(score "$TMPD/hg-$n-$m")
+        tests=$(grep -cE ' \.+ (OK|FAIL) \(' "$TMPD/hg-$n-$m")
+        stubbed=$(grep -E ' \.+ FAIL \(' "$TMPD/hg-$n-$m" | grep -c 'not implemented: lab [0-9]*: .*(status 71)')
+        if [ "$tests" -gt 0 ] && [ "$stubbed" = "$tests" ] && [ "${s% *}" = 0 ]; then
+            ok "lab $n handout: later lab $m stubbed too (all $tests tests fail with 'not implemented', status 71)"
+        else notok "lab $n handout: later lab $m stubbed" "expected all its tests to fail through a stub, got $stubbed of $tests, Score '${s/ //}'"; fi
     done
-    # The partial score: the solution's total less lab n's points.
-    own=$(score "$TMPD/hg-$n-$n"); own=${own:-none 0}; t=$(sed -n 's/^Total: \([0-9]*\/[0-9]*\) .*/\1/p' "$TMPD/hg-$n")
+    # The partial score: the earlier labs' points, out of every lab's.  (A
+    # test an earlier lab skips because it needs a later lab's code, e.g.
+    # lab 0's vm_cpu without lab 3's exit policy, is in neither.)
+    want=0 of=0
+    for m in $LABS; do
+        s=$(score "$TMPD/hg-$n-$m"); s=${s:-0 0}
+        of=$((of + ${s#* })); (( m < n )) && want=$((want + ${s#* }))
+    done
+    t=$(sed -n 's/^Total: \([0-9]*\/[0-9]*\) .*/\1/p' "$TMPD/hg-$n")
     # (make's own status is 2 for a recipe that failed, grade.sh's 1.)
-    if [ "$rc" = 2 ] && grep -q '_grade\] Error 1$' "$TMPD/hg-$n" && [ "$t" = "$((tot_sol - ${own#* }))/$tot_sol" ]; then
-        ok "lab $n handout: make grade Total $t (all but lab $n's ${own#* } points), status 1"
-    else notok "lab $n handout: make grade Total" "expected $((tot_sol - ${own#* }))/$tot_sol and grade.sh's status 1, got '${t:-no Total line}', make status $rc"; fi
+    if [ "$rc" = 2 ] && grep -q '_grade\] Error 1$' "$TMPD/hg-$n" && [ "$t" = "$want/$of" ]; then
+        ok "lab $n handout: make grade Total $t (the earlier labs' points only), status 1"
+    else notok "lab $n handout: make grade Total" "expected $want/$of and grade.sh's status 1, got '${t:-no Total line}', make status $rc"; fi
     json_checks "lab $n handout" "$h/build/grade.json" "$TMPD/hg-$n"
 done
 

@@ -90,6 +90,27 @@ if wait_screen live 'Page walk of 80000000' && wait_screen live 'PDE @[0-9a-f]{8
 else
     notok "live: a address" "$(why live)"
 fi
+$T send-keys -t live a z z 1 Enter
+if wait_screen live "a: 'zz1' is not an address \\(1-8 hex digits" && wait_screen live 'Page walk of 80000000'; then
+    ok "live: a zz1 is an error on the help line, the walk unchanged"
+else
+    notok "live: a with an unparsable address" "$(why live)"
+fi
+# At 80x24 the console shares the bottom with the page walk in 29 columns;
+# c gives it the whole width (its lines wrapped, the newest kept), c again
+# brings the walk back.
+$T send-keys -t live c
+if wait_screen live '^- Guest console \(c: page walk\)' && wait_screen live '^ vmlab: guest kernel, boot=[a-z]+ ram=[0-9]+ MiB'; then
+    ok "live: c shows the guest console across an 80x24 screen"
+else
+    notok "live: c wide console" "$(why live)"
+fi
+$T send-keys -t live c
+if wait_screen live 'Page walk of 80000000' && wait_screen live 'Guest console \(c: wide\)'; then
+    ok "live: c again brings the page walk back"
+else
+    notok "live: c back" "$(why live)"
+fi
 $T resize-window -t live -x 100 -y 30 2>/dev/null
 if wait_screen live '^ vmlab viz .{60,}' && [ "$(screen live | wc -l)" -ge 30 ] &&
    wait_screen live 'I/O instruction'; then
@@ -114,6 +135,24 @@ else
     notok "live: q" "status $rc, stderr: $(tr '\n' '|' <"$TMPD/live.err"); $(why live)"
 fi
 
+# --- play: a paced run for a lecture ----------------------------------------
+# p plays 2^speed exits a second (4 to start with), + doubles the pace, p
+# again runs at full speed.  Counted from the status line's exit number.
+exitno() { screen "$1" | sed -n 's/^ vmlab viz .* exit #\([0-9]*\) .*/\1/p' | head -n 1; }
+start play 80 24 "$VMM" --viz "$GUEST" -- test=inout iters=10000000
+if wait_screen play 'RUNNING +exit #[0-9]+' && $T send-keys -t play p && wait_screen play 'PLAY 4/s +exit #'; then
+    a=$(exitno play); sleep 2; b=$(exitno play)
+    $T send-keys -t play +
+    if wait_screen play 'PLAY 8/s +exit #' && [ -n "$a" ] && [ -n "$b" ] && (( b - a >= 2 && b - a <= 12 )); then
+        ok "play: p paces the guest at 4 exits a second ($((b - a)) in 2 s), + makes it 8/s"
+    else notok "play: pace" "exit #$a then #$b two seconds later, expected 2-12 more; $(why play)"; fi
+    $T send-keys -t play p
+    if wait_screen play 'RUNNING +exit #'; then ok "play: p again runs at full speed"
+    else notok "play: p again" "$(why play)"; fi
+else notok "play: p" "$(why play)"; fi
+$T send-keys -t play q
+wait_exit play >/dev/null
+
 # --- step mode -------------------------------------------------------------
 start step 80 24 "$VMM" --step "$GUEST" -- test=all
 stepped=0
@@ -130,6 +169,17 @@ if [ $stepped = 5 ] && screen step | grep -Eq ' STEP +exit #5 ' &&
     ok "--step: starts at exit #1, one exit per key (#2..#5), then waits"
 else
     notok "--step" "reached exit #$stepped; $(why step)"
+fi
+# The log's timestamps are the guest's running time: a presenter's pause
+# between two steps (here 2.5 s) does not show between their times.
+t5=$(screen step | sed -n 's/^#5 \+\([0-9.]*\)s .*/\1/p')
+sleep 2.5
+$T send-keys -t step n
+if wait_screen step ' STEP +exit #6 ' && t6=$(screen step | sed -n 's/^#6 \+\([0-9.]*\)s .*/\1/p') &&
+   [ -n "$t5" ] && [ -n "$t6" ] && awk -v a="$t5" -v b="$t6" 'BEGIN { exit !(b - a < 1.0) }'; then
+    ok "--step: the pause between two steps is not in their timestamps (#5 ${t5}s, #6 ${t6}s)"
+else
+    notok "--step: timestamps" "#5 at '${t5}'s, #6 at '${t6:-}'s after a 2.5 s pause; $(why step)"
 fi
 $T send-keys -t step C-c
 rc=$(wait_exit step)
@@ -181,6 +231,15 @@ fi
 # page faults in it): the visualizer's crash handler must pass faults on --
 start bt 80 24 "$VMM" --engine bt --viz "$GUEST" -- test=pagefault
 if wait_screen bt 'guest exited with status 0' 60; then
+    # e: the engine's counters (bt: helper calls, hidden faults, code cache)
+    # in place of the log and the bottom panes, the run's last counts.
+    $T send-keys -t bt e
+    if wait_screen bt '^- Engine bt: its --stats so far' && wait_screen bt '^ bt: helper calls .*cli [1-9]' &&
+       wait_screen bt '[1-9][0-9]* hidden page' && wait_screen bt '^ bt: [0-9]+ instructions, [1-9][0-9]* blocks translated'; then
+        ok "--engine bt --viz: e shows bt's helper calls, hidden faults and code cache at 80x24"
+    else
+        notok "--engine bt --viz: e engine pane" "$(why bt)"
+    fi
     $T send-keys -t bt q
     rc=$(wait_exit bt)
     if [ "$rc" = 0 ] && restored bt; then

@@ -184,12 +184,14 @@ void kmain(uint32_t magic, uint32_t info)
     int failed = 0;
     if (streq(opts.test, "list")) {
         for (const struct program *p = __programs_start; p < __programs_end; p++)
-            kprintf("PROGRAM %s iters=%u %s\n", p->name, p->default_iters, p->summary);
+            kprintf("%s %s iters=%u %s\n", p->probe ? "PROBE" : "PROGRAM", p->name,
+                    p->default_iters, p->summary);
         if (bootinfo.nmods)
             kprintf("PROGRAM module iters=1 run boot module 1 as a ring-3 ELF task\n");
     } else if (streq(opts.test, "all")) {
         for (const struct program *p = __programs_start; p < __programs_end; p++)
-            failed |= run_program(p);
+            if (!p->probe)
+                failed |= run_program(p);
         if (bootinfo.nmods)
             failed |= run_module();
     } else if (streq(opts.test, "panic")) {

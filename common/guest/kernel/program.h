@@ -29,6 +29,7 @@ struct program {
     const char *summary; /* one line, shown by test=list            */
     uint32_t default_iters;
     int (*run)(struct prog_ctx *ctx); /* 0 = PASS, else FAIL        */
+    int probe;                        /* run by name only, never by test=all (PROBE) */
 };
 
 /* Register a program: the kernel finds it in the .programs section. */
@@ -37,6 +38,18 @@ struct program {
         __attribute__((used, section(".programs"), aligned(4))) = { \
             .name = (pname), .summary = (psummary), .default_iters = (piters), .run = (pfn) \
         }
+
+/* Register a probe: a program that checks one architectural rule a VMM
+ * must emulate (a lab's grader runs it by name, e.g. test=dirty).  It is
+ * listed by test=list as "PROBE name ..." and is not part of test=all, the
+ * workload every engine and suite runs. */
+#define PROBE(pname, psummary, piters, pfn) \
+    static const struct program prog_##pfn \
+        __attribute__((used, section(".programs"), aligned(4))) = { .name = (pname), \
+                                                                    .summary = (psummary), \
+                                                                    .default_iters = (piters), \
+                                                                    .run = (pfn), \
+                                                                    .probe = 1 }
 
 /* --- services the kernel gives to programs (ring 0) ------------------- */
 
