@@ -78,6 +78,13 @@ void irqchip_isa_irq(void *ctx, int irq, int level)
     ioapic_set_irq(&ic->ioapic, IRQ_TO_IOAPIC_PIN(irq), level);
 }
 
+void irqchip_pci_intx(void *ctx, int irq, int level)
+{
+    struct irqchip *ic = ctx;
+    pic_set_irq(ic->pic, irq, level);
+    ioapic_set_irq(&ic->ioapic, IRQ_TO_IOAPIC_PIN(irq), !level);
+}
+
 /* Does the 8259's INTR reach the CPU (PIC mode or virtual wire)? */
 static bool extint(struct irqchip *ic) { return !apic_on(ic) || lapic_lint0_extint(&ic->lapic); }
 
