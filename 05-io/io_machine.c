@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "core/irq.h"
 #include "core/vm.h"
@@ -18,9 +19,14 @@ int io_check_disk(const char *v, char *err, size_t errlen)
     bool ro;
     if (virtio_blk_parse(v, path, sizeof path, &ro, err, errlen) < 0)
         return -1;
-    if (access(path, ro ? R_OK : R_OK | W_OK) < 0) {
+    struct stat st;
+    if (access(path, ro ? R_OK : R_OK | W_OK) < 0 || stat(path, &st) < 0) {
         snprintf(err, errlen, "cannot open disk '%s'%s: %s", path, ro ? "" : " for writing",
                  strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "disk '%s' is not a regular file", path);
         return -1;
     }
     return 0;

@@ -53,7 +53,7 @@ int virtio_blk_open(struct virtio_blk *b, const char *spec, char *err, size_t er
         virtio_blk_close(b);
         return -1;
     }
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+    if (!S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "disk '%s' is not a regular file", path);
         virtio_blk_close(b);
         return -1;

@@ -5,14 +5,15 @@
 #           reference machine, graphviz for the DOT tests, tmux for the
 #           visualizer tests, clang-format for the formatting check and
 #           scripts/format.sh, acpica-tools' iasl to cross-check the ACPI
-#           tables in tests/unit/test_acpi.c, jq to check the labs' build/grade.json).
+#           tables in tests/unit/test_acpi.c, jq to check the labs' build/grade.json,
+#           e2fsprogs for the ext2 disk images of tests/io/io.sh).
 #           A failure to install them is an error.
 #   BENCH:  only `make bench`'s Bochs peer (booted from a GRUB ISO);
 #           if they cannot be installed, say so and go on: the benchmark
 #           prints why a row is missing.
 set -e
 NEEDED="gcc-multilib libcapstone-dev libcmocka-dev libncurses-dev pkg-config graphviz \
-        qemu-system-x86 qemu-user tmux clang-format acpica-tools jq"
+        qemu-system-x86 qemu-user tmux clang-format acpica-tools jq e2fsprogs"
 BENCH="bochs bochsbios bochs-sdl grub-pc-bin grub-common xorriso mtools"
 
 missing() {
