@@ -14,7 +14,22 @@
 #define PCI_CAP_VENDOR   0x09
 
 /* virtio_pci_cap.cfg_type (§4.1.4). */
-enum { VP_CAP_COMMON = 1, VP_CAP_NOTIFY = 2, VP_CAP_ISR = 3, VP_CAP_DEVICE = 4 };
+enum {
+    VP_CAP_COMMON = 1,
+    VP_CAP_NOTIFY = 2,
+    VP_CAP_ISR = 3,
+    VP_CAP_DEVICE = 4,
+    VP_CAP_PCI_CFG = 5
+};
+
+/* The PCI configuration access capability (§4.1.4.9) at 0x84: the driver
+ * writes bar, offset and length, then reads or writes pci_cfg_data, which
+ * is that access to the BAR, for a driver that cannot map the BAR. */
+#define CFG_CAP      0x84
+#define CFG_CAP_BAR  (CFG_CAP + 4)
+#define CFG_CAP_OFF  (CFG_CAP + 8)
+#define CFG_CAP_LEN  (CFG_CAP + 12)
+#define CFG_CAP_DATA (CFG_CAP + 16)
 
 /* Common configuration field offsets (§4.1.4.3, struct virtio_pci_common_cfg). */
 enum {
@@ -94,15 +109,47 @@ void virtio_pci_fail(struct virtio_pci *vp, unsigned n)
 
 /* ---- PCI configuration space --------------------------------------- */
 
-static void config_write(void *dev, struct pci_function *f, unsigned reg, unsigned len)
+/* The BAR access pci_cfg_data stands for, or false if the driver set up
+ * none we do (§4.1.4.9.1: BAR0, length 1, 2 or 4, offset aligned to it). */
+static bool cfg_window(const struct pci_function *f, unsigned *off, unsigned *len)
 {
-    (void)f;
-    if (reg < PCI_COMMAND + 2 && reg + len > PCI_COMMAND)
-        update_line(dev); /* Interrupt Disable may have changed */
+    *off = pci_cfg_get(f, CFG_CAP_OFF, 4);
+    *len = pci_cfg_get(f, CFG_CAP_LEN, 4);
+    return f->cfg[CFG_CAP_BAR] == 0 && (*len == 1 || *len == 2 || *len == 4) && *off % *len == 0 &&
+           *off < VIRTIO_PCI_BAR_SIZE;
 }
 
-static const struct pci_function_ops vp_pci_ops = { .name = "virtio",
-                                                    .config_write = config_write };
+static bool touches_data(unsigned reg, unsigned len)
+{
+    return reg < CFG_CAP_DATA + 4 && reg + len > CFG_CAP_DATA;
+}
+
+static void config_write(void *dev, struct pci_function *f, unsigned reg, unsigned len)
+{
+    unsigned off, n;
+    if (reg < PCI_COMMAND + 2 && reg + len > PCI_COMMAND)
+        update_line(dev); /* Interrupt Disable may have changed */
+    if (touches_data(reg, len) && cfg_window(f, &off, &n)) {
+        uint32_t v = pci_cfg_get(f, CFG_CAP_DATA, n);
+        virtio_pci_bar_io(dev, off, (uint8_t)n, true, &v);
+    }
+}
+
+static void config_read(void *dev, struct pci_function *f, unsigned reg, unsigned len)
+{
+    unsigned off, n;
+    if (touches_data(reg, len) && cfg_window(f, &off, &n)) {
+        uint32_t v = 0;
+        virtio_pci_bar_io(dev, off, (uint8_t)n, false, &v);
+        pci_cfg_set(f, CFG_CAP_DATA, 4, v);
+    }
+}
+
+static const struct pci_function_ops vp_pci_ops = {
+    .name = "virtio",
+    .config_write = config_write,
+    .config_read = config_read,
+};
 
 /* A vendor capability at `at` (§4.1.4 struct virtio_pci_cap); returns it. */
 static unsigned add_cap(struct pci_function *f, unsigned at, unsigned next, uint8_t type,
@@ -142,13 +189,16 @@ int virtio_pci_init(struct virtio_pci *vp, struct pci_host *bus, unsigned devfn,
     f->cfg[PCI_INT_PIN] = 1;           /* INTA# */
     f->cfg[PCI_INT_LINE] = (uint8_t)irq.irq;
     pci_cfg_set(f, PCI_STATUS, 2, PCI_STATUS_CAPS);
-    /* The capability list: common -> ISR -> device -> notify. */
+    /* The capability list: common -> ISR -> device -> notify -> PCI cfg. */
     f->cfg[PCI_CAP_PTR] = 0x40;
     add_cap(f, 0x40, 0x50, VP_CAP_COMMON, VP_COMMON_OFF, VP_COMMON_LEN, 16);
     add_cap(f, 0x50, 0x60, VP_CAP_ISR, VP_ISR_OFF, 4, 16);
     add_cap(f, 0x60, 0x70, VP_CAP_DEVICE, VP_DEVICE_OFF, ops->config_len, 16);
-    add_cap(f, 0x70, 0x00, VP_CAP_NOTIFY, VP_NOTIFY_OFF, VP_NOTIFY_MULT * ops->nqueues, 20);
+    add_cap(f, 0x70, CFG_CAP, VP_CAP_NOTIFY, VP_NOTIFY_OFF, VP_NOTIFY_MULT * ops->nqueues, 20);
     pci_cfg_set(f, 0x70 + 16, 4, VP_NOTIFY_MULT); /* notify_off_multiplier */
+    add_cap(f, CFG_CAP, 0x00, VP_CAP_PCI_CFG, 0, 0, 20);
+    f->wmask[CFG_CAP_BAR] = 0xff;
+    memset(f->wmask + CFG_CAP_OFF, 0xff, 12); /* offset, length, pci_cfg_data */
     for (unsigned i = 0; i < ops->nqueues; i++)
         virtq_init(&vp->vq[i], ram, ops->queue_size);
     return 0;

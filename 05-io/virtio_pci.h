@@ -16,6 +16,9 @@
  *   BAR0 + 0x3000  notifications (§4.1.4.4): queue n at
  *                  n * notify_off_multiplier (4), a write of n kicks it
  *
+ * A fifth capability (§4.1.4.9, PCI configuration access) is a window on
+ * BAR0 through configuration space, for drivers that cannot map the BAR.
+ *
  * The interrupt is INTx only (PCI INTA#, pin 1): no MSI-X capability, so a
  * driver falls back to one shared line (Linux: vp_find_vqs_intx).  The line
  * is level-triggered: asserted while the ISR is not 0 (and the Command

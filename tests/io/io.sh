@@ -14,6 +14,8 @@
 #    clean;
 #  - with --disk FILE,ro: the disk is read-only in Linux (VIRTIO_BLK_F_RO),
 #    a raw write is refused, the image is unchanged;
+#  - a write the guest synced (ending with a flush) is in the image even
+#    when the VMM is killed with SIGKILL right after;
 #  - --stats counts the disk's register accesses (each a trap), notifies,
 #    requests and interrupts.
 # Under --engine bt (stage 04's translator) in APIC mode (INTx# through the
@@ -52,6 +54,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 expect_status "vmm-io: teaching guest with a disk attached (test=all)" 0 \
     timeout 300 "$VMM" --engine bt --timeout 240 --disk "$TMPD/small.img,ro" "$GUEST" -- test=all
+for e in vmx interp; do
+    expect_status "vmm-io --engine $e: teaching guest with a disk attached (test=hello)" 0 \
+        timeout 120 "$VMM" --engine $e --timeout 60 --disk "$TMPD/small.img,ro" "$GUEST" -- test=hello
+done
 
 # --- Linux on the virtio disk -----------------------------------------------
 need_linux "Linux on virtio-blk"
@@ -136,6 +142,36 @@ for id in $RUNS; do
     [ -n "$reqs" ] && [ "$reqs" -gt 0 ] &&
         echo "# $id: $(awk -v a="$regs" -v r="$reqs" 'BEGIN { printf "%.1f register accesses per request", a / r }')"
 done
+
+# SIGKILL after a sync: what the guest saw flushed is in the image.
+image "$TMPD/kill.img"
+# (In a subshell whose stderr is dropped: no "Killed" notice from bash.)
+(
+    "$VMM" --engine bt --mem 256M --timeout "$LIMIT" --disk "$TMPD/kill.img" \
+        --initrd "$LINUX/initrd-io.gz" "$LINUX/vmlinuz" -- $BASE $PIC vmlab.io=kill \
+        >"$TMPD/kill.out" 2>&1 </dev/null &
+    echo $! >"$TMPD/kill.pid"
+    wait $!
+    echo $? >"$TMPD/kill.rc"
+) 2>/dev/null &
+sub=$!
+while [ ! -s "$TMPD/kill.pid" ]; do sleep 0.1; done
+pid=$(cat "$TMPD/kill.pid")
+end=$((SECONDS + LIMIT))
+while [ $SECONDS -lt $end ] && kill -0 $pid 2>/dev/null && ! grep -q "vmlab-io: synced" "$TMPD/kill.out"; do
+    sleep 0.2
+done
+kill -KILL $pid 2>/dev/null
+wait $sub
+rc=$(cat "$TMPD/kill.rc")
+if [ $rc -eq 137 ] && grep -q "vmlab-io: synced" "$TMPD/kill.out"; then
+    got=$(debugfs -R "cat /guest.txt" "$TMPD/kill.img" 2>/dev/null | md5sum | cut -d' ' -f1)
+    if [ "$got" = "$GUEST_SUM" ]; then ok "kill: a synced file survives SIGKILL of the VMM"
+    else notok "kill: a synced file survives SIGKILL of the VMM" "md5 $got, expected $GUEST_SUM"; fi
+else
+    notok "kill: a synced file survives SIGKILL of the VMM" \
+        "status $rc before the guest synced: $(tail -2 "$TMPD/kill.out" | tr '\n' '|')"
+fi
 
 case_status ro 0 "ro: Linux powers off with status 0"
 line ro "/dev/vda is read-only (VIRTIO_BLK_F_RO)" "^vmlab-io: vda sectors=32768 ro=1 "

@@ -196,11 +196,12 @@ static void test_pci_identity(void **state)
     assert_int_equal(pci_cfg_get(p, PCI_INT_LINE, 1), 11);
     assert_true(pci_cfg_get(p, PCI_STATUS, 2) & 0x10);
     assert_int_equal(pci_bar_address(p, 0), BAR);
-    /* The vendor capabilities, in list order: common, ISR, device, notify. */
-    static const uint8_t type[4] = { 1, 3, 4, 2 };
-    static const uint32_t off[4] = { VP_COMMON_OFF, VP_ISR_OFF, VP_DEVICE_OFF, VP_NOTIFY_OFF };
+    /* The vendor capabilities, in list order: common, ISR, device, notify,
+     * PCI configuration access. */
+    static const uint8_t type[5] = { 1, 3, 4, 2, 5 };
+    static const uint32_t off[5] = { VP_COMMON_OFF, VP_ISR_OFF, VP_DEVICE_OFF, VP_NOTIFY_OFF, 0 };
     unsigned at = pci_cfg_get(p, 0x34, 1), n = 0;
-    for (; at && n < 4; at = pci_cfg_get(p, at + 1, 1), n++) {
+    for (; at && n < 5; at = pci_cfg_get(p, at + 1, 1), n++) {
         assert_int_equal(pci_cfg_get(p, at, 1), 0x09);
         assert_int_equal(pci_cfg_get(p, at + 3, 1), type[n]);
         assert_int_equal(pci_cfg_get(p, at + 4, 1), 0); /* BAR0 */
@@ -208,7 +209,7 @@ static void test_pci_identity(void **state)
         if (type[n] == 2)
             assert_int_equal(pci_cfg_get(p, at + 16, 4), VP_NOTIFY_MULT);
     }
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     assert_int_equal(at, 0);
     /* The BAR is decoded only with memory space on. */
     uint64_t o;
@@ -217,6 +218,41 @@ static void test_pci_identity(void **state)
     assert_false(virtio_pci_decodes(&f->vp, BAR + VIRTIO_PCI_BAR_SIZE, &o));
     pci_cfg_set(p, PCI_COMMAND, 2, 0);
     assert_false(virtio_pci_decodes(&f->vp, BAR, &o));
+}
+
+/* A configuration cycle through mechanism #1 (devices/pci_host.h). */
+static uint32_t cfg_rw(struct fix *f, unsigned reg, unsigned len, bool write, uint32_t v)
+{
+    uint32_t a = PCI_ENABLE | PCI_DEVFN(1, 0) << 8 | (reg & 0xfc);
+    pci_host_io(&f->bus, 0, 4, true, &a);
+    pci_host_io(&f->bus, 4 + (reg & 3), (uint8_t)len, write, &v);
+    return v;
+}
+
+/* §4.1.4.9: BAR0 through configuration space, with the same effects. */
+static void test_pci_cfg_window(void **state)
+{
+    struct fix *f = *state;
+    const unsigned cap = 0x84;
+    assert_int_equal(cfg_rw(f, cap, 4, false, 0) & 0xffff00ff,
+                     0x05140009);               /* vendor, len 20, type 5 */
+    cfg_rw(f, cap + 4, 1, true, 0);             /* bar 0 */
+    cfg_rw(f, cap + 8, 4, true, VP_DEVICE_OFF); /* offset: the capacity */
+    cfg_rw(f, cap + 12, 4, true, 4);            /* length */
+    assert_int_equal(cfg_rw(f, cap + 16, 4, false, 0), DISK / 512);
+    cfg_rw(f, cap + 8, 4, true, VP_COMMON_OFF + 0x14); /* device_status, a byte */
+    cfg_rw(f, cap + 12, 4, true, 1);
+    cfg_rw(f, cap + 16, 1, true, VIRTIO_S_ACKNOWLEDGE);
+    assert_int_equal(bar_rd(f, VP_COMMON_OFF + 0x14, 1), VIRTIO_S_ACKNOWLEDGE);
+    assert_int_equal(cfg_rw(f, cap + 16, 1, false, 0), VIRTIO_S_ACKNOWLEDGE);
+    /* A length we do not do, or a misaligned offset: the window is shut. */
+    cfg_rw(f, cap + 12, 4, true, 3);
+    cfg_rw(f, cap + 16, 1, true, 0);
+    assert_int_equal(bar_rd(f, VP_COMMON_OFF + 0x14, 1), VIRTIO_S_ACKNOWLEDGE);
+    cfg_rw(f, cap + 8, 4, true, VP_COMMON_OFF + 0x15);
+    cfg_rw(f, cap + 12, 4, true, 2);
+    cfg_rw(f, cap + 16, 2, true, 0);
+    assert_int_equal(bar_rd(f, VP_COMMON_OFF + 0x14, 1), VIRTIO_S_ACKNOWLEDGE);
 }
 
 static void test_features(void **state)
@@ -368,6 +404,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pci_identity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pci_cfg_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_flush, setup, teardown),
