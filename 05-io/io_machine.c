@@ -62,6 +62,9 @@ static int describe(struct io_machine *m, char *err, size_t errlen)
     return acpi_pci_install(ram, &root, err, errlen);
 }
 
+/* MSI-X messages go to the VM's local APIC. */
+static void send_msi(void *ctx, uint32_t addr, uint32_t data) { vm_msi(ctx, addr, data); }
+
 int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
 {
     struct io_machine *m = calloc(1, sizeof *m);
@@ -84,6 +87,7 @@ int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
             snprintf(err, errlen, "PCI slot %d is taken", IO_BLK_SLOT);
             return -1;
         }
+        virtio_pci_enable_msix(&m->blk_pci, send_msi, v->vm);
     }
     if (vm_mmio_register(v->vm, IO_PCI_WINDOW_BASE,
                          (uint64_t)IO_PCI_WINDOW_END - IO_PCI_WINDOW_BASE + 1, window_io, m,

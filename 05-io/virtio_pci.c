@@ -50,7 +50,6 @@ enum {
     CC_Q_DRIVER = 0x28, /* le64 queue_driver (avail)  */
     CC_Q_DEVICE = 0x30, /* le64 queue_device (used)   */
 };
-#define VIRTIO_MSI_NO_VECTOR 0xFFFF /* no MSI-X: every vector reads as this */
 
 static void put(uint8_t *p, unsigned len, uint64_t v)
 {
@@ -74,7 +73,8 @@ static void update_line(struct virtio_pci *vp)
     uint16_t status = (uint16_t)pci_cfg_get(vp->pci, PCI_STATUS, 2);
     status = pending ? status | PCI_STATUS_INTX : status & ~PCI_STATUS_INTX;
     pci_cfg_set(vp->pci, PCI_STATUS, 2, status);
-    bool level = pending && !(pci_cfg_get(vp->pci, PCI_COMMAND, 2) & PCI_CMD_INTX_OFF);
+    bool level = pending && !(pci_cfg_get(vp->pci, PCI_COMMAND, 2) & PCI_CMD_INTX_OFF) &&
+                 !msix_enabled(&vp->msix); /* MSI-X on: INTx# is off (§6.8.2) */
     if (level != vp->line) {
         vp->line = level;
         if (level)
@@ -89,10 +89,24 @@ static void raise(struct virtio_pci *vp, uint8_t bits)
     update_line(vp);
 }
 
+/* Interrupt the driver: the vector's message with MSI-X on (none for
+ * VIRTIO_MSI_NO_VECTOR), else the ISR bit and INTx#. */
+static void interrupt_driver(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
+{
+    if (!msix_enabled(&vp->msix)) {
+        raise(vp, isr_bit);
+        return;
+    }
+    if (vector != VIRTIO_MSI_NO_VECTOR) {
+        vp->interrupts++;
+        msix_notify(&vp->msix, vector);
+    }
+}
+
 void virtio_pci_complete(struct virtio_pci *vp, unsigned n)
 {
     if (virtq_should_notify(&vp->vq[n]))
-        raise(vp, 1);
+        interrupt_driver(vp, vp->queue_vector[n], 1);
 }
 
 void virtio_pci_fail(struct virtio_pci *vp, unsigned n)
@@ -104,7 +118,7 @@ void virtio_pci_fail(struct virtio_pci *vp, unsigned n)
     vp->vq[n].ready = false;
     vp->status |= VIRTIO_S_NEEDS_RESET;
     if (vp->status & VIRTIO_S_DRIVER_OK)
-        raise(vp, 2);
+        interrupt_driver(vp, vp->config_vector, 2);
 }
 
 /* ---- PCI configuration space --------------------------------------- */
@@ -126,9 +140,10 @@ static bool touches_data(unsigned reg, unsigned len)
 
 static void config_write(void *dev, struct pci_function *f, unsigned reg, unsigned len)
 {
+    struct virtio_pci *vp = dev;
     unsigned off, n;
-    if (reg < PCI_COMMAND + 2 && reg + len > PCI_COMMAND)
-        update_line(dev); /* Interrupt Disable may have changed */
+    update_line(vp); /* Interrupt Disable or MSI-X Enable may have changed */
+    msix_config_write(&vp->msix, reg, len);
     if (touches_data(reg, len) && cfg_window(f, &off, &n)) {
         uint32_t v = pci_cfg_get(f, CFG_CAP_DATA, n);
         virtio_pci_bar_io(dev, off, (uint8_t)n, true, &v);
@@ -199,9 +214,21 @@ int virtio_pci_init(struct virtio_pci *vp, struct pci_host *bus, unsigned devfn,
     add_cap(f, CFG_CAP, 0x00, VP_CAP_PCI_CFG, 0, 0, 20);
     f->wmask[CFG_CAP_BAR] = 0xff;
     memset(f->wmask + CFG_CAP_OFF, 0xff, 12); /* offset, length, pci_cfg_data */
-    for (unsigned i = 0; i < ops->nqueues; i++)
+    vp->config_vector = VIRTIO_MSI_NO_VECTOR;
+    for (unsigned i = 0; i < ops->nqueues; i++) {
         virtq_init(&vp->vq[i], ram, ops->queue_size);
+        vp->queue_vector[i] = VIRTIO_MSI_NO_VECTOR;
+    }
     return 0;
+}
+
+void virtio_pci_enable_msix(struct virtio_pci *vp,
+                            void (*send)(void *ctx, uint32_t addr, uint32_t data), void *ctx)
+{
+    const unsigned cap = CFG_CAP + 20; /* after the PCI configuration access one */
+    msix_init(&vp->msix, vp->pci, cap, 0, vp->ops->nqueues + 1, VP_MSIX_TABLE, VP_MSIX_PBA, send,
+              ctx);
+    vp->pci->cfg[CFG_CAP + 1] = (uint8_t)cap;
 }
 
 bool virtio_pci_decodes(const struct virtio_pci *vp, uint64_t gpa, uint64_t *off)
@@ -229,8 +256,11 @@ static void device_reset(struct virtio_pci *vp)
     vp->driver_features = 0;
     vp->dev_feature_sel = vp->drv_feature_sel = 0;
     vp->queue_sel = 0;
-    for (unsigned i = 0; i < vp->ops->nqueues; i++)
+    vp->config_vector = VIRTIO_MSI_NO_VECTOR;
+    for (unsigned i = 0; i < vp->ops->nqueues; i++) {
         virtq_reset(&vp->vq[i]);
+        vp->queue_vector[i] = VIRTIO_MSI_NO_VECTOR;
+    }
     if (vp->ops->reset)
         vp->ops->reset(vp->dev);
     update_line(vp);
@@ -246,7 +276,7 @@ static void common_image(const struct virtio_pci *vp, uint8_t *c)
     put(c + CC_GFSELECT, 4, vp->drv_feature_sel);
     put(c + CC_GF, 4,
         vp->drv_feature_sel < 2 ? vp->driver_features >> (32 * vp->drv_feature_sel) : 0);
-    put(c + CC_MSIX, 2, VIRTIO_MSI_NO_VECTOR);
+    put(c + CC_MSIX, 2, vp->config_vector);
     put(c + CC_NUMQ, 2, vp->ops->nqueues);
     c[CC_STATUS] = vp->status;
     c[CC_GEN] = vp->generation;
@@ -254,6 +284,7 @@ static void common_image(const struct virtio_pci *vp, uint8_t *c)
     put(c + CC_Q_MSIX, 2, VIRTIO_MSI_NO_VECTOR);
     if (vp->queue_sel < vp->ops->nqueues) { /* else size 0: no such queue */
         const struct virtq *q = &vp->vq[vp->queue_sel];
+        put(c + CC_Q_MSIX, 2, vp->queue_vector[vp->queue_sel]);
         put(c + CC_Q_SIZE, 2, q->size);
         put(c + CC_Q_ENABLE, 2, q->ready);
         put(c + CC_Q_NOFF, 2, vp->queue_sel);
@@ -283,6 +314,13 @@ static void set_status(struct virtio_pci *vp, uint8_t v)
     vp->status = (uint8_t)(v | (vp->status & VIRTIO_S_NEEDS_RESET));
 }
 
+/* A vector the driver asks for, or NO_VECTOR if we have no such entry
+ * (§4.1.5.1.2: the driver reads it back to know). */
+static uint16_t vector(const struct virtio_pci *vp, uint16_t v)
+{
+    return vp->msix.f && v < vp->msix.nvec ? v : VIRTIO_MSI_NO_VECTOR;
+}
+
 static bool touched(unsigned off, unsigned size, unsigned field, unsigned len)
 {
     return off < field + len && off + size > field;
@@ -305,9 +343,13 @@ static void common_write(struct virtio_pci *vp, unsigned off, unsigned size, con
         vp->queue_sel = (uint16_t)get(c + CC_Q_SELECT, 2);
     if (touched(off, size, CC_STATUS, 1))
         set_status(vp, c[CC_STATUS]);
+    if (touched(off, size, CC_MSIX, 2))
+        vp->config_vector = vector(vp, (uint16_t)get(c + CC_MSIX, 2));
     if (vp->queue_sel >= vp->ops->nqueues)
         return;
     unsigned n = vp->queue_sel;
+    if (touched(off, size, CC_Q_MSIX, 2))
+        vp->queue_vector[n] = vector(vp, (uint16_t)get(c + CC_Q_MSIX, 2));
     struct virtq *q = &vp->vq[n];
     if (q->ready) /* a live queue's set-up is read-only (§4.1.4.3.2) */
         return;
@@ -362,6 +404,10 @@ void virtio_pci_bar_io(void *dev, uint64_t off64, uint8_t size, bool is_write, u
             vp->ops->config_read(vp->dev, off - VP_DEVICE_OFF, buf, size);
             *value = (uint32_t)get(buf, size);
         }
+    } else if (vp->msix.f && off >= VP_MSIX_TABLE && off < VP_MSIX_TABLE + 16 * vp->msix.nvec) {
+        msix_table_io(&vp->msix, off - VP_MSIX_TABLE, size, is_write, value);
+    } else if (vp->msix.f && off >= VP_MSIX_PBA && off < VP_MSIX_PBA + 8) {
+        msix_pba_io(&vp->msix, off - VP_MSIX_PBA, size, is_write, value);
     } else if (off >= VP_NOTIFY_OFF && off < VP_NOTIFY_OFF + VP_NOTIFY_MULT * vp->ops->nqueues) {
         if (is_write)
             notify(vp, off - VP_NOTIFY_OFF, *value);
@@ -379,10 +425,10 @@ void virtio_pci_print_stats(const struct virtio_pci *vp, FILE *out)
         done += vp->vq[i].pushed;
     fprintf(out,
             "  %s: %llu register accesses (%llu reads, %llu writes; each a trap), %llu notifies, "
-            "%llu requests, %llu interrupts, %llu ISR reads, %llu errors\n",
+            "%llu requests, %llu interrupts (%llu MSI-X messages), %llu ISR reads, %llu errors\n",
             vp->ops->name, (unsigned long long)(vp->reads + vp->writes),
             (unsigned long long)vp->reads, (unsigned long long)vp->writes,
             (unsigned long long)vp->notifies, (unsigned long long)done,
-            (unsigned long long)vp->interrupts, (unsigned long long)vp->isr_reads,
-            (unsigned long long)vp->errors);
+            (unsigned long long)vp->interrupts, (unsigned long long)vp->msix.sent,
+            (unsigned long long)vp->isr_reads, (unsigned long long)vp->errors);
 }

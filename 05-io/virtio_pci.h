@@ -19,8 +19,11 @@
  * A fifth capability (§4.1.4.9, PCI configuration access) is a window on
  * BAR0 through configuration space, for drivers that cannot map the BAR.
  *
- * The interrupt is INTx only (PCI INTA#, pin 1): no MSI-X capability, so a
- * driver falls back to one shared line (Linux: vp_find_vqs_intx).  The line
+ * The interrupt is MSI-X where the VMM enables it (virtio_pci_enable_msix:
+ * a vector for configuration changes and one per queue, chosen by the
+ * driver through config_msix_vector and queue_msix_vector, §4.1.5.1.2),
+ * and INTx otherwise (PCI INTA#, pin 1; a driver without MSI-X falls back
+ * to it, Linux: vp_find_vqs_intx; so does Linux without an APIC).  The line
  * is level-triggered: asserted while the ISR is not 0 (and the Command
  * register's Interrupt Disable bit is clear), mirrored in the PCI Status
  * register's Interrupt Status bit (PCI 3.0 §6.2.3).
@@ -40,6 +43,7 @@
 #include <stdio.h>
 #include "core/irq.h"
 #include "devices/pci_host.h"
+#include "05-io/msix.h"
 #include "05-io/virtqueue.h"
 
 #define VIRTIO_PCI_VENDOR   0x1AF4
@@ -48,12 +52,15 @@
 #define VIRTIO_MAX_QUEUES   4
 
 /* Where each structure sits in BAR0. */
-#define VP_COMMON_OFF  0x0000
-#define VP_COMMON_LEN  0x38 /* struct virtio_pci_common_cfg, §4.1.4.3 */
-#define VP_ISR_OFF     0x1000
-#define VP_DEVICE_OFF  0x2000
-#define VP_NOTIFY_OFF  0x3000
-#define VP_NOTIFY_MULT 4
+#define VP_COMMON_OFF        0x0000
+#define VP_COMMON_LEN        0x38 /* struct virtio_pci_common_cfg, §4.1.4.3 */
+#define VP_ISR_OFF           0x1000
+#define VP_DEVICE_OFF        0x2000
+#define VP_NOTIFY_OFF        0x3000
+#define VP_NOTIFY_MULT       4
+#define VP_MSIX_TABLE        0x3800 /* MSI-X table (msix.h), if enabled */
+#define VP_MSIX_PBA          0x3C00 /* and its pending bits */
+#define VIRTIO_MSI_NO_VECTOR 0xFFFF
 
 /* Device status bits (§2.1). */
 #define VIRTIO_S_ACKNOWLEDGE 1
@@ -97,6 +104,8 @@ struct virtio_pci {
     bool line; /* INTx asserted now */
     uint16_t queue_sel;
     struct virtq vq[VIRTIO_MAX_QUEUES];
+    struct msix msix; /* with virtio_pci_enable_msix; else f == NULL */
+    uint16_t config_vector, queue_vector[VIRTIO_MAX_QUEUES]; /* MSI-X entries */
     /* What --stats shows: each register access is a trap (an EPT
      * misconfiguration exit under VT-x), a notify is the doorbell. */
     uint64_t reads, writes, notifies, interrupts, isr_reads, errors;
@@ -108,6 +117,10 @@ struct virtio_pci {
 int virtio_pci_init(struct virtio_pci *vp, struct pci_host *bus, unsigned devfn, uint32_t bar0,
                     const struct guest_ram *ram, const struct virtio_device_ops *ops, void *dev,
                     struct irq_line irq, FILE *log, const char *prog);
+/* Offer MSI-X (msix.h) with a vector per queue and one for configuration
+ * changes; send delivers a message (core/vm.h vm_msi). */
+void virtio_pci_enable_msix(struct virtio_pci *vp,
+                            void (*send)(void *ctx, uint32_t addr, uint32_t data), void *ctx);
 /* Does vp decode guest-physical address gpa now (memory space on, inside
  * BAR0)?  Then *off is the offset in BAR0. */
 bool virtio_pci_decodes(const struct virtio_pci *vp, uint64_t gpa, uint64_t *off);

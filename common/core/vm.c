@@ -187,6 +187,8 @@ int vm_mmio_register(struct vm *vm, uint64_t base, uint64_t len, io_handler_t fn
     return iobus_register(&vm->mmio, base, len, fn, dev, name);
 }
 
+void vm_msi(struct vm *vm, uint32_t addr, uint32_t data) { irqchip_msi(&vm->irqchip, addr, data); }
+
 void vm_pci_intx_line(struct vm *vm, int irq, struct irq_line *out)
 {
     *out = (struct irq_line){ irqchip_pci_intx, &vm->irqchip, irq };

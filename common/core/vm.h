@@ -188,6 +188,10 @@ int vm_mmio_register(struct vm *vm, uint64_t base, uint64_t len, io_handler_t fn
 /* The line of a PCI INTx# routed to ISA IRQ irq (core/irqchip.h,
  * irqchip_pci_intx): level 1 = asserted. */
 void vm_pci_intx_line(struct vm *vm, int irq, struct irq_line *out);
+/* A message-signalled interrupt (MSI/MSI-X, PCI 3.0 §6.8): the write of
+ * data to addr (0xFEExxxxx) a PCI function makes, delivered to the local
+ * APIC (core/irqchip.h, irqchip_msi). */
+void vm_msi(struct vm *vm, uint32_t addr, uint32_t data);
 
 #define VM_HISTORY 256 /* exits kept for the fatal-end dump */
 

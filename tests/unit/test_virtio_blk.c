@@ -39,12 +39,22 @@ struct fix {
     size_t loglen;
     FILE *logf;
     uint16_t avail_idx;
+    unsigned nmsg; /* MSI-X messages sent, the last one */
+    uint32_t msg_addr, msg_data;
 };
 
 static void set_line(void *ctx, int irq, int level)
 {
     (void)irq;
     ((struct fix *)ctx)->level = level;
+}
+
+static void send_msi(void *ctx, uint32_t addr, uint32_t data)
+{
+    struct fix *f = ctx;
+    f->nmsg++;
+    f->msg_addr = addr;
+    f->msg_data = data;
 }
 
 static uint32_t bar_rd(struct fix *f, unsigned off, unsigned size)
@@ -100,6 +110,13 @@ static int setup(void **state)
 static int setup_ro(void **state)
 {
     *state = make(true);
+    return 0;
+}
+static int setup_msix(void **state)
+{
+    struct fix *f = make(false);
+    virtio_pci_enable_msix(&f->vp, send_msi, f);
+    *state = f;
     return 0;
 }
 static int teardown(void **state)
@@ -400,6 +417,68 @@ static void test_parse(void **state)
         err, "cannot open disk '/nonexistent/disk' for writing: No such file or directory");
 }
 
+/* MSI-X (PCI 3.0 §6.8.2, virtio §4.1.5.1.2): the capability after the
+ * others, vectors chosen by the driver, messages instead of INTx#, masks
+ * holding them in the PBA. */
+static void test_msix(void **state)
+{
+    struct fix *f = *state;
+    struct pci_function *p = f->vp.pci;
+    const unsigned cap = 0x98;
+    assert_int_equal(pci_cfg_get(p, 0x84 + 1, 1), cap); /* after the PCI cfg capability */
+    assert_int_equal(pci_cfg_get(p, cap, 1), 0x11);
+    assert_int_equal(pci_cfg_get(p, cap + 2, 2), 1); /* 2 entries: config, queue 0 */
+    assert_int_equal(pci_cfg_get(p, cap + 4, 4), VP_MSIX_TABLE);
+    assert_int_equal(pci_cfg_get(p, cap + 8, 4), VP_MSIX_PBA);
+    driver_init(f, F_V1);
+    /* The driver picks vectors and reads them back; one we lack is NO_VECTOR. */
+    bar_wr(f, VP_COMMON_OFF + 0x10, 2, 0);
+    assert_int_equal(bar_rd(f, VP_COMMON_OFF + 0x10, 2), 0);
+    bar_wr(f, VP_COMMON_OFF + 0x16, 2, 0);
+    bar_wr(f, VP_COMMON_OFF + 0x1A, 2, 5);
+    assert_int_equal(bar_rd(f, VP_COMMON_OFF + 0x1A, 2), 0xffff);
+    bar_wr(f, VP_COMMON_OFF + 0x1A, 2, 1);
+    assert_int_equal(bar_rd(f, VP_COMMON_OFF + 0x1A, 2), 1);
+    /* Entry 1: address, data, masked after reset. */
+    bar_wr(f, VP_MSIX_TABLE + 16, 4, 0xfee00000);
+    bar_wr(f, VP_MSIX_TABLE + 24, 4, 0x41);
+    assert_int_equal(bar_rd(f, VP_MSIX_TABLE + 28, 4), 1);
+    pci_cfg_set(p, cap + 2, 2, MSIX_ENABLE | 1);
+    /* Masked: held in the PBA, no INTx# either. */
+    assert_int_equal(request(f, VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+    assert_int_equal(f->nmsg, 0);
+    assert_int_equal(f->level, 0);
+    assert_int_equal(bar_rd(f, VP_MSIX_PBA, 4), 2);
+    bar_wr(f, VP_MSIX_TABLE + 28, 4, 0); /* unmask: the message goes */
+    assert_int_equal(f->nmsg, 1);
+    assert_int_equal(f->msg_addr, 0xfee00000);
+    assert_int_equal(f->msg_data, 0x41);
+    assert_int_equal(bar_rd(f, VP_MSIX_PBA, 4), 0);
+    assert_int_equal(request(f, VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+    assert_int_equal(f->nmsg, 2);
+    assert_int_equal(bar_rd(f, VP_ISR_OFF, 1), 0); /* the ISR is INTx's */
+    /* The function mask holds every vector; clearing it sends. */
+    uint32_t v = MSIX_ENABLE | MSIX_MASKALL;
+    uint32_t a = PCI_ENABLE | PCI_DEVFN(1, 0) << 8 | cap;
+    pci_host_io(&f->bus, 0, 4, true, &a);
+    pci_host_io(&f->bus, 6, 2, true, &v);
+    assert_int_equal(request(f, VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+    assert_int_equal(f->nmsg, 2);
+    v = MSIX_ENABLE;
+    pci_host_io(&f->bus, 6, 2, true, &v);
+    assert_int_equal(f->nmsg, 3);
+    /* NO_VECTOR: no interrupt at all. */
+    bar_wr(f, VP_COMMON_OFF + 0x1A, 2, 0xffff);
+    assert_int_equal(request(f, VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+    assert_int_equal(f->nmsg, 3);
+    assert_int_equal(f->level, 0);
+    /* MSI-X off again: back to INTx#. */
+    v = 0;
+    pci_host_io(&f->bus, 6, 2, true, &v);
+    assert_int_equal(request(f, VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+    assert_int_equal(f->level, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +491,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_needs_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_queue_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_msix, setup_msix, teardown),
         cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
