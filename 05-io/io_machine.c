@@ -75,20 +75,20 @@ int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
     m->vm = v->vm;
     v->stage_state = m;
     const char *disk = vm_engine_option(v->vm, "--disk");
-    if (disk) {
-        if (virtio_blk_open(&m->blk, disk, err, errlen) < 0)
-            return -1;
-        m->has_blk = true;
-        struct irq_line irq;
-        vm_pci_intx_line(v->vm, IO_BLK_IRQ, &irq);
-        if (virtio_pci_init(&m->blk_pci, vm_pci_host(v->vm), PCI_DEVFN(IO_BLK_SLOT, 0), IO_BAR_BASE,
-                            vm_ram(v->vm), virtio_blk_ops(&m->blk), &m->blk, irq, stderr,
-                            "vmm-io") < 0) {
-            snprintf(err, errlen, "PCI slot %d is taken", IO_BLK_SLOT);
-            return -1;
-        }
-        virtio_pci_enable_msix(&m->blk_pci, send_msi, v->vm);
+    if (!disk) /* no device: the machine of the stages before */
+        return 0;
+    if (virtio_blk_open(&m->blk, disk, err, errlen) < 0)
+        return -1;
+    m->has_blk = true;
+    struct irq_line irq;
+    vm_pci_intx_line(v->vm, IO_BLK_IRQ, &irq);
+    if (virtio_pci_init(&m->blk_pci, vm_pci_host(v->vm), PCI_DEVFN(IO_BLK_SLOT, 0), IO_BAR_BASE,
+                        vm_ram(v->vm), virtio_blk_ops(&m->blk), &m->blk, irq, stderr,
+                        "vmm-io") < 0) {
+        snprintf(err, errlen, "PCI slot %d is taken", IO_BLK_SLOT);
+        return -1;
     }
+    virtio_pci_enable_msix(&m->blk_pci, send_msi, v->vm);
     if (vm_mmio_register(v->vm, IO_PCI_WINDOW_BASE,
                          (uint64_t)IO_PCI_WINDOW_END - IO_PCI_WINDOW_BASE + 1, window_io, m,
                          "PCI memory window") < 0) {

@@ -54,6 +54,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 expect_status "vmm-io: teaching guest with a disk attached (test=all)" 0 \
     timeout 300 "$VMM" --engine bt --timeout 240 --disk "$TMPD/small.img,ro" "$GUEST" -- test=all
+expect_status "vmm-io: teaching guest without a disk (test=hello)" 0 \
+    timeout 120 "$VMM" --timeout 60 "$GUEST" -- test=hello
 for e in vmx interp; do
     expect_status "vmm-io --engine $e: teaching guest with a disk attached (test=hello)" 0 \
         timeout 120 "$VMM" --engine $e --timeout 60 --disk "$TMPD/small.img,ro" "$GUEST" -- test=hello
