@@ -5,7 +5,8 @@
 #           reference machine, graphviz for the DOT tests, tmux for the
 #           visualizer tests, clang-format for the formatting check and
 #           scripts/format.sh, acpica-tools' iasl to cross-check the ACPI
-#           tables in tests/unit/test_acpi.c, jq to check the labs' build/grade.json).
+#           tables in tests/unit/test_acpi.c, jq to check the labs' build/grade.json,
+#           e2fsprogs for the ext2 disk images of tests/io/io.sh).
 #           A failure to install them is an error.
 #   SLIDES: `make slides` (pandoc 2.17 builds the decks) and its check in
 #           `make test` (Debian's chromium, headless, with a CJK font for the
@@ -16,7 +17,7 @@
 #           prints why a row is missing.
 set -e
 NEEDED="gcc-multilib libcapstone-dev libcmocka-dev libncurses-dev pkg-config graphviz \
-        qemu-system-x86 qemu-user tmux clang-format acpica-tools jq"
+        qemu-system-x86 qemu-user tmux clang-format acpica-tools jq e2fsprogs"
 SLIDES="pandoc chromium fonts-wqy-microhei"
 BENCH="bochs bochsbios bochs-sdl grub-pc-bin grub-common xorriso mtools"
 

@@ -13,6 +13,10 @@
 #                   unpacks, Documentation/driver-api/early-userspace/
 #                   buffer-format.rst): busybox, tests/linux/init as
 #                   /init, and busybox init's /etc/inittab and /etc/profile
+#   DIR/initrd-io.gz  the same, plus the kernel modules of the virtio disk
+#                   and ext2 (IO_MODULES, from the kernel package) and
+#                   tests/io/init as /init, which loads them (stage 05,
+#                   tests/io/io.sh); the default initramfs is unchanged
 # The archive is written with busybox's own `cpio -o -H newc` (under
 # qemu-i386 if the host cannot run i386 programs), so the host needs no cpio.
 # A second run downloads nothing.
@@ -116,10 +120,50 @@ initramfs() {
         mv "$DIR/initrd.gz.tmp" "$DIR/initrd.gz"
 }
 
+# Stage 05's modules, in load order (each after what it depends on, as the
+# packages' modinfo "depends=" says): the virtio core and ring, the PCI
+# transport, the block driver, then ext4 (Debian's 686 kernel has no ext2
+# driver: CONFIG_EXT4_USE_FOR_EXT2) and what it needs.
+IO_MODULES="drivers/virtio/virtio_ring drivers/virtio/virtio
+ drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev
+ drivers/virtio/virtio_pci drivers/block/virtio_blk lib/crc16 fs/mbcache fs/jbd2/jbd2
+ crypto/crc32c_generic fs/ext4/ext4"
+
+# DIR/modules/NAME.ko for IO_MODULES, from the kernel package.
+io_modules() {
+    local m deb want=()
+    deb=$(ls "$CACHE"/linux-image-*-686_*_i386.deb | head -1)
+    for m in $IO_MODULES; do
+        [ -f "$DIR/modules/$(basename "$m").ko" ] || want+=("./lib/modules/*/kernel/$m.ko")
+    done
+    [ ${#want[@]} -eq 0 ] && return 0
+    rm -rf "$DIR/modules.tmp" && mkdir -p "$DIR/modules.tmp" "$DIR/modules" &&
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$DIR/modules.tmp" --wildcards "${want[@]}" &&
+        find "$DIR/modules.tmp" -name '*.ko' -exec mv {} "$DIR/modules/" \; &&
+        rm -rf "$DIR/modules.tmp"
+}
+
+# DIR/initrd-io.gz: the default tree, the modules, tests/io/init as /init.
+io_initramfs() {
+    local root=$DIR/root-io m
+    [ -f "$DIR/initrd-io.gz" ] && [ "$DIR/initrd-io.gz" -nt "$ROOT/tests/io/init" ] &&
+        [ "$DIR/initrd-io.gz" -nt "$DIR/initrd.gz" ] && return 0
+    io_modules || return 1
+    rm -rf "$root"
+    cp -a "$DIR/root" "$root" && mkdir -p "$root/lib/modules" || return 1
+    for m in $IO_MODULES; do cp "$DIR/modules/$(basename "$m").ko" "$root/lib/modules/" || return 1; done
+    echo "$IO_MODULES" | tr ' ' '\n' | sed -n 's,.*/,,p' >"$root/lib/modules/order"
+    cp "$ROOT/tests/io/init" "$root/init" && chmod 755 "$root/init"
+    (set -o pipefail
+     cd "$root" && find . | run_i386 "$X/bin/busybox" cpio -o -H newc 2>"$DIR/cpio.log" | gzip -9 >"$DIR/initrd-io.gz.tmp") &&
+        mv "$DIR/initrd-io.gz.tmp" "$DIR/initrd-io.gz"
+}
+
 fetch
 unpack || { say "dpkg -x failed on a package in $CACHE"; exit 1; }
 KERNEL=$(ls "$X"/boot/vmlinuz-*-686 2>/dev/null | head -1)
 [ -f "$KERNEL" ] || { say "no $X/boot/vmlinuz-*-686 (bad kernel package?)"; exit 1; }
 ln -sfn "${KERNEL#"$DIR"/}" "$DIR/vmlinuz"
 initramfs || { say "cannot build $DIR/initrd.gz"; exit 1; }
+io_initramfs || { say "cannot build $DIR/initrd-io.gz"; exit 1; }
 echo "linux.sh: $DIR/vmlinuz -> $(basename "$KERNEL"), $DIR/initrd.gz"

@@ -78,6 +78,27 @@ void irqchip_isa_irq(void *ctx, int irq, int level)
     ioapic_set_irq(&ic->ioapic, IRQ_TO_IOAPIC_PIN(irq), level);
 }
 
+void irqchip_pci_intx(void *ctx, int irq, int level)
+{
+    struct irqchip *ic = ctx;
+    pic_set_irq(ic->pic, irq, level);
+    ioapic_set_irq(&ic->ioapic, IRQ_TO_IOAPIC_PIN(irq), !level);
+}
+
+void irqchip_msi(struct irqchip *ic, uint32_t addr, uint32_t data)
+{
+    if ((addr & 0xfff00000u) != 0xfee00000u || !apic_on(ic) || ((data >> 8) & 7) > 1)
+        return;
+    struct ioapic_msg m = {
+        .vector = (int)(data & 0xff),
+        .delivery_mode = (int)(data >> 8 & 7),
+        .logical = addr & 4,
+        .level = false,
+        .dest = (uint8_t)(addr >> 12),
+    };
+    ioapic_deliver(ic, &m); /* the same destination rules as the I/O APIC's */
+}
+
 /* Does the 8259's INTR reach the CPU (PIC mode or virtual wire)? */
 static bool extint(struct irqchip *ic) { return !apic_on(ic) || lapic_lint0_extint(&ic->lapic); }
 

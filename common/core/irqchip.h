@@ -59,6 +59,19 @@ void irqchip_init(struct irqchip *ic, struct pic_pair *pic, const uint32_t *apic
 int irqchip_attach(struct irqchip *ic, struct iobus *mmio);
 /* The irq_line callback of every ISA device (ctx = the irqchip). */
 void irqchip_isa_irq(void *ctx, int irq, int level);
+/* The irq_line callback of a PCI INTx# pin routed to ISA IRQ irq, level
+ * 1 = asserted.  PCI interrupts are active-low, level-triggered, shareable
+ * (PCI 3.0 §2.2.6): the I/O APIC pin sees the wire itself (low while
+ * asserted; the OS programs the pin active-low, level, as ACPI's _PRT says
+ * for a GSI, ACPI 6.4 §6.2.13), the 8259 input sees it through the
+ * chipset's PIRQ router, which inverts it (active high, as ISA). */
+void irqchip_pci_intx(void *ctx, int irq, int level);
+/* A message-signalled interrupt: the write of data to addr by a PCI
+ * function.  Address 0xFEExxxxx: bits 19:12 destination APIC ID, bit 2
+ * logical destination mode; data: bits 7:0 vector, 10:8 delivery mode
+ * (fixed or lowest priority), edge-triggered (Intel SDM Vol. 3A §11.11).
+ * Ignored while the APIC is off or for another address. */
+void irqchip_msi(struct irqchip *ic, uint32_t addr, uint32_t data);
 /* Does an interrupt wait for the CPU?  Cheap: polled at every block. */
 bool irqchip_pending(struct irqchip *ic);
 /* INTA: the vector, from the 8259 (PIC mode, ExtINT) or the local APIC. */

@@ -178,6 +178,24 @@ static void setup_rtc(struct vm *vm)
     rtc_set_memory(&vm->rtc, vm->opt.mem);
 }
 
+/* --- extensions (stage 05) ------------------------------------------- */
+
+struct pci_host *vm_pci_host(struct vm *vm) { return &vm->pci; }
+
+int vm_mmio_register(struct vm *vm, uint64_t base, uint64_t len, io_handler_t fn, void *dev,
+                     const char *name)
+{
+    return iobus_register(&vm->mmio, base, len, fn, dev, name);
+}
+
+void vm_msi(struct vm *vm, uint32_t addr, uint32_t data) { irqchip_msi(&vm->irqchip, addr, data); }
+
+void vm_pci_intx_line(struct vm *vm, int irq, struct irq_line *out)
+{
+    *out = (struct irq_line){ irqchip_pci_intx, &vm->irqchip, irq };
+    irqchip_pci_intx(&vm->irqchip, irq, 0); /* deasserted: the pin idles high */
+}
+
 /* A device on the port bus at its ports of the PC's map (devices/pc_ports.h). */
 static int attach(struct vm *vm, enum pc_port_dev at, io_handler_t fn, void *dev)
 {

@@ -179,6 +179,22 @@ const char *vm_engine_option(const struct vm *vm, const char *name);
  * wake the CPU (PIT stopped or IRQ0 masked; the reason in why). */
 int vm_wait_for_interrupt(struct vm *vm, char *why, size_t len);
 
+/* --- extensions (stage 05): devices a stage adds to the machine --------- */
+struct pci_host;
+struct irq_line;
+/* PCI bus 0 (devices/pci_host.h), for a stage's functions. */
+struct pci_host *vm_pci_host(struct vm *vm);
+/* Put a device on the MMIO bus (core/iobus.h); 0, or -1 if it overlaps. */
+int vm_mmio_register(struct vm *vm, uint64_t base, uint64_t len, io_handler_t fn, void *dev,
+                     const char *name);
+/* The line of a PCI INTx# routed to ISA IRQ irq (core/irqchip.h,
+ * irqchip_pci_intx): level 1 = asserted. */
+void vm_pci_intx_line(struct vm *vm, int irq, struct irq_line *out);
+/* A message-signalled interrupt (MSI/MSI-X, PCI 3.0 §6.8): the write of
+ * data to addr (0xFEExxxxx) a PCI function makes, delivered to the local
+ * APIC (core/irqchip.h, irqchip_msi). */
+void vm_msi(struct vm *vm, uint32_t addr, uint32_t data);
+
 #define VM_HISTORY 256 /* exits kept for the fatal-end dump */
 
 #endif

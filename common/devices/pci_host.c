@@ -103,6 +103,8 @@ static void config_data(struct pci_host *h, unsigned byte, unsigned len, bool is
         return;
     }
     if (!is_write) {
+        if (f->ops && f->ops->config_read)
+            f->ops->config_read(f->dev, f, reg, len);
         *value = pci_cfg_get(f, reg, len);
         return;
     }

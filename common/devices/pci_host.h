@@ -74,6 +74,10 @@ struct pci_function_ops {
     /* After a configuration write of len bytes at reg (the masks already
      * applied): a BAR moved, the Command register changed, ... */
     void (*config_write)(void *dev, struct pci_function *f, unsigned reg, unsigned len);
+    /* Before a configuration read of len bytes at reg: a device whose
+     * configuration registers are a window on something else (virtio's
+     * PCI configuration access capability) fills cfg there.  May be 0. */
+    void (*config_read)(void *dev, struct pci_function *f, unsigned reg, unsigned len);
 };
 
 struct pci_function {

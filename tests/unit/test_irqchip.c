@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "vmm/options.h"
+#include "core/irq.h"
 #include "core/vm.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
@@ -225,6 +226,61 @@ static void test_apic_base_msr_disables_and_resets(void **st)
     vm_destroy(vm);
 }
 
+/* A PCI INTx# line (vm_pci_intx_line): active-low, level at the I/O APIC
+ * pin the OS programs so (ACPI _PRT), active-high at the 8259. */
+static void test_pci_intx_is_active_low_at_the_ioapic(void **st)
+{
+    (void)st;
+    struct vm *vm = new_vm();
+    struct irq_line line;
+    vm_pci_intx_line(vm, 11, &line);
+    pic_setup(vm, 0xff);
+    lapic_w(vm, 0xF0, SVR_ENABLE | 0xFF);
+    redir_w(vm, 11, (uint32_t)(IORED_LEVEL | IORED_LOW) | 0x5b);
+    assert_false(vm_irq_pending(vm)); /* deasserted: the wire idles high */
+    irq_line_set(&line, 1);
+    assert_true(vm_irq_pending(vm));
+    assert_int_equal(vm_irq_ack(vm), 0x5b);
+    irq_line_set(&line, 0); /* the driver read the ISR */
+    lapic_w(vm, 0xB0, 0);
+    assert_false(redir_r(vm, 11) & IORED_RIRR);
+    assert_false(vm_irq_pending(vm));
+    vm_destroy(vm);
+    /* PIC mode: the PIRQ router gives the 8259 an active-high edge. */
+    vm = new_vm();
+    vm_pci_intx_line(vm, 11, &line);
+    pic_setup(vm, 0xff & ~(1u << 2));
+    outb(vm, 0xA1, 0xff & ~(1u << 3));
+    assert_false(vm_irq_pending(vm));
+    irq_line_set(&line, 1);
+    assert_true(vm_irq_pending(vm));
+    assert_int_equal(vm_irq_ack(vm), 0x2b);
+    vm_destroy(vm);
+}
+
+/* An MSI (vm_msi): address 0xFEE0_0000 | dest << 12, data = vector, edge. */
+static void test_msi_reaches_the_local_apic(void **st)
+{
+    (void)st;
+    struct vm *vm = new_vm();
+    pic_setup(vm, 0xff);
+    lapic_w(vm, 0xF0, SVR_ENABLE | 0xFF);
+    vm_msi(vm, 0xFEE00000u, 0x4041); /* vector 0x41, fixed, edge */
+    assert_true(vm_irq_pending(vm));
+    assert_int_equal(vm_irq_ack(vm), 0x41);
+    lapic_w(vm, 0xB0, 0);
+    assert_int_equal(lapic_r(vm, 0x180 + 0x20), 0); /* TMR: edge */
+    vm_msi(vm, 0xFEE01000u, 0x42);                  /* APIC ID 1: not ours */
+    vm_msi(vm, 0xFED00000u, 0x43);                  /* not an MSI address */
+    vm_msi(vm, 0xFEE00000u, 0x744);                 /* ExtINT: not a message we take */
+    assert_false(vm_irq_pending(vm));
+    /* The APIC off: nothing to deliver to. */
+    assert_true(x86_msr_write(&vm_vcpu(vm)->cpu, MSR_APIC_BASE, 0xFEE00100u));
+    vm_msi(vm, 0xFEE00000u, 0x45);
+    assert_false(vm_irq_pending(vm));
+    vm_destroy(vm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +289,8 @@ int main(void)
         cmocka_unit_test(test_level_irq_held_by_remote_irr_until_eoi),
         cmocka_unit_test(test_lapic_timer_wakes_a_halted_cpu),
         cmocka_unit_test(test_apic_base_msr_disables_and_resets),
+        cmocka_unit_test(test_pci_intx_is_active_low_at_the_ioapic),
+        cmocka_unit_test(test_msi_reaches_the_local_apic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,7 @@ static void on_write(void *dev, struct pci_function *f, unsigned reg, unsigned l
     writes++;
     last_reg = reg;
 }
-static const struct pci_function_ops test_ops = { "test", on_write };
+static const struct pci_function_ops test_ops = { .name = "test", .config_write = on_write };
 
 static void test_bar_sizing(void **st)
 {
