@@ -116,12 +116,14 @@ static int table_ref(struct ept_cpu *c, uint32_t gpa, struct gref *g, uint32_t *
     return INTERP_XLATE_OK;
 }
 
-/* Setting A or D in a guest entry is a write to its page (§29.3.3.2). */
-static int table_write(struct ept_cpu *c, uint32_t gpa, struct gref *g, struct vm_exit *e)
+/* Setting A or D in a guest entry is a write to its page (§29.3.3.2),
+ * whose EPT permissions were perm when the entry was read. */
+static int table_write(struct ept_cpu *c, uint32_t gpa, unsigned perm, struct gref *g,
+                       struct vm_exit *e)
 {
-    if (g->perm & EPT_W)
+    if (perm & EPT_W)
         return INTERP_XLATE_OK;
-    struct ept_walk w = { .gpa = gpa, .acc = EPT_W, .perm = g->perm, .result = EPT_VIOLATION };
+    struct ept_walk w = { .gpa = gpa, .acc = EPT_W, .perm = perm, .result = EPT_VIOLATION };
     return ept_exit(c, &w, g, e);
 }
 
@@ -138,7 +140,7 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
 {
     uint32_t lin = w->lin, err = w->acc & (ACC_W | ACC_U), *pdep = NULL, *ptep = NULL, pde;
     uint32_t pde_gpa = (cr3 & ~0xfffu) | (lin >> 22) << 2;
-    unsigned i = lin >> 22;
+    unsigned i = lin >> 22, pd_perm = EPT_RWX, pt_perm = EPT_RWX;
     int r;
     if (c->caches && c->pde_ok[i]) {
         pde = c->pde[i];
@@ -147,6 +149,7 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
         c->st.pde_misses += c->caches;
         if ((r = table_ref(c, pde_gpa, g, &pdep, e)) != INTERP_XLATE_OK)
             return r;
+        pd_perm = g->perm;
         pde = pdep ? *pdep : 0;
     }
     w->ref[0] = (struct pt_ref){ pde_gpa, pde };
@@ -160,6 +163,7 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
     if (!large) {
         if ((r = table_ref(c, pte_gpa, g, &ptep, e)) != INTERP_XLATE_OK)
             return r;
+        pt_perm = g->perm;
         pte = ptep ? *ptep : 0;
         w->ref[1] = (struct pt_ref){ pte_gpa, pte };
         w->nrefs = 2;
@@ -175,12 +179,13 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
     uint32_t set = PTE_A | ((w->acc & ACC_W) ? PTE_D : 0);
     uint32_t *leafp = large ? pdep : ptep;
     if (pdep && !(pde & PTE_A) && !large) {
-        if ((r = table_write(c, pde_gpa, g, e)) != INTERP_XLATE_OK)
+        if ((r = table_write(c, pde_gpa, pd_perm, g, e)) != INTERP_XLATE_OK)
             return r;
         *pdep = pde |= PTE_A;
     }
     if (leafp && (pte & set) != set) {
-        if ((r = table_write(c, large ? pde_gpa : pte_gpa, g, e)) != INTERP_XLATE_OK)
+        if ((r = table_write(c, large ? pde_gpa : pte_gpa, large ? pd_perm : pt_perm, g, e)) !=
+            INTERP_XLATE_OK)
             return r;
         *leafp = pte |= set;
         if (large)

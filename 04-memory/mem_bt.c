@@ -75,8 +75,8 @@ int mem_check_mmu(const char *v, char *err, size_t len)
 {
     if (strcmp(v, "shadow")) {
         snprintf(err, len,
-                 "--mmu '%s': the bt engine has 'shadow' (ept is the VMX model's, "
-                 "not built yet)",
+                 "--mmu '%s': the bt engine has 'shadow' (ept is the VMX model's: "
+                 "--engine vmx)",
                  v);
         return -1;
     }

@@ -27,6 +27,7 @@
 #include "03-hw-assisted/vmx_mmu.h"
 #include "03-hw-assisted/vmcs.h"
 #include "04-memory/mem_vmx.h"
+#include "04-memory/mem_bt.h"
 #include "04-memory/ept_mmu.h"
 #include "04-memory/vmx_shadow.h"
 
@@ -214,6 +215,10 @@ const struct engine_option mem_vmx_options[] = {
       "the guest-physical and paging-structure caches (default\non); off: every TLB miss is a full "
       "2-D walk",
       check_cache },
+    { "--shadow-cache", "N",
+      "--mmu shadow: address spaces kept (1..15, default 8); a CR3\nnot cached evicts the least "
+      "recently used",
+      mem_check_cache },
     { "--ept-protect", "ro|xo",
       "make every RAM page read-only or execute-only in EPT\nbehind the guest's back; violations "
       "restore access",

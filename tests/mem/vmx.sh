@@ -1,0 +1,151 @@
+#!/bin/bash
+# tests/mem/vmx.sh — stage 04 on the VMX model: build/vmm-mem --engine vmx
+# --mmu ept (04-memory/mem_vmx.c, ept_mmu.c) and --mmu shadow
+# (04-memory/vmx_shadow.c):
+#  - every teaching-guest program passes under both, and test=all, also
+#    without VPID, with EPT A/D flags and with the EPT caches off;
+#  - sensitive observes under EPT what it observes under the interpreter;
+#  - with EPT the guest's paging never exits: ctxswitch and ptemod make no
+#    CR-access, INVLPG or #PF exit; with shadow paging they do;
+#  - the 2-D walk: 14 references at most per walk, every walk full with the
+#    caches off and far fewer references per walk with them on; without
+#    VPID every VM entry flushes the TLB;
+#  - MMIO: the APIC page is one EPT violation, then misconfigurations;
+#  - the experiment: every RAM page read-only (--ept-protect ro) or
+#    execute-only (xo) in EPT behind the guest's back: the violations are
+#    exactly the accesses EPT forbids (ro: writes, never reads or fetches;
+#    xo: reads and writes, never fetches), the qualification shows what EPT
+#    allowed, the VMM restores access for each, and the programs pass;
+#  - bad options are usage errors.
+. "$(dirname "$0")/../lib.sh"
+
+VMM=$BUILD/vmm-mem
+VMM_BT=$BUILD/vmm-bt
+PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret forkexit fpu"
+EXPERIMENT="hello syscall pagefault ctxswitch exceptions ptemod forkexit compute"
+if [ ! -x "$VMM" ] || [ ! -x "$VMM_BT" ] || [ ! -f "$GUEST" ]; then
+    notok "mem vmx tests" "$VMM, $VMM_BT or $GUEST missing (run make _all)"
+    finish
+fi
+
+vmm() {  # vmm OUT CMDLINE [vmm options...]
+    local out=$1 cmdline=$2; shift 2
+    timeout 120 "$VMM" --engine vmx --timeout 60 --stats "$@" "$GUEST" -- "$cmdline" >"$out" 2>&1 </dev/null
+}
+
+for mmu in ept shadow; do
+    for p in $PROGRAMS; do start_case "$mmu-$p" vmm "$TMPD/$mmu-$p.out" "test=$p" --mmu "$mmu"; done
+    start_case "$mmu-all" vmm "$TMPD/$mmu-all.out" "test=all" --mmu "$mmu"
+done
+start_case novpid vmm "$TMPD/novpid.out" "test=all" --vpid off
+start_case ad vmm "$TMPD/ad.out" "test=all" --ept-ad on
+start_case nocache vmm "$TMPD/nocache.out" "test=all" --ept-cache off
+start_case i-sens timeout 60 "$VMM_BT" --engine interp --timeout 30 "$GUEST" -- test=sensitive \
+    >"$TMPD/i-sens.out" 2>&1 </dev/null
+for m in ro xo; do
+    for p in $EXPERIMENT; do
+        start_case "$m-$p" vmm "$TMPD/$m-$p.out" "test=$p" --ept-protect "$m"
+    done
+done
+start_case ad-ro vmm "$TMPD/ad-ro.out" "test=ptemod" --ept-protect ro --ept-ad on
+wait
+
+for mmu in ept shadow; do
+    for p in $PROGRAMS; do
+        case_status "$mmu-$p" 0 "vmx $mmu $p: status 0"
+        expect_grep "vmx $mmu $p: PASS line" "^PASS $p\$" "$TMPD/$mmu-$p.out"
+    done
+done
+for c in ept-all shadow-all novpid ad nocache; do
+    case_status "$c" 0 "vmx $c: test=all status 0"
+    no_line "$c" '^FAIL ' "vmx $c: test=all, no FAIL"
+done
+
+# Sensitive: what the guest observes does not depend on the MMU.
+for ring in 0 3; do
+    for mmu in ept shadow; do
+        a=$(grep "^RESULT sensitive ring=$ring " "$TMPD/$mmu-sensitive.out")
+        b=$(grep "^RESULT sensitive ring=$ring " "$TMPD/i-sens.out")
+        if [ -n "$a" ] && [ "$a" = "$b" ]; then ok "vmx $mmu sensitive ring $ring: as under interp"
+        else notok "vmx $mmu sensitive ring $ring" "vmx '$a' | interp '$b'"; fi
+    done
+done
+
+# count ID NAME: the count of exit NAME in --stats of case ID (0 if absent).
+count() {
+    local n; n=$(grep -E "^  $2 +[0-9]+ +[0-9]+ " "$TMPD/$1.out" | awk '{print $(NF-2)}')
+    echo "${n:-0}"
+}
+paging_exits() {  # CR access + INVLPG + exception exits of case ID
+    echo $(( $(count "$1" "Control-register accesses") + $(count "$1" "INVLPG") + \
+             $(count "$1" "Exception or non-maskable interrupt \(NMI\)") ))
+}
+for p in ctxswitch ptemod pagefault forkexit; do
+    e=$(paging_exits "ept-$p"); s=$(paging_exits "shadow-$p")
+    if [ "$e" = 0 ]; then ok "vmx ept $p: no paging exit (CR access, INVLPG, #PF)"
+    else notok "vmx ept $p: no paging exit" "$e CR-access/INVLPG/exception exits"; fi
+    if [ "$s" -gt 0 ]; then ok "vmx shadow $p: paging exits ($s: CR3 loads, INVLPG, #PF)"
+    else notok "vmx shadow $p: paging exits" "none: the VMM never saw the guest's paging"; fi
+done
+
+# The 2-D walk: "ept: W walks (TLB misses): G guest + E EPT references, at most M in one walk, F full".
+walk() { sed -n 's/^ept: \([0-9]*\) walks (TLB misses): \([0-9]*\) guest + \([0-9]*\) EPT references, at most \([0-9]*\) in one walk, \([0-9]*\) full.*/\1 \2 \3 \4 \5/p' "$TMPD/$1.out"; }
+read -r w g e m f <<<"$(walk nocache)"
+if [ -n "$w" ] && [ "$m" = 14 ] && [ "$f" -gt 0 ] && [ $((g + e)) -le $((w * 14)) ] && [ $((g + e)) -ge $((w * 4)) ]; then
+    ok "vmx ept caches off: $w walks, $((g + e)) references, 14 at most, $f full walks"
+else
+    notok "vmx ept caches off: 2-D walk references" "walk line '$w $g $e $m $f'"
+fi
+read -r w2 g2 e2 m2 f2 <<<"$(walk ept-all)"
+if [ -n "$w2" ] && [ "$m2" -le 14 ] && awk -v a=$((g2 + e2)) -v b="$w2" -v c=$((g + e)) -v d="$w" \
+    'BEGIN { exit !(a / b < c / d / 2) }'; then
+    ok "vmx ept caches on: $(awk -v a=$((g2 + e2)) -v b="$w2" 'BEGIN { printf "%.2f", a / b }') references per walk (off: $(awk -v a=$((g + e)) -v b="$w" 'BEGIN { printf "%.2f", a / b }'))"
+else
+    notok "vmx ept caches on: fewer references per walk" "on '$w2 $g2 $e2', off '$w $g $e'"
+fi
+flushes() { sed -n 's/.*VPID \(on\|off\): \([0-9]*\) TLB flushes at VM entry.*/\1 \2/p' "$TMPD/$1.out"; }
+read -r v1 n1 <<<"$(flushes ept-all)"
+read -r v2 n2 <<<"$(flushes novpid)"
+if [ "$v1" = on ] && [ "$n1" = 0 ] && [ "$v2" = off ] && [ "${n2:-0}" -gt 0 ]; then
+    ok "vmx ept VPID: no flush at VM entry with it, $n2 without"
+else
+    notok "vmx ept VPID" "with '$v1 $n1', without '$v2 $n2'"
+fi
+expect_grep "vmx ept VPID: ENABLE_VPID in the secondary controls" "^vmx: secondary .*ENABLE_VPID" "$TMPD/ept-all.out"
+expect_grep "vmx ept A/D: EPTP bit 6 set" "^ept: VMM: EPTP 0x[0-9a-f]*[4567cdef]e," "$TMPD/ad.out"
+
+# MMIO: the guest's three APIC writes (virtual-wire mode).
+if [ "$(count ept-hello "EPT violation")" = 1 ] && [ "$(count ept-hello "EPT misconfiguration")" = 2 ] &&
+    grep -q "3 MMIO exits on 1 pages" "$TMPD/ept-hello.out"; then
+    ok "vmx ept MMIO: the APIC page is one violation, then misconfigurations"
+else
+    notok "vmx ept MMIO" "violations $(count ept-hello "EPT violation"), misconfigurations $(count ept-hello "EPT misconfiguration")"
+fi
+
+# The experiment.  viol ID: "V R W X T" from the violations line.
+viol() { sed -n 's/^ept: \([0-9]*\) violations (read \([0-9]*\), write \([0-9]*\), fetch \([0-9]*\); \([0-9]*\) on guest page tables).*/\1 \2 \3 \4 \5/p' "$TMPD/$1.out"; }
+perms() { sed -n 's/^ept: .*violations by EPT permissions found (XWR): *//p' "$TMPD/$1.out"; }
+restored() { sed -n 's/.* \([0-9]*\) violations handled by restoring access.*/\1/p' "$TMPD/$1.out"; }
+for m in ro xo; do
+    for p in $EXPERIMENT; do
+        id=$m-$p
+        case_status "$id" 0 "vmx ept --ept-protect $m $p: status 0 (the guest is unaware)"
+        read -r v r w x t <<<"$(viol "$id")"
+        ps=$(perms "$id"); rs=$(restored "$id")
+        if [ "$m" = ro ]; then want="---=1 x-r=$rs"; good=$([ "${r:-1}" = 0 ] && [ "${x:-1}" = 0 ] && [ "${w:-0}" -gt 1 ] && echo y)
+        else want="---=1 x--=$rs"; good=$([ "${x:-1}" = 0 ] && [ $((${r:-0} + ${w:-0})) -gt 1 ] && echo y); fi
+        if [ "$good" = y ] && [ "$ps" = "$want" ] && [ "$rs" = $((v - 1)) ]; then
+            ok "vmx ept --ept-protect $m $p: $rs violations restored (read $r, write $w, fetch $x), EPT allowed ${want#* }"
+        else
+            notok "vmx ept --ept-protect $m $p: the right violations" "violations '$v $r $w $x $t', permissions '$ps', restored '$rs'"
+        fi
+    done
+done
+case_status ad-ro 0 "vmx ept --ept-protect ro --ept-ad on ptemod: status 0"
+
+# Options.
+expect_status "vmx --mmu nested: usage error (64)" 64 "$VMM" --engine vmx --mmu nested "$GUEST"
+expect_status "vmx --ept-protect rw: usage error (64)" 64 "$VMM" --engine vmx --ept-protect rw "$GUEST"
+expect_status "vmx --vpid maybe: usage error (64)" 64 "$VMM" --engine vmx --vpid maybe "$GUEST"
+expect_status "bt --ept-protect: not bt's option (64)" 64 "$VMM" --engine bt --ept-protect ro "$GUEST"
+finish
