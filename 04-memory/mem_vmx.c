@@ -197,7 +197,7 @@ static int check_protect(const char *v, char *err, size_t len)
 static int check_mmu(const char *v, char *err, size_t len)
 {
     if (strcmp(v, "ept") && strcmp(v, "shadow")) {
-        snprintf(err, len, "--mmu '%s': the vmx engine has 'ept' and 'shadow'", v);
+        snprintf(err, len, "--mmu '%s': the vmx engine has 'ept' and 'shadow', bt 'shadow'", v);
         return -1;
     }
     return 0;
