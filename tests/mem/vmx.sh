@@ -17,15 +17,18 @@
 #    exactly the accesses EPT forbids (ro: writes, never reads or fetches;
 #    xo: reads and writes, never fetches), the qualification shows what EPT
 #    allowed, the VMM restores access for each, and the programs pass;
+#  - ptedit (tests/mem/guests/ptedit.S) edits its tables and builds bad ones
+#    under both; shadow paging traps the edits, a cache of one evicts;
 #  - bad options are usage errors.
 . "$(dirname "$0")/../lib.sh"
 
 VMM=$BUILD/vmm-mem
 VMM_BT=$BUILD/vmm-bt
+PTEDIT=$BUILD/tests/mem/ptedit.elf
 PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret forkexit fpu"
 EXPERIMENT="hello syscall pagefault ctxswitch exceptions ptemod forkexit compute"
-if [ ! -x "$VMM" ] || [ ! -x "$VMM_BT" ] || [ ! -f "$GUEST" ]; then
-    notok "mem vmx tests" "$VMM, $VMM_BT or $GUEST missing (run make _all)"
+if [ ! -x "$VMM" ] || [ ! -x "$VMM_BT" ] || [ ! -f "$GUEST" ] || [ ! -f "$PTEDIT" ]; then
+    notok "mem vmx tests" "$VMM, $VMM_BT, $GUEST or $PTEDIT missing (run make _all)"
     finish
 fi
 
@@ -51,6 +54,14 @@ for m in ro xo; do
     done
 done
 start_case ad-ro vmm "$TMPD/ad-ro.out" "test=ptemod" --ept-protect ro --ept-ad on
+pte() {  # pte ID [vmm options...]: ptedit under --engine vmx
+    local id=$1; shift
+    timeout 60 "$VMM" --engine vmx --timeout 30 --stats "$@" "$PTEDIT" >"$TMPD/$id.out" 2>&1 </dev/null
+}
+start_case pte-ept pte pte-ept --mmu ept
+start_case pte-shadow pte pte-shadow --mmu shadow
+start_case pte-shadow1 pte pte-shadow1 --mmu shadow --shadow-cache 1
+start_case shadow1-all vmm "$TMPD/shadow1-all.out" "test=forkexit" --mmu shadow --shadow-cache 1
 wait
 
 for mmu in ept shadow; do
@@ -152,6 +163,15 @@ for m in ro xo; do
     done
 done
 case_status ad-ro 0 "vmx ept --ept-protect ro --ept-ad on ptemod: status 0"
+
+# The page-table-editing guest (tests/mem/guests/ptedit.S): edits seen,
+# bad tables fault as the interpreter's do.
+for c in pte-ept pte-shadow pte-shadow1; do case_status "$c" 0 "vmx $c: ptedit passes (status 0)"; done
+expect_grep "vmx shadow ptedit: table writes trapped, shadow entries dropped" \
+    '^shadow: [0-9]+ #PF exits: .* [1-9][0-9]* guest table writes trapped; [1-9][0-9]* shadow entries dropped' "$TMPD/pte-shadow.out"
+case_status shadow1-all 0 "vmx shadow --shadow-cache 1 forkexit: status 0"
+expect_grep "vmx shadow --shadow-cache 1: evictions" '^shadow: .* [1-9][0-9]* evictions \(cache of 1' "$TMPD/shadow1-all.out"
+expect_grep "vmx shadow ctxswitch: switches are cache hits" '^shadow: [0-9]+ address-space switches: [0-9]{3,} hits, [0-9] misses, 0 evictions' "$TMPD/shadow-ctxswitch.out"
 
 # Options.
 expect_status "vmx --mmu nested: usage error (64)" 64 "$VMM" --engine vmx --mmu nested "$GUEST"
