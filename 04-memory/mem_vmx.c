@@ -250,6 +250,28 @@ static int build_ept(struct mem_vmx *m, struct guest_ram *ram, bool ad, char *er
     return 0;
 }
 
+/* A test hook (tests/mem/vmx.sh), as VMLAB_CHECK_INJECT is the lock-step
+ * checker's: VMLAB_EPT_INJECT=rsvd|memtype|wonly breaks the EPT entry of
+ * the guest's first page of code (1 MiB) — a reserved bit, memory type 7,
+ * write without read, not present — so that its first fetch is a
+ * misconfiguration (exit 49) or a violation (48) that nobody handles: a
+ * fatal end with the history, status 70, never a VMM crash. */
+static void inject_bad_entry(struct mem_vmx *m)
+{
+    const char *how = getenv("VMLAB_EPT_INJECT");
+    uint64_t *pte = how ? ept_leaf(&m->mem, m->eptp, 0x100000) : NULL;
+    if (!pte)
+        return;
+    if (!strcmp(how, "rsvd"))
+        *pte |= 1ull << 45;
+    else if (!strcmp(how, "memtype"))
+        *pte |= EPT_MT(7);
+    else if (!strcmp(how, "wonly"))
+        *pte = (*pte & ~EPT_RWX) | EPT_W;
+    else if (!strcmp(how, "absent")) /* not present: a violation (48) */
+        *pte &= ~EPT_RWX;
+}
+
 static int mem_vmx_init(struct vcpu *v, char *err, size_t len)
 {
     const char *mmu = vm_engine_option(v->vm, "--mmu");
@@ -273,6 +295,7 @@ static int mem_vmx_init(struct vcpu *v, char *err, size_t len)
         vmx_engine.fini(v);
         return -1;
     }
+    inject_bad_entry(m);
     ept_cpu_init(&m->cpu, &m->mem, opt_on(v, "--vpid", true), opt_on(v, "--ept-cache", true));
     m->next = vm_exit_handler(v->vm, &m->next_ctx); /* stage 03's, behind ours */
     vm_set_exit_handler(v->vm, mem_exit, m);

@@ -19,6 +19,8 @@
 #    allowed, the VMM restores access for each, and the programs pass;
 #  - ptedit (tests/mem/guests/ptedit.S) edits its tables and builds bad ones
 #    under both; shadow paging traps the edits, a cache of one evicts;
+#  - an EPT entry with a reserved bit, memory type 7, write without read
+#    or not present is exit 49 or 48 and a documented fatal end (70);
 #  - bad options are usage errors.
 . "$(dirname "$0")/../lib.sh"
 
@@ -172,6 +174,21 @@ expect_grep "vmx shadow ptedit: table writes trapped, shadow entries dropped" \
 case_status shadow1-all 0 "vmx shadow --shadow-cache 1 forkexit: status 0"
 expect_grep "vmx shadow --shadow-cache 1: evictions" '^shadow: .* [1-9][0-9]* evictions \(cache of 1' "$TMPD/shadow1-all.out"
 expect_grep "vmx shadow ctxswitch: switches are cache hits" '^shadow: [0-9]+ address-space switches: [0-9]{3,} hits, [0-9] misses, 0 evictions' "$TMPD/shadow-ctxswitch.out"
+
+# A broken EPT entry (the VMLAB_EPT_INJECT hook of 04-memory/mem_vmx.c) at
+# the guest's first instruction: the architectural exit, a fatal end (70)
+# with the history, never a crash.
+for h in rsvd:49 memtype:49 wonly:49 absent:48; do
+    VMLAB_EPT_INJECT=${h%%:*} timeout 60 "$VMM" --engine vmx --timeout 30 "$GUEST" -- test=hello \
+        >"$TMPD/inj.out" 2>&1 </dev/null
+    rc=$?
+    if [ "$rc" = 70 ] && grep -q "no handler for exit reason ${h#*:} " "$TMPD/inj.out" &&
+        grep -Eq "eip=0010000c EPT (misconfiguration|violation) gpa=0x10000c" "$TMPD/inj.out"; then
+        ok "vmx ept entry ${h%%:*}: exit ${h#*:} at the first fetch, status 70"
+    else
+        notok "vmx ept entry ${h%%:*}: exit ${h#*:}" "status $rc; $(grep -E 'error|EPT' "$TMPD/inj.out" | tail -n 2 | tr '\n' '|')"
+    fi
+done
 
 # Options.
 expect_status "vmx --mmu nested: usage error (64)" 64 "$VMM" --engine vmx --mmu nested "$GUEST"
