@@ -359,6 +359,13 @@ static void vm_exit_record(struct vmx *x, const struct vm_exit *e)
     vmcs_set(v, VM_EXIT_INTR_INFO, 0);
     if (e->reason == EXIT_IO_INSTRUCTION)
         x->io_port_exits[e->u.io.port]++;
+    int vec;
+    bool ext; /* an event whose delivery the exit interrupted (§28.2.3) */
+    vmcs_set(v, IDT_VECTORING_INFO_FIELD,
+             interp_event_pending(x->ip, &vec, &ext)
+                 ? (uint32_t)vec | (ext ? INTR_TYPE_EXT_INTR : INTR_TYPE_HARD_EXCEPTION) << 8 |
+                       INTR_INFO_VALID
+                 : 0);
     if (e->reason == EXIT_EPT_VIOLATION || e->reason == EXIT_EPT_MISCONFIG) { /* §28.2.1 */
         vmcs_set(v, GUEST_PHYSICAL_ADDRESS, e->u.ept.gpa);
         vmcs_set(v, GUEST_LINEAR_ADDRESS, e->u.ept.gla);

@@ -29,8 +29,11 @@ static void op_irq_window(struct vcpu *v, bool on)
 }
 static bool op_interruptible(struct vcpu *v)
 {
+    int vec;
+    bool ext; /* an event an exit interrupted is re-delivered first */
     return (v->cpu.eflags & FL_IF) && !v->cpu.irq_shadow &&
-           !(vmcs_get(&X(v)->vmcs, VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID);
+           !(vmcs_get(&X(v)->vmcs, VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID) &&
+           !interp_event_pending(X(v)->ip, &vec, &ext);
 }
 static bool op_extint(struct vcpu *v)
 {

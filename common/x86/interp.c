@@ -221,6 +221,15 @@ void interp_inject_event(struct interp *ip, int vector, bool external, bool has_
     ip->inj_err = err;
 }
 
+bool interp_event_pending(const struct interp *ip, int *vector, bool *external)
+{
+    if (ip->inj_pending) {
+        *vector = ip->inj_vec;
+        *external = ip->inj_external;
+    }
+    return ip->inj_pending;
+}
+
 void interp_set_irq_window_exit(struct interp *ip, bool on) { ip->irq_window_exit = on; }
 
 void interp_invlpg(struct interp *ip, uint32_t lin) { mmu_flush_page(ip, lin); }

@@ -205,6 +205,10 @@ void interp_set_cr_shadows(struct interp *ip, uint32_t cr0_mask, uint32_t cr0_sh
  * exception with its error code; a fault while delivering it follows the
  * double-fault rules.  Clears cpu->halted like any delivered event. */
 void interp_inject_event(struct interp *ip, int vector, bool external, bool has_err, uint32_t err);
+/* Is an injected event still to be delivered, as an exit during its
+ * delivery leaves it (the xlate hook's IDT-vectoring)?  Its vector and
+ * kind, for the VMM, which must not inject another over it. */
+bool interp_event_pending(const struct interp *ip, int *vector, bool *external);
 /* Interrupt-window exiting (SDM Vol. 3C §26.2): while on, interp_run returns
  * EXIT_INTERRUPT_WINDOW (7) at the first instruction boundary where the CPU
  * could take an interrupt (EFLAGS.IF=1, no STI/MOV SS blocking), also from
