@@ -133,10 +133,9 @@ static int mem_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
     m->cpu.mmio_allow = ~0ull; /* the emulated access, if any, is done */
     switch (e->reason) {
     case EXIT_EPT_VIOLATION:
-        if (!ram) { /* MMIO: a misconfigured entry from now on (KVM's MMIO sptes) */
-            if (ept_map(&m->mem, m->eptp, page, page, EPT_W) < 0)
-                break;
-            m->st.mmio_pages++;
+        if (!ram) { /* MMIO: a misconfigured entry from now on (KVM's MMIO sptes), */
+            if (ept_map(&m->mem, m->eptp, page, page, EPT_W) == 0) /* if the pool has room */
+                m->st.mmio_pages++;
             m->st.mmio_exits++;
             m->cpu.mmio_allow = page;
             m->cpu.mmio_eip = e->guest_eip;

@@ -190,6 +190,37 @@ for h in rsvd:49 memtype:49 wonly:49 absent:48; do
     fi
 done
 
+# Hostile guests (tests/fuzz/guests: random ring-0 code, wild addresses,
+# code and tables at the end of RAM) under both MMUs: the VMM ends
+# cleanly (the guest's status, 70 with one error line, or 124), never by
+# a signal.
+FG=$BUILD/tests/fuzz/guests
+hostile() {  # hostile ID ELF [vmm options...] -- [guest args]
+    local id=$1 elf=$2; shift 2
+    timeout 60 "$VMM" --engine vmx --mem 2M --timeout 2 "$@" "$FG/$elf" >"$TMPD/$id.out" 2>&1 </dev/null
+    echo $? >"$TMPD/$id.rc"
+}
+if [ -f "$FG/wild.elf" ] && [ -f "$FG/random.elf" ]; then
+    for mmu in ept shadow; do
+        bad=""
+        for c in "wild:a" "wild:b" "wild:d" "wild:f" "wild:i" "wild:l" "random:seed=1" "random:seed=2" "random:seed=3" \
+            "endmem:" "endover:" "endrun:"; do
+            arg=${c#*:}
+            if [ -n "$arg" ]; then hostile "h-$mmu" "${c%%:*}.elf" --mmu "$mmu" -- "$arg"
+            else hostile "h-$mmu" "${c%%:*}.elf" --mmu "$mmu"; fi
+            rc=$(cat "$TMPD/h-$mmu.rc")
+            errs=$(grep -c '^vmm-mem: error: ' "$TMPD/h-$mmu.out")
+            if [ "$rc" -ge 128 ] || [ "$errs" -gt 1 ] || { [ "$rc" = 70 ] && [ "$errs" != 1 ]; }; then
+                bad="$bad ${c}:status=$rc,errors=$errs"
+            fi
+        done
+        if [ -z "$bad" ]; then ok "vmx $mmu: hostile guests end cleanly (no signal, one error line at most)"
+        else notok "vmx $mmu: hostile guests end cleanly" "$bad"; fi
+    done
+else
+    notok "vmx hostile guests" "$FG/*.elf missing (run make _all)"
+fi
+
 # Options.
 expect_status "vmx --mmu nested: usage error (64)" 64 "$VMM" --engine vmx --mmu nested "$GUEST"
 expect_status "vmx --ept-protect rw: usage error (64)" 64 "$VMM" --engine vmx --ept-protect rw "$GUEST"
