@@ -360,7 +360,7 @@ static void vm_exit_record(struct vmx *x, const struct vm_exit *e)
     if (e->reason == EXIT_IO_INSTRUCTION)
         x->io_port_exits[e->u.io.port]++;
     int vec;
-    bool ext; /* an event whose delivery the exit interrupted (§28.2.3) */
+    bool ext; /* an event whose delivery the exit interrupted (§28.2.4) */
     vmcs_set(v, IDT_VECTORING_INFO_FIELD,
              interp_event_pending(x->ip, &vec, &ext)
                  ? (uint32_t)vec | (ext ? INTR_TYPE_EXT_INTR : INTR_TYPE_HARD_EXCEPTION) << 8 |

@@ -9,7 +9,7 @@
  * tables a TLB miss costs up to 4 + 1 + 4 + 1 + 4 = 14 memory references
  * (a PDE with PS=1: 4 + 1 + 4 = 9); a 4-level guest would cost 24.
  *
- * The caches (SDM Vol. 3C §28.3.1): the TLB of combined mappings, linear
+ * The caches (SDM Vol. 3C §29.4.1): the TLB of combined mappings, linear
  * -> host-physical, is the interpreter's own (x86/tlb.h); besides it
  *   guest-physical mappings  gpa page -> hpa page and the EPT permissions,
  *                       tagged with the EPTP (EP4TA); they survive guest
@@ -19,7 +19,7 @@
  *                       dropped by a guest CR3 load and INVLPG.
  * With VPID the linear and combined mappings carry the VM's tag and stay
  * across VM exits and entries; without it every VM entry flushes them
- * (§28.3.3.1), which --vpid off shows as TLB misses.
+ * (§29.4.3.1), which --vpid off shows as TLB misses.
  */
 #ifndef MEM_EPT_MMU_H
 #define MEM_EPT_MMU_H

@@ -64,7 +64,7 @@ static void ept_setup(struct vmx_mmu *mm, struct vmcs *vmcs, struct x86_cpu *cpu
 }
 
 /* VM entry: the CPU takes EPTP from the VMCS; without VPID the linear and
- * combined mappings do not survive it (SDM Vol. 3C §28.3.3.1). */
+ * combined mappings do not survive it (SDM Vol. 3C §29.4.3.1). */
 static void ept_entry(struct vmx_mmu *mm, const struct vmcs *vmcs)
 {
     struct mem_vmx *m = M(mm);
@@ -117,7 +117,7 @@ static const struct vmx_mmu_ops ept_ops = {
 
 /* ---- the VMM's exits 48 and 49 ---------------------------------------------------- */
 
-/* INVEPT, single-context (SDM Vol. 3C §30.3): the guest-physical and
+/* INVEPT, single-context (SDM Vol. 3C ch. 31, "INVEPT"): the guest-physical and
  * combined mappings derived from this EPTP go. */
 static void invept(struct mem_vmx *m)
 {

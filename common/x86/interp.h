@@ -126,7 +126,7 @@ struct interp_hooks {
      * it).  An exit or an exception exit while an injected or external
      * event is being delivered leaves that event pending for the next run,
      * as a VMM does that re-injects it from the IDT-vectoring information
-     * (SDM Vol. 3C §27.2.4); with this hook the exception bitmap is also
+     * (SDM Vol. 3C §28.2.4); with this hook the exception bitmap is also
      * asked for a fault while delivering an exception. */
     int (*xlate)(void *opaque, uint32_t lin, unsigned acc, struct interp_xlate *x,
                  struct vm_exit *e);
@@ -222,7 +222,7 @@ void interp_invlpg(struct interp *ip, uint32_t lin);
  * emulating MOV to CR3 after a CR3-load exit calls this. */
 void interp_flush_tlb(struct interp *ip);
 /* ... and the global ones too: what a VM entry without VPID or an INVEPT
- * does to the combined mappings (SDM Vol. 3C §28.3.3). */
+ * does to the combined mappings (SDM Vol. 3C §29.4.3). */
 void interp_flush_tlb_all(struct interp *ip);
 /* Install the xlate and tlb_flush hooks after interp_create (a VMM that
  * plugs memory virtualization into a running CPU model); NULL removes. */
