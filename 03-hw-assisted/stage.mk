@@ -4,7 +4,7 @@
 VMM_HW      := $(BUILD)/vmm-hw
 VMM_HW_SRCS := 03-hw-assisted/main.c 03-hw-assisted/kvm.c 03-hw-assisted/kvm_exit.c \
                03-hw-assisted/kvm_controls.c \
-               03-hw-assisted/vmx.c 03-hw-assisted/vmx_config.c \
+               03-hw-assisted/vmx.c 03-hw-assisted/vmx_ops.c 03-hw-assisted/vmx_config.c \
                03-hw-assisted/vmcs.c 03-hw-assisted/vmcs_check.c 03-hw-assisted/exit_handler.c
 VMM_HW_SRCS += 02-paravirt/hypercall.c # --pv on: stage 02's hypercalls
 VMM_HW_SRCS += 02-paravirt/kvm_pv.c 02-paravirt/pvclock.c # --pv-linux on

@@ -86,7 +86,18 @@ int vmcs_check_controls(const struct vmcs *v, const struct vmx_caps *caps, char 
                         "be 0 (UC) or 6 (WB) and the page-walk length - 1 (bits 5:3) must be 3",
                         (unsigned long long)eptp),
                    VMXERR_ENTRY_INVALID_CONTROL_FIELD;
+        /* Bit 6 enables EPT A/D flags (offered); bits 11:7 and those above
+         * the model's physical-address width (39) are reserved (§27.2.1.1). */
+        if (eptp & (0xf80ull | ~((1ull << 39) - 1)))
+            return fail(why, len, "EPT_POINTER (0x201a) = 0x%llx: bits 11:7 and 63:39 are reserved",
+                        (unsigned long long)eptp),
+                   VMXERR_ENTRY_INVALID_CONTROL_FIELD;
     }
+    if ((proc2 & SECONDARY_EXEC_ENABLE_VPID) && !vmcs_get(v, VIRTUAL_PROCESSOR_ID))
+        return fail(why, len,
+                    "VIRTUAL_PROCESSOR_ID (0x0000) = 0: with ENABLE_VPID the VPID must not be "
+                    "0 (the VMM's own)"),
+               VMXERR_ENTRY_INVALID_CONTROL_FIELD;
     if ((proc2 & SECONDARY_EXEC_UNRESTRICTED_GUEST) && !(proc2 & SECONDARY_EXEC_ENABLE_EPT))
         return fail(why, len,
                     "SECONDARY_VM_EXEC_CONTROL (0x401e): UNRESTRICTED_GUEST requires "

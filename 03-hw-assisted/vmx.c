@@ -32,10 +32,8 @@
  * (EIP past HLT, cpu.halted), as KVM's handle_halt() does.  The VMCS exit
  * fields hold what VT-x reports (GUEST_RIP at the HLT, length 1).
  */
-#include "03-hw-assisted/vmx.h"
-#include "03-hw-assisted/vmcs.h"
+#include "03-hw-assisted/vmx_int.h"
 #include "03-hw-assisted/vmcs_check.h"
-#include "03-hw-assisted/exit_handler.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,23 +41,6 @@
 #include "core/lab.h"
 #include "core/vm.h"
 #include "x86/interp.h"
-
-struct vmx {
-    struct vmcs vmcs;
-    struct vmx_config cfg;
-    struct interp *ip;
-    struct vcpu *v;
-    struct hw_vmm vmm;
-    uint8_t *io_bitmap;      /* 2 pages: A (ports 0-0x7fff), B      */
-    uint8_t *msr_bitmap;     /* 1 page: read low/high, write low/high */
-    uint32_t *io_port_exits; /* I/O exits by port, for --stats       */
-    /* Controls, cached at VM entry for the exit policy. */
-    uint32_t pin, proc, proc2, excbitmap, pfec_mask, pfec_match;
-    uint32_t cr0_mask, cr0_shadow, cr4_mask, cr4_shadow, cr3_count, cr3_target[4];
-    struct {
-        uint64_t launches, resumes, entry_failures, halt_waits, io_no_exit, io_checked;
-    } st;
-};
 
 /* ---- the VMM's VMCS setup (KVM: vmx_vcpu_setup / init_vmcs) ------------------ */
 
@@ -294,93 +275,6 @@ static bool hook_mmio(void *o, uint64_t gpa, uint8_t size, bool write, uint32_t 
     return vm_mmio(((struct vmx *)o)->v->vm, gpa, size, write, val);
 }
 
-/* ---- the VMM's view through VT-x (struct hw_ops for exit_handler.c) ------------ */
-
-static struct vmx *X(struct vcpu *v) { return v->engine_state; }
-
-static void op_inject(struct vcpu *v, int vector, bool external, bool has_err, uint32_t err)
-{
-    uint32_t type = external ? INTR_TYPE_EXT_INTR : INTR_TYPE_HARD_EXCEPTION;
-    if (!external && (vector == EXC_BP || vector == EXC_OF))
-        type = INTR_TYPE_SOFT_EXCEPTION;
-    vmcs_write(&X(v)->vmcs, VM_ENTRY_INTR_INFO_FIELD,
-               (uint32_t)vector | type << INTR_INFO_TYPE_SHIFT |
-                   (has_err ? INTR_INFO_DELIVER_CODE : 0) | INTR_INFO_VALID);
-    vmcs_write(&X(v)->vmcs, VM_ENTRY_EXCEPTION_ERROR_CODE, err);
-}
-static void op_irq_window(struct vcpu *v, bool on)
-{
-    struct vmcs *vm = &X(v)->vmcs;
-    uint32_t p = (uint32_t)vmcs_get(vm, CPU_BASED_VM_EXEC_CONTROL);
-    vmcs_write(vm, CPU_BASED_VM_EXEC_CONTROL,
-               on ? p | CPU_BASED_INTR_WINDOW_EXITING : p & ~CPU_BASED_INTR_WINDOW_EXITING);
-}
-static bool op_interruptible(struct vcpu *v)
-{
-    return (v->cpu.eflags & FL_IF) && !v->cpu.irq_shadow &&
-           !(vmcs_get(&X(v)->vmcs, VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID);
-}
-static bool op_extint(struct vcpu *v)
-{
-    return vmcs_get(&X(v)->vmcs, PIN_BASED_VM_EXEC_CONTROL) & PIN_BASED_EXT_INTR_MASK;
-}
-static uint32_t op_get_cr(struct vcpu *v, int cr)
-{
-    const struct vmcs *vm = &X(v)->vmcs;
-    if (cr == 0) {
-        uint32_t m = (uint32_t)vmcs_get(vm, CR0_GUEST_HOST_MASK);
-        return (v->cpu.cr0 & ~m) | ((uint32_t)vmcs_get(vm, CR0_READ_SHADOW) & m);
-    }
-    if (cr == 4) {
-        uint32_t m = (uint32_t)vmcs_get(vm, CR4_GUEST_HOST_MASK);
-        return (v->cpu.cr4 & ~m) | ((uint32_t)vmcs_get(vm, CR4_READ_SHADOW) & m);
-    }
-    return cr == 3 ? v->cpu.cr3 : 0;
-}
-/* The guest loads CR0/CR4: it sees its value (read shadow); the real
- * register keeps what VMX operation requires (NE, VMXE). */
-static bool op_set_cr(struct vcpu *v, int cr, uint32_t val)
-{
-    struct vmcs *vm = &X(v)->vmcs;
-    switch (cr) {
-    case 0:
-        if (!(val & CR0_PE)) /* real mode is not modelled */
-            return false;
-        val |= CR0_ET;
-        vmcs_write(vm, CR0_READ_SHADOW, val);
-        v->cpu.cr0 = val | CR0_NE;
-        return true;
-    case 3: /* a MOV to CR3 flushes the TLB, also with the same value */
-        v->cpu.cr3 = val;
-        interp_flush_tlb(X(v)->ip);
-        return true;
-    case 4:
-        if (val & ~0x39cu) /* TSD DE PSE PGE PCE OSFXSR, as the model CPU */
-            return false;
-        vmcs_write(vm, CR4_READ_SHADOW, val);
-        v->cpu.cr4 = val | vmx_model_caps.cr4_fixed0;
-        return true;
-    default: return false;
-    }
-}
-static void op_invlpg(struct vcpu *v, uint32_t lin) { interp_invlpg(X(v)->ip, lin); }
-void vmx_invlpg(struct vcpu *v, uint32_t lin) { op_invlpg(v, lin); }
-void vmx_flush_tlb(struct vcpu *v) { interp_flush_tlb(X(v)->ip); }
-void vmx_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
-{
-    interp_invalidate_range(X(v)->ip, gpa, len);
-}
-
-static const struct hw_ops vmx_hw_ops = {
-    .inject = op_inject,
-    .irq_window = op_irq_window,
-    .interruptible = op_interruptible,
-    .extint_exiting = op_extint,
-    .get_cr = op_get_cr,
-    .set_cr = op_set_cr,
-    .invlpg = op_invlpg,
-};
-
 /* ---- VM entry -------------------------------------------------------------------- */
 
 /* VMLAUNCH / VMRESUME: 0 if the guest now runs; otherwise *exit describes
@@ -439,6 +333,8 @@ static int vm_entry(struct vmx *x, struct vm_exit *exit)
         x->cr3_target[i] = (uint32_t)vmcs_get(v, CR3_TARGET_VALUE0 + 2u * (uint32_t)i);
     interp_set_cr_shadows(x->ip, x->cr0_mask, x->cr0_shadow, x->cr4_mask, x->cr4_shadow);
     interp_set_irq_window_exit(x->ip, x->proc & CPU_BASED_INTR_WINDOW_EXITING);
+    if (x->mmu) /* EPTP, VPID (vmx_mmu.h) */
+        x->mmu->ops->entry(x->mmu, v);
 
     uint32_t ii = (uint32_t)vmcs_get(v, VM_ENTRY_INTR_INFO_FIELD);
     if (ii & INTR_INFO_VALID) { /* event injection (§27.6) */
@@ -463,6 +359,17 @@ static void vm_exit_record(struct vmx *x, const struct vm_exit *e)
     vmcs_set(v, VM_EXIT_INTR_INFO, 0);
     if (e->reason == EXIT_IO_INSTRUCTION)
         x->io_port_exits[e->u.io.port]++;
+    int vec;
+    bool ext; /* an event whose delivery the exit interrupted (§28.2.4) */
+    vmcs_set(v, IDT_VECTORING_INFO_FIELD,
+             interp_event_pending(x->ip, &vec, &ext)
+                 ? (uint32_t)vec | (ext ? INTR_TYPE_EXT_INTR : INTR_TYPE_HARD_EXCEPTION) << 8 |
+                       INTR_INFO_VALID
+                 : 0);
+    if (e->reason == EXIT_EPT_VIOLATION || e->reason == EXIT_EPT_MISCONFIG) { /* §28.2.1 */
+        vmcs_set(v, GUEST_PHYSICAL_ADDRESS, e->u.ept.gpa);
+        vmcs_set(v, GUEST_LINEAR_ADDRESS, e->u.ept.gla);
+    }
     if (e->reason == EXIT_EXCEPTION_NMI) {
         vmcs_set(v, VM_EXIT_INTR_INFO,
                  e->u.exc.vector | INTR_TYPE_HARD_EXCEPTION << 8 |
@@ -517,6 +424,8 @@ static int vmx_run(struct vcpu *v, struct vm_exit *exit)
 
 static void vmx_free(struct vmx *x)
 {
+    if (x->mmu)
+        x->mmu->ops->destroy(x->mmu);
     if (x->ip)
         interp_destroy(x->ip);
     free(x->io_port_exits);
@@ -593,6 +502,8 @@ static void vmx_print_stats(struct vcpu *v, FILE *out)
     fprintf(out, "vmx: non-root: %llu instructions, %llu exceptions, %llu interrupts delivered\n",
             (unsigned long long)s.instructions, (unsigned long long)s.exceptions,
             (unsigned long long)s.interrupts);
+    if (x->mmu)
+        x->mmu->ops->print_stats(x->mmu, out);
 }
 
 static void vmx_fini(struct vcpu *v)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "vmm/vmm_main.h"
 #include "04-memory/mem_bt.h"
+#include "04-memory/mem_vmx.h"
 #include "02-paravirt/kvm_pv.h"
 
 static int check_bt_mode(const char *v, char *err, size_t len)
@@ -37,7 +38,7 @@ static const struct engine_option bt_options[] = {
 
 static const struct engine_entry engines[] = {
     { "bt", &mem_bt_engine, NULL, bt_options },
-    { "vmx", NULL, "stage 04's VMX model with --mmu shadow|ept is not built yet", NULL },
+    { "vmx", &mem_vmx_engine, NULL, mem_vmx_options },
     { "kvm", NULL, "stage 04's KVM side (EPT/NPT, dirty logging) is not built yet", NULL },
 };
 

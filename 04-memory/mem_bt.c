@@ -74,10 +74,7 @@ int mem_check_cache(const char *v, char *err, size_t len)
 int mem_check_mmu(const char *v, char *err, size_t len)
 {
     if (strcmp(v, "shadow")) {
-        snprintf(err, len,
-                 "--mmu '%s': the bt engine has 'shadow' (ept is the VMX model's, "
-                 "not built yet)",
-                 v);
+        snprintf(err, len, "--mmu '%s': expected 'shadow' (--engine bt or vmx) or 'ept' (vmx)", v);
         return -1;
     }
     return 0;

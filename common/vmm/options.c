@@ -331,6 +331,15 @@ static int parse_option(struct vm_options *o, const struct engine_entry *engines
         v = argv[++*i];
     }
     int rc = so ? so->set(o, v, err, errlen) : set_engine_option(o, eo, v, err, errlen);
+    /* Two engines may share an option name with different values (vmm-mem's
+     * --mmu): good if any of them takes it; vm_options_check_engine asks
+     * the chosen engine's check again. */
+    for (int k = 0; rc < 0 && !so && k < n; k++) {
+        const struct engine_option *other = find_engine_option(&engines[k], 1, name);
+        char why[8];
+        if (other && other != eo && (!other->check || other->check(v, why, sizeof why) == 0))
+            rc = set_engine_option(o, other, v, err, errlen);
+    }
     return rc < 0 ? OPTIONS_ERROR : OPTIONS_OK;
 }
 
@@ -389,7 +398,10 @@ int vm_options_check_engine(const struct vm_options *o, const struct engine_entr
 {
     for (int i = 0; i < o->nengine_opts; i++) {
         const char *name = o->engine_opt[i].name;
-        if (find_engine_option(e, 1, name))
+        const struct engine_option *eo = find_engine_option(e, 1, name);
+        if (eo && eo->check && eo->check(o->engine_opt[i].value, err, errlen) < 0)
+            return -1; /* a value another engine's option of that name took */
+        if (eo)
             continue;
         const char *owner = "another engine";
         for (int k = 0; k < n; k++)

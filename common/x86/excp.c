@@ -25,6 +25,12 @@ _Noreturn void raise_exc(struct interp *ip, int vec, uint32_t err)
 }
 
 _Noreturn void raise_gp(struct interp *ip, uint32_t err) { raise_exc(ip, EXC_GP, err); }
+_Noreturn void raise_vmexit(struct interp *ip)
+{
+    ip->exc_vec = INTERP_VEC_EXIT;
+    ip->exc_has_err = false;
+    longjmp(ip->jb, 1);
+}
 _Noreturn void raise_ud(struct interp *ip) { raise_exc(ip, EXC_UD, 0); }
 
 void deliver_event(struct interp *ip, int vec, bool has_err, uint32_t err, bool soft,

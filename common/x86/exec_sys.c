@@ -164,8 +164,7 @@ void h_grp7(struct interp *ip, const struct insn *in)
         e.qualification = lin;
         if (policy_exit(ip, &e))
             return;
-        tlb_flush_page(&ip->tlbs[0], lin);
-        tlb_flush_page(&ip->tlbs[1], lin);
+        mmu_flush_page(ip, lin);
         break;
     }
     default: raise_ud(ip);

@@ -221,14 +221,29 @@ void interp_inject_event(struct interp *ip, int vector, bool external, bool has_
     ip->inj_err = err;
 }
 
+bool interp_event_pending(const struct interp *ip, int *vector, bool *external)
+{
+    if (ip->inj_pending) {
+        *vector = ip->inj_vec;
+        *external = ip->inj_external;
+    }
+    return ip->inj_pending;
+}
+
 void interp_set_irq_window_exit(struct interp *ip, bool on) { ip->irq_window_exit = on; }
 
-void interp_invlpg(struct interp *ip, uint32_t lin)
-{
-    tlb_flush_page(&ip->tlbs[0], lin);
-    tlb_flush_page(&ip->tlbs[1], lin);
-}
+void interp_invlpg(struct interp *ip, uint32_t lin) { mmu_flush_page(ip, lin); }
 void interp_flush_tlb(struct interp *ip) { mmu_flush(ip, false); }
+void interp_flush_tlb_all(struct interp *ip) { mmu_flush(ip, true); }
+void interp_set_xlate(struct interp *ip,
+                      int (*xlate)(void *, uint32_t, unsigned, struct interp_xlate *,
+                                   struct vm_exit *),
+                      void (*flush)(void *, int, uint32_t))
+{
+    ip->hooks.xlate = xlate;
+    ip->hooks.tlb_flush = flush;
+    mmu_flush(ip, true);
+}
 
 /* ---- life cycle ------------------------------------------------------------------- */
 struct interp *interp_create(struct x86_cpu *cpu, struct guest_ram *ram,

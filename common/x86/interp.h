@@ -60,7 +60,14 @@
 #include "core/engine.h"
 #include "x86/cpu.h"
 
-struct pt_walk; /* x86/paging.h */
+#include "x86/paging.h"
+
+/* One translation by the xlate hook (below). */
+struct interp_xlate {
+    struct pt_walk walk;     /* the guest's walk: ok, gpa, error_code, global, large */
+    bool read, write, fetch; /* may the TLB serve these without asking again */
+    uint32_t eip;            /* in: the instruction that translates          */
+};
 
 /* How the CPU reaches the rest of the machine.  opaque is passed back to
  * every hook.  Any hook may be NULL: then no interrupt is ever pending, no
@@ -107,7 +114,28 @@ struct interp_hooks {
      * for HLT (callers see EXIT_HLT and decide), INS/OUTS (always done
      * through pio), INT n / INT3 / INTO, or a fault while delivering. */
     bool (*exit_policy)(void *opaque, struct vm_exit *e);
+    /* Memory virtualization under VMX (stage 04: EPT, or the shadow page
+     * tables a VMM keeps): on every TLB miss the CPU asks this hook instead
+     * of walking the guest's tables itself (NULL: pt_walk, or no paging).
+     * acc is ACC_R/W/X plus ACC_U for a CPL-3 access.  The hook fills x
+     * (the guest's walk, with paging off nrefs 0 and gpa = lin, and which
+     * accesses the TLB may then serve without asking again) and returns
+     * INTERP_XLATE_OK, INTERP_XLATE_PF (#PF with x->walk.error_code) or
+     * INTERP_XLATE_EXIT: a VM exit (*e: reason, qualification, u.ept) in
+     * the middle of the instruction, which does not happen (EIP stays on
+     * it).  An exit or an exception exit while an injected or external
+     * event is being delivered leaves that event pending for the next run,
+     * as a VMM does that re-injects it from the IDT-vectoring information
+     * (SDM Vol. 3C §28.2.4); with this hook the exception bitmap is also
+     * asked for a fault while delivering an exception. */
+    int (*xlate)(void *opaque, uint32_t lin, unsigned acc, struct interp_xlate *x,
+                 struct vm_exit *e);
+    /* With xlate: the TLB was flushed (INTERP_FLUSH_*: INVLPG of lin, a
+     * CR3 load, everything), so the hook drops what it caches too. */
+    void (*tlb_flush)(void *opaque, int kind, uint32_t lin);
 };
+enum { INTERP_XLATE_OK, INTERP_XLATE_PF, INTERP_XLATE_EXIT };
+enum { INTERP_FLUSH_PAGE, INTERP_FLUSH_NONGLOBAL, INTERP_FLUSH_ALL };
 
 enum { INTERP_CC_DECODE = 1, INTERP_CC_INVALIDATE = 2, INTERP_CC_FLUSH = 3 };
 
@@ -177,6 +205,10 @@ void interp_set_cr_shadows(struct interp *ip, uint32_t cr0_mask, uint32_t cr0_sh
  * exception with its error code; a fault while delivering it follows the
  * double-fault rules.  Clears cpu->halted like any delivered event. */
 void interp_inject_event(struct interp *ip, int vector, bool external, bool has_err, uint32_t err);
+/* Is an injected event still to be delivered, as an exit during its
+ * delivery leaves it (the xlate hook's IDT-vectoring)?  Its vector and
+ * kind, for the VMM, which must not inject another over it. */
+bool interp_event_pending(const struct interp *ip, int *vector, bool *external);
 /* Interrupt-window exiting (SDM Vol. 3C §26.2): while on, interp_run returns
  * EXIT_INTERRUPT_WINDOW (7) at the first instruction boundary where the CPU
  * could take an interrupt (EFLAGS.IF=1, no STI/MOV SS blocking), also from
@@ -189,6 +221,15 @@ void interp_invlpg(struct interp *ip, uint32_t lin);
  * even of the value CR3 already holds (SDM Vol. 3A §4.10.4.1); a VMM
  * emulating MOV to CR3 after a CR3-load exit calls this. */
 void interp_flush_tlb(struct interp *ip);
+/* ... and the global ones too: what a VM entry without VPID or an INVEPT
+ * does to the combined mappings (SDM Vol. 3C §29.4.3). */
+void interp_flush_tlb_all(struct interp *ip);
+/* Install the xlate and tlb_flush hooks after interp_create (a VMM that
+ * plugs memory virtualization into a running CPU model); NULL removes. */
+void interp_set_xlate(struct interp *ip,
+                      int (*xlate)(void *, uint32_t, unsigned, struct interp_xlate *,
+                                   struct vm_exit *),
+                      void (*flush)(void *, int, uint32_t));
 
 /* The model CPU's answers, for VMMs that emulate CPUID, RDMSR and WRMSR on
  * a VM exit (stage 03): exactly what the interpreter itself executes.

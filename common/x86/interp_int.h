@@ -60,7 +60,8 @@ struct interp {
     bool inj_pending, inj_external, inj_has_err, irq_window_exit;
     int inj_vec;
     uint32_t inj_err;
-    bool io_pending; /* IN/OUT reported, not completed yet        */
+    bool inj_delivering; /* inj_* (or an interrupt) being delivered      */
+    bool io_pending;     /* IN/OUT reported, not completed yet        */
     uint32_t io_eip;
 
     struct block *hash[BLOCK_HASH];
@@ -112,6 +113,10 @@ struct interp {
 /* --- exceptions (excp.c) --------------------------------------------- */
 _Noreturn void raise_exc(struct interp *ip, int vec, uint32_t err);
 _Noreturn void raise_gp(struct interp *ip, uint32_t err);
+/* A VM exit in the middle of an instruction (the xlate hook's, ip->pexit):
+ * unwinds like a fault; the instruction does not happen. */
+#define INTERP_VEC_EXIT 0x100
+_Noreturn void raise_vmexit(struct interp *ip);
 _Noreturn void raise_ud(struct interp *ip);
 /* Deliver an event through the IDT (SDM Vol. 3A §6.12).  soft: INT n /
  * INT3 / INTO (gate DPL checked, EXT=0); ret_eip is the EIP pushed. */
@@ -198,6 +203,7 @@ uint8_t *mem_rmw_slow(struct interp *ip, uint32_t lin, int size);
  * address; fills the TLB. */
 uint64_t mem_xlate(struct interp *ip, struct tlb *t, uint32_t lin, unsigned acc);
 void mmu_flush(struct interp *ip, bool all);
+void mmu_flush_page(struct interp *ip, uint32_t lin); /* INVLPG */
 void mmu_set_cpl(struct interp *ip);
 /* Physical page gpa is written: drop decoded blocks overlapping [gpa,+len). */
 void code_written(struct interp *ip, uint32_t gpa, uint32_t len);

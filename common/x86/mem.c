@@ -28,9 +28,25 @@ uint64_t mem_xlate(struct interp *ip, struct tlb *t, uint32_t lin, unsigned acc)
     bool user = t == &ip->tlbs[1];
     struct x86_cpu *c = ip->cpu;
     uint32_t gpa;
-    bool wr = true, global = false, large = false;
+    bool rd = true, wr = true, fx = true, global = false, large = false;
     ip->st.tlb_misses++;
-    if (paging(ip)) {
+    if (ip->hooks.xlate) { /* EPT or shadow page tables (interp.h) */
+        uint32_t eip = ip->cur ? ip->cur->eip : c->eip;
+        struct interp_xlate x = { .eip = eip };
+        int r = ip->hooks.xlate(ip->opaque, lin, acc | (user ? ACC_U : 0), &x, &ip->pexit);
+        if (x.walk.nrefs && ip->hooks.page_walk)
+            ip->hooks.page_walk(ip->opaque, &x.walk, eip);
+        if (r == INTERP_XLATE_PF)
+            page_fault(ip, lin, x.walk.error_code);
+        if (r == INTERP_XLATE_EXIT)
+            raise_vmexit(ip);
+        gpa = x.walk.gpa;
+        rd = x.read;
+        wr = x.write;
+        fx = x.fetch;
+        global = x.walk.global;
+        large = x.walk.large;
+    } else if (paging(ip)) {
         struct pt_walk w;
         bool ok = pt_walk(ip->ram, c->cr0, c->cr3, c->cr4, lin, acc | (user ? ACC_U : 0), &w);
         if (ip->hooks.page_walk)
@@ -48,7 +64,7 @@ uint64_t mem_xlate(struct interp *ip, struct tlb *t, uint32_t lin, unsigned acc)
     }
     uint8_t *host = gpa_to_hva(ip->ram, gpa & PAGE_MASK, 0x1000);
     bool code = host && (ip->page_blocks[gpa >> 12] || page_watched(ip, gpa));
-    tlb_fill(t, lin, gpa, host, true, wr && !code, true, global, large);
+    tlb_fill(t, lin, gpa, host, rd, wr && !code, fx, global, large);
     if (code && wr)
         e->wcode = true;
     return gpa;
@@ -134,6 +150,16 @@ void mmu_flush(struct interp *ip, bool all)
     ip->cr3 = ip->cpu->cr3;
     ip->cr4 = ip->cpu->cr4;
     ip->st.tlb_flushes++;
+    if (ip->hooks.tlb_flush)
+        ip->hooks.tlb_flush(ip->opaque, all ? INTERP_FLUSH_ALL : INTERP_FLUSH_NONGLOBAL, 0);
+}
+
+void mmu_flush_page(struct interp *ip, uint32_t lin)
+{
+    tlb_flush_page(&ip->tlbs[0], lin);
+    tlb_flush_page(&ip->tlbs[1], lin);
+    if (ip->hooks.tlb_flush)
+        ip->hooks.tlb_flush(ip->opaque, INTERP_FLUSH_PAGE, lin);
 }
 
 void mmu_set_cpl(struct interp *ip) { ip->tlb = &ip->tlbs[cpl(ip) == 3]; }

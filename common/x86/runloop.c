@@ -52,6 +52,7 @@ int runloop_enter(struct interp *ip, struct vm_exit *exit, uint64_t budget, bool
     interp_load_state(ip);
     ip->exit_reason = 0;
     ip->delivering = -1;
+    ip->inj_delivering = false;
     ip->cur = NULL;
     ip->budget_end = budget ? ip->st.instructions + budget : 0;
     *io_done = false;
@@ -110,13 +111,33 @@ bool runloop_rewind(struct interp *ip)
 
 bool runloop_failed(const struct interp *ip) { return ip->fatal[0] != 0; }
 
+/* An exit is taken: an injected or external event whose delivery it
+ * interrupted stays pending (IDT-vectoring, interp.h's xlate hook). */
+static void vectoring(struct interp *ip, bool exiting)
+{
+    if (ip->inj_delivering)
+        ip->inj_pending = exiting && ip->hooks.xlate;
+    ip->inj_delivering = false;
+}
+
 int runloop_fault(struct interp *ip, struct vm_exit *exit)
 {
     runloop_rewind(ip);
     if (ip->fatal[0])
         return runloop_error(ip, exit, NULL);
-    if (ip->delivering < 0 && ip->hooks.exit_policy && exception_exit(ip, exit))
+    if (ip->exc_vec == INTERP_VEC_EXIT) { /* the xlate hook's exit */
+        vectoring(ip, true);
+        interp_save_state(ip);
+        *exit = ip->pexit;
+        exit->guest_eip = ip->cpu->eip;
         return 0;
+    }
+    if ((ip->delivering < 0 || ip->hooks.xlate) && ip->hooks.exit_policy &&
+        exception_exit(ip, exit)) {
+        vectoring(ip, true);
+        return 0;
+    }
+    vectoring(ip, false);
     if (!interp_deliver_exception(ip)) {
         ip->shutdown = true;
         return runloop_finish(ip, exit, EXIT_TRIPLE_FAULT);
@@ -130,6 +151,7 @@ void runloop_inject(struct interp *ip)
         return;
     /* VM entry with event injection: deliver before the first instruction. */
     ip->inj_pending = false;
+    ip->inj_delivering = true;
     if (ip->inj_external) {
         ip->st.interrupts++;
     } else {
@@ -138,6 +160,7 @@ void runloop_inject(struct interp *ip)
     }
     deliver_event(ip, ip->inj_vec, ip->inj_has_err, ip->inj_err, false, ip->cpu->eip);
     ip->delivering = -1;
+    ip->inj_delivering = false;
 }
 
 HOT bool irq_pending(struct interp *ip)
@@ -181,7 +204,12 @@ HOT int boundary(struct interp *ip, struct vm_exit *exit, bool *shadow)
                 ip->st.interrupts++;
                 if (ip->obs.irq_accepted)
                     ip->obs.irq_accepted(ip->observer, v);
+                ip->inj_vec = v; /* for an exit while delivering it */
+                ip->inj_external = true;
+                ip->inj_has_err = false;
+                ip->inj_delivering = true;
                 deliver_event(ip, v, false, 0, false, c->eip);
+                ip->inj_delivering = false;
             }
         }
     } while (c->halted); /* spurious: still waiting */

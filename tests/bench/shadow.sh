@@ -8,6 +8,9 @@
 #            at every CR3 write
 #   bt-04    build/vmm-mem --engine bt: shadow address spaces cached per
 #            CR3, guest tables write-protected (04-memory/shadow.h)
+#   vmx-sh   build/vmm-mem --engine vmx --mmu shadow: the VMX model, shadow
+#            tables kept through CR3-load, INVLPG and #PF exits
+#   vmx-ept  build/vmm-mem --engine vmx --mmu ept: the VMX model on EPT
 # ns per operation as micro.sh measures them (the guest's rdtsc loop, its
 # own TSC rate), the slowdown against native, and what each operation
 # cost the translator (--stats of a run with iters=N minus one with N/8,
@@ -145,5 +148,68 @@ if [ -n "${GNS:-}" ]; then
             "$(ratio "$rest" "${NATIVE_NS[$r]}")"
     done
 fi
+
+# The VMX model (vmm-mem --engine vmx): shadow paging kept through exits
+# (--mmu shadow) against EPT (--mmu ept), per operation as above: all VM
+# exits, the paging exits among them (#PF, INVLPG, CR access, EPT
+# violation/misconfiguration), TLB misses walked, memory references of
+# those walks (shadow: 2 each; EPT: the 2-D walk, up to 14).
+VMX_ENGINES="vmx-sh vmx-ept"
+declare -A VMXMMU=([vmx-sh]=shadow [vmx-ept]=ept)
+runv() {  # runv ENGINE ROW ITERS LOG
+    timeout 300 "$BUILD/vmm-mem" --engine vmx --mmu "${VMXMMU[$1]}" --stats --timeout 240 "$GUEST" \
+        -- "test=$2" "iters=$3" </dev/null >"$4" 2>&1
+    echo $? >"$4.rc"
+}
+# vcounters LOG: "exits paging-exits walks references" from --stats.
+vcounters() {
+    awk '
+        /stats: engine vmx/ { for (i = 1; i < NF; i++) if ($(i + 1) == "exits,") x = $i }
+        /^  / && $(NF - 2) ~ /^[0-9]+$/ { r = $(NF - 3); if (r == 0 || r == 14 || r == 28 || r == 48 || r == 49) p += $(NF - 2) }
+        /^ept: [0-9]+ walks/ { w = $2; s = $0; sub(/.*: /, "", s); split(s, a, " "); refs = a[1] + a[4] }
+        /^shadow: [0-9]+ #PF exits/ { s = $0; sub(/ walks$/, "", s); n = split(s, a, " "); w = a[n]; refs = 2 * w }
+        END { printf "%d %d %d %d\n", x, p, w, refs }' "$1"
+}
+# vmemory LOG: KiB of the VMM's tables (EPT, or shadow page tables at most + directories).
+vmemory() {
+    sed -n -e 's/^ept: VMM: .*, \([0-9]*\) KiB of EPT tables.*/\1/p' \
+        -e 's/^shadow: memory: .*at most \([0-9]*\) KiB) + \([0-9]*\) KiB.*/\1 \2/p' "$1" |
+        awk '{ print $1 + $2 }'
+}
+declare -A VNS VPEROP VMEM
+for r in $ROWS; do
+    n=${ITERS[$r]}
+    n0=$(( n / 8 > 0 ? n / 8 : 1 ))
+    for e in $VMX_ENGINES; do
+        k="$e|$r"
+        runv "$e" "$r" "$n" "$WORK/$k.log"
+        read -r ops cyc tpt tot < <(parse "$WORK/$k.log" "$r")
+        if [ "$(cat "$WORK/$k.log.rc")" != 0 ] || ! grep -q "^PASS $r" "$WORK/$k.log" || [ -z "${ops:-}" ]; then
+            failures=$((failures + 1))
+            echo "shadow: $e $r iters=$n failed: $(grep -v '^ ' "$WORK/$k.log" | tail -n 1)"
+            continue
+        fi
+        VNS[$k]=$(awk -v o="$ops" -v c="$cyc" -v t="$tpt" 'BEGIN { printf "%.1f", c / o / (t * 100) * 1e9 }')
+        VMEM[$k]=$(vmemory "$WORK/$k.log")
+        runv "$e" "$r" "$n0" "$WORK/$k.base.log"
+        read -r _ _ _ tot0 < <(parse "$WORK/$k.base.log" "$r")
+        if [ -z "${tot0:-}" ] || [ "$tot" -le "$tot0" ]; then VPEROP[$k]="? ? ? ?"; continue; fi
+        VPEROP[$k]=$(paste -d' ' <(vcounters "$WORK/$k.log" | tr ' ' '\n') <(vcounters "$WORK/$k.base.log" | tr ' ' '\n') |
+            awk -v d=$((tot - tot0)) '{ printf "%s%.2f", (NR > 1 ? " " : ""), ($1 - $2) / d }')
+    done
+done
+echo
+echo "The VMX model: shadow paging (vmx-sh) against EPT (vmx-ept), per operation (iters=N minus N/8):"
+echo "ns, VM exits, paging exits (#PF, INVLPG, CR access, EPT 48/49), TLB misses walked, walk"
+echo "references; KiB of the VMM's tables (shadow page tables at their most, or the EPT)"
+printf '%-20s %-8s %10s %8s %8s %8s %8s %6s\n' operation engine ns exits paging walks refs KiB
+for r in $ROWS; do
+    for e in $VMX_ENGINES; do
+        [ -n "${VNS[$e|$r]:-}" ] || continue
+        read -r x p w f <<<"${VPEROP[$e|$r]}"
+        printf '%-20s %-8s %10s %8s %8s %8s %8s %6s\n' "${LABEL[$r]}" "$e" "$(fmt "${VNS[$e|$r]}")" \
+            "$x" "$p" "$w" "$f" "${VMEM[$e|$r]:-?}"
+    done
+done
 echo "Native: $NATIVE_LABEL; iterations:$(for r in $ROWS; do printf ' %s %s' "$r" "${ITERS[$r]}"; done)."
 [ "$failures" = 0 ]

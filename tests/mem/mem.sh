@@ -151,6 +151,6 @@ fi
 expect_status "mem --mmu ept on bt: usage error (64)" 64 "$VMM" --engine bt --mmu ept "$GUEST"
 expect_status "mem --shadow-cache 0: usage error (64)" 64 "$VMM" --shadow-cache 0 "$GUEST"
 expect_status "mem --shadow-cache 17: usage error (64)" 64 "$VMM" --shadow-cache 17 "$GUEST"
-expect_status "mem --engine vmx: not built yet (69)" 69 "$VMM" --engine vmx "$GUEST"
+expect_status "mem --engine kvm: not built yet (69)" 69 "$VMM" --engine kvm "$GUEST"
 expect_status "mem --mmu shadow: the default, accepted" 0 timeout 60 "$VMM" --mmu shadow --timeout 30 "$GUEST" -- test=hello
 finish

@@ -3,7 +3,7 @@
 # page walker, TLB.  Guest snippets are assembled by the host assembler in
 # .code32 mode (x86_snippets.S) and linked in as data.
 X86_UNIT_TESTS := test_interp_alu test_interp_ctl test_interp_sys test_decode test_paging test_tlb
-X86_UNIT_TESTS += test_interp_fpu
+X86_UNIT_TESTS += test_interp_fpu test_interp_xlate
 X86_UNIT_BINS  := $(X86_UNIT_TESTS:%=$(BUILD)/tests/unit/%)
 X86_SNIPPETS   := $(BUILD)/tests/unit/x86_snippets.o
 ALL_TARGETS += $(X86_UNIT_BINS)
