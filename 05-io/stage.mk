@@ -7,7 +7,7 @@ VMM_IO_OBJS  := $(BUILD)/host/05-io/main.o $(IO_SRCS:%.c=$(BUILD)/host/05-io/%.o
                 $(MEM_SRCS:%.c=$(BUILD)/host/04-memory/%.o) \
                 $(BT_SRCS:%.c=$(BUILD)/host/01-binary-translation/%.o) \
                 $(BUILD)/host/02-paravirt/kvm_pv.o $(BUILD)/host/02-paravirt/pvclock.o \
-                $(addprefix $(BUILD)/host/03-hw-assisted/,vmx.o vmx_config.o vmcs.o \
+                $(addprefix $(BUILD)/host/03-hw-assisted/,vmx.o vmx_ops.o vmx_config.o vmcs.o \
                   vmcs_check.o exit_handler.o)
 ALL_TARGETS += $(VMM_IO)
 
