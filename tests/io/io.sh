@@ -44,7 +44,10 @@ bad() {  # bad NAME REGEX DISK
         notok "bad --disk: $1" "status $rc: $(head -2 "$TMPD/bad.out" | tr '\n' '|')"
     fi
 }
-truncate -s 1M "$TMPD/small.img"
+# 1 MiB holding the host's pattern: test=all runs the guest's virtio_blk
+# program, which checks what it reads (tests/io/pattern.sh).
+. "$(dirname "$0")/pattern.sh"
+pattern host 0 2048 >"$TMPD/small.img"
 chmod 444 "$TMPD/small.img"
 bad "missing file" "cannot open disk '/nonexistent/disk.img' for writing: No such file" /nonexistent/disk.img
 bad "a directory" "disk '.*' is not a regular file" "$TMPD"

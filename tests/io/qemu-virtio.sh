@@ -42,11 +42,7 @@ if ! command -v perl >/dev/null; then
     finish
 fi
 
-# pattern host|guest FIRST COUNT : the bytes of sectors FIRST..FIRST+COUNT-1.
-pattern() {
-    perl -e 'my ($k, $f, $n) = @ARGV; my $top = $k eq "host" ? 0xB1000000 : 0x6E000000;
-             for my $s ($f .. $f + $n - 1) { print pack("V*", map { $top | ($s & 0xFFFF) << 8 | $_ } 0 .. 127) }' "$@"
-}
+. "$(dirname "$0")/pattern.sh"
 
 # qemu_blk OUT CMDLINE IMAGE MODE [extra -device properties]
 qemu_blk() {
