@@ -274,6 +274,13 @@ static bool hook_mmio(void *o, uint64_t gpa, uint8_t size, bool write, uint32_t 
 {
     return vm_mmio(((struct vmx *)o)->v->vm, gpa, size, write, val);
 }
+/* --dot: the walk of the guest's last #PF, kept when it happened. */
+static void hook_page_walk(void *o, const struct pt_walk *w, uint32_t eip)
+{
+    struct vcpu *v = ((struct vmx *)o)->v;
+    (void)eip;
+    vm_note_walk(v->vm, w, v->cpu.cr3);
+}
 
 /* ---- VM entry -------------------------------------------------------------------- */
 
@@ -459,6 +466,7 @@ static int vmx_init(struct vcpu *v, char *err, size_t len)
         .pio = hook_pio,
         .mmio = hook_mmio,
         .exit_policy = exit_policy,
+        .page_walk = vm_wants_walks(v->vm) ? hook_page_walk : NULL,
     };
     x->ip = interp_create(&v->cpu, vm_ram(v->vm), &hooks, x, err, len);
     if (!x->ip)

@@ -3,7 +3,7 @@
 #   page-walk-kernel.svg  vmm-bt --dot --walk __user_end (kernel text, U=0)
 #   page-walk-user.svg    vmm-bt --dot --walk __user_start (the user region,
 #                         U=1, mapped in every address space)
-#   page-walk-fault.svg   vmm-bt --dot, default address: the last #PF (CR2)
+#   page-walk-fault.svg   vmm-bt --dot: the walk of the last #PF, kept when it happened
 #   exit-flow.svg         vmtrace --dot of a traced test=forkexit run (a program
 #                         that measures no time: the same on a loaded host)
 #   exit-flow-vmx.svg     vmtrace --dot of vmm-hw --engine vmx, test=forkexit

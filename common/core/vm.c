@@ -72,6 +72,24 @@ static void setup_rtc(struct vm *vm);
 struct vcpu *vm_vcpu(struct vm *vm) { return &vm->vcpu; }
 const struct engine_ops *vm_engine(const struct vm *vm) { return vm->engine; }
 struct trace *vm_trace(struct vm *vm) { return &vm->trace; }
+
+bool vm_wants_walks(const struct vm *vm) { return vm->opt.dot_file && !vm->opt.walk_set; }
+void vm_note_walk(struct vm *vm, const struct pt_walk *w, uint32_t cr3)
+{
+    if (w->ok || !vm_wants_walks(vm))
+        return;
+    vm->pf.have = true;
+    vm->pf.cr3 = cr3;
+    vm->pf.walk = *w;
+}
+bool vm_fault_walk(const struct vm *vm, struct pt_walk *w, uint32_t *cr3)
+{
+    if (!vm->pf.have)
+        return false;
+    *w = vm->pf.walk;
+    *cr3 = vm->pf.cr3;
+    return true;
+}
 void vm_set_report(struct vm *vm, FILE *out) { vm->report = out; }
 
 const char *vm_engine_option(const struct vm *vm, const char *name)

@@ -111,6 +111,15 @@ struct vcpu *vm_vcpu(struct vm *vm);
 /* The engine running the vCPU (its name, its print_stats for --stats). */
 const struct engine_ops *vm_engine(const struct vm *vm);
 struct trace *vm_trace(struct vm *vm);
+/* --dot without --walk draws the page walk of the last #PF as it was when
+ * the fault happened (the task's CR3, its tables then, its access rights):
+ * an engine that walks the guest's tables reports each walk here when
+ * vm_wants_walks says so; walks that ended in a #PF are kept. */
+struct pt_walk;
+bool vm_wants_walks(const struct vm *vm);
+void vm_note_walk(struct vm *vm, const struct pt_walk *w, uint32_t cr3);
+/* The kept walk and its CR3; false if no walk faulted. */
+bool vm_fault_walk(const struct vm *vm, struct pt_walk *w, uint32_t *cr3);
 /* MMIO access (guest-physical address outside RAM) for engines; false if
  * no device claims it (reads give all ones). */
 bool vm_mmio(struct vm *vm, uint64_t gpa, uint8_t size, bool is_write, uint32_t *value);

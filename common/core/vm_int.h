@@ -16,6 +16,7 @@
 #include "core/irqchip.h"
 #include "core/loader.h"
 #include "core/ticks.h"
+#include "x86/paging.h"
 #include "devices/acpi_pm.h"
 #include "devices/debug_exit.h"
 #include "devices/i8042.h"
@@ -60,6 +61,13 @@ struct vm {
     struct boot_info boot;
     struct trace trace;
     FILE *report;
+    /* --dot without --walk: the last guest page walk that ended in a #PF,
+     * kept when it happened (vm_note_walk), with the CR3 it walked from. */
+    struct {
+        bool have;
+        uint32_t cr3;
+        struct pt_walk walk;
+    } pf;
 
     void (*console)(void *ctx, uint8_t byte);
     void *console_ctx;

@@ -178,6 +178,14 @@ void dot_vm_page_walk(FILE *f, struct guest_ram *ram, const struct x86_cpu *cpu,
     dot_page_walk(f, &d);
 }
 
+void dot_fault_walk(FILE *f, const struct pt_walk *w, uint32_t cr3)
+{
+    struct dot_walk d;
+    dot_walk_from_pt(&d, cr3, w);
+    d.why = "the last #PF, walked when it happened";
+    dot_page_walk(f, &d);
+}
+
 /* --- exit flow ----------------------------------------------------------- */
 
 void exit_flow_init(struct exit_flow *fl, const char *engine)

@@ -2,7 +2,9 @@
  * dot.h — graphviz pictures for the slides (docs/ARCHITECTURE.md §7): the page walk
  * of one linear address, and the exit flow of a traced run.
  *
- *  - `vmm-XX --dot FILE [--walk ADDR]`: at the end of the run, the final
+ *  - `vmm-XX --dot FILE [--walk ADDR]`: the walk of the last #PF as it was
+ *    when the fault happened; or, with --walk (or an engine that does not
+ *    walk the guest's tables itself, KVM), at the end of the run, the final
  *    CR3 and guest RAM are walked by the interpreter's page walker
  *    (x86/paging.h) for ADDR (default: the last #PF address, CR2) and drawn
  *    as CR3 -> page directory entry -> page table entry -> 4 KiB frame (or
@@ -61,6 +63,10 @@ void dot_page_walk(FILE *f, const struct dot_walk *d);
  * write the picture to f. */
 void dot_vm_page_walk(FILE *f, struct guest_ram *ram, const struct x86_cpu *cpu, bool have_lin,
                       uint32_t lin);
+/* The --dot FILE without --walk when the engine kept the walk of the last
+ * #PF (vm_fault_walk): that walk, from the CR3 and with the access rights
+ * of the faulting access, as the tables were when it faulted. */
+void dot_fault_walk(FILE *f, const struct pt_walk *w, uint32_t cr3);
 
 /* --- exit flow ----------------------------------------------------------- */
 

@@ -221,7 +221,7 @@ static const struct shared_option {
       set_trace },
     { "--dot", "FILE",
       "at the end, write the page walk of --walk ADDR (default:\n"
-      "the last #PF address, CR2) as a graphviz graph",
+      "the last #PF, as walked when it happened) as a graphviz graph",
       set_dot },
     { "--walk", "ADDR", "the linear address --dot draws (e.g. 0x80000000)", set_walk },
     { "--viz", NULL, "ncurses visualizer", set_viz },

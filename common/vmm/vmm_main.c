@@ -14,6 +14,7 @@
 #include "core/vm.h"
 #include "viz/viz.h"
 #include "trace/dot.h"
+#include "x86/paging.h"
 
 /* An engine that is not built yet still gets a VM created, so a bad image
  * is reported first (status 65), exactly as with a real engine; its init
@@ -142,7 +143,11 @@ int vmm_main(const struct vmm_stage *stage, int argc, char **argv)
         hangup_disarm();
         if (status == VMM_STATUS_STOPPED && hangup_cause())
             fprintf(stderr, "%s: stopped: %s\n", prog, hangup_cause_name(hangup_cause()));
-        if (dot) /* the page walk at the end of the run (trace/dot.h) */
+        struct pt_walk pf;
+        uint32_t pf_cr3;
+        if (dot && vm_fault_walk(vm, &pf, &pf_cr3)) /* the last #PF's walk (trace/dot.h) */
+            dot_fault_walk(dot, &pf, pf_cr3);
+        else if (dot) /* the page walk at the end of the run */
             dot_vm_page_walk(dot, vm_ram(vm), &vm_vcpu(vm)->cpu, opt.walk_set, opt.walk_addr);
     } else if (status == VMM_STATUS_ENGINE && !e->ops) {
         fprintf(stderr, "%s: error: engine '%s' is not built yet (%s)\n", prog, e->name,

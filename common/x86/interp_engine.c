@@ -26,10 +26,12 @@ static bool hook_mmio(void *o, uint64_t gpa, uint8_t size, bool write, uint32_t 
 }
 /* --trace: every reference of a page walk (level 2 = PDE, 1 = PTE) then
  * its outcome (physical address or #PF), and the block cache's
- * decode/invalidate/flush events. */
+ * decode/invalidate/flush events.  --dot keeps the walk of the last #PF. */
 static void hook_page_walk(void *o, const struct pt_walk *w, uint32_t eip)
 {
-    trace_pt_walk(vm_trace(((struct vcpu *)o)->vm), w, eip);
+    struct vcpu *v = o;
+    vm_note_walk(v->vm, w, v->cpu.cr3);
+    trace_pt_walk(vm_trace(v->vm), w, eip);
 }
 static void hook_code_cache(void *o, int kind, uint32_t gpa, uint32_t size, uint64_t occupancy,
                             uint32_t eip)
@@ -50,6 +52,8 @@ void interp_vcpu_hooks(struct interp_hooks *h, struct vcpu *v)
         h->page_walk = hook_page_walk;
         h->code_cache = hook_code_cache;
     }
+    if (vm_wants_walks(v->vm))
+        h->page_walk = hook_page_walk;
 }
 
 static int interp_init(struct vcpu *v, char *err, size_t errlen)

@@ -101,10 +101,18 @@ expect_grep "exit flow: the debug-exit write ends the VM" '-> end \[label="1"\]'
 # 6. Page walk graphs of the stage binary.
 render "vmm-bt --dot: the page walk of the last #PF renders" "$TMPD/walk-cr2.dot"
 last_pf=$(grep -o 'lin=0x[0-9a-f]* -> #PF' "$TMPD/text" | tail -n 1 | sed 's/lin=\(0x[0-9a-f]*\).*/\1/')
-if [ -n "$last_pf" ] && grep -q "walk of linear address $last_pf (the last #PF address" "$TMPD/walk-cr2.dot"; then
+if [ -n "$last_pf" ] && grep -q "walk of linear address $last_pf (the last #PF, walked when it happened" "$TMPD/walk-cr2.dot"; then
     ok "page walk (default): the address of the last #PF in the trace ($last_pf)"
 else notok "page walk (default address)" "last #PF in the trace '$last_pf'; $(grep -o 'walk of linear address [^(]*' "$TMPD/walk-cr2.dot")"; fi
 expect_grep "page walk (default): ends in the #PF" '#PF error code 0x[0-9a-f]+\\l\(not present' "$TMPD/walk-cr2.dot"
+# The walk is kept when the #PF happens: a ring-3 task's fault has U=1 in
+# its error code, and its task's tables, long gone at the end of the run
+# (a walk at the end is the kernel's supervisor read: error code 0x0).
+for e in interp bt; do
+    "$VMM" --engine "$e" --dot "$TMPD/walk-pf-$e.dot" "$GUEST" -- test=pagefault >/dev/null 2>&1
+    expect_grep "page walk ($e, test=pagefault): the ring-3 task's fault, walked when it happened" \
+        '#PF error code 0x[4-7]\\l\(not present, (read|write), user' "$TMPD/walk-pf-$e.dot"
+done
 # A page of the user region (mapped in every address space), walked many
 # times during the run: the PDE and PTE the
 # picture shows (from RAM at the end) are the ones the trace recorded.
