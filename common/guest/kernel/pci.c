@@ -20,27 +20,6 @@
 
 static uint32_t mem_next = PCI_MEM_WINDOW;
 
-static inline void outl(uint16_t port, uint32_t v)
-{
-    __asm__ volatile("outl %0,%1" ::"a"(v), "Nd"(port));
-}
-static inline uint32_t inl(uint16_t port)
-{
-    uint32_t v;
-    __asm__ volatile("inl %1,%0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-static inline void outw(uint16_t port, uint16_t v)
-{
-    __asm__ volatile("outw %0,%1" ::"a"(v), "Nd"(port));
-}
-static inline uint16_t inw(uint16_t port)
-{
-    uint16_t v;
-    __asm__ volatile("inw %1,%0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
 static void select(const struct pci_dev *d, uint8_t off)
 {
     outl(PCI_ADDR, 0x80000000u | (uint32_t)d->bus << 16 | (uint32_t)d->dev << 11 |

@@ -26,6 +26,28 @@ static inline uint8_t inb(uint16_t port)
     __asm__ volatile("inb %1,%0" : "=a"(v) : "Nd"(port));
     return v;
 }
+/* Word and doubleword port I/O: one access covers 2 or 4 consecutive
+ * ports (SDM Vol. 1 §18.3), e.g. PCI configuration data at 0xCFC. */
+static inline void outw(uint16_t port, uint16_t v)
+{
+    __asm__ volatile("outw %0,%1" ::"a"(v), "Nd"(port));
+}
+static inline uint16_t inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1,%0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+    __asm__ volatile("outl %0,%1" ::"a"(v), "Nd"(port));
+}
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1,%0" : "=a"(v) : "Nd"(port));
+    return v;
+}
 #ifdef VMLAB_PV
 /* The paravirtual kernel: the same operations as hypercalls and shared
  * memory (pv.h). */

@@ -18,23 +18,6 @@
 #define LONG_PORT 0x50e /* a dword covers 0x50e-0x511           */
 #define WRAP_PORT 0xffff
 
-static inline void outw(uint16_t port, uint16_t v)
-{
-    __asm__ volatile("outw %0,%1" ::"a"(v), "Nd"(port));
-}
-static inline uint16_t inw(uint16_t port)
-{
-    uint16_t v;
-    __asm__ volatile("inw %1,%0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-static inline uint32_t inl(uint16_t port)
-{
-    uint32_t v;
-    __asm__ volatile("inl %1,%0" : "=a"(v) : "Nd"(port));
-    return v;
-}
-
 static int iowidth_prog(struct prog_ctx *ctx)
 {
     uint32_t n = ctx->iters, x = 0;
