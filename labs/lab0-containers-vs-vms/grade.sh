@@ -9,7 +9,11 @@
 LAB0=$ROOT/labs/lab0-containers-vs-vms
 ANSWERS=${ANSWERS:-$LAB0/answers.txt}
 M=$LAB_TMP/measure.txt
-BUILD=$BUILD GUEST=$GUEST "$LAB0/measure.sh" -n 2000 >"$M" 2>&1
+if [ -n "${LAB0_MEASURED:-}" ] && [ -s "$LAB0_MEASURED" ]; then
+    cp "$LAB0_MEASURED" "$M" # measure.sh's output of an earlier run on this machine
+else
+    BUILD=$BUILD GUEST=$GUEST "$LAB0/measure.sh" -n 2000 >"$M" 2>&1
+fi
 
 # ans KEY: the student's answer; val KIND WHO KEY: a measured value;
 # skipped KIND WHO: the reason a measurement was not taken (empty if it was)
