@@ -79,6 +79,15 @@ counters() {
         /^shadow: write protection:/ { w = num($0, "guest table writes trapped") }
         END { printf "%d %d %d %d %d\n", h, f, g, hit, w }' "$1"
 }
+# ns_per_op OPS CYCLES TSC_PER_TICK: nanoseconds per operation (the guest's
+# TSC runs tsc_per_tick * 100 cycles a second).
+ns_per_op() { awk -v o="$1" -v c="$2" -v t="$3" 'BEGIN { printf "%.1f", c / o / (t * 100) * 1e9 }'; }
+# per_op COUNTERS LOG BASE_LOG OPS: each counter COUNTERS (a function) reads,
+# LOG's less BASE_LOG's, per one of the OPS operations between the two runs.
+per_op() {
+    paste -d' ' <("$1" "$2" | tr ' ' '\n') <("$1" "$3" | tr ' ' '\n') |
+        awk -v d="$4" '{ printf "%s%.2f", (NR > 1 ? " " : ""), ($1 - $2) / d }'
+}
 
 declare -A NS PEROP STATUS NATIVE_NS
 failures=0
@@ -98,13 +107,12 @@ for r in $ROWS; do
             continue
         fi
         STATUS[$k]=ok
-        NS[$k]=$(awk -v o="$ops" -v c="$cyc" -v t="$tpt" 'BEGIN { printf "%.1f", c / o / (t * 100) * 1e9 }')
+        NS[$k]=$(ns_per_op "$ops" "$cyc" "$tpt")
         n0=$(( n / 8 > 0 ? n / 8 : 1 ))
         run "$e" "$r" "$n0" "$WORK/$k.base.log"
         read -r _ _ _ tot0 < <(parse "$WORK/$k.base.log" "$r")
         if [ -z "${tot0:-}" ] || [ "$tot" -le "$tot0" ]; then PEROP[$k]="? ? ? ? ?"; continue; fi
-        PEROP[$k]=$(paste -d' ' <(counters "$WORK/$k.log" | tr ' ' '\n') <(counters "$WORK/$k.base.log" | tr ' ' '\n') |
-            awk -v d=$((tot - tot0)) '{ printf "%s%.2f", (NR > 1 ? " " : ""), ($1 - $2) / d }')
+        PEROP[$k]=$(per_op counters "$WORK/$k.log" "$WORK/$k.base.log" $((tot - tot0)))
     done
 done
 
@@ -189,13 +197,12 @@ for r in $ROWS; do
             echo "shadow: $e $r iters=$n failed: $(grep -v '^ ' "$WORK/$k.log" | tail -n 1)"
             continue
         fi
-        VNS[$k]=$(awk -v o="$ops" -v c="$cyc" -v t="$tpt" 'BEGIN { printf "%.1f", c / o / (t * 100) * 1e9 }')
+        VNS[$k]=$(ns_per_op "$ops" "$cyc" "$tpt")
         VMEM[$k]=$(vmemory "$WORK/$k.log")
         runv "$e" "$r" "$n0" "$WORK/$k.base.log"
         read -r _ _ _ tot0 < <(parse "$WORK/$k.base.log" "$r")
         if [ -z "${tot0:-}" ] || [ "$tot" -le "$tot0" ]; then VPEROP[$k]="? ? ? ?"; continue; fi
-        VPEROP[$k]=$(paste -d' ' <(vcounters "$WORK/$k.log" | tr ' ' '\n') <(vcounters "$WORK/$k.base.log" | tr ' ' '\n') |
-            awk -v d=$((tot - tot0)) '{ printf "%s%.2f", (NR > 1 ? " " : ""), ($1 - $2) / d }')
+        VPEROP[$k]=$(per_op vcounters "$WORK/$k.log" "$WORK/$k.base.log" $((tot - tot0)))
     done
 done
 echo
