@@ -44,13 +44,22 @@ ok()    { echo "ok - $1"; _passes=$((_passes + 1)); }
 notok() { echo "not ok - $1: $2"; _failures=$((_failures + 1)); }
 skip()  { echo "ok - $1 # SKIP $2"; }
 
+# why_output FILE : what a failed run's output says of why: its first FAIL
+# line, or line naming an error, if any, and its last three lines.
+why_output() {
+    local first
+    first=$(grep -E -m1 '^FAIL |[Ee]rror|panic' "$1" 2>/dev/null)
+    [ -n "$first" ] && printf 'first failure: %s; ' "${first:0:300}"
+    printf 'last output: %s' "$(tail -n 3 "$1" 2>/dev/null | tr '\n' '|')"
+}
+
 # expect_status NAME WANT CMD... : run CMD (output to $TMPD/out), check its exit status.
 expect_status() {
     local name=$1 want=$2; shift 2
     "$@" >"$TMPD/out" 2>&1
     local rc=$?
     if [ "$rc" -eq "$want" ]; then ok "$name"
-    else notok "$name" "exit status $rc, expected $want; last output: $(tail -n 3 "$TMPD/out" | tr '\n' '|')"; fi
+    else notok "$name" "exit status $rc, expected $want; $(why_output "$TMPD/out")"; fi
 }
 
 # expect_grep NAME REGEX FILE : FILE must contain a line matching REGEX.
@@ -127,7 +136,7 @@ start_case() {
 case_status() {
     local rc; rc=$(cat "$TMPD/$1.rc" 2>/dev/null || echo missing)
     if [ "$rc" = "$2" ]; then ok "$3"
-    else notok "$3" "exit status $rc, expected $2; last output: $(tail -n 3 "$TMPD/$1.out" | tr '\n' '|')"; fi
+    else notok "$3" "exit status $rc, expected $2; $(why_output "$TMPD/$1.out")"; fi
 }
 # no_line ID REGEX NAME : case ID's output must not contain REGEX.
 no_line() {

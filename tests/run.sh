@@ -6,9 +6,11 @@
 #  - shell suites (tests/lib.sh): "ok - ..." / "not ok - ..." lines, with
 #    "ok - name # SKIP reason" for a skipped test.
 # A suite that exits non-zero without reporting a failure counts as one.
+# Every failed line is repeated just above the summary, so a log that keeps
+# only its end (a CI page) still says what failed.
 set -u
 pass=0 fail=0 skip=0
-failed_suites=()
+failed_suites=() failed_lines=()
 for suite in "$@"; do
     echo "=== $suite"
     out=$(mktemp)
@@ -22,8 +24,11 @@ for suite in "$@"; do
     n=$(grep -c '^ok - .*# SKIP' "$out"); s=$((s + n))
     n=$(grep '^ok - ' "$out" | grep -vc '# SKIP'); p=$((p + n))
     n=$(grep -c '^not ok - ' "$out"); f=$((f + n))
+    while IFS= read -r line; do failed_lines+=("$suite: ${line:0:400}"); done \
+        < <(grep -E '^not ok - |^\[  FAILED  \] [^0-9]' "$out")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "not ok - $suite exited with status $rc"
+        failed_lines+=("$suite: exited with status $rc")
         f=1
     fi
     [ "$f" -ne 0 ] && failed_suites+=("$suite")
@@ -31,7 +36,11 @@ for suite in "$@"; do
     pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
     rm -f "$out"
 done
-[ ${#failed_suites[@]} -gt 0 ] && echo "failing suites: ${failed_suites[*]}"
+if [ ${#failed_suites[@]} -gt 0 ]; then
+    echo "=== failures"
+    printf '%s\n' "${failed_lines[@]}"
+    echo "failing suites: ${failed_suites[*]}"
+fi
 echo "$skip skipped"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

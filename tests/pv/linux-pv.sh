@@ -56,6 +56,11 @@ for id in pv full; do
     fi
 done
 
+# Kernel messages printed on the console while a command runs would land in
+# the middle of its output (a loaded host makes the kernel warn): from here
+# on they go to the log only, which dmesg reads.
+for id in pv full; do cmd $id "console messages off" "dmesg -n 1; echo quiet" "^quiet$"; done
+
 # With --pv-linux on: the kernel's own account of what it found.
 cmd pv "Linux finds KVM at CPUID 0x40000000" "dmesg | grep -i hypervisor" \
     "Hypervisor detected: KVM"
@@ -80,13 +85,14 @@ fi
 t0=$(date +%s.%N)
 cmd pv "uptime before" "cat /proc/uptime" "^[0-9.]+ "
 t1=$(date +%s.%N)
-u0=$(cut -d' ' -f1 "$(drive_output pv)")
+guest_uptime() { grep -E -m1 '^[0-9]+\.[0-9]+ [0-9]+\.[0-9]+$' "$(drive_output pv)" | cut -d' ' -f1; }
+u0=$(guest_uptime)
 sleep 3
 t2=$(date +%s.%N)
 cmd pv "uptime after" "cat /proc/uptime" "^[0-9.]+ "
 t3=$(date +%s.%N)
-u1=$(cut -d' ' -f1 "$(drive_output pv)")
-if [ "$(echo "d = $u1 - $u0; d >= $t2 - $t1 - 0.2 && d <= $t3 - $t0 + 0.2" | bc 2>/dev/null)" = 1 ]; then
+u1=$(guest_uptime)
+if [ -n "$u0" ] && [ -n "$u1" ] && [ "$(echo "d = $u1 - $u0; d >= $t2 - $t1 - 0.2 && d <= $t3 - $t0 + 0.2" | bc 2>/dev/null)" = 1 ]; then
     ok "pv: /proc/uptime advances with the host's clock ($u0 -> $u1 s)"
 else
     notok "pv: /proc/uptime advances with the host's clock" \

@@ -8,6 +8,7 @@
  * its own, which must agree with the calibration too.  Both give a tick
  * rate in Hz that must be within 50-200.
  */
+#include <stdbool.h>
 #include "program.h"
 #include "x86.h"
 
@@ -26,12 +27,21 @@ static uint32_t pit_count(void)
     return lo | (uint32_t)inb(0x40) << 8;
 }
 
-static int timer(struct prog_ctx *ctx)
-{
-    uint32_t n = ctx->iters;
-    uint64_t per_tick = tsc_per_tick();
+/* A measurement against the host's clock is disturbed when the host takes
+ * the CPU from the VM for a while (the ticks owed then come late: see
+ * common/core/ticks.h).  Like Linux's TSC calibration, which measures again
+ * when an SMI disturbs it (arch/x86/kernel/tsc.c), each rate is measured
+ * up to ATTEMPTS times and passes if one attempt is within 50-200 Hz; a
+ * timer at a wrong rate fails every attempt. */
+#define ATTEMPTS 3
 
-    /* Ring 0: wait for a tick edge, then sleep n ticks. */
+static bool hz_ok(uint32_t hz) { return hz >= 50 && hz <= 200; }
+
+/* Ring 0: wait for a tick edge, then sleep n ticks in hlt.  Returns the
+ * tick rate against the boot-time TSC calibration, 0 on a wrong count. */
+static uint32_t sleep_ticks(struct prog_ctx *ctx, uint32_t n, int attempt)
+{
+    uint64_t per_tick = tsc_per_tick();
     uint32_t t = timer_ticks(), wakeups = 0;
     while (timer_ticks() == t)
         sti_hlt_cli();
@@ -44,27 +54,44 @@ static int timer(struct prog_ctx *ctx)
     uint64_t cycles = rdtsc() - c0;
     uint32_t got = timer_ticks() - t;
     uint32_t hz = (uint32_t)(100ull * got * per_tick / (cycles ? cycles : 1));
-    uint32_t cnt = pit_count();
-    result(
-        ctx,
-        "ring=0 ticks=%u wakeups=%u cycles=%llu tsc_per_tick=%llu tsc_mhz=%llu hz=%u pit_count=%u",
-        got, wakeups, cycles, per_tick, per_tick * 100 / 1000000, hz, cnt);
-    if (got != n || wakeups < n || wakeups > n + 2)
-        return prog_fail(ctx, "slept %u ticks with %u wake-ups from hlt, expected %u", got, wakeups,
-                         n);
-    if (hz < 50 || hz > 200)
+    result(ctx,
+           "ring=0 attempt=%d ticks=%u wakeups=%u cycles=%llu tsc_per_tick=%llu tsc_mhz=%llu "
+           "hz=%u",
+           attempt, got, wakeups, cycles, per_tick, per_tick * 100 / 1000000, hz);
+    if (got != n || wakeups < n || wakeups > n + 2) {
+        prog_fail(ctx, "slept %u ticks with %u wake-ups from hlt, expected %u", got, wakeups, n);
+        return 0;
+    }
+    return hz;
+}
+
+static int timer(struct prog_ctx *ctx)
+{
+    uint32_t n = ctx->iters, hz = 0;
+    for (int a = 1; a <= ATTEMPTS && !hz_ok(hz); a++) {
+        hz = sleep_ticks(ctx, n, a);
+        if (!hz) /* a wrong count of ticks or wake-ups is never the host's doing */
+            return -1;
+    }
+    if (!hz_ok(hz))
         return prog_fail(ctx, "tick rate %u Hz against the TSC, expected about 100", hz);
+    uint32_t cnt = pit_count();
+    result(ctx, "pit_count=%u", cnt);
     if (cnt > 11932)
         return prog_fail(ctx, "PIT counter reads %u, above the divisor 11932", cnt);
 
     /* Ring 3: the same measurement from a user task through SYS_time. */
-    int code = run_user("timer", timer_user, n < 5 ? n : 5);
-    uint32_t hz3 =
-        (uint32_t)(100ull * timer_res.ticks * per_tick / (timer_res.cycles ? timer_res.cycles : 1));
-    result(ctx, "ring=3 ticks=%u cycles=%llu hz=%u", timer_res.ticks, timer_res.cycles, hz3);
-    if (code != 0)
-        return prog_fail(ctx, "ring-3 task exited with %d", code);
-    if (hz3 < 50 || hz3 > 200)
+    uint32_t hz3 = 0;
+    for (int a = 1; a <= ATTEMPTS && !hz_ok(hz3); a++) {
+        int code = run_user("timer", timer_user, n < 5 ? n : 5);
+        hz3 = (uint32_t)(100ull * timer_res.ticks * tsc_per_tick() /
+                         (timer_res.cycles ? timer_res.cycles : 1));
+        result(ctx, "ring=3 attempt=%d ticks=%u cycles=%llu hz=%u", a, timer_res.ticks,
+               timer_res.cycles, hz3);
+        if (code != 0)
+            return prog_fail(ctx, "ring-3 task exited with %d", code);
+    }
+    if (!hz_ok(hz3))
         return prog_fail(ctx, "ring-3 tick rate %u Hz, expected about 100", hz3);
     return 0;
 }
