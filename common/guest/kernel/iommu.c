@@ -23,6 +23,7 @@
 #define CAP_DRD(c)   (((c) >> 55) & 1)     /* read draining               */
 /* ECAP_REG fields (§10.4.3). */
 #define ECAP_C(e)   ((e)&1)              /* table walks snoop the caches */
+#define ECAP_QI(e)  (((e) >> 1) & 1)     /* queued invalidation          */
 #define ECAP_IRO(e) (((e) >> 8) & 0x3FF) /* IOTLB registers at IRO*16    */
 
 /* CCMD_REG (§10.4.7): ICC starts it and reads 1 until done; CIRG 01 =
@@ -132,8 +133,74 @@ static void entry_clear(volatile uint32_t *e)
 }
 
 /* Global context-cache invalidation (§6.5.1.1). */
+/*
+ * Queued invalidation (§6.5.2): a ring of 128-bit descriptors in memory
+ * (IQA: base and size, §10.4.24), which software fills at the tail (IQT)
+ * and the unit consumes from the head (IQH).  An invalidation wait
+ * descriptor (type 5) with SW writes a status word to memory once every
+ * descriptor before it is done: that is how software knows.
+ */
+#define IQ_ENTRIES   256                  /* one page of 16-byte descriptors, QS = 0 */
+#define QI_CC        0x1ull               /* context-cache invalidate (§6.5.2.1)     */
+#define QI_IOTLB     0x2ull               /* IOTLB invalidate (§6.5.2.2)             */
+#define QI_WAIT      0x5ull               /* invalidation wait (§6.5.2.8)            */
+#define QI_G(g)      ((uint64_t)(g) << 4) /* granularity, as IIRG      */
+#define QI_DID(d)    ((uint64_t)(d) << 16)
+#define QI_WAIT_SW   (1ull << 5)
+#define VTD_FSTS_IQE (1u << 4) /* invalidation queue error */
+
+static void qi_push(struct iommu *u, uint64_t lo, uint64_t hi)
+{
+    volatile uint32_t *d = (volatile uint32_t *)u->iq + u->iq_tail * 4;
+    d[0] = (uint32_t)lo, d[1] = (uint32_t)(lo >> 32);
+    d[2] = (uint32_t)hi, d[3] = (uint32_t)(hi >> 32);
+    table_sync(u, d, 16);
+    u->iq_tail = (u->iq_tail + 1) % IQ_ENTRIES;
+}
+
+/* Queue a wait descriptor behind what was pushed, hand everything to the
+ * unit (IQT) and poll the status word.  The kernel is identity mapped:
+ * &u->iq_status is its physical address. */
+static int qi_sync(struct iommu *u)
+{
+    uint32_t seq = u->iq_status + 1;
+    qi_push(u, QI_WAIT | QI_WAIT_SW | (uint64_t)seq << 32, (uint32_t)&u->iq_status);
+    wr64(u, VTD_IQT, (uint64_t)u->iq_tail << 4);
+    uint64_t deadline = rdtsc() + tsc_per_tick() * (TIMEOUT_MS / (1000 / TIMER_HZ) + 1);
+    while (*(volatile uint32_t *)&u->iq_status != seq) {
+        if (rd32(u, VTD_FSTS) & VTD_FSTS_IQE)
+            return fail(u, "invalidation queue error (FSTS.IQE), IQH", rd64(u, VTD_IQH));
+        if (rdtsc() > deadline)
+            return fail(u, "invalidation wait descriptor not completed, IQH", rd64(u, VTD_IQH));
+    }
+    return 0;
+}
+
+int iommu_qi_enable(struct iommu *u)
+{
+    if (!ECAP_QI(u->ecap))
+        return fail(u, "no queued invalidation (ECAP.QI = 0)", u->ecap);
+    if (!u->iq && !(u->iq = frame_alloc()))
+        return fail(u, "no memory for the invalidation queue", 0);
+    table_sync(u, (void *)u->iq, PAGE_SIZE);
+    u->iq_tail = 0;
+    wr64(u, VTD_IQT, 0);     /* tail = head = 0 before enabling (§6.5.2) */
+    wr64(u, VTD_IQA, u->iq); /* DW = 0 (128-bit descriptors), QS = 0 */
+    if (gcmd(u, VTD_GCMD_QIE, 1, "GSTS.QIES not set after GCMD.QIE"))
+        return -1;
+    u->iq_on = 1;
+    /* From now on only the queue invalidates: a first round trip. */
+    qi_push(u, QI_CC | QI_G(1), 0);
+    qi_push(u, QI_IOTLB | QI_G(IIRG_GLOBAL), 0);
+    return qi_sync(u);
+}
+
 static int ctx_invalidate(struct iommu *u)
 {
+    if (u->iq_on) {
+        qi_push(u, QI_CC | QI_G(1), 0);
+        return qi_sync(u);
+    }
     wr64(u, VTD_CCMD, CCMD_ICC | CCMD_CIRG_GLOBAL);
     return wait_reg(u, VTD_CCMD + 4, 1u << 31, 0, "context invalidation: CCMD.ICC stays set");
 }
@@ -142,6 +209,12 @@ static int ctx_invalidate(struct iommu *u)
  * invalidates 2^am pages at iova. */
 static int iotlb_invalidate(struct iommu *u, int gran, uint16_t did, uint64_t iova, uint32_t am)
 {
+    if (u->iq_on) {
+        uint64_t lo = QI_IOTLB | QI_G(gran) | QI_DID(did);
+        lo |= (CAP_DRD(u->cap) ? 1ull << 7 : 0) | (CAP_DWD(u->cap) ? 1ull << 6 : 0);
+        qi_push(u, lo, gran == IIRG_PAGE ? iova | am : 0);
+        return qi_sync(u);
+    }
     uint32_t reg = u->iro + 8;
     uint64_t cmd = IOTLB_IVT | IOTLB_IIRG(gran) | IOTLB_DID(did);
     if (CAP_DRD(u->cap))
@@ -398,6 +471,10 @@ void iommu_release(struct iommu *u)
     if (!u->root)
         return;
     iommu_disable(u);
+    if (u->iq_on && !gcmd(u, VTD_GCMD_QIE, 0, "GSTS.QIES stays set"))
+        u->iq_on = 0;
+    if (u->iq && !u->iq_on)
+        frame_free(u->iq), u->iq = 0;
     volatile uint32_t *re = (volatile uint32_t *)u->root;
     for (int bus = 0; bus < 256; bus++)
         if (re[bus * 4] & 1)

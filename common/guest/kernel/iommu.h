@@ -15,8 +15,9 @@
  * lacks the permission is blocked and recorded in a fault recording register
  * (§7.2.1, FRCD §10.4.14): reason, source-id (bus:dev.fn), page address.
  * The unit caches context entries and translations: software invalidates
- * them after changing the tables (§6.5), here through the register-based
- * interface (CCMD §10.4.7, IOTLB §10.4.8).
+ * them after changing the tables (§6.5), through the register-based
+ * interface (CCMD §10.4.7, IOTLB §10.4.8) or, once iommu_qi_enable() has
+ * switched to it, the invalidation queue (§6.5.2).
  *
  * Tables come from the frame allocator (identity mapped, so a table's
  * virtual address is its physical address).  Registers are accessed 32
@@ -38,6 +39,9 @@
 #define VTD_CCMD   0x28 /* 64-bit context command (§10.4.7)            */
 #define VTD_FSTS   0x34 /* 32-bit fault status (§10.4.9)               */
 #define VTD_FECTL  0x38 /* 32-bit fault event control (§10.4.10)       */
+#define VTD_IQH    0x80 /* 64-bit invalidation queue head (§10.4.22)   */
+#define VTD_IQT    0x88 /* 64-bit invalidation queue tail (§10.4.23)   */
+#define VTD_IQA    0x90 /* 64-bit invalidation queue address (§10.4.24) */
 
 /* GCMD / GSTS bits: a command bit and its status bit are the same. */
 #define VTD_GCMD_TE   (1u << 31) /* translation enable              */
@@ -68,13 +72,17 @@ struct iommu {
     uint64_t base;          /* its physical address (DRHD)               */
     uint64_t cap, ecap;
     uint32_t ver;
-    uint32_t root;     /* root table frame                             */
-    int levels;        /* second-level paging levels chosen: 3 or 4    */
-    uint32_t agaw;     /* context entry AW field: 1 = 39-bit, 2 = 48-bit */
-    uint32_t fro, nfr; /* fault recording registers: offset, count     */
-    uint32_t iro;      /* IOTLB registers' offset                      */
-    const char *err;   /* why the last call failed, and a value that  */
-    uint64_t err_val;  /* says more (a register, an address)          */
+    uint32_t root;      /* root table frame                             */
+    int levels;         /* second-level paging levels chosen: 3 or 4    */
+    uint32_t agaw;      /* context entry AW field: 1 = 39-bit, 2 = 48-bit */
+    uint32_t fro, nfr;  /* fault recording registers: offset, count     */
+    uint32_t iro;       /* IOTLB registers' offset                      */
+    uint32_t iq;        /* invalidation queue frame, 0 = none          */
+    uint32_t iq_tail;   /* next free descriptor                         */
+    int iq_on;          /* queued invalidation enabled (GSTS.QIES)     */
+    uint32_t iq_status; /* written by the unit's wait descriptors      */
+    const char *err;    /* why the last call failed, and a value that  */
+    uint64_t err_val;   /* says more (a register, an address)          */
 };
 
 /* A protection domain: one set of second-level tables, shared by the
@@ -105,6 +113,8 @@ int iommu_attach(struct iommu *u, struct iommu_dom *d, uint8_t bus, uint8_t devf
  * translation.  iommu_disable turns translation off again. */
 int iommu_enable(struct iommu *u);
 int iommu_disable(struct iommu *u);
+/* Switch invalidation to the queue (ECAP.QI); -1 if the unit has none. */
+int iommu_qi_enable(struct iommu *u);
 /* Map [iova, iova+len) to [pa, pa+len) with IOMMU_READ|IOMMU_WRITE
  * permissions; page aligned.  iommu_unmap removes the translations and
  * invalidates them in the IOTLB. */

@@ -23,6 +23,8 @@
  *                 used by a read before): must not land; QEMU 7.2 records
  *                 no fault for it (see readonly_cached)
  *       read      read of page V's physical address: edu must not get V
+ *     then, if the unit has queued invalidation, the "gone" case again with
+ *     the invalidation queue instead of the registers ("gone-qi");
  *  4. turns translation off: the same write now reaches V (so case
  *     "unmapped" was stopped by the IOMMU and nothing else).
  * Expected fault reasons (VT-d §7, the fault reason encodings): 5 for a
@@ -264,6 +266,38 @@ static int blocked(struct prog_ctx *ctx, struct run *r)
     return no_fault(ctx, r, "the read case");
 }
 
+/* Step 3b: the unmap case again with the invalidation queue (ECAP.QI):
+ * map IOVA_GONE again, a write lands, unmap, the next one faults. */
+static int queued(struct prog_ctx *ctx, struct run *r)
+{
+    if (!((r->u.ecap >> 1) & 1)) {
+        result(ctx, "qi=unsupported");
+        return 0;
+    }
+    if (iommu_qi_enable(&r->u))
+        return iommu_err(ctx, r, "iommu_qi_enable");
+    fill(r->d, FILL_D);
+    if (iommu_map(&r->u, &r->dom, IOVA_GONE, (uint32_t)r->d, PAGE_SIZE, IOMMU_READ | IOMMU_WRITE))
+        return iommu_err(ctx, r, "iommu_map with the queue");
+    if (dma(ctx, r, EDU_TO_DEVICE, IOVA_SRC, 0, XFER) ||
+        dma(ctx, r, EDU_TO_RAM, IOVA_GONE, 0, XFER))
+        return -1;
+    uint32_t bad = 0;
+    for (uint32_t w = 0; w < WORDS; w++)
+        bad += r->d[w] != (w < XWORDS ? PAT_B(w) : FILL_D);
+    result(ctx, "qi=on write=%s descriptors=%u", bad ? "bad" : "ok", r->u.iq_tail);
+    if (bad)
+        return prog_fail(ctx, "queued invalidation: the write to the remapped IOVA: %u words", bad);
+    if (no_fault(ctx, r, "the write with the queue") ||
+        iommu_unmap(&r->u, &r->dom, IOVA_GONE, PAGE_SIZE))
+        return r->u.err ? iommu_err(ctx, r, "iommu_unmap with the queue") : -1;
+    fill(r->d, FILL_D);
+    if (dma(ctx, r, EDU_TO_RAM, IOVA_GONE, 0, XFER) ||
+        expect_fault(ctx, r, "gone-qi", IOVA_GONE, 0, r->d, FILL_D))
+        return -1;
+    return 0;
+}
+
 /* Step 4: translation off, the "unmapped" write lands on V. */
 static int untranslated(struct prog_ctx *ctx, struct run *r)
 {
@@ -341,6 +375,8 @@ static int iommu_prog(struct prog_ctx *ctx)
         rc = translated(ctx, &r);
     if (!rc)
         rc = blocked(ctx, &r);
+    if (!rc)
+        rc = queued(ctx, &r);
     if (!rc)
         rc = untranslated(ctx, &r);
     teardown(&r);
