@@ -19,6 +19,7 @@
 #    reason 6 for a read without read permission, source-id = edu's
 #    bus << 8 | dev << 3 | fn (placed with addr=), address = the IOVA's page;
 #    the unmap case again with queued invalidation (QEMU offers ECAP.QI);
+#    reason 2 (context entry not present) once edu is detached;
 #  - with translation off the "unmapped" write lands (so the IOMMU, and
 #    nothing else, stopped it), and QEMU logged the blocked DMA itself.
 # Without a DMAR table (plain q35, qemu-system-i386's pc) or without edu
@@ -100,6 +101,8 @@ check_spec() {
     has "$id" "$name: queued invalidation (ECAP.QI): a write through a new mapping" qi=on write=ok
     has "$id" "$name: write after unmap + queued IOTLB invalidation: reason 5, blocked" \
         fault=gone-qi reason=5 "sid=$sid" addr=0xa003000 type=write target=unchanged
+    has "$id" "$name: edu detached (context entry cleared, caches invalidated): reason 2" \
+        fault=detached reason=2 "sid=$sid" addr=0xa002000 type=write target=unchanged
     has "$id" "$name: the blocked read gave edu nothing of the page" 'device_got=[a-zA-Z-]+' \
         'device_got=(zeros|unchanged)'
 }

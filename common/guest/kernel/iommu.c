@@ -26,10 +26,12 @@
 #define ECAP_QI(e)  (((e) >> 1) & 1)     /* queued invalidation          */
 #define ECAP_IRO(e) (((e) >> 8) & 0x3FF) /* IOTLB registers at IRO*16    */
 
-/* CCMD_REG (§10.4.7): ICC starts it and reads 1 until done; CIRG 01 =
- * global invalidation. */
-#define CCMD_ICC         (1ull << 63)
-#define CCMD_CIRG_GLOBAL (1ull << 61)
+/* CCMD_REG (§10.4.7): ICC starts it and reads 1 until done; CIRG (62:61)
+ * 01 global, 11 device (SID 31:16, DID 15:0). */
+#define CCMD_ICC     (1ull << 63)
+#define CCMD_CIRG(g) ((uint64_t)(g) << 61)
+#define CIRG_GLOBAL  1
+#define CIRG_DEVICE  3
 /* IOTLB_REG (§10.4.8.1), at IRO*16 + 8, with IVA_REG (§10.4.8.2) at IRO*16:
  * IVT starts it; IIRG 01 global, 10 domain (DID in 47:32), 11 page (the
  * address and mask in IVA); IAIG (58:57) the granularity done, 0 = not. */
@@ -190,18 +192,20 @@ int iommu_qi_enable(struct iommu *u)
         return -1;
     u->iq_on = 1;
     /* From now on only the queue invalidates: a first round trip. */
-    qi_push(u, QI_CC | QI_G(1), 0);
+    qi_push(u, QI_CC | QI_G(CIRG_GLOBAL), 0);
     qi_push(u, QI_IOTLB | QI_G(IIRG_GLOBAL), 0);
     return qi_sync(u);
 }
 
-static int ctx_invalidate(struct iommu *u)
+/* Context-cache invalidation (§6.5.1.1): CIRG_GLOBAL, or CIRG_DEVICE for
+ * source-id sid in domain did. */
+static int ctx_invalidate(struct iommu *u, int gran, uint16_t sid, uint16_t did)
 {
     if (u->iq_on) {
-        qi_push(u, QI_CC | QI_G(1), 0);
+        qi_push(u, QI_CC | QI_G(gran) | QI_DID(did) | (uint64_t)sid << 32, 0);
         return qi_sync(u);
     }
-    wr64(u, VTD_CCMD, CCMD_ICC | CCMD_CIRG_GLOBAL);
+    wr64(u, VTD_CCMD, CCMD_ICC | CCMD_CIRG(gran) | (uint64_t)sid << 16 | did);
     return wait_reg(u, VTD_CCMD + 4, 1u << 31, 0, "context invalidation: CCMD.ICC stays set");
 }
 
@@ -312,9 +316,27 @@ int iommu_attach(struct iommu *u, struct iommu_dom *d, uint8_t bus, uint8_t devf
     /* A present entry may have been cached as not present (CAP.CM), and
      * once translating, the unit may hold the old one. */
     if (CAP_CM(u->cap) || (rd32(u, VTD_GSTS) & VTD_GCMD_TE))
-        if (ctx_invalidate(u) || iotlb_invalidate(u, IIRG_DOMAIN, d->id, 0, 0))
+        if (ctx_invalidate(u, CIRG_GLOBAL, 0, 0) || iotlb_invalidate(u, IIRG_DOMAIN, d->id, 0, 0))
             return -1;
     return 0;
+}
+
+/* Take bus:devfn out of domain d: its context entry cleared, then the
+ * caches that may hold it, the context entry (device-selective) and the
+ * domain's translations (§6.5.3.1, "Context-Entry Programming
+ * Considerations"): its DMA then faults with reason 2. */
+int iommu_detach(struct iommu *u, struct iommu_dom *d, uint8_t bus, uint8_t devfn)
+{
+    volatile uint32_t *re = (volatile uint32_t *)u->root + bus * 4;
+    if (!(re[0] & 1))
+        return 0;
+    volatile uint32_t *ce = (volatile uint32_t *)(re[0] & ~0xFFFu) + devfn * 4;
+    entry_clear(ce);
+    entry_clear(ce + 2);
+    table_sync(u, ce, 16);
+    if (ctx_invalidate(u, CIRG_DEVICE, (uint16_t)(bus << 8 | devfn), d->id))
+        return -1;
+    return iotlb_invalidate(u, IIRG_DOMAIN, d->id, 0, 0);
 }
 
 /* Set the root table (RTADDR, TTM 00 = legacy, §10.4.6), latch it with
@@ -324,7 +346,7 @@ int iommu_enable(struct iommu *u)
     wr64(u, VTD_RTADDR, u->root);
     if (gcmd(u, VTD_GCMD_SRTP, 1, "GSTS.RTPS not set after SRTP"))
         return -1;
-    if (ctx_invalidate(u) || iotlb_invalidate(u, IIRG_GLOBAL, 0, 0, 0))
+    if (ctx_invalidate(u, CIRG_GLOBAL, 0, 0) || iotlb_invalidate(u, IIRG_GLOBAL, 0, 0, 0))
         return -1;
     return gcmd(u, VTD_GCMD_TE, 1, "GSTS.TES not set after GCMD.TE");
 }

@@ -109,6 +109,9 @@ int iommu_init(struct iommu *u, uint64_t base);
 int iommu_dom_init(struct iommu *u, struct iommu_dom *d, uint16_t id);
 /* Point bus:devfn's context entry at domain d. */
 int iommu_attach(struct iommu *u, struct iommu_dom *d, uint8_t bus, uint8_t devfn);
+/* Clear bus:devfn's context entry and invalidate what the unit caches of
+ * it: its DMA then faults (VTD_FR_CTX_NOT_PRESENT). */
+int iommu_detach(struct iommu *u, struct iommu_dom *d, uint8_t bus, uint8_t devfn);
 /* Program the root table pointer, invalidate the caches, enable
  * translation.  iommu_disable turns translation off again. */
 int iommu_enable(struct iommu *u);

@@ -24,7 +24,9 @@
  *                 no fault for it (see readonly_cached)
  *       read      read of page V's physical address: edu must not get V
  *     then, if the unit has queued invalidation, the "gone" case again with
- *     the invalidation queue instead of the registers ("gone-qi");
+ *     the invalidation queue instead of the registers ("gone-qi"); then
+ *     edu detached from the domain: a write to a mapped IOVA faults with
+ *     reason 2, context entry not present ("detached");
  *  4. turns translation off: the same write now reaches V (so case
  *     "unmapped" was stopped by the IOMMU and nothing else).
  * Expected fault reasons (VT-d §7, the fault reason encodings): 5 for a
@@ -105,13 +107,15 @@ static int no_fault(struct prog_ctx *ctx, struct run *r, const char *after)
     return 0;
 }
 
-/* One blocked DMA: exactly one fault with this reason, edu's source-id
- * and the IOVA's page; `target` (may be 0) must still hold `fillv`. */
+/* One blocked DMA: exactly one fault with reason `want` (0: the
+ * permission reason of the direction), edu's source-id and the IOVA's
+ * page; `target` (may be 0) must still hold `fillv`. */
 static int expect_fault(struct prog_ctx *ctx, struct run *r, const char *name, uint32_t iova,
-                        int read, const uint32_t *target, uint32_t fillv)
+                        int read, uint8_t want, const uint32_t *target, uint32_t fillv)
 {
     struct iommu_fault f, extra;
-    uint8_t want = read ? VTD_FR_NO_READ : VTD_FR_NO_WRITE;
+    if (!want)
+        want = read ? VTD_FR_NO_READ : VTD_FR_NO_WRITE;
     uint32_t fsts = iommu_fsts(&r->u);
     if (!iommu_fault_next(&r->u, &f))
         return prog_fail(ctx, "%s: no fault recorded (FSTS 0x%x)", name, fsts);
@@ -238,17 +242,17 @@ static int blocked(struct prog_ctx *ctx, struct run *r)
         return iommu_err(ctx, r, "iommu_unmap");
     fill(r->d, FILL_D);
     if (dma(ctx, r, EDU_TO_RAM, IOVA_GONE, 0, XFER) ||
-        expect_fault(ctx, r, "gone", IOVA_GONE, 0, r->d, FILL_D))
+        expect_fault(ctx, r, "gone", IOVA_GONE, 0, 0, r->d, FILL_D))
         return -1;
     uint32_t vpa = (uint32_t)r->v;
     if (dma(ctx, r, EDU_TO_RAM, vpa, 0, XFER) ||
-        expect_fault(ctx, r, "unmapped", vpa, 0, r->v, FILL_V))
+        expect_fault(ctx, r, "unmapped", vpa, 0, 0, r->v, FILL_V))
         return -1;
     if (dma(ctx, r, EDU_TO_RAM, IOVA_RO, 0, XFER) ||
-        expect_fault(ctx, r, "readonly", IOVA_RO, 0, r->e, FILL_E) || readonly_cached(ctx, r))
+        expect_fault(ctx, r, "readonly", IOVA_RO, 0, 0, r->e, FILL_E) || readonly_cached(ctx, r))
         return -1;
     /* A blocked read: then what did edu get?  Never V's contents. */
-    if (dma(ctx, r, EDU_TO_DEVICE, vpa, 0, XFER) || expect_fault(ctx, r, "read", vpa, 1, 0, 0))
+    if (dma(ctx, r, EDU_TO_DEVICE, vpa, 0, XFER) || expect_fault(ctx, r, "read", vpa, 1, 0, 0, 0))
         return -1;
     fill(r->c, FILL_C);
     if (dma(ctx, r, EDU_TO_RAM, IOVA_IN, 0, XFER))
@@ -293,7 +297,21 @@ static int queued(struct prog_ctx *ctx, struct run *r)
         return r->u.err ? iommu_err(ctx, r, "iommu_unmap with the queue") : -1;
     fill(r->d, FILL_D);
     if (dma(ctx, r, EDU_TO_RAM, IOVA_GONE, 0, XFER) ||
-        expect_fault(ctx, r, "gone-qi", IOVA_GONE, 0, r->d, FILL_D))
+        expect_fault(ctx, r, "gone-qi", IOVA_GONE, 0, 0, r->d, FILL_D))
+        return -1;
+    return 0;
+}
+
+/* Step 3c: edu taken out of the domain (context entry cleared, context
+ * cache and IOTLB invalidated): a write to a mapped IOVA now faults with
+ * reason 2, the context entry not present. */
+static int detached(struct prog_ctx *ctx, struct run *r)
+{
+    if (iommu_detach(&r->u, &r->dom, r->edu.pci.bus, (uint8_t)(r->sid & 0xFF)))
+        return iommu_err(ctx, r, "iommu_detach");
+    fill(r->c, FILL_C);
+    if (dma(ctx, r, EDU_TO_RAM, IOVA_IN, 0, XFER) ||
+        expect_fault(ctx, r, "detached", IOVA_IN, 0, VTD_FR_CTX_NOT_PRESENT, r->c, FILL_C))
         return -1;
     return 0;
 }
@@ -377,6 +395,8 @@ static int iommu_prog(struct prog_ctx *ctx)
         rc = blocked(ctx, &r);
     if (!rc)
         rc = queued(ctx, &r);
+    if (!rc)
+        rc = detached(ctx, &r);
     if (!rc)
         rc = untranslated(ctx, &r);
     teardown(&r);
