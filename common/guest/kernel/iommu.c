@@ -1,7 +1,7 @@
 /*
  * iommu.c — the VT-d DMA-remapping driver (iommu.h): registers, root and
- * context tables, second-level page tables, register-based invalidation,
- * fault recording.  Section numbers are those of the Intel VT-d
+ * context tables, second-level page tables, register-based and queued
+ * invalidation, fault recording.  Section numbers are those of the Intel VT-d
  * Architecture Specification.
  */
 #include "iommu.h"
@@ -134,7 +134,6 @@ static void entry_clear(volatile uint32_t *e)
     e[1] = 0;
 }
 
-/* Global context-cache invalidation (§6.5.1.1). */
 /*
  * Queued invalidation (§6.5.2): a ring of 128-bit descriptors in memory
  * (IQA: base and size, §10.4.24), which software fills at the tail (IQT)
@@ -142,11 +141,11 @@ static void entry_clear(volatile uint32_t *e)
  * descriptor (type 5) with SW writes a status word to memory once every
  * descriptor before it is done: that is how software knows.
  */
-#define IQ_ENTRIES   256                  /* one page of 16-byte descriptors, QS = 0 */
-#define QI_CC        0x1ull               /* context-cache invalidate (§6.5.2.1)     */
-#define QI_IOTLB     0x2ull               /* IOTLB invalidate (§6.5.2.2)             */
-#define QI_WAIT      0x5ull               /* invalidation wait (§6.5.2.8)            */
-#define QI_G(g)      ((uint64_t)(g) << 4) /* granularity, as IIRG      */
+#define IQ_ENTRIES   256                  /* a page of 16-byte descriptors */
+#define QI_CC        0x1ull               /* context cache (§6.5.2.1)      */
+#define QI_IOTLB     0x2ull               /* IOTLB (§6.5.2.2)              */
+#define QI_WAIT      0x5ull               /* invalidation wait (§6.5.2.8)  */
+#define QI_G(g)      ((uint64_t)(g) << 4) /* granularity: CIRG_, IIRG_     */
 #define QI_DID(d)    ((uint64_t)(d) << 16)
 #define QI_WAIT_SW   (1ull << 5)
 #define VTD_FSTS_IQE (1u << 4) /* invalidation queue error */
