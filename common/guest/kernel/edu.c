@@ -19,7 +19,7 @@
 #define EDU_DMA_CMD   0x98
 #define EDU_CMD_RUN   1u
 #define EDU_CMD_DIR   2u
-#define TIMEOUT_MS    2000 /* the DMA timer fires after 100 ms */
+#define TIMEOUT_MS    5000 /* edu DMA takes 100 ms; room for a loaded host */
 
 static uint32_t rd(struct edu *e, uint32_t off) { return e->regs[off / 4]; }
 static void wr(struct edu *e, uint32_t off, uint32_t v) { e->regs[off / 4] = v; }
