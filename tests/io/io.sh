@@ -70,6 +70,18 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 expect_status "vmm-io: teaching guest with a disk attached (test=all)" 0 \
     timeout 300 "$VMM" --engine bt --timeout 240 --disk "$TMPD/small.img,ro" "$GUEST" -- test=all
+# virtio-mmio and a Multiboot guest: vmm-io names the windows on its
+# command line (virtio_mmio.device=4K@0xd0000000:11 ...); the guest's
+# entropy driver finds its device there, the rest of test=all still passes.
+expect_status "vmm-io --virtio mmio: teaching guest, every device attached (test=all)" 0 \
+    timeout 300 "$VMM" --engine bt --timeout 240 --virtio mmio --rng getrandom \
+    --console-out "$TMPD/all.hvc" --disk "$TMPD/small.img,ro" "$GUEST" -- test=all
+cp "$TMPD/out" "$TMPD/mmio-all.out"
+expect_grep "vmm-io --virtio mmio: the devices on the guest's command line, before its own" \
+    'cmdline="virtio_mmio.device=4K@0xd0000000:11 virtio_mmio.device=4K@0xd0001000:10 virtio_mmio.device=4K@0xd0002000:5 test=all"' \
+    "$TMPD/mmio-all.out"
+expect_grep "vmm-io --virtio mmio: the guest's virtio_rng found its device on virtio-mmio" \
+    '^RESULT virtio_rng device=virtio-rng-mmio transport=mmio .* irq=10 .*repeats=0 ' "$TMPD/mmio-all.out"
 expect_status "vmm-io: teaching guest without a disk (test=hello)" 0 \
     timeout 120 "$VMM" --timeout 60 "$GUEST" -- test=hello
 for e in vmx interp; do
