@@ -302,6 +302,53 @@ static void test_rng_readable_buffer(void **state)
     assert_non_null(strstr(f->log, "1 device-readable buffers"));
 }
 
+/* Indirect tables through the transport (§2.7.5.3): a good one serves
+ * the request; a nested one, one outside RAM, one whose length is not a
+ * multiple of 16 each set NEEDS_RESET with their reason, and the VMM goes
+ * on (the driver's reset makes the device work again). */
+static void test_indirect_through_transport(void **state)
+{
+    struct fix *f = *state;
+    const uint32_t table = 0x5000;
+    static const struct {
+        uint32_t addr, len;
+        const char *why; /* NULL: served */
+    } c[] = {
+        { table, 16, NULL },
+        { table + 0x100, 16, "an indirect table inside an indirect table" },
+        { RAM_SIZE - 8, 16, "indirect table of 16 bytes is outside guest RAM" },
+        { table, 40, "indirect table of 40 bytes" },
+    };
+    for (unsigned i = 0; i < sizeof c / sizeof c[0]; i++) {
+        bring_up(f, 0); /* a reset: the rings start again from 0 */
+        f->avail_idx = 0;
+        memset(at(f, AVAIL), 0, 6 + 2 * QSIZE);
+        memset(at(f, USED), 0, 6 + 8 * QSIZE);
+        /* table: one writable buffer; table + 0x100: an INDIRECT entry. */
+        uint8_t *t = at(f, table), *n = at(f, table + 0x100);
+        uint64_t a = DATA, tb = table;
+        uint32_t len = 32;
+        uint16_t w = VIRTQ_DESC_F_WRITE, ind = VIRTQ_DESC_F_INDIRECT;
+        memset(t, 0, 48);
+        memcpy(t, &a, 8), memcpy(t + 8, &len, 4), memcpy(t + 12, &w, 2);
+        memcpy(n, &tb, 8), memcpy(n + 8, &len, 4), memcpy(n + 12, &ind, 2);
+        offer(f, c[i].addr, c[i].len, VIRTQ_DESC_F_INDIRECT);
+        wr(f, VM_QUEUE_NOTIFY, 0);
+        if (!c[i].why) {
+            assert_int_equal(r16(f, USED + 2), 1);
+            assert_int_equal(r32(f, USED + 8), 32);
+            assert_int_equal(rd(f, VM_STATUS) & VIRTIO_S_NEEDS_RESET, 0);
+            continue;
+        }
+        assert_int_equal(r16(f, USED + 2), 0);
+        assert_true(rd(f, VM_STATUS) & VIRTIO_S_NEEDS_RESET);
+        fflush(f->logf);
+        if (!strstr(f->log, c[i].why))
+            fail_msg("case %u: log '%s' does not say '%s'", i, f->log, c[i].why);
+    }
+    assert_int_equal(f->vm.vd.errors, 3);
+}
+
 /* The console's transmitq: device-readable bytes go to the file, used
  * with len 0; the receiveq keeps its buffers (no input). */
 static void test_console(void **state)
@@ -336,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queue_rules_and_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_queue_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rng_readable_buffer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_indirect_through_transport, setup, teardown),
         cmocka_unit_test_setup_teardown(test_console, setup_console, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
