@@ -26,7 +26,8 @@
 # it cannot do MODE, 100 + status when the VMM itself failed.  qemu_blk is
 # QEMU; vmm_blk takes a VMM command (--disk FILE[,ro]): build/vmm-io under
 # --engine bt and vmx runs the same cases once built (VMM_IO=... picks
-# another binary).
+# another binary), over virtio-pci and virtio-mmio (TRANSPORT=mmio: the
+# RESULT line says device=virtio-blk-mmio).
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v qemu-system-i386 >/dev/null; then
@@ -117,7 +118,7 @@ check_rw() {
     case_status "$rid-$id" 0 "$name: PASS (status 0)"
     expect_grep "$name: PASS line" '^PASS virtio_blk' "$TMPD/$rid-$id.out"
     result_has "$rid-$id" "$name: device found, event index $event, writable, flush offered" \
-        'device=virtio-blk-pci' "event_idx=$event" 'ro=0' 'flush=1' "sectors=$iters"
+        "device=virtio-blk-${TRANSPORT:-pci}" "event_idx=$event" 'ro=0' 'flush=1' "sectors=$iters"
     # Every interrupt-mode request completed in the handler, none in the
     # polled pass raised the ISR, and the device named only our chains.
     if grep -Eq 'irq_requests=([0-9]+) .*irq_completed=\1 ' "$TMPD/$rid-$id.out" &&
@@ -244,6 +245,10 @@ VMM_IO=${VMM_IO:-$BUILD/vmm-io}
 if [ -x "$VMM_IO" ]; then
     for engine in bt vmx; do
         run_disk_cases "vmm-io-$engine" "" vmm_blk "$VMM_IO" --engine $engine
+        # The same driver over virtio-mmio (kernel/virtio_dev.c), the
+        # device named on the guest's command line.
+        TRANSPORT=mmio run_disk_cases "vmm-io-$engine-mmio" "" vmm_blk "$VMM_IO" --engine $engine \
+            --virtio mmio
         for t in pci mmio; do
             rng_check "rng-$engine-$t" "vmm-io --engine $engine --virtio $t: virtio-rng" $t 1 0
         done

@@ -7,7 +7,7 @@
 #include "../user/format.h"
 #include <stdarg.h>
 
-static int fail(struct vdev *d, const char *fmt, ...)
+int vdev_error(struct vdev *d, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -16,25 +16,31 @@ static int fail(struct vdev *d, const char *fmt, ...)
     return -1;
 }
 
+int vdev_probe_pci(struct vdev *d, const struct pci_dev *p)
+{
+    *d = (struct vdev){ .irq = -1, .where = (uint32_t)p->bus << 16 | p->dev << 8 | p->fn };
+    if (virtio_pci_probe(&d->pci, p))
+        return vdev_error(d, "%02x:%02x.%x: %s", p->bus, p->dev, p->fn, d->pci.err);
+    /* Interrupt Line as firmware routed it (0/0xFF: nobody did). */
+    if (p->irq_pin && p->irq_line && p->irq_line < 16 && p->irq_line != 2)
+        d->irq = p->irq_line;
+    return 0;
+}
+
 int vdev_find(struct vdev *d, uint16_t id)
 {
     struct pci_dev p;
     *d = (struct vdev){ .irq = -1 };
     uint16_t pid = (uint16_t)(VIRTIO_PCI_MODERN_ID0 + id);
-    if (!pci_find(VIRTIO_PCI_VENDOR, pid, pid, &p)) {
-        if (virtio_pci_probe(&d->pci, &p))
-            return fail(d, "%02x:%02x.%x: %s", p.bus, p.dev, p.fn, d->pci.err);
-        /* Interrupt Line as firmware routed it (0/0xFF: nobody did). */
-        if (p.irq_pin && p.irq_line && p.irq_line < 16 && p.irq_line != 2)
-            d->irq = p.irq_line;
-        return 1;
-    }
+    if (!pci_find(VIRTIO_PCI_VENDOR, pid, pid, &p))
+        return vdev_probe_pci(d, &p) ? -1 : 1;
     for (int i = 0; i < virtio_mmio_count(); i++) {
         if (virtio_mmio_probe(&d->m, i, d->err, sizeof d->err))
             return -1;
         if (d->m.device_id == id) {
             d->mmio = 1;
             d->irq = d->m.loc.irq;
+            d->where = d->m.loc.base;
             return 1;
         }
     }
@@ -64,7 +70,7 @@ int vdev_negotiate(struct vdev *d, uint64_t wanted)
     if (!d->mmio) {
         int rc = virtio_pci_negotiate(&d->pci, wanted);
         d->features = d->pci.features;
-        return rc ? fail(d, "%s", d->pci.err) : 0;
+        return rc ? vdev_error(d, "%s", d->pci.err) : 0;
     }
     vdev_reset(d);
     set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
@@ -75,7 +81,7 @@ int vdev_negotiate(struct vdev *d, uint64_t wanted)
         offered |= (uint64_t)virtio_mmio_read(&d->m, VMMIO_DEV_FEATURES) << (32 * sel);
     }
     if (!((offered >> VIRTIO_F_VERSION_1) & 1))
-        return fail(d, "device does not offer VIRTIO_F_VERSION_1 (features 0x%llx)", offered);
+        return vdev_error(d, "device does not offer VIRTIO_F_VERSION_1 (features 0x%llx)", offered);
     d->features = offered & (wanted | 1ull << VIRTIO_F_VERSION_1);
     for (uint32_t sel = 0; sel < 2; sel++) {
         virtio_mmio_write(&d->m, VMMIO_DRV_FEATURES_S, sel);
@@ -85,7 +91,7 @@ int vdev_negotiate(struct vdev *d, uint64_t wanted)
     set_status(d, s);
     if (!(vdev_status(d) & VIRTIO_STATUS_FEATURES_OK)) {
         set_status(d, s | VIRTIO_STATUS_FAILED);
-        return fail(d, "device refused features 0x%llx (FEATURES_OK not kept)", d->features);
+        return vdev_error(d, "device refused features 0x%llx (FEATURES_OK not kept)", d->features);
     }
     return 0;
 }
@@ -93,10 +99,18 @@ int vdev_negotiate(struct vdev *d, uint64_t wanted)
 int vdev_queue(struct vdev *d, struct virtqueue *vq, uint16_t index, uint16_t max_size)
 {
     if (!d->mmio)
-        return virtio_pci_queue(&d->pci, vq, index, max_size) ? fail(d, "%s", d->pci.err) : 0;
+        return virtio_pci_queue(&d->pci, vq, index, max_size) ? vdev_error(d, "%s", d->pci.err) : 0;
     if (virtio_mmio_queue(&d->m, vq, index, max_size, vdev_has(d, VIRTIO_F_EVENT_IDX)))
-        return fail(d, "queue %u: not available, or no memory", index);
+        return vdev_error(d, "queue %u: not available, or no memory", index);
     return 0;
+}
+
+void vdev_fail(struct vdev *d)
+{
+    if (!d->mmio)
+        virtio_pci_fail(&d->pci);
+    else
+        set_status(d, (uint8_t)(vdev_status(d) | VIRTIO_STATUS_FAILED));
 }
 
 void vdev_driver_ok(struct vdev *d)
@@ -128,3 +142,41 @@ uint8_t vdev_ack(struct vdev *d)
 int vdev_has(const struct vdev *d, int feature) { return (int)((d->features >> feature) & 1); }
 
 const char *vdev_transport(const struct vdev *d) { return d->mmio ? "mmio" : "pci"; }
+
+uint32_t vdev_cfg_len(const struct vdev *d)
+{
+    if (!d->mmio)
+        return d->pci.device_cfg ? d->pci.device_cfg_len : 0;
+    return d->m.loc.size > VMMIO_CONFIG ? d->m.loc.size - VMMIO_CONFIG : 0;
+}
+
+/* The configuration generation: the PCI common field, MMIO's register. */
+static uint32_t generation(struct vdev *d)
+{
+    return d->mmio ? virtio_mmio_read(&d->m, VMMIO_CONFIG_GEN) : d->pci.common->config_generation;
+}
+
+static volatile uint8_t *cfg(struct vdev *d)
+{
+    return d->mmio ? d->m.regs + VMMIO_CONFIG : d->pci.device_cfg;
+}
+
+uint64_t vdev_cfg64(struct vdev *d, uint32_t off)
+{
+    uint32_t lo, hi, gen;
+    if (off > vdev_cfg_len(d) || vdev_cfg_len(d) - off < 8)
+        return 0;
+    do {
+        gen = generation(d);
+        lo = *(volatile uint32_t *)(cfg(d) + off);
+        hi = *(volatile uint32_t *)(cfg(d) + off + 4);
+    } while (gen != generation(d));
+    return (uint64_t)hi << 32 | lo;
+}
+
+uint32_t vdev_cfg32(struct vdev *d, uint32_t off)
+{
+    if (off > vdev_cfg_len(d) || vdev_cfg_len(d) - off < 4)
+        return 0;
+    return *(volatile uint32_t *)(cfg(d) + off);
+}

@@ -44,6 +44,7 @@
 #define VMMIO_QUEUE_DRIVER_HI 0x094
 #define VMMIO_QUEUE_DEVICE_LO 0x0a0
 #define VMMIO_QUEUE_DEVICE_HI 0x0a4
+#define VMMIO_CONFIG_GEN      0x0fc
 #define VMMIO_CONFIG          0x100
 #define VIRTIO_MMIO_MAGIC     0x74726976u /* "virt" */
 
