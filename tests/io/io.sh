@@ -82,6 +82,8 @@ expect_grep "vmm-io --virtio mmio: the devices on the guest's command line, befo
     "$TMPD/mmio-all.out"
 expect_grep "vmm-io --virtio mmio: the guest's virtio_rng found its device on virtio-mmio" \
     '^RESULT virtio_rng device=virtio-rng-mmio transport=mmio .* irq=10 .*repeats=0 ' "$TMPD/mmio-all.out"
+expect_grep "vmm-io --virtio mmio: the guest's virtio_console wrote to the --console-out file" \
+    '^vmlab: virtio_console: line 3 of 3 over mmio$' "$TMPD/all.hvc"
 expect_status "vmm-io: teaching guest without a disk (test=hello)" 0 \
     timeout 120 "$VMM" --timeout 60 "$GUEST" -- test=hello
 for e in vmx interp; do

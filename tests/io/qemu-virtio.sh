@@ -236,7 +236,37 @@ if [ -x "$VMM_IO" ]; then
         done
     done
 fi
+# The console driver (programs/virtio_console.c): three lines out on port
+# 0, to QEMU's virtconsole (on virtio-serial-pci) and to vmm-io's
+# --console-out over both transports; the host reads them in the file.
+start_case con-q qemu_i386 "$TMPD/con-q.out" "test=virtio_console" \
+    -device virtio-serial-pci,disable-legacy=on -chardev "file,id=c0,path=$TMPD/con-q.txt" \
+    -device virtconsole,chardev=c0
+if [ -x "$VMM_IO" ]; then
+    for t in pci mmio; do
+        start_case "con-$t" rng_vmm "$TMPD/con-$t.out" "$VMM_IO" --timeout 60 --virtio $t \
+            --console-out "$TMPD/con-$t.txt" "$GUEST" -- test=virtio_console
+    done
+fi
 wait
+# con_check ID NAME TRANSPORT STATUS
+con_check() {
+    local id=$1 name=$2 transport=$3 want=$4
+    case_status "$id" "$want" "$name: PASS (status $want)"
+    expect_grep "$name: RESULT line" \
+        "^RESULT virtio_console device=virtio-console-$transport transport=$transport lines=3 bytes=[0-9]+ bad_used=0" \
+        "$TMPD/$id.out"
+    if [ "$(cat "$TMPD/$id.txt" 2>/dev/null)" = "$(printf 'vmlab: virtio_console: line %s of 3 over %s\n' 1 "$transport" 2 "$transport" 3 "$transport")" ]; then
+        ok "$name: the three lines, in order, in the host's file"
+    else
+        notok "$name: the three lines, in order, in the host's file" "got '$(head -c 200 "$TMPD/$id.txt" 2>/dev/null | tr '\n' '|')'"
+    fi
+}
+con_check con-q "qemu virtconsole" pci 1
+if [ -x "$VMM_IO" ]; then
+    con_check con-pci "vmm-io --virtio pci: virtio-console" pci 0
+    con_check con-mmio "vmm-io --virtio mmio: virtio-console" mmio 0
+fi
 rng_check rng-q "qemu virtio-rng-pci" pci 1 1
 rng_check rng-qn "qemu virtio-rng-pci event_idx=off" pci 0 1
 
