@@ -2,7 +2,11 @@
 # tests/io/qemu-virtio.sh — the teaching guest's virtio-blk driver
 # (common/guest/kernel/virtio_blk.c, program virtio_blk) against a virtio-blk
 # device nobody here wrote: QEMU's own, modern only
-# (-device virtio-blk-pci,disable-legacy=on), under qemu-system-i386 TCG.
+# (-device virtio-blk-pci,disable-legacy=on), under qemu-system-i386 TCG;
+# likewise its entropy and console drivers (programs virtio_rng and
+# virtio_console) against QEMU's virtio-rng-pci and virtconsole.  Then the
+# same programs against build/vmm-io's devices, over virtio-pci and
+# virtio-mmio.
 #
 # Each case writes a disk image with the host's pattern (32-bit word w of
 # sector s is 0xB1000000 | (s & 0xFFFF) << 8 | w, little-endian), boots
