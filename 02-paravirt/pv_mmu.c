@@ -18,11 +18,12 @@
 #include <string.h>
 #include "core/lab.h"
 
-#define PAGE     4096u
-#define PTE_P    1u
-#define PTE_W    2u
-#define PTE_ADDR 0xfffff000u
-#define PS_BIT   0x80u /* a 4 MiB page in a directory entry (CR4.PSE) */
+#define PAGE        4096u
+#define PTE_P       1u
+#define PTE_W       2u
+#define PTE_ADDR    0xfffff000u
+#define PS_BIT      0x80u       /* a 4 MiB page in a directory entry (CR4.PSE) */
+#define PDE_4M_ADDR 0xffc00000u /* its frame: bits 31:22 */
 
 /* Do [a, a + alen) and [b, b + blen) overlap (64-bit: no wrap)? */
 static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
@@ -87,7 +88,8 @@ int32_t pv_pin_table(struct pv_vmm *pv, uint32_t gpa, uint32_t pin)
  *   3. ptr not in the shared page (the VMM writes it: PVR_SHARED_PAGE) nor
  *      in the batch itself (PVR_SELF), else -PV_EINVAL;
  *   4. a present val (PTE_P) maps frames of RAM only: 4 KiB at
- *      val & PTE_ADDR, or 4 MiB with PS_BIT; else PVR_NOT_OWNED, -PV_EINVAL;
+ *      val & PTE_ADDR, or with PS_BIT 4 MiB at val & PDE_4M_ADDR (SDM Vol. 3A
+ *      Table 4-5); else PVR_NOT_OWNED, -PV_EINVAL;
  *   5. a present and writable val (PTE_W) maps no page-table frame
  *      (pv_page_table_frame), else PVR_PAGE_TABLE, -PV_EINVAL.
  * A not-present entry may hold anything: the CPU ignores its other bits.
@@ -107,7 +109,7 @@ static int32_t mmu_check(struct pv_vmm *pv, const struct pv_mmu_update *u, uint3
         return pv_refuse(pv, PVR_SELF, PV_EINVAL);
     if (!(u->val & PTE_P))
         return 0;
-    uint32_t frame = u->val & PTE_ADDR;
+    uint32_t frame = u->val & ((u->val & PS_BIT) ? PDE_4M_ADDR : PTE_ADDR);
     uint32_t size = (u->val & PS_BIT) ? (4u << 20) : PAGE;
     if (!gpa_to_hva(ram, frame, size))
         return pv_refuse(pv, PVR_NOT_OWNED, PV_EINVAL);
@@ -166,6 +168,7 @@ int32_t pv_mmu_update(struct pv_vmm *pv, uint32_t list, uint32_t count)
         mmu_apply(pv, &u);
     }
     return (int32_t)count;
-    /* LAB 2 STUB: (void)list; (void)count; (void)mmu_check; (void)mmu_apply; (void)in_shared; */
+    /* LAB 2 STUB: (void)pv; (void)list; (void)count; */
+    /* LAB 2 STUB: (void)mmu_check; (void)mmu_apply; (void)in_shared; */
     /* LAB 2 END */
 }

@@ -34,13 +34,14 @@ fi
 # pvirq, 20 rounds: vif = 0 and spin until pending (no tick may come in);
 # HC_IRQ_ENABLE -> 1, pending 0, vif 1, the tick comes in; again -> 0.
 pv irq pvirq
+held=$(held irq) rel=$(released irq)
 if [ -z "$(field irq pvirq rounds)" ]; then no_result virtual_if_holds 15 irq pvirq
 elif [ "$(field irq pvirq leaked)" != 0 ]; then
     grade_fail virtual_if_holds 15 "expected no timer tick while the virtual IF is 0, got one: does irq_gate return false when s->vif is 0 in ring 0?"
 elif [ "$(field irq pvirq no_pending)" != 0 ]; then
     grade_fail virtual_if_holds 15 "expected pending set in the shared page while an interrupt waits for the virtual IF, got none in 200 timer periods: does irq_gate set s->pending?"
-elif (( $(held irq) < 20 )); then
-    grade_fail virtual_if_holds 15 "expected at least 20 interrupts held back in --stats (one per round), got '$(held irq)': count pv->st.held once per wait"
+elif (( ${held:-0} < 20 )); then
+    grade_fail virtual_if_holds 15 "expected at least 20 interrupts held back in --stats (one per round), got ${held:-none}: count pv->st.held once per wait"
 else grade_pass virtual_if_holds 15; fi
 
 if [ -z "$(field irq pvirq rounds)" ]; then no_result irq_enable_releases 15 irq pvirq
@@ -50,8 +51,8 @@ elif [ "$(field irq pvirq pending_left)" != 0 ]; then
     grade_fail irq_enable_releases 15 "expected pending 0 after HC_IRQ_ENABLE, got it still set in $(field irq pvirq pending_left) rounds: the guest would call on every sti"
 elif [ "$(field irq pvirq no_tick)" != 0 ] || [ "$(field irq pvirq rounds)" != 20 ]; then
     grade_fail irq_enable_releases 15 "expected the held tick to come in after HC_IRQ_ENABLE in each of 20 rounds, got $(field irq pvirq rounds) rounds: $(lab_why "$T/irq")"
-elif [ "$(released irq)" != "$(held irq)" ]; then
-    grade_fail irq_enable_releases 15 "expected every held interrupt let in by irq_enable (--stats), got $(held irq) held, '$(released irq)' let in: count pv->st.released"
+elif (( ${rel:-0} < 20 || ${rel:-0} > ${held:-0} )); then
+    grade_fail irq_enable_releases 15 "expected at least 20 held interrupts let in by irq_enable (--stats: one per round, never more than were held), got ${held:-no} held, ${rel:-no} let in: count pv->st.released"
 else grade_pass irq_enable_releases 15; fi
 
 if [ -z "$(field irq pvirq rounds)" ]; then no_result irq_enable_is_sti 5 irq pvirq

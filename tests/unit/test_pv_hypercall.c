@@ -180,6 +180,8 @@ static void test_mmu_update_validates(void **st)
     assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
     put(vm, req, pt + 12, 0x000000 | 0x81, PV_NO_INVLPG); /* 4 MiB at 0: all of RAM */
     assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
+    put(vm, req, pt + 12, 0x200000 | 0x81, PV_NO_INVLPG); /* its frame is bits 31:22: 0 */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
     put(vm, req, pt + 12, 0x400000 | 0x81, PV_NO_INVLPG); /* 4 MiB at 4 MiB: none */
     assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EINVAL);
     put(vm, req, pt + 2, 0, PV_NO_INVLPG); /* unaligned entry */

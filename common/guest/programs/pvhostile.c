@@ -47,6 +47,17 @@ static int32_t set1(uint32_t *ptr, uint32_t val)
     list[0] = (struct pv_mmu_update){ (uint32_t)ptr, val, PV_NO_INVLPG };
     return mmu((uint32_t)list, 1);
 }
+/* An entry the VMM must refuse: if it did not, the kernel takes it back
+ * (its identity map may write any entry), so that the rest still runs and
+ * the address space is freed as a plain one (no 4 MiB page, no frame
+ * beyond RAM in it). */
+static int32_t deny(uint32_t *ptr, uint32_t val)
+{
+    int32_t r = set1(ptr, val);
+    if (r >= 0)
+        *ptr = 0;
+    return r;
+}
 
 /* The first guest-physical address above every RAM region. */
 static uint32_t ram_top(void)
@@ -92,12 +103,12 @@ static void batch(struct spaces *s)
 static void foreign(struct spaces *s, uint32_t top)
 {
     const uint32_t rwu = PTE_P | PTE_W | PTE_U;
-    expect(S_FOREIGN, "the first frame above RAM", set1(s->pte_a, top | rwu), -PV_EINVAL);
+    expect(S_FOREIGN, "the first frame above RAM", deny(s->pte_a, top | rwu), -PV_EINVAL);
     expect(S_FOREIGN, "the local APIC (the VMM's device)",
-           set1(s->pte_a, 0xFEE00000u | PTE_P | PTE_W), -PV_EINVAL);
-    expect(S_FOREIGN, "far beyond RAM, read-only", set1(s->pte_a, 0xF0000000u | PTE_P), -PV_EINVAL);
+           deny(s->pte_a, 0xFEE00000u | PTE_P | PTE_W), -PV_EINVAL);
+    expect(S_FOREIGN, "far beyond RAM, read-only", deny(s->pte_a, 0xF0000000u | PTE_P), -PV_EINVAL);
     expect(S_FOREIGN, "a 4 MiB page above RAM",
-           set1(s->pde_a, ((top + 0x3FFFFFu) & ~0x3FFFFFu) | PTE_P | PTE_PS), -PV_EINVAL);
+           deny(s->pde_a, ((top + 0x3FFFFFu) & ~0x3FFFFFu) | PTE_P | PTE_PS), -PV_EINVAL);
     expect(S_FOREIGN, "the entry left untouched", (int32_t)*s->pte_a, 0);
     expect(S_FOREIGN, "the directory entry left untouched", (int32_t)*s->pde_a, 0);
     expect(S_FOREIGN, "a frame of ours", set1(s->pte_a, s->data[0] | rwu), 1);
@@ -109,15 +120,15 @@ static void page_tables(struct spaces *s)
 {
     const uint32_t rwu = PTE_P | PTE_W | PTE_U;
     uint32_t kpt = PTE_ADDR(((uint32_t *)mm_kernel_cr3())[0]);
-    expect(S_PT, "another space's directory, writable", set1(s->pte_a, s->b | rwu), -PV_EINVAL);
-    expect(S_PT, "another space's page table, writable", set1(s->pte_a, s->pt_b | rwu), -PV_EINVAL);
-    expect(S_PT, "the kernel's page table, writable", set1(s->pte_a, kpt | PTE_P | PTE_W),
+    expect(S_PT, "another space's directory, writable", deny(s->pte_a, s->b | rwu), -PV_EINVAL);
+    expect(S_PT, "another space's page table, writable", deny(s->pte_a, s->pt_b | rwu), -PV_EINVAL);
+    expect(S_PT, "the kernel's page table, writable", deny(s->pte_a, kpt | PTE_P | PTE_W),
            -PV_EINVAL);
-    expect(S_PT, "its own directory, writable", set1(s->pte_a, s->a | rwu), -PV_EINVAL);
-    expect(S_PT, "its own page table, writable", set1(s->pte_a, PTE_ADDR((uint32_t)s->pte_a) | rwu),
+    expect(S_PT, "its own directory, writable", deny(s->pte_a, s->a | rwu), -PV_EINVAL);
+    expect(S_PT, "its own page table, writable", deny(s->pte_a, PTE_ADDR((uint32_t)s->pte_a) | rwu),
            -PV_EINVAL);
     expect(S_PT, "a writable 4 MiB page over page tables",
-           set1(s->pde_a, (s->pt_b & ~0x3FFFFFu) | PTE_P | PTE_W | PTE_PS), -PV_EINVAL);
+           deny(s->pde_a, (s->pt_b & ~0x3FFFFFu) | PTE_P | PTE_W | PTE_PS), -PV_EINVAL);
     expect(S_PT, "the entry left untouched", (int32_t)*s->pte_a, 0);
     expect(S_PT, "another space's directory, read-only", set1(s->pte_a, s->b | PTE_P | PTE_U), 1);
     set1(s->pte_a, 0);
@@ -126,7 +137,7 @@ static void page_tables(struct spaces *s)
     expect(S_PT, "b's directory unpinned, writable", set1(s->pte_a, s->b | rwu), 1);
     set1(s->pte_a, 0);
     expect(S_PT, "pin b again", pin_table(s->b, 1), 0);
-    expect(S_PT, "b's directory pinned again, writable", set1(s->pte_a, s->b | rwu), -PV_EINVAL);
+    expect(S_PT, "b's directory pinned again, writable", deny(s->pte_a, s->b | rwu), -PV_EINVAL);
 }
 
 static void bad_input(struct spaces *s, uint32_t top)
