@@ -5,6 +5,10 @@
  *
  *   --disk FILE[,ro]   virtio-blk (virtio_blk.h) at 00:01.0, BAR0 at
  *                      IO_BAR_BASE, INTA# on ISA IRQ 11 (GSI 11)
+ *   --ata FILE[,ro]    an ATA disk on a PIIX3 IDE controller (ata_bmdma.h)
+ *                      at 00:07.0: ports 0x1F0-0x1F7/0x3F6, ISA IRQ 14,
+ *                      the bus master registers (BAR4) at IO_ATA_BMIBA in
+ *                      the PCI I/O window IO_PIO_WINDOW_*
  *
  * Each BAR lies in one MMIO window (IO_PCI_WINDOW_*) the machine claims on
  * the MMIO bus; an access there goes to the function whose BAR0 holds it
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include "core/engine.h"
 #include "vmm/options.h"
+#include "05-io/ata_bmdma.h"
 #include "05-io/virtio_blk.h"
 #include "05-io/virtio_pci.h"
 
@@ -25,6 +30,10 @@
 #define IO_BAR_BASE        0xFEB00000u
 #define IO_BLK_SLOT        1
 #define IO_BLK_IRQ         11
+#define IO_ATA_SLOT        7
+#define IO_ATA_BMIBA       0xC000u
+#define IO_PIO_WINDOW_BASE 0xC000u /* PCI I/O BARs: above the PC's ISA ports */
+#define IO_PIO_WINDOW_LEN  0x4000u
 
 struct io_machine {
     struct vm *vm;
@@ -32,6 +41,7 @@ struct io_machine {
     struct virtio_blk blk;
     struct virtio_pci blk_pci;
     uint64_t window_misses; /* accesses to the window no BAR decodes */
+    struct piix_ide *ide;   /* --ata, or NULL */
 };
 
 /* The --disk option, for a stage's engine table. */
@@ -42,6 +52,16 @@ int io_check_disk(const char *v, char *err, size_t errlen);
             "a virtio-blk disk backed by FILE (read-write; ,ro:\nread-only), /dev/vda under " \
             "Linux", \
             io_check_disk \
+    }
+
+/* The --ata option. */
+int io_check_ata(const char *v, char *err, size_t errlen);
+#define IO_ATA_OPTION \
+    { \
+        "--ata", "FILE[,ro]", \
+            "an ATA disk backed by FILE on a PIIX3 IDE\ncontroller (,ro: read-only), /dev/sda " \
+            "under Linux", \
+            io_check_ata \
     }
 
 /* Build the devices of v's VM from its options; kept in v->stage_state.
