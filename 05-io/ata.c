@@ -170,6 +170,8 @@ static void data_io(struct ata *a, uint8_t size, bool is_write, uint32_t *value)
         return;
     }
     unsigned n = size < 2 ? 2 : size; /* a byte access moves a word (its low byte) */
+    if (n > ATA_SECTOR - a->pos)
+        n = ATA_SECTOR - a->pos; /* a dword across the block's end: its first word */
     uint32_t v = 0;
     for (unsigned i = 0; i < n; i++) {
         if (is_write)

@@ -447,6 +447,18 @@ static void test_errors_and_nien(void **state)
     in(f, ATA_REG_STATUS, 1);
     pio_in(f, buf);
     assert_int_equal(buf[1], pat(1));
+    /* A dword access across the end of a block moves only its first word
+     * (never past the sector buffer). */
+    cmd28(f, ATA_CMD_READ, 2, 2);
+    in(f, ATA_REG_STATUS, 1);
+    for (unsigned i = 0; i < 255; i++)
+        in(f, ATA_REG_DATA, 2);
+    uint32_t last = in(f, ATA_REG_DATA, 4);
+    assert_int_equal(last, pat(2 * 512 + 510) | pat(2 * 512 + 511) << 8);     /* upper half 0 */
+    assert_int_equal(in(f, ATA_REG_STATUS, 1), ATA_DRDY | ATA_DSC | ATA_DRQ); /* sector 3 */
+    assert_int_equal(in(f, ATA_REG_DATA, 2), pat(3 * 512) | pat(3 * 512 + 1) << 8);
+    for (unsigned i = 1; i < 256; i++)
+        in(f, ATA_REG_DATA, 2);
     /* Data port accesses with no data to move change nothing. */
     assert_int_equal(in(f, ATA_REG_DATA, 2), 0xFFFF);
     assert_int_equal(in(f, ATA_REG_STATUS, 1), ATA_DRDY | ATA_DSC);
