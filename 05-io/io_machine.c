@@ -14,23 +14,9 @@
 #include "firmware/firmware.h"
 #include "05-io/acpi_pci.h"
 
-/* Where each device goes (io_machine.h's table). */
-static const struct {
-    unsigned slot, irq;
-} place[IO_NDEV] = {
-    [IO_BLK] = { IO_BLK_SLOT, IO_BLK_IRQ }, [IO_RNG] = { 2, 10 }, [IO_CONSOLE] = { 3, 5 }
-};
-#define PCI_BAR_STRIDE VIRTIO_PCI_BAR_SIZE
-#define MMIO_STRIDE    0x1000u /* one page per device; registers in the first 0x200 */
-#define BAR_OF(i)      (IO_BAR_BASE + (uint32_t)(i)*PCI_BAR_STRIDE)
-#define MMIO_OF(i)     (IO_MMIO_BASE + (uint32_t)(i)*MMIO_STRIDE)
-
-int io_check_disk(const char *v, char *err, size_t errlen)
+/* A disk's file: there, a regular file, writable unless ro. */
+static int check_file(const char *path, bool ro, char *err, size_t errlen)
 {
-    char path[4096];
-    bool ro;
-    if (virtio_blk_parse(v, path, sizeof path, &ro, err, errlen) < 0)
-        return -1;
     struct stat st;
     if (access(path, ro ? R_OK : R_OK | W_OK) < 0 || stat(path, &st) < 0) {
         snprintf(err, errlen, "cannot open disk '%s'%s: %s", path, ro ? "" : " for writing",
@@ -58,6 +44,64 @@ int io_check_rng(const char *v, char *err, size_t errlen)
         return 0;
     snprintf(err, errlen, "--rng '%s': the only source is getrandom", v);
     return -1;
+}
+
+int io_check_disk(const char *v, char *err, size_t errlen)
+{
+    char path[4096];
+    bool ro;
+    if (virtio_blk_parse(v, path, sizeof path, &ro, err, errlen) < 0)
+        return -1;
+    return check_file(path, ro, err, errlen);
+}
+
+int io_check_ata(const char *v, char *err, size_t errlen)
+{
+    char path[4096];
+    bool ro;
+    if (ata_parse("--ata", v, path, sizeof path, &ro, err, errlen) < 0)
+        return -1;
+    return check_file(path, ro, err, errlen);
+}
+
+/* The PCI I/O window: route a port access to the I/O BAR that holds it. */
+static void pio_window_io(void *dev, uint64_t off, uint8_t size, bool is_write, uint32_t *value)
+{
+    struct io_machine *m = dev;
+    unsigned bar_off;
+    if (m->ide && piix_ide_decodes(m->ide, (uint16_t)(IO_PIO_WINDOW_BASE + off), &bar_off)) {
+        piix_ide_bm_io(m->ide, bar_off, size, is_write, value);
+        return;
+    }
+    m->window_misses++;
+    if (!is_write)
+        *value = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+/* --ata: the PIIX3 IDE function, its legacy ports, the I/O window. */
+static int attach_ata(struct io_machine *m, const char *spec, char *err, size_t errlen)
+{
+    struct irq_line irq;
+    m->ide = calloc(1, sizeof *m->ide);
+    if (!m->ide) {
+        snprintf(err, errlen, "out of memory for the IDE controller");
+        return -1;
+    }
+    vm_isa_irq_line(m->vm, ATA_PRIMARY_IRQ, &irq);
+    if (piix_ide_init(m->ide, vm_pci_host(m->vm), PCI_DEVFN(IO_ATA_SLOT, 0), IO_ATA_BMIBA,
+                      vm_ram(m->vm), irq, spec, err, errlen) < 0) {
+        free(m->ide);
+        m->ide = NULL;
+        return -1;
+    }
+    if (vm_pio_register(m->vm, ATA_PRIMARY_CMD, 8, piix_ide_cmd_io, m->ide, "ata") < 0 ||
+        vm_pio_register(m->vm, ATA_PRIMARY_CTL, 1, piix_ide_ctl_io, m->ide, "ata-ctl") < 0 ||
+        vm_pio_register(m->vm, IO_PIO_WINDOW_BASE, IO_PIO_WINDOW_LEN, pio_window_io, m,
+                        "PCI I/O window") < 0) {
+        snprintf(err, errlen, "the IDE ports overlap another device");
+        return -1;
+    }
+    return 0;
 }
 
 /* The PCI memory window: route an access to the BAR that holds it. */
@@ -203,7 +247,10 @@ int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
     m->mmio = t && strcmp(t, "mmio") == 0;
     if (open_devices(m, err, errlen) < 0)
         return -1;
-    bool any = false;
+    const char *ata = vm_engine_option(v->vm, "--ata");
+    if (ata && attach_ata(m, ata, err, errlen) < 0)
+        return -1;
+    bool any = ata != NULL;
     for (int i = 0; i < IO_NDEV; i++)
         any |= m->dev[i].on;
     if (!any) /* no device: the machine of the stages before */
@@ -223,6 +270,10 @@ void io_machine_print_stats(struct vcpu *v, FILE *out)
 {
     const struct io_machine *m = v->stage_state;
     bool header = false;
+    if (m && m->ide) {
+        fprintf(out, "stage 05 devices (IDE):\n");
+        piix_ide_print_stats(m->ide, out);
+    }
     for (int i = 0; m && i < IO_NDEV; i++) {
         if (!m->dev[i].on)
             continue;
@@ -243,6 +294,9 @@ void io_machine_detach(struct vcpu *v)
         return;
     virtio_blk_close(&m->blk);
     virtio_console_close(&m->con);
+    if (m->ide)
+        piix_ide_close(m->ide);
+    free(m->ide);
     free(m);
     v->stage_state = NULL;
 }

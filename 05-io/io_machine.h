@@ -8,6 +8,10 @@
  *   --rng getrandom       virtio-rng (virtio_rng.h)
  *   --console-out FILE    virtio-console (virtio_console.h), output to FILE
  *   --virtio pci|mmio     the transport of all of them (default pci)
+ *   --ata FILE[,ro]       an ATA disk on a PIIX3 IDE controller (ata_bmdma.h)
+ *                         at 00:07.0: ports 0x1F0-0x1F7/0x3F6, ISA IRQ 14,
+ *                         the bus master registers (BAR4) at IO_ATA_BMIBA in
+ *                         the PCI I/O window IO_PIO_WINDOW_*
  *
  *              PCI (virtio_pci.h)               MMIO (virtio_mmio.h)
  *   blk        00:01.0 BAR0 0xFEB00000          0xD0000000
@@ -30,6 +34,7 @@
 #include <stdio.h>
 #include "core/engine.h"
 #include "vmm/options.h"
+#include "05-io/ata_bmdma.h"
 #include "05-io/virtio_blk.h"
 #include "05-io/virtio_console.h"
 #include "05-io/virtio_mmio.h"
@@ -42,6 +47,10 @@
 #define IO_MMIO_BASE       0xD0000000u /* above any --mem, below the PCI window */
 #define IO_BLK_SLOT        1
 #define IO_BLK_IRQ         11
+#define IO_ATA_SLOT        7
+#define IO_ATA_BMIBA       0xC000u
+#define IO_PIO_WINDOW_BASE 0xC000u /* PCI I/O BARs: above the PC's ISA ports */
+#define IO_PIO_WINDOW_LEN  0x4000u
 
 /* The virtio devices, in the order of the table above. */
 enum { IO_BLK, IO_RNG, IO_CONSOLE, IO_NDEV };
@@ -60,6 +69,7 @@ struct io_machine {
     struct virtio_console con;
     struct io_virtio dev[IO_NDEV];
     uint64_t window_misses; /* accesses to the window no BAR decodes */
+    struct piix_ide *ide;   /* --ata, or NULL */
 };
 
 /* The options, for a stage's engine table. */
@@ -82,6 +92,16 @@ int io_check_rng(const char *v, char *err, size_t errlen);
             "a virtio-console whose output goes to FILE (-: stdout),\n" \
             "/dev/hvc0 under Linux", \
             NULL \
+    }
+
+/* The --ata option. */
+int io_check_ata(const char *v, char *err, size_t errlen);
+#define IO_ATA_OPTION \
+    { \
+        "--ata", "FILE[,ro]", \
+            "an ATA disk backed by FILE on a PIIX3 IDE\ncontroller (,ro: read-only), /dev/sda " \
+            "under Linux", \
+            io_check_ata \
     }
 
 /* Build the devices of v's VM from its options; kept in v->stage_state.

@@ -13,8 +13,8 @@
 #                   unpacks, Documentation/driver-api/early-userspace/
 #                   buffer-format.rst): busybox, tests/linux/init as
 #                   /init, and busybox init's /etc/inittab and /etc/profile
-#   DIR/initrd-io.gz  the same, plus the kernel modules of the virtio disk
-#                   and ext2 (IO_MODULES, from the kernel package) and
+#   DIR/initrd-io.gz  the same, plus the kernel modules of the virtio disk,
+#                   the IDE disk and ext2 (IO_MODULES, from the kernel package) and
 #                   tests/io/init as /init, which loads them (stage 05,
 #                   tests/io/io.sh); the default initramfs is unchanged
 # The archive is written with busybox's own `cpio -o -H newc` (under
@@ -131,6 +131,12 @@ IO_MODULES="drivers/virtio/virtio_ring drivers/virtio/virtio
  drivers/virtio/virtio_pci drivers/virtio/virtio_mmio drivers/block/virtio_blk
  drivers/char/hw_random/virtio-rng drivers/char/virtio_console lib/crc16 fs/mbcache
  fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4"
+# The emulated IDE disk (--ata): libata on the SCSI midlayer, ata_piix for
+# the PIIX3 function, sd_mod for /dev/sda with its T10 protection
+# information helpers (sd_mod depends on t10-pi, which needs the CRCs).
+IO_MODULES="$IO_MODULES drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata
+ drivers/ata/ata_piix crypto/crct10dif_common crypto/crct10dif_generic lib/crc-t10dif lib/crc64
+ crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod"
 
 # DIR/modules/NAME.ko for IO_MODULES, from the kernel package.
 io_modules() {
