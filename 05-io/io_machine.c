@@ -14,6 +14,17 @@
 #include "firmware/firmware.h"
 #include "05-io/acpi_pci.h"
 
+/* Where each device goes (io_machine.h's table). */
+static const struct {
+    unsigned slot, irq;
+} place[IO_NDEV] = {
+    [IO_BLK] = { IO_BLK_SLOT, IO_BLK_IRQ }, [IO_RNG] = { 2, 10 }, [IO_CONSOLE] = { 3, 5 }
+};
+#define PCI_BAR_STRIDE VIRTIO_PCI_BAR_SIZE
+#define MMIO_STRIDE    0x1000u /* one page per device; registers in the first 0x200 */
+#define BAR_OF(i)      (IO_BAR_BASE + (uint32_t)(i)*PCI_BAR_STRIDE)
+#define MMIO_OF(i)     (IO_MMIO_BASE + (uint32_t)(i)*MMIO_STRIDE)
+
 /* A disk's file: there, a regular file, writable unless ro. */
 static int check_file(const char *path, bool ro, char *err, size_t errlen)
 {
