@@ -22,7 +22,7 @@
 
 VMM=$BUILD/vmm-pv
 PVG=$BUILD/guest/guest-pv.elf
-PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret pvabi fpu forkexit virtio_blk iommu ata"
+PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret pvabi fpu forkexit virtio_blk virtio_rng virtio_console iommu ata"
 for f in "$VMM" "$BUILD/vmm-bt" "$BUILD/vmm-hw" "$PVG" "$GUEST"; do
     if [ ! -e "$f" ]; then
         notok "pv tests" "$f missing (run make _all)"
