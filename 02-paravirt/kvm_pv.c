@@ -9,6 +9,7 @@
 #include "02-paravirt/kvm_pv.h"
 #include "02-paravirt/pvclock.h"
 #include "core/guest_ram.h"
+#include "core/irqchip.h"
 #include "x86/cpu.h"
 
 struct kvm_pv_stats {
@@ -16,6 +17,7 @@ struct kvm_pv_stats {
     uint64_t wall_writes; /* MSR_KVM_WALL_CLOCK_NEW records written    */
     uint64_t time_writes; /* MSR_KVM_SYSTEM_TIME_NEW records written   */
     uint64_t ignored;     /* addresses not written (kvm_pv.h)          */
+    uint64_t eoi_offered; /* interrupts whose EOI the guest could skip */
 };
 
 struct kvm_pv {
@@ -28,6 +30,9 @@ struct kvm_pv {
     uint64_t t0;       /* VM clock when the interface came up: system_time 0 */
     uint64_t wall_msr; /* last values written, as RDMSR returns them */
     uint64_t time_msr;
+    uint64_t eoi_msr;
+    uint32_t *eoi_word; /* the guest's PV EOI flag (bit 0), NULL: off  */
+    uint32_t eoi_gpa;
     struct kvm_pv_stats st;
 };
 
@@ -72,7 +77,8 @@ static bool pv_cpuid(void *ctx, uint32_t leaf, uint32_t out[4])
         memcpy(&out[2], sig + 4, 4);
         memcpy(&out[3], sig + 8, 4);
     } else if (leaf == KVM_CPUID_FEATURES) {
-        out[0] = 1u << KVM_FEATURE_CLOCKSOURCE2 | 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+        out[0] = 1u << KVM_FEATURE_CLOCKSOURCE2 | 1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT |
+                 1u << KVM_FEATURE_PV_EOI;
         out[1] = out[2] = out[3] = 0; /* EDX: no hints (KVM_HINTS_REALTIME) */
     } else {
         return false;
@@ -130,6 +136,51 @@ static void write_time(struct kvm_pv *k, uint64_t gpa)
     k->st.time_writes++;
 }
 
+/* ---- PV EOI (msr.rst; the protocol is core/irqchip.h's) ------------------ */
+/* The guest's flag: bit 0 of its word, which it clears with one
+ * instruction (btr) while we change it only when it is not running. */
+static bool eoi_flag(void *ctx)
+{
+    struct kvm_pv *k = ctx;
+    return !k->eoi_word || (__atomic_load_n(k->eoi_word, __ATOMIC_RELAXED) & 1);
+}
+static void eoi_withdraw(void *ctx)
+{
+    struct kvm_pv *k = ctx;
+    if (k->eoi_word && (*k->eoi_word & 1)) {
+        __atomic_fetch_and(k->eoi_word, ~1u, __ATOMIC_RELAXED);
+        written(k, k->eoi_gpa, 4);
+    }
+}
+static bool eoi_delivered(void *ctx, int vector, bool may_skip)
+{
+    struct kvm_pv *k = ctx;
+    (void)vector;
+    if (!k->eoi_word || !may_skip)
+        return false;
+    __atomic_fetch_or(k->eoi_word, 1u, __ATOMIC_RELAXED);
+    written(k, k->eoi_gpa, 4);
+    k->st.eoi_offered++;
+    return true;
+}
+static const struct irqchip_pv_ops eoi_ops = { eoi_delivered, eoi_flag, eoi_withdraw };
+
+/* Bit 0 enable, bit 1 reserved, the rest a 4-byte aligned address in RAM
+ * (KVM's kvm_lapic_set_pv_eoi answers anything else with #GP). */
+static int eoi_enable(struct kvm_pv *k, uint64_t v)
+{
+    uint32_t *w = NULL;
+    if (v & 2)
+        return X86_EXT_GP;
+    if ((v & 1) && !(w = record(k, v & ~(uint64_t)3, 4, 4)))
+        return X86_EXT_GP;
+    eoi_withdraw(k); /* the old word stands for nothing from now on */
+    k->eoi_msr = v;
+    k->eoi_word = w;
+    k->eoi_gpa = (uint32_t)(v & ~(uint64_t)3);
+    return X86_EXT_OK;
+}
+
 static int pv_rdmsr(void *ctx, uint32_t msr, uint64_t *v)
 {
     struct kvm_pv *k = ctx;
@@ -137,6 +188,8 @@ static int pv_rdmsr(void *ctx, uint32_t msr, uint64_t *v)
         *v = k->wall_msr;
     else if (msr == MSR_KVM_SYSTEM_TIME_NEW)
         *v = k->time_msr;
+    else if (msr == MSR_KVM_PV_EOI_EN)
+        *v = k->eoi_msr;
     else
         return X86_EXT_NONE;
     return X86_EXT_OK;
@@ -152,6 +205,8 @@ static int pv_wrmsr(void *ctx, uint32_t msr, uint64_t v)
         k->time_msr = v;
         if (v & 1) /* bit 0: enable, bits 63:1 the address */
             write_time(k, v & ~(uint64_t)1);
+    } else if (msr == MSR_KVM_PV_EOI_EN) {
+        return eoi_enable(k, v);
     } else {
         return X86_EXT_NONE;
     }
@@ -181,6 +236,7 @@ int kvm_pv_attach(struct vcpu *v, kvm_pv_invalidate_fn *invalidate, char *err, s
     k->invalidate = invalidate;
     k->t0 = vm_clock_ns(v->vm);
     v->cpu.ext = &k->ext;
+    vm_set_apic_pv(v->vm, &eoi_ops, k);
     return 0;
 }
 
@@ -188,7 +244,9 @@ void kvm_pv_detach(struct vcpu *v)
 {
     if (!v->cpu.ext || v->cpu.ext->cpuid != pv_cpuid)
         return;
-    free(v->cpu.ext->ctx);
+    struct kvm_pv *k = v->cpu.ext->ctx;
+    vm_set_apic_pv(v->vm, NULL, NULL);
+    free(k);
     v->cpu.ext = NULL;
 }
 
@@ -204,4 +262,11 @@ void kvm_pv_print_stats(const struct vcpu *v, FILE *out)
             "%llu wall clock, %llu ignored\n",
             (unsigned long long)k->st.cpuid, (unsigned long long)k->st.time_writes,
             (unsigned long long)k->st.wall_writes, (unsigned long long)k->st.ignored);
+    uint64_t by_write, by_pv;
+    vm_apic_eoi_counts(k->v->vm, &by_write, &by_pv);
+    fprintf(out,
+            "kvm-pv: PV EOI %s at 0x%x: %llu interrupts offered it, %llu PV EOIs, %llu EOIs by "
+            "APIC write\n",
+            k->eoi_word ? "on" : "off", k->eoi_gpa, (unsigned long long)k->st.eoi_offered,
+            (unsigned long long)by_pv, (unsigned long long)by_write);
 }

@@ -6,7 +6,10 @@
 #
 # With it, Linux finds "KVMKVMKVM" at CPUID 0x40000000, takes kvmclock at
 # the _NEW MSRs and makes it its clocksource; its clock keeps time against
-# the host's.  Without it nothing changes: no KVM, no kvm-clock.
+# the host's.  It enables PV EOI (MSR_KVM_PV_EOI_EN), and most of its
+# interrupts then end with a PV EOI instead of a write of the APIC's EOI
+# register.  Without the option nothing changes: no KVM, no kvm-clock,
+# every EOI a register write.
 #
 #   tests/pv/linux-pv.sh      (LINUX_SESSION_SECONDS bounds a boot, default 300;
 #                              PV_LINUX_VMM="build/vmm-pv --engine interp" boots
@@ -111,4 +114,24 @@ cp "$TMPD/full.out" "$BUILD/linux/session/pv-linux-off.console" 2>/dev/null
 expect_grep "pv: --stats counts the kvmclock records" \
     "kvm-pv: .*records written: [1-9][0-9]* time, [1-9][0-9]* wall clock" "$TMPD/pv.out"
 no_line full "kvm-pv:" "full: no kvm-pv in --stats"
+# PV EOI: enabled by the guest (its MSR write, with the word's address),
+# most EOIs through the flag, and the register writes drop against the
+# same boot without the option (which has no PV EOI at all).
+expect_grep "pv: Linux enables PV EOI (MSR_KVM_PV_EOI_EN)" "kvm-pv: PV EOI on at 0x[0-9a-f]+" "$TMPD/pv.out"
+eois() { # eois ID: "<by register write> <paravirtual>" from the local APIC line
+    sed -n 's/^  local APIC: .*EOIs: \([0-9]*\) by register write, \([0-9]*\) paravirtual$/\1 \2/p' \
+        "$TMPD/$1.out" | tail -1
+}
+read -r pw pp <<<"$(eois pv)"
+read -r fw fp <<<"$(eois full)"
+if [ -n "$pp" ] && [ "$pp" -gt $((2 * pw)) ]; then
+    ok "pv: most EOIs are PV EOIs ($pp PV, $pw by APIC register write)"
+else
+    notok "pv: most EOIs are PV EOIs" "'$pp' PV, '$pw' by register write"
+fi
+if [ -n "$fw" ] && [ "$fp" = 0 ] && [ "$fw" -gt $((2 * pw)) ]; then
+    ok "APIC EOI register writes drop with PV EOI: $fw without, $pw with"
+else
+    notok "APIC EOI register writes drop with PV EOI" "without: '$fw' writes, '$fp' PV; with: '$pw' writes"
+fi
 finish
