@@ -3,7 +3,7 @@
  * version protocol of the records, the wall clock; then KVM's CPUID leaves
  * and MSRs on a VM with --pv-linux on (a fake VM clock), bad addresses,
  * and a VM without the option beside it keeping the plain i686; PV EOI
- * through the local APIC  (flag set, taken, withdrawn, refused).
+ * through the local APIC (flag set, taken, withdrawn, refused) and the
  * steal-time record and its MSR. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,8 +167,8 @@ static void test_cpuid_per_vm(void **st)
     assert_int_equal(r[0], 0x40000001);
     assert_memory_equal(s, "KVMKVMKVM\0\0\0", 12);
     x86_cpu_cpuid(c, 0x40000001, r);
-    /* CLOCKSOURCE2, PV_EOI, STABLE_BIT */
-    assert_int_equal(r[0], (1u << 3) | (1u << 6) | (1u << 24));
+    /* CLOCKSOURCE2, STEAL_TIME, PV_EOI, STABLE_BIT */
+    assert_int_equal(r[0], (1u << 3) | (1u << 5) | (1u << 6) | (1u << 24));
     assert_int_equal(r[3], 0);
     x86_cpu_cpuid(c, 1, r); /* the other leaves are the plain i686's */
     x86_cpuid(1, base);
@@ -324,6 +324,47 @@ static void test_pv_eoi(void **st)
     vm_destroy(vm);
 }
 
+/* ---- steal time (pvclock.h, kvm_pv.c) ---------------------------------------- */
+static void test_steal_time(void **st)
+{
+    (void)st;
+    uint64_t d;
+    assert_int_equal(pvclock_parse_schedstat("4055773 3890739 2\n", &d), 0);
+    assert_int_equal(d, 3890739);
+    assert_int_equal(pvclock_parse_schedstat("12 34", &d), 0);
+    assert_int_equal(d, 34);
+    assert_int_equal(pvclock_parse_schedstat("12", &d), -1);
+    assert_int_equal(pvclock_parse_schedstat("x 1 2", &d), -1);
+    assert_int_equal(pvclock_parse_schedstat("1 y 2", &d), -1);
+    struct kvm_steal_time rec = { .steal = 5, .version = 2, .preempted = 1 };
+    pvclock_add_steal(&rec, 10);
+    assert_int_equal(rec.version, 4);
+    assert_int_equal(rec.steal, 15);
+    assert_int_equal(rec.preempted, 0);
+
+    struct vm_options o;
+    struct vm *vm = make_vm(&o, true);
+    struct x86_cpu *c = &vm_vcpu(vm)->cpu;
+    uint8_t *ram = vm_ram(vm)->host;
+    uint64_t v;
+    /* Bits 5:1 reserved: #GP (a record not 64-byte aligned). */
+    assert_false(x86_msr_write(c, MSR_KVM_STEAL_TIME, 0x7020 | 1));
+    /* Outside RAM: accepted, read back, nothing written. */
+    assert_true(x86_msr_write(c, MSR_KVM_STEAL_TIME, (uint64_t)MEM | 1));
+    assert_true(x86_msr_read(c, MSR_KVM_STEAL_TIME, &v));
+    assert_int_equal(v, (uint64_t)MEM | 1);
+    /* Enabled: the record's version moves on; the guest's sum is kept. */
+    struct kvm_steal_time *r = (struct kvm_steal_time *)(ram + 0x7000);
+    r->steal = 77;
+    assert_true(x86_msr_write(c, MSR_KVM_STEAL_TIME, 0x7000 | 1));
+    assert_int_equal(r->version, 2);
+    assert_true(r->steal >= 77);
+    assert_true(x86_msr_read(c, MSR_KVM_STEAL_TIME, &v));
+    assert_int_equal(v, 0x7001);
+    kvm_pv_detach(vm_vcpu(vm));
+    vm_destroy(vm);
+}
+
 static void test_option_values(void **st)
 {
     (void)st;
@@ -344,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_version_protocol),  cmocka_unit_test(test_wall_clock),
         cmocka_unit_test(test_cpuid_per_vm),      cmocka_unit_test(test_kvmclock_msrs),
         cmocka_unit_test(test_option_values),     cmocka_unit_test(test_pv_eoi),
+        cmocka_unit_test(test_steal_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
