@@ -135,6 +135,9 @@ void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx);
  * VMM_STATUS_STOPPED (130, like a shell's Ctrl-C) unless a debug exit came
  * first. */
 void vm_request_stop(struct vm *vm);
+/* With --stats: print the counts so far at the next exit or time slice,
+ * and run on (core/hangup.h: SIGUSR1).  Async-signal-safe. */
+void vm_request_stats(struct vm *vm);
 /* Where --stats and fatal dumps go (default stderr). */
 void vm_set_report(struct vm *vm, FILE *out);
 /* An observer (the visualizer, common/viz) sees every exit the run loop

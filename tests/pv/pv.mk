@@ -25,3 +25,7 @@ $(TEST_PVCLOCK): tests/unit/test_pvclock.c $(TEST_PVCLOCK_OBJS) $(LIBVMLAB_SAN)
 
 # Debian's Linux with --pv-linux on and off (two boots under vmm-mem, ~25 s).
 TEST_SUITES += tests/pv/linux-pv.sh
+
+# tests/bench/linux-pv.sh (make bench: Linux's exits with and without
+# --pv-linux) in its quick mode: vmm-mem's bt only, 1 s idle (~30 s).
+TEST_SUITES += tests/bench/linux-pv-smoke.sh
