@@ -3,6 +3,9 @@
 # unmodified VMMs do with a VMCALL, and the exit counts against the
 # unmodified guest (pv.sh).
 TEST_SUITES += tests/pv/pv.sh
+# --pv-strict: every program without its deliberate sensitive instruction
+# passes, the deliberate ones die naming it.
+TEST_SUITES += tests/pv/strict.sh
 
 # The VMM side on a VM without a guest: register protocol, errors, the
 # mmu_update validation, the virtual IF gate, the PV timer's late ticks.
