@@ -7,7 +7,8 @@
  *   0x40000000  EAX = 0x40000001 (the highest KVM leaf),
  *               EBX ECX EDX = "KVMKVMKVM\0\0\0"
  *   0x40000001  EAX = the PV features offered: here KVM_FEATURE_CLOCKSOURCE2
- *               (bit 3: kvmclock at the MSRs below) and
+ *               (bit 3: kvmclock at the MSRs below), KVM_FEATURE_STEAL_TIME
+ *               (bit 5), KVM_FEATURE_PV_EOI (bit 6) and
  *               KVM_FEATURE_CLOCKSOURCE_STABLE_BIT (bit 24: the record's
  *               PVCLOCK_TSC_STABLE_BIT may be trusted); EDX = hints, 0
  *
@@ -20,6 +21,16 @@
  *                           physical address of struct pvclock_time_info,
  *                           which the VMM fills with (guest TSC, ns) and the
  *                           TSC-to-ns scale
+ *   MSR_KVM_STEAL_TIME      0x4b564d03  bit 0 enable, bits 63:6 the address of
+ *                           struct kvm_steal_time (pvclock.h): the VMM adds
+ *                           there the time its vCPU thread waited, runnable,
+ *                           for a host CPU (its run delay), at interrupts,
+ *                           at most every 4 ms; bits 5:1 set: #GP
+ *   MSR_KVM_PV_EOI_EN       0x4b564d04  bit 0 enable, bits 63:2 the address of
+ *                           a 4-byte word whose bit 0 the VMM sets when the
+ *                           guest may skip the EOI of the interrupt it
+ *                           delivers (core/irqchip.h has the protocol); bit 1
+ *                           or a word outside RAM: #GP, as KVM answers
  *
  * The VMM writes the time record once, when the guest enables it (and
  * again if the guest moves it): with the stable bit the guest extrapolates
@@ -43,6 +54,10 @@
 #define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT 24
 #define MSR_KVM_WALL_CLOCK_NEW             0x4b564d00u
 #define MSR_KVM_SYSTEM_TIME_NEW            0x4b564d01u
+#define KVM_FEATURE_STEAL_TIME             5
+#define KVM_FEATURE_PV_EOI                 6
+#define MSR_KVM_STEAL_TIME                 0x4b564d03u
+#define MSR_KVM_PV_EOI_EN                  0x4b564d04u
 
 /* The option of every engine that offers it ("--pv-linux on|off"), for
  * an engine table (vmm/options.h). */
@@ -51,7 +66,7 @@ int kvm_pv_check_option(const char *v, char *err, size_t len);
     { \
         "--pv-linux", "on|off", \
             "show Linux KVM's paravirtual interface: CPUID 0x40000000\n" \
-            "\"KVMKVMKVM\", kvmclock (02-paravirt/README.md)", \
+            "\"KVMKVMKVM\", kvmclock, PV EOI, steal time (02-paravirt/README.md)", \
             kvm_pv_check_option \
     }
 

@@ -11,7 +11,11 @@
  * --pv on` runs the PV guest on the VMX model; see README.md.)
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "vmm/vmm_main.h"
+#include "core/vm_exit.h"
+#include "x86/cpu.h"
 #include "x86/interp.h"
 #include "01-binary-translation/bt.h"
 #include "02-paravirt/hypercall.h"
@@ -35,13 +39,77 @@ static void bt_pv_invalidate(struct vcpu *v, uint32_t gpa, uint32_t len)
 static void bt_pv_flush_tlb(struct vcpu *v) { bt_flush_tlb(v->engine_state); }
 static const struct pv_cpu_ops bt_pv = { bt_pv_invlpg, bt_pv_invalidate, bt_pv_flush_tlb };
 
+/* ---- --pv-strict: a sensitive instruction after boot is fatal --------------- */
+/* The paravirtual kernel executes none once booted (README.md, "Strict
+ * mode"): with the option, the vCPU's pv_strict (x86/cpu.h) is set when
+ * the kernel starts its timer (HC_SET_TIMER from ring 0: the last step of
+ * its bring-up, before its banner), and from then on the engines stop on
+ * any sensitive instruction in ring 0 with EXIT_SENSITIVE, which this
+ * handler, in front of the hypercalls', makes the end of the run. */
+struct strict {
+    vm_exit_handler_fn *next;
+    void *next_ctx;
+};
+
+static int strict_handler(void *ctx, struct vcpu *v, struct vm_exit *e)
+{
+    struct strict *s = ctx;
+    if (e->reason == EXIT_SENSITIVE) {
+        char name[64];
+        snprintf(name, sizeof name, "%.60s", e->message);
+        snprintf(e->message, sizeof e->message,
+                 "--pv-strict: sensitive instruction '%s' in ring 0 at eip=0x%08x", name,
+                 e->guest_eip);
+        return VM_EXIT_FATAL;
+    }
+    if (e->reason == EXIT_VMCALL && v->cpu.gpr[R_EAX] == HC_SET_TIMER && x86_cpl(&v->cpu) == 0)
+        v->cpu.pv_strict = true; /* boot done */
+    return s->next ? s->next(s->next_ctx, v, e) : VM_EXIT_PASS;
+}
+
+static int strict_check_option(const char *v, char *err, size_t len)
+{
+    if (strcmp(v, "on") && strcmp(v, "off")) {
+        snprintf(err, len, "--pv-strict '%s': expected 'on' or 'off'", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int strict_attach(struct vcpu *v, char *err, size_t len)
+{
+    const char *opt = vm_engine_option(v->vm, "--pv-strict");
+    if (!opt || strcmp(opt, "on"))
+        return 0;
+    struct strict *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, len, "--pv-strict: out of memory");
+        return -1;
+    }
+    s->next = vm_exit_handler(v->vm, &s->next_ctx);
+    vm_set_exit_handler(v->vm, strict_handler, s);
+    return 0;
+}
+
+static void strict_detach(struct vcpu *v)
+{
+    void *ctx;
+    if (vm_exit_handler(v->vm, &ctx) != strict_handler)
+        return;
+    struct strict *s = ctx;
+    vm_set_exit_handler(v->vm, s->next, s->next_ctx);
+    free(s);
+}
+
 /* ---- an engine of stage 01 plus the hypercalls ----------------------------- */
 static int attach(const struct engine_ops *e, const struct pv_cpu_ops *ops, struct vcpu *v,
                   char *err, size_t len)
 {
     if (e->init(v, err, len) < 0)
         return -1;
-    if (pv_attach(v, ops, err, len) < 0 || kvm_pv_attach(v, ops->invalidate, err, len) < 0) {
+    if (pv_attach(v, ops, err, len) < 0 || kvm_pv_attach(v, ops->invalidate, err, len) < 0 ||
+        strict_attach(v, err, len) < 0) {
+        kvm_pv_detach(v);
         pv_detach(v);
         e->fini(v);
         return -1;
@@ -57,6 +125,7 @@ static void print_stats(const struct engine_ops *e, struct vcpu *v, FILE *out)
 }
 static void fini(const struct engine_ops *e, struct vcpu *v)
 {
+    strict_detach(v);
     kvm_pv_detach(v);
     pv_detach(v);
     e->fini(v);
@@ -96,8 +165,17 @@ static const struct engine_ops pv_bt = {
     .fini = pv_bt_fini,
 };
 
-/* --pv-linux on: KVM's interface for Linux (kvm_pv.h), on both engines. */
-static const struct engine_option pv_options[] = { KVM_PV_OPTION, { NULL } };
+/* --pv-linux on: KVM's interface for Linux (kvm_pv.h), on both engines;
+ * --pv-strict on: the sensitive instructions the PV kernel no longer
+ * executes are fatal after its boot (above). */
+static const struct engine_option pv_options[] = {
+    KVM_PV_OPTION,
+    { "--pv-strict", "on|off",
+      "after the PV kernel's boot (its HC_SET_TIMER), end the run on any sensitive\n"
+      "instruction in ring 0, naming it (02-paravirt/README.md)",
+      strict_check_option },
+    { NULL }
+};
 
 static const struct engine_entry engines[] = {
     { "bt", &pv_bt, NULL, pv_options },

@@ -3,11 +3,14 @@
  * the version protocol (Linux Documentation/virt/kvm/x86/msr.rst).
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include "02-paravirt/pvclock.h"
 
 _Static_assert(sizeof(struct pvclock_time_info) == 32, "msr.rst: 32 bytes");
 _Static_assert(offsetof(struct pvclock_time_info, tsc_to_system_mul) == 24, "msr.rst layout");
 _Static_assert(sizeof(struct pvclock_wall_clock) == 12, "msr.rst: 12 bytes");
+_Static_assert(sizeof(struct kvm_steal_time) == 64, "msr.rst: 64 bytes");
+_Static_assert(offsetof(struct kvm_steal_time, preempted) == 16, "msr.rst layout");
 
 /* The ratio r = to_hz / from_hz is written as (mul / 2^32) * 2^shift with
  * mul / 2^32 in [1/2, 1): double the denominator while r >= 1, the
@@ -73,4 +76,26 @@ void pvclock_write_wall(struct pvclock_wall_clock *wc, uint64_t realtime_ns, uin
     wc->sec = (uint32_t)(boot / 1000000000u);
     wc->nsec = (uint32_t)(boot % 1000000000u);
     pvclock_end(&wc->version);
+}
+
+void pvclock_add_steal(struct kvm_steal_time *st, uint64_t ns)
+{
+    pvclock_begin(&st->version);
+    st->steal += ns;
+    st->preempted = 0;
+    pvclock_end(&st->version);
+}
+
+int pvclock_parse_schedstat(const char *text, uint64_t *run_delay_ns)
+{
+    char *end;
+    strtoull(text, &end, 10);
+    if (end == text || *end != ' ')
+        return -1;
+    const char *p = end + 1;
+    unsigned long long d = strtoull(p, &end, 10);
+    if (end == p || (*end != ' ' && *end != '\n' && *end))
+        return -1;
+    *run_delay_ns = d;
+    return 0;
 }

@@ -36,6 +36,20 @@ struct pvclock_wall_clock {
     uint32_t nsec;
 };
 
+/* struct kvm_steal_time (msr.rst, MSR_KVM_STEAL_TIME): 64 bytes, 64-byte
+ * aligned.  steal: ns the vCPU was runnable on the host but not running
+ * (another thread had its CPU), summed since the guest enabled it; the
+ * guest's scheduler shows it as "steal" (/proc/stat's 8th column).
+ * preempted: the vCPU is not running now (we never say so: 0). */
+struct kvm_steal_time {
+    uint64_t steal;
+    uint32_t version;
+    uint32_t flags;
+    uint8_t preempted;
+    uint8_t u8_pad[3];
+    uint32_t pad[11];
+};
+
 #define PVCLOCK_TSC_STABLE_BIT (1u << 0) /* the TSC is the same on every vCPU, never backwards */
 
 /* The scale from a counter at from_hz to one at to_hz: a delta d becomes
@@ -52,6 +66,14 @@ void pvclock_write_time(struct pvclock_time_info *ti, uint64_t tsc, uint64_t sys
 /* Write the wall-clock record at wc: the time of system_time 0, i.e.
  * realtime_ns (now, since the epoch) minus system_ns (now, VM clock). */
 void pvclock_write_wall(struct pvclock_wall_clock *wc, uint64_t realtime_ns, uint64_t system_ns);
+/* Add ns to a steal-time record at st (guest memory), under the version
+ * protocol (0 only bumps the version). */
+void pvclock_add_steal(struct kvm_steal_time *st, uint64_t ns);
+/* The host's side of steal time: the run delay (ns a thread waited,
+ * runnable, for a CPU) from the text of /proc/<pid>/task/<tid>/schedstat,
+ * "<cpu time ns> <run delay ns> <timeslices>" (Linux Documentation/
+ * scheduler/sched-stats.rst).  0, or -1 if the text is not that. */
+int pvclock_parse_schedstat(const char *text, uint64_t *run_delay_ns);
 /* The version protocol's two halves (pvclock_write_* use them): begin
  * makes *version odd, end makes it even; stores ordered around them. */
 void pvclock_begin(uint32_t *version);

@@ -53,6 +53,17 @@ void hangup_note(int why)
 
 static void on_signal(int sig) { hangup_note(sig); }
 
+/* SIGUSR1: --stats so far, and run on (hangup.h). */
+static struct sigaction old_usr1;
+static bool usr1_installed;
+static void on_usr1(int sig)
+{
+    (void)sig;
+    struct vm *vm = atomic_load(&armed_vm);
+    if (vm)
+        vm_request_stats(vm);
+}
+
 int hangup_cause(void) { return atomic_load(&cause); }
 int hangup_fd(void) { return read_fd; }
 
@@ -152,6 +163,9 @@ int hangup_arm(struct vm *vm, bool term, char *err, size_t len)
         sa.sa_flags = stop_sigs[i] == SIGHUP ? 0 : SA_RESETHAND;
         installed[i] = sigaction(stop_sigs[i], &sa, NULL) == 0;
     }
+    struct sigaction su = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+    sigemptyset(&su.sa_mask);
+    usr1_installed = sigaction(SIGUSR1, &su, &old_usr1) == 0;
     if (read_fd < 0) {
         snprintf(err, len, "cannot watch the terminal: pipe: %s", strerror(errno));
         return -1;
@@ -175,6 +189,9 @@ void hangup_disarm(void)
             }
             installed[i] = false;
         }
+    if (usr1_installed)
+        sigaction(SIGUSR1, &old_usr1, NULL);
+    usr1_installed = false;
     if (watching) {
         if (write(quit_fd[1], "q", 1) < 0) {
             /* cannot happen: the pipe is empty */

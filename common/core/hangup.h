@@ -19,6 +19,10 @@
  *     hangup_disarm();
  *     if (hangup_cause()) ... say why
  *
+ * SIGUSR1 is no stop: with --stats the VMM prints its counts so far at
+ * the next exit and runs on (vm_request_stats), so a script can take the
+ * counts of a phase of a long run (tests/bench/linux-pv.sh).
+ *
  * One terminal and one set of signal handlers per process, so this state
  * is per process (statics), not per VM.  A process that inherited SIGHUP
  * ignored (nohup) keeps ignoring it and is not watched.

@@ -41,14 +41,40 @@ void irqchip_init(struct irqchip *ic, struct pic_pair *pic, const uint32_t *apic
     lapic_init(&ic->lapic, clock, lapic_eoi_broadcast, &ic->ioapic);
 }
 
+void irqchip_set_pv(struct irqchip *ic, const struct irqchip_pv_ops *ops, void *ctx)
+{
+    ic->pv = ops;
+    ic->pv_ctx = ctx;
+    ic->pv_offered = false;
+}
+
+/* Fold in a paravirtual EOI (irqchip.h): the guest cleared its flag, so
+ * the vector it stood for ends now.  withdraw: the flag, still set, may no
+ * longer stand (another vector comes, or the guest looks at the APIC). */
+static void pv_sync(struct irqchip *ic, bool withdraw)
+{
+    if (!ic->pv_offered)
+        return;
+    if (!ic->pv->flag(ic->pv_ctx)) {
+        ic->pv_offered = false;
+        ic->pv_eois++;
+        lapic_eoi(&ic->lapic);
+    } else if (withdraw) {
+        ic->pv->withdraw(ic->pv_ctx);
+        ic->pv_offered = false;
+    }
+}
+
 /* Is the local APIC globally enabled (IA32_APIC_BASE bit 11)?  Turning it
  * off resets it (SDM Vol. 3A §11.4.3), noticed here, lazily: while off
  * nothing of it is visible. */
 static bool apic_on(struct irqchip *ic)
 {
     bool on = *ic->apic_base & APIC_BASE_EN;
-    if (!on && ic->apic_was_on)
+    if (!on && ic->apic_was_on) {
+        pv_sync(ic, true);
         lapic_reset(&ic->lapic);
+    }
     ic->apic_was_on = on;
     return on;
 }
@@ -61,6 +87,7 @@ static void lapic_page(void *dev, uint64_t offset, uint8_t size, bool is_write, 
             *value = size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
         return;
     }
+    pv_sync(ic, true);
     lapic_mmio(&ic->lapic, offset, size, is_write, value);
 }
 
@@ -108,6 +135,7 @@ bool irqchip_pending(struct irqchip *ic)
         return true;
     if (!apic_on(ic))
         return false;
+    pv_sync(ic, false);
     if (ic->lapic.timer_next != UINT64_MAX && ++ic->polls >= TIMER_POLL_EVERY) {
         ic->polls = 0;
         lapic_update(&ic->lapic, vclock_now(ic->clock));
@@ -121,7 +149,12 @@ int irqchip_ack(struct irqchip *ic)
         return pic_ack(ic->pic);
     if (!apic_on(ic))
         return pic_ack(ic->pic); /* nothing pending: the 8259's spurious IR7 */
-    return lapic_ack(&ic->lapic);
+    pv_sync(ic, true);
+    uint64_t before = ic->lapic.delivered;
+    int v = lapic_ack(&ic->lapic);
+    if (ic->pv && ic->lapic.delivered != before) /* not the spurious vector */
+        ic->pv_offered = ic->pv->delivered(ic->pv_ctx, v, lapic_alone_in_service(&ic->lapic, v));
+    return v;
 }
 
 uint64_t irqchip_deadline(struct irqchip *ic)

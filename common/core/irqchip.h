@@ -43,6 +43,28 @@
 
 #define IRQ_TO_IOAPIC_PIN(irq) ((irq) == 0 ? 2 : (irq))
 
+/* A paravirtual EOI (KVM's PV EOI, Linux Documentation/virt/kvm/x86/
+ * msr.rst, MSR_KVM_PV_EOI_EN; stage 02 offers it, 02-paravirt/kvm_pv.h).
+ * When the local APIC delivers a vector whose EOI nobody but the APIC
+ * needs (lapic_alone_in_service: KVM's rule), the VMM sets a flag in guest
+ * memory; the guest's handler clears it instead of writing the EOI
+ * register (an MMIO exit), and the VMM, which looks at the flag before it
+ * looks at the APIC (every poll, INTA and register access), does the EOI
+ * itself.  Before another delivery or a register access a flag still set
+ * is withdrawn, and the guest then writes the register, so the flag only
+ * ever stands for the one vector in service (KVM syncs the same way at
+ * every exit and entry: apic_sync_pv_eoi_from_guest / _to_guest).  The
+ * guest's memory is the stage's business: */
+struct irqchip_pv_ops {
+    /* A vector of the local APIC was just delivered; may_skip: the rule
+     * above holds.  Set the guest's flag and return true, or return false
+     * (the guest has not enabled PV EOI).  Called at every delivery: also
+     * the stage's moment for other per-interrupt work (steal time). */
+    bool (*delivered)(void *ctx, int vector, bool may_skip);
+    bool (*flag)(void *ctx);     /* is the guest's flag still set?    */
+    void (*withdraw)(void *ctx); /* clear it: the register EOI is due */
+};
+
 struct irqchip {
     struct pic_pair *pic;
     struct ioapic ioapic;
@@ -50,13 +72,19 @@ struct irqchip {
     const uint32_t *apic_base; /* the CPU's IA32_APIC_BASE (x86/cpu.h) */
     const struct vclock *clock;
     bool apic_was_on;
-    unsigned polls; /* polls since the LAPIC timer was brought to now */
+    unsigned polls;                  /* polls since the LAPIC timer was brought to now */
+    const struct irqchip_pv_ops *pv; /* NULL: no paravirtual EOI */
+    void *pv_ctx;
+    bool pv_offered;  /* the guest's flag is set for the vector in service */
+    uint64_t pv_eois; /* EOIs the guest signalled through the flag */
 };
 
 void irqchip_init(struct irqchip *ic, struct pic_pair *pic, const uint32_t *apic_base,
                   const struct vclock *clock);
 /* Put the APIC page and the I/O APIC on the MMIO bus; 0 or -1. */
 int irqchip_attach(struct irqchip *ic, struct iobus *mmio);
+/* Offer the paravirtual EOI above (NULL: stop). */
+void irqchip_set_pv(struct irqchip *ic, const struct irqchip_pv_ops *ops, void *ctx);
 /* The irq_line callback of every ISA device (ctx = the irqchip). */
 void irqchip_isa_irq(void *ctx, int irq, int level);
 /* The irq_line callback of a PCI INTx# pin routed to ISA IRQ irq, level

@@ -64,6 +64,19 @@ static void request_stop(struct vm *vm, enum stop_cause why)
 }
 
 void vm_request_stop(struct vm *vm) { request_stop(vm, STOP_REQUEST); }
+void vm_request_stats(struct vm *vm) { atomic_store(&vm->stats_now, true); }
+
+/* --stats so far, asked for by vm_request_stats: the summary's time is
+ * up to now. */
+static void stats_now(struct vm *vm)
+{
+    if (!atomic_exchange(&vm->stats_now, false) || !vm->opt.stats)
+        return;
+    fflush(stdout);
+    vm->end_ns = host_monotonic_ns(NULL);
+    vm_print_stats(vm, vm->report);
+    fflush(vm->report);
+}
 
 static void setup_rtc(struct vm *vm);
 
@@ -510,6 +523,7 @@ int vm_run(struct vm *vm)
     while (status < 0) {
         int rc = vm->engine->run(&vm->vcpu, &exit);
         uint64_t t0 = host_monotonic_ns(NULL), idle0 = vm->idle_ns;
+        stats_now(vm);
         if (rc > 0) { /* an engine's time slice ended: no exit */
             status = stop_status(vm);
             continue;

@@ -135,6 +135,9 @@ void vm_set_clock(struct vm *vm, uint64_t (*now_ns)(void *ctx), void *ctx);
  * VMM_STATUS_STOPPED (130, like a shell's Ctrl-C) unless a debug exit came
  * first. */
 void vm_request_stop(struct vm *vm);
+/* With --stats: print the counts so far at the next exit or time slice,
+ * and run on (core/hangup.h: SIGUSR1).  Async-signal-safe. */
+void vm_request_stats(struct vm *vm);
 /* Where --stats and fatal dumps go (default stderr). */
 void vm_set_report(struct vm *vm, FILE *out);
 /* An observer (the visualizer, common/viz) sees every exit the run loop
@@ -176,6 +179,13 @@ struct vm_irq_source {
     bool (*gate)(void *ctx, struct vcpu *v);
 };
 void vm_set_irq_source(struct vm *vm, const struct vm_irq_source *src, void *ctx);
+/* A stage's paravirtual EOI at the local APIC (core/irqchip.h, struct
+ * irqchip_pv_ops; stage 02's KVM PV EOI for Linux); NULL removes it.  And
+ * the EOIs counted so far: by a write of the APIC's EOI register, and
+ * signalled through the paravirtual flag instead. */
+struct irqchip_pv_ops;
+void vm_set_apic_pv(struct vm *vm, const struct irqchip_pv_ops *ops, void *ctx);
+void vm_apic_eoi_counts(const struct vm *vm, uint64_t *by_write, uint64_t *by_pv);
 /* The VM clock device time runs on (ns). */
 uint64_t vm_clock_ns(struct vm *vm);
 /* The value of one of the engine's own options ("--bt-mode"), as given on

@@ -78,6 +78,8 @@ const char *exit_reason_name(uint32_t reason)
 {
     if (reason == EXIT_VMM_ERROR)
         return "VMM: internal error";
+    if (reason == EXIT_SENSITIVE)
+        return "sensitive instruction (strict PV)";
     uint32_t basic = reason & 0xffff; /* bits 15:0, SDM §25.9.1 */
     if (basic <= EXIT_REASON_MAX && reason_names[basic])
         return reason_names[basic];
@@ -151,6 +153,7 @@ int exit_format(const struct vm_exit *e, char *buf, int len)
                         p->qual & 2 ? "w" : "-", p->qual & 4 ? "x" : "-");
     }
     case EXIT_VMM_ERROR:
+    case EXIT_SENSITIVE:
         return snprintf(buf, len, "%s%s%s", name, e->message[0] ? ": " : "", e->message);
     default:
         if (e->qualification)

@@ -40,6 +40,10 @@ enum exit_reason { /* SDM Vol. 3C, Table C-1          */
                    EXIT_REASON_MAX = 65,
                    /* Not a VT-x reason: the engine could not go on (see message). */
                    EXIT_VMM_ERROR = 0x1001, /* engine-internal error, see message  */
+                   /* Not a VT-x reason either: a sensitive instruction in ring 0
+                    * while x86_cpu.pv_strict is set (stage 02, --pv-strict); the
+                    * message names it, EIP is on it, it has not executed. */
+                   EXIT_SENSITIVE = 0x1002,
 };
 #define EXIT_REASON_ENTRY_FAILURE 0x80000000u /* bit 31 of the exit reason  */
 

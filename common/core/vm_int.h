@@ -82,6 +82,7 @@ struct vm {
     /* Stopping: the engine polls stop at instruction/block boundaries. */
     atomic_bool stop;
     atomic_int stop_cause;
+    atomic_bool stats_now; /* print --stats at the next exit (vm.h) */
     pthread_t timer;
     bool timer_running;
     pthread_mutex_t lock;

@@ -85,6 +85,17 @@ void vm_set_irq_source(struct vm *vm, const struct vm_irq_source *src, void *ctx
     vm->irq_src_ctx = ctx;
 }
 
+void vm_set_apic_pv(struct vm *vm, const struct irqchip_pv_ops *ops, void *ctx)
+{
+    irqchip_set_pv(&vm->irqchip, ops, ctx);
+}
+
+void vm_apic_eoi_counts(const struct vm *vm, uint64_t *by_write, uint64_t *by_pv)
+{
+    *by_write = vm->irqchip.lapic.eoi_writes;
+    *by_pv = vm->irqchip.pv_eois;
+}
+
 uint64_t vm_clock_ns(struct vm *vm) { return vclock_now(&vm->clock); }
 
 bool vm_advance_time(struct vm *vm) { return advance_time(vm, vclock_now(&vm->clock)); }

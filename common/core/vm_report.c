@@ -76,6 +76,13 @@ void vm_print_stats(struct vm *vm, FILE *f)
             (unsigned long long)vm->pit.irq0_missed, (unsigned long long)vm->ticks.reinjected,
             (unsigned long long)vm->ticks.dropped, (unsigned long long)vm->uart.tx_bytes,
             (unsigned long long)vm->unclaimed_io);
+    const struct irqchip *ic = &vm->irqchip;
+    if (ic->lapic.delivered) /* the guest used the local APIC (irqchip.h) */
+        fprintf(f,
+                "  local APIC: %llu interrupts delivered; EOIs: %llu by register write, %llu "
+                "paravirtual\n",
+                (unsigned long long)ic->lapic.delivered, (unsigned long long)ic->lapic.eoi_writes,
+                (unsigned long long)ic->pv_eois);
     if (vm->trace.file)
         fprintf(f, "  trace: %llu events written\n", (unsigned long long)vm->trace.written);
     if (vm->engine->print_stats)

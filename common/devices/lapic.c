@@ -142,7 +142,7 @@ int lapic_ack(struct lapic *l)
     return v;
 }
 
-static void eoi(struct lapic *l)
+void lapic_eoi(struct lapic *l)
 {
     int v = highest(l->isr);
     if (v < 0)
@@ -150,6 +150,16 @@ static void eoi(struct lapic *l)
     clr_bit256(l->isr, v);
     if (get_bit256(l->tmr, v) && l->eoi_broadcast)
         l->eoi_broadcast(l->eoi_ctx, v);
+}
+
+bool lapic_alone_in_service(const struct lapic *l, int v)
+{
+    if (v < 0 || v > 255 || get_bit256(l->tmr, v) || highest(l->irr) >= 0)
+        return false;
+    for (int w = 0; w < 8; w++)
+        if (l->isr[w] != (w == v >> 5 ? 1u << (v & 31) : 0))
+            return false;
+    return true;
 }
 
 bool lapic_lint0_extint(const struct lapic *l)
@@ -300,7 +310,10 @@ static void reg_write(struct lapic *l, uint32_t r, uint32_t v, uint64_t now)
     switch (r) {
     case R_ID: l->id = v & 0xff000000u; break;
     case R_TPR: l->tpr = v & 0xff; break;
-    case R_EOI: eoi(l); break;
+    case R_EOI:
+        l->eoi_writes++;
+        lapic_eoi(l);
+        break;
     case R_LDR: l->ldr = v & 0xff000000u; break;
     case R_DFR: l->dfr = v | 0x0fffffffu; break;
     case R_SVR: svr_write(l, v); break;

@@ -112,6 +112,7 @@ struct lapic {
     void (*eoi_broadcast)(void *ctx, int vector);
     void *eoi_ctx;
     uint64_t timer_fires, spurious, delivered; /* statistics */
+    uint64_t eoi_writes;                       /* EOIs by a write of the register */
 };
 
 void lapic_init(struct lapic *l, const struct vclock *clock,
@@ -132,6 +133,13 @@ int lapic_pending(const struct lapic *l);
 int lapic_ack(struct lapic *l);
 /* Is LINT0 an unmasked ExtINT input (virtual wire: the 8259 goes through)? */
 bool lapic_lint0_extint(const struct lapic *l);
+/* End the highest-priority interrupt in service (§11.8.5), as a write of
+ * the EOI register does: for a paravirtual EOI the VMM performs. */
+void lapic_eoi(struct lapic *l);
+/* Is vector v the only one in service, edge-triggered (no I/O APIC
+ * broadcast to come), with nothing requested behind it?  KVM's condition
+ * for a paravirtual EOI (arch/x86/kvm/lapic.c, apic_sync_pv_eoi_to_guest). */
+bool lapic_alone_in_service(const struct lapic *l, int v);
 /* PPR (§11.8.3.1), for the register and for tests. */
 uint32_t lapic_ppr(const struct lapic *l);
 

@@ -151,7 +151,11 @@ struct x86_cpu {
     uint32_t apic_base; /* IA32_APIC_BASE, MSR 0x1B (devices/lapic.h) */
     struct x86_fpu fpu; /* x87 state (x86/fpu.h)                   */
     bool halted;        /* HLT executed, waiting for an interrupt */
-    bool irq_shadow;    /* blocking by STI / MOV SS (one instr.)  */
+    /* Strict paravirtualization (stage 02's --pv-strict): a sensitive
+     * instruction in ring 0 (interp_int.h, strict_exit) is not executed
+     * but ends the run with EXIT_SENSITIVE naming it. */
+    bool pv_strict;
+    bool irq_shadow; /* blocking by STI / MOV SS (one instr.)  */
     /* The VMM's CPUID leaves and MSRs (NULL: the plain i686). */
     const struct x86_cpu_ext *ext;
 };

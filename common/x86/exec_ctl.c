@@ -139,6 +139,8 @@ void h_popf(struct interp *ip, const struct insn *in)
         keep |= FL_IF;
     if (in->size == 2)
         keep |= 0xffff0000u;
+    if ((((v & ~keep) ^ old) & (FL_IF | FL_IOPL)) && strict_exit(ip, in, "popf changing IF/IOPL"))
+        return;
     set_eflags(ip, (v & ~keep) | (old & keep));
     ip->r[R_ESP] += in->size;
 }
@@ -306,6 +308,8 @@ static uint32_t pio(struct interp *ip, uint16_t port, int size, bool write, uint
 static void io_exit(struct interp *ip, const struct insn *in, bool is_in)
 {
     io_check(ip);
+    if (strict_exit(ip, in, is_in ? "in" : "out"))
+        return;
     struct vm_exit ex, *e = &ex;
     memset(e, 0, sizeof *e);
     uint16_t port = (in->flags & I_CL) ? (uint16_t)ip->r[R_EDX] : (uint16_t)in->imm;
@@ -339,6 +343,8 @@ void h_out(struct interp *ip, const struct insn *in) { io_exit(ip, in, false); }
 void h_ins(struct interp *ip, const struct insn *in)
 {
     io_check(ip);
+    if (strict_exit(ip, in, "ins"))
+        return;
     struct sctx c = sctx(ip, in);
     uint16_t port = ip->r[R_EDX];
     REP_LOOP(uint32_t lin = di(ip, in);
@@ -349,6 +355,8 @@ void h_ins(struct interp *ip, const struct insn *in)
 void h_outs(struct interp *ip, const struct insn *in)
 {
     io_check(ip);
+    if (strict_exit(ip, in, "outs"))
+        return;
     struct sctx c = sctx(ip, in);
     uint16_t port = ip->r[R_EDX];
     REP_LOOP(pio(ip, port, in->size, true, ld(ip, si(ip, in), in->size)); adv(ip, R_ESI, &c));
@@ -359,6 +367,8 @@ void h_hlt(struct interp *ip, const struct insn *in)
 {
     if (cpl(ip) != 0)
         raise_gp(ip, 0);
+    if (strict_exit(ip, in, "hlt"))
+        return;
     ip->cpu->halted = true;
     EIP = in->next;
     memset(&ip->pexit, 0, sizeof ip->pexit);
@@ -370,14 +380,16 @@ void h_hlt(struct interp *ip, const struct insn *in)
 }
 void h_cli(struct interp *ip, const struct insn *in)
 {
-    (void)in;
     io_check(ip); /* CPL <= IOPL, as for I/O */
+    if (strict_exit(ip, in, "cli"))
+        return;
     ip->eflags &= ~FL_IF;
 }
 void h_sti(struct interp *ip, const struct insn *in)
 {
-    (void)in;
     io_check(ip);
+    if (strict_exit(ip, in, "sti"))
+        return;
     if (!(ip->eflags & FL_IF))
         ip->cpu->irq_shadow = true; /* interrupts after the NEXT instruction */
     ip->eflags |= FL_IF;

@@ -92,6 +92,8 @@ void h_grp6(struct interp *ip, const struct insn *in)
     case 1: rm_write16(ip, in, CPU->tr.sel); break;   /* STR  */
     case 2: {                                         /* LLDT, CPL 0 */
         need_cpl0(ip);
+        if (strict_exit(ip, in, "lldt"))
+            return;
         uint16_t sel = rm_read(ip, in, 2);
         if ((sel & 0xfffc) == 0)
             memset(&CPU->ldtr, 0, sizeof CPU->ldtr);
@@ -101,6 +103,8 @@ void h_grp6(struct interp *ip, const struct insn *in)
     }
     case 3: { /* LTR, CPL 0 */
         need_cpl0(ip);
+        if (strict_exit(ip, in, "ltr"))
+            return;
         uint16_t sel = rm_read(ip, in, 2);
         if ((sel & 0xfffc) == 0)
             raise_gp(ip, 0);
@@ -133,6 +137,8 @@ void h_grp7(struct interp *ip, const struct insn *in)
         if (!MEM)
             raise_ud(ip);
         need_cpl0(ip);
+        if (strict_exit(ip, in, in->op == 2 ? "lgdt" : "lidt"))
+            return;
         uint32_t lin = ea(ip, in);
         uint16_t limit = ld(ip, lin, 2);
         uint32_t base = ld(ip, lin + 2, 4);
@@ -143,6 +149,8 @@ void h_grp7(struct interp *ip, const struct insn *in)
     case 4: rm_write16(ip, in, guest_cr0(ip)); break; /* SMSW */
     case 6: {                                         /* LMSW, CPL 0 */
         need_cpl0(ip);
+        if (strict_exit(ip, in, "lmsw"))
+            return;
         uint32_t v = rm_read(ip, in, 2) & 0xf; /* PE MP EM TS; cannot clear PE */
         struct vm_exit e;                      /* SDM Table 28-3: LMSW */
         exit_init(&e, in, EXIT_CR_ACCESS);
@@ -157,6 +165,8 @@ void h_grp7(struct interp *ip, const struct insn *in)
         if (!MEM)
             raise_ud(ip);
         need_cpl0(ip);
+        if (strict_exit(ip, in, "invlpg"))
+            return;
         uint32_t lin = ea(ip, in);
         struct vm_exit e; /* qualification: the address */
         exit_init(&e, in, EXIT_INVLPG);
@@ -253,7 +263,11 @@ void h_mov_r_cr(struct interp *ip, const struct insn *in)
 }
 void h_mov_cr_r(struct interp *ip, const struct insn *in)
 {
+    static const char *const name[] = { "mov to cr0", "mov to cr1", "mov to cr2", "mov to cr3",
+                                        "mov to cr4", "mov to cr5", "mov to cr6", "mov to cr7" };
     need_cpl0(ip);
+    if (strict_exit(ip, in, name[in->reg & 7]))
+        return;
     uint32_t v = ip->r[in->rm];
     if ((in->reg == 0 || in->reg == 3 || in->reg == 4) && cr_exit(ip, in, 0, v))
         return;
@@ -304,7 +318,7 @@ void h_mov_r_dr(struct interp *ip, const struct insn *in)
 {
     need_cpl0(ip);
     int n = dr_index(ip, in->reg);
-    if (dr_exit(ip, in, true))
+    if (strict_exit(ip, in, "mov from dr") || dr_exit(ip, in, true))
         return;
     ip->r[in->rm] = CPU->dr[n];
 }
@@ -312,13 +326,15 @@ void h_mov_dr_r(struct interp *ip, const struct insn *in)
 {
     need_cpl0(ip);
     int n = dr_index(ip, in->reg);
-    if (dr_exit(ip, in, false))
+    if (strict_exit(ip, in, "mov to dr") || dr_exit(ip, in, false))
         return;
     CPU->dr[n] = ip->r[in->rm]; /* stored; breakpoints not modelled */
 }
 void h_clts(struct interp *ip, const struct insn *in)
 {
     need_cpl0(ip);
+    if (strict_exit(ip, in, "clts"))
+        return;
     struct vm_exit e; /* SDM Table 28-3: CLTS */
     exit_init(&e, in, EXIT_CR_ACCESS);
     e.u.cr.access = 2;
@@ -330,8 +346,8 @@ void h_clts(struct interp *ip, const struct insn *in)
 }
 void h_wbinvd(struct interp *ip, const struct insn *in) /* WBINVD / INVD: no caches */
 {
-    (void)in;
     need_cpl0(ip);
+    strict_exit(ip, in, "wbinvd");
 }
 
 /* ---- identification, time, MSRs ------------------------------------------- */
@@ -405,6 +421,17 @@ void h_vmcall(struct interp *ip, const struct insn *in)
     ip->exit_reason = EXIT_VMCALL;
     ip->cpu->eip = in->eip;
     ip->stop = true;
+}
+bool strict_exit(struct interp *ip, const struct insn *in, const char *name)
+{
+    if (!CPU->pv_strict || cpl(ip) != 0)
+        return false;
+    exit_init(&ip->pexit, in, EXIT_SENSITIVE);
+    snprintf(ip->pexit.message, sizeof ip->pexit.message, "%s", name);
+    ip->exit_reason = EXIT_SENSITIVE;
+    ip->cpu->eip = in->eip;
+    ip->stop = true;
+    return true;
 }
 void h_cpuid(struct interp *ip, const struct insn *in)
 {
@@ -499,7 +526,7 @@ void h_rdmsr(struct interp *ip, const struct insn *in)
 void h_wrmsr(struct interp *ip, const struct insn *in)
 {
     need_cpl0(ip);
-    if (msr_exit(ip, in, EXIT_WRMSR))
+    if (strict_exit(ip, in, "wrmsr") || msr_exit(ip, in, EXIT_WRMSR))
         return;
     uint64_t v = ((uint64_t)ip->r[R_EDX] << 32) | ip->r[R_EAX];
     if (!x86_msr_write(CPU, ip->r[R_ECX], v))

@@ -143,6 +143,11 @@ static inline void exit_init(struct vm_exit *e, const struct insn *in, uint32_t 
     e->guest_eip = in->eip;
     e->instr_len = in->len;
 }
+/* Strict paravirtualization (x86_cpu.pv_strict): in ring 0, the sensitive
+ * instruction in (name: its mnemonic) ends the run with EXIT_SENSITIVE
+ * before it executes, as a VMCALL ends it.  True if so: the handler
+ * returns at once.  Called after the instruction's own fault checks. */
+bool strict_exit(struct interp *ip, const struct insn *in, const char *name);
 /* The guest's view of CR0/CR4: VMM-owned bits come from the read shadow. */
 static inline uint32_t guest_cr0(const struct interp *ip)
 {

@@ -319,4 +319,5 @@ st=$?
 "$ROOT/tests/bench/micro.sh" || st=1   # Adams & Agesen microbenchmark table (micro.mk)
 "$ROOT/tests/bench/linux.sh" || st=1   # Debian's Linux to the prompt and to poweroff
 "$ROOT/tests/bench/io.sh" || st=1      # stage 05: traps per MiB, IDE disk vs virtio-blk
+"$ROOT/tests/bench/linux-pv.sh" || st=1  # its exits with and without --pv-linux (stage 02)
 exit $st

@@ -6,7 +6,12 @@
 #
 # With it, Linux finds "KVMKVMKVM" at CPUID 0x40000000, takes kvmclock at
 # the _NEW MSRs and makes it its clocksource; its clock keeps time against
-# the host's.  Without it nothing changes: no KVM, no kvm-clock.
+# the host's.  It enables PV EOI (MSR_KVM_PV_EOI_EN), and most of its
+# interrupts then end with a PV EOI instead of a write of the APIC's EOI
+# register.  It enables steal time (MSR_KVM_STEAL_TIME): with host busy
+# loops competing for the CPUs, /proc/stat's steal column rises.  Without
+# the option nothing changes: no KVM, no kvm-clock, every EOI a register
+# write, steal 0.
 #
 #   tests/pv/linux-pv.sh      (LINUX_SESSION_SECONDS bounds a boot, default 300;
 #                              PV_LINUX_VMM="build/vmm-pv --engine interp" boots
@@ -15,6 +20,7 @@
 . "$ROOT/tests/linux/drive.sh"
 LINUX=$BUILD/linux
 LIMIT=${LINUX_SESSION_SECONDS:-300}
+declare -A steal
 # PV_LINUX_VMM: the VMM and engine (e.g. "build/vmm-hw --engine vmx").
 VMM=${PV_LINUX_VMM:-$BUILD/vmm-mem --engine bt}
 CSRC=/sys/devices/system/clocksource/clocksource0/current_clocksource
@@ -99,6 +105,37 @@ else
         "guest $u0 -> $u1 s; host $(echo "$t2 - $t1" | bc) to $(echo "$t3 - $t0" | bc) s"
 fi
 
+# Steal time: a busy loop in the guest while host busy loops (one more
+# than the host has CPUs) compete with the VMM's thread; /proc/stat's cpu
+# line read before, after 3 s of it and a second later.  No bound on the
+# amount (the host's load decides it): with the option it is above 0 at
+# the end and never goes back; without, it stays 0.
+HOG_PIDS=
+hogs_start() {
+    local i
+    for i in $(seq 0 "$(nproc)"); do
+        (end=$((SECONDS + 30)); while [ $SECONDS -lt $end ]; do :; done) &
+        HOG_PIDS="$HOG_PIDS $!"
+    done
+}
+hogs_stop() { [ -n "$HOG_PIDS" ] && kill $HOG_PIDS 2>/dev/null; wait $HOG_PIDS 2>/dev/null; HOG_PIDS=; }
+STEAL_CMD="head -1 /proc/stat; timeout 3 sh -c 'while :; do :; done'; head -1 /proc/stat; sleep 1; head -1 /proc/stat"
+steal_values() { awk '$1 == "cpu" { printf "%s ", $9 }' "$(drive_output "$1")"; }
+hogs_start
+for id in pv full; do
+    drive_cmd "$id" "$STEAL_CMD" 120 && steal[$id]=$(steal_values "$id") ||
+        notok "$id: steal time under load" "no answer: $(drive_reason "$id")"
+done
+hogs_stop
+set -- ${steal[pv]}
+if [ $# = 3 ] && [ "$3" -gt 0 ] && [ "$1" -le "$2" ] && [ "$2" -le "$3" ]; then
+    ok "pv: steal time rises under host load, never backwards ($1 -> $2 -> $3 ticks)"
+else
+    notok "pv: steal time rises under host load" "/proc/stat steal: '${steal[pv]}'"
+fi
+if [ "${steal[full]}" = "0 0 0 " ]; then ok "full: steal stays 0 under host load"
+else notok "full: steal stays 0" "/proc/stat steal: '${steal[full]}'"; fi
+
 # Without: leaf 0x40000000 is vmlab's, which Linux does not know.
 cmd full "no KVM found" "dmesg | grep -c -i -E 'Hypervisor detected|kvm-clock'" "^0$"
 cmd full "the clocksource is not kvm-clock" "cat $CSRC" "^(tsc|acpi_pm|pit|refined-jiffies|jiffies)$"
@@ -111,4 +148,26 @@ cp "$TMPD/full.out" "$BUILD/linux/session/pv-linux-off.console" 2>/dev/null
 expect_grep "pv: --stats counts the kvmclock records" \
     "kvm-pv: .*records written: [1-9][0-9]* time, [1-9][0-9]* wall clock" "$TMPD/pv.out"
 no_line full "kvm-pv:" "full: no kvm-pv in --stats"
+# PV EOI: enabled by the guest (its MSR write, with the word's address),
+# most EOIs through the flag, and the register writes drop against the
+# same boot without the option (which has no PV EOI at all).
+expect_grep "pv: Linux enables PV EOI (MSR_KVM_PV_EOI_EN)" "kvm-pv: PV EOI on at 0x[0-9a-f]+" "$TMPD/pv.out"
+eois() { # eois ID: "<by register write> <paravirtual>" from the local APIC line
+    sed -n 's/^  local APIC: .*EOIs: \([0-9]*\) by register write, \([0-9]*\) paravirtual$/\1 \2/p' \
+        "$TMPD/$1.out" | tail -1
+}
+read -r pw pp <<<"$(eois pv)"
+read -r fw fp <<<"$(eois full)"
+if [ -n "$pp" ] && [ "$pp" -gt $((2 * pw)) ]; then
+    ok "pv: most EOIs are PV EOIs ($pp PV, $pw by APIC register write)"
+else
+    notok "pv: most EOIs are PV EOIs" "'$pp' PV, '$pw' by register write"
+fi
+if [ -n "$fw" ] && [ "$fp" = 0 ] && [ "$fw" -gt $((2 * pw)) ]; then
+    ok "APIC EOI register writes drop with PV EOI: $fw without, $pw with"
+else
+    notok "APIC EOI register writes drop with PV EOI" "without: '$fw' writes, '$fp' PV; with: '$pw' writes"
+fi
+expect_grep "pv: Linux enables steal time (MSR_KVM_STEAL_TIME)" \
+    "kvm-pv: steal time on at 0x[0-9a-f]+: [1-9][0-9]* ns reported" "$TMPD/pv.out"
 finish

@@ -3,6 +3,9 @@
 # unmodified VMMs do with a VMCALL, and the exit counts against the
 # unmodified guest (pv.sh).
 TEST_SUITES += tests/pv/pv.sh
+# --pv-strict: every program without its deliberate sensitive instruction
+# passes, the deliberate ones die naming it.
+TEST_SUITES += tests/pv/strict.sh
 
 # The VMM side on a VM without a guest: register protocol, errors, the
 # mmu_update validation, the virtual IF gate, the PV timer's late ticks.
@@ -26,3 +29,7 @@ $(TEST_PVCLOCK): tests/unit/test_pvclock.c $(TEST_PVCLOCK_OBJS) $(LIBVMLAB_SAN)
 
 # Debian's Linux with --pv-linux on and off (two boots under vmm-mem, ~25 s).
 TEST_SUITES += tests/pv/linux-pv.sh
+
+# tests/bench/linux-pv.sh (make bench: Linux's exits with and without
+# --pv-linux) in its quick mode: vmm-mem's bt only, 1 s idle (~30 s).
+TEST_SUITES += tests/bench/linux-pv-smoke.sh

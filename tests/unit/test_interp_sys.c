@@ -3,7 +3,8 @@
  * ch. 6): #UD, #DE, #GP for privilege, #PF error codes and CR2, #DF and the
  * triple fault, ring 3 -> ring 0 through the TSS and IRET back; external
  * interrupts with IF and the STI shadow, HLT; the I/O exit protocol of
- * interp.h; the instruction budget; CPUID, MSRs, RDTSC.
+ * interp.h; strict paravirtualization's exit; the instruction budget;
+ * CPUID, MSRs, RDTSC.
  */
 #include "x86_harness.h"
 
@@ -297,6 +298,38 @@ static void test_io_exit(void **state)
     assert_int_equal(interp_instructions(t->ip), 3);
 }
 
+/* Strict paravirtualization (x86_cpu.pv_strict, stage 02's --pv-strict):
+ * a sensitive instruction in ring 0 is not executed but exits with
+ * EXIT_SENSITIVE naming it, EIP on it; in ring 3 its #GP comes first. */
+static void test_pv_strict(void **state)
+{
+    struct tm *t = *state;
+    TM_LOAD(t, CODE, io);
+    t->cpu.pv_strict = true;
+    t->cpu.gpr[R_EAX] = 0x12345678;
+    assert_int_equal(tm_run(t), EXIT_SENSITIVE);
+    assert_string_equal(t->exit.message, "in");
+    assert_int_equal(t->exit.guest_eip, CODE);
+    assert_int_equal(t->cpu.eip, CODE);
+    assert_int_equal(t->cpu.gpr[R_EAX], 0x12345678); /* not executed */
+
+    TM_LOAD(t, CODE, nops);
+    t->cpu.pv_strict = true;
+    assert_int_equal(tm_run(t), EXIT_SENSITIVE);
+    assert_string_equal(t->exit.message, "hlt");
+    assert_int_equal(t->cpu.eip, CODE + 2);
+    assert_false(t->cpu.halted);
+
+    TM_LOAD(t, UCODE, u_cli);
+    tm_ring3(t, UCODE);
+    t->cpu.pv_strict = true;
+    t->cpu.eflags = FL_FIXED1 | FL_IF;
+    /* The #GP handler (ring 0) ran, and its own HLT is what stops. */
+    assert_int_equal(tm_run(t), EXIT_SENSITIVE);
+    assert_string_equal(t->exit.message, "hlt");
+    assert_int_equal(t->exit.guest_eip, STUBS + 4 * EXC_GP); /* the #GP stub */
+}
+
 static void test_budget(void **state)
 {
     struct tm *t = *state;
@@ -402,6 +435,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sti_shadow, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_hlt, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_io_exit, tm_setup, tm_teardown),
+        cmocka_unit_test_setup_teardown(test_pv_strict, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_budget, tm_setup, tm_teardown),
         cmocka_unit_test_setup_teardown(test_cpuid_msr_tsc, tm_setup, tm_teardown),
         cmocka_unit_test(test_cpuid_leaves),

@@ -2,7 +2,9 @@
  * kvm_pv.h): the TSC-to-ns scale against the guest's own computation, the
  * version protocol of the records, the wall clock; then KVM's CPUID leaves
  * and MSRs on a VM with --pv-linux on (a fake VM clock), bad addresses,
- * and a VM without the option beside it keeping the plain i686. */
+ * and a VM without the option beside it keeping the plain i686; PV EOI
+ * through the local APIC (flag set, taken, withdrawn, refused) and the
+ * steal-time record and its MSR. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -165,7 +167,8 @@ static void test_cpuid_per_vm(void **st)
     assert_int_equal(r[0], 0x40000001);
     assert_memory_equal(s, "KVMKVMKVM\0\0\0", 12);
     x86_cpu_cpuid(c, 0x40000001, r);
-    assert_int_equal(r[0], (1u << 3) | (1u << 24)); /* CLOCKSOURCE2, STABLE_BIT */
+    /* CLOCKSOURCE2, STEAL_TIME, PV_EOI, STABLE_BIT */
+    assert_int_equal(r[0], (1u << 3) | (1u << 5) | (1u << 6) | (1u << 24));
     assert_int_equal(r[3], 0);
     x86_cpu_cpuid(c, 1, r); /* the other leaves are the plain i686's */
     x86_cpuid(1, base);
@@ -248,6 +251,120 @@ static void test_kvmclock_msrs(void **st)
     vm_destroy(vm);
 }
 
+/* ---- PV EOI (core/irqchip.h, kvm_pv.c) ------------------------------------ */
+static uint32_t apic(struct vm *vm, uint32_t reg, bool write, uint32_t val)
+{
+    assert_true(vm_mmio(vm, 0xfee00000u + reg, 4, write, &val));
+    return val;
+}
+static void self_ipi(struct vm *vm, int vector) { apic(vm, 0x300, true, 0x40000u | vector); }
+
+static void test_pv_eoi(void **st)
+{
+    (void)st;
+    struct vm_options o;
+    struct vm *vm = make_vm(&o, true);
+    struct x86_cpu *c = &vm_vcpu(vm)->cpu;
+    uint32_t *word = (uint32_t *)(vm_ram(vm)->host + 0x6004);
+    uint64_t w, p;
+    /* The MSR: bit 1 reserved, the word in RAM, else #GP; read back. */
+    assert_false(x86_msr_write(c, MSR_KVM_PV_EOI_EN, 0x6004 | 2 | 1));
+    assert_false(x86_msr_write(c, MSR_KVM_PV_EOI_EN, (uint64_t)MEM | 1));
+    assert_true(x86_msr_write(c, MSR_KVM_PV_EOI_EN, 0x6004 | 1));
+    assert_true(x86_msr_read(c, MSR_KVM_PV_EOI_EN, &w));
+    assert_int_equal(w, 0x6005);
+    apic(vm, 0xf0, true, 0x1ff); /* SVR: the APIC software-enabled */
+
+    /* Alone in service, edge: the flag is set; the guest clears it and
+     * the VMM ends the interrupt at its next look (no register write). */
+    self_ipi(vm, 0x40);
+    assert_true(vm_irq_pending(vm));
+    assert_int_equal(vm_irq_ack(vm), 0x40);
+    assert_int_equal(*word, 1);
+    *word = 0;          /* the guest's btr */
+    self_ipi(vm, 0x41); /* same class: waits for the EOI */
+    assert_true(vm_irq_pending(vm));
+    assert_int_equal(vm_irq_ack(vm), 0x41);
+    vm_apic_eoi_counts(vm, &w, &p);
+    assert_int_equal(w, 0);
+    assert_int_equal(p, 1);
+    assert_int_equal(*word, 1); /* 0x41 alone again */
+
+    /* A register access withdraws a flag still set: the guest then
+     * writes the register, and nothing else ends the interrupt. */
+    assert_int_equal(apic(vm, 0x100 + 0x20, false, 0), 1u << 1); /* ISR: 0x41 */
+    assert_int_equal(*word, 0);
+    apic(vm, 0xb0, true, 0);
+    assert_int_equal(apic(vm, 0x100 + 0x20, false, 0), 0);
+    assert_false(vm_irq_pending(vm));
+    vm_apic_eoi_counts(vm, &w, &p);
+    assert_int_equal(w, 1);
+    assert_int_equal(p, 1);
+
+    /* Another request behind it, or two in service: no flag (KVM's rule). */
+    self_ipi(vm, 0x50);
+    self_ipi(vm, 0x42);
+    assert_int_equal(vm_irq_ack(vm), 0x50);
+    assert_int_equal(*word, 0);
+    apic(vm, 0xb0, true, 0);
+    assert_int_equal(vm_irq_ack(vm), 0x42);
+    assert_int_equal(*word, 1); /* now alone */
+    /* Disabled: the old word is cleared, the guest must write. */
+    assert_true(x86_msr_write(c, MSR_KVM_PV_EOI_EN, 0));
+    assert_int_equal(*word, 0);
+    assert_false(vm_irq_pending(vm));
+    apic(vm, 0xb0, true, 0);
+    self_ipi(vm, 0x43);
+    assert_int_equal(vm_irq_ack(vm), 0x43);
+    assert_int_equal(*word, 0);
+    vm_apic_eoi_counts(vm, &w, &p);
+    assert_int_equal(w, 3); /* 0x41, 0x50, 0x42 */
+    assert_int_equal(p, 1);
+    kvm_pv_detach(vm_vcpu(vm));
+    vm_destroy(vm);
+}
+
+/* ---- steal time (pvclock.h, kvm_pv.c) ---------------------------------------- */
+static void test_steal_time(void **st)
+{
+    (void)st;
+    uint64_t d;
+    assert_int_equal(pvclock_parse_schedstat("4055773 3890739 2\n", &d), 0);
+    assert_int_equal(d, 3890739);
+    assert_int_equal(pvclock_parse_schedstat("12 34", &d), 0);
+    assert_int_equal(d, 34);
+    assert_int_equal(pvclock_parse_schedstat("12", &d), -1);
+    assert_int_equal(pvclock_parse_schedstat("x 1 2", &d), -1);
+    assert_int_equal(pvclock_parse_schedstat("1 y 2", &d), -1);
+    struct kvm_steal_time rec = { .steal = 5, .version = 2, .preempted = 1 };
+    pvclock_add_steal(&rec, 10);
+    assert_int_equal(rec.version, 4);
+    assert_int_equal(rec.steal, 15);
+    assert_int_equal(rec.preempted, 0);
+
+    struct vm_options o;
+    struct vm *vm = make_vm(&o, true);
+    struct x86_cpu *c = &vm_vcpu(vm)->cpu;
+    uint8_t *ram = vm_ram(vm)->host;
+    uint64_t v;
+    /* Bits 5:1 reserved: #GP (a record not 64-byte aligned). */
+    assert_false(x86_msr_write(c, MSR_KVM_STEAL_TIME, 0x7020 | 1));
+    /* Outside RAM: accepted, read back, nothing written. */
+    assert_true(x86_msr_write(c, MSR_KVM_STEAL_TIME, (uint64_t)MEM | 1));
+    assert_true(x86_msr_read(c, MSR_KVM_STEAL_TIME, &v));
+    assert_int_equal(v, (uint64_t)MEM | 1);
+    /* Enabled: the record's version moves on; the guest's sum is kept. */
+    struct kvm_steal_time *r = (struct kvm_steal_time *)(ram + 0x7000);
+    r->steal = 77;
+    assert_true(x86_msr_write(c, MSR_KVM_STEAL_TIME, 0x7000 | 1));
+    assert_int_equal(r->version, 2);
+    assert_true(r->steal >= 77);
+    assert_true(x86_msr_read(c, MSR_KVM_STEAL_TIME, &v));
+    assert_int_equal(v, 0x7001);
+    kvm_pv_detach(vm_vcpu(vm));
+    vm_destroy(vm);
+}
+
 static void test_option_values(void **st)
 {
     (void)st;
@@ -267,7 +384,8 @@ int main(void)
         cmocka_unit_test(test_scale_known_rates), cmocka_unit_test(test_scale_converts_seconds),
         cmocka_unit_test(test_version_protocol),  cmocka_unit_test(test_wall_clock),
         cmocka_unit_test(test_cpuid_per_vm),      cmocka_unit_test(test_kvmclock_msrs),
-        cmocka_unit_test(test_option_values),
+        cmocka_unit_test(test_option_values),     cmocka_unit_test(test_pv_eoi),
+        cmocka_unit_test(test_steal_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

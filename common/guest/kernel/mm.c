@@ -114,10 +114,17 @@ void mm_init(void)
         kpt[a >> 22][(a >> 12) & 1023] |= PTE_U;
 
     /* 4. Turn paging on.  CR0.WP=1 makes read-only pages read-only for
-     *    the kernel too (SDM Vol. 3A §4.6). */
+     *    the kernel too (SDM Vol. 3A §4.6).  The paravirtual kernel
+     *    writes CR0 only here, at boot (02-paravirt/README.md, strict
+     *    mode): the x87 bits the fpu program would set later (EM = TS = 0,
+     *    MP = NE = 1: SDM Vol. 3A §9.2.1) are set now too. */
     pin_table((uint32_t)kpd, 1);
     write_cr3((uint32_t)kpd);
+#ifdef VMLAB_PV
+    write_cr0((read_cr0() & ~0xcu) | 0x80010022u); /* PG WP NE MP, not TS EM */
+#else
     write_cr0(read_cr0() | 0x80000000u /* PG */ | 0x00010000u /* WP */);
+#endif
 }
 
 uint32_t as_create(void)

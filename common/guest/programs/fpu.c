@@ -48,10 +48,12 @@ static int fpu_prog(struct prog_ctx *ctx)
 {
     static uint8_t fx[512] __attribute__((aligned(16)));
     struct fpu_out o = { 0 };
+#ifndef VMLAB_PV /* the paravirtual kernel set these at boot (kernel/mm.c) */
     uint32_t cr0;
     __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
     cr0 = (cr0 & ~(1u << 2 | 1u << 3)) | 1u << 1 | 1u << 5; /* EM = TS = 0, MP = NE = 1 */
     __asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
+#endif
     fpu_work(&o, fx);
     result(ctx, "cw=%x sw=%x sqrtpi1000=%d third=%08x%08x fcomi_below=%d fxrstor=%d", o.cw, o.sw,
            (int)o.sqrtpi, (uint32_t)(o.third >> 32), (uint32_t)o.third, o.below, (int)o.one);
