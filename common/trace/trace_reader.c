@@ -183,6 +183,7 @@ const char *trace_type_name(unsigned type)
     case TRACE_PAGE_WALK: return "walk";
     case TRACE_IRQ: return "irq";
     case TRACE_CODE_CACHE: return "cache";
+    case TRACE_MMU: return "mmu";
     default: snprintf(buf, sizeof buf, "type%u", type); return buf;
     }
 }
@@ -282,6 +283,35 @@ static int format_walk(const struct trace_event *ev, char *buf, size_t len)
                     (unsigned long long)ev->value, fl);
 }
 
+/* Stage 04's shadow-paging events (trace.h, TRACE_MMU). */
+int trace_mmu_text(const struct trace_event *ev, char *buf, size_t len)
+{
+    const char *ent = ev->flags & TRACE_F_MMU_PDE ? "PDE" : "PTE";
+    unsigned long long q = ev->qual, v = ev->value;
+    switch (ev->reason) {
+    case TRACE_MMU_SYNC:
+        return snprintf(buf, len,
+                        "shadow-sync guest %s @0x%08llx for lin=0x%08x: %llu shadow "
+                        "entries dropped",
+                        ent, q, ev->addr, v);
+    case TRACE_MMU_UNSYNC:
+        return snprintf(buf, len,
+                        "unsync guest table 0x%08llx no longer write-protected: %llu "
+                        "shadow entries dropped",
+                        q, v);
+    case TRACE_MMU_WP_FAULT:
+        if (!ev->addr) /* bt: the interpreter's write watch knows the GPA only */
+            return snprintf(buf, len, "wp-fault guest store to page-table page @0x%08llx", q);
+        return snprintf(buf, len, "wp-fault guest store to page-table page @0x%08llx (lin=0x%08x)",
+                        q, ev->addr);
+    case TRACE_MMU_EVICT:
+        return snprintf(buf, len, "evict shadow of cr3=0x%08llx (for cr3=0x%08x)", q, ev->addr);
+    default:
+        return snprintf(buf, len, "kind=%u qual=0x%llx addr=0x%x value=0x%llx", ev->reason, q,
+                        ev->addr, v);
+    }
+}
+
 int trace_event_format(const struct trace_event *ev, char *buf, size_t len)
 {
     int n = snprintf(
@@ -303,6 +333,7 @@ int trace_event_format(const struct trace_event *ev, char *buf, size_t len)
     }
     case TRACE_IRQ: m = snprintf(p, rest, "interrupt delivered vector=0x%02x", ev->reason); break;
     case TRACE_PAGE_WALK: m = format_walk(ev, p, rest); break;
+    case TRACE_MMU: m = trace_mmu_text(ev, p, rest); break;
     case TRACE_CODE_CACHE: {
         static const char *const kinds[] = { "?", "decode", "invalidate", "flush", "window-flush" };
         m = snprintf(p, rest, "%s gpa=0x%08llx size=%u occupancy=%llu",

@@ -112,11 +112,9 @@ static void observe(void *ctx, struct vm *vm, const struct vm_exit *e)
     struct viz_model *m = v->m;
     struct trace *t = vm_trace(vm);
     pthread_mutex_lock(&v->lock);
-    viz_model_exit(m, e, run_ns(v, trace_now(t)));
-    m->cpu = vm_vcpu(vm)->cpu;
-    m->instructions = vm_vcpu(vm)->instructions;
-    m->have_cpu = true;
-    if (!m->trace_elsewhere) { /* the ring is ours: walks, code cache, IRQs */
+    /* The ring first: its events (walks, code cache, IRQs, memory events)
+     * happened before this exit, and the log shows them before it. */
+    if (!m->trace_elsewhere) {
         size_t n;
         while ((n = trace_read(t, v->ev, sizeof v->ev / sizeof v->ev[0])) > 0)
             for (size_t i = 0; i < n; i++)
@@ -124,6 +122,10 @@ static void observe(void *ctx, struct vm *vm, const struct vm_exit *e)
                     viz_model_event(m, &v->ev[i]);
         m->trace_dropped = t->dropped;
     }
+    viz_model_exit(m, e, run_ns(v, trace_now(t)));
+    m->cpu = vm_vcpu(vm)->cpu;
+    m->instructions = vm_vcpu(vm)->instructions;
+    m->have_cpu = true;
     struct viz_ctl *c = &v->ui.ctl;
     engine_stats(v, vm, trace_now(t), c->paused);
     if (c->paused && !c->quit && !vm_stop_requested(vm)) {

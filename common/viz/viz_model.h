@@ -17,13 +17,20 @@
 
 #define VIZ_OTHER      (EXIT_REASON_MAX + 1) /* slot: VMM-internal, entry failures */
 #define VIZ_NSLOTS     (EXIT_REASON_MAX + 2)
+#define VIZ_MMU        VIZ_NSLOTS   /* log filter: stage 04's memory events (TRACE_MMU) */
 #define VIZ_LOG        1024         /* exits kept for the log (a power of two) */
 #define VIZ_LOG_REASON 64           /* ... and per reason, for the filter      */
 #define VIZ_CONSOLE    65536        /* bytes of guest console kept             */
 #define VIZ_RATE_NS    500000000ull /* rates are measured over 0.5 s           */
 
-/* One exit as the log shows it (struct vm_exit without its message). */
+/* One exit as the log shows it (struct vm_exit without its message), or
+ * one memory event (type TRACE_MMU: reason = kind, qual, addr, value and
+ * flags as in the trace event; seq = the exit it came after). */
 struct viz_exit {
+    uint16_t type;    /* TRACE_EXIT or TRACE_MMU                     */
+    uint16_t flags;   /* TRACE_MMU: the event's flags               */
+    uint32_t addr;    /* TRACE_MMU: the event's addr                */
+    uint64_t value;   /* TRACE_MMU: the event's value               */
     uint64_t seq;     /* 1-based exit number                        */
     uint64_t time_ns; /* since the VM started                       */
     uint32_t reason, eip;
@@ -67,11 +74,16 @@ struct viz_model {
     uint64_t rate_t0;
     uint64_t nexits, irqs;
 
-    /* Exit log: the newest VIZ_LOG exits, and the newest per reason. */
+    /* Exit log: the newest VIZ_LOG exits and memory events, and the
+     * newest per reason (slot VIZ_MMU: the memory events). */
     struct viz_exit log[VIZ_LOG];
-    struct viz_exit by_reason[VIZ_NSLOTS][VIZ_LOG_REASON];
-    uint64_t by_reason_n[VIZ_NSLOTS];
-    int filter; /* -1 all, else a slot                          */
+    uint64_t nlog;          /* entries ever logged                        */
+    struct viz_exit newest; /* the newest exit                   */
+    struct viz_exit by_reason[VIZ_NSLOTS + 1][VIZ_LOG_REASON];
+    uint64_t by_reason_n[VIZ_NSLOTS + 1];
+    int filter;                          /* -1 all, else a slot                          */
+    uint64_t mmu_count[TRACE_MMU_KINDS]; /* memory events by kind (trace.h)  */
+    uint64_t nmmu;
 
     /* Registers (live: the whole vCPU at the newest exit; replay: EIP). */
     bool have_cpu;
@@ -115,6 +127,8 @@ void viz_model_console(struct viz_model *m, uint8_t byte);
 void viz_model_tick(struct viz_model *m, uint64_t t_ns);
 /* Rebuild a struct vm_exit from the log (message empty). */
 void viz_exit_unpack(const struct viz_exit *x, struct vm_exit *e);
+/* Log one memory event (TRACE_MMU). */
+void viz_model_mmu(struct viz_model *m, const struct trace_event *ev);
 /* Slot of a reason: 0..65, or VIZ_OTHER. */
 static inline int viz_slot(uint32_t reason)
 {
