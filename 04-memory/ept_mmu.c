@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "04-memory/ept_mmu.h"
+#include "core/lab.h"
 #include "x86/cpu.h"
 
 void ept_cpu_init(struct ept_cpu *c, struct ept_mem *mem, bool vpid, bool caches)
@@ -43,7 +44,16 @@ struct gref {
     uint64_t hpa;
 };
 
-/* Build the exit of a failed EPT walk (reason 48 or 49, SDM Table 28-7). */
+/* Build the exit of a failed EPT walk (reason 48 or 49).  A violation's
+ * exit qualification (SDM Vol. 3C Table 28-7): bit 0 the access was a
+ * read, 1 a write, 2 an instruction fetch (one of them: w->acc); bits 5:3
+ * the R, W, X the EPT entries allowed (w->perm); bit 7 the guest linear
+ * address is valid (always here: every access of the model CPU has one);
+ * bit 8 set when the access was to the translation of that linear address
+ * (g->final), clear when it was to a guest paging-structure entry (the
+ * guest's PDE or PTE, or setting their A/D bits).  It goes in both
+ * e->qualification and e->u.ept.qual; count it in c->st as --stats says
+ * (violations, viol_acc by access, viol_tables, viol_perm by bits 5:3). */
 static int ept_exit(struct ept_cpu *c, const struct ept_walk *w, const struct gref *g,
                     struct vm_exit *e)
 {
@@ -55,15 +65,17 @@ static int ept_exit(struct ept_cpu *c, const struct ept_walk *w, const struct gr
         c->st.misconfigs++;
         return INTERP_XLATE_EXIT;
     }
+    e->reason = EXIT_EPT_VIOLATION;
+    /* LAB 4 BEGIN: the exit qualification of an EPT violation */
     uint32_t q = (w->acc & EPT_W) ? EPTQ_WRITE : (w->acc & EPT_X) ? EPTQ_FETCH : EPTQ_READ;
     q |= w->perm << EPTQ_PERM_SHIFT | EPTQ_GLA_VALID | (g->final ? EPTQ_GLA_XLATE : 0);
-    e->reason = EXIT_EPT_VIOLATION;
     e->qualification = q;
     e->u.ept.qual = q;
     c->st.violations++;
     c->st.viol_acc[(q & EPTQ_WRITE) ? 1 : (q & EPTQ_FETCH) ? 2 : 0]++;
     c->st.viol_tables += !g->final;
     c->st.viol_perm[w->perm & 7]++;
+    /* LAB 4 END */
     return INTERP_XLATE_EXIT;
 }
 
