@@ -8,6 +8,7 @@
 #include "04-memory/ept_mmu.h"
 #include "core/lab.h"
 #include "x86/cpu.h"
+#include "trace/trace.h"
 
 void ept_cpu_init(struct ept_cpu *c, struct ept_mem *mem, bool vpid, bool caches)
 {
@@ -38,6 +39,7 @@ struct gref {
     uint32_t lin;  /* the linear address being translated   */
     uint32_t eip;  /* by the instruction at                  */
     bool final;    /* the access to the translation itself   */
+    int row;       /* EPT_ROW_*: the access being translated  */
     unsigned refs; /* references made so far by this walk    */
     unsigned perm; /* EPT permissions of the page (AND)      */
     bool dirty;    /* its EPT D flag (A/D on)                */
@@ -86,10 +88,17 @@ static int gpa_ref(struct ept_cpu *c, uint64_t gpa, unsigned acc, struct gref *g
     uint32_t gfn = (uint32_t)(gpa >> 12);
     struct ept_gpa_entry *t = &c->gpa[gfn % EPT_GPA_CACHE];
     bool ad = c->eptp & EPTP_AD;
+    struct ept_row *rw = c->rec ? &c->rec->row[g->row] : NULL;
+    if (rw) {
+        rw->used = true;
+        rw->gpa = gpa;
+    }
     if ((gpa & ~0xfffull) == c->mmio_allow && g->eip == c->mmio_eip) { /* the VMM emulates it */
         g->perm = EPT_RWX;
         g->dirty = true;
         g->hpa = gpa;
+        if (rw)
+            rw->cached = true, rw->hpa = gpa;
         return INTERP_XLATE_OK;
     }
     if (c->caches && t->eptp == c->eptp && t->gfn == gfn && !(acc & ~t->perm) &&
@@ -98,6 +107,8 @@ static int gpa_ref(struct ept_cpu *c, uint64_t gpa, unsigned acc, struct gref *g
         g->perm = t->perm;
         g->dirty = t->dirty;
         g->hpa = t->hfn << 12 | (gpa & 0xfff);
+        if (rw)
+            rw->cached = true, rw->hpa = g->hpa;
         return INTERP_XLATE_OK;
     }
     c->st.gpa_misses++;
@@ -105,6 +116,11 @@ static int gpa_ref(struct ept_cpu *c, uint64_t gpa, unsigned acc, struct gref *g
     int r = ept_walk(c->mem, c->eptp, gpa, acc, &w);
     g->refs += (unsigned)w.nrefs;
     c->st.ept_refs += (uint64_t)w.nrefs;
+    if (rw) {
+        rw->nept = w.nrefs;
+        memcpy(rw->ept, w.ref, sizeof w.ref);
+        rw->hpa = w.hpa;
+    }
     if (r != EPT_OK)
         return ept_exit(c, &w, g, e);
     g->perm = w.perm;
@@ -154,9 +170,13 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
     uint32_t pde_gpa = (cr3 & ~0xfffu) | (lin >> 22) << 2;
     unsigned i = lin >> 22, pd_perm = EPT_RWX, pt_perm = EPT_RWX;
     int r;
+    g->row = EPT_ROW_PD;
     if (c->caches && c->pde_ok[i]) {
         pde = c->pde[i];
         c->st.pde_hits++;
+        if (c->rec) /* no reference: the paging-structure cache */
+            c->rec->row[EPT_ROW_PD] =
+                (struct ept_row){ .used = true, .cached = true, .gcached = true, .gpa = pde_gpa };
     } else {
         c->st.pde_misses += c->caches;
         if ((r = table_ref(c, pde_gpa, g, &pdep, e)) != INTERP_XLATE_OK)
@@ -173,6 +193,7 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
         return w->error_code = err | PFEC_P | PFEC_RSVD, INTERP_XLATE_PF;
     uint32_t pte = pde, pte_gpa = (pde & ~0xfffu) | ((lin >> 12) & 0x3ff) << 2;
     if (!large) {
+        g->row = EPT_ROW_PT;
         if ((r = table_ref(c, pte_gpa, g, &ptep, e)) != INTERP_XLATE_OK)
             return r;
         pt_perm = g->perm;
@@ -217,12 +238,25 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
     return INTERP_XLATE_OK;
 }
 
-int ept_translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
-                  unsigned acc, struct interp_xlate *x, struct vm_exit *e)
+/* The guest entries the walk read (w), into the recorded rows. */
+static void record_guest(struct ept_2d *rec, const struct pt_walk *w)
+{
+    for (int i = 0; i < w->nrefs && i < 2; i++) {
+        struct ept_row *rw = &rec->row[i];
+        rw->gref = !rw->gcached;
+        rw->gentry = w->ref[i].entry;
+        rw->gpa = w->ref[i].table; /* the entry's own GPA */
+    }
+}
+
+static int translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
+                     unsigned acc, struct interp_xlate *x, struct vm_exit *e)
 {
     struct pt_walk *w = &x->walk;
-    struct gref g = { .lin = lin, .eip = x->eip };
+    uint32_t eip = x->eip;
+    struct gref g = { .lin = lin, .eip = eip };
     memset(x, 0, sizeof *x);
+    x->eip = eip;
     w->lin = lin;
     w->acc = acc;
     c->st.walks++;
@@ -235,12 +269,25 @@ int ept_translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, u
     }
     if (r == INTERP_XLATE_OK) { /* the final access */
         g.final = true;
+        g.row = EPT_ROW_PAGE;
         unsigned ea = (acc & ACC_W) ? EPT_W : (acc & ACC_X) ? EPT_X : EPT_R;
         r = gpa_ref(c, w->gpa, ea, &g, e);
     }
     if (g.refs > c->st.max_refs)
         c->st.max_refs = g.refs;
     c->st.full_walks += g.refs == ((cr0 & CR0_PG) ? (w->large ? 9u : 14u) : 4u);
+    if (c->rec) {
+        struct ept_2d *rec = c->rec;
+        record_guest(rec, w);
+        rec->nrefs = (int)g.refs;
+        rec->result = r;
+        rec->error_code = w->error_code;
+        rec->large = w->large;
+        if (r == INTERP_XLATE_EXIT)
+            rec->exit_reason = e->reason, rec->exit_gpa = e->u.ept.gpa;
+        rec->gpa = w->gpa;
+        rec->hpa = g.hpa;
+    }
     if (r != INTERP_XLATE_OK)
         return r;
     bool user = acc & ACC_U;
@@ -252,6 +299,35 @@ int ept_translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, u
     x->fetch = g.perm & EPT_X;
     w->gpa = (uint32_t)g.hpa; /* the TLB maps linear -> host-physical */
     return INTERP_XLATE_OK;
+}
+
+/* With a reader of the trace, every walk is recorded and traced (trace.h). */
+int ept_translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
+                  unsigned acc, struct interp_xlate *x, struct vm_exit *e)
+{
+    if (!c->trace || !trace_on(c->trace) || c->rec)
+        return translate(c, cr0, cr3, cr4, lin, acc, x, e);
+    struct ept_2d rec = { .lin = lin, .cr3 = cr3, .paging = cr0 & CR0_PG };
+    uint32_t eip = x->eip;
+    c->rec = &rec;
+    int r = translate(c, cr0, cr3, cr4, lin, acc, x, e);
+    c->rec = NULL;
+    ept_2d_trace(c->trace, &rec, eip);
+    return r;
+}
+
+void ept_walk_lin(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
+                  struct ept_2d *out)
+{
+    struct interp_xlate x = { .eip = ~0u };
+    struct vm_exit e;
+    bool caches = c->caches;
+    *out = (struct ept_2d){ .lin = lin, .cr3 = cr3, .paging = cr0 & CR0_PG };
+    c->caches = false; /* every reference made, none from a cache */
+    c->rec = out;
+    translate(c, cr0, cr3, cr4, lin, 0, &x, &e);
+    c->rec = NULL;
+    c->caches = caches;
 }
 
 void ept_print_stats(const struct ept_cpu *c, FILE *out)

@@ -41,8 +41,10 @@ struct viz_exit {
 };
 
 /* A page walk as the walk pane draws it: the guest dimension (CR3 -> PDE
- * -> PTE -> frame); dim[1] is the nested (EPT) dimension of stage 04's 2-D
- * walk, drawn beside it when present. */
+ * -> PTE -> frame), and, for stage 04's EPT, the 2-D walk as the model CPU
+ * made it: per guest-physical access (row: the page directory, the page
+ * table, the page) the EPT references that translated it (PML4E ... PTE)
+ * or "cached", and the guest entry read there (trace.h, TRACE_F_WALK_ROW). */
 struct viz_walk_dim {
     bool present; /* this dimension exists / was recorded        */
     int nrefs;    /* 0, 1 (PDE only: 4 MiB or PDE fault), 2      */
@@ -51,14 +53,46 @@ struct viz_walk_dim {
     uint64_t phys;        /* the result (if ok)                          */
     uint32_t error_code;  /* #PF error code (if !ok)                     */
 };
+struct viz_walk_row {
+    bool used;          /* the walk made this guest-physical access    */
+    bool cached;        /* its translation from the guest-physical cache */
+    bool gref, gcached; /* PD, PT rows: the guest entry read / cached  */
+    uint64_t gpa, hpa;  /* the access (PD, PT: the entry's GPA), its HPA */
+    int nept;           /* EPT references, PML4E first                  */
+    uint64_t ept_table[4], ept_entry[4];
+    uint32_t gentry;
+};
 struct viz_walk {
     bool paging; /* CR0.PG (live) / walks exist (replay)        */
     uint32_t lin, cr3;
     uint32_t eip;  /* replay: instruction that walked             */
     bool recorded; /* from a trace (replay) vs walked now (live)  */
     char note[80]; /* instead of a walk: why there is none        */
-    struct viz_walk_dim dim[2];
+    struct viz_walk_dim dim;
+    bool twod; /* a 2-D walk (EPT): row[] and what follows    */
+    struct viz_walk_row row[3];
+    int refs;      /* memory references it made                   */
+    uint64_t hpa;  /* the host-physical result (ok)               */
+    bool ept_exit; /* it ended in an EPT exit                     */
+    uint32_t exit_reason;
+    uint64_t exit_gpa;
 };
+
+/* Walks assembled from PAGE_WALK trace events (viz_walk.c): the newest,
+ * and the newest of each linear page (a table of npages, a power of two). */
+struct viz_walker {
+    struct viz_walk cur, newest;
+    bool have_cur;
+    bool twod_seen;        /* a 2-D walk was recorded (EPT)          */
+    struct viz_walk *page; /* [npages], by linear page number       */
+    unsigned npages;
+};
+/* One walk event; true when it ended a walk. */
+bool viz_walker_event(struct viz_walker *w, const struct trace_event *ev);
+/* The walk being assembled is over (end of the trace). */
+void viz_walker_done(struct viz_walker *w);
+/* The newest walk of lin's page, or NULL. */
+const struct viz_walk *viz_walker_page(const struct viz_walker *w, uint32_t lin);
 
 struct viz_model {
     char engine[24];

@@ -5,7 +5,11 @@
 #    TRACE_MMU) among the exits, and 'f' reaches a filter of them alone:
 #    ptemod's shadow syncs and write-protection faults under --engine bt;
 #    evictions under --engine vmx --mmu shadow --shadow-cache 1;
-#  - EPT's violations in the log with their qualification.
+#  - EPT's violations in the log with their qualification;
+#  - the walk pane under --mmu ept: the 2-D walk the model CPU made, as a
+#    grid of the guest's levels (PD, PT, page) x EPT levels (PML4E, PDPTE,
+#    PDE, PTE) with each reference's value, 14 for a full walk; live and in
+#    a replay of the trace (vmtrace --viz).
 . "$(dirname "$0")/../lib.sh"
 VMM=$BUILD/vmm-mem
 SOCK=vmlab-memviz-$$
@@ -69,4 +73,35 @@ if wait_screen ept 'EPT viol gpa=0x[0-9a-f]+ -w- qual=0x1aa allowed=r-x' 30; the
     ok "vmx ept --ept-protect ro: the log shows violations with their qualification"
 else notok "vmx ept: violations in the log" "$(why ept)"; fi
 quit ept
+
+# --- the 2-D walk drawn, from the walks the model CPU made ---------------------------
+# With the caches off every TLB miss walks in full: the pane's grid has the
+# guest's levels as rows and the EPT levels as columns, each reference's value.
+grid_ok() {  # grid_ok NAME : the grid of a full walk on the screen
+    wait_screen "$1" '^- 2-D walk of [0-9a-f]{8} \((newest|EIP)' 30 &&
+        wait_screen "$1" '^row  GPA +EPT PML4E +PDPTE +PDE +PTE +guest entry' 5 &&
+        wait_screen "$1" '^PD +[0-9a-f]{8} +[0-9a-f]{10} +[0-9a-f]{10} +[0-9a-f]{10} +[0-9a-f]+ +PDE=[0-9a-f]{8}' 5 &&
+        wait_screen "$1" '^PT +[0-9a-f]{8} +[0-9a-f]{10} +[0-9a-f]{10} +[0-9a-f]{10} +[0-9a-f]+ +PTE=[0-9a-f]{8}' 5 &&
+        wait_screen "$1" '^page +[0-9a-f]{8} +[0-9a-f]{10} +[0-9a-f]{10} +[0-9a-f]{10} +[0-9a-f]+ +HPA [0-9a-f]+' 5 &&
+        wait_screen "$1" '^-> GPA [0-9a-f]{8} -> HPA [0-9a-f]+; 14 references; by eip=' 5
+}
+start grid 80 24 "$VMM" --engine vmx --mmu ept --ept-cache off --viz "$GUEST" -- test=ptemod
+if grid_ok grid; then
+    ok "live, 80x24: the 2-D walk as a grid of guest levels x EPT levels, 14 references"
+else notok "live: the 2-D walk grid" "$(why grid)"; fi
+# 'a' picks a page: its newest recorded walk (the kernel's code at 1 MiB).
+$T send-keys -t grid a 1 0 0 0 0 0 Enter
+if wait_screen grid '^- 2-D walk of 00100000 \(a: change\)' 10 &&
+   wait_screen grid '^page +0010[0-9a-f]{4} ' 5; then
+    ok "live: a 00100000 shows that page's recorded 2-D walk"
+else notok "live: a chooses the 2-D walk's page" "$(why grid)"; fi
+quit grid
+# Replay: the same grid from the trace's events.
+timeout 120 "$VMM" --engine vmx --mmu ept --ept-cache off --timeout 60 --trace "$TMPD/g.trace" "$GUEST" -- test=hello \
+    >/dev/null 2>&1 </dev/null
+start replay 80 24 "$BUILD/vmtrace" --viz "$TMPD/g.trace"
+$T send-keys -t replay g
+if grid_ok replay; then ok "vmtrace --viz: the 2-D walk grid from the trace"
+else notok "vmtrace --viz: the 2-D walk grid" "$(why replay)"; fi
+quit replay
 finish
