@@ -172,7 +172,9 @@ static void stats_add(struct stats *s, const struct trace_event *ev)
         }
         break;
     case TRACE_IRQ: s->irqs++; break;
-    case TRACE_PAGE_WALK: s->walks += (ev->flags & TRACE_F_WALK_RESULT) != 0; break;
+    case TRACE_PAGE_WALK: /* one walk, one guest result (a 2-D walk has an EPT one too) */
+        s->walks += (ev->flags & TRACE_F_WALK_RESULT) && !(ev->flags & TRACE_F_WALK_EPT);
+        break;
     case TRACE_CODE_CACHE: s->cache++; break;
     case TRACE_MMU: s->mmu++; break;
     default: s->unknown++; break;
