@@ -53,5 +53,7 @@ void vmx_set_mmu(struct vcpu *v, struct vmx_mmu *m);
  * stage (its exit handlers). */
 struct vmcs *vmx_vmcs(struct vcpu *v);
 struct interp *vmx_interp(struct vcpu *v);
+/* The MMU plugged in with vmx_set_mmu, or NULL. */
+struct vmx_mmu *vmx_get_mmu(struct vcpu *v);
 
 #endif

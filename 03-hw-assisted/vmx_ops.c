@@ -128,3 +128,4 @@ void vmx_set_mmu(struct vcpu *v, struct vmx_mmu *m)
 }
 struct vmcs *vmx_vmcs(struct vcpu *v) { return &X(v)->vmcs; }
 struct interp *vmx_interp(struct vcpu *v) { return X(v)->ip; }
+struct vmx_mmu *vmx_get_mmu(struct vcpu *v) { return X(v)->mmu; }

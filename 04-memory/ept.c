@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "04-memory/ept.h"
+#include "core/lab.h"
 
 int ept_mem_init(struct ept_mem *m, struct guest_ram *ram, unsigned pages)
 {
@@ -46,9 +47,16 @@ uint64_t ept_mem_alloc(struct ept_mem *m)
 #define RSVD_HIGH (((1ull << 52) - 1) & ~((1ull << EPT_MAXPHY) - 1))
 
 /* Why a present entry at level (4 = PML4E ... 1 = PTE) cannot be used,
- * or NULL (SDM Vol. 3C §29.3.3.1). */
+ * or NULL (SDM Vol. 3C §29.3.3.1): write permission without read (bits
+ * 2:0 = 010b or 110b); a reserved bit set: bits 51:39 (RSVD_HIGH, beyond
+ * the model's 39-bit physical-address width), bits 7:3 of a PML4E, bit 7
+ * of a PDPTE (this CPU offers no 1-GByte pages), bits 6:3 of any other
+ * non-leaf entry, bits 20:12 of a PDE that maps a 2-MByte page; or, in a
+ * leaf, the memory type (bits 5:3) 2, 3 or 7.  The strings below are
+ * what the VMM prints; return the first rule the entry breaks. */
 static const char *misconfigured(uint64_t e, int level, bool leaf)
 {
+    /* LAB 4 BEGIN: the misconfiguration rules of a present EPT entry */
     if ((e & EPT_W) && !(e & EPT_R))
         return "write permission without read (bits 2:0 = 010b or 110b)";
     if (e & RSVD_HIGH)
@@ -65,14 +73,31 @@ static const char *misconfigured(uint64_t e, int level, bool leaf)
     if (leaf && (mt == 2 || mt == 3 || mt == 7))
         return "reserved memory type (bits 5:3 = 2, 3 or 7)";
     return NULL;
+    /* LAB 4 STUB: (void)e; (void)level; (void)leaf; */
+    /* LAB 4 END */
 }
 
+/* The walk (SDM Vol. 3C §29.3.2), reference by reference: from the PML4
+ * table at EPTP bits 38:12, level 4 down to 1, the entry at table +
+ * 8 x (gpa bits 47:39, 38:30, 29:21, 20:12); ept_mem_entry gives its host
+ * address (NULL: no memory there, read as all ones).  Record every entry
+ * read in w->ref[] (w->nrefs).  Bits 2:0 all 0: not present, a violation
+ * with w->perm = 0.  Else misconfigured() may say why it is unusable (a
+ * misconfiguration, w->why).  w->perm is the AND of R/W/X over the entries
+ * read; a leaf (level 1, or level 2 with bit 7) gives w->hpa (bits 38:12
+ * or, for 2 MiB, 38:21 of the entry, plus the offset); a non-leaf names
+ * the next table (bits 38:12).  An access acc the permissions do not
+ * allow is a violation.  With EPTP bit 6 (EPTP_AD) and the access allowed,
+ * set A (bit 8) in every entry used and D (bit 9) in the leaf on a write,
+ * as §29.3.5 says, and keep w->ref[] and w->dirty up to date.  Return and
+ * store in w->result: EPT_OK, EPT_VIOLATION or EPT_MISCONFIG. */
 int ept_walk(struct ept_mem *m, uint64_t eptp, uint64_t gpa, unsigned acc, struct ept_walk *w)
 {
-    uint64_t *ptr[4];
     memset(w, 0, sizeof *w);
     w->gpa = gpa;
     w->acc = acc;
+    /* LAB 4 BEGIN: walk the EPT: four levels, permissions, A and D flags */
+    uint64_t *ptr[4];
     w->perm = EPT_RWX;
     uint64_t table = eptp & EPT_ADDR;
     for (int level = 4; level >= 1; level--) {
@@ -109,6 +134,8 @@ int ept_walk(struct ept_mem *m, uint64_t eptp, uint64_t gpa, unsigned acc, struc
         w->dirty = w->ref[w->nrefs - 1].entry & EPT_D;
     }
     return w->result = EPT_OK;
+    /* LAB 4 STUB: (void)m; (void)eptp; (void)misconfigured; */
+    /* LAB 4 END */
 }
 
 static uint64_t *walk_to_leaf(struct ept_mem *m, uint64_t eptp, uint64_t gpa, bool build)

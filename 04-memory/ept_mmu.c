@@ -6,7 +6,9 @@
  */
 #include <string.h>
 #include "04-memory/ept_mmu.h"
+#include "core/lab.h"
 #include "x86/cpu.h"
+#include "trace/trace.h"
 
 void ept_cpu_init(struct ept_cpu *c, struct ept_mem *mem, bool vpid, bool caches)
 {
@@ -37,13 +39,23 @@ struct gref {
     uint32_t lin;  /* the linear address being translated   */
     uint32_t eip;  /* by the instruction at                  */
     bool final;    /* the access to the translation itself   */
+    int row;       /* EPT_ROW_*: the access being translated  */
     unsigned refs; /* references made so far by this walk    */
     unsigned perm; /* EPT permissions of the page (AND)      */
     bool dirty;    /* its EPT D flag (A/D on)                */
     uint64_t hpa;
 };
 
-/* Build the exit of a failed EPT walk (reason 48 or 49, SDM Table 28-7). */
+/* Build the exit of a failed EPT walk (reason 48 or 49).  A violation's
+ * exit qualification (SDM Vol. 3C Table 28-7): bit 0 the access was a
+ * read, 1 a write, 2 an instruction fetch (one of them: w->acc); bits 5:3
+ * the R, W, X the EPT entries allowed (w->perm); bit 7 the guest linear
+ * address is valid (always here: every access of the model CPU has one);
+ * bit 8 set when the access was to the translation of that linear address
+ * (g->final), clear when it was to a guest paging-structure entry (the
+ * guest's PDE or PTE, or setting their A/D bits).  It goes in both
+ * e->qualification and e->u.ept.qual; count it in c->st as --stats says
+ * (violations, viol_acc by access, viol_tables, viol_perm by bits 5:3). */
 static int ept_exit(struct ept_cpu *c, const struct ept_walk *w, const struct gref *g,
                     struct vm_exit *e)
 {
@@ -55,15 +67,17 @@ static int ept_exit(struct ept_cpu *c, const struct ept_walk *w, const struct gr
         c->st.misconfigs++;
         return INTERP_XLATE_EXIT;
     }
+    e->reason = EXIT_EPT_VIOLATION;
+    /* LAB 4 BEGIN: the exit qualification of an EPT violation */
     uint32_t q = (w->acc & EPT_W) ? EPTQ_WRITE : (w->acc & EPT_X) ? EPTQ_FETCH : EPTQ_READ;
     q |= w->perm << EPTQ_PERM_SHIFT | EPTQ_GLA_VALID | (g->final ? EPTQ_GLA_XLATE : 0);
-    e->reason = EXIT_EPT_VIOLATION;
     e->qualification = q;
     e->u.ept.qual = q;
     c->st.violations++;
     c->st.viol_acc[(q & EPTQ_WRITE) ? 1 : (q & EPTQ_FETCH) ? 2 : 0]++;
     c->st.viol_tables += !g->final;
     c->st.viol_perm[w->perm & 7]++;
+    /* LAB 4 END */
     return INTERP_XLATE_EXIT;
 }
 
@@ -74,10 +88,17 @@ static int gpa_ref(struct ept_cpu *c, uint64_t gpa, unsigned acc, struct gref *g
     uint32_t gfn = (uint32_t)(gpa >> 12);
     struct ept_gpa_entry *t = &c->gpa[gfn % EPT_GPA_CACHE];
     bool ad = c->eptp & EPTP_AD;
+    struct ept_row *rw = c->rec ? &c->rec->row[g->row] : NULL;
+    if (rw) {
+        rw->used = true;
+        rw->gpa = gpa;
+    }
     if ((gpa & ~0xfffull) == c->mmio_allow && g->eip == c->mmio_eip) { /* the VMM emulates it */
         g->perm = EPT_RWX;
         g->dirty = true;
         g->hpa = gpa;
+        if (rw)
+            rw->cached = true, rw->hpa = gpa;
         return INTERP_XLATE_OK;
     }
     if (c->caches && t->eptp == c->eptp && t->gfn == gfn && !(acc & ~t->perm) &&
@@ -86,6 +107,8 @@ static int gpa_ref(struct ept_cpu *c, uint64_t gpa, unsigned acc, struct gref *g
         g->perm = t->perm;
         g->dirty = t->dirty;
         g->hpa = t->hfn << 12 | (gpa & 0xfff);
+        if (rw)
+            rw->cached = true, rw->hpa = g->hpa;
         return INTERP_XLATE_OK;
     }
     c->st.gpa_misses++;
@@ -93,6 +116,11 @@ static int gpa_ref(struct ept_cpu *c, uint64_t gpa, unsigned acc, struct gref *g
     int r = ept_walk(c->mem, c->eptp, gpa, acc, &w);
     g->refs += (unsigned)w.nrefs;
     c->st.ept_refs += (uint64_t)w.nrefs;
+    if (rw) {
+        rw->nept = w.nrefs;
+        memcpy(rw->ept, w.ref, sizeof w.ref);
+        rw->hpa = w.hpa;
+    }
     if (r != EPT_OK)
         return ept_exit(c, &w, g, e);
     g->perm = w.perm;
@@ -142,9 +170,13 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
     uint32_t pde_gpa = (cr3 & ~0xfffu) | (lin >> 22) << 2;
     unsigned i = lin >> 22, pd_perm = EPT_RWX, pt_perm = EPT_RWX;
     int r;
+    g->row = EPT_ROW_PD;
     if (c->caches && c->pde_ok[i]) {
         pde = c->pde[i];
         c->st.pde_hits++;
+        if (c->rec) /* no reference: the paging-structure cache */
+            c->rec->row[EPT_ROW_PD] =
+                (struct ept_row){ .used = true, .cached = true, .gcached = true, .gpa = pde_gpa };
     } else {
         c->st.pde_misses += c->caches;
         if ((r = table_ref(c, pde_gpa, g, &pdep, e)) != INTERP_XLATE_OK)
@@ -161,6 +193,7 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
         return w->error_code = err | PFEC_P | PFEC_RSVD, INTERP_XLATE_PF;
     uint32_t pte = pde, pte_gpa = (pde & ~0xfffu) | ((lin >> 12) & 0x3ff) << 2;
     if (!large) {
+        g->row = EPT_ROW_PT;
         if ((r = table_ref(c, pte_gpa, g, &ptep, e)) != INTERP_XLATE_OK)
             return r;
         pt_perm = g->perm;
@@ -205,12 +238,25 @@ static int guest_walk(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr
     return INTERP_XLATE_OK;
 }
 
-int ept_translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
-                  unsigned acc, struct interp_xlate *x, struct vm_exit *e)
+/* The guest entries the walk read (w), into the recorded rows. */
+static void record_guest(struct ept_2d *rec, const struct pt_walk *w)
+{
+    for (int i = 0; i < w->nrefs && i < 2; i++) {
+        struct ept_row *rw = &rec->row[i];
+        rw->gref = !rw->gcached;
+        rw->gentry = w->ref[i].entry;
+        rw->gpa = w->ref[i].table; /* the entry's own GPA */
+    }
+}
+
+static int translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
+                     unsigned acc, struct interp_xlate *x, struct vm_exit *e)
 {
     struct pt_walk *w = &x->walk;
-    struct gref g = { .lin = lin, .eip = x->eip };
+    uint32_t eip = x->eip;
+    struct gref g = { .lin = lin, .eip = eip };
     memset(x, 0, sizeof *x);
+    x->eip = eip;
     w->lin = lin;
     w->acc = acc;
     c->st.walks++;
@@ -223,12 +269,25 @@ int ept_translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, u
     }
     if (r == INTERP_XLATE_OK) { /* the final access */
         g.final = true;
+        g.row = EPT_ROW_PAGE;
         unsigned ea = (acc & ACC_W) ? EPT_W : (acc & ACC_X) ? EPT_X : EPT_R;
         r = gpa_ref(c, w->gpa, ea, &g, e);
     }
     if (g.refs > c->st.max_refs)
         c->st.max_refs = g.refs;
     c->st.full_walks += g.refs == ((cr0 & CR0_PG) ? (w->large ? 9u : 14u) : 4u);
+    if (c->rec) {
+        struct ept_2d *rec = c->rec;
+        record_guest(rec, w);
+        rec->nrefs = (int)g.refs;
+        rec->result = r;
+        rec->error_code = w->error_code;
+        rec->large = w->large;
+        if (r == INTERP_XLATE_EXIT)
+            rec->exit_reason = e->reason, rec->exit_gpa = e->u.ept.gpa;
+        rec->gpa = w->gpa;
+        rec->hpa = g.hpa;
+    }
     if (r != INTERP_XLATE_OK)
         return r;
     bool user = acc & ACC_U;
@@ -240,6 +299,35 @@ int ept_translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, u
     x->fetch = g.perm & EPT_X;
     w->gpa = (uint32_t)g.hpa; /* the TLB maps linear -> host-physical */
     return INTERP_XLATE_OK;
+}
+
+/* With a reader of the trace, every walk is recorded and traced (trace.h). */
+int ept_translate(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
+                  unsigned acc, struct interp_xlate *x, struct vm_exit *e)
+{
+    if (!c->trace || !trace_on(c->trace) || c->rec)
+        return translate(c, cr0, cr3, cr4, lin, acc, x, e);
+    struct ept_2d rec = { .lin = lin, .cr3 = cr3, .paging = cr0 & CR0_PG };
+    uint32_t eip = x->eip;
+    c->rec = &rec;
+    int r = translate(c, cr0, cr3, cr4, lin, acc, x, e);
+    c->rec = NULL;
+    ept_2d_trace(c->trace, &rec, eip);
+    return r;
+}
+
+void ept_walk_lin(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
+                  struct ept_2d *out)
+{
+    struct interp_xlate x = { .eip = ~0u };
+    struct vm_exit e;
+    bool caches = c->caches;
+    *out = (struct ept_2d){ .lin = lin, .cr3 = cr3, .paging = cr0 & CR0_PG };
+    c->caches = false; /* every reference made, none from a cache */
+    c->rec = out;
+    translate(c, cr0, cr3, cr4, lin, 0, &x, &e);
+    c->rec = NULL;
+    c->caches = caches;
 }
 
 void ept_print_stats(const struct ept_cpu *c, FILE *out)

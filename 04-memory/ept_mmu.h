@@ -30,6 +30,8 @@
 #include "04-memory/ept.h"
 #include "x86/interp.h"
 
+struct trace;
+
 #define EPT_GPA_CACHE 256 /* guest-physical mappings, direct-mapped */
 
 struct ept_stats {
@@ -45,6 +47,36 @@ struct ept_stats {
     uint64_t viol_perm[8];           /* by the permissions found (qualification 5:3) */
     uint64_t entry_flushes;          /* VM entries that flushed (VPID off)         */
     uint64_t flushes, invept;        /* linear flushes (CR3, INVLPG); INVEPTs       */
+};
+
+/* One 2-D walk as the model CPU made it, reference by reference: for the
+ * trace (each reference an event, trace.h), the visualizer's grid and
+ * --dot --walk.  Rows are the guest-physical accesses of the guest's walk:
+ * EPT_ROW_PD the page directory (to read the PDE), EPT_ROW_PT the page
+ * table (the PTE), EPT_ROW_PAGE the final page; each is translated by up
+ * to 4 EPT references (PML4E, PDPTE, PDE, PTE), or by the cache of
+ * guest-physical mappings (cached: none). */
+enum { EPT_ROW_PD, EPT_ROW_PT, EPT_ROW_PAGE, EPT_ROWS };
+struct ept_row {
+    bool used;         /* the walk made this access                   */
+    bool cached;       /* translated from the guest-physical cache    */
+    uint64_t gpa, hpa; /* the address translated, and its translation */
+    int nept;          /* EPT references made (0-4)                   */
+    struct ept_ref ept[4];
+    bool gref, gcached; /* PD, PT: the guest entry read; from the PDE cache */
+    uint32_t gentry;    /* its value (after A/D were set)                */
+};
+struct ept_2d {
+    uint32_t lin, cr3;
+    bool paging; /* CR0.PG: else only the final row         */
+    struct ept_row row[EPT_ROWS];
+    int nrefs;            /* memory references: guest + EPT          */
+    int result;           /* INTERP_XLATE_OK, _PF or _EXIT           */
+    uint32_t error_code;  /* _PF: the #PF error code                 */
+    uint32_t exit_reason; /* _EXIT: 48 or 49                          */
+    uint64_t exit_gpa;    /* _EXIT: the GPA the EPT walk failed on   */
+    bool large;           /* a 4 MiB guest page                      */
+    uint64_t gpa, hpa;    /* _OK: the translation                    */
 };
 
 struct ept_gpa_entry {
@@ -66,6 +98,8 @@ struct ept_cpu {
     uint32_t pde[1024];
     uint8_t pde_ok[1024];
     struct ept_stats st;
+    struct trace *trace; /* --trace / --viz: every 2-D walk's references */
+    struct ept_2d *rec;  /* the walk being recorded, or NULL            */
 };
 
 void ept_cpu_init(struct ept_cpu *c, struct ept_mem *mem, bool vpid, bool caches);
@@ -79,5 +113,13 @@ void ept_flush_linear(struct ept_cpu *c);
 /* INVEPT (single-context): guest-physical mappings of c->eptp go too. */
 void ept_invept(struct ept_cpu *c);
 void ept_print_stats(const struct ept_cpu *c, FILE *out);
+/* The full 2-D walk of lin (a supervisor read) under cr0/cr3/cr4, the caches
+ * bypassed, recorded in *out (for --dot --walk at the end of a run). */
+void ept_walk_lin(struct ept_cpu *c, uint32_t cr0, uint32_t cr3, uint32_t cr4, uint32_t lin,
+                  struct ept_2d *out);
+/* ept_walk2d.c: a recorded walk as trace events (trace.h: TRACE_F_WALK_ROW,
+ * _CACHED, _EXIT) by the instruction at eip, and as a --dot picture. */
+void ept_2d_trace(struct trace *t, const struct ept_2d *r, uint32_t eip);
+void ept_2d_dot(FILE *f, const struct ept_2d *r, uint64_t eptp, const char *why);
 
 #endif

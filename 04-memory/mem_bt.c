@@ -110,6 +110,8 @@ static int mem_bt_init(struct vcpu *v, char *err, size_t errlen)
     m->sc.code_ctx = bt->win.ctx;
     m->sc.watch = watch_page;
     m->sc.watch_ctx = bt->ip;
+    m->sc.trace = vm_trace(v->vm);
+    m->sc.cpu = &v->cpu;
     if (interp_set_watch(bt->ip, on_table_write, &m->sc) < 0) {
         snprintf(err, errlen, "mem: out of memory");
         mmu_destroy(&m->mmu);

@@ -296,6 +296,7 @@ static int mem_vmx_init(struct vcpu *v, char *err, size_t len)
     }
     inject_bad_entry(m);
     ept_cpu_init(&m->cpu, &m->mem, opt_on(v, "--vpid", true), opt_on(v, "--ept-cache", true));
+    m->cpu.trace = vm_trace(v->vm); /* every 2-D walk, when somebody reads the trace */
     m->next = vm_exit_handler(v->vm, &m->next_ctx); /* stage 03's, behind ours */
     vm_set_exit_handler(v->vm, mem_exit, m);
     vmx_set_mmu(v, &m->mmu);
@@ -308,6 +309,20 @@ static void mem_vmx_state_changed(struct vcpu *v) { vmx_engine.state_changed(v);
 static void mem_vmx_stats(struct vcpu *v, FILE *out) { vmx_engine.print_stats(v, out); }
 static void mem_vmx_fini(struct vcpu *v) { vmx_engine.fini(v); }
 
+/* --dot --walk ADDR under EPT: the model CPU's 2-D walk of ADDR with the
+ * guest's final CR0/CR3/CR4, every reference made (the caches bypassed). */
+static bool mem_vmx_dot_walk(struct vcpu *v, FILE *f, uint32_t lin)
+{
+    struct vmx_mmu *mm = vmx_get_mmu(v);
+    if (!mm || mm->ops != &ept_ops)
+        return false; /* --mmu shadow: the guest's own walk */
+    struct mem_vmx *m = M(mm);
+    struct ept_2d r;
+    ept_walk_lin(&m->cpu, v->cpu.cr0, v->cpu.cr3, v->cpu.cr4, lin, &r);
+    ept_2d_dot(f, &r, m->eptp, "--walk, at the end of the run");
+    return true;
+}
+
 const struct engine_ops mem_vmx_engine = {
     .name = "vmx",
     .summary = "the VMX model (stage 03) with EPT or shadow page tables",
@@ -316,5 +331,6 @@ const struct engine_ops mem_vmx_engine = {
     .counts_instructions = true,
     .state_changed = mem_vmx_state_changed,
     .print_stats = mem_vmx_stats,
+    .dot_walk = mem_vmx_dot_walk,
     .fini = mem_vmx_fini,
 };

@@ -153,6 +153,7 @@ static struct shadow_space *lookup(struct shadow_cache *c, bool paged, uint32_t 
     if (free_slot)
         return free_slot;
     c->st.evictions++;
+    shadow_event(c, TRACE_MMU_EVICT, 0, lru->cr3, cr3, 0);
     space_release(c, lru);
     return lru;
 }

@@ -48,6 +48,8 @@
 #include <stdio.h>
 #include "01-binary-translation/window.h"
 
+struct trace;
+
 #define SHADOW_MAX \
     15                            /* cached address spaces at most; with the kernel
                               view, 16 windows: a 16-bit user mask      */
@@ -116,6 +118,10 @@ struct shadow_cache {
     /* Watch stores to page gpa (on) or stop (interp_watch_page). */
     void (*watch)(void *ctx, uint32_t gpa, bool on);
     void *watch_ctx;
+    /* --trace / --viz: syncs, unsyncs, trapped table writes and evictions
+     * as TRACE_MMU events (NULL: none), with the EIP of cpu. */
+    struct trace *trace;
+    const struct x86_cpu *cpu;
     struct shadow_stats st;
 };
 

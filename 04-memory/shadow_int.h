@@ -6,6 +6,8 @@
 #define MEM_SHADOW_INT_H
 
 #include "04-memory/shadow.h"
+#include "trace/trace.h"
+#include "x86/cpu.h"
 
 #define RMAP_MANY 2u /* mapped at several linear pages (never page + 1) */
 
@@ -21,5 +23,13 @@ void space_flush(struct shadow_cache *c, struct shadow_space *s);
 void kernel_zap(struct shadow_cache *c, unsigned r);
 /* A new shadow s starts with the global pages mapped. */
 void globals_fill(struct shadow_cache *c, struct shadow_space *s);
+
+/* One TRACE_MMU event (trace/trace.h), when somebody reads the trace. */
+static inline void shadow_event(struct shadow_cache *c, uint32_t kind, uint16_t flags,
+                                uint64_t qual, uint32_t addr, uint64_t value)
+{
+    if (c->trace && trace_on(c->trace))
+        trace_mmu(c->trace, kind, flags, qual, addr, value, c->cpu ? c->cpu->eip : 0);
+}
 
 #endif

@@ -245,6 +245,7 @@ void shadow_invlpg(struct shadow_cache *c, uint32_t lin)
  * then dropped (the address space is most likely gone). */
 static void unsync(struct shadow_cache *c, uint32_t p)
 {
+    uint64_t zapped = c->st.zapped;
     c->st.unsynced++;
     for (unsigned i = 0; i <= SHADOW_MAX; i++) {
         struct shadow_space *s = &c->sp[i];
@@ -268,6 +269,7 @@ static void unsync(struct shadow_cache *c, uint32_t p)
             c->globals[i] = c->globals[--c->nglobals];
         else
             i++;
+    shadow_event(c, TRACE_MMU_UNSYNC, 0, (uint64_t)p << 12, 0, c->st.zapped - zapped);
 }
 
 void shadow_pt_write(struct shadow_cache *c, uint32_t gpa, uint32_t len)
@@ -276,6 +278,9 @@ void shadow_pt_write(struct shadow_cache *c, uint32_t gpa, uint32_t len)
     if (p >= c->npages || !(c->pd_users[p] | c->pt_users[p]) || !len)
         return;
     c->st.wp_writes++;
+    bool pde = c->pd_users[p];
+    shadow_event(c, TRACE_MMU_WP_FAULT, pde ? TRACE_F_MMU_PDE : 0, gpa, 0, 0);
+    uint64_t zapped = c->st.zapped;
     uint16_t running = c->cur ? bit_of(c, c->cur) : 0;
     if (!(c->pd_users[p] & running) && ++c->flood[p] >= SHADOW_FLOOD) {
         unsync(c, p);
@@ -302,6 +307,12 @@ void shadow_pt_write(struct shadow_cache *c, uint32_t gpa, uint32_t len)
     if (c->cur && c->cur->paged && p == c->cur->cr3 >> 12)
         for (uint32_t e = first; e <= last; e++)
             kernel_zap(c, e);
+    /* The write is propagated: what the entry mapped (a PDE: its 4 MiB). */
+    uint32_t lin = pde                   ? first << 22
+                   : c->pt_index[p] >= 0 ? (uint32_t)c->pt_index[p] << 22 | first << 12
+                                         : 0;
+    if (c->st.zapped != zapped) /* the write changed what a shadow maps */
+        shadow_event(c, TRACE_MMU_SYNC, pde ? TRACE_F_MMU_PDE : 0, gpa, lin, c->st.zapped - zapped);
     /* Global pages the entry maps are not carried into new shadows. */
     for (uint32_t e = first; e <= last; e++) {
         if (c->pd_users[p])

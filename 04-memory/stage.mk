@@ -2,7 +2,7 @@
 # stage 01 translator on cached shadow page tables; --pv-linux on is stage
 # 02's KVM interface for Linux (02-paravirt/kvm_pv.c); --engine vmx is stage
 # 03's VMX model with EPT or shadow page tables (mem_vmx.c).
-MEM_SRCS     := shadow.c shadow_wp.c mem_bt.c ept.c ept_mmu.c mem_vmx.c vmx_shadow.c
+MEM_SRCS     := shadow.c shadow_wp.c mem_bt.c ept.c ept_mmu.c ept_walk2d.c mem_vmx.c vmx_shadow.c
 VMM_MEM      := $(BUILD)/vmm-mem
 VMM_MEM_OBJS := $(BUILD)/host/04-memory/main.o \
                 $(MEM_SRCS:%.c=$(BUILD)/host/04-memory/%.o) \

@@ -16,6 +16,7 @@
 #include "03-hw-assisted/vmx_mmu.h"
 #include "03-hw-assisted/vmcs.h"
 #include "04-memory/vmx_shadow.h"
+#include "trace/trace.h"
 
 #define VS_MAX     15 /* address spaces cached at most (--shadow-cache) */
 #define VS_DEFAULT 8
@@ -56,6 +57,15 @@ struct vshadow {
 static struct vshadow *S(struct vmx_mmu *m) { return (struct vshadow *)m; }
 static struct interp *IP(struct vshadow *s) { return vmx_interp(s->v); }
 
+/* One TRACE_MMU event (trace/trace.h) by the instruction at the guest's EIP. */
+static void event(struct vshadow *s, uint32_t kind, uint16_t flags, uint64_t qual, uint32_t addr,
+                  uint64_t value)
+{
+    struct trace *t = vm_trace(s->v->vm);
+    if (trace_on(t))
+        trace_mmu(t, kind, flags, qual, addr, value, s->v->cpu.eip);
+}
+
 /* The guest's CR0 (PG lives in the read shadow) and CR4. */
 static uint32_t guest_cr0(struct vshadow *s)
 {
@@ -89,16 +99,20 @@ static void drop_space(struct vshadow *s, struct vspace *sp)
  * still uses it (a freed table reused as data stops trapping). */
 static void recount_tables(struct vshadow *s)
 {
-    memset(s->table, 0, s->npages);
-    for (unsigned k = 0; k < s->cap; k++) {
+    for (unsigned k = 0; k < s->cap; k++) { /* bit 1: still used */
         struct vspace *sp = &s->sp[k];
         if (!sp->used)
             continue;
         if (sp->gcr3 < s->npages)
-            s->table[sp->gcr3] = 1;
+            s->table[sp->gcr3] |= 2;
         for (unsigned i = 0; i < 1024; i++)
             if (sp->spt[i] && sp->gpt[i] < s->npages)
-                s->table[sp->gpt[i]] = 1;
+                s->table[sp->gpt[i]] |= 2;
+    }
+    for (uint32_t p = 0; p < s->npages; p++) {
+        if (s->table[p] == 1) /* a table no shadow uses: unsynced */
+            event(s, TRACE_MMU_UNSYNC, 0, (uint64_t)p << 12, 0, 0);
+        s->table[p] >>= 1;
     }
 }
 
@@ -137,6 +151,7 @@ static void vs_switch(struct vshadow *s)
         sp = lru;
         if (sp->used) {
             s->st.evictions++;
+            event(s, TRACE_MMU_EVICT, 0, (uint64_t)sp->gcr3 << 12, gcr3 << 12, 0);
             drop_space(s, sp);
             recount_tables(s);
         }
@@ -180,7 +195,9 @@ static void protect(struct vshadow *s, uint32_t gfn)
  * entry produced, in every shadow built from that table. */
 static void zap(struct vshadow *s, uint32_t gpa)
 {
-    uint32_t gfn = gpa >> 12, idx = (gpa & 0xfff) >> 2;
+    uint32_t gfn = gpa >> 12, idx = (gpa & 0xfff) >> 2, lin = 0;
+    uint64_t zapped = s->st.zapped;
+    bool pde = false;
     for (unsigned k = 0; k < s->cap; k++) {
         struct vspace *sp = &s->sp[k];
         if (!sp->used)
@@ -188,6 +205,8 @@ static void zap(struct vshadow *s, uint32_t gpa)
         if (sp->gcr3 == gfn && sp->spt[idx]) { /* a PDE: its 4 MiB */
             drop_spt(s, sp, idx);
             s->st.zapped++;
+            pde = true;
+            lin = idx << 22;
             if (sp == s->cur)
                 interp_flush_tlb_all(IP(s));
         }
@@ -195,10 +214,13 @@ static void zap(struct vshadow *s, uint32_t gpa)
             if (sp->spt[i] && !sp->large[i] && sp->gpt[i] == gfn && sp->spt[i][idx]) {
                 sp->spt[i][idx] = 0;
                 s->st.zapped++;
+                lin = i << 22 | idx << 12;
                 if (sp == s->cur)
                     interp_invlpg(IP(s), i << 22 | idx << 12);
             }
     }
+    if (s->st.zapped != zapped) /* the write changed what a shadow maps */
+        event(s, TRACE_MMU_SYNC, pde ? TRACE_F_MMU_PDE : 0, gpa, lin, s->st.zapped - zapped);
 }
 
 /* ---- the VMM's #PF exit ------------------------------------------------------------------ */
@@ -246,6 +268,7 @@ static int vs_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
     }
     uint32_t gfn = w.gpa >> 12;
     if ((err & ACC_W) && gfn < s->npages && s->table[gfn] && (err & PFEC_P)) {
+        event(s, TRACE_MMU_WP_FAULT, 0, w.gpa, lin, 0);
         s->st.table_writes++;       /* a store to a guest table: the instruction may */
         s->allow = w.gpa & ~0xfffu; /* store to it, and each store zaps (vs_xlate) */
         s->allow_eip = e->guest_eip;

@@ -52,6 +52,11 @@ struct engine_ops {
      * written to EAX): engines that cache state reload it. May be NULL. */
     void (*state_changed)(struct vcpu *v);
     void (*print_stats)(struct vcpu *v, FILE *out); /* may be NULL */
+    /* --dot FILE --walk ADDR at the end of the run, for an engine whose
+     * MMU walks in two dimensions (stage 04's EPT): draw that walk of lin
+     * to f and return true; false (or NULL): the guest's 1-D walk is drawn
+     * (trace/dot.h). */
+    bool (*dot_walk)(struct vcpu *v, FILE *f, uint32_t lin);
     void (*fini)(struct vcpu *v);
 };
 

@@ -148,9 +148,19 @@ int exit_format(const struct vm_exit *e, char *buf, int len)
             return snprintf(buf, len, "%s mmio %s gpa=0x%llx size=%u value=0x%x", name,
                             p->qual & 2 ? "write" : "read", (unsigned long long)p->gpa, p->size,
                             p->value);
-        return snprintf(buf, len, "%s gpa=0x%llx gla=0x%08x %s%s%s", name,
-                        (unsigned long long)p->gpa, p->gla, p->qual & 1 ? "r" : "-",
-                        p->qual & 2 ? "w" : "-", p->qual & 4 ? "x" : "-");
+        if (e->reason == EXIT_EPT_MISCONFIG) /* no qualification (SDM Vol. 3C §28.2.1) */
+            return snprintf(buf, len, "%s gpa=0x%llx gla=0x%08x", name, (unsigned long long)p->gpa,
+                            p->gla);
+        /* Table 28-7: the access (bits 2:0), what the EPT entries allowed
+         * (5:3), and whether the access was to the translation of the
+         * linear address (bit 8) or to a guest paging-structure entry. */
+        return snprintf(buf, len, "%s gpa=0x%llx gla=0x%08x %s%s%s qual=0x%x allowed=%s%s%s %s",
+                        name, (unsigned long long)p->gpa, p->gla, p->qual & 1 ? "r" : "-",
+                        p->qual & 2 ? "w" : "-", p->qual & 4 ? "x" : "-", p->qual,
+                        p->qual & 8 ? "r" : "-", p->qual & 16 ? "w" : "-", p->qual & 32 ? "x" : "-",
+                        !(p->qual & 0x80) ? "(no linear address)"
+                        : p->qual & 0x100 ? "(the translation)"
+                                          : "(a guest paging-structure entry)");
     }
     case EXIT_VMM_ERROR:
     case EXIT_SENSITIVE:

@@ -189,6 +189,24 @@ void trace_code_cache(struct trace *t, uint32_t kind, uint32_t gpa, uint32_t siz
     trace_emit(t, &ev);
 }
 
+void trace_mmu(struct trace *t, uint32_t kind, uint16_t flags, uint64_t qual, uint32_t addr,
+               uint64_t value, uint32_t eip)
+{
+    if (!t || !t->on)
+        return;
+    struct trace_event ev = {
+        .time_ns = trace_now(t),
+        .type = TRACE_MMU,
+        .flags = flags,
+        .reason = kind,
+        .qual = qual,
+        .eip = eip,
+        .addr = addr,
+        .value = value,
+    };
+    trace_emit(t, &ev);
+}
+
 size_t trace_read(struct trace *t, struct trace_event *out, size_t max)
 {
     size_t n = 0;

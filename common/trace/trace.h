@@ -33,7 +33,23 @@ enum trace_type {
     TRACE_PAGE_WALK = 2,  /* one reference of a guest page-table walk  */
     TRACE_IRQ = 3,        /* an external interrupt delivered (INTA)    */
     TRACE_CODE_CACHE = 4, /* a translation added/flushed (stage 01)    */
+    TRACE_MMU = 5,        /* memory virtualization (stage 04), below    */
 };
+
+/* TRACE_MMU kinds (the event's reason): what a VMM does to keep its shadow
+ * page tables coherent with the guest's (Adams & Agesen 2006 §3.2; KVM's
+ * arch/x86/kvm/mmu).  EPT's violations and misconfigurations are VM exits
+ * (TRACE_EXIT 48/49: qual = the exit qualification, value = the GPA). */
+enum trace_mmu_kind {
+    TRACE_MMU_SYNC = 1,     /* a trapped guest table write propagated:
+                               the shadow entries it produced dropped  */
+    TRACE_MMU_UNSYNC = 2,   /* a guest table no longer write-protected
+                               (write flooding, or no shadow uses it)  */
+    TRACE_MMU_WP_FAULT = 3, /* a guest store to a write-protected guest
+                               page-table page trapped                 */
+    TRACE_MMU_EVICT = 4,    /* a cached shadow address space evicted   */
+};
+#define TRACE_MMU_KINDS 5
 
 /* One event, 48 bytes.  Field use per type (the file format: common/README.md,
  * "Trace file format"):
@@ -44,6 +60,10 @@ enum trace_type {
  *   (result)   0              physical addr   EIP    linear addr   #PF error    (0)
  * IRQ          vector         (0)             EIP    (0)           (0)          (0)
  * CODE_CACHE   kind           block gpa       EIP    block size    occupancy    (0)
+ * MMU SYNC     kind           entry gpa       EIP    linear addr   entries dropped (0)
+ *     UNSYNC   kind           table gpa       EIP    (0)           entries dropped (0)
+ *     WP_FAULT kind           entry gpa       EIP    linear addr   (0)          (0)
+ *     EVICT    kind           evicted CR3     EIP    new CR3       (0)          (0)
  * EXIT value: I/O the value; exception (vector << 32 | error code), addr = CR2;
  * CR access the value written, addr = CR number; EPT the GPA, addr = GLA.
  * flags, per type (bits not listed are 0; new bits may be added):        */
@@ -61,6 +81,23 @@ enum trace_type {
 #define TRACE_F_WALK_WINDOW \
     (1u << 4) /* PAGE_WALK: stage 01's window (shadow
                                             page table) filled on a host fault */
+/* A 2-D walk (stage 04, EPT): each guest-physical access of the guest's walk
+ * is translated by EPT references (TRACE_F_WALK_EPT, level 4 = PML4E .. 1 =
+ * PTE, table = the entry's host-physical address); ROW says which access
+ * they translate: 2 the page directory (for the PDE), 1 the page table (for
+ * the PTE), 0 the final page.  The order is the walk's: row 2's EPT
+ * references, the PDE, row 1's, the PTE, row 0's, the EPT result (the HPA),
+ * then the guest result, which ends every walk. */
+#define TRACE_F_WALK_ROW(f)  (((f) >> 5) & 3)
+#define TRACE_F_WALK_ROWV(r) ((uint16_t)((r)&3) << 5)
+#define TRACE_F_WALK_CACHED \
+    (1u << 7) /* a guest entry from the paging-structure
+                                          cache, or (EPT, level 0) a row's translation
+                                          from the guest-physical cache: no reference */
+#define TRACE_F_WALK_EXIT \
+    (1u << 8)                     /* result: the walk ended in an EPT exit
+                                          (value = exit reason 48/49, phys = the GPA) */
+#define TRACE_F_MMU_PDE (1u << 0) /* MMU SYNC/WP_FAULT: a directory entry (4 MiB) */
 struct trace_event {
     uint64_t time_ns; /* since the VM started                     */
     uint16_t type;    /* enum trace_type                          */
@@ -120,6 +157,9 @@ void trace_page_walk_result(struct trace *t, uint32_t lin, bool ok, uint64_t phy
  * size in guest bytes, occupancy in cache bytes. */
 void trace_code_cache(struct trace *t, uint32_t kind, uint32_t gpa, uint32_t size,
                       uint64_t occupancy, uint32_t eip);
+/* A memory-virtualization event (TRACE_MMU; fields as in the table above). */
+void trace_mmu(struct trace *t, uint32_t kind, uint16_t flags, uint64_t qual, uint32_t addr,
+               uint64_t value, uint32_t eip);
 /* Consumer: copy up to max events out of the ring; returns how many. */
 size_t trace_read(struct trace *t, struct trace_event *out, size_t max);
 /* Write everything in the ring to the file (if any). */

@@ -183,6 +183,7 @@ const char *trace_type_name(unsigned type)
     case TRACE_PAGE_WALK: return "walk";
     case TRACE_IRQ: return "irq";
     case TRACE_CODE_CACHE: return "cache";
+    case TRACE_MMU: return "mmu";
     default: snprintf(buf, sizeof buf, "type%u", type); return buf;
     }
 }
@@ -262,7 +263,12 @@ static int format_walk(const struct trace_event *ev, char *buf, size_t len)
     const char *dim = ev->flags & TRACE_F_WALK_EPT      ? "EPT "
                       : ev->flags & TRACE_F_WALK_WINDOW ? "window "
                                                         : "";
+    static const char *const rows[4] = { "page", "PT", "PD", "?" };
+    const char *row = rows[TRACE_F_WALK_ROW(ev->flags)];
     if (ev->flags & TRACE_F_WALK_RESULT) {
+        if (ev->flags & TRACE_F_WALK_EXIT)
+            return snprintf(buf, len, "%slin=0x%08x -> EPT exit %llu at gpa 0x%llx", dim, ev->addr,
+                            (unsigned long long)ev->value, (unsigned long long)ev->qual);
         if (ev->flags & TRACE_F_WALK_FAULT) {
             char why[80];
             pf_error_text((uint32_t)ev->value, why, sizeof why);
@@ -273,13 +279,53 @@ static int format_walk(const struct trace_event *ev, char *buf, size_t len)
                         (unsigned long long)ev->qual,
                         ev->flags & TRACE_F_WALK_LARGE ? " (4 MiB page)" : "");
     }
-    /* 32-bit paging has 2 levels; EPT 4 (SDM Vol. 3C §29.3.2). */
+    /* 32-bit paging has 2 levels; EPT 4 (SDM Vol. 3C §29.3.2), per row of
+     * the 2-D walk (trace.h, TRACE_F_WALK_ROW). */
     static const char *const names[5] = { "?", "PTE", "PDE", "PDPTE", "PML4E" };
+    if ((ev->flags & TRACE_F_WALK_EPT) && (ev->flags & TRACE_F_WALK_CACHED))
+        return snprintf(buf, len, "EPT lin=0x%08x row=%s gpa 0x%llx -> hpa 0x%llx (cached)",
+                        ev->addr, row, (unsigned long long)ev->value, (unsigned long long)ev->qual);
+    if (ev->flags & TRACE_F_WALK_EPT)
+        return snprintf(buf, len, "EPT lin=0x%08x row=%s %s @0x%llx = 0x%llx [%c%c%c]", ev->addr,
+                        row, ev->reason <= 4 ? names[ev->reason] : "?",
+                        (unsigned long long)ev->qual, (unsigned long long)ev->value,
+                        ev->value & 1 ? 'r' : '-', ev->value & 2 ? 'w' : '-',
+                        ev->value & 4 ? 'x' : '-');
     char fl[48];
     trace_pte_flags((uint32_t)ev->value, fl, sizeof fl);
-    return snprintf(buf, len, "%slin=0x%08x %s @0x%08llx = 0x%08llx [%s]", dim, ev->addr,
+    return snprintf(buf, len, "%slin=0x%08x %s @0x%08llx = 0x%08llx [%s]%s", dim, ev->addr,
                     ev->reason <= 4 ? names[ev->reason] : "?", (unsigned long long)ev->qual,
-                    (unsigned long long)ev->value, fl);
+                    (unsigned long long)ev->value, fl,
+                    ev->flags & TRACE_F_WALK_CACHED ? " (paging-structure cache)" : "");
+}
+
+/* Stage 04's shadow-paging events (trace.h, TRACE_MMU). */
+int trace_mmu_text(const struct trace_event *ev, char *buf, size_t len)
+{
+    const char *ent = ev->flags & TRACE_F_MMU_PDE ? "PDE" : "PTE";
+    unsigned long long q = ev->qual, v = ev->value;
+    switch (ev->reason) {
+    case TRACE_MMU_SYNC:
+        return snprintf(buf, len,
+                        "shadow-sync guest %s @0x%08llx for lin=0x%08x: %llu shadow "
+                        "entries dropped",
+                        ent, q, ev->addr, v);
+    case TRACE_MMU_UNSYNC:
+        return snprintf(buf, len,
+                        "unsync guest table 0x%08llx no longer write-protected: %llu "
+                        "shadow entries dropped",
+                        q, v);
+    case TRACE_MMU_WP_FAULT:
+        if (!ev->addr) /* bt: the interpreter's write watch knows the GPA only */
+            return snprintf(buf, len, "wp-fault guest store to page-table page @0x%08llx", q);
+        return snprintf(buf, len, "wp-fault guest store to page-table page @0x%08llx (lin=0x%08x)",
+                        q, ev->addr);
+    case TRACE_MMU_EVICT:
+        return snprintf(buf, len, "evict shadow of cr3=0x%08llx (for cr3=0x%08x)", q, ev->addr);
+    default:
+        return snprintf(buf, len, "kind=%u qual=0x%llx addr=0x%x value=0x%llx", ev->reason, q,
+                        ev->addr, v);
+    }
 }
 
 int trace_event_format(const struct trace_event *ev, char *buf, size_t len)
@@ -303,6 +349,7 @@ int trace_event_format(const struct trace_event *ev, char *buf, size_t len)
     }
     case TRACE_IRQ: m = snprintf(p, rest, "interrupt delivered vector=0x%02x", ev->reason); break;
     case TRACE_PAGE_WALK: m = format_walk(ev, p, rest); break;
+    case TRACE_MMU: m = trace_mmu_text(ev, p, rest); break;
     case TRACE_CODE_CACHE: {
         static const char *const kinds[] = { "?", "decode", "invalidate", "flush", "window-flush" };
         m = snprintf(p, rest, "%s gpa=0x%08llx size=%u occupancy=%llu",

@@ -73,6 +73,9 @@ void trace_event_to_exit(const struct trace_event *ev, struct vm_exit *e);
  * value=0x41 (179 ns)".  Exits are decoded by exit_format (core/vm_exit.h),
  * the same text as the crash history.  Returns the length (as snprintf). */
 int trace_event_format(const struct trace_event *ev, char *buf, size_t len);
+/* A TRACE_MMU event's text without time, type and EIP, e.g. "shadow-sync guest
+ * PTE @0x00131404 for lin=0x00401000: 1 shadow entries dropped". */
+int trace_mmu_text(const struct trace_event *ev, char *buf, size_t len);
 /* The walk's PDE/PTE flags as text: "P W U A D PS" (set bits only). */
 int trace_pte_flags(uint32_t entry, char *buf, size_t len);
 

@@ -9,6 +9,7 @@
 #include <curses.h>
 #include <string.h>
 #include "devices/pc_ports.h"
+#include "trace/trace_reader.h"
 #include "viz/viz_ui.h"
 
 /* Who answers at a port on our PC (devices/pc_ports.h). */
@@ -22,6 +23,16 @@ static const char *const gpr[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "e
 
 void viz_exit_text(const struct viz_exit *x, char *buf, size_t len)
 {
+    if (x->type == TRACE_MMU) { /* a memory event: as vmtrace prints it */
+        struct trace_event ev = { .type = TRACE_MMU,
+                                  .flags = x->flags,
+                                  .reason = x->reason,
+                                  .qual = x->qual,
+                                  .addr = x->addr,
+                                  .value = x->value };
+        trace_mmu_text(&ev, buf, len);
+        return;
+    }
     struct vm_exit e;
     viz_exit_unpack(x, &e);
     switch (x->reason) {
@@ -50,6 +61,19 @@ void viz_exit_text(const struct viz_exit *x, char *buf, size_t len)
         default: snprintf(buf, len, "CR access: lmsw 0x%04x", c->value); return;
         }
     }
+    case EXIT_EPT_VIOLATION: /* 80 columns: the qualification before the GLA */
+        if (e.u.ept.size) {  /* MMIO: as exit_format says it */
+            char t[256];
+            exit_format(&e, t, sizeof t);
+            snprintf(buf, len, "%s", t);
+            return;
+        }
+        snprintf(buf, len, "EPT viol gpa=0x%llx %c%c%c qual=0x%x allowed=%c%c%c gla=0x%08x",
+                 (unsigned long long)e.u.ept.gpa, e.u.ept.qual & 1 ? 'r' : '-',
+                 e.u.ept.qual & 2 ? 'w' : '-', e.u.ept.qual & 4 ? 'x' : '-', e.u.ept.qual,
+                 e.u.ept.qual & 8 ? 'r' : '-', e.u.ept.qual & 16 ? 'w' : '-',
+                 e.u.ept.qual & 32 ? 'x' : '-', e.u.ept.gla);
+        return;
     case EXIT_EXTERNAL_INTERRUPT:
         snprintf(buf, len, "External interrupt: the VMM asked the engine back");
         return;
@@ -67,6 +91,9 @@ void pane_log(const struct viz_ui *ui, int y, int x, int h, int w)
     const struct viz_model *m = ui->m;
     if (m->filter < 0)
         viz_title(y, x, w, "Exit log (all reasons; f filters)");
+    else if (m->filter == VIZ_MMU)
+        viz_title(y, x, w, "Exit log: only memory events (%llu of them; f next)",
+                  (unsigned long long)m->nmmu);
     else
         viz_title(y, x, w, "Exit log: only %s (%llu of them; f next)",
                   m->filter == VIZ_OTHER ? "VMM-internal" : viz_reason_name((uint32_t)m->filter),
@@ -85,8 +112,12 @@ void pane_log(const struct viz_ui *ui, int y, int x, int h, int w)
         viz_exit_text(e, text, sizeof text);
         if (r == rows - 1)
             attron(A_BOLD);
-        viz_put(y + 1 + r, x, w, "#%-6llu %8.3fs eip=%08x %s", (unsigned long long)e->seq,
-                (double)e->time_ns / 1e9, e->eip, text);
+        if (e->type == TRACE_MMU) /* a memory event: "mmu" where an exit has its number */
+            viz_put(y + 1 + r, x, w, "mmu     %8.3fs eip=%08x %s", (double)e->time_ns / 1e9, e->eip,
+                    text);
+        else
+            viz_put(y + 1 + r, x, w, "#%-6llu %8.3fs eip=%08x %s", (unsigned long long)e->seq,
+                    (double)e->time_ns / 1e9, e->eip, text);
         if (r == rows - 1)
             attroff(A_BOLD);
     }

@@ -35,7 +35,7 @@ static void regs_live(const struct viz_model *m, int y, int x, int h, int w)
 
 static void regs_replay(const struct viz_model *m, int y, int x, int h, int w)
 {
-    const struct viz_exit *e = m->nexits ? &m->log[(m->nexits - 1) & (VIZ_LOG - 1)] : NULL;
+    const struct viz_exit *e = m->nexits ? &m->newest : NULL;
     int row = y;
     if (!e) {
         viz_put(row, x, w, "(no exit yet)");

@@ -270,6 +270,8 @@ static void draw(const struct viz_ui *ui)
     pane_log(ui, 1 + top_h, 0, bot_y - 1 - top_h, COLS);
     if (ui->wide_console) { /* 'c': the console across the screen */
         pane_console(ui, bot_y, 0, bot_h, COLS);
+    } else if (ui->m->walk.twod) { /* the 2-D walk's grid needs the width */
+        pane_walk(ui, bot_y, 0, bot_h, COLS);
     } else {
         pane_walk(ui, bot_y, 0, bot_h, walk_w);
         pane_cache(ui, bot_y, walk_w + 1, bot_h, COLS - walk_w - 1);

@@ -47,7 +47,10 @@ struct viz {
     char *report_buf;
     size_t report_len;
     struct trace_event ev[256];
+    struct viz_walker walks; /* walks an MMU recorded (stage 04's 2-D walk) */
 };
+
+#define WALK_PAGES 1024 /* pages whose newest recorded walk is kept */
 
 int viz_check(char *err, size_t len) { return viz_term_check(err, len); }
 
@@ -112,18 +115,23 @@ static void observe(void *ctx, struct vm *vm, const struct vm_exit *e)
     struct viz_model *m = v->m;
     struct trace *t = vm_trace(vm);
     pthread_mutex_lock(&v->lock);
+    /* The ring first: its events (walks, code cache, IRQs, memory events)
+     * happened before this exit, and the log shows them before it. */
+    if (!m->trace_elsewhere) {
+        size_t n;
+        while ((n = trace_read(t, v->ev, sizeof v->ev / sizeof v->ev[0])) > 0)
+            for (size_t i = 0; i < n; i++)
+                if (v->ev[i].type != TRACE_EXIT) { /* exits come through here */
+                    viz_model_event(m, &v->ev[i]);
+                    if (v->ev[i].type == TRACE_PAGE_WALK)
+                        viz_walker_event(&v->walks, &v->ev[i]);
+                }
+        m->trace_dropped = t->dropped;
+    }
     viz_model_exit(m, e, run_ns(v, trace_now(t)));
     m->cpu = vm_vcpu(vm)->cpu;
     m->instructions = vm_vcpu(vm)->instructions;
     m->have_cpu = true;
-    if (!m->trace_elsewhere) { /* the ring is ours: walks, code cache, IRQs */
-        size_t n;
-        while ((n = trace_read(t, v->ev, sizeof v->ev / sizeof v->ev[0])) > 0)
-            for (size_t i = 0; i < n; i++)
-                if (v->ev[i].type != TRACE_EXIT) /* exits come through here */
-                    viz_model_event(m, &v->ev[i]);
-        m->trace_dropped = t->dropped;
-    }
     struct viz_ctl *c = &v->ui.ctl;
     engine_stats(v, vm, trace_now(t), c->paused);
     if (c->paused && !c->quit && !vm_stop_requested(vm)) {
@@ -165,12 +173,34 @@ static void live_unlock(void *ctx) { pthread_mutex_unlock(&((struct viz *)ctx)->
 static void live_wake(void *ctx) { pthread_cond_broadcast(&((struct viz *)ctx)->cond); }
 static void live_quit(void *ctx) { vm_request_stop(((struct viz *)ctx)->vm); }
 
+/* The 2-D walk the MMU made (stage 04's EPT): the newest, or the newest of
+ * the chosen page; the visualizer does not walk again what the model CPU
+ * walked (its caches, its A/D bits are its own). */
+static void recorded_walk(struct viz *v)
+{
+    struct viz_model *m = v->m;
+    const struct viz_walk *w =
+        m->walk_auto ? &v->walks.newest : viz_walker_page(&v->walks, m->walk_addr);
+    if (w && w->recorded) {
+        m->walk = *w;
+        return;
+    }
+    memset(&m->walk, 0, sizeof m->walk);
+    m->walk.lin = m->walk_addr;
+    snprintf(m->walk.note, sizeof m->walk.note,
+             "no 2-D walk of page %05x recorded yet (a TLB miss walks)", m->walk_addr >> 12);
+}
+
 /* Walk lin with the CPU state of the newest exit (see the top comment). */
 static void live_walk(struct viz *v)
 {
     struct viz_model *m = v->m;
     struct viz_walk *wk = &m->walk;
     const struct x86_cpu *c = &m->cpu;
+    if (v->walks.twod_seen) {
+        recorded_walk(v);
+        return;
+    }
     memset(wk, 0, sizeof *wk);
     wk->lin = m->walk_auto ? c->eip : m->walk_addr;
     if (!m->have_cpu) {
@@ -194,7 +224,7 @@ static void live_walk(struct viz *v)
     munmap(copy.host, ram->size);
     wk->paging = true;
     wk->cr3 = c->cr3 & ~0xfffu;
-    struct viz_walk_dim *d = &wk->dim[0];
+    struct viz_walk_dim *d = &wk->dim;
     d->present = true;
     d->nrefs = w.nrefs;
     for (int i = 0; i < w.nrefs && i < 2; i++) {
@@ -238,9 +268,11 @@ struct viz *viz_attach(struct vm *vm, const char *prog, const char *engine, bool
 {
     struct viz *v = calloc(1, sizeof *v);
     struct viz_model *m = calloc(1, sizeof *m);
-    if (!v || !m) {
+    struct viz_walk *pages = calloc(WALK_PAGES, sizeof *pages);
+    if (!v || !m || !pages) {
         free(v);
         free(m);
+        free(pages);
         snprintf(err, len, "out of memory starting the visualizer");
         return NULL;
     }
@@ -250,6 +282,8 @@ struct viz *viz_attach(struct vm *vm, const char *prog, const char *engine, bool
     m->live = true;
     m->trace_elsewhere = vm_trace(vm)->file != NULL;
     v->m = m;
+    v->walks.page = pages;
+    v->walks.npages = WALK_PAGES;
     v->vm = vm;
     v->prog = prog;
     v->ui = (struct viz_ui){ .prog = prog, .m = m, .ops = &live_ops, .ctx = v, .step_mode = step };
@@ -289,6 +323,7 @@ fail:
     free(v->report_buf);
     pthread_cond_destroy(&v->cond);
     pthread_mutex_destroy(&v->lock);
+    free(pages);
     free(m);
     free(v);
     return NULL;
@@ -362,6 +397,7 @@ int viz_detach(struct viz *v, int status)
     free(v->report_buf);
     pthread_cond_destroy(&v->cond);
     pthread_mutex_destroy(&v->lock);
+    free(v->walks.page);
     free(m);
     free(v);
     return status;

@@ -18,6 +18,7 @@ void viz_model_exit(struct viz_model *m, const struct vm_exit *e, uint64_t t_ns)
 {
     int slot = viz_slot(e->reason);
     struct viz_exit x = {
+        .type = TRACE_EXIT,
         .seq = ++m->nexits,
         .time_ns = t_ns,
         .reason = e->reason,
@@ -28,7 +29,8 @@ void viz_model_exit(struct viz_model *m, const struct vm_exit *e, uint64_t t_ns)
     memcpy(&x.u, &e->u, sizeof x.u);
     m->count[slot]++;
     m->cost_ns[slot] += e->cost_ns;
-    m->log[(x.seq - 1) & (VIZ_LOG - 1)] = x;
+    m->log[m->nlog++ & (VIZ_LOG - 1)] = x;
+    m->newest = x;
     m->by_reason[slot][m->by_reason_n[slot]++ % VIZ_LOG_REASON] = x;
     m->last_eip = e->guest_eip;
     if (t_ns > m->now_ns)
@@ -45,9 +47,29 @@ void viz_exit_unpack(const struct viz_exit *x, struct vm_exit *e)
     memcpy(&e->u, &x->u, sizeof x->u);
 }
 
+void viz_model_mmu(struct viz_model *m, const struct trace_event *ev)
+{
+    struct viz_exit x = {
+        .type = TRACE_MMU,
+        .flags = ev->flags,
+        .addr = ev->addr,
+        .value = ev->value,
+        .seq = m->nexits,
+        .time_ns = ev->time_ns,
+        .reason = ev->reason,
+        .eip = ev->eip,
+        .qual = ev->qual,
+    };
+    m->log[m->nlog++ & (VIZ_LOG - 1)] = x;
+    m->by_reason[VIZ_MMU][m->by_reason_n[VIZ_MMU]++ % VIZ_LOG_REASON] = x;
+    m->mmu_count[ev->reason < TRACE_MMU_KINDS ? ev->reason : 0]++;
+    m->nmmu++;
+}
+
 void viz_model_event(struct viz_model *m, const struct trace_event *ev)
 {
     switch (ev->type) {
+    case TRACE_MMU: viz_model_mmu(m, ev); break;
     case TRACE_IRQ: m->irqs++; break;
     case TRACE_PAGE_WALK: /* a walk = PDE (level 2), PTE (1), result (0) */
         if (!(ev->flags & (TRACE_F_WALK_EPT | TRACE_F_WALK_RESULT)) && ev->reason == 2)
@@ -96,13 +118,13 @@ int viz_model_next_filter(const struct viz_model *m, int cur)
     for (int s = cur + 1; s < VIZ_NSLOTS; s++)
         if (m->count[s])
             return s;
-    return -1;
+    return cur < VIZ_MMU && m->nmmu ? VIZ_MMU : -1;
 }
 
 uint64_t viz_model_log_len(const struct viz_model *m)
 {
     if (m->filter < 0)
-        return m->nexits < VIZ_LOG ? m->nexits : VIZ_LOG;
+        return m->nlog < VIZ_LOG ? m->nlog : VIZ_LOG;
     uint64_t n = m->by_reason_n[m->filter];
     return n < VIZ_LOG_REASON ? n : VIZ_LOG_REASON;
 }
@@ -112,7 +134,7 @@ const struct viz_exit *viz_model_log_get(const struct viz_model *m, uint64_t i)
     if (i >= viz_model_log_len(m))
         return NULL;
     if (m->filter < 0)
-        return &m->log[(m->nexits - 1 - i) & (VIZ_LOG - 1)];
+        return &m->log[(m->nlog - 1 - i) & (VIZ_LOG - 1)];
     uint64_t n = m->by_reason_n[m->filter];
     return &m->by_reason[m->filter][(n - 1 - i) % VIZ_LOG_REASON];
 }

@@ -17,13 +17,20 @@
 
 #define VIZ_OTHER      (EXIT_REASON_MAX + 1) /* slot: VMM-internal, entry failures */
 #define VIZ_NSLOTS     (EXIT_REASON_MAX + 2)
+#define VIZ_MMU        VIZ_NSLOTS   /* log filter: stage 04's memory events (TRACE_MMU) */
 #define VIZ_LOG        1024         /* exits kept for the log (a power of two) */
 #define VIZ_LOG_REASON 64           /* ... and per reason, for the filter      */
 #define VIZ_CONSOLE    65536        /* bytes of guest console kept             */
 #define VIZ_RATE_NS    500000000ull /* rates are measured over 0.5 s           */
 
-/* One exit as the log shows it (struct vm_exit without its message). */
+/* One exit as the log shows it (struct vm_exit without its message), or
+ * one memory event (type TRACE_MMU: reason = kind, qual, addr, value and
+ * flags as in the trace event; seq = the exit it came after). */
 struct viz_exit {
+    uint16_t type;    /* TRACE_EXIT or TRACE_MMU                     */
+    uint16_t flags;   /* TRACE_MMU: the event's flags               */
+    uint32_t addr;    /* TRACE_MMU: the event's addr                */
+    uint64_t value;   /* TRACE_MMU: the event's value               */
     uint64_t seq;     /* 1-based exit number                        */
     uint64_t time_ns; /* since the VM started                       */
     uint32_t reason, eip;
@@ -34,8 +41,10 @@ struct viz_exit {
 };
 
 /* A page walk as the walk pane draws it: the guest dimension (CR3 -> PDE
- * -> PTE -> frame); dim[1] is the nested (EPT) dimension of stage 04's 2-D
- * walk, drawn beside it when present. */
+ * -> PTE -> frame), and, for stage 04's EPT, the 2-D walk as the model CPU
+ * made it: per guest-physical access (row: the page directory, the page
+ * table, the page) the EPT references that translated it (PML4E ... PTE)
+ * or "cached", and the guest entry read there (trace.h, TRACE_F_WALK_ROW). */
 struct viz_walk_dim {
     bool present; /* this dimension exists / was recorded        */
     int nrefs;    /* 0, 1 (PDE only: 4 MiB or PDE fault), 2      */
@@ -44,14 +53,46 @@ struct viz_walk_dim {
     uint64_t phys;        /* the result (if ok)                          */
     uint32_t error_code;  /* #PF error code (if !ok)                     */
 };
+struct viz_walk_row {
+    bool used;          /* the walk made this guest-physical access    */
+    bool cached;        /* its translation from the guest-physical cache */
+    bool gref, gcached; /* PD, PT rows: the guest entry read / cached  */
+    uint64_t gpa, hpa;  /* the access (PD, PT: the entry's GPA), its HPA */
+    int nept;           /* EPT references, PML4E first                  */
+    uint64_t ept_table[4], ept_entry[4];
+    uint32_t gentry;
+};
 struct viz_walk {
     bool paging; /* CR0.PG (live) / walks exist (replay)        */
     uint32_t lin, cr3;
     uint32_t eip;  /* replay: instruction that walked             */
     bool recorded; /* from a trace (replay) vs walked now (live)  */
     char note[80]; /* instead of a walk: why there is none        */
-    struct viz_walk_dim dim[2];
+    struct viz_walk_dim dim;
+    bool twod; /* a 2-D walk (EPT): row[] and what follows    */
+    struct viz_walk_row row[3];
+    int refs;      /* memory references it made                   */
+    uint64_t hpa;  /* the host-physical result (ok)               */
+    bool ept_exit; /* it ended in an EPT exit                     */
+    uint32_t exit_reason;
+    uint64_t exit_gpa;
 };
+
+/* Walks assembled from PAGE_WALK trace events (viz_walk.c): the newest,
+ * and the newest of each linear page (a table of npages, a power of two). */
+struct viz_walker {
+    struct viz_walk cur, newest;
+    bool have_cur;
+    bool twod_seen;        /* a 2-D walk was recorded (EPT)          */
+    struct viz_walk *page; /* [npages], by linear page number       */
+    unsigned npages;
+};
+/* One walk event; true when it ended a walk. */
+bool viz_walker_event(struct viz_walker *w, const struct trace_event *ev);
+/* The walk being assembled is over (end of the trace). */
+void viz_walker_done(struct viz_walker *w);
+/* The newest walk of lin's page, or NULL. */
+const struct viz_walk *viz_walker_page(const struct viz_walker *w, uint32_t lin);
 
 struct viz_model {
     char engine[24];
@@ -67,11 +108,16 @@ struct viz_model {
     uint64_t rate_t0;
     uint64_t nexits, irqs;
 
-    /* Exit log: the newest VIZ_LOG exits, and the newest per reason. */
+    /* Exit log: the newest VIZ_LOG exits and memory events, and the
+     * newest per reason (slot VIZ_MMU: the memory events). */
     struct viz_exit log[VIZ_LOG];
-    struct viz_exit by_reason[VIZ_NSLOTS][VIZ_LOG_REASON];
-    uint64_t by_reason_n[VIZ_NSLOTS];
-    int filter; /* -1 all, else a slot                          */
+    uint64_t nlog;          /* entries ever logged                        */
+    struct viz_exit newest; /* the newest exit                   */
+    struct viz_exit by_reason[VIZ_NSLOTS + 1][VIZ_LOG_REASON];
+    uint64_t by_reason_n[VIZ_NSLOTS + 1];
+    int filter;                          /* -1 all, else a slot                          */
+    uint64_t mmu_count[TRACE_MMU_KINDS]; /* memory events by kind (trace.h)  */
+    uint64_t nmmu;
 
     /* Registers (live: the whole vCPU at the newest exit; replay: EIP). */
     bool have_cpu;
@@ -115,6 +161,8 @@ void viz_model_console(struct viz_model *m, uint8_t byte);
 void viz_model_tick(struct viz_model *m, uint64_t t_ns);
 /* Rebuild a struct vm_exit from the log (message empty). */
 void viz_exit_unpack(const struct viz_exit *x, struct vm_exit *e);
+/* Log one memory event (TRACE_MMU). */
+void viz_model_mmu(struct viz_model *m, const struct trace_event *ev);
 /* Slot of a reason: 0..65, or VIZ_OTHER. */
 static inline int viz_slot(uint32_t reason)
 {

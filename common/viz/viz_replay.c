@@ -29,56 +29,8 @@ struct replay {
     struct viz_model *m;
     bool eof;
     char err[256];
-    struct viz_walk cur; /* the walk being read (PDE, PTE, result)  */
-    bool have_cur;
-    struct viz_walk newest;
-    struct viz_walk *page; /* [PAGES], by linear page number, last walk */
+    struct viz_walker walks; /* the walks read so far (viz_walk.c) */
 };
-
-static void walk_done(struct replay *rp)
-{
-    if (!rp->have_cur)
-        return;
-    rp->newest = rp->cur;
-    rp->page[(rp->cur.lin >> 12) & (PAGES - 1)] = rp->cur;
-    rp->have_cur = false;
-}
-
-/* Walk events arrive as PDE (level 2), PTE (level 1), result (level 0);
- * the nested (EPT) dimension's events carry TRACE_F_WALK_EPT. */
-static void walk_event(struct replay *rp, const struct trace_event *ev)
-{
-    bool ept = ev->flags & TRACE_F_WALK_EPT;
-    bool result = ev->flags & TRACE_F_WALK_RESULT;
-    if (!ept && !result && ev->reason == 2) {
-        walk_done(rp);
-        memset(&rp->cur, 0, sizeof rp->cur);
-        rp->cur.paging = rp->cur.recorded = true;
-        rp->cur.lin = ev->addr;
-        rp->cur.eip = ev->eip;
-        rp->cur.cr3 = (uint32_t)ev->qual & ~0xfffu;
-        rp->have_cur = true;
-    }
-    if (!rp->have_cur || ev->addr != rp->cur.lin)
-        return; /* part of a walk whose start we did not see */
-    struct viz_walk_dim *d = &rp->cur.dim[ept ? 1 : 0];
-    d->present = true;
-    if (result) {
-        d->done = true;
-        d->ok = !(ev->flags & TRACE_F_WALK_FAULT);
-        d->large = ev->flags & TRACE_F_WALK_LARGE;
-        d->phys = ev->qual;
-        d->error_code = (uint32_t)ev->value;
-        if (!ept)
-            walk_done(rp);
-    } else if (ev->reason == 1 || ev->reason == 2) {
-        int i = 2 - (int)ev->reason;
-        d->table[i] = (uint32_t)ev->qual;
-        d->entry[i] = (uint32_t)ev->value;
-        if (d->nrefs < i + 1)
-            d->nrefs = i + 1;
-    }
-}
 
 /* Play one event; true if it was an exit. */
 static bool play_one(struct replay *rp)
@@ -87,7 +39,7 @@ static bool play_one(struct replay *rp)
     int r = trace_reader_next(&rp->r, &ev, rp->err, sizeof rp->err);
     if (r <= 0) {
         rp->eof = true;
-        walk_done(rp);
+        viz_walker_done(&rp->walks);
         return false;
     }
     struct viz_model *m = rp->m;
@@ -100,7 +52,7 @@ static bool play_one(struct replay *rp)
         return true;
     }
     if (ev.type == TRACE_PAGE_WALK)
-        walk_event(rp, &ev);
+        viz_walker_event(&rp->walks, &ev);
     viz_model_event(m, &ev);
     return false;
 }
@@ -127,7 +79,7 @@ static void replay_frame(void *ctx, struct viz_ui *ui)
     m->trace_speed = c->speed;
     if (rp->eof && !c->ended) {
         c->ended = true;
-        walk_done(rp);
+        viz_walker_done(&rp->walks);
         if (rp->err[0])
             snprintf(c->end_msg, sizeof c->end_msg, "trace cut short: %.150s", rp->err);
         else
@@ -136,12 +88,12 @@ static void replay_frame(void *ctx, struct viz_ui *ui)
     }
     /* The walk pane: the newest walk, or the chosen page's. */
     if (m->walk_auto) {
-        m->walk = rp->newest;
-        if (!rp->newest.recorded)
+        m->walk = rp->walks.newest;
+        if (!rp->walks.newest.recorded)
             snprintf(m->walk.note, sizeof m->walk.note, "no page walk recorded yet");
     } else {
-        const struct viz_walk *w = &rp->page[(m->walk_addr >> 12) & (PAGES - 1)];
-        if (w->recorded && (w->lin >> 12) == (m->walk_addr >> 12)) {
+        const struct viz_walk *w = viz_walker_page(&rp->walks, m->walk_addr);
+        if (w) {
             m->walk = *w;
         } else {
             memset(&m->walk, 0, sizeof m->walk);
@@ -175,17 +127,19 @@ int viz_replay(const char *file, int argc, char **argv)
         fprintf(stderr, "%s: error: %s\n", prog, err);
         return 2;
     }
-    struct replay rp = { .m = calloc(1, sizeof *rp.m), .page = calloc(PAGES, sizeof *rp.page) };
-    if (!rp.m || !rp.page) {
+    struct replay rp = { .m = calloc(1, sizeof *rp.m),
+                         .walks = { .page = calloc(PAGES, sizeof(struct viz_walk)),
+                                    .npages = PAGES } };
+    if (!rp.m || !rp.walks.page) {
         fprintf(stderr, "%s: error: out of memory\n", prog);
         free(rp.m);
-        free(rp.page);
+        free(rp.walks.page);
         return 1;
     }
     if (trace_reader_open(&rp.r, file, err, sizeof err) < 0) {
         fprintf(stderr, "%s: error: %s\n", prog, err);
         free(rp.m);
-        free(rp.page);
+        free(rp.walks.page);
         return 1;
     }
     char source[96];
@@ -220,7 +174,7 @@ int viz_replay(const char *file, int argc, char **argv)
             status = VMM_STATUS_STOPPED;
     }
     trace_reader_close(&rp.r);
-    free(rp.page);
+    free(rp.walks.page);
     free(rp.m);
     return status;
 }

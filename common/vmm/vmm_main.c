@@ -145,9 +145,12 @@ int vmm_main(const struct vmm_stage *stage, int argc, char **argv)
             fprintf(stderr, "%s: stopped: %s\n", prog, hangup_cause_name(hangup_cause()));
         struct pt_walk pf;
         uint32_t pf_cr3;
-        if (dot && vm_fault_walk(vm, &pf, &pf_cr3)) /* the last #PF's walk (trace/dot.h) */
+        /* An engine that walks in two dimensions (EPT) draws that walk. */
+        bool drawn = dot && opt.walk_set && e->ops->dot_walk &&
+                     e->ops->dot_walk(vm_vcpu(vm), dot, opt.walk_addr);
+        if (dot && !drawn && vm_fault_walk(vm, &pf, &pf_cr3)) /* the last #PF's (trace/dot.h) */
             dot_fault_walk(dot, &pf, pf_cr3);
-        else if (dot) /* the page walk at the end of the run */
+        else if (dot && !drawn) /* the page walk at the end of the run */
             dot_vm_page_walk(dot, vm_ram(vm), &vm_vcpu(vm)->cpu, opt.walk_set, opt.walk_addr);
     } else if (status == VMM_STATUS_ENGINE && !e->ops) {
         fprintf(stderr, "%s: error: engine '%s' is not built yet (%s)\n", prog, e->name,

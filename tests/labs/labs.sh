@@ -294,6 +294,19 @@ for n in $LABS; do
     json_checks "lab $n handout" "$h/build/grade.json" "$TMPD/hg-$n"
 done
 
+# ---- lab 4's handout: only the EPT walk is stubbed; shadow paging still runs
+h=$TMPD/handout-4
+if [ -x "$h/build/vmm-mem" ]; then
+    timeout 120 "$h/build/vmm-mem" --engine vmx --mmu shadow --timeout 60 "$GUEST" -- test=ptemod >"$TMPD/h4-sh" 2>&1 </dev/null
+    rs=$?
+    timeout 120 "$h/build/vmm-mem" --engine vmx --mmu ept --timeout 60 "$GUEST" -- test=ptemod >"$TMPD/h4-ept" 2>&1 </dev/null
+    re=$?
+    if [ $rs = 0 ] && grep -q '^PASS ptemod$' "$TMPD/h4-sh" && [ $re = 71 ] &&
+       grep -q '^not implemented: lab 4: walk the EPT' "$TMPD/h4-ept"; then
+        ok "lab 4 handout: --mmu shadow passes, --mmu ept stops at the EPT walk (status 71)"
+    else notok "lab 4 handout: what is stubbed" "shadow status $rs, ept status $re: $(grep -m1 -E 'not implemented|error' "$TMPD/h4-ept")"; fi
+fi
+
 # ---- make grade-class: a class of two, one with an edited grade script, one that does not build
 n=$(tail -n 1 <<<"$LABS"); h=$TMPD/handout-$n
 if [ -f "$h/build/grade.json" ]; then

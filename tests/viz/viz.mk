@@ -7,3 +7,6 @@ TEST_SUITES += tests/viz/hangup.sh
 # tests/viz/console.sh: the VMM's stdin (piped, empty, a terminal in raw
 # mode restored on every way out).  Needs build/vmm-bt and the guest.
 TEST_SUITES += tests/viz/console.sh
+# tests/viz/mem.sh: stage 04 in the visualizer (memory events in the log,
+# the 2-D walk under EPT).  Needs build/vmm-mem and the guest.
+TEST_SUITES += tests/viz/mem.sh

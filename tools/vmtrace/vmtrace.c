@@ -105,7 +105,8 @@ static void json_exit(FILE *o, const struct trace_event *ev)
     case EXIT_INVLPG: fprintf(o, ",\"address\":%u", e.u.address); break;
     case EXIT_EPT_VIOLATION:
     case EXIT_EPT_MISCONFIG:
-        fprintf(o, ",\"gpa\":%llu,\"gla\":%u", U(e.u.ept.gpa), e.u.ept.gla);
+        fprintf(o, ",\"gpa\":%llu,\"gla\":%u,\"qual\":%u", U(e.u.ept.gpa), e.u.ept.gla,
+                e.u.ept.qual);
         break;
     default: break;
     }
@@ -131,6 +132,10 @@ static void json_event(FILE *o, uint64_t i, const struct trace_event *ev)
                     ev->flags & TRACE_F_WALK_LARGE ? "true" : "false");
         break;
     case TRACE_IRQ: fprintf(o, ",\"vector\":%u", ev->reason); break;
+    case TRACE_MMU:
+        fprintf(o, ",\"kind\":%u,\"qual\":%llu,\"addr\":%u,\"value\":%llu", ev->reason, U(ev->qual),
+                ev->addr, U(ev->value));
+        break;
     case TRACE_CODE_CACHE:
         fprintf(o, ",\"kind\":%u,\"gpa\":%llu,\"size\":%u,\"occupancy\":%llu", ev->reason,
                 U(ev->qual), ev->addr, U(ev->value));
@@ -150,7 +155,7 @@ static void json_event(FILE *o, uint64_t i, const struct trace_event *ev)
 
 struct stats {
     uint64_t count[EXIT_REASON_MAX + 1], cost[EXIT_REASON_MAX + 1];
-    uint64_t other, exits, irqs, walks, cache, unknown, events;
+    uint64_t other, exits, irqs, walks, cache, mmu, unknown, events;
 };
 
 static void stats_add(struct stats *s, const struct trace_event *ev)
@@ -167,8 +172,11 @@ static void stats_add(struct stats *s, const struct trace_event *ev)
         }
         break;
     case TRACE_IRQ: s->irqs++; break;
-    case TRACE_PAGE_WALK: s->walks += (ev->flags & TRACE_F_WALK_RESULT) != 0; break;
+    case TRACE_PAGE_WALK: /* one walk, one guest result (a 2-D walk has an EPT one too) */
+        s->walks += (ev->flags & TRACE_F_WALK_RESULT) && !(ev->flags & TRACE_F_WALK_EPT);
+        break;
     case TRACE_CODE_CACHE: s->cache++; break;
+    case TRACE_MMU: s->mmu++; break;
     default: s->unknown++; break;
     }
 }
@@ -178,9 +186,9 @@ static void stats_print(FILE *o, const struct stats *s, const struct trace_info 
 {
     fprintf(o,
             "%s: stats: engine %s, %llu events, %llu exits, %llu interrupts, %llu page walks, "
-            "%llu code-cache events%s\n",
+            "%llu code-cache events, %llu memory (shadow) events%s\n",
             prog, info->engine, U(s->events), U(s->exits), U(s->irqs), U(s->walks), U(s->cache),
-            s->unknown ? " (and events of unknown types)" : "");
+            U(s->mmu), s->unknown ? " (and events of unknown types)" : "");
     fprintf(o, "  %-44s %3s %10s %12s\n", "exit reason (SDM Vol. 3C Table C-1)", "#", "count",
             "mean cost");
     for (int r = 0; r <= EXIT_REASON_MAX; r++) {
