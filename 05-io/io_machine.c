@@ -47,65 +47,112 @@ static void window_io(void *dev, uint64_t off, uint8_t size, bool is_write, uint
 }
 
 /* After a Linux boot the firmware left ACPI tables (firmware/firmware.h):
- * describe the host bridge and its slots there. */
+ * describe the host bridge and its slots there, then the platform adds
+ * its own tables. */
 static int describe(struct io_machine *m, char *err, size_t errlen)
 {
     struct guest_ram *ram = vm_ram(m->vm);
     const uint8_t *dsdt = gpa_to_hva(ram, FW_DSDT, 4);
-    if (!dsdt || memcmp(dsdt, "DSDT", 4) != 0)
+    bool tables = dsdt && memcmp(dsdt, "DSDT", 4) == 0;
+    if (!tables && m->platform && m->platform->firmware_for_multiboot) {
+        struct firmware_config fw;
+        firmware_config_default(&fw);
+        if (firmware_install(ram, &fw, err, errlen) < 0)
+            return -1;
+        tables = true;
+    }
+    if (!tables)
         return 0; /* a Multiboot guest: no tables */
     struct acpi_pci_root root = { .mem_base = IO_PCI_WINDOW_BASE, .mem_end = IO_PCI_WINDOW_END };
     if (m->has_blk) {
         root.route[root.nslots].slot = IO_BLK_SLOT;
         root.route[root.nslots++].gsi = IO_BLK_IRQ;
     }
-    return acpi_pci_install(ram, &root, err, errlen);
+    if (acpi_pci_install(ram, &root, err, errlen) < 0)
+        return -1;
+    return m->platform && m->platform->acpi ? m->platform->acpi(m->platform->ctx, ram, err, errlen)
+                                            : 0;
 }
 
-/* MSI-X messages go to the VM's local APIC. */
-static void send_msi(void *ctx, uint32_t addr, uint32_t data) { vm_msi(ctx, addr, data); }
-
-int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
+/* MSI-X messages go to the VM's local APICs, through the platform's path
+ * if it has one. */
+static void send_msi(void *ctx, uint32_t addr, uint32_t data)
 {
-    struct io_machine *m = calloc(1, sizeof *m);
-    if (!m) {
-        snprintf(err, errlen, "out of memory for the I/O devices");
-        return -1;
-    }
-    m->vm = v->vm;
-    v->stage_state = m;
-    const char *disk = vm_engine_option(v->vm, "--disk");
-    if (!disk) /* no device: the machine of the stages before */
+    const struct io_port *port = ctx;
+    const struct io_platform *p = port->m->platform;
+    if (p && p->msi)
+        p->msi(p->ctx, port->sid, addr, data);
+    else
+        vm_msi(port->m->vm, addr, data);
+}
+
+int io_machine_init(struct io_machine *m, struct vm *vm, const struct io_platform *p, char *err,
+                    size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    m->vm = vm;
+    m->platform = p;
+    const char *disk = vm_engine_option(vm, "--disk");
+    if (disk) {
+        if (virtio_blk_open(&m->blk, disk, err, errlen) < 0)
+            return -1;
+        m->has_blk = true;
+        struct irq_line irq;
+        vm_pci_intx_line(vm, IO_BLK_IRQ, &irq);
+        if (virtio_pci_init(&m->blk_pci, vm_pci_host(vm), PCI_DEVFN(IO_BLK_SLOT, 0), IO_BAR_BASE,
+                            vm_ram(vm), virtio_blk_ops(&m->blk), &m->blk, irq, stderr,
+                            "vmm-io") < 0) {
+            snprintf(err, errlen, "PCI slot %d is taken", IO_BLK_SLOT);
+            return -1;
+        }
+        m->blk_port = (struct io_port){ m, PCI_DEVFN(IO_BLK_SLOT, 0) }; /* bus 0 */
+        virtio_pci_enable_msix(&m->blk_pci, send_msi, &m->blk_port);
+        const struct dma_space *dma = p && p->dma ? p->dma(p->ctx, m->blk_port.sid) : NULL;
+        if (dma)
+            virtio_pci_set_dma(&m->blk_pci, dma);
+        if (vm_mmio_register(vm, IO_PCI_WINDOW_BASE,
+                             (uint64_t)IO_PCI_WINDOW_END - IO_PCI_WINDOW_BASE + 1, window_io, m,
+                             "PCI memory window") < 0) {
+            snprintf(err, errlen, "the PCI memory window overlaps another device");
+            return -1;
+        }
+    } else if (!p) { /* no device: the machine of the stages before */
         return 0;
-    if (virtio_blk_open(&m->blk, disk, err, errlen) < 0)
-        return -1;
-    m->has_blk = true;
-    struct irq_line irq;
-    vm_pci_intx_line(v->vm, IO_BLK_IRQ, &irq);
-    if (virtio_pci_init(&m->blk_pci, vm_pci_host(v->vm), PCI_DEVFN(IO_BLK_SLOT, 0), IO_BAR_BASE,
-                        vm_ram(v->vm), virtio_blk_ops(&m->blk), &m->blk, irq, stderr,
-                        "vmm-io") < 0) {
-        snprintf(err, errlen, "PCI slot %d is taken", IO_BLK_SLOT);
-        return -1;
-    }
-    virtio_pci_enable_msix(&m->blk_pci, send_msi, v->vm);
-    if (vm_mmio_register(v->vm, IO_PCI_WINDOW_BASE,
-                         (uint64_t)IO_PCI_WINDOW_END - IO_PCI_WINDOW_BASE + 1, window_io, m,
-                         "PCI memory window") < 0) {
-        snprintf(err, errlen, "the PCI memory window overlaps another device");
-        return -1;
     }
     return describe(m, err, errlen);
 }
 
-void io_machine_print_stats(struct vcpu *v, FILE *out)
+void io_machine_stats(const struct io_machine *m, FILE *out)
 {
-    const struct io_machine *m = v->stage_state;
-    if (!m || !m->has_blk)
+    if (!m->has_blk)
         return;
     fprintf(out, "stage 05 devices:\n");
     virtio_pci_print_stats(&m->blk_pci, out);
     virtio_blk_print_stats(&m->blk, out);
+}
+
+void io_machine_fini(struct io_machine *m)
+{
+    if (m->has_blk)
+        virtio_blk_close(&m->blk);
+    m->has_blk = false;
+}
+
+int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
+{
+    struct io_machine *m = malloc(sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory for the I/O devices");
+        return -1;
+    }
+    v->stage_state = m;
+    return io_machine_init(m, v->vm, NULL, err, errlen);
+}
+
+void io_machine_print_stats(struct vcpu *v, FILE *out)
+{
+    if (v->stage_state)
+        io_machine_stats(v->stage_state, out);
 }
 
 void io_machine_detach(struct vcpu *v)
@@ -113,8 +160,7 @@ void io_machine_detach(struct vcpu *v)
     struct io_machine *m = v->stage_state;
     if (!m)
         return;
-    if (m->has_blk)
-        virtio_blk_close(&m->blk);
+    io_machine_fini(m);
     free(m);
     v->stage_state = NULL;
 }

@@ -231,6 +231,13 @@ void virtio_pci_enable_msix(struct virtio_pci *vp,
     vp->pci->cfg[CFG_CAP + 1] = (uint8_t)cap;
 }
 
+void virtio_pci_set_dma(struct virtio_pci *vp, const struct dma_space *dma)
+{
+    for (unsigned i = 0; i < vp->ops->nqueues; i++)
+        virtq_set_dma(&vp->vq[i], dma);
+    vp->platform_features = 1ull << VIRTIO_F_ACCESS_PLATFORM;
+}
+
 bool virtio_pci_decodes(const struct virtio_pci *vp, uint64_t gpa, uint64_t *off)
 {
     uint32_t base = pci_bar_address(vp->pci, 0);
@@ -245,8 +252,8 @@ bool virtio_pci_decodes(const struct virtio_pci *vp, uint64_t gpa, uint64_t *off
 
 static uint64_t offered(const struct virtio_pci *vp)
 {
-    return vp->ops->features | 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_INDIRECT_DESC |
-           1ull << VIRTIO_F_EVENT_IDX;
+    return vp->ops->features | vp->platform_features | 1ull << VIRTIO_F_VERSION_1 |
+           1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX;
 }
 
 static void device_reset(struct virtio_pci *vp)

@@ -70,7 +70,8 @@
 #define VIRTIO_S_NEEDS_RESET 64
 #define VIRTIO_S_FAILED      128
 
-#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_VERSION_1       32
+#define VIRTIO_F_ACCESS_PLATFORM 33 /* the device's DMA is translated (§6) */
 
 struct virtio_pci;
 
@@ -104,7 +105,8 @@ struct virtio_pci {
     bool line; /* INTx asserted now */
     uint16_t queue_sel;
     struct virtq vq[VIRTIO_MAX_QUEUES];
-    struct msix msix; /* with virtio_pci_enable_msix; else f == NULL */
+    uint64_t platform_features; /* offered besides the device's: ACCESS_PLATFORM */
+    struct msix msix;           /* with virtio_pci_enable_msix; else f == NULL */
     uint16_t config_vector, queue_vector[VIRTIO_MAX_QUEUES]; /* MSI-X entries */
     /* What --stats shows: each register access is a trap (an EPT
      * misconfiguration exit under VT-x), a notify is the doorbell. */
@@ -121,6 +123,10 @@ int virtio_pci_init(struct virtio_pci *vp, struct pci_host *bus, unsigned devfn,
  * changes; send delivers a message (core/vm.h vm_msi). */
 void virtio_pci_enable_msix(struct virtio_pci *vp,
                             void (*send)(void *ctx, uint32_t addr, uint32_t data), void *ctx);
+/* The device sits behind an IOMMU: its queues' DMA goes through dma
+ * (core/dma.h), and it offers VIRTIO_F_ACCESS_PLATFORM (virtio 1.2 §6.1:
+ * the driver must then give it the addresses the IOMMU maps for it). */
+void virtio_pci_set_dma(struct virtio_pci *vp, const struct dma_space *dma);
 /* Does vp decode guest-physical address gpa now (memory space on, inside
  * BAR0)?  Then *off is the offset in BAR0. */
 bool virtio_pci_decodes(const struct virtio_pci *vp, uint64_t gpa, uint64_t *off);
