@@ -75,9 +75,11 @@ enum {
     VTD_IEADDR = 0xA8,
     VTD_IEUADDR = 0xAC,
     VTD_IRTA = 0xB8, /* interrupt remapping table address, 64     */
-    VTD_IVA = 0x100, /* IOTLB registers at ECAP.IRO * 16 (§10.4.8) */
-    VTD_IOTLB = 0x108,
-    VTD_FRCD = 0x200, /* fault recording at CAP.FRO * 16 (§10.4.14) */
+    /* Where QEMU's intel-iommu has them too (software finds them
+     * through ECAP.IRO and CAP.FRO). */
+    VTD_IVA = 0xF0, /* IOTLB registers at ECAP.IRO * 16 (§10.4.8) */
+    VTD_IOTLB = 0xF8,
+    VTD_FRCD = 0x220, /* fault recording at CAP.FRO * 16 (§10.4.14) */
 };
 
 /* CAP_REG fields (§10.4.2). */

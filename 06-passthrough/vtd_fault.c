@@ -3,6 +3,8 @@
  */
 #include "06-passthrough/vtd_fault.h"
 
+#include "core/lab.h" /* the lab 6 handout stubs fault logging */
+
 #include "06-passthrough/vtd.h"
 
 #define STATUS_EVENTS (VTD_FSTS_PFO | VTD_FSTS_PPF | VTD_FSTS_IQE | VTD_FSTS_ICE | VTD_FSTS_ITE)

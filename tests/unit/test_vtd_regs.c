@@ -14,7 +14,7 @@ static void test_reset_and_capabilities(void **st)
     uint64_t cap = rd64(h, VTD_CAP), ecap = rd64(h, VTD_ECAP);
     assert_int_equal((cap >> 8) & 0x1f, 0x6);            /* SAGAW: 3 and 4 levels */
     assert_int_equal(((cap >> 16) & 0x3f) + 1, 48);      /* MGAW                  */
-    assert_int_equal(((cap >> 24) & 0x3ff) * 16, 0x200); /* FRO                 */
+    assert_int_equal(((cap >> 24) & 0x3ff) * 16, 0x220); /* FRO                 */
     assert_int_equal(((cap >> 40) & 0xff) + 1, VTD_NFR); /* NFR                 */
     assert_int_equal((cap >> 34) & 0xf, 0x3);            /* SLLPS: 2M and 1G      */
     assert_true(cap & (1ull << 39));                     /* PSI                   */
@@ -22,9 +22,9 @@ static void test_reset_and_capabilities(void **st)
     assert_true(ecap & VTD_ECAP_QI);
     assert_true(ecap & VTD_ECAP_IR);
     assert_true(ecap & VTD_ECAP_PT);
-    assert_false(ecap & (1ull << 2));                    /* no device-TLBs */
-    assert_false(ecap & (1ull << 4));                    /* no EIM         */
-    assert_int_equal(((ecap >> 8) & 0x3ff) * 16, 0x100); /* IRO */
+    assert_false(ecap & (1ull << 2));                   /* no device-TLBs */
+    assert_false(ecap & (1ull << 4));                   /* no EIM         */
+    assert_int_equal(((ecap >> 8) & 0x3ff) * 16, 0xF0); /* IRO */
     assert_int_equal(rd(h, VTD_GSTS), 0);
     assert_int_equal(rd(h, VTD_FECTL), VTD_CTL_IM);
     assert_int_equal(rd(h, VTD_IECTL), VTD_CTL_IM);
