@@ -3,7 +3,8 @@
  * vtd_regs.c; VT-d §10.4): what CAP and ECAP advertise, read-only and
  * reserved bits, GCMD's one command at a time with GSTS following it,
  * RTADDR latched by SRTP, write-1-to-clear status bits, the register
- * invalidation commands, the fault event's mask and pending bits.
+ * invalidation commands, the fault event's mask and pending bits; and
+ * random programming of everything, which must never crash it.
  */
 #include "vtd_harness.h"
 
@@ -215,6 +216,54 @@ static void test_fault_event_mask(void **st)
     assert_int_equal(h->nmsi, 1);
 }
 
+/* Garbage in (random registers, tables, queue and interrupt table; the
+ * sanitizers watching): every answer is a translation or one of the
+ * specification's reasons, never a crash. */
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void test_garbage_in(void **st)
+{
+    struct h *h = *st;
+    for (uint64_t a = ROOT; a < STATUS; a += 8)
+        put64(h, a, next() & (next() | 0xfff0000000000fffull)); /* mostly low addresses */
+    static const uint8_t dma_reasons[] = { 0x1, 0x2, 0x3, 0x4, 0x5, 0x6,
+                                           0x7, 0x8, 0x9, 0xa, 0xb, 0xc };
+    for (int round = 0; round < 20000; round++) {
+        uint32_t off = (uint32_t)(next() % VTD_SIZE) & ~3u, v = (uint32_t)next();
+        if (off == VTD_RTADDR || off == VTD_IQA || off == VTD_IRTA)
+            v = (v & 0xfff) | (uint32_t)(ROOT + (next() % 0x50) * 0x1000); /* near the tables */
+        if (off == VTD_RTADDR + 4 || off == VTD_IQA + 4 || off == VTD_IRTA + 4)
+            v = next() % 4 ? 0 : v;
+        if (next() % 3 == 0)
+            wr(h, off, v);
+        else
+            rd(h, off);
+        if (next() % 20 == 0) /* mostly one command, sometimes several */
+            wr(h, VTD_GCMD,
+               next() % 8 ? (rd(h, VTD_GSTS) & 0x96FFFFFFu) ^ 1u << (23 + next() % 9)
+                          : (uint32_t)next() & 0xff800000u);
+        struct vtd_xlate x;
+        int fr = vtd_translate(&h->u, (uint16_t)next(), next() >> (next() % 64), next() & 1, &x);
+        if (fr != 0 && !memchr(dma_reasons, fr, sizeof dma_reasons))
+            fail_msg("DMA fault reason 0x%x", fr);
+        uint32_t addr = 0xFEE00000u | ((uint32_t)next() & 0xfffff), data = (uint32_t)next();
+        fr = vtd_ir_remap(&h->u, (uint16_t)next(), &addr, &data);
+        if (fr != 0 && (fr < 0x20 || fr > 0x26))
+            fail_msg("interrupt fault reason 0x%x", fr);
+    }
+    assert_true(h->u.stats.writes > 1000);
+    assert_true(h->u.stats.translations > 1000); /* TE was on a good part of the time */
+    assert_true(h->u.stats.faults > 0);
+    assert_true(h->u.stats.ir_blocked > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_iotlb_register, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_fault_status_rw1c, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_fault_event_mask, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_in, h_setup, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
