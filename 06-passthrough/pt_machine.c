@@ -71,6 +71,7 @@ int pt_machine_attach(struct vcpu *v, char *err, size_t errlen)
     if (!m->iommu)
         return io_machine_init(&m->io, v->vm, NULL, err, errlen);
     vtd_init(&m->vtd, vm_ram(v->vm), unit_msi, v->vm);
+    m->vtd.log = stderr;
     if (vm_mmio_register(v->vm, VTD_BASE, VTD_SIZE, vtd_mmio, &m->vtd, "VT-d") < 0) {
         snprintf(err, errlen, "the VT-d registers at 0x%x overlap another device", VTD_BASE);
         return -1;

@@ -164,7 +164,14 @@ struct vtd {
     uint32_t ics, iectl, iedata, ieaddr;
     struct vtd_caches caches;
     struct vtd_stats stats;
+    /* Where the first misuse of each kind is explained in one line (a
+     * driver being written needs to know); NULL: nowhere. */
+    FILE *log;
 };
+
+/* One line on u->log for the first misuse of a kind (count == 1). */
+void vtd_note(const struct vtd *u, uint64_t count, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* A unit in its reset state: translation and remapping off, events masked.
  * msi delivers its own interrupts (core/vm.h vm_msi); may be NULL. */

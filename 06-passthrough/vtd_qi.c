@@ -63,12 +63,17 @@ void vtd_qi_run(struct vtd *u)
     uint64_t head = (u->iqh >> 4) & 0x7fff, tail = (u->iqt >> 4) & 0x7fff;
     if (tail >= entries || head >= entries) {
         vtd_fault_iqe(u);
+        vtd_note(u, u->stats.qi_errors, "IQT %llu beyond the queue's %llu descriptors",
+                 (unsigned long long)tail, (unsigned long long)entries);
         return;
     }
     while (head != tail) {
-        uint64_t d[2];
+        uint64_t d[2] = { 0, 0 };
         if (!vtd_read(u, base + 16 * head, d, 16) || execute(u, d) < 0) {
             vtd_fault_iqe(u); /* IQH stays on the bad descriptor */
+            vtd_note(u, u->stats.qi_errors,
+                     "invalidation queue error at descriptor %llu: 0x%016llx 0x%016llx",
+                     (unsigned long long)head, (unsigned long long)d[0], (unsigned long long)d[1]);
             return;
         }
         u->stats.qi_descriptors++;

@@ -12,6 +12,7 @@
  */
 #include "06-passthrough/vtd.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include "06-passthrough/vtd_fault.h"
 #include "06-passthrough/vtd_qi.h"
@@ -35,6 +36,18 @@ bool vtd_write(const struct vtd *u, uint64_t gpa, const void *src, uint64_t n)
     if (p)
         memcpy(p, src, n);
     return p != NULL;
+}
+
+void vtd_note(const struct vtd *u, uint64_t count, const char *fmt, ...)
+{
+    if (!u->log || count != 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(u->log, "vmm-pt: vt-d: ");
+    vfprintf(u->log, fmt, ap);
+    fprintf(u->log, " (reported once)\n");
+    va_end(ap);
 }
 
 void vtd_init(struct vtd *u, struct guest_ram *ram,
@@ -66,7 +79,10 @@ static void gcmd_write(struct vtd *u, uint32_t v)
     if (cmds == 0)
         return;
     if (cmds & (cmds - 1)) {
-        u->stats.gcmd_rejected++;
+        vtd_note(u, ++u->stats.gcmd_rejected,
+                 "GCMD write 0x%08x with GSTS 0x%08x changes several commands; ignored: "
+                 "one at a time (VT-d 10.4.4)",
+                 v, u->gsts);
         return;
     }
     switch (cmds) {
@@ -95,7 +111,9 @@ static void ccmd_run(struct vtd *u)
     unsigned g = VTD_CCMD_CIRG(u->ccmd);
     u->ccmd &= ~(VTD_CCMD_ICC | VTD_CCMD_CAIG(3));
     if ((u->gsts & VTD_GCMD_QIE) || g == 0) {
-        u->stats.bad_accesses++;
+        vtd_note(u, ++u->stats.bad_accesses, "CCMD 0x%016llx ignored: %s",
+                 (unsigned long long)u->ccmd,
+                 g ? "queued invalidation is on (VT-d 6.5.2)" : "granularity 0");
         return;
     }
     u->stats.reg_invalidations++;
@@ -112,7 +130,9 @@ static void iotlb_run(struct vtd *u)
     unsigned g = VTD_IOTLB_IIRG(u->iotlb), am = u->iva & 0x3f;
     u->iotlb &= ~(VTD_IOTLB_IVT | VTD_IOTLB_IAIG(3));
     if ((u->gsts & VTD_GCMD_QIE) || g == 0) {
-        u->stats.bad_accesses++;
+        vtd_note(u, ++u->stats.bad_accesses, "IOTLB_REG 0x%016llx ignored: %s",
+                 (unsigned long long)u->iotlb,
+                 g ? "queued invalidation is on (VT-d 6.5.2)" : "granularity 0");
         return;
     }
     if (g == VTD_INV_DEVICE_OR_PAGE && am > VTD_MAMV)

@@ -6,6 +6,9 @@
 #    runs its virtio-blk program (test=all) with the disk's DMA and MSIs
 #    going through the unit (translation off: the guest has not turned it
 #    on); --stats shows the unit, and --iommu off is stage 05's machine;
+#  - a small guest (tests/pt/guests/vtdprobe.S) finds the DMAR table in the
+#    firmware's tables and drives the unit's registers through MMIO under
+#    each engine: VER, CAP, RTADDR/SRTP, TE, two commands at once ignored;
 #  - Debian's i386 Linux finds the DMAR table next to the firmware's (its
 #    ACPI table list, checksums verified) and runs stage 05's disk test on
 #    vmm-pt: the disk read and written through the unit's DMA path.
@@ -48,6 +51,18 @@ expect_status "vmm-pt --iommu off: teaching guest (test=hello)" 0 \
     timeout 120 "$VMM" --iommu off --stats --timeout 60 "$GUEST" -- test=hello
 if grep -q "VT-d" "$TMPD/out"; then notok "--iommu off: no unit" "--stats shows one"
 else ok "--iommu off: no unit"; fi
+
+# --- a guest that probes the unit's registers (tests/pt/guests/vtdprobe.S) ---
+PROBE=$BUILD/tests/pt/vtdprobe.elf
+for e in bt vmx interp; do
+    expect_status "vmm-pt --engine $e: a guest finds the DMAR table and drives GCMD/GSTS" 0 \
+        timeout 60 "$VMM" --engine $e --timeout 30 "$PROBE"
+done
+expect_grep "the ignored GCMD write is explained in one line" \
+    "^vmm-pt: vt-d: GCMD write 0x02000000 with GSTS 0xc0000000 changes several commands; ignored" \
+    "$TMPD/out"
+expect_status "vmm-pt --iommu off: that guest finds no table (status 10)" 10 \
+    timeout 60 "$VMM" --iommu off --timeout 30 "$PROBE"
 
 # --- Linux finds the DMAR table and uses the disk ----------------------------
 need_linux "Linux on vmm-pt"
