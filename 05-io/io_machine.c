@@ -101,7 +101,7 @@ int io_machine_init(struct io_machine *m, struct vm *vm, const struct io_platfor
         vm_pci_intx_line(vm, IO_BLK_IRQ, &irq);
         if (virtio_pci_init(&m->blk_pci, vm_pci_host(vm), PCI_DEVFN(IO_BLK_SLOT, 0), IO_BAR_BASE,
                             vm_ram(vm), virtio_blk_ops(&m->blk), &m->blk, irq, stderr,
-                            "vmm-io") < 0) {
+                            p && p->prog ? p->prog : "vmm-io") < 0) {
             snprintf(err, errlen, "PCI slot %d is taken", IO_BLK_SLOT);
             return -1;
         }

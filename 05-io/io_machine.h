@@ -32,6 +32,7 @@
  * device's PCI source-id, bus << 8 | devfn. */
 struct io_platform {
     void *ctx;
+    const char *prog; /* the VMM's name in the devices' messages */
     /* The device's DMA address space (core/dma.h); NULL: guest RAM. */
     const struct dma_space *(*dma)(void *ctx, uint16_t sid);
     /* The device's MSI write: the chipset's path to the local APICs. */

@@ -78,6 +78,7 @@ int pt_machine_attach(struct vcpu *v, char *err, size_t errlen)
     }
     m->platform = (struct io_platform){
         .ctx = m,
+        .prog = "vmm-pt",
         .dma = device_dma,
         .msi = device_msi,
         .acpi = add_dmar,
