@@ -135,12 +135,12 @@ enum {
 
 /* What --stats shows. */
 struct vtd_stats {
-    uint64_t reads, writes, bad_accesses; /* register accesses (each a trap) */
-    uint64_t translations, passthrough;   /* DMA page translations           */
-    uint64_t faults, faults_dropped;      /* recorded / lost (PFO, full, FPD) */
-    uint64_t fault_events, inv_events;    /* MSIs the unit sent              */
-    uint64_t gcmd_rejected;               /* writes with two commands at once */
-    uint64_t reg_invalidations;           /* CCMD and IOTLB_REG commands     */
+    uint64_t reads, writes, bad_accesses;    /* register accesses (each a trap) */
+    uint64_t dma, translations, passthrough; /* DMA lookups; with TE on; TT 10 */
+    uint64_t faults, faults_dropped;         /* recorded / lost (PFO, full, FPD) */
+    uint64_t fault_events, inv_events;       /* MSIs the unit sent              */
+    uint64_t gcmd_rejected;                  /* writes with two commands at once */
+    uint64_t reg_invalidations;              /* CCMD and IOTLB_REG commands     */
     uint64_t qi_descriptors, qi_waits, qi_errors;
     uint64_t ir_remapped, ir_compat, ir_blocked;
 };

@@ -132,6 +132,7 @@ static int translate(struct vtd *u, uint16_t sid, uint64_t iova, bool write, str
 
 int vtd_translate(struct vtd *u, uint16_t sid, uint64_t iova, bool write, struct vtd_xlate *x)
 {
+    u->stats.dma++;
     if (!(u->gsts & VTD_GCMD_TE)) { /* translation off: addresses are memory's */
         x->gpa = iova;
         x->did = 0;

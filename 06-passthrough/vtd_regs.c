@@ -267,11 +267,11 @@ void vtd_print_stats(const struct vtd *u, FILE *out)
             u->gsts & VTD_GCMD_TE ? "on" : "off", u->gsts & VTD_GCMD_IRE ? "on" : "off",
             u->gsts & VTD_GCMD_QIE ? "on" : "off");
     fprintf(out,
-            "  vt-d: %llu DMA translations (%llu pass-through), %llu faults recorded, %llu "
-            "not recorded, %llu fault events\n",
-            (unsigned long long)s->translations, (unsigned long long)s->passthrough,
-            (unsigned long long)s->faults, (unsigned long long)s->faults_dropped,
-            (unsigned long long)s->fault_events);
+            "  vt-d: %llu DMA page lookups, %llu translated (%llu pass-through), %llu faults "
+            "recorded, %llu not recorded, %llu fault events\n",
+            (unsigned long long)s->dma, (unsigned long long)s->translations,
+            (unsigned long long)s->passthrough, (unsigned long long)s->faults,
+            (unsigned long long)s->faults_dropped, (unsigned long long)s->fault_events);
     fprintf(out,
             "  vt-d: IOTLB %llu hits %llu misses, context cache %llu hits %llu misses, "
             "IEC %llu hits %llu misses\n",

@@ -35,6 +35,7 @@ static void test_translation_off_is_identity(void **st)
     assert_int_equal(xl(h, 0x123456, true, &gpa), 0);
     assert_int_equal(gpa, 0x123456);
     assert_int_equal(h->u.stats.translations, 0);
+    assert_int_equal(h->u.stats.dma, 1);
 }
 
 static void test_four_level_4k(void **st)
