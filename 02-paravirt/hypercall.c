@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "core/lab.h"
 #include "x86/cpu.h"
 
 #define PAGE     4096u
@@ -34,8 +35,30 @@ const char *pv_hypercall_name(uint32_t nr)
         [HC_SET_TIMER] = "set_timer",
         [HC_LOAD_GDT] = "load_gdt",
         [HC_LOAD_IDT] = "load_idt",
+        [HC_PIN_TABLE] = "pin_table",
     };
     return nr <= HC_MAX ? names[nr] : "unknown";
+}
+
+static const char *const refusal_names[PVR_COUNT] = {
+    [PVR_RING3] = "ring3",
+    [PVR_UNKNOWN] = "unknown",
+    [PVR_TOO_BIG] = "too_big",
+    [PVR_OUTSIDE_RAM] = "outside_ram",
+    [PVR_UNALIGNED] = "unaligned",
+    [PVR_NOT_OWNED] = "not_owned",
+    [PVR_PAGE_TABLE] = "page_table",
+    [PVR_SHARED_PAGE] = "shared_page",
+    [PVR_SELF] = "self",
+    [PVR_PIN] = "pin",
+    [PVR_NO_SHARED] = "no_shared",
+    [PVR_BAD_ARG] = "bad_arg",
+};
+
+int32_t pv_refuse(struct pv_vmm *pv, enum pv_refusal why, int32_t err)
+{
+    pv->st.refused[why]++;
+    return -err;
 }
 
 static struct pv_shared *shared(struct pv_vmm *pv)
@@ -45,20 +68,58 @@ static struct pv_shared *shared(struct pv_vmm *pv)
     return gpa_to_hva(vm_ram(pv->v->vm), pv->shared_gpa, sizeof(struct pv_shared));
 }
 
-/* The interrupt gate (core/vm.h): the controller has an interrupt and
- * EFLAGS.IF is 1; with the guest's virtual IF 0 it waits, and the guest
- * learns so from pending (lguest's "irq_enabled" and its pending check).
- * The virtual IF is the kernel's: ring 3 always takes interrupts. */
+/*
+ * The interrupt gate (core/vm.h): the controller (or the PV timer) has an
+ * interrupt and EFLAGS.IF is 1; may the engine deliver it now?  The guest's
+ * cli is a store of 0 to vif in the shared page, not a change of IF, so
+ * the VMM must look there (lguest's lguest_data.irq_enabled):
+ *   - no shared page registered yet (s NULL), vif 1, or the CPU in ring 3
+ *     (x86_cpl: the virtual IF is the kernel's, user mode always takes
+ *     interrupts): true, deliver;
+ *   - else false: the interrupt waits in its controller, and the VMM sets
+ *     s->pending so that the guest's sti knows to call HC_IRQ_ENABLE;
+ *     count pv->st.held once per wait (only when pending was still 0).
+ */
 static bool irq_gate(void *ctx, struct vcpu *v)
 {
     struct pv_vmm *pv = ctx;
     struct pv_shared *s = shared(pv);
-    if (!s || s->vif || x86_cpl(&v->cpu) == 3) /* user mode always takes them */
+    /* LAB 2 BEGIN: hold an interrupt back while the virtual IF is off */
+    if (!s || s->vif || x86_cpl(&v->cpu) == 3)
         return true;
     if (!s->pending)
         pv->st.held++;
     s->pending = 1;
     return false;
+    /* LAB 2 STUB: (void)s; (void)v; */
+    /* LAB 2 END */
+}
+
+/*
+ * HC_IRQ_ENABLE: the guest's sti found pending set (it calls only then:
+ * the common sti costs no exit, lguest's LHCALL_SEND_INTERRUPTS and Xen's
+ * xen_irq_enable -> force_evtchn_callback).  The call is the sti itself:
+ *   - no shared page: PVR_NO_SHARED, -PV_EINVAL;
+ *   - vif = 1, whatever the guest stored (a guest may call before it);
+ *   - if an interrupt was held (pending): clear pending, count
+ *     pv->st.released and return 1 — the gate now says yes and the engine
+ *     delivers it at its next instruction boundary, right after the VMCALL;
+ *   - nothing pending: return 0, nothing else to do.
+ */
+static int32_t irq_enable(struct pv_vmm *pv)
+{
+    struct pv_shared *s = shared(pv);
+    /* LAB 2 BEGIN: virtual IF on, and let a held interrupt in */
+    if (!s)
+        return pv_refuse(pv, PVR_NO_SHARED, PV_EINVAL);
+    s->vif = 1;
+    if (!s->pending)
+        return 0;
+    s->pending = 0;
+    pv->st.released++;
+    return 1;
+    /* LAB 2 STUB: (void)s; */
+    /* LAB 2 END */
 }
 
 /* The PV timer as the core's interrupt source of the stage (core/vm.h).
@@ -116,7 +177,7 @@ static const struct vm_irq_source pv_irq_source = { timer_due, timer_ack, timer_
 static int32_t set_timer(struct pv_vmm *pv, uint32_t first_us, uint32_t period_us, uint32_t vec)
 {
     if (vec < 32 || vec > 255 || (period_us && period_us < PV_TIMER_MIN_US))
-        return -PV_EINVAL;
+        return pv_refuse(pv, PVR_BAD_ARG, PV_EINVAL);
     pv->timer_vector = (uint8_t)vec;
     pv->timer_period = (uint64_t)period_us * 1000;
     pv->timer_sched = first_us ? vm_clock_ns(pv->v->vm) + (uint64_t)first_us * 1000 : UINT64_MAX;
@@ -133,7 +194,7 @@ static bool ram_page(struct pv_vmm *pv, uint32_t gpa)
 static int32_t set_shared(struct pv_vmm *pv, uint32_t gpa)
 {
     if (!ram_page(pv, gpa))
-        return -PV_EINVAL;
+        return pv_refuse(pv, (gpa & (PAGE - 1)) ? PVR_UNALIGNED : PVR_OUTSIDE_RAM, PV_EINVAL);
     pv->shared_gpa = gpa;
     struct pv_shared *s = shared(pv);
     s->pending = 0;
@@ -147,7 +208,7 @@ static int32_t block(struct pv_vmm *pv, struct vm_exit *e)
 {
     struct pv_shared *s = shared(pv);
     if (!s)
-        return -PV_EINVAL;
+        return pv_refuse(pv, PVR_NO_SHARED, PV_EINVAL);
     s->vif = 1;
     s->pending = 0;
     pv->v->cpu.eflags |= FL_IF;
@@ -161,12 +222,12 @@ static int32_t block(struct pv_vmm *pv, struct vm_exit *e)
 static int32_t console_write(struct pv_vmm *pv, uint32_t gpa, uint32_t len)
 {
     if (len > PV_CONSOLE_MAX)
-        return -PV_E2BIG;
+        return pv_refuse(pv, PVR_TOO_BIG, PV_E2BIG);
     if (len == 0) /* as write(2): nothing to write, whatever the address */
         return 0;
     const uint8_t *p = gpa_to_hva(vm_ram(pv->v->vm), gpa, len);
     if (!p)
-        return -PV_EFAULT;
+        return pv_refuse(pv, PVR_OUTSIDE_RAM, PV_EFAULT);
     for (uint32_t i = 0; i < len; i++) {
         uint32_t b = p[i];
         vm_pio(pv->v->vm, 0x3F8, 1, true, &b); /* COM1 THR */
@@ -178,7 +239,7 @@ static int32_t console_write(struct pv_vmm *pv, uint32_t gpa, uint32_t len)
 static int32_t shutdown(struct pv_vmm *pv, uint32_t status)
 {
     if (status > 255)
-        return -PV_EINVAL;
+        return pv_refuse(pv, PVR_BAD_ARG, PV_EINVAL);
     vm_pio(pv->v->vm, 0xF4, 1, true, &status); /* the debug-exit device ends the run */
     return 0;
 }
@@ -187,53 +248,13 @@ static int32_t shutdown(struct pv_vmm *pv, uint32_t status)
  * run and drop their TLB (and window) as on a real CR3 load. */
 static int32_t load_cr3(struct pv_vmm *pv, uint32_t gpa)
 {
-    if (!ram_page(pv, gpa & PTE_ADDR) || (gpa & ~PTE_ADDR & ~0x18u))
-        return -PV_EINVAL; /* PWT/PCD (bits 3-4) are the only other bits */
+    if (gpa & ~PTE_ADDR & ~0x18u) /* PWT/PCD (bits 3-4) are the only other bits */
+        return pv_refuse(pv, PVR_UNALIGNED, PV_EINVAL);
+    if (!ram_page(pv, gpa & PTE_ADDR))
+        return pv_refuse(pv, PVR_OUTSIDE_RAM, PV_EINVAL);
     pv->v->cpu.cr3 = gpa;
     pv->ops->flush_tlb(pv->v);
     return 0;
-}
-
-/* One entry of HC_MMU_UPDATE: the validation is the point (Xen's
- * mod_l1_entry): the entry must be an aligned word of RAM, and a present
- * entry must map frames of the guest's own RAM, never beyond it (device
- * memory, the VMM's). */
-static int32_t mmu_one(struct pv_vmm *pv, const struct pv_mmu_update *u)
-{
-    struct guest_ram *ram = vm_ram(pv->v->vm);
-    uint32_t *pte = (u->ptr & 3) ? NULL : gpa_to_hva(ram, u->ptr, 4);
-    if (!pte)
-        return -PV_EFAULT;
-    if (u->val & PTE_P) {
-        uint32_t frame = u->val & PTE_ADDR;
-        uint32_t size = (u->val & PS_BIT) ? (4u << 20) : PAGE; /* a PDE may map 4 MiB */
-        if (!gpa_to_hva(ram, frame, size))
-            return -PV_EINVAL;
-    }
-    *pte = u->val;
-    pv->ops->invalidate(pv->v, u->ptr, 4);
-    if (u->va != PV_NO_INVLPG)
-        pv->ops->invlpg(pv->v, u->va);
-    pv->st.pte_updates++;
-    return 0;
-}
-
-static int32_t mmu_update(struct pv_vmm *pv, uint32_t gpa, uint32_t count)
-{
-    if (count > PV_MMU_MAX)
-        return -PV_E2BIG;
-    const struct pv_mmu_update *req =
-        gpa_to_hva(vm_ram(pv->v->vm), gpa, (uint64_t)count * sizeof *req);
-    if (!req)
-        return -PV_EFAULT;
-    for (uint32_t i = 0; i < count; i++) {
-        struct pv_mmu_update u;
-        memcpy(&u, &req[i], sizeof u); /* read once: the guest cannot change it under us */
-        int32_t r = mmu_one(pv, &u);
-        if (r < 0)
-            return r;
-    }
-    return (int32_t)count;
 }
 
 /* LGDT/LIDT for the guest (SDM Vol. 3A §2.4.1, §6.10): base and limit of a
@@ -242,8 +263,10 @@ static int32_t mmu_update(struct pv_vmm *pv, uint32_t gpa, uint32_t count)
  * descriptors from it at the next segment load or interrupt. */
 static int32_t load_dtr(struct pv_vmm *pv, struct x86_dtr *d, uint32_t base, uint32_t limit)
 {
-    if (limit > 0xffff || !gpa_to_hva(vm_ram(pv->v->vm), base, (uint64_t)limit + 1))
-        return -PV_EINVAL;
+    if (limit > 0xffff)
+        return pv_refuse(pv, PVR_TOO_BIG, PV_EINVAL);
+    if (!gpa_to_hva(vm_ram(pv->v->vm), base, (uint64_t)limit + 1))
+        return pv_refuse(pv, PVR_OUTSIDE_RAM, PV_EINVAL);
     d->base = base;
     d->limit = (uint16_t)limit;
     return 0;
@@ -256,23 +279,18 @@ static int32_t dispatch(struct pv_vmm *pv, struct vm_exit *e)
     switch (nr) {
     case HC_VERSION: return PV_VERSION;
     case HC_SHARED_PAGE: return set_shared(pv, a1);
-    case HC_IRQ_ENABLE: {
-        struct pv_shared *s = shared(pv);
-        if (!s)
-            return -PV_EINVAL;
-        s->pending = 0; /* the engine delivers it at its next boundary */
-        return 0;
-    }
+    case HC_IRQ_ENABLE: return irq_enable(pv);
     case HC_BLOCK: return block(pv, e);
     case HC_CONSOLE_WRITE: return console_write(pv, a1, a2);
     case HC_SHUTDOWN: return shutdown(pv, a1);
     case HC_LOAD_CR3: return load_cr3(pv, a1);
     case HC_INVLPG: pv->ops->invlpg(pv->v, a1); return 0;
-    case HC_MMU_UPDATE: return mmu_update(pv, a1, a2);
+    case HC_MMU_UPDATE: return pv_mmu_update(pv, a1, a2);
     case HC_SET_TIMER: return set_timer(pv, a1, a2, r[R_EDX]);
     case HC_LOAD_GDT: return load_dtr(pv, &pv->v->cpu.gdtr, a1, a2);
     case HC_LOAD_IDT: return load_dtr(pv, &pv->v->cpu.idtr, a1, a2);
-    default: return -PV_ENOSYS;
+    case HC_PIN_TABLE: return pv_pin_table(pv, a1, a2);
+    default: return pv_refuse(pv, PVR_UNKNOWN, PV_ENOSYS);
     }
 }
 
@@ -284,7 +302,7 @@ int pv_handle_exit(void *ctx, struct vcpu *v, struct vm_exit *e)
     uint32_t nr = v->cpu.gpr[R_EAX];
     int32_t ret;
     if (x86_cpl(&v->cpu) != 0) /* KVM: -KVM_EPERM for a hypercall from user mode */
-        ret = -PV_EPERM;
+        ret = pv_refuse(pv, PVR_RING3, PV_EPERM);
     else
         ret = dispatch(pv, e);
     if (ret == INT32_MIN)
@@ -350,11 +368,21 @@ void pv_print_stats(const struct vcpu *v, FILE *out)
         fprintf(out, " unknown %llu", (unsigned long long)s->unknown);
     fprintf(out, "; %llu in all, %llu answered with an error\n", (unsigned long long)total,
             (unsigned long long)errors);
+    fprintf(out, "pv: refused:");
+    uint64_t refused = 0;
+    for (int i = 0; i < PVR_COUNT; i++)
+        if (s->refused[i]) {
+            fprintf(out, " %s %llu", refusal_names[i], (unsigned long long)s->refused[i]);
+            refused += s->refused[i];
+        }
+    fprintf(out, "%s; %u page directories pinned\n", refused ? "" : " none", pv->npinned);
     fprintf(out,
-            "pv: shared page at 0x%08x; %llu interrupts held back by the virtual IF; "
+            "pv: shared page at 0x%08x; %llu interrupts held back by the virtual IF "
+            "(%llu let in by irq_enable); "
             "%llu page-table entries updated; %llu console bytes; PV timer %llu interrupts "
             "(%llu of them late, %llu periods dropped)\n",
-            pv->shared_gpa, (unsigned long long)s->held, (unsigned long long)s->pte_updates,
-            (unsigned long long)s->console_bytes, (unsigned long long)s->timer_irqs,
-            (unsigned long long)s->timer_late, (unsigned long long)s->timer_dropped);
+            pv->shared_gpa, (unsigned long long)s->held, (unsigned long long)s->released,
+            (unsigned long long)s->pte_updates, (unsigned long long)s->console_bytes,
+            (unsigned long long)s->timer_irqs, (unsigned long long)s->timer_late,
+            (unsigned long long)s->timer_dropped);
 }

@@ -143,9 +143,41 @@ static void name_prt(struct aml *dev, const struct acpi_pci_root *root)
     emit_pkg(dev, &op, 1, &list);
 }
 
+/* Device (VIOn) of a virtio-mmio window (acpi_pci.h). */
+static void mmio_device(struct aml *scope, const struct acpi_pci_root *root, unsigned i)
+{
+    uint8_t db[96], tb[32], bb[40];
+    struct aml dev = { db, 0, sizeof db }, t = { tb, 0, sizeof tb }, b = { bb, 0, sizeof bb };
+    const uint8_t name[4] = { 'V', 'I', 'O', (uint8_t)('0' + i) };
+    emit(&dev, name, 4);
+    emit(&dev, "\x08_HID\x0dLNRO0005", 15); /* String: 0x0D, then NUL-terminated */
+    emit(&dev, "\x08_UID\x0a", 6);
+    emit1(&dev, (uint8_t)i);
+    /* Memory32Fixed (§6.4.3.4): 0x86, length 9, read-write, base, length. */
+    const uint8_t mem[4] = { 0x86, 9, 0, 1 };
+    emit(&t, mem, sizeof mem);
+    emit_u32(&t, root->mmio[i].base);
+    emit_u32(&t, root->mmio[i].len);
+    /* Extended Interrupt (§6.4.3.6): 0x89, length 6, flags consumer |
+     * active-low | shared (level: bit 1 clear), one interrupt. */
+    const uint8_t irq[5] = { 0x89, 6, 0, 0x01 | 0x04 | 0x08, 1 };
+    emit(&t, irq, sizeof irq);
+    emit_u32(&t, root->mmio[i].gsi);
+    const uint8_t end[2] = { 0x79, 0 };
+    emit(&t, end, sizeof end);
+    emit1(&b, AML_BYTE);
+    emit1(&b, (uint8_t)t.len);
+    emit(&b, t.p, t.len);
+    emit(&dev, "\x08_CRS", 5);
+    const uint8_t op = AML_BUFFER;
+    emit_pkg(&dev, &op, 1, &b);
+    const uint8_t devop[2] = { AML_EXT, AML_DEVICE };
+    emit_pkg(scope, devop, 2, &dev);
+}
+
 size_t acpi_pci_dsdt(uint8_t *buf, size_t len, const struct acpi_pci_root *root)
 {
-    if (root->nslots > ACPI_PCI_MAX_SLOTS || len < ACPI_HDR_LEN)
+    if (root->nslots > ACPI_PCI_MAX_SLOTS || root->nmmio > ACPI_MMIO_MAX || len < ACPI_HDR_LEN)
         return 0;
     uint8_t db[512], sb[512];
     struct aml dev = { db, 0, sizeof db }, scope = { sb, 0, sizeof sb };
@@ -158,6 +190,8 @@ size_t acpi_pci_dsdt(uint8_t *buf, size_t len, const struct acpi_pci_root *root)
     emit(&scope, root_sb, sizeof root_sb);
     const uint8_t devop[2] = { AML_EXT, AML_DEVICE };
     emit_pkg(&scope, devop, 2, &dev);
+    for (unsigned i = 0; i < root->nmmio; i++)
+        mmio_device(&scope, root, i);
 
     struct aml out = { buf, ACPI_HDR_LEN, len };
     emit(&out, acpi_dsdt_aml, sizeof acpi_dsdt_aml);

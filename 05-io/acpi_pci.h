@@ -27,6 +27,20 @@
  *     }
  *   }
  *
+ * virtio-mmio devices (virtio 1.2 §4.2) have no bus to be found on: each
+ * is a device of \_SB with the _HID Linux's virtio_mmio driver matches
+ * ("LNRO0005", drivers/virtio/virtio_mmio.c virtio_mmio_acpi_match) and
+ * its window and interrupt in _CRS:
+ *
+ *       Device (VIO0) {
+ *         Name (_HID, "LNRO0005")
+ *         Name (_UID, 0)
+ *         Name (_CRS, ResourceTemplate () {
+ *           Memory32Fixed (ReadWrite, base, len)
+ *           Interrupt (ResourceConsumer, Level, ActiveLow, Shared) { gsi }
+ *         })
+ *       }
+ *
  * The _PRT entries use the "GSI" form (ACPI 6.4 §6.2.13: Source 0, the
  * Source Index is the global system interrupt), which means level-
  * triggered, active-low, shareable: how PCI INTx# is wired
@@ -41,6 +55,7 @@
 #include "core/guest_ram.h"
 
 #define ACPI_PCI_MAX_SLOTS 8
+#define ACPI_MMIO_MAX      4
 
 struct acpi_pci_root {
     uint32_t mem_base, mem_end; /* the memory window BARs are placed in */
@@ -49,6 +64,11 @@ struct acpi_pci_root {
         uint8_t slot; /* PCI device number on bus 0        */
         uint8_t gsi;  /* where its INTA# goes (GSI = ISA IRQ) */
     } route[ACPI_PCI_MAX_SLOTS];
+    unsigned nmmio; /* virtio-mmio devices (virtio_mmio.h), \_SB.VIOn */
+    struct {
+        uint32_t base, len;
+        uint8_t gsi; /* level, active-low, shared: wired as a PCI INTx# */
+    } mmio[ACPI_MMIO_MAX];
 };
 
 /* Build the DSDT into buf (at most len bytes): its size, or 0 if it does

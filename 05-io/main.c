@@ -73,7 +73,9 @@ IO_ENGINE(bt, mem_bt_engine, true, "stage 04's binary translator (cached shadow 
 IO_ENGINE(vmx, vmx_engine, true, "stage 03's software model of VT-x");
 IO_ENGINE(interp, interp_engine, true, "the reference interpreter");
 
-static const struct engine_option io_options[] = { IO_DISK_OPTION, { NULL } };
+static const struct engine_option io_options[] = {
+    IO_DISK_OPTION, IO_VIRTIO_OPTIONS, IO_ATA_OPTION, { NULL }
+};
 
 static const struct engine_entry engines[] = {
     { "bt", &io_bt, NULL, io_options },

@@ -1,7 +1,9 @@
 # 05-io: build/vmm-io, the stage 05 VMM (I/O virtualization): virtio-blk
 # over virtio-pci with split virtqueues, on the engines of stages 03 (vmx)
 # and 04 (bt), and the interpreter.
-IO_SRCS      := virtqueue.c msix.c virtio_pci.c virtio_blk.c acpi_pci.c io_machine.c
+IO_SRCS      := virtqueue.c msix.c virtio_dev.c virtio_pci.c virtio_mmio.c virtio_blk.c \
+                virtio_rng.c virtio_console.c acpi_pci.c io_machine.c \
+                ata.c ata_identify.c ata_bmdma.c
 VMM_IO       := $(BUILD)/vmm-io
 VMM_IO_OBJS  := $(BUILD)/host/05-io/main.o $(IO_SRCS:%.c=$(BUILD)/host/05-io/%.o) \
                 $(MEM_SRCS:%.c=$(BUILD)/host/04-memory/%.o) \

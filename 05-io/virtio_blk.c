@@ -168,10 +168,10 @@ static uint8_t do_request(struct virtio_blk *b, const struct virtq_req *r, uint3
     }
 }
 
-static void notify(void *dev, struct virtio_pci *vp, unsigned n)
+static void notify(void *dev, struct virtio_dev *vd, unsigned n)
 {
     struct virtio_blk *b = dev;
-    struct virtq *q = &vp->vq[n];
+    struct virtq *q = &vd->vq[n];
     int got;
     while ((got = virtq_pop(q, &b->req)) > 0) {
         struct virtq_req *r = &b->req;
@@ -194,9 +194,11 @@ static void notify(void *dev, struct virtio_pci *vp, unsigned n)
         }
     }
     if (got < 0)
-        virtio_pci_fail(vp, n);
-    virtio_pci_complete(vp, n);
+        virtio_fail(vd, n);
+    virtio_complete(vd, n);
 }
+
+static void print_stats(const void *dev, FILE *out) { virtio_blk_print_stats(dev, out); }
 
 const struct virtio_device_ops *virtio_blk_ops(struct virtio_blk *b)
 {
@@ -211,6 +213,7 @@ const struct virtio_device_ops *virtio_blk_ops(struct virtio_blk *b)
         .config_len = CFG_LEN,
         .config_read = config_read,
         .notify = notify,
+        .print_stats = print_stats,
     };
     return &b->ops;
 }

@@ -25,7 +25,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "05-io/virtio_pci.h"
+#include "05-io/virtio_dev.h"
 
 #define VIRTIO_ID_BLOCK 2
 
@@ -52,7 +52,6 @@ struct virtio_blk {
     uint64_t sectors; /* capacity: the file's size / 512 */
     char id[VIRTIO_BLK_ID_BYTES + 1];
     struct virtio_device_ops ops;
-    struct virtio_pci *vp;
     struct virtq_req req; /* the request being done */
     /* --stats */
     uint64_t nread, nwrite, nflush, nother, bytes_read, bytes_written, ioerr;

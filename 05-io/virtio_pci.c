@@ -78,7 +78,7 @@ static void update_line(struct virtio_pci *vp)
     if (level != vp->line) {
         vp->line = level;
         if (level)
-            vp->interrupts++;
+            vp->vd.interrupts++;
         irq_line_set(&vp->irq, level);
     }
 }
@@ -98,27 +98,20 @@ static void interrupt_driver(struct virtio_pci *vp, uint16_t vector, uint8_t isr
         return;
     }
     if (vector != VIRTIO_MSI_NO_VECTOR) {
-        vp->interrupts++;
+        vp->vd.interrupts++;
         msix_notify(&vp->msix, vector);
     }
 }
 
-void virtio_pci_complete(struct virtio_pci *vp, unsigned n)
+/* virtio_dev's interrupt: a queue's vector and ISR bit 0, or the
+ * configuration vector and ISR bit 1 (§4.1.4.5). */
+static void pci_interrupt(struct virtio_dev *vd, int n)
 {
-    if (virtq_should_notify(&vp->vq[n]))
-        interrupt_driver(vp, vp->queue_vector[n], 1);
-}
-
-void virtio_pci_fail(struct virtio_pci *vp, unsigned n)
-{
-    vp->errors++;
-    if (vp->log)
-        fprintf(vp->log, "%s: %s: queue %u: %s; device needs reset\n", vp->prog, vp->ops->name, n,
-                vp->vq[n].err);
-    vp->vq[n].ready = false;
-    vp->status |= VIRTIO_S_NEEDS_RESET;
-    if (vp->status & VIRTIO_S_DRIVER_OK)
+    struct virtio_pci *vp = (struct virtio_pci *)vd;
+    if (n == VIRTIO_IRQ_CONFIG)
         interrupt_driver(vp, vp->config_vector, 2);
+    else
+        interrupt_driver(vp, vp->queue_vector[n], 1);
 }
 
 /* ---- PCI configuration space --------------------------------------- */
@@ -185,11 +178,8 @@ int virtio_pci_init(struct virtio_pci *vp, struct pci_host *bus, unsigned devfn,
                     struct irq_line irq, FILE *log, const char *prog)
 {
     memset(vp, 0, sizeof *vp);
-    vp->ops = ops;
-    vp->dev = dev;
+    virtio_dev_init(&vp->vd, ram, ops, dev, log, prog, "pci", pci_interrupt);
     vp->irq = irq;
-    vp->log = log;
-    vp->prog = prog;
     /* Non-transitional: revision 1, subsystem ID >= 0x40 (§4.1.2.1). */
     struct pci_function *f =
         pci_register(bus, 0, devfn, &vp_pci_ops, vp, VIRTIO_PCI_VENDOR,
@@ -207,18 +197,19 @@ int virtio_pci_init(struct virtio_pci *vp, struct pci_host *bus, unsigned devfn,
     /* The capability list: common -> ISR -> device -> notify -> PCI cfg. */
     f->cfg[PCI_CAP_PTR] = 0x40;
     add_cap(f, 0x40, 0x50, VP_CAP_COMMON, VP_COMMON_OFF, VP_COMMON_LEN, 16);
-    add_cap(f, 0x50, 0x60, VP_CAP_ISR, VP_ISR_OFF, 4, 16);
-    add_cap(f, 0x60, 0x70, VP_CAP_DEVICE, VP_DEVICE_OFF, ops->config_len, 16);
+    /* No device-specific configuration (virtio-rng): no capability for it,
+     * as QEMU does (Linux's driver refuses a zero-length one). */
+    add_cap(f, 0x50, ops->config_len ? 0x60 : 0x70, VP_CAP_ISR, VP_ISR_OFF, 4, 16);
+    if (ops->config_len)
+        add_cap(f, 0x60, 0x70, VP_CAP_DEVICE, VP_DEVICE_OFF, ops->config_len, 16);
     add_cap(f, 0x70, CFG_CAP, VP_CAP_NOTIFY, VP_NOTIFY_OFF, VP_NOTIFY_MULT * ops->nqueues, 20);
     pci_cfg_set(f, 0x70 + 16, 4, VP_NOTIFY_MULT); /* notify_off_multiplier */
     add_cap(f, CFG_CAP, 0x00, VP_CAP_PCI_CFG, 0, 0, 20);
     f->wmask[CFG_CAP_BAR] = 0xff;
     memset(f->wmask + CFG_CAP_OFF, 0xff, 12); /* offset, length, pci_cfg_data */
     vp->config_vector = VIRTIO_MSI_NO_VECTOR;
-    for (unsigned i = 0; i < ops->nqueues; i++) {
-        virtq_init(&vp->vq[i], ram, ops->queue_size);
+    for (unsigned i = 0; i < ops->nqueues; i++)
         vp->queue_vector[i] = VIRTIO_MSI_NO_VECTOR;
-    }
     return 0;
 }
 
@@ -226,16 +217,9 @@ void virtio_pci_enable_msix(struct virtio_pci *vp,
                             void (*send)(void *ctx, uint32_t addr, uint32_t data), void *ctx)
 {
     const unsigned cap = CFG_CAP + 20; /* after the PCI configuration access one */
-    msix_init(&vp->msix, vp->pci, cap, 0, vp->ops->nqueues + 1, VP_MSIX_TABLE, VP_MSIX_PBA, send,
+    msix_init(&vp->msix, vp->pci, cap, 0, vp->vd.ops->nqueues + 1, VP_MSIX_TABLE, VP_MSIX_PBA, send,
               ctx);
     vp->pci->cfg[CFG_CAP + 1] = (uint8_t)cap;
-}
-
-void virtio_pci_set_dma(struct virtio_pci *vp, const struct dma_space *dma)
-{
-    for (unsigned i = 0; i < vp->ops->nqueues; i++)
-        virtq_set_dma(&vp->vq[i], dma);
-    vp->platform_features = 1ull << VIRTIO_F_ACCESS_PLATFORM;
 }
 
 bool virtio_pci_decodes(const struct virtio_pci *vp, uint64_t gpa, uint64_t *off)
@@ -250,26 +234,15 @@ bool virtio_pci_decodes(const struct virtio_pci *vp, uint64_t gpa, uint64_t *off
 
 /* ---- the common configuration structure ---------------------------- */
 
-static uint64_t offered(const struct virtio_pci *vp)
-{
-    return vp->ops->features | vp->platform_features | 1ull << VIRTIO_F_VERSION_1 |
-           1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX;
-}
-
+/* The transport's half of a reset (virtio_dev did the rest). */
 static void device_reset(struct virtio_pci *vp)
 {
-    vp->status = 0;
     vp->isr = 0;
-    vp->driver_features = 0;
     vp->dev_feature_sel = vp->drv_feature_sel = 0;
     vp->queue_sel = 0;
     vp->config_vector = VIRTIO_MSI_NO_VECTOR;
-    for (unsigned i = 0; i < vp->ops->nqueues; i++) {
-        virtq_reset(&vp->vq[i]);
+    for (unsigned i = 0; i < vp->vd.ops->nqueues; i++)
         vp->queue_vector[i] = VIRTIO_MSI_NO_VECTOR;
-    }
-    if (vp->ops->reset)
-        vp->ops->reset(vp->dev);
     update_line(vp);
 }
 
@@ -277,20 +250,20 @@ static void device_reset(struct virtio_pci *vp)
 static void common_image(const struct virtio_pci *vp, uint8_t *c)
 {
     memset(c, 0, VP_COMMON_LEN);
-    uint64_t df = offered(vp);
+    const struct virtio_dev *vd = &vp->vd;
     put(c + CC_DFSELECT, 4, vp->dev_feature_sel);
-    put(c + CC_DF, 4, vp->dev_feature_sel < 2 ? df >> (32 * vp->dev_feature_sel) : 0);
+    put(c + CC_DF, 4, virtio_device_features(vd, vp->dev_feature_sel));
     put(c + CC_GFSELECT, 4, vp->drv_feature_sel);
     put(c + CC_GF, 4,
-        vp->drv_feature_sel < 2 ? vp->driver_features >> (32 * vp->drv_feature_sel) : 0);
+        vp->drv_feature_sel < 2 ? vd->driver_features >> (32 * vp->drv_feature_sel) : 0);
     put(c + CC_MSIX, 2, vp->config_vector);
-    put(c + CC_NUMQ, 2, vp->ops->nqueues);
-    c[CC_STATUS] = vp->status;
-    c[CC_GEN] = vp->generation;
+    put(c + CC_NUMQ, 2, vd->ops->nqueues);
+    c[CC_STATUS] = vd->status;
+    c[CC_GEN] = vd->generation;
     put(c + CC_Q_SELECT, 2, vp->queue_sel);
     put(c + CC_Q_MSIX, 2, VIRTIO_MSI_NO_VECTOR);
-    if (vp->queue_sel < vp->ops->nqueues) { /* else size 0: no such queue */
-        const struct virtq *q = &vp->vq[vp->queue_sel];
+    if (vp->queue_sel < vd->ops->nqueues) { /* else size 0: no such queue */
+        const struct virtq *q = &vd->vq[vp->queue_sel];
         put(c + CC_Q_MSIX, 2, vp->queue_vector[vp->queue_sel]);
         put(c + CC_Q_SIZE, 2, q->size);
         put(c + CC_Q_ENABLE, 2, q->ready);
@@ -299,26 +272,6 @@ static void common_image(const struct virtio_pci *vp, uint8_t *c)
         put(c + CC_Q_DRIVER, 8, q->avail);
         put(c + CC_Q_DEVICE, 8, q->used);
     }
-}
-
-/* FEATURES_OK (§2.2.2, §3.1.1 step 5): accepted only if the driver took
- * VERSION_1 and nothing we did not offer. */
-static void set_status(struct virtio_pci *vp, uint8_t v)
-{
-    if (v == 0) {
-        device_reset(vp);
-        return;
-    }
-    if ((v & VIRTIO_S_FEATURES_OK) && !(vp->status & VIRTIO_S_FEATURES_OK)) {
-        uint64_t g = vp->driver_features;
-        if (!(g >> VIRTIO_F_VERSION_1 & 1) || (g & ~offered(vp)))
-            v &= (uint8_t)~VIRTIO_S_FEATURES_OK;
-        for (unsigned i = 0; i < vp->ops->nqueues; i++) {
-            vp->vq[i].indirect = g >> VIRTIO_F_INDIRECT_DESC & 1;
-            vp->vq[i].event_idx = g >> VIRTIO_F_EVENT_IDX & 1;
-        }
-    }
-    vp->status = (uint8_t)(v | (vp->status & VIRTIO_S_NEEDS_RESET));
 }
 
 /* A vector the driver asks for, or NO_VECTOR if we have no such entry
@@ -340,24 +293,20 @@ static void common_write(struct virtio_pci *vp, unsigned off, unsigned size, con
         vp->dev_feature_sel = (uint32_t)get(c + CC_DFSELECT, 4);
     if (touched(off, size, CC_GFSELECT, 4))
         vp->drv_feature_sel = (uint32_t)get(c + CC_GFSELECT, 4);
-    if (touched(off, size, CC_GF, 4) && vp->drv_feature_sel < 2 &&
-        !(vp->status & VIRTIO_S_FEATURES_OK)) {
-        unsigned sh = 32 * vp->drv_feature_sel;
-        vp->driver_features = (vp->driver_features & ~(0xffffffffull << sh)) | get(c + CC_GF, 4)
-                                                                                   << sh;
-    }
+    if (touched(off, size, CC_GF, 4))
+        virtio_set_driver_features(&vp->vd, vp->drv_feature_sel, (uint32_t)get(c + CC_GF, 4));
     if (touched(off, size, CC_Q_SELECT, 2))
         vp->queue_sel = (uint16_t)get(c + CC_Q_SELECT, 2);
-    if (touched(off, size, CC_STATUS, 1))
-        set_status(vp, c[CC_STATUS]);
+    if (touched(off, size, CC_STATUS, 1) && virtio_set_status(&vp->vd, c[CC_STATUS]))
+        device_reset(vp);
     if (touched(off, size, CC_MSIX, 2))
         vp->config_vector = vector(vp, (uint16_t)get(c + CC_MSIX, 2));
-    if (vp->queue_sel >= vp->ops->nqueues)
+    if (vp->queue_sel >= vp->vd.ops->nqueues)
         return;
     unsigned n = vp->queue_sel;
     if (touched(off, size, CC_Q_MSIX, 2))
         vp->queue_vector[n] = vector(vp, (uint16_t)get(c + CC_Q_MSIX, 2));
-    struct virtq *q = &vp->vq[n];
+    struct virtq *q = &vp->vd.vq[n];
     if (q->ready) /* a live queue's set-up is read-only (§4.1.4.3.2) */
         return;
     if (touched(off, size, CC_Q_SIZE, 2))
@@ -369,20 +318,10 @@ static void common_write(struct virtio_pci *vp, unsigned off, unsigned size, con
     if (touched(off, size, CC_Q_DEVICE, 8))
         q->used = get(c + CC_Q_DEVICE, 8);
     if (touched(off, size, CC_Q_ENABLE, 2) && get(c + CC_Q_ENABLE, 2) == 1 && virtq_enable(q) < 0)
-        virtio_pci_fail(vp, n);
+        virtio_fail(&vp->vd, n);
 }
 
 /* ---- BAR0 ------------------------------------------------------------ */
-
-static void notify(struct virtio_pci *vp, unsigned off, uint32_t v)
-{
-    unsigned n = off / VP_NOTIFY_MULT;
-    vp->notifies++;
-    (void)v; /* the queue index again (no VIRTIO_F_NOTIFICATION_DATA) */
-    if (n < vp->ops->nqueues && vp->vq[n].ready && (vp->status & VIRTIO_S_DRIVER_OK) &&
-        !(vp->status & VIRTIO_S_NEEDS_RESET))
-        vp->ops->notify(vp->dev, vp, n);
-}
 
 void virtio_pci_bar_io(void *dev, uint64_t off64, uint8_t size, bool is_write, uint32_t *value)
 {
@@ -406,18 +345,19 @@ void virtio_pci_bar_io(void *dev, uint64_t off64, uint8_t size, bool is_write, u
         vp->isr = 0;
         vp->isr_reads++;
         update_line(vp);
-    } else if (off >= VP_DEVICE_OFF && off + size <= VP_DEVICE_OFF + vp->ops->config_len) {
+    } else if (off >= VP_DEVICE_OFF && off + size <= VP_DEVICE_OFF + vp->vd.ops->config_len) {
         if (!is_write) { /* writes: no writable field in our devices */
-            vp->ops->config_read(vp->dev, off - VP_DEVICE_OFF, buf, size);
+            vp->vd.ops->config_read(vp->vd.dev, off - VP_DEVICE_OFF, buf, size);
             *value = (uint32_t)get(buf, size);
         }
     } else if (vp->msix.f && off >= VP_MSIX_TABLE && off < VP_MSIX_TABLE + 16 * vp->msix.nvec) {
         msix_table_io(&vp->msix, off - VP_MSIX_TABLE, size, is_write, value);
     } else if (vp->msix.f && off >= VP_MSIX_PBA && off < VP_MSIX_PBA + 8) {
         msix_pba_io(&vp->msix, off - VP_MSIX_PBA, size, is_write, value);
-    } else if (off >= VP_NOTIFY_OFF && off < VP_NOTIFY_OFF + VP_NOTIFY_MULT * vp->ops->nqueues) {
+    } else if (off >= VP_NOTIFY_OFF && off < VP_NOTIFY_OFF + VP_NOTIFY_MULT * vp->vd.ops->nqueues) {
+        /* The value is the queue index again (no VIRTIO_F_NOTIFICATION_DATA). */
         if (is_write)
-            notify(vp, off - VP_NOTIFY_OFF, *value);
+            virtio_kick(&vp->vd, (off - VP_NOTIFY_OFF) / VP_NOTIFY_MULT);
         else
             *value = 0;
     } else if (!is_write) {
@@ -427,15 +367,17 @@ void virtio_pci_bar_io(void *dev, uint64_t off64, uint8_t size, bool is_write, u
 
 void virtio_pci_print_stats(const struct virtio_pci *vp, FILE *out)
 {
+    const struct virtio_dev *vd = &vp->vd;
     uint64_t done = 0;
-    for (unsigned i = 0; i < vp->ops->nqueues; i++)
-        done += vp->vq[i].pushed;
+    for (unsigned i = 0; i < vd->ops->nqueues; i++)
+        done += vd->vq[i].pushed;
     fprintf(out,
             "  %s: %llu register accesses (%llu reads, %llu writes; each a trap), %llu notifies, "
             "%llu requests, %llu interrupts (%llu MSI-X messages), %llu ISR reads, %llu errors\n",
-            vp->ops->name, (unsigned long long)(vp->reads + vp->writes),
+            vd->ops->name, (unsigned long long)(vp->reads + vp->writes),
             (unsigned long long)vp->reads, (unsigned long long)vp->writes,
-            (unsigned long long)vp->notifies, (unsigned long long)done,
-            (unsigned long long)vp->interrupts, (unsigned long long)vp->msix.sent,
-            (unsigned long long)vp->isr_reads, (unsigned long long)vp->errors);
+            (unsigned long long)vd->notifies, (unsigned long long)done,
+            (unsigned long long)vd->interrupts, (unsigned long long)vp->msix.sent,
+            (unsigned long long)vp->isr_reads, (unsigned long long)vd->errors);
+    virtio_dev_print_stats(vd, out);
 }

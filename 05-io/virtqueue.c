@@ -285,7 +285,7 @@ int virtq_push(struct virtq *q, const struct virtq_req *r, uint32_t written)
 }
 
 /* vring_need_event of §2.7.10: has new_idx passed event since old? */
-static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
+bool virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 {
     return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
@@ -300,9 +300,10 @@ bool virtq_should_notify(struct virtq *q)
         return false;
     uint16_t old = q->signalled_used;
     q->signalled_used = q->used_idx;
-    if (q->event_idx)
-        return need_event(ld16(avail + 4 + 2 * q->size), q->used_idx, old);
-    return old != q->used_idx && !(ld16(avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+    bool want = q->event_idx ? virtq_need_event(ld16(avail + 4 + 2 * q->size), q->used_idx, old)
+                             : old != q->used_idx && !(ld16(avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+    q->irq_suppressed += !want && old != q->used_idx;
+    return want;
 }
 
 static uint64_t copy(const struct virtq_iov *v, unsigned n, uint64_t off, uint8_t *host,

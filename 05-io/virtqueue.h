@@ -85,6 +85,7 @@ struct virtq {
     uint16_t used_idx;           /* our copy of used->idx                  */
     uint16_t signalled_used;     /* used->idx at the last interrupt check  */
     uint64_t popped, pushed;     /* requests taken and completed           */
+    uint64_t irq_suppressed;     /* used entries pushed, no interrupt wanted */
     char err[160];               /* why the last call failed               */
 };
 
@@ -111,6 +112,9 @@ int virtq_push(struct virtq *q, const struct virtq_req *r, uint32_t written);
  * EVENT_IDX: used_event was crossed since the last check; without: the
  * driver did not set VIRTQ_AVAIL_F_NO_INTERRUPT. */
 bool virtq_should_notify(struct virtq *q);
+/* vring_need_event (§2.7.10): did the index move from old to new_idx
+ * past `event` (event in [old, new_idx), all modulo 65536)? */
+bool virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t old);
 
 /* Copy between a request's buffers and the VMM, from byte `off` of the
  * readable (out) or writable (in) side; the bytes actually copied. */

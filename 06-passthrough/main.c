@@ -68,7 +68,9 @@ PT_ENGINE(bt, mem_bt_engine, true, "stage 04's binary translator (cached shadow 
 PT_ENGINE(vmx, vmx_engine, true, "stage 03's software model of VT-x");
 PT_ENGINE(interp, interp_engine, true, "the reference interpreter");
 
-static const struct engine_option pt_options[] = { IO_DISK_OPTION, PT_IOMMU_OPTION, { NULL } };
+static const struct engine_option pt_options[] = {
+    IO_DISK_OPTION, IO_VIRTIO_OPTIONS, IO_ATA_OPTION, PT_IOMMU_OPTION, { NULL }
+};
 
 static const struct engine_entry engines[] = {
     { "bt", &pt_bt, NULL, pt_options },

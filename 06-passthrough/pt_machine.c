@@ -69,7 +69,7 @@ int pt_machine_attach(struct vcpu *v, char *err, size_t errlen)
     const char *opt = vm_engine_option(v->vm, "--iommu");
     m->iommu = !opt || strcmp(opt, "on") == 0;
     if (!m->iommu)
-        return io_machine_init(&m->io, v->vm, NULL, err, errlen);
+        return io_machine_init(&m->io, v, NULL, err, errlen);
     vtd_init(&m->vtd, vm_ram(v->vm), unit_msi, v->vm);
     m->vtd.log = stderr;
     if (vm_mmio_register(v->vm, VTD_BASE, VTD_SIZE, vtd_mmio, &m->vtd, "VT-d") < 0) {
@@ -84,7 +84,7 @@ int pt_machine_attach(struct vcpu *v, char *err, size_t errlen)
         .acpi = add_dmar,
         .firmware_for_multiboot = true,
     };
-    return io_machine_init(&m->io, v->vm, &m->platform, err, errlen);
+    return io_machine_init(&m->io, v, &m->platform, err, errlen);
 }
 
 void pt_machine_print_stats(struct vcpu *v, FILE *out)

@@ -6,11 +6,14 @@
  *   - its registers at VTD_BASE (0xFED90000) on the MMIO bus;
  *   - the ACPI DMAR table (dmar_acpi.h) next to the firmware's tables,
  *     which a Multiboot guest gets too, so that any OS can find the unit;
- *   - every DMA of a PCI device (virtio-blk's rings and buffers) through
- *     the unit's translation with the device's source-id (00:01.0 is
- *     0x0008), so that once the guest sets GSTS.TES the device reaches
- *     only what its domain's tables map, and faults are recorded for the
- *     rest; virtio-blk offers VIRTIO_F_ACCESS_PLATFORM;
+ *   - every DMA of a PCI device (the virtio-pci devices' rings and
+ *     buffers, the IDE bus master's PRD tables and buffers) through the
+ *     unit's translation with the device's source-id (00:01.0 is 0x0008,
+ *     the IDE's 00:07.0 0x0038), so that once the guest sets GSTS.TES the
+ *     device reaches only what its domain's tables map, and faults are
+ *     recorded for the rest; the virtio devices offer
+ *     VIRTIO_F_ACCESS_PLATFORM.  virtio-mmio devices (no source-id) are
+ *     not behind the unit;
  *   - every MSI of a PCI device through interrupt remapping.
  *
  *   --iommu on (default)  the unit is there
@@ -27,7 +30,7 @@
 #include "05-io/io_machine.h"
 #include "06-passthrough/vtd.h"
 
-#define PT_MAX_DEVICES 4
+#define PT_MAX_DEVICES 4 /* stage 05's PCI devices: three virtio, the IDE */
 
 /* One device's view of memory through the unit. */
 struct pt_device {

@@ -13,8 +13,8 @@
 #                   unpacks, Documentation/driver-api/early-userspace/
 #                   buffer-format.rst): busybox, tests/linux/init as
 #                   /init, and busybox init's /etc/inittab and /etc/profile
-#   DIR/initrd-io.gz  the same, plus the kernel modules of the virtio disk
-#                   and ext2 (IO_MODULES, from the kernel package) and
+#   DIR/initrd-io.gz  the same, plus the kernel modules of the virtio disk,
+#                   the IDE disk and ext2 (IO_MODULES, from the kernel package) and
 #                   tests/io/init as /init, which loads them (stage 05,
 #                   tests/io/io.sh); the default initramfs is unchanged
 # The archive is written with busybox's own `cpio -o -H newc` (under
@@ -122,12 +122,21 @@ initramfs() {
 
 # Stage 05's modules, in load order (each after what it depends on, as the
 # packages' modinfo "depends=" says): the virtio core and ring, the PCI
-# transport, the block driver, then ext4 (Debian's 686 kernel has no ext2
+# and MMIO transports (Debian's virtio_mmio has no
+# CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES: it finds devices through ACPI, _HID
+# LNRO0005), the block, entropy and console drivers, then ext4 (Debian's 686 kernel has no ext2
 # driver: CONFIG_EXT4_USE_FOR_EXT2) and what it needs.
 IO_MODULES="drivers/virtio/virtio_ring drivers/virtio/virtio
  drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev
- drivers/virtio/virtio_pci drivers/block/virtio_blk lib/crc16 fs/mbcache fs/jbd2/jbd2
- crypto/crc32c_generic fs/ext4/ext4"
+ drivers/virtio/virtio_pci drivers/virtio/virtio_mmio drivers/block/virtio_blk
+ drivers/char/hw_random/virtio-rng drivers/char/virtio_console lib/crc16 fs/mbcache
+ fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4"
+# The emulated IDE disk (--ata): libata on the SCSI midlayer, ata_piix for
+# the PIIX3 function, sd_mod for /dev/sda with its T10 protection
+# information helpers (sd_mod depends on t10-pi, which needs the CRCs).
+IO_MODULES="$IO_MODULES drivers/scsi/scsi_common drivers/scsi/scsi_mod drivers/ata/libata
+ drivers/ata/ata_piix crypto/crct10dif_common crypto/crct10dif_generic lib/crc-t10dif lib/crc64
+ crypto/crc64_rocksoft_generic lib/crc64-rocksoft block/t10-pi drivers/scsi/sd_mod"
 
 # DIR/modules/NAME.ko for IO_MODULES, from the kernel package.
 io_modules() {
@@ -143,16 +152,21 @@ io_modules() {
         rm -rf "$DIR/modules.tmp"
 }
 
+# The modules' names in load order, one a line (the initramfs's
+# /lib/modules/order; a different list rebuilds the initramfs).
+io_order() { echo "$IO_MODULES" | tr ' ' '\n' | sed -n 's,.*/,,p'; }
+
 # DIR/initrd-io.gz: the default tree, the modules, tests/io/init as /init.
 io_initramfs() {
     local root=$DIR/root-io m
     [ -f "$DIR/initrd-io.gz" ] && [ "$DIR/initrd-io.gz" -nt "$ROOT/tests/io/init" ] &&
-        [ "$DIR/initrd-io.gz" -nt "$DIR/initrd.gz" ] && return 0
+        [ "$DIR/initrd-io.gz" -nt "$DIR/initrd.gz" ] &&
+        [ "$(cat "$root/lib/modules/order" 2>/dev/null)" = "$(io_order)" ] && return 0
     io_modules || return 1
     rm -rf "$root"
     cp -a "$DIR/root" "$root" && mkdir -p "$root/lib/modules" || return 1
     for m in $IO_MODULES; do cp "$DIR/modules/$(basename "$m").ko" "$root/lib/modules/" || return 1; done
-    echo "$IO_MODULES" | tr ' ' '\n' | sed -n 's,.*/,,p' >"$root/lib/modules/order"
+    io_order >"$root/lib/modules/order"
     cp "$ROOT/tests/io/init" "$root/init" && chmod 755 "$root/init"
     (set -o pipefail
      cd "$root" && find . | run_i386 "$X/bin/busybox" cpio -o -H newc 2>"$DIR/cpio.log" | gzip -9 >"$DIR/initrd-io.gz.tmp") &&

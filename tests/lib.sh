@@ -48,7 +48,7 @@ skip()  { echo "ok - $1 # SKIP $2"; }
 # line, or line naming an error, if any, and its last three lines.
 why_output() {
     local first
-    first=$(grep -E -m1 '^FAIL |[Ee]rror|panic' "$1" 2>/dev/null)
+    first=$(grep -E -m1 '^FAIL |[Ee]rror[: ]|[Pp]anic' "$1" 2>/dev/null)
     [ -n "$first" ] && printf 'first failure: %s; ' "${first:0:300}"
     printf 'last output: %s' "$(tail -n 3 "$1" 2>/dev/null | tr '\n' '|')"
 }

@@ -214,6 +214,17 @@ void vm_pci_intx_line(struct vm *vm, int irq, struct irq_line *out)
     irqchip_pci_intx(&vm->irqchip, irq, 0); /* deasserted: the pin idles high */
 }
 
+int vm_pio_register(struct vm *vm, uint16_t base, uint16_t len, io_handler_t fn, void *dev,
+                    const char *name)
+{
+    return iobus_register(&vm->pio, base, len, fn, dev, name);
+}
+
+void vm_isa_irq_line(struct vm *vm, int irq, struct irq_line *out)
+{
+    *out = (struct irq_line){ irqchip_isa_irq, &vm->irqchip, irq };
+}
+
 /* A device on the port bus at its ports of the PC's map (devices/pc_ports.h). */
 static int attach(struct vm *vm, enum pc_port_dev at, io_handler_t fn, void *dev)
 {

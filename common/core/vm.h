@@ -203,6 +203,14 @@ void vm_pci_intx_line(struct vm *vm, int irq, struct irq_line *out);
  * data to addr (0xFEExxxxx) a PCI function makes, delivered to the local
  * APIC (core/irqchip.h, irqchip_msi). */
 void vm_msi(struct vm *vm, uint32_t addr, uint32_t data);
+/* Put a device on the port bus (an ISA device at fixed ports, a window for
+ * PCI I/O BARs); 0, or -1 if it overlaps. */
+int vm_pio_register(struct vm *vm, uint16_t base, uint16_t len, io_handler_t fn, void *dev,
+                    const char *name);
+/* The line of ISA IRQ irq (core/irqchip.h, irqchip_isa_irq), for a device
+ * wired to the ISA interrupts, such as a PCI IDE controller in compatibility
+ * mode (IRQ 14/15): level 1 = asserted, active high. */
+void vm_isa_irq_line(struct vm *vm, int irq, struct irq_line *out);
 
 #define VM_HISTORY 256 /* exits kept for the fatal-end dump */
 

@@ -318,4 +318,5 @@ st=$?
 "$ROOT/tests/bench/shadow.sh" || st=1  # stage 04: shadow paging, bt-01 vs bt-04 vs native
 "$ROOT/tests/bench/micro.sh" || st=1   # Adams & Agesen microbenchmark table (micro.mk)
 "$ROOT/tests/bench/linux.sh" || st=1   # Debian's Linux to the prompt and to poweroff
+"$ROOT/tests/bench/io.sh" || st=1      # stage 05: traps per MiB, IDE disk vs virtio-blk
 exit $st

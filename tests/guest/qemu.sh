@@ -10,7 +10,7 @@
 # QEMU runs go at most two at a time (the machine is shared).
 . "$(dirname "$0")/../lib.sh"
 
-PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret fpu virtio_blk"
+PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret fpu virtio_blk iommu ata"
 # Probes (program.h PROBE): run by name only, listed as "PROBE", not in test=all.
 PROBES="dirty iowidth lmsw"
 USER_ELF=$BUILD/guest/hello-user.elf

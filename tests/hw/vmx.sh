@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 VMM=$BUILD/vmm-hw
-PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret fpu virtio_blk"
+PROGRAMS="hello syscall pagefault ctxswitch timer exceptions sensitive smc compute inout ptemod divzero callret fpu virtio_blk iommu ata"
 if [ ! -x "$VMM" ] || [ ! -f "$GUEST" ]; then
     notok "vmx tests" "$VMM or $GUEST missing (run make _all)"
     finish

@@ -2,7 +2,11 @@
 # tests/io/qemu-virtio.sh — the teaching guest's virtio-blk driver
 # (common/guest/kernel/virtio_blk.c, program virtio_blk) against a virtio-blk
 # device nobody here wrote: QEMU's own, modern only
-# (-device virtio-blk-pci,disable-legacy=on), under qemu-system-i386 TCG.
+# (-device virtio-blk-pci,disable-legacy=on), under qemu-system-i386 TCG;
+# likewise its entropy and console drivers (programs virtio_rng and
+# virtio_console) against QEMU's virtio-rng-pci and virtconsole.  Then the
+# same programs against build/vmm-io's devices, over virtio-pci and
+# virtio-mmio.
 #
 # Each case writes a disk image with the host's pattern (32-bit word w of
 # sector s is 0xB1000000 | (s & 0xFFFF) << 8 | w, little-endian), boots
@@ -26,7 +30,8 @@
 # it cannot do MODE, 100 + status when the VMM itself failed.  qemu_blk is
 # QEMU; vmm_blk takes a VMM command (--disk FILE[,ro]): build/vmm-io under
 # --engine bt and vmx runs the same cases once built (VMM_IO=... picks
-# another binary).
+# another binary), over virtio-pci and virtio-mmio (TRANSPORT=mmio: the
+# RESULT line says device=virtio-blk-mmio).
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v qemu-system-i386 >/dev/null; then
@@ -117,7 +122,7 @@ check_rw() {
     case_status "$rid-$id" 0 "$name: PASS (status 0)"
     expect_grep "$name: PASS line" '^PASS virtio_blk' "$TMPD/$rid-$id.out"
     result_has "$rid-$id" "$name: device found, event index $event, writable, flush offered" \
-        'device=virtio-blk-pci' "event_idx=$event" 'ro=0' 'flush=1' "sectors=$iters"
+        "device=virtio-blk-${TRANSPORT:-pci}" "event_idx=$event" 'ro=0' 'flush=1' "sectors=$iters"
     # Every interrupt-mode request completed in the handler, none in the
     # polled pass raised the ISR, and the device named only our chains.
     if grep -Eq 'irq_requests=([0-9]+) .*irq_completed=\1 ' "$TMPD/$rid-$id.out" &&
@@ -199,11 +204,88 @@ case_status none 1 "no disk: status 1 (debug-exit 0)"
 expect_grep "no disk: SKIP line" '^vmlab: virtio_blk: SKIP: no virtio-blk PCI device' "$TMPD/none.out"
 result_has none "no disk: RESULT says device=none" 'device=none' 'skipped=1'
 
+# The entropy driver (common/guest/programs/virtio_rng.c, on the
+# transport-neutral kernel/virtio_dev.c) against QEMU's virtio-rng-pci,
+# with and without the event index, then against vmm-io's --rng over PCI
+# and virtio-mmio (found on the command line vmm-io writes), bt and vmx.
+# rng_check ID NAME TRANSPORT EVENT: the verdict and the RESULT line.
+rng_check() {
+    local id=$1 name=$2 transport=$3 event=$4 want=${5:-1}
+    case_status "$id" "$want" "$name: PASS (status $want)"
+    expect_grep "$name: PASS line" '^PASS virtio_rng' "$TMPD/$id.out"
+    local line
+    line=$(grep -m1 '^RESULT virtio_rng ' "$TMPD/$id.out" | tr -d '\r')
+    for re in "device=virtio-rng-$transport" "event_idx=$event" 'requests=17' 'bytes=320' 'irqs=16' \
+        'irq_completed=16' 'poll_isr=0' 'bad_len=0' 'repeats=0' 'bad_used=0'; do
+        if ! grep -Eq -- " $re( |\$)" <<<"$line"; then
+            notok "$name: every request full, by interrupt and polled, no repeat" "no '$re' in '${line:-no RESULT line}'"
+            return
+        fi
+    done
+    ok "$name: every request full, by interrupt and polled, no repeat"
+}
+rng_vmm() {  # rng_vmm OUT VMM... : one of our VMMs, its output in OUT
+    local out=$1; shift
+    timeout 120 "$@" >"$out" 2>&1 </dev/null
+}
+start_case rng-q qemu_i386 "$TMPD/rng-q.out" "test=virtio_rng" -device virtio-rng-pci,disable-legacy=on
+start_case rng-qn qemu_i386 "$TMPD/rng-qn.out" "test=virtio_rng" \
+    -device virtio-rng-pci,disable-legacy=on,event_idx=off
+VMM_IO=${VMM_IO:-$BUILD/vmm-io}
+if [ -x "$VMM_IO" ]; then
+    for engine in bt vmx; do
+        for t in pci mmio; do
+            start_case "rng-$engine-$t" rng_vmm "$TMPD/rng-$engine-$t.out" "$VMM_IO" --engine $engine \
+                --timeout 60 --virtio $t --rng getrandom "$GUEST" -- test=virtio_rng
+        done
+    done
+fi
+# The console driver (programs/virtio_console.c): three lines out on port
+# 0, to QEMU's virtconsole (on virtio-serial-pci) and to vmm-io's
+# --console-out over both transports; the host reads them in the file.
+start_case con-q qemu_i386 "$TMPD/con-q.out" "test=virtio_console" \
+    -device virtio-serial-pci,disable-legacy=on -chardev "file,id=c0,path=$TMPD/con-q.txt" \
+    -device virtconsole,chardev=c0
+if [ -x "$VMM_IO" ]; then
+    for t in pci mmio; do
+        start_case "con-$t" rng_vmm "$TMPD/con-$t.out" "$VMM_IO" --timeout 60 --virtio $t \
+            --console-out "$TMPD/con-$t.txt" "$GUEST" -- test=virtio_console
+    done
+fi
+wait
+# con_check ID NAME TRANSPORT STATUS
+con_check() {
+    local id=$1 name=$2 transport=$3 want=$4
+    case_status "$id" "$want" "$name: PASS (status $want)"
+    expect_grep "$name: RESULT line" \
+        "^RESULT virtio_console device=virtio-console-$transport transport=$transport lines=3 bytes=[0-9]+ bad_used=0" \
+        "$TMPD/$id.out"
+    if [ "$(cat "$TMPD/$id.txt" 2>/dev/null)" = "$(printf 'vmlab: virtio_console: line %s of 3 over %s\n' 1 "$transport" 2 "$transport" 3 "$transport")" ]; then
+        ok "$name: the three lines, in order, in the host's file"
+    else
+        notok "$name: the three lines, in order, in the host's file" "got '$(head -c 200 "$TMPD/$id.txt" 2>/dev/null | tr '\n' '|')'"
+    fi
+}
+con_check con-q "qemu virtconsole" pci 1
+if [ -x "$VMM_IO" ]; then
+    con_check con-pci "vmm-io --virtio pci: virtio-console" pci 0
+    con_check con-mmio "vmm-io --virtio mmio: virtio-console" mmio 0
+fi
+rng_check rng-q "qemu virtio-rng-pci" pci 1 1
+rng_check rng-qn "qemu virtio-rng-pci event_idx=off" pci 0 1
+
 # Our VMMs' virtio-blk joins here when built: the same cases, the same checks.
 VMM_IO=${VMM_IO:-$BUILD/vmm-io}
 if [ -x "$VMM_IO" ]; then
     for engine in bt vmx; do
         run_disk_cases "vmm-io-$engine" "" vmm_blk "$VMM_IO" --engine $engine
+        # The same driver over virtio-mmio (kernel/virtio_dev.c), the
+        # device named on the guest's command line.
+        TRANSPORT=mmio run_disk_cases "vmm-io-$engine-mmio" "" vmm_blk "$VMM_IO" --engine $engine \
+            --virtio mmio
+        for t in pci mmio; do
+            rng_check "rng-$engine-$t" "vmm-io --engine $engine --virtio $t: virtio-rng" $t 1 0
+        done
     done
 else
     skip "virtio-blk under vmm-io" "${VMM_IO#"$ROOT"/} not built"

@@ -9,6 +9,10 @@
 #  - a small guest (tests/pt/guests/vtdprobe.S) finds the DMAR table in the
 #    firmware's tables and drives the unit's registers through MMIO under
 #    each engine: VER, CAP, RTADDR/SRTP, TE, two commands at once ignored;
+#  - the IDE disk (--ata) under the teaching guest's ata program, its bus
+#    master's DMA through the unit; virtio-mmio devices work, not behind it;
+#  - the teaching guest's VT-d driver (program iommu) finds the unit through
+#    the DMAR table and, with no edu device to drive, says device=none;
 #  - Debian's i386 Linux finds the DMAR table next to the firmware's (its
 #    ACPI table list, checksums verified) and runs stage 05's disk test on
 #    vmm-pt: the disk read and written through the unit's DMA path.
@@ -64,6 +68,39 @@ expect_grep "the ignored GCMD write is explained in one line" \
     "$TMPD/out"
 expect_status "vmm-pt --iommu off: that guest finds no table (status 10)" 10 \
     timeout 60 "$VMM" --iommu off --timeout 30 "$PROBE"
+
+# --- the other devices of stage 05 under vmm-pt -------------------------------
+# The IDE bus master (00:07.0) is a PCI device too: its PRD tables and
+# buffers go through the unit (translation off here, so the lookups show).
+pattern host 0 2048 >"$TMPD/ata.img"
+expect_status "vmm-pt --ata: the guest's ata program (PIO and DMA)" 0 \
+    timeout 120 "$VMM" --engine bt --stats --timeout 60 --ata "$TMPD/ata.img" "$GUEST" -- test=ata
+expect_grep "--ata: its bus master moved data" "^  ata bus master: .*, [1-9][0-9]* transfers, 0 bus errors" \
+    "$TMPD/out"
+expect_grep "--ata: the bus master's DMA went through the unit" \
+    "^  vt-d: [1-9][0-9]* DMA page lookups, 0 translated .*, 0 faults recorded" "$TMPD/out"
+# virtio-mmio devices have no PCI source-id: they work, but not behind
+# the unit (06-passthrough/README.md).
+expect_status "vmm-pt --virtio mmio: the guest's virtio_rng program" 0 \
+    timeout 120 "$VMM" --engine bt --stats --timeout 60 --virtio mmio --rng getrandom "$GUEST" -- \
+    test=virtio_rng
+expect_grep "--virtio mmio: the entropy device found over MMIO" \
+    "^RESULT virtio_rng device=virtio-rng-mmio transport=mmio " "$TMPD/out"
+expect_grep "--virtio mmio: its DMA does not go through the unit" "^  vt-d: 0 DMA page lookups" \
+    "$TMPD/out"
+
+# --- the teaching OS's VT-d driver (common/guest/programs/iommu.c) -----------
+# It finds the unit through the DMAR table; with no DMA-capable test device
+# (QEMU's edu) it says so and passes.  tests/pt/qemu-iommu.sh runs it fully.
+expect_status "vmm-pt: the guest's iommu program" 0 \
+    timeout 120 "$VMM" --engine bt --timeout 60 "$GUEST" -- test=iommu
+expect_grep "iommu: the DMAR table's unit at 0xfed90000, no edu device" \
+    "^RESULT iommu dmar=found drhd=0xfed90000 device=none skipped=1$" "$TMPD/out"
+expect_grep "iommu: a SKIP line that says why" "^vmlab: iommu: SKIP: no edu PCI device" "$TMPD/out"
+expect_status "vmm-pt --iommu off: the guest's iommu program" 0 \
+    timeout 120 "$VMM" --iommu off --engine bt --timeout 60 "$GUEST" -- test=iommu
+expect_grep "--iommu off: iommu finds no DMAR table" "^RESULT iommu dmar=none rsdp=no skipped=1$" \
+    "$TMPD/out"
 
 # --- Linux finds the DMAR table and uses the disk ----------------------------
 need_linux "Linux on vmm-pt"

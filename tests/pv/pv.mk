@@ -9,9 +9,10 @@ TEST_SUITES += tests/pv/pv.sh
 TEST_PV_HC := $(BUILD)/tests/unit/test_pv_hypercall
 ALL_TARGETS += $(TEST_PV_HC)
 TEST_SUITES += $(TEST_PV_HC)
-$(TEST_PV_HC): tests/unit/test_pv_hypercall.c $(BUILD)/san/02-paravirt/hypercall.o $(LIBVMLAB_SAN)
+TEST_PV_HC_OBJS := $(BUILD)/san/02-paravirt/hypercall.o $(BUILD)/san/02-paravirt/pv_mmu.o
+$(TEST_PV_HC): tests/unit/test_pv_hypercall.c $(TEST_PV_HC_OBJS) $(LIBVMLAB_SAN)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) $< $(BUILD)/san/02-paravirt/hypercall.o -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
+	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) $< $(TEST_PV_HC_OBJS) -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
 
 # kvmclock and KVM's CPUID leaves for Linux (--pv-linux on): the pvclock
 # scale and records, the MSRs on a VM, a VM without the option beside it.

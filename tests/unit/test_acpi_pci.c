@@ -23,6 +23,16 @@ static const struct acpi_pci_root two = {
     .route = { { 1, 11 }, { 3, 10 } },
 };
 
+/* virtio-mmio devices as vmm-io --virtio mmio describes them. */
+static const struct acpi_pci_root mmio = {
+    .mem_base = 0xE0000000u,
+    .mem_end = 0xFEBFFFFFu,
+    .nmmio = 3,
+    .mmio = { { 0xD0000000u, 0x1000, 11 },
+              { 0xD0001000u, 0x1000, 10 },
+              { 0xD0002000u, 0x1000, 5 } },
+};
+
 static uint32_t get32(const uint8_t *p)
 {
     return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
@@ -47,6 +57,15 @@ static void test_table_is_valid(void **st)
     struct acpi_pci_root many = two;
     many.nslots = ACPI_PCI_MAX_SLOTS + 1;
     assert_int_equal(acpi_pci_dsdt(buf, sizeof buf, &many), 0);
+    many = mmio;
+    many.nmmio = ACPI_MMIO_MAX + 1;
+    assert_int_equal(acpi_pci_dsdt(buf, sizeof buf, &many), 0);
+    /* Three slots and three windows at once fit where the DSDT goes. */
+    many = mmio;
+    many.nslots = 3;
+    memcpy(many.route, (uint8_t[][2]){ { 1, 11 }, { 2, 10 }, { 3, 5 } }, sizeof many.route[0] * 3);
+    assert_true(acpi_pci_dsdt(buf, sizeof buf, &many) <= FW_FADT - FW_DSDT);
+    assert_true(acpi_pci_dsdt(buf, sizeof buf, &many) > 0);
 }
 
 static void test_install(void **st)
@@ -68,17 +87,14 @@ static void test_install(void **st)
 }
 
 /* ACPICA's disassembler reads what we meant. */
-static void test_iasl_reads_it(void **st)
+/* The DSDT of root as iasl -d prints it, in text (static). */
+static const char *iasl(const struct acpi_pci_root *root)
 {
-    (void)st;
-    if (system("command -v iasl >/dev/null 2>&1") != 0) {
-        skip(); /* acpica-tools not installed (make deps installs it) */
-        return;
-    }
     char dir[] = "/tmp/vmlab-acpi-pci-XXXXXX", path[600], cmd[1400];
     assert_non_null(mkdtemp(dir));
     uint8_t buf[512];
-    size_t n = acpi_pci_dsdt(buf, sizeof buf, &two);
+    size_t n = acpi_pci_dsdt(buf, sizeof buf, root);
+    assert_true(n > 0);
     snprintf(path, sizeof path, "%s/dsdt.dat", dir);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
@@ -92,6 +108,19 @@ static void test_iasl_reads_it(void **st)
     assert_non_null(f);
     text[fread(text, 1, sizeof text - 1, f)] = 0;
     fclose(f);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    return text;
+}
+
+static void test_iasl_reads_it(void **st)
+{
+    (void)st;
+    if (system("command -v iasl >/dev/null 2>&1") != 0) {
+        skip(); /* acpica-tools not installed (make deps installs it) */
+        return;
+    }
+    const char *text = iasl(&two);
     static const char *const want[] = {
         "Name (_S5, Package (0x04)",
         "Scope (\\_SB)",
@@ -112,8 +141,33 @@ static void test_iasl_reads_it(void **st)
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(text, want[i]))
             fail_msg("iasl's DSDT has no \"%s\"", want[i]);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+}
+
+/* The virtio-mmio windows: LNRO0005 devices with their memory and a
+ * level, active-low, shared interrupt. */
+static void test_iasl_reads_mmio(void **st)
+{
+    (void)st;
+    if (system("command -v iasl >/dev/null 2>&1") != 0) {
+        skip();
+        return;
+    }
+    const char *text = iasl(&mmio);
+    static const char *const want[] = {
+        "Device (PCI0)",
+        "Device (VIO0)",
+        "Device (VIO2)",
+        "Name (_HID, \"LNRO0005\")",
+        "Memory32Fixed (ReadWrite,",
+        "0xD0001000,         // Address Base",
+        "0x00001000,         // Address Length",
+        "Interrupt (ResourceConsumer, Level, ActiveLow, Shared, ,, )",
+        "0x0000000B,",
+        "0x00000005,",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(text, want[i]))
+            fail_msg("iasl's DSDT has no \"%s\":\n%s", want[i], text);
 }
 
 int main(void)
@@ -122,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_table_is_valid),
         cmocka_unit_test(test_install),
         cmocka_unit_test(test_iasl_reads_it),
+        cmocka_unit_test(test_iasl_reads_mmio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

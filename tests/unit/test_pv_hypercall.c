@@ -180,6 +180,8 @@ static void test_mmu_update_validates(void **st)
     assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
     put(vm, req, pt + 12, 0x000000 | 0x81, PV_NO_INVLPG); /* 4 MiB at 0: all of RAM */
     assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
+    put(vm, req, pt + 12, 0x200000 | 0x81, PV_NO_INVLPG); /* its frame is bits 31:22: 0 */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
     put(vm, req, pt + 12, 0x400000 | 0x81, PV_NO_INVLPG); /* 4 MiB at 4 MiB: none */
     assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EINVAL);
     put(vm, req, pt + 2, 0, PV_NO_INVLPG); /* unaligned entry */
@@ -211,11 +213,128 @@ static void test_virtual_if_gate(void **st)
     assert_false(s->pending);
     assert_int_equal(poll_at(vm, 10), -1); /* due, held back */
     assert_true(s->pending);
-    s->vif = 1; /* what the guest's sti does; then HC_IRQ_ENABLE */
-    assert_int_equal(call(vm, HC_IRQ_ENABLE, 0, 0, 0), 0);
+    /* HC_IRQ_ENABLE is the sti: vif on even if the guest did not store it,
+     * 1 because an interrupt was held, and the gate lets it in. */
+    assert_int_equal(call(vm, HC_IRQ_ENABLE, 0, 0, 0), 1);
+    assert_int_equal(s->vif, 1);
     assert_false(s->pending);
     assert_int_equal(poll_at(vm, 11), 0x30);
     assert_int_equal(poll_at(vm, 100), -1); /* one-shot: once */
+    /* Nothing pending: nothing to let in, 0. */
+    assert_int_equal(call(vm, HC_IRQ_ENABLE, 0, 0, 0), 0);
+    struct pv_vmm *pv = vm_vcpu(vm)->stage_state;
+    assert_int_equal(pv->st.held, 1);
+    assert_int_equal(pv->st.released, 1);
+    /* Ring 3 takes interrupts whatever vif says (the kernel's flag). */
+    s->vif = 0;
+    assert_int_equal(call(vm, HC_SET_TIMER, 1000, 0, 0x31), 0);
+    struct vcpu *v = vm_vcpu(vm);
+    uint16_t cs = v->cpu.seg[S_CS].sel;
+    v->cpu.seg[S_CS].sel = 0x1b;
+    assert_int_equal(poll_at(vm, 102), 0x31);
+    v->cpu.seg[S_CS].sel = cs;
+    assert_false(s->pending);
+}
+
+/* Before HC_SHARED_PAGE there is no virtual IF: the gate never holds, and
+ * HC_IRQ_ENABLE has no page to write. */
+static void test_irq_enable_without_shared_page(void **st)
+{
+    struct vm *vm = *st;
+    struct pv_vmm *pv = vm_vcpu(vm)->stage_state;
+    assert_int_equal(call(vm, HC_IRQ_ENABLE, 0, 0, 0), -PV_EINVAL);
+    assert_int_equal(pv->st.refused[PVR_NO_SHARED], 1);
+    fake_ns = 1000000000;
+    assert_int_equal(call(vm, HC_SET_TIMER, 1000, 0, 0x30), 0);
+    assert_int_equal(poll_at(vm, 2), 0x30);
+}
+
+/* Pinned page directories: the directory and the tables it points to are
+ * page-table frames, which a writable entry may not map; read-only it may. */
+static void test_mmu_update_page_tables(void **st)
+{
+    struct vm *vm = *st;
+    struct pv_vmm *pv = vm_vcpu(vm)->stage_state;
+    const uint32_t req = 0x8000, pd = 0x10000, pt = 0x11000, other = 0x12000;
+    memcpy(ram(vm, pd), &(uint32_t){ pt | 7 }, 4);
+    memcpy(ram(vm, pd + 4), &(uint32_t){ 0x400000 | 0x83 }, 4); /* a 4 MiB page: no table */
+    assert_int_equal(call(vm, HC_PIN_TABLE, pd, 1, 0), 0);
+    assert_true(pv_page_table_frame(pv, pd, 4096));
+    assert_true(pv_page_table_frame(pv, pt, 4096));
+    assert_false(pv_page_table_frame(pv, other, 4096));
+    assert_false(pv_page_table_frame(pv, 0x400000, 4096)); /* the 4 MiB page's frames */
+    put(vm, req, other, pd | 7, PV_NO_INVLPG);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EINVAL);
+    put(vm, req, other, pt | 3, PV_NO_INVLPG);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EINVAL);
+    put(vm, req, other, 0x83, PV_NO_INVLPG); /* writable 4 MiB over both */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EINVAL);
+    assert_int_equal(pv->st.refused[PVR_PAGE_TABLE], 3);
+    assert_int_equal(word(vm, other), 0);
+    put(vm, req, other, pd | 5, PV_NO_INVLPG); /* read-only: allowed */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
+    assert_int_equal(word(vm, other), pd | 5);
+    /* Pinning errors; unpinned, the frames are plain ones again. */
+    assert_int_equal(call(vm, HC_PIN_TABLE, pd, 1, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_PIN_TABLE, other, 0, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_PIN_TABLE, pd + 8, 1, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_PIN_TABLE, MEM, 1, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_PIN_TABLE, other, 7, 0), -PV_EINVAL);
+    assert_int_equal(pv->st.refused[PVR_PIN], 2);
+    assert_int_equal(pv->st.refused[PVR_UNALIGNED], 1);
+    assert_int_equal(pv->st.refused[PVR_OUTSIDE_RAM], 1);
+    assert_int_equal(pv->st.refused[PVR_BAD_ARG], 1);
+    assert_int_equal(call(vm, HC_PIN_TABLE, pd, 0, 0), 0);
+    put(vm, req, other, pt | 3, PV_NO_INVLPG);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
+    /* At most PV_PIN_MAX directories. */
+    for (uint32_t i = 0; i < PV_PIN_MAX; i++)
+        assert_int_equal(call(vm, HC_PIN_TABLE, 0x100000 + i * 4096, 1, 0), 0);
+    assert_int_equal(call(vm, HC_PIN_TABLE, 0x200000, 1, 0), -PV_E2BIG);
+}
+
+/* Bad input: each gets its error, counted under its reason, nothing is
+ * written, and the next good call works. */
+static void test_mmu_update_bad_input(void **st)
+{
+    struct vm *vm = *st;
+    struct pv_vmm *pv = vm_vcpu(vm)->stage_state;
+    const uint32_t req = 0x8000, pt = 0x9000, sp = 0x6000;
+    assert_int_equal(call(vm, HC_SHARED_PAGE, sp, 0, 0), 0);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, 0xfffffff4u, 1, 0), -PV_EFAULT);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, 0xfffffff4u, 2, 0), -PV_EFAULT); /* wraps */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 0xffffffffu, 0), -PV_E2BIG);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req + 2, 1, 0), -PV_EINVAL); /* unaligned list */
+    put(vm, sp + 16, pt, 0, PV_NO_INVLPG);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, sp + 16, 1, 0),
+                     -PV_EINVAL); /* list in the shared page */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, sp - 12, 2, 0), -PV_EINVAL); /* ... partly */
+    put(vm, req, sp, 1, PV_NO_INVLPG); /* an entry in the shared page */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EINVAL);
+    assert_int_equal(word(vm, sp), 0);
+    put(vm, req, req + 4, 0x5000 | 1, PV_NO_INVLPG); /* an entry rewriting itself */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), -PV_EINVAL);
+    put(vm, req, pt, 0x5000 | 1, PV_NO_INVLPG);
+    put(vm, req + 12, req + 8, 0, PV_NO_INVLPG); /* the second rewrites the first's va */
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 2, 0), -PV_EINVAL);
+    assert_int_equal(word(vm, pt), 0x5000 | 1); /* the first was done */
+    const struct pv_stats *s = &pv->st;
+    assert_int_equal(s->refused[PVR_OUTSIDE_RAM], 2);
+    assert_int_equal(s->refused[PVR_TOO_BIG], 1);
+    assert_int_equal(s->refused[PVR_UNALIGNED], 1);
+    assert_int_equal(s->refused[PVR_SHARED_PAGE], 3);
+    assert_int_equal(s->refused[PVR_SELF], 2);
+    assert_int_equal(s->errors[HC_MMU_UPDATE], 9);
+    /* Other hypercalls' wild input. */
+    assert_int_equal(call(vm, HC_CONSOLE_WRITE, 0xffffffffu, 2, 0), -PV_EFAULT);
+    assert_int_equal(call(vm, HC_LOAD_GDT, 0xfffffff0u, 0x2f, 0), -PV_EINVAL);
+    assert_int_equal(call(vm, HC_SET_TIMER, 1000, 1000, 256), -PV_EINVAL);
+    assert_int_equal(s->refused[PVR_OUTSIDE_RAM], 4);
+    assert_int_equal(s->refused[PVR_BAD_ARG], 1);
+    /* Still serving. */
+    put(vm, req, pt + 4, 0x5000 | 3, 0x1000);
+    assert_int_equal(call(vm, HC_MMU_UPDATE, req, 1, 0), 1);
+    assert_int_equal(word(vm, pt + 4), 0x5000 | 3);
 }
 
 /* 100 Hz; the guest takes nothing for 45 ms, then polls every ms: the
@@ -250,6 +369,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_console_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmu_update_validates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_virtual_if_gate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_irq_enable_without_shared_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mmu_update_page_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mmu_update_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_owes_late_ticks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

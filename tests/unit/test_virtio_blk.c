@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "05-io/virtio_blk.h"
+#include "05-io/virtio_pci.h"
 
 #define RAM_SIZE (1u << 20)
 #define BAR      0xfeb00000u
@@ -344,7 +345,7 @@ static void test_get_id_and_errors(void **state)
     assert_int_equal(request(f, VIRTIO_BLK_T_IN, ~0ull, 512), VIRTIO_BLK_S_IOERR);
     assert_int_equal(request(f, VIRTIO_BLK_T_OUT, 0, 100), VIRTIO_BLK_S_IOERR);
     assert_int_equal(request(f, 11 /* DISCARD */, 0, 16), VIRTIO_BLK_S_UNSUPP);
-    assert_int_equal(f->vp.status & VIRTIO_S_NEEDS_RESET, 0);
+    assert_int_equal(f->vp.vd.status & VIRTIO_S_NEEDS_RESET, 0);
 }
 
 static void test_read_only(void **state)
@@ -380,7 +381,7 @@ static void test_needs_reset(void **state)
     assert_non_null(strstr(f->log, "test: virtio-blk: queue 0: descriptor 1"));
     assert_non_null(strstr(f->log, "outside guest RAM; device needs reset\n"));
     assert_int_equal(bar_rd(f, VP_ISR_OFF, 1), 2); /* configuration change */
-    assert_int_equal(f->vp.errors, 1);
+    assert_int_equal(f->vp.vd.errors, 1);
     /* A reset and a new initialization bring it back. */
     f->avail_idx = 0;
     assert_int_equal(driver_init(f, F_V1) & VIRTIO_S_NEEDS_RESET, 0);

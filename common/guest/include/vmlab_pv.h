@@ -23,7 +23,7 @@
 /* Numbers (EAX). */
 #define HC_VERSION       0  /* () -> PV_VERSION                                  */
 #define HC_SHARED_PAGE   1  /* (gpa) register the vCPU's shared page (below)     */
-#define HC_IRQ_ENABLE    2  /* () virtual IF was set while an IRQ was pending    */
+#define HC_IRQ_ENABLE    2  /* () "sti" while an IRQ was pending -> 1, else 0   */
 #define HC_BLOCK         3  /* () "sti; hlt": IF and virtual IF on, wait for one */
 #define HC_CONSOLE_WRITE 4  /* (gpa, len) write len bytes to the console -> len  */
 #define HC_SHUTDOWN      5  /* (status) end the VM with status (0-255)           */
@@ -33,7 +33,8 @@
 #define HC_SET_TIMER     9  /* (first_us, period_us, vector) the PV timer (below) */
 #define HC_LOAD_GDT      10 /* (base, limit) LGDT: the table must lie in RAM     */
 #define HC_LOAD_IDT      11 /* (base, limit) LIDT: the same                      */
-#define HC_MAX           11
+#define HC_PIN_TABLE     12 /* (gpa, pin) pin (1) or unpin (0) a page directory  */
+#define HC_MAX           12
 
 /* Errors (returned negated). */
 #define PV_EPERM  1  /* called from ring 3                      */
@@ -44,6 +45,7 @@
 
 #define PV_CONSOLE_MAX 256 /* bytes per HC_CONSOLE_WRITE                */
 #define PV_MMU_MAX     512 /* entries per HC_MMU_UPDATE               */
+#define PV_PIN_MAX     128 /* page directories pinned at once         */
 
 /* HC_SET_TIMER: the PV timer, instead of the PIT and the PIC (Xen's
  * VCPUOP_set_singleshot_timer / set_periodic_timer in one call).  After
@@ -69,11 +71,28 @@ struct pv_shared {
 /* One entry of HC_MMU_UPDATE (Xen's mmu_update, with INVLPG folded in):
  * store val into the page-table entry at guest-physical ptr (4-byte
  * aligned, in RAM), then, if va is not PV_NO_INVLPG, drop va's TLB entry.
- * A present entry must map a frame of the guest's RAM.  The result is the
- * number of entries done; the first bad one stops the batch with an error. */
+ * The result is the number of entries done; the first bad one stops the
+ * batch with its error.  Refused (02-paravirt/README.md has the table):
+ *  - the list: over PV_MMU_MAX entries (-PV_E2BIG), not all in RAM
+ *    (-PV_EFAULT), not 4-byte aligned or overlapping the shared page
+ *    (-PV_EINVAL);
+ *  - an entry: ptr unaligned or outside RAM (-PV_EFAULT), ptr in the shared
+ *    page or in the list itself (-PV_EINVAL);
+ *  - a present val that maps a frame the guest does not own (-PV_EINVAL):
+ *    beyond its RAM (device memory, the VMM's), or, when writable (W=1), a
+ *    page-table frame: a pinned page directory or a table one points to
+ *    (Xen: page tables are mapped read-only, so only the VMM writes them).
+ *    A 4 MiB entry (bit 7) covers all of its frames. */
 struct pv_mmu_update {
     uint32_t ptr, val, va;
 };
 #define PV_NO_INVLPG 0xffffffffu
+
+/* HC_PIN_TABLE (Xen's MMUEXT_PIN_L2_TABLE / MMUEXT_UNPIN_TABLE): the guest
+ * tells the VMM which frames are page directories, pin = 1 when it creates
+ * an address space, 0 before it frees it.  The directory and every table
+ * its present entries point to are page-table frames, which HC_MMU_UPDATE
+ * refuses to map writable.  -PV_EINVAL: not an aligned page of RAM, pinned
+ * twice, or unpinned when not pinned; -PV_E2BIG: PV_PIN_MAX pinned. */
 
 #endif

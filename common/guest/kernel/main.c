@@ -4,6 +4,7 @@
  *
  * Command line (Multiboot cmdline or PVH cmdline_paddr):
  *     test=NAME|all|list|module|panic   iters=N   [-- module arguments]
+ *     virtio_mmio.device=<size>@<base>:<irq>   (any number; virtio_mmio.h)
  * A first token without '=' that looks like a path is the kernel file name
  * that QEMU's Multiboot loader prepends, and is skipped.
  */
@@ -18,6 +19,7 @@
 #include "timer.h"
 #include "trap.h"
 #include "uproc.h"
+#include "virtio_mmio.h"
 #include "x86.h"
 
 extern const struct program __programs_start[], __programs_end[];
@@ -96,8 +98,13 @@ static void parse_cmdline(char *s)
             if (!*val || *c || n == 0 || n > 0xFFFFFFFFu)
                 fatal(EXIT_BADCMDLINE, "iters must be a positive number, got '%s'", val);
             opts.iters = (uint32_t)n;
+        } else if (streq(tok, "virtio_mmio.device")) { /* virtio_mmio.h */
+            if (virtio_mmio_add(val))
+                fatal(EXIT_BADCMDLINE, "virtio_mmio.device=%s: expected <size>@<base>[:<irq>]",
+                      val);
         } else {
-            fatal(EXIT_BADCMDLINE, "unknown command line key '%s' (known: test, iters)", tok);
+            fatal(EXIT_BADCMDLINE,
+                  "unknown command line key '%s' (known: test, iters, virtio_mmio.device)", tok);
         }
     }
     if (streq(opts.test, "all") || streq(opts.test, "list") || streq(opts.test, "panic"))

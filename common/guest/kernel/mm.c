@@ -115,6 +115,7 @@ void mm_init(void)
 
     /* 4. Turn paging on.  CR0.WP=1 makes read-only pages read-only for
      *    the kernel too (SDM Vol. 3A §4.6). */
+    pin_table((uint32_t)kpd, 1);
     write_cr3((uint32_t)kpd);
     write_cr0(read_cr0() | 0x80000000u /* PG */ | 0x00010000u /* WP */);
 }
@@ -127,12 +128,17 @@ uint32_t as_create(void)
     for (uint32_t i = 0; i < KPDES; i++)
         pd[i] = kpd[i];
     pd[MMIO_VBASE >> 22] = kpd[MMIO_VBASE >> 22];
+    if (pin_table((uint32_t)pd, 1) < 0) { /* a PV VMM with no room to track it */
+        frame_free((uint32_t)pd);
+        return 0;
+    }
     return (uint32_t)pd;
 }
 
 void as_destroy(uint32_t cr3)
 {
     uint32_t *pd = (uint32_t *)PTE_ADDR(cr3);
+    pin_table((uint32_t)pd, 0); /* before its frames can be anything else */
     for (uint32_t i = KPDES; i < USER_TOP >> 22; i++) {
         if (!(pd[i] & PTE_P))
             continue;

@@ -104,7 +104,18 @@ static inline void set_pte_invlpg(uint32_t *pte, uint32_t val, uint32_t va)
 {
     pv_set_pte(pte, val, va);
 }
+/* Tell the VMM pd is (1) or is no longer (0) a page directory: its tables
+ * may then never be mapped writable (HC_PIN_TABLE).  0 or -PV_E*. */
+static inline int32_t pin_table(uint32_t pd, int pin)
+{
+    return hypercall3(HC_PIN_TABLE, pd, pin, 0);
+}
 #else
+static inline int32_t pin_table(uint32_t pd, int pin)
+{
+    (void)pd, (void)pin;
+    return 0; /* the VMM of an unmodified kernel finds them by itself */
+}
 static inline void invlpg(uint32_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
 static inline uint32_t read_cr3(void)
 {

@@ -26,5 +26,7 @@
 #define VIRTIO_PCI_VENDOR     0x1AF4
 #define VIRTIO_PCI_MODERN_ID0 0x1040
 #define VIRTIO_ID_BLOCK       2 /* §5: device IDs */
+#define VIRTIO_ID_CONSOLE     3
+#define VIRTIO_ID_RNG         4
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * virtio_blk.c — a virtio-blk driver (virtio 1.1 §5.2) on the modern PCI
- * transport: initialization (§3.1.1, §5.2.5), requests as descriptor
+ * transport or virtio-mmio (virtio_dev.h): initialization (§3.1.1, §5.2.5), requests as descriptor
  * chains (§5.2.6), completion by polling the used ring or by INTx.
  */
 #include "virtio_blk.h"
@@ -28,7 +28,7 @@ static void reap(struct virtio_blk *blk, int in_irq);
 static void vblk_irq(void *arg)
 {
     struct virtio_blk *blk = arg;
-    uint8_t isr = virtio_pci_isr(&blk->vp);
+    uint8_t isr = vdev_ack(&blk->vd);
     if (!(isr & VIRTIO_ISR_QUEUE)) {
         blk->irqs_other += !isr; /* another device on a shared line, or spurious */
         return;
@@ -41,58 +41,55 @@ static void vblk_irq(void *arg)
     while (blk->inflight && vq_interrupts(&blk->vq, 1));
 }
 
-int vblk_open(struct virtio_blk *blk, const struct pci_dev *d)
+int vblk_open(struct virtio_blk *blk, const struct vdev *d)
 {
-    *blk = (struct virtio_blk){ .irq = -1 };
-    struct virtio_pci *vp = &blk->vp;
-    if (virtio_pci_probe(vp, d))
-        return -1;
+    *blk = (struct virtio_blk){ .irq = -1, .vd = *d };
+    struct vdev *vd = &blk->vd;
     uint64_t wanted = 1ull << VIRTIO_BLK_F_RO | 1ull << VIRTIO_BLK_F_FLUSH |
                       1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_F_EVENT_IDX |
                       1ull << VIRTIO_F_INDIRECT_DESC;
-    if (virtio_pci_negotiate(vp, wanted))
+    if (vdev_negotiate(vd, wanted))
         return -1;
-    if (vp->device_cfg_len < 8) {
-        virtio_pci_fail(vp);
-        return virtio_pci_error(vp, "device configuration too short (%u bytes)",
-                                vp->device_cfg_len);
+    if (vdev_cfg_len(vd) < 8) {
+        vdev_fail(vd);
+        return vdev_error(vd, "device configuration too short (%u bytes)", vdev_cfg_len(vd));
     }
-    blk->capacity = virtio_pci_cfg64(vp, BLK_CFG_CAP);
+    blk->capacity = vdev_cfg64(vd, BLK_CFG_CAP);
     blk->blk_size = VBLK_SECTOR;
-    if (virtio_pci_has(vp, VIRTIO_BLK_F_BLK_SIZE) && vp->device_cfg_len >= BLK_CFG_BSIZE + 4)
-        blk->blk_size = *(volatile uint32_t *)(vp->device_cfg + BLK_CFG_BSIZE);
-    if (virtio_pci_queue(vp, &blk->vq, 0, VBLK_QUEUE_MAX)) {
-        virtio_pci_fail(vp);
+    if (vdev_has(vd, VIRTIO_BLK_F_BLK_SIZE) && vdev_cfg_len(vd) >= BLK_CFG_BSIZE + 4)
+        blk->blk_size = vdev_cfg32(vd, BLK_CFG_BSIZE);
+    if (vdev_queue(vd, &blk->vq, 0, VBLK_QUEUE_MAX)) {
+        vdev_fail(vd);
         return -1;
     }
     if (blk->vq.size < 4) { /* a request is a chain of three */
         vblk_close(blk);
-        return virtio_pci_error(vp, "queue 0 has %u entries, a request needs 3", blk->vq.size);
+        return vdev_error(vd, "queue 0 has %u entries, a request needs 3", blk->vq.size);
     }
     blk->reqs = (struct vblk_req *)frame_alloc();
     if (!blk->reqs) {
         vblk_close(blk);
-        return virtio_pci_error(vp, "no memory for requests");
+        return vdev_error(vd, "no memory for requests");
     }
     /* A read or write takes three descriptors of the ring, or one with
      * indirect descriptors. */
-    blk->indirect = virtio_pci_has(vp, VIRTIO_F_INDIRECT_DESC);
+    blk->indirect = vdev_has(vd, VIRTIO_F_INDIRECT_DESC);
     blk->nreqs = blk->indirect ? blk->vq.size : blk->vq.size / 3u;
     if (blk->nreqs > PAGE_SIZE / sizeof(struct vblk_req))
         blk->nreqs = PAGE_SIZE / sizeof(struct vblk_req);
 
-    /* INTx: the line firmware routed the pin to (Interrupt Line, §6.2.4);
-     * 0xFF or 0 means nobody did. */
-    if (d->irq_pin && d->irq_line && d->irq_line < 16 && d->irq_line != 2) {
-        blk->irq = d->irq_line;
+    /* INTx: the line firmware routed the pin to (Interrupt Line, §6.2.4),
+     * or the virtio-mmio device's line; -1 if none (vdev_find). */
+    if (d->irq >= 0) {
+        blk->irq = d->irq;
         blk->use_irq = 1; /* the rings start with interrupts on */
         irq_register(blk->irq, vblk_irq, blk);
         pic_unmask(blk->irq);
     }
-    virtio_pci_driver_ok(vp);
-    if (virtio_pci_status(vp) & VIRTIO_STATUS_NEEDS_RESET) {
+    vdev_driver_ok(vd);
+    if (vdev_status(vd) & VIRTIO_STATUS_NEEDS_RESET) {
         vblk_close(blk);
-        return virtio_pci_error(vp, "device set NEEDS_RESET after DRIVER_OK");
+        return vdev_error(vd, "device set NEEDS_RESET after DRIVER_OK");
     }
     return 0;
 }
@@ -100,8 +97,8 @@ int vblk_open(struct virtio_blk *blk, const struct pci_dev *d)
 void vblk_close(struct virtio_blk *blk)
 {
     /* Reset first: afterwards the device no longer touches the rings. */
-    if (blk->vp.common)
-        virtio_pci_reset(&blk->vp);
+    if (blk->vd.mmio ? blk->vd.m.regs != 0 : blk->vd.pci.common != 0)
+        vdev_reset(&blk->vd);
     if (blk->irq >= 0) {
         pic_mask(blk->irq);
         irq_register(blk->irq, 0, 0);
@@ -161,7 +158,7 @@ int vblk_kick(struct virtio_blk *blk)
 {
     if (!vq_kick_needed(&blk->vq))
         return 0;
-    virtio_pci_notify(&blk->vp, &blk->vq);
+    vdev_notify(&blk->vd, &blk->vq);
     return 1;
 }
 
@@ -208,7 +205,7 @@ int vblk_wait(struct virtio_blk *blk, uint32_t timeout_ms)
 
 int vblk_io(struct virtio_blk *blk, uint32_t type, uint64_t sector, void *buf, uint32_t nsect)
 {
-    if (type == VIRTIO_BLK_T_OUT && virtio_pci_has(&blk->vp, VIRTIO_BLK_F_RO))
+    if (type == VIRTIO_BLK_T_OUT && vdev_has(&blk->vd, VIRTIO_BLK_F_RO))
         return VBLK_EROFS;
     struct vblk_req *r;
     int rc = vblk_submit(blk, type, sector, buf, nsect, &r);

@@ -1,6 +1,6 @@
 /*
  * virtio_blk.h — the virtio block device, driver side (virtio 1.1 §5.2),
- * over the modern PCI transport (virtio_pci.h).
+ * over the modern PCI transport or virtio-mmio (virtio_dev.h).
  *
  * One request is one descriptor chain on queue 0 (§5.2.6):
  *     header  {type, reserved, sector}      device-readable, 16 bytes
@@ -12,7 +12,7 @@
 #define GUEST_VIRTIO_BLK_H
 
 #include <stdint.h>
-#include "virtio_pci.h"
+#include "virtio_dev.h"
 #include "virtqueue.h"
 
 #define VBLK_SECTOR 512u
@@ -52,7 +52,7 @@ struct vblk_req {
 } __attribute__((aligned(16)));
 
 struct virtio_blk {
-    struct virtio_pci vp;
+    struct vdev vd; /* the device, on its transport */
     struct virtqueue vq;
     uint64_t capacity;                  /* in 512-byte sectors           */
     uint32_t blk_size;                  /* the device's block size       */
@@ -66,10 +66,10 @@ struct virtio_blk {
     uint32_t nreqs;
 };
 
-/* Bring the device at d up: probe, negotiate (RO, FLUSH, BLK_SIZE,
+/* Bring the device d (vdev_find'd) up: negotiate (RO, FLUSH, BLK_SIZE,
  * EVENT_IDX when offered), queue 0, the interrupt, DRIVER_OK.  0, or -1
- * with the reason in blk->vp.err. */
-int vblk_open(struct virtio_blk *blk, const struct pci_dev *d);
+ * with the reason in blk->vd.err. */
+int vblk_open(struct virtio_blk *blk, const struct vdev *d);
 /* Reset the device and give back the memory and the interrupt line. */
 void vblk_close(struct virtio_blk *blk);
 /* Queue one request (no kick yet).  buf: nsect sectors, physically

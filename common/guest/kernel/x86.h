@@ -48,6 +48,16 @@ static inline uint32_t inl(uint16_t port)
     __asm__ volatile("inl %1,%0" : "=a"(v) : "Nd"(port));
     return v;
 }
+/* String port I/O: n words between memory and one port (REP INSW/OUTSW,
+ * SDM Vol. 2A "INS", Vol. 2B "OUTS"), how a PIO disk's data port is read. */
+static inline void insw(uint16_t port, void *p, uint32_t n)
+{
+    __asm__ volatile("cld; rep insw" : "+D"(p), "+c"(n) : "d"(port) : "memory");
+}
+static inline void outsw(uint16_t port, const void *p, uint32_t n)
+{
+    __asm__ volatile("cld; rep outsw" : "+S"(p), "+c"(n) : "d"(port) : "memory");
+}
 #ifdef VMLAB_PV
 /* The paravirtual kernel: the same operations as hypercalls and shared
  * memory (pv.h). */

@@ -1,7 +1,8 @@
 /*
  * virtio_blk — the teaching kernel's virtio-blk driver (kernel/virtio_blk.c)
- * against whatever virtio-blk PCI device the machine has: QEMU's own
- * (-device virtio-blk-pci,disable-legacy=on) or a VMM's.
+ * against whatever virtio-blk device the machine has: QEMU's own PCI one
+ * (-device virtio-blk-pci,disable-legacy=on) or a VMM's, on PCI or
+ * virtio-mmio (the command line's virtio_mmio.device=, kernel/virtio_mmio.h).
  *
  *  0. asks the device for its serial (GET_ID, §5.2.6);
  *  1. reads sectors 0..N-1 (N = iters) in batches, one kick per batch,
@@ -22,6 +23,8 @@
 #include "../kernel/program.h"
 #include "../kernel/virtio.h"
 #include "../kernel/virtio_blk.h"
+#include "../user/format.h"
+#include <stdarg.h>
 
 #define HOST_WORD(s, w)  (0xB1000000u | ((s)&0xFFFFu) << 8 | (w))
 #define GUEST_WORD(s, w) (0x6E000000u | ((s)&0xFFFFu) << 8 | (w))
@@ -113,7 +116,7 @@ static int write_flush(struct prog_ctx *ctx, uint32_t n, const char **what)
         for (uint32_t w = 0; w < WORDS; w++)
             buf[i * WORDS + w] = GUEST_WORD(n + i, w);
     int rc = vblk_io(&blk, VIRTIO_BLK_T_OUT, n, buf, WRITE_SECTORS);
-    if (virtio_pci_has(&blk.vp, VIRTIO_BLK_F_RO)) {
+    if (vdev_has(&blk.vd, VIRTIO_BLK_F_RO)) {
         if (rc != VBLK_EROFS)
             return prog_fail(ctx, "read-only disk: the driver did not refuse the write (%d)", rc);
         /* The device must refuse it as well: submit it past the driver. */
@@ -131,7 +134,7 @@ static int write_flush(struct prog_ctx *ctx, uint32_t n, const char **what)
     }
     if (rc != VIRTIO_BLK_S_OK)
         return prog_fail(ctx, "write of sectors %u-%u: status %d", n, n + WRITE_SECTORS - 1, rc);
-    if (virtio_pci_has(&blk.vp, VIRTIO_BLK_F_FLUSH) &&
+    if (vdev_has(&blk.vd, VIRTIO_BLK_F_FLUSH) &&
         (rc = vblk_io(&blk, VIRTIO_BLK_T_FLUSH, 0, 0, 0)) != VIRTIO_BLK_S_OK)
         return prog_fail(ctx, "flush: status %d", rc);
     __builtin_memset(buf, 0, WRITE_SECTORS * VBLK_SECTOR);
@@ -147,21 +150,40 @@ static int write_flush(struct prog_ctx *ctx, uint32_t n, const char **what)
     return 0;
 }
 
-static int run(struct prog_ctx *ctx, const struct pci_dev *d)
+__attribute__((format(printf, 3, 4))) static void kformat(char *out, uint32_t len, const char *fmt,
+                                                          ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnformat(out, len, fmt, ap);
+    va_end(ap);
+}
+
+/* Where the device is, for messages and the RESULT line:
+ * "pci=BB:DD.F" or "mmio=0xADDR". */
+static void where(char *out, uint32_t len, const struct vdev *d)
+{
+    uint32_t w = d->where;
+    if (d->mmio)
+        kformat(out, len, "mmio=0x%x", w);
+    else
+        kformat(out, len, "pci=%02x:%02x.%x", w >> 16, w >> 8 & 0xff, w & 0xff);
+}
+
+static int run(struct prog_ctx *ctx, const struct vdev *d)
 {
     uint32_t n = ctx->iters;
+    char loc[32];
+    where(loc, sizeof loc, d);
     if (vblk_open(&blk, d))
-        return prog_fail(ctx, "%02x:%02x.%x: %s", d->bus, d->dev, d->fn, blk.vp.err);
-    kprintf("vmlab: virtio_blk: %02x:%02x.%x BAR 0x%llx irq %d features 0x%llx capacity %llu "
-            "sectors queue %u\n",
-            d->bus, d->dev, d->fn, blk.vp.bar_addr, blk.irq, blk.vp.features, blk.capacity,
-            blk.vq.size);
+        return prog_fail(ctx, "%s: %s", loc, blk.vd.err);
+    kprintf("vmlab: virtio_blk: %s irq %d features 0x%llx capacity %llu sectors queue %u\n", loc,
+            blk.irq, blk.vd.features, blk.capacity, blk.vq.size);
     if (blk.capacity < (uint64_t)n + WRITE_SECTORS)
         return prog_fail(ctx, "disk has %llu sectors, need %u (iters=%u + %u to write)",
                          blk.capacity, n + WRITE_SECTORS, n, WRITE_SECTORS);
     if (blk.irq < 0)
-        return prog_fail(ctx, "no interrupt line routed (Interrupt Line 0x%x, pin %u)", d->irq_line,
-                         d->irq_pin);
+        return prog_fail(ctx, "%s: no interrupt line routed", loc);
 
     struct stats irq = { 0 }, poll = { 0 };
     if (get_id(ctx))
@@ -175,10 +197,10 @@ static int run(struct prog_ctx *ctx, const struct pci_dev *d)
                          "interrupt mode: %u of %u requests completed by the interrupt handler",
                          by_irq, irq.requests);
 
-    virtio_pci_isr(&blk.vp); /* start with a clear ISR */
+    vdev_ack(&blk.vd); /* start with a clear ISR */
     if (read_all(ctx, n, 0, &poll))
         return -1;
-    uint8_t poll_isr = virtio_pci_isr(&blk.vp);
+    uint8_t poll_isr = vdev_ack(&blk.vd);
     if (poll_isr & VIRTIO_ISR_QUEUE)
         return prog_fail(ctx, "polled reads with interrupts suppressed still raised ISR 0x%x",
                          poll_isr);
@@ -188,26 +210,30 @@ static int run(struct prog_ctx *ctx, const struct pci_dev *d)
     if (write_flush(ctx, n, &wrote))
         return -1;
     result(ctx,
-           "device=virtio-blk-pci pci=%02x:%02x.%x id=%s event_idx=%d indirect=%d ro=%d flush=%d "
+           "device=virtio-blk-%s %s id=%s event_idx=%d indirect=%d ro=%d flush=%d "
            "capacity=%llu "
            "sectors=%u irq_requests=%u irq_kicks=%u irqs=%u irq_completed=%u poll_requests=%u "
            "poll_kicks=%u "
            "poll_isr=%u kicks_saved=%u write=%s wsector=%u wcount=%u bad_used=%u",
-           d->bus, d->dev, d->fn, id, virtio_pci_has(&blk.vp, VIRTIO_F_EVENT_IDX), blk.indirect,
-           virtio_pci_has(&blk.vp, VIRTIO_BLK_F_RO), virtio_pci_has(&blk.vp, VIRTIO_BLK_F_FLUSH),
-           blk.capacity, n, irq.requests, irq.kicks, irqs, by_irq, poll.requests, poll.kicks,
-           poll_isr, blk.vq.kicks_saved, wrote, n, WRITE_SECTORS, blk.vq.bad_used);
+           vdev_transport(d), loc, id, vdev_has(&blk.vd, VIRTIO_F_EVENT_IDX), blk.indirect,
+           vdev_has(&blk.vd, VIRTIO_BLK_F_RO), vdev_has(&blk.vd, VIRTIO_BLK_F_FLUSH), blk.capacity,
+           n, irq.requests, irq.kicks, irqs, by_irq, poll.requests, poll.kicks, poll_isr,
+           blk.vq.kicks_saved, wrote, n, WRITE_SECTORS, blk.vq.bad_used);
     return 0;
 }
 
 static int virtio_blk_prog(struct prog_ctx *ctx)
 {
-    struct pci_dev d;
-    if (pci_find(VIRTIO_PCI_VENDOR, VIRTIO_PCI_MODERN_ID0 + VIRTIO_ID_BLOCK,
-                 VIRTIO_PCI_MODERN_ID0 + VIRTIO_ID_BLOCK, &d) &&
-        pci_find(VIRTIO_PCI_VENDOR, 0x1001, 0x1001, &d)) { /* transitional */
+    static struct vdev d;
+    struct pci_dev p;
+    int found = vdev_find(&d, VIRTIO_ID_BLOCK);
+    if (found == 0 && !pci_find(VIRTIO_PCI_VENDOR, 0x1001, 0x1001, &p)) /* transitional */
+        found = vdev_probe_pci(&d, &p) ? -1 : 1;
+    if (found < 0)
+        return prog_fail(ctx, "%s", d.err);
+    if (!found) {
         kprintf("vmlab: virtio_blk: SKIP: no virtio-blk PCI device on bus 0 "
-                "(vendor 0x1af4, device 0x1042 or 0x1001)\n");
+                "(vendor 0x1af4, device 0x1042 or 0x1001), nor on virtio-mmio\n");
         result(ctx, "device=none skipped=1");
         return 0;
     }
