@@ -10,7 +10,8 @@
 #    firmware's tables and drives the unit's registers through MMIO under
 #    each engine: VER, CAP, RTADDR/SRTP, TE, two commands at once ignored;
 #  - the IDE disk (--ata) under the teaching guest's ata program, its bus
-#    master's DMA through the unit; virtio-mmio devices work, not behind it;
+#    master's DMA through the unit; virtio-rng on PCI through it too;
+#    virtio-mmio devices work, not behind it;
 #  - the teaching guest's VT-d driver (program iommu) finds the unit through
 #    the DMAR table and, with no edu device to drive, says device=none;
 #  - Debian's i386 Linux finds the DMAR table next to the firmware's (its
@@ -78,6 +79,14 @@ expect_status "vmm-pt --ata: the guest's ata program (PIO and DMA)" 0 \
 expect_grep "--ata: its bus master moved data" "^  ata bus master: .*, [1-9][0-9]* transfers, 0 bus errors" \
     "$TMPD/out"
 expect_grep "--ata: the bus master's DMA went through the unit" \
+    "^  vt-d: [1-9][0-9]* DMA page lookups, 0 translated .*, 0 faults recorded" "$TMPD/out"
+# virtio-rng (00:02.0) and virtio-console (00:03.0) on PCI: behind the unit.
+expect_status "vmm-pt --rng --console-out: the guest's virtio_rng program" 0 \
+    timeout 120 "$VMM" --engine bt --stats --timeout 60 --rng getrandom \
+    --console-out "$TMPD/pt.hvc" "$GUEST" -- test=virtio_rng
+expect_grep "--rng: the entropy device found on PCI" \
+    "^RESULT virtio_rng device=virtio-rng-pci transport=pci .*repeats=0 " "$TMPD/out"
+expect_grep "--rng: its DMA went through the unit" \
     "^  vt-d: [1-9][0-9]* DMA page lookups, 0 translated .*, 0 faults recorded" "$TMPD/out"
 # virtio-mmio devices have no PCI source-id: they work, but not behind
 # the unit (06-passthrough/README.md).
