@@ -24,6 +24,43 @@ static uint32_t rd32(const uint8_t *b)
     return b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
+/* The first bytes of the bus master's [addr, addr + *len) contiguous in
+ * RAM: their host pointer, *len cut to their count; NULL if unreachable
+ * (outside RAM, or blocked by the IOMMU, which recorded why). */
+static uint8_t *bus_at(const struct piix_ide *p, uint64_t addr, uint32_t *len, bool write)
+{
+    uint64_t gpa = addr, run = *len;
+    if (p->dma && p->dma->translate(p->dma->ctx, addr, write, &gpa, &run) < 0)
+        return NULL;
+    if (run < *len)
+        *len = (uint32_t)run;
+    return gpa_to_hva(p->ram, gpa, *len);
+}
+
+/* One PRD's buffer, run by run of memory, while the disk wants data: the
+ * bytes moved, -1 a host I/O error (the disk ended the command), -2 a
+ * buffer the bus cannot reach.  Without an IOMMU the whole buffer is one
+ * run: an unreachable one moves nothing. */
+static long move_prd(struct piix_ide *p, uint32_t addr, uint32_t len, bool to_memory)
+{
+    long moved = 0;
+    bool pending = true, dir;
+    while ((uint32_t)moved < len && pending) {
+        uint32_t n = len - (uint32_t)moved;
+        uint8_t *buf = bus_at(p, (uint64_t)addr + (uint64_t)moved, &n, to_memory);
+        if (!buf)
+            return -2;
+        long got = ata_dma_transfer(&p->disk, buf, n);
+        if (got < 0)
+            return -1;
+        moved += got;
+        if ((uint32_t)got < n)
+            break;
+        pending = ata_dma_pending(&p->disk, &dir);
+    }
+    return moved;
+}
+
 /* The bus master's transfer: PRD by PRD, as long as the disk wants data. */
 static void run_dma(struct piix_ide *p)
 {
@@ -35,20 +72,20 @@ static void run_dma(struct piix_ide *p)
                      to_memory != ((p->bm_cmd & BM_TO_MEMORY) != 0);
     p->transfers++;
     for (int i = 0; !bus_error && i < PRD_MAX; i++, prd += 8) {
-        const uint8_t *e = gpa_to_hva(p->ram, prd, 8);
-        if (!e) {
+        uint32_t elen = 8; /* dword aligned: never across a page */
+        const uint8_t *e = bus_at(p, prd, &elen, false);
+        if (!e || elen < 8) {
             bus_error = true; /* the PRD table is not in RAM: master abort */
             break;
         }
         uint32_t addr = rd32(e) & ~1u, flags = rd32(e + 4), len = flags & 0xFFFE;
         if (!len)
             len = 0x10000;
-        uint8_t *buf = gpa_to_hva(p->ram, addr, len);
-        if (!buf) {
+        long moved = move_prd(p, addr, len, to_memory);
+        if (moved == -2) {
             bus_error = true;
             break;
         }
-        long moved = ata_dma_transfer(&p->disk, buf, len);
         if (moved < 0) { /* a host I/O error: the disk ended the command */
             p->bm_status &= (uint8_t)~BM_ACTIVE;
             return;

@@ -32,6 +32,10 @@
  *   a PRD table or buffer outside guest RAM, or a direction opposite to
  *   the command's: Error 1, Active 0, and the disk aborts the command (ERR,
  *   ABRT, INTRQ).
+ * Behind an IOMMU (dma set, core/dma.h) the PRD table's and the buffers'
+ * addresses are I/O virtual addresses, translated page by page; a blocked
+ * access is a master abort like one outside RAM, after the pages before
+ * it moved.
  */
 #ifndef IO_ATA_BMDMA_H
 #define IO_ATA_BMDMA_H
@@ -39,6 +43,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "core/dma.h"
 #include "core/guest_ram.h"
 #include "core/irq.h"
 #include "devices/pci_host.h"
@@ -65,6 +70,7 @@ struct piix_ide {
     struct ata disk;
     struct pci_function *fn;
     struct guest_ram *ram;
+    const struct dma_space *dma; /* the bus master's addresses; NULL: guest-physical */
     struct irq_line irq;
     uint8_t bm_cmd, bm_status;
     uint32_t bm_prd;

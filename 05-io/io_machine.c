@@ -133,12 +133,20 @@ static void window_io(void *dev, uint64_t off, uint8_t size, bool is_write, uint
 
 /* After a Linux boot the firmware left ACPI tables (firmware/firmware.h):
  * describe the host bridge and its slots, or the virtio-mmio devices,
- * there. */
+ * there, then the platform adds its own tables. */
 static int describe(struct io_machine *m, char *err, size_t errlen)
 {
     struct guest_ram *ram = vm_ram(m->vm);
     const uint8_t *dsdt = gpa_to_hva(ram, FW_DSDT, 4);
-    if (!dsdt || memcmp(dsdt, "DSDT", 4) != 0)
+    bool tables = dsdt && memcmp(dsdt, "DSDT", 4) == 0;
+    if (!tables && m->platform && m->platform->firmware_for_multiboot) {
+        struct firmware_config fw;
+        firmware_config_default(&fw);
+        if (firmware_install(ram, &fw, err, errlen) < 0)
+            return -1;
+        tables = true;
+    }
+    if (!tables)
         return 0; /* a Multiboot guest: no tables */
     struct acpi_pci_root root = { .mem_base = IO_PCI_WINDOW_BASE, .mem_end = IO_PCI_WINDOW_END };
     for (int i = 0; i < IO_NDEV; i++) {
@@ -153,7 +161,10 @@ static int describe(struct io_machine *m, char *err, size_t errlen)
             root.route[root.nslots++].gsi = (uint8_t)place[i].irq;
         }
     }
-    return acpi_pci_install(ram, &root, err, errlen);
+    if (acpi_pci_install(ram, &root, err, errlen) < 0)
+        return -1;
+    return m->platform && m->platform->acpi ? m->platform->acpi(m->platform->ctx, ram, err, errlen)
+                                            : 0;
 }
 
 /* A Multiboot guest (the teaching OS) has no ACPI tables: its command line
@@ -198,10 +209,32 @@ static int tell_multiboot(struct io_machine *m, const struct vcpu *v, char *err,
     return 0;
 }
 
-/* MSI-X messages go to the VM's local APIC. */
-static void send_msi(void *ctx, uint32_t addr, uint32_t data) { vm_msi(ctx, addr, data); }
+/* MSI-X messages go to the VM's local APICs, through the platform's path
+ * if it has one. */
+static void send_msi(void *ctx, uint32_t addr, uint32_t data)
+{
+    const struct io_port *port = ctx;
+    const struct io_platform *p = port->m->platform;
+    if (p && p->msi)
+        p->msi(p->ctx, port->sid, addr, data);
+    else
+        vm_msi(port->m->vm, addr, data);
+}
 
-/* Device i with its back end's ops, on the chosen transport. */
+/* The DMA address space of the PCI device at devfn on bus 0 (NULL: RAM). */
+static const struct dma_space *pci_dma(const struct io_machine *m, unsigned devfn)
+{
+    const struct io_platform *p = m->platform;
+    return p && p->dma ? p->dma(p->ctx, (uint16_t)devfn) : NULL;
+}
+
+static const char *prog(const struct io_machine *m)
+{
+    return m->platform && m->platform->prog ? m->platform->prog : "vmm-io";
+}
+
+/* Device i with its back end's ops, on the chosen transport.  Only a PCI
+ * device has a source-id, and so the platform's DMA and MSI paths. */
 static int plug(struct io_machine *m, int i, const struct virtio_device_ops *ops, void *dev,
                 char *err, size_t errlen)
 {
@@ -210,7 +243,7 @@ static int plug(struct io_machine *m, int i, const struct virtio_device_ops *ops
     vm_pci_intx_line(m->vm, (int)place[i].irq, &irq);
     d->on = true;
     if (m->mmio) {
-        virtio_mmio_init(&d->mmio, MMIO_OF(i), vm_ram(m->vm), ops, dev, irq, stderr, "vmm-io");
+        virtio_mmio_init(&d->mmio, MMIO_OF(i), vm_ram(m->vm), ops, dev, irq, stderr, prog(m));
         if (vm_mmio_register(m->vm, MMIO_OF(i), MMIO_STRIDE, virtio_mmio_io, &d->mmio, ops->name) <
             0) {
             snprintf(err, errlen, "%s at 0x%x overlaps another device", ops->name, MMIO_OF(i));
@@ -218,12 +251,17 @@ static int plug(struct io_machine *m, int i, const struct virtio_device_ops *ops
         }
         return 0;
     }
-    if (virtio_pci_init(&d->pci, vm_pci_host(m->vm), PCI_DEVFN(place[i].slot, 0), BAR_OF(i),
-                        vm_ram(m->vm), ops, dev, irq, stderr, "vmm-io") < 0) {
+    unsigned devfn = PCI_DEVFN(place[i].slot, 0);
+    if (virtio_pci_init(&d->pci, vm_pci_host(m->vm), devfn, BAR_OF(i), vm_ram(m->vm), ops, dev, irq,
+                        stderr, prog(m)) < 0) {
         snprintf(err, errlen, "PCI slot %u is taken", place[i].slot);
         return -1;
     }
-    virtio_pci_enable_msix(&d->pci, send_msi, m->vm);
+    d->port = (struct io_port){ m, (uint16_t)devfn }; /* bus 0 */
+    virtio_pci_enable_msix(&d->pci, send_msi, &d->port);
+    const struct dma_space *dma = pci_dma(m, devfn);
+    if (dma)
+        virtio_dev_set_dma(&d->pci.vd, dma);
     return 0;
 }
 
@@ -244,16 +282,13 @@ static int open_devices(struct io_machine *m, char *err, size_t errlen)
     return 0;
 }
 
-int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
+int io_machine_init(struct io_machine *m, struct vcpu *v, const struct io_platform *p, char *err,
+                    size_t errlen)
 {
-    struct io_machine *m = calloc(1, sizeof *m);
-    if (!m) {
-        snprintf(err, errlen, "out of memory for the I/O devices");
-        return -1;
-    }
+    memset(m, 0, sizeof *m);
     m->vm = v->vm;
+    m->platform = p;
     m->blk.fd = m->con.fd = -1;
-    v->stage_state = m;
     const char *t = vm_engine_option(v->vm, "--virtio");
     m->mmio = t && strcmp(t, "mmio") == 0;
     if (open_devices(m, err, errlen) < 0)
@@ -261,14 +296,17 @@ int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
     const char *ata = vm_engine_option(v->vm, "--ata");
     if (ata && attach_ata(m, ata, err, errlen) < 0)
         return -1;
+    if (m->ide) /* the bus master's source-id: 00:07.0 */
+        m->ide->dma = pci_dma(m, PCI_DEVFN(IO_ATA_SLOT, 0));
     bool any = ata != NULL;
     for (int i = 0; i < IO_NDEV; i++)
         any |= m->dev[i].on;
-    if (!any) /* no device: the machine of the stages before */
+    if (!any && !p) /* no device: the machine of the stages before */
         return 0;
-    if (!m->mmio && vm_mmio_register(v->vm, IO_PCI_WINDOW_BASE,
-                                     (uint64_t)IO_PCI_WINDOW_END - IO_PCI_WINDOW_BASE + 1,
-                                     window_io, m, "PCI memory window") < 0) {
+    if (any && !m->mmio &&
+        vm_mmio_register(v->vm, IO_PCI_WINDOW_BASE,
+                         (uint64_t)IO_PCI_WINDOW_END - IO_PCI_WINDOW_BASE + 1, window_io, m,
+                         "PCI memory window") < 0) {
         snprintf(err, errlen, "the PCI memory window overlaps another device");
         return -1;
     }
@@ -277,15 +315,14 @@ int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
     return describe(m, err, errlen);
 }
 
-void io_machine_print_stats(struct vcpu *v, FILE *out)
+void io_machine_stats(const struct io_machine *m, FILE *out)
 {
-    const struct io_machine *m = v->stage_state;
     bool header = false;
-    if (m && m->ide) {
+    if (m->ide) {
         fprintf(out, "stage 05 devices (IDE):\n");
         piix_ide_print_stats(m->ide, out);
     }
-    for (int i = 0; m && i < IO_NDEV; i++) {
+    for (int i = 0; i < IO_NDEV; i++) {
         if (!m->dev[i].on)
             continue;
         if (!header)
@@ -298,16 +335,41 @@ void io_machine_print_stats(struct vcpu *v, FILE *out)
     }
 }
 
-void io_machine_detach(struct vcpu *v)
+void io_machine_fini(struct io_machine *m)
 {
-    struct io_machine *m = v->stage_state;
-    if (!m)
+    if (!m->vm) /* never built */
         return;
     virtio_blk_close(&m->blk);
     virtio_console_close(&m->con);
     if (m->ide)
         piix_ide_close(m->ide);
     free(m->ide);
+    m->ide = NULL;
+}
+
+int io_machine_attach(struct vcpu *v, char *err, size_t errlen)
+{
+    struct io_machine *m = malloc(sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory for the I/O devices");
+        return -1;
+    }
+    v->stage_state = m;
+    return io_machine_init(m, v, NULL, err, errlen);
+}
+
+void io_machine_print_stats(struct vcpu *v, FILE *out)
+{
+    if (v->stage_state)
+        io_machine_stats(v->stage_state, out);
+}
+
+void io_machine_detach(struct vcpu *v)
+{
+    struct io_machine *m = v->stage_state;
+    if (!m)
+        return;
+    io_machine_fini(m);
     free(m);
     v->stage_state = NULL;
 }

@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "core/dma.h"
 #include "core/engine.h"
 #include "vmm/options.h"
 #include "05-io/ata_bmdma.h"
@@ -55,15 +56,41 @@
 /* The virtio devices, in the order of the table above. */
 enum { IO_BLK, IO_RNG, IO_CONSOLE, IO_NDEV };
 
+/* What a later stage puts between the devices and the platform (stage
+ * 06's IOMMU); a NULL member keeps stage 05's direct path.  sid is the
+ * device's PCI source-id, bus << 8 | devfn. */
+struct io_platform {
+    void *ctx;
+    const char *prog; /* the VMM's name in the devices' messages */
+    /* The device's DMA address space (core/dma.h); NULL: guest RAM. */
+    const struct dma_space *(*dma)(void *ctx, uint16_t sid);
+    /* The device's MSI write: the chipset's path to the local APICs. */
+    void (*msi)(void *ctx, uint16_t sid, uint32_t addr, uint32_t data);
+    /* More ACPI tables, once the firmware's and the DSDT are in place
+     * (firmware/acpi.h acpi_link_table).  0, or -1 with a reason. */
+    int (*acpi)(void *ctx, struct guest_ram *ram, char *err, size_t errlen);
+    /* Give a Multiboot guest the firmware tables too (a Linux boot always
+     * has them), so that it can find the ones acpi adds. */
+    bool firmware_for_multiboot;
+};
+
+/* A PCI device's port to the platform: the context of its MSI-X messages. */
+struct io_port {
+    struct io_machine *m;
+    uint16_t sid;
+};
+
 struct io_virtio {
     bool on;
     struct virtio_pci pci;   /* --virtio pci */
     struct virtio_mmio mmio; /* --virtio mmio */
+    struct io_port port;     /* --virtio pci */
 };
 
 struct io_machine {
     struct vm *vm;
-    bool mmio; /* --virtio mmio */
+    const struct io_platform *platform; /* NULL: stage 05's machine */
+    bool mmio;                          /* --virtio mmio */
     struct virtio_blk blk;
     struct virtio_rng rng;
     struct virtio_console con;
@@ -104,8 +131,15 @@ int io_check_ata(const char *v, char *err, size_t errlen);
             io_check_ata \
     }
 
-/* Build the devices of v's VM from its options; kept in v->stage_state.
- * 0, or -1 with a one-line reason. */
+/* Build the devices of v's VM from its options into m, behind platform p
+ * (NULL: none); v's registers hold the Multiboot information.  0, or -1
+ * with a one-line reason; io_machine_fini either way. */
+int io_machine_init(struct io_machine *m, struct vcpu *v, const struct io_platform *p, char *err,
+                    size_t errlen);
+void io_machine_stats(const struct io_machine *m, FILE *out);
+void io_machine_fini(struct io_machine *m);
+
+/* Stage 05's machine, kept in v->stage_state. */
 int io_machine_attach(struct vcpu *v, char *err, size_t errlen);
 void io_machine_print_stats(struct vcpu *v, FILE *out);
 void io_machine_detach(struct vcpu *v);

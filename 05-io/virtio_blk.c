@@ -188,7 +188,10 @@ static void notify(void *dev, struct virtio_dev *vd, unsigned n)
         if (status == VIRTIO_BLK_S_IOERR)
             b->ioerr++;
         virtq_write_in(r, r->in_len - 1, &status, 1);
-        virtq_push(q, r, written + 1);
+        if (virtq_push(q, r, written + 1) < 0) {
+            got = -1;
+            break;
+        }
     }
     if (got < 0)
         virtio_fail(vd, n);

@@ -62,7 +62,10 @@ static void notify(void *dev, struct virtio_dev *vd, unsigned n)
     int got;
     while ((got = virtq_pop(q, &c->req)) > 0) {
         transmit(c, &c->req);
-        virtq_push(q, &c->req, 0); /* §5.3.6.2: nothing written back */
+        if (virtq_push(q, &c->req, 0) < 0) { /* §5.3.6.2: nothing written back */
+            got = -1;
+            break;
+        }
     }
     if (got < 0)
         virtio_fail(vd, n);

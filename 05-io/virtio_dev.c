@@ -21,10 +21,17 @@ void virtio_dev_init(struct virtio_dev *vd, const struct guest_ram *ram,
         virtq_init(&vd->vq[i], ram, ops->queue_size);
 }
 
+void virtio_dev_set_dma(struct virtio_dev *vd, const struct dma_space *dma)
+{
+    for (unsigned i = 0; i < vd->ops->nqueues; i++)
+        virtq_set_dma(&vd->vq[i], dma);
+    vd->platform_features = dma ? 1ull << VIRTIO_F_ACCESS_PLATFORM : 0;
+}
+
 uint64_t virtio_offered(const struct virtio_dev *vd)
 {
-    return vd->ops->features | 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_INDIRECT_DESC |
-           1ull << VIRTIO_F_EVENT_IDX;
+    return vd->ops->features | vd->platform_features | 1ull << VIRTIO_F_VERSION_1 |
+           1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX;
 }
 
 uint32_t virtio_device_features(const struct virtio_dev *vd, unsigned sel)

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "core/dma.h"
 #include "05-io/virtqueue.h"
 
 #define VIRTIO_MAX_QUEUES 4
@@ -31,7 +32,8 @@
 #define VIRTIO_S_NEEDS_RESET 64
 #define VIRTIO_S_FAILED      128
 
-#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_VERSION_1       32
+#define VIRTIO_F_ACCESS_PLATFORM 33 /* the device's DMA is translated (§6.1) */
 
 /* The interrupt "queue" number of a configuration change. */
 #define VIRTIO_IRQ_CONFIG (-1)
@@ -63,6 +65,7 @@ struct virtio_dev {
     FILE *log;        /* where NEEDS_RESET is explained (stderr) */
     const char *prog; /* "vmm-io", in that line */
     const char *transport;
+    uint64_t platform_features; /* offered besides the type's: ACCESS_PLATFORM */
     uint64_t driver_features;
     uint8_t status, generation;
     struct virtq vq[VIRTIO_MAX_QUEUES];
@@ -75,7 +78,12 @@ struct virtio_dev {
 void virtio_dev_init(struct virtio_dev *vd, const struct guest_ram *ram,
                      const struct virtio_device_ops *ops, void *dev, FILE *log, const char *prog,
                      const char *transport, void (*interrupt)(struct virtio_dev *, int));
-/* The features offered: the device type's, VERSION_1 and the ring's. */
+/* The device sits behind an IOMMU: its queues' DMA goes through dma
+ * (core/dma.h), and it offers VIRTIO_F_ACCESS_PLATFORM (virtio 1.2 §6.1:
+ * the driver must then give it the addresses the IOMMU maps for it). */
+void virtio_dev_set_dma(struct virtio_dev *vd, const struct dma_space *dma);
+/* The features offered: the device type's, VERSION_1, the ring's and the
+ * platform's. */
 uint64_t virtio_offered(const struct virtio_dev *vd);
 /* A write of the device status (§2.1, §3.1.1): 0 resets (queues, the back
  * end; the transport resets its own registers), FEATURES_OK is dropped

@@ -46,7 +46,10 @@ static void notify(void *dev, struct virtio_dev *vd, unsigned n)
         uint32_t written = fill(r, &r->req);
         r->requests++;
         r->bytes += written;
-        virtq_push(q, &r->req, written);
+        if (virtq_push(q, &r->req, written) < 0) {
+            got = -1;
+            break;
+        }
     }
     if (got < 0)
         virtio_fail(vd, n);

@@ -25,10 +25,40 @@ static void st32(uint8_t *p, uint32_t v)
     st16(p + 2, (uint16_t)(v >> 16));
 }
 
-/* Host pointer of [gpa, gpa + len) in RAM, or NULL. */
-static uint8_t *ram_at(const struct virtq *q, uint64_t gpa, uint64_t len)
+/* Host pointer of the device's [addr, addr + len) in RAM, or NULL.  Behind
+ * an IOMMU addr is an I/O virtual address, translated page by page: the
+ * range must map contiguously (the rings, the descriptor tables). */
+static uint8_t *ram_at(const struct virtq *q, uint64_t addr, uint64_t len, bool write)
 {
+    if (!q->dma)
+        return gpa_to_hva(q->ram, addr, len);
+    if (len == 0)
+        return q->ram->host; /* no access: nothing to translate */
+    uint64_t gpa, run, g;
+    if (q->dma->translate(q->dma->ctx, addr, write, &gpa, &run) < 0)
+        return NULL;
+    for (uint64_t done = run; done < len; done += run)
+        if (q->dma->translate(q->dma->ctx, addr + done, write, &g, &run) < 0 || g != gpa + done)
+            return NULL;
     return gpa_to_hva(q->ram, gpa, len);
+}
+
+/* The first bytes of [addr, addr + *len) that are contiguous in RAM: their
+ * host pointer, *len cut to their count; NULL if none. */
+static uint8_t *run_at(const struct virtq *q, uint64_t addr, uint64_t *len, bool write)
+{
+    uint64_t gpa = addr, run = *len;
+    if (q->dma && *len && q->dma->translate(q->dma->ctx, addr, write, &gpa, &run) < 0)
+        return NULL;
+    if (run < *len)
+        *len = run;
+    return gpa_to_hva(q->ram, gpa, *len);
+}
+
+/* What a failed address lookup means, for q->err. */
+static const char *unreachable(const struct virtq *q)
+{
+    return q->dma ? "outside guest RAM or blocked by the IOMMU" : "outside guest RAM";
 }
 
 void virtq_init(struct virtq *q, const struct guest_ram *ram, uint16_t max_size)
@@ -38,6 +68,8 @@ void virtq_init(struct virtq *q, const struct guest_ram *ram, uint16_t max_size)
     q->max_size = max_size;
     virtq_reset(q);
 }
+
+void virtq_set_dma(struct virtq *q, const struct dma_space *dma) { q->dma = dma; }
 
 void virtq_reset(struct virtq *q)
 {
@@ -63,7 +95,8 @@ int virtq_enable(struct virtq *q)
     const uint64_t len[3] = { 16ull * n, 6 + 2ull * n, 6 + 8ull * n };
     const uint64_t align[3] = { 16, 2, 4 };
     for (int i = 0; i < 3; i++) {
-        if (at[i] % align[i] || !ram_at(q, at[i], len[i])) {
+        /* Behind an IOMMU the areas are looked up on each use. */
+        if (at[i] % align[i] || (!q->dma && !ram_at(q, at[i], len[i], false))) {
             snprintf(q->err, sizeof q->err, "%s at 0x%llx (%llu bytes) is %s", what[i],
                      (unsigned long long)at[i], (unsigned long long)len[i],
                      at[i] % align[i] ? "misaligned" : "outside guest RAM");
@@ -77,9 +110,12 @@ int virtq_enable(struct virtq *q)
 /* Where the avail_event / used_event words live (§2.7.10). */
 static uint8_t *avail_ring(const struct virtq *q)
 {
-    return ram_at(q, q->avail, 6 + 2ull * q->size);
+    return ram_at(q, q->avail, 6 + 2ull * q->size, false);
 }
-static uint8_t *used_ring(const struct virtq *q) { return ram_at(q, q->used, 6 + 8ull * q->size); }
+static uint8_t *used_ring(const struct virtq *q)
+{
+    return ram_at(q, q->used, 6 + 8ull * q->size, true);
+}
 
 /* One descriptor walk's state: the table in use (the queue's, or an
  * indirect one) and what has been collected so far. */
@@ -105,23 +141,32 @@ static int add_buffer(struct virtq *q, struct virtq_req *r, const uint8_t *d, un
     uint64_t addr = ld64(d);
     uint32_t len = ld32(d + 8);
     bool write = ld16(d + 12) & VIRTQ_DESC_F_WRITE;
-    uint8_t *p = ram_at(q, addr, len);
-    if (!p) {
-        snprintf(q->err, sizeof q->err, "descriptor %u: buffer 0x%llx+%u is outside guest RAM", i,
-                 (unsigned long long)addr, len);
-        return -1;
-    }
     if (!write && r->nin)
         return fail(q, "descriptor %u: a device-readable buffer after a writable one", i);
-    if (r->nout + r->nin >= VIRTQ_MAX_SEGS)
-        return fail(q, "chain at head %u has more than %u buffers", r->head, VIRTQ_MAX_SEGS);
-    if (write) {
-        r->in[r->nin++] = (struct virtq_iov){ p, len };
+    /* One piece per run of memory: behind an IOMMU contiguous pages merge. */
+    uint64_t done = 0;
+    do {
+        uint64_t n = len - done;
+        uint8_t *p = run_at(q, addr + done, &n, write);
+        if (!p)
+            return fail(q, "descriptor %u: buffer 0x%llx+%u is %s", i, (unsigned long long)addr,
+                        len, unreachable(q));
+        struct virtq_iov *v = write ? r->in : r->out;
+        unsigned *nv = write ? &r->nin : &r->nout;
+        if (done && v[*nv - 1].p + v[*nv - 1].len == p) {
+            v[*nv - 1].len += (uint32_t)n;
+        } else {
+            if (r->nout + r->nin >= VIRTQ_MAX_SEGS)
+                return fail(q, "chain at head %u has more than %u buffers", r->head,
+                            VIRTQ_MAX_SEGS);
+            v[(*nv)++] = (struct virtq_iov){ p, (uint32_t)n };
+        }
+        done += n;
+    } while (done < len);
+    if (write)
         r->in_len += len;
-    } else {
-        r->out[r->nout++] = (struct virtq_iov){ p, len };
+    else
         r->out_len += len;
-    }
     return 0;
 }
 
@@ -139,9 +184,9 @@ static int enter_indirect(struct virtq *q, struct walk *w, const uint8_t *d, uns
         return fail(q, "descriptor %u: both INDIRECT and NEXT set", i);
     if (len == 0 || len % 16 || len / 16 > VIRTQ_MAX_SEGS)
         return fail(q, "descriptor %u: indirect table of %u bytes", i, len);
-    w->table = ram_at(q, addr, len);
+    w->table = ram_at(q, addr, len, false);
     if (!w->table)
-        return fail(q, "descriptor %u: indirect table of %u bytes is outside guest RAM", i, len);
+        return fail(q, "descriptor %u: indirect table of %u bytes is %s", i, len, unreachable(q));
     w->entries = len / 16;
     w->in_indirect = true;
     w->count = 0;
@@ -151,8 +196,11 @@ static int enter_indirect(struct virtq *q, struct walk *w, const uint8_t *d, uns
 /* Walk the chain from r->head (§2.7.5.2, §2.7.5.3). */
 static int walk_chain(struct virtq *q, struct virtq_req *r)
 {
-    struct walk w = { ram_at(q, q->desc, 16ull * q->size), q->size, false, 0 };
+    struct walk w = { ram_at(q, q->desc, 16ull * q->size, false), q->size, false, 0 };
     unsigned i = r->head;
+    if (!w.table)
+        return fail(q, "descriptor table at 0x%llx is %s", (unsigned long long)q->desc,
+                    unreachable(q));
     for (;;) {
         if (i >= w.entries)
             return fail(q, "descriptor index %u is past the table's %u entries", i, w.entries);
@@ -179,7 +227,10 @@ int virtq_pop(struct virtq *q, struct virtq_req *r)
 {
     if (!q->ready)
         return 0;
-    uint8_t *avail = avail_ring(q);
+    uint8_t *avail = avail_ring(q), *used = used_ring(q);
+    if (!avail || !used)
+        return fail(q, "%s ring at 0x%llx is %s", avail ? "used" : "available",
+                    (unsigned long long)(avail ? q->used : q->avail), unreachable(q));
     uint16_t idx = ld16(avail + 2);
     /* Read the ring entries only after the index that publishes them
      * (§2.7.13.3: the driver's write barrier before idx; ours, the read
@@ -194,7 +245,7 @@ int virtq_pop(struct virtq *q, struct virtq_req *r)
             return 0;
         /* Ask to be notified of the next one (§2.7.10), then look again:
          * the driver may have added one before it could see our request. */
-        st16(used_ring(q) + 4 + 8 * q->size, q->last_avail);
+        st16(used + 4 + 8 * q->size, q->last_avail);
         atomic_thread_fence(memory_order_seq_cst);
         idx = ld16(avail + 2);
         atomic_thread_fence(memory_order_acquire);
@@ -213,13 +264,15 @@ int virtq_pop(struct virtq *q, struct virtq_req *r)
     q->last_avail++;
     q->popped++;
     if (q->event_idx)
-        st16(used_ring(q) + 4 + 8 * q->size, q->last_avail);
+        st16(used + 4 + 8 * q->size, q->last_avail);
     return 1;
 }
 
-void virtq_push(struct virtq *q, const struct virtq_req *r, uint32_t written)
+int virtq_push(struct virtq *q, const struct virtq_req *r, uint32_t written)
 {
     uint8_t *used = used_ring(q);
+    if (!used)
+        return fail(q, "used ring at 0x%llx is %s", (unsigned long long)q->used, unreachable(q));
     uint8_t *e = used + 4 + 8 * (q->used_idx % q->size);
     st32(e, r->head);
     st32(e + 4, written);
@@ -228,6 +281,7 @@ void virtq_push(struct virtq *q, const struct virtq_req *r, uint32_t written)
     q->used_idx++;
     st16(used + 2, q->used_idx);
     q->pushed++;
+    return 0;
 }
 
 /* vring_need_event of §2.7.10: has new_idx passed event since old? */
@@ -242,6 +296,8 @@ bool virtq_should_notify(struct virtq *q)
         return false;
     atomic_thread_fence(memory_order_seq_cst); /* our used idx before their flags */
     uint8_t *avail = avail_ring(q);
+    if (!avail) /* blocked: the push before failed too, and said so */
+        return false;
     uint16_t old = q->signalled_used;
     q->signalled_used = q->used_idx;
     bool want = q->event_idx ? virtq_need_event(ld16(avail + 4 + 2 * q->size), q->used_idx, old)

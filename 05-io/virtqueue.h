@@ -23,6 +23,11 @@
  * used_event (§2.7.10); symmetrically the device asks for notifications
  * with avail_event.
  *
+ * Behind an IOMMU (virtq_set_dma) every address is an I/O virtual address,
+ * translated on each access (the rings too): a buffer is split where its
+ * pages are not contiguous in memory, a ring must be; a blocked access
+ * is an error like one outside RAM.
+ *
  * Nothing the guest wrote is trusted: every address is checked against
  * guest RAM, chains are bounded by the queue size (a loop is an error, not
  * a hang), lengths may not wrap, device-writable buffers must follow the
@@ -35,6 +40,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "core/dma.h"
 #include "core/guest_ram.h"
 
 #define VIRTQ_DESC_F_NEXT          1
@@ -50,7 +56,8 @@
 #define VIRTQ_MAX_SIZE 256 /* the largest queue our devices offer */
 #define VIRTQ_MAX_SEGS 256 /* buffers in one chain, indirect included */
 
-/* One buffer of a chain: a host pointer into guest RAM, checked. */
+/* One buffer of a chain: a host pointer into guest RAM, checked (a
+ * descriptor's buffer may become several behind an IOMMU). */
 struct virtq_iov {
     uint8_t *p;
     uint32_t len;
@@ -67,34 +74,40 @@ struct virtq_req {
 
 struct virtq {
     const struct guest_ram *ram;
-    uint16_t max_size;          /* what the device offers (queue_size after reset) */
-    uint16_t size;              /* what the driver chose                           */
-    bool ready;                 /* queue_enable = 1 and the rings checked          */
-    bool indirect;              /* VIRTIO_F_INDIRECT_DESC negotiated               */
-    bool event_idx;             /* VIRTIO_F_EVENT_IDX negotiated                   */
-    uint64_t desc, avail, used; /* guest-physical addresses of the areas */
-    uint16_t last_avail;        /* next available entry to take           */
-    uint16_t used_idx;          /* our copy of used->idx                  */
-    uint16_t signalled_used;    /* used->idx at the last interrupt check  */
-    uint64_t popped, pushed;    /* requests taken and completed           */
-    uint64_t irq_suppressed;    /* used entries pushed, no interrupt wanted */
-    char err[160];              /* why the last call failed               */
+    const struct dma_space *dma; /* NULL: addresses are guest-physical (core/dma.h) */
+    uint16_t max_size;           /* what the device offers (queue_size after reset) */
+    uint16_t size;               /* what the driver chose                           */
+    bool ready;                  /* queue_enable = 1 and the rings checked          */
+    bool indirect;               /* VIRTIO_F_INDIRECT_DESC negotiated               */
+    bool event_idx;              /* VIRTIO_F_EVENT_IDX negotiated                   */
+    uint64_t desc, avail, used;  /* guest-physical addresses of the areas */
+    uint16_t last_avail;         /* next available entry to take           */
+    uint16_t used_idx;           /* our copy of used->idx                  */
+    uint16_t signalled_used;     /* used->idx at the last interrupt check  */
+    uint64_t popped, pushed;     /* requests taken and completed           */
+    uint64_t irq_suppressed;     /* used entries pushed, no interrupt wanted */
+    char err[160];               /* why the last call failed               */
 };
 
 /* A queue of at most max_size entries (a power of two <= VIRTQ_MAX_SIZE),
  * in the reset state: not ready, size = max_size, addresses 0. */
 void virtq_init(struct virtq *q, const struct guest_ram *ram, uint16_t max_size);
+/* The device's DMA goes through dma from now on (core/dma.h); NULL: to
+ * guest RAM directly. */
+void virtq_set_dma(struct virtq *q, const struct dma_space *dma);
 /* Back to the reset state (device reset, §2.1). */
 void virtq_reset(struct virtq *q);
 /* queue_enable = 1: check size (a power of two, 1..max_size) and that the
- * three areas lie in RAM with their alignment.  0, or -1 with q->err. */
+ * three areas lie in RAM with their alignment (behind an IOMMU only the
+ * alignment: the areas are looked up when used).  0, or -1 with q->err. */
 int virtq_enable(struct virtq *q);
 /* Take the next available chain into *r: 1 got one, 0 the ring is empty
  * (or the queue not ready), -1 the driver broke the rules (q->err). */
 int virtq_pop(struct virtq *q, struct virtq_req *r);
 /* Return request r to the driver with `written` bytes written into its
- * device-writable buffers (the used ring's len, §2.7.8). */
-void virtq_push(struct virtq *q, const struct virtq_req *r, uint32_t written);
+ * device-writable buffers (the used ring's len, §2.7.8).  0, or -1 if the
+ * used ring cannot be reached (an IOMMU blocked it; q->err). */
+int virtq_push(struct virtq *q, const struct virtq_req *r, uint32_t written);
 /* After pushing: does the driver want an interrupt now (§2.7.10)?  With
  * EVENT_IDX: used_event was crossed since the last check; without: the
  * driver did not set VIRTQ_AVAIL_F_NO_INTERRUPT. */

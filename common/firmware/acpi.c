@@ -157,6 +157,23 @@ static void write_roots(uint8_t *mem)
     finish(x);
 }
 
+int acpi_link_table(uint8_t *mem, uint32_t at)
+{
+    uint8_t *r = mem + FW_RSDT, *x = mem + FW_XSDT;
+    uint32_t rlen = r[4] | r[5] << 8, xlen = x[4] | x[5] << 8;
+    if (memcmp(r, "RSDT", 4) != 0 || memcmp(x, "XSDT", 4) != 0 || FW_RSDT + rlen + 4 > FW_XSDT ||
+        FW_XSDT + xlen + 8 > FW_END)
+        return -1;
+    fw_put32(r + rlen, at);
+    fw_put32(r + 4, rlen + 4);
+    fw_put64(x + xlen, at);
+    fw_put32(x + 4, xlen + 8);
+    r[9] = x[9] = 0;
+    finish(r);
+    finish(x);
+    return 0;
+}
+
 /* RSDP (§5.2.5.3): checksum of the first 20 bytes (ACPI 1.0), extended
  * checksum of all 36. */
 static void write_rsdp(uint8_t *mem)

@@ -76,6 +76,12 @@ enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_ISO = 2, MADT_LAPIC_NMI = 4 };
  * {SLP_TYPa, SLP_TYPb, reserved, reserved}: ACPI_PM_SLP_TYP_S5. */
 extern const uint8_t acpi_dsdt_aml[14];
 
+/* Link one more table, already written at `at` (FW_EXTRA and up: a
+ * stage's own, like 06-passthrough's DMAR), into the RSDT and XSDT after
+ * acpi_write: both grow by one pointer and get their checksums again.
+ * 0, or -1 if they are full or absent. */
+int acpi_link_table(uint8_t *mem, uint32_t at);
+
 /* Write every ACPI table at its FW_* address of low memory (mem = host
  * address of guest-physical 0, at least 1 MiB). */
 void acpi_write(uint8_t *mem, const struct firmware_config *cfg);

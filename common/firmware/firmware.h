@@ -40,6 +40,8 @@
 #define FW_RSDT      0xF0900u
 #define FW_XSDT      0xF0940u
 #define FW_END       0xF0A00u /* the tables end below here */
+#define FW_EXTRA     0xF0A00u /* a stage's own tables, linked by acpi_link_table */
+#define FW_EXTRA_END 0xF1000u
 
 /* The interrupt hardware both table families describe (their users: the
  * local APIC and IOAPIC devices must answer at these addresses with these

@@ -6,7 +6,7 @@
  * DMA through PRD tables, FLUSH, SET FEATURES, nIEN and the absent device
  * 1; and bad programming: an address past the end, an unknown command, a
  * write to a read-only disk, a PRD table outside RAM, too short and too
- * long PRD tables, bus mastering off.
+ * long PRD tables, bus mastering off; and the bus master behind an IOMMU.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -425,6 +425,68 @@ static void test_dma_errors(void **state)
     assert_int_equal(before, 1);
 }
 
+/* A stand-in IOMMU for the bus master (core/dma.h): I/O virtual pages
+ * IOVA..IOVA+3 map to scattered pages of RAM, backwards; the rest is
+ * blocked.  It counts what it saw. */
+#define IOVA 0x40000000u
+static unsigned iova_page_gpa(unsigned p) { return DATA + 0x3000u * (3 - p); }
+struct fake_iommu {
+    unsigned reads, writes, blocked;
+};
+static int fake_translate(void *ctx, uint64_t iova, bool write, uint64_t *gpa, uint64_t *run)
+{
+    struct fake_iommu *u = ctx;
+    if (iova < IOVA || iova >= IOVA + 0x4000u) {
+        u->blocked++;
+        return -1;
+    }
+    *(write ? &u->writes : &u->reads) += 1;
+    unsigned p = (unsigned)(iova - IOVA) / 0x1000u, off = (unsigned)iova & 0xFFFu;
+    *gpa = iova_page_gpa(p) + off;
+    *run = 0x1000u - off;
+    return 0;
+}
+
+/* Behind an IOMMU the PRD table and the buffers are I/O virtual
+ * addresses, translated page by page: a buffer across a page boundary
+ * lands in two places; a blocked one is a bus error. */
+static void test_dma_iommu(void **state)
+{
+    struct fix *f = *state;
+    struct fake_iommu u = { 0 };
+    const struct dma_space space = { fake_translate, &u };
+    f->ide.dma = &space;
+    uint8_t *ram = gpa_to_hva(&f->ram, 0, RAM_SIZE);
+    /* The PRD table on I/O page 3; three sectors from 0x200 before the
+     * end of page 0 into page 1. */
+    uint32_t w[2] = { IOVA + 0xE00, 3 * 512 | PRD_EOT };
+    memcpy(ram + iova_page_gpa(3), w, 8);
+    bm_wr(f, 4, 4, IOVA + 0x3000);
+    bm_wr(f, 0, 1, BM_TO_MEMORY);
+    cmd28(f, ATA_CMD_READ_DMA, 20, 3);
+    bm_wr(f, 0, 1, BM_TO_MEMORY | BM_START);
+    assert_int_equal(bm_rd(f, 2, 1), 0x20 | BM_INTR);
+    assert_int_equal(in(f, ATA_REG_STATUS, 1), ATA_DRDY | ATA_DSC);
+    for (unsigned i = 0; i < 3 * 512; i++) {
+        unsigned at = i < 0x200 ? iova_page_gpa(0) + 0xE00 + i : iova_page_gpa(1) + i - 0x200;
+        assert_int_equal(ram[at], pat(20 * 512 + i));
+    }
+    assert_int_equal(u.reads, 1);  /* the PRD */
+    assert_int_equal(u.writes, 2); /* two pages of the buffer */
+    assert_int_equal(u.blocked, 0);
+    bm_wr(f, 0, 1, 0);
+    /* A buffer the IOMMU blocks: Error, the command aborted. */
+    w[0] = 0x10000;
+    memcpy(ram + iova_page_gpa(3), w, 8);
+    bm_wr(f, 2, 1, 0x20 | BM_INTR | BM_ERROR);
+    cmd28(f, ATA_CMD_READ_DMA, 0, 1);
+    bm_wr(f, 0, 1, BM_TO_MEMORY | BM_START);
+    assert_int_equal(bm_rd(f, 2, 1) & BM_ERROR, BM_ERROR);
+    assert_int_equal(in(f, ATA_REG_ERROR, 1), ATA_ABRT);
+    assert_int_equal(u.blocked, 1);
+    f->ide.dma = NULL;
+}
+
 static void test_errors_and_nien(void **state)
 {
     struct fix *f = *state;
@@ -505,6 +567,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dma_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dma_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dma_iommu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_and_nien, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
         cmocka_unit_test(test_bad_spec),

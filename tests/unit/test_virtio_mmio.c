@@ -211,6 +211,38 @@ static void test_features(void **state)
     assert_true(virtio_has(&f->vm.vd, VIRTIO_F_EVENT_IDX));
 }
 
+/* An identity "IOMMU" that counts the device's lookups (core/dma.h). */
+static int count_translate(void *ctx, uint64_t iova, bool write, uint64_t *gpa, uint64_t *run)
+{
+    (void)write;
+    *(unsigned *)ctx += 1;
+    *gpa = iova;
+    *run = 0x1000 - (iova & 0xFFF);
+    return 0;
+}
+
+/* Behind a DMA address space the device offers VIRTIO_F_ACCESS_PLATFORM
+ * (virtio 1.2 §6.1) and asks the space for every access of its queues. */
+static void test_access_platform(void **state)
+{
+    struct fix *f = *state;
+    unsigned lookups = 0;
+    const struct dma_space space = { count_translate, &lookups };
+    virtio_dev_set_dma(&f->vm.vd, &space);
+    wr(f, VM_DEV_FEATURES_SEL, 1);
+    assert_int_equal(rd(f, VM_DEV_FEATURES), 3); /* VERSION_1 and ACCESS_PLATFORM */
+    bring_up(f, 0);
+    assert_true(virtio_has(&f->vm.vd, VIRTIO_F_ACCESS_PLATFORM));
+    offer(f, DATA, 64, VIRTQ_DESC_F_WRITE);
+    wr(f, VM_QUEUE_NOTIFY, 0);
+    assert_int_equal(r32(f, USED + 8), 64);
+    assert_true(lookups >= 4); /* the rings, the table, the buffer */
+    assert_int_equal(f->rng.bytes, 64);
+    virtio_dev_set_dma(&f->vm.vd, NULL);
+    wr(f, VM_DEV_FEATURES_SEL, 1);
+    assert_int_equal(rd(f, VM_DEV_FEATURES), 1);
+}
+
 /* The entropy device fills a writable buffer; the interrupt is a level
  * that InterruptACK lowers. */
 static void test_rng_request(void **state)
@@ -427,6 +459,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_access_platform, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rng_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_rules_and_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_queue_size, setup, teardown),

@@ -374,10 +374,65 @@ static void test_enable_checks(void **state)
     assert_int_equal(virtq_enable(&f->q), 0);
 }
 
+/* Behind an IOMMU (core/dma.h) addresses are the device's: page 0x30000
+ * maps to 0x12000 and 0x31000 to 0x11000 (scattered), 0x40000 nowhere,
+ * 0x50000 read-only; the rest to itself, 4 KiB at a time. */
+static unsigned dma_calls;
+static int fake_iommu(void *ctx, uint64_t iova, bool write, uint64_t *gpa, uint64_t *run)
+{
+    (void)ctx;
+    dma_calls++;
+    uint64_t page = iova & ~0xfffull, off = iova & 0xfff;
+    *run = 4096 - off;
+    if (page == 0x40000 || (write && page == 0x50000))
+        return -1;
+    *gpa = page == 0x30000 ? 0x12000 + off : page == 0x31000 ? 0x11000 + off : iova;
+    return 0;
+}
+
+static void test_dma_translated(void **state)
+{
+    struct fix *f = *state;
+    static const struct dma_space iommu = { fake_iommu, NULL };
+    virtq_set_dma(&f->q, &iommu);
+    desc(f, DESC, 0, 0x30800, 4096, VIRTQ_DESC_F_NEXT, 1);  /* scattered */
+    desc(f, DESC, 1, 0x20000, 8192, VIRTQ_DESC_F_WRITE, 0); /* merged */
+    memcpy(at(f, 0x12800), "scatter", 7);
+    memcpy(at(f, 0x11000), "gather", 6);
+    offer(f, 0);
+    dma_calls = 0;
+    assert_int_equal(virtq_pop(&f->q, &f->r), 1);
+    assert_true(dma_calls > 4); /* rings and buffers, page by page */
+    assert_int_equal(f->r.nout, 2);
+    assert_ptr_equal(f->r.out[0].p, at(f, 0x12800));
+    assert_int_equal(f->r.out[0].len, 2048);
+    assert_ptr_equal(f->r.out[1].p, at(f, 0x11000));
+    assert_int_equal(f->r.out[1].len, 2048);
+    char buf[16] = { 0 };
+    assert_int_equal(virtq_read_out(&f->r, 0, buf, 7), 7);
+    assert_string_equal(buf, "scatter");
+    assert_int_equal(virtq_read_out(&f->r, 2048, buf, 6), 6);
+    assert_memory_equal(buf, "gather", 6);
+    assert_int_equal(f->r.nin, 1); /* two identity pages: one piece */
+    assert_int_equal(f->r.in[0].len, 8192);
+    assert_int_equal(virtq_push(&f->q, &f->r, 1), 0);
+    /* a device write to the read-only page is blocked */
+    desc(f, DESC, 3, 0x50000, 16, VIRTQ_DESC_F_WRITE, 0);
+    offer(f, 3);
+    assert_int_equal(virtq_pop(&f->q, &f->r), -1);
+    assert_non_null(strstr(f->q.err, "blocked by the IOMMU"));
+    /* rings the IOMMU does not map: the next pop and push fail */
+    f->q.used = 0x40000;
+    assert_int_equal(virtq_pop(&f->q, &f->r), -1);
+    assert_non_null(strstr(f->q.err, "used ring at 0x40000"));
+    assert_int_equal(virtq_push(&f->q, &f->r, 0), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dma_translated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indirect_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrap, setup, teardown),
