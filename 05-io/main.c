@@ -13,65 +13,20 @@
  * iothreads); see README.md.
  */
 #include <stdio.h>
+#include "vmm/engine_wrap.h"
 #include "vmm/vmm_main.h"
 #include "x86/interp.h"
 #include "03-hw-assisted/vmx.h"
 #include "04-memory/mem_bt.h"
 #include "05-io/io_machine.h"
 
-/* ---- an engine of an earlier stage plus the devices ------------------- */
-static int attach(const struct engine_ops *e, struct vcpu *v, char *err, size_t len)
-{
-    if (e->init(v, err, len) < 0)
-        return -1;
-    if (io_machine_attach(v, err, len) < 0) {
-        io_machine_detach(v);
-        e->fini(v);
-        return -1;
-    }
-    return 0;
-}
-static void print_stats(const struct engine_ops *e, struct vcpu *v, FILE *out)
-{
-    if (e->print_stats)
-        e->print_stats(v, out);
-    io_machine_print_stats(v, out);
-}
-static void fini(const struct engine_ops *e, struct vcpu *v)
-{
-    io_machine_detach(v);
-    e->fini(v);
-}
-static void state_changed(const struct engine_ops *e, struct vcpu *v)
-{
-    if (e->state_changed)
-        e->state_changed(v);
-}
-
-/* One wrapped engine: its functions and its ops. */
-#define IO_ENGINE(id, inner, counts, sum) \
-    static int io_##id##_init(struct vcpu *v, char *err, size_t len) \
-    { \
-        return attach(&inner, v, err, len); \
-    } \
-    static int io_##id##_run(struct vcpu *v, struct vm_exit *e) { return inner.run(v, e); } \
-    static void io_##id##_changed(struct vcpu *v) { state_changed(&inner, v); } \
-    static void io_##id##_stats(struct vcpu *v, FILE *out) { print_stats(&inner, v, out); } \
-    static void io_##id##_fini(struct vcpu *v) { fini(&inner, v); } \
-    static const struct engine_ops io_##id = { \
-        .name = #id, \
-        .summary = sum, \
-        .counts_instructions = counts, \
-        .init = io_##id##_init, \
-        .run = io_##id##_run, \
-        .state_changed = io_##id##_changed, \
-        .print_stats = io_##id##_stats, \
-        .fini = io_##id##_fini, \
-    }
-
-IO_ENGINE(bt, mem_bt_engine, true, "stage 04's binary translator (cached shadow page tables)");
-IO_ENGINE(vmx, vmx_engine, true, "stage 03's software model of VT-x");
-IO_ENGINE(interp, interp_engine, true, "the reference interpreter");
+/* Each engine of an earlier stage, with the devices around it. */
+static const struct stage_machine machine = { io_machine_attach, io_machine_print_stats,
+                                              io_machine_detach };
+WRAPPED_ENGINE(io_bt, bt, mem_bt_engine, machine, true,
+               "stage 04's binary translator (cached shadow page tables)");
+WRAPPED_ENGINE(io_vmx, vmx, vmx_engine, machine, true, "stage 03's software model of VT-x");
+WRAPPED_ENGINE(io_interp, interp, interp_engine, machine, true, "the reference interpreter");
 
 static const struct engine_option io_options[] = {
     IO_DISK_OPTION, IO_VIRTIO_OPTIONS, IO_ATA_OPTION, { NULL }

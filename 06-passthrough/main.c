@@ -9,64 +9,20 @@
  * stages', each wrapped so that its VM gets the machine; see README.md.
  */
 #include <stdio.h>
+#include "vmm/engine_wrap.h"
 #include "vmm/vmm_main.h"
 #include "x86/interp.h"
 #include "03-hw-assisted/vmx.h"
 #include "04-memory/mem_bt.h"
 #include "06-passthrough/pt_machine.h"
 
-static int attach(const struct engine_ops *e, struct vcpu *v, char *err, size_t len)
-{
-    if (e->init(v, err, len) < 0)
-        return -1;
-    if (pt_machine_attach(v, err, len) < 0) {
-        pt_machine_detach(v);
-        e->fini(v);
-        return -1;
-    }
-    return 0;
-}
-static void print_stats(const struct engine_ops *e, struct vcpu *v, FILE *out)
-{
-    if (e->print_stats)
-        e->print_stats(v, out);
-    pt_machine_print_stats(v, out);
-}
-static void fini(const struct engine_ops *e, struct vcpu *v)
-{
-    pt_machine_detach(v);
-    e->fini(v);
-}
-static void state_changed(const struct engine_ops *e, struct vcpu *v)
-{
-    if (e->state_changed)
-        e->state_changed(v);
-}
-
-/* One wrapped engine: its functions and its ops. */
-#define PT_ENGINE(id, inner, counts, sum) \
-    static int pt_##id##_init(struct vcpu *v, char *err, size_t len) \
-    { \
-        return attach(&inner, v, err, len); \
-    } \
-    static int pt_##id##_run(struct vcpu *v, struct vm_exit *e) { return inner.run(v, e); } \
-    static void pt_##id##_changed(struct vcpu *v) { state_changed(&inner, v); } \
-    static void pt_##id##_stats(struct vcpu *v, FILE *out) { print_stats(&inner, v, out); } \
-    static void pt_##id##_fini(struct vcpu *v) { fini(&inner, v); } \
-    static const struct engine_ops pt_##id = { \
-        .name = #id, \
-        .summary = sum, \
-        .counts_instructions = counts, \
-        .init = pt_##id##_init, \
-        .run = pt_##id##_run, \
-        .state_changed = pt_##id##_changed, \
-        .print_stats = pt_##id##_stats, \
-        .fini = pt_##id##_fini, \
-    }
-
-PT_ENGINE(bt, mem_bt_engine, true, "stage 04's binary translator (cached shadow page tables)");
-PT_ENGINE(vmx, vmx_engine, true, "stage 03's software model of VT-x");
-PT_ENGINE(interp, interp_engine, true, "the reference interpreter");
+/* Each engine of an earlier stage, with the devices around it. */
+static const struct stage_machine machine = { pt_machine_attach, pt_machine_print_stats,
+                                              pt_machine_detach };
+WRAPPED_ENGINE(pt_bt, bt, mem_bt_engine, machine, true,
+               "stage 04's binary translator (cached shadow page tables)");
+WRAPPED_ENGINE(pt_vmx, vmx, vmx_engine, machine, true, "stage 03's software model of VT-x");
+WRAPPED_ENGINE(pt_interp, interp, interp_engine, machine, true, "the reference interpreter");
 
 static const struct engine_option pt_options[] = {
     IO_DISK_OPTION, IO_VIRTIO_OPTIONS, IO_ATA_OPTION, PT_IOMMU_OPTION, { NULL }
