@@ -48,19 +48,8 @@ if ! gzip -dc "$LINUX/initrd-io.gz" 2>/dev/null | grep -aq "ata_piix.ko"; then
     notok "initrd-io.gz" "no ata_piix.ko in $LINUX/initrd-io.gz (run make linux)"
     finish
 fi
-for t in mkfs.ext2 debugfs e2fsck; do
-    command -v $t >/dev/null || PATH=$PATH:/sbin:/usr/sbin
-    command -v $t >/dev/null || { notok "e2fsprogs" "no $t (make deps installs e2fsprogs)"; finish; }
-done
-
-mkdir -p "$TMPD/src"
-echo "hello from the host" >"$TMPD/src/hello.txt"
-head -c 300000 /dev/urandom >"$TMPD/src/host.bin"
-HOST_SUM=$(md5sum <"$TMPD/src/host.bin" | cut -d' ' -f1)
-GUEST_SUM=$(seq 1 30000 | md5sum | cut -d' ' -f1)
-image() {  # image FILE: a 16 MiB ext2 with the two files
-    truncate -s 16M "$1" && mkfs.ext2 -q -F -d "$TMPD/src" "$1" >"$TMPD/mkfs.out" 2>&1
-}
+. "$(dirname "$0")/ext2.sh"
+ext2_files # the image's files; image FILE makes one
 
 # As tests/io/io.sh: panic=-1 ends a panicking kernel at once,
 # no_timer_check keeps a busy host's timer check out of a disk test.

@@ -97,19 +97,8 @@ if [ ! -f "$LINUX/initrd-io.gz" ]; then
     notok "initrd-io.gz" "scripts/linux.sh did not build $LINUX/initrd-io.gz"
     finish
 fi
-for t in mkfs.ext2 debugfs e2fsck; do
-    command -v $t >/dev/null || PATH=$PATH:/sbin:/usr/sbin
-    command -v $t >/dev/null || { notok "e2fsprogs" "no $t (make deps installs e2fsprogs)"; finish; }
-done
-
-mkdir -p "$TMPD/src"
-echo "hello from the host" >"$TMPD/src/hello.txt"
-head -c 300000 /dev/urandom >"$TMPD/src/host.bin"
-HOST_SUM=$(md5sum <"$TMPD/src/host.bin" | cut -d' ' -f1)
-GUEST_SUM=$(seq 1 30000 | md5sum | cut -d' ' -f1)
-image() {  # image FILE: a 16 MiB ext2 with the two files
-    truncate -s 16M "$1" && mkfs.ext2 -q -F -d "$TMPD/src" "$1" >"$TMPD/mkfs.out" 2>&1
-}
+. "$(dirname "$0")/ext2.sh"
+ext2_files # the image's files; image FILE makes one
 
 # panic=-1: a kernel that panics ends the VM (and fails the checks) at once
 # rather than at the timeout.  no_timer_check: this suite is about the
