@@ -10,6 +10,10 @@
  *                      tables and map the page (a hidden fault, retried),
  *                      or bail out so the interpreter finishes the block
  *                      (a true #PF, MMIO, a store into a code page)
+ *   x87 exceptions     a native x87 instruction faults with #MF (SIGFPE)
+ *                      when an earlier one left an unmasked exception
+ *                      pending: bail out there, and the interpreter
+ *                      raises the guest's #MF (ident_x87.c)
  *
  * The signal context is the guest state under identical translation
  * (ident_capture copies it into struct interp_state).  Window walks are
@@ -204,11 +208,35 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     signal(SIGSEGV, SIG_DFL);
 }
 
+/* #MF on the host (SDM Vol. 1 §8.7: the next waiting x87 instruction
+ * after an unmasked exception) at a native x87 instruction: the guest's
+ * x87 has the same exception pending.  The interpreter takes over at that
+ * instruction (its fault-map entry) with the host x87 state the kernel
+ * restores at sigreturn, which the bail glue's FNSAVE stores (no wait),
+ * and raises the guest's #MF, or with CR0.NE = 0 runs on (x86/fpu.h). */
+static void on_sigfpe(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    struct bt *bt = tls_bt;
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    (void)sig;
+    (void)si;
+    if (bt && bt->in_code && bt->identical && cc_contains(bt->cc, rip) &&
+        ident_capture(bt, uc, rip)) {
+        bt->st.bailouts++;
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)bt->bail_glue;
+        return;
+    }
+    signal(SIGFPE, SIG_DFL); /* not translated code: a VMM bug */
+}
+
 void bt_fault_install(void)
 {
     struct sigaction sa = { .sa_sigaction = on_sigsegv, .sa_flags = SA_SIGINFO | SA_NODEFER };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, NULL);
+    sa.sa_sigaction = on_sigfpe;
+    sigaction(SIGFPE, &sa, NULL);
 }
 
 /* ---- the poller ------------------------------------------------------------------ */

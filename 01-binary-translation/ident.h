@@ -6,6 +6,7 @@
  *                   spilled state), spill/reload, the stubs, the glue
  *   ident_native.c  NATIVE and REWRITE: a guest instruction re-encoded for
  *                   the host (ALU, MOV, shifts, MUL, SETcc..., PUSH/POP)
+ *   ident_x87.c     x87 instructions on the host's x87 (bt_x87.c)
  *   ident_tail.c    the block's end: fall-through, Jcc/JMP/CALL (chained
  *                   exits, one-block loops unrolled), RET (inline return
  *                   lookup), or the run loop after a CALL-class instruction
@@ -42,6 +43,14 @@ void ident_fmap_add(struct tblock *tb, size_t off, unsigned idx, unsigned bias);
  * (nothing emitted). */
 bool ident_inline(struct emit *e, struct tblock *tb, const struct insn *in, unsigned idx,
                   unsigned bias, bool flat);
+
+/* ---- ident_x87.c ------------------------------------------------------------ */
+/* Emit the x87 instruction in (h_fpu) natively, as ident_inline does;
+ * false: it needs its handler (nothing emitted). */
+bool ident_x87(struct emit *e, struct tblock *tb, const struct insn *in, unsigned idx,
+               unsigned bias, bool flat);
+/* in's handler works on the x87 state: call it through bt_x87_call. */
+bool ident_x87_handler(const struct insn *in);
 
 /* ---- ident.c --------------------------------------------------------------- */
 /* Guest registers and flags from the host into the interpreter's state

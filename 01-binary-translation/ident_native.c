@@ -207,6 +207,8 @@ bool ident_inline(struct emit *e, struct tblock *tb, const struct insn *in,
 {
     bool memacc = false;
     uint8_t *at = e->p;
+    if (in->fn == h_fpu)
+        return ident_x87(e, tb, in, idx, bias, flat);
     if (native(e, in, flat, &memacc)) {
         if (memacc)
             ident_fmap_add(tb, (size_t)(at - tb->code), idx, bias);

@@ -12,7 +12,9 @@
 #  - --stats shows translated blocks, chaining, helper calls, SMC drops,
 #    and the window's hidden/true faults, INVLPGs and flushes;
 #  - bad guest code (invalid opcode, a jump into unmapped memory) gets the
-#    exception delivered, as the `exceptions` program reports.
+#    exception delivered, as the `exceptions` program reports;
+#  - x87 code runs natively on a stack kept in the host's x87 across
+#    blocks, handler calls, bail-outs and #MF (tests/bt/guests/x87.S).
 # The default is identical translation (guest registers in host registers,
 # NATIVE/REWRITE/CALL/HELPER classes); the call-threaded translator of
 # step 1 (--bt-mode threaded) is checked too: test=all under --check
@@ -56,6 +58,12 @@ done
 # inline, not through the run loop, with the guest's flags and ECX intact.
 start_case far vmmg bt "$TMPD/far.out" "$BUILD/tests/bt/farjump.elf" --stats
 start_case far-check vmmg bt "$TMPD/far-check.out" "$BUILD/tests/bt/farjump.elf" --check interp --stats
+# The guest's x87 stack live in the host's x87 (tests/bt/guests/x87.S):
+# across blocks, handler calls, bail-outs, #MF (host SIGFPE), FXSAVE.
+for m in identical threaded; do
+    start_case "x87-$m" vmmg bt "$TMPD/x87-$m.out" "$BUILD/tests/bt/x87.elf" --bt-mode $m --stats
+done
+start_case x87-check vmmg bt "$TMPD/x87-check.out" "$BUILD/tests/bt/x87.elf" --check interp --stats
 start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --check interp --stats
 start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
@@ -112,6 +120,12 @@ for m in identical threaded; do
     expect_grep "bt $m --check interp uflags: blocks compared" "^bt: --check interp: [1-9][0-9]* block boundaries compared" "$TMPD/uf-$m.out"
 done
 
+for m in identical threaded; do
+    case_status "x87-$m" 0 "bt $m x87: native stack across blocks, handlers, bail-outs, #MF, FXSAVE (status 0)"
+done
+case_status x87-check 0 "bt x87 under --check interp: no divergence (status 0)"
+expect_grep "bt identical x87: x87 instructions translated native" \
+    "^bt: identical translation: .* [1-9][0-9]* of them x87" "$TMPD/x87-identical.out"
 case_status far 0 "bt far exits: a loop branching across pages computes the right sum (status 0)"
 case_status far-check 0 "bt far exits under --check interp: no divergence (status 0)"
 # 50000 iterations of 5 far exits would be 250000 run-loop entries.
