@@ -167,8 +167,9 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
     insn_fn lf = last->fn;
     bool tail_jcc = lf == h_jcc, tail_jmp = lf == h_jmp,
          tail_call = lf == h_call && last->size == 4 && x.flat,
-         tail_ret = lf == h_ret && last->size == 4 && x.flat;
-    x.nbody = b->n - (tail_jcc || tail_jmp || tail_call || tail_ret);
+         tail_ret = lf == h_ret && last->size == 4 && x.flat,
+         tail_ijump = ident_ijump_ok(last, x.flat);
+    x.nbody = b->n - (tail_jcc || tail_jmp || tail_call || tail_ret || tail_ijump);
     body(&x, stop_fix);
 
     if (x.nbody == b->n) {
@@ -180,6 +181,8 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
         }
         if (tail_ret)
             ident_tail_ret(&x);
+        else if (tail_ijump)
+            ident_tail_ijump(&x, lf == h_call_rm);
         else if (!ident_tail_branch(&x, tail_jcc, tail_call))
             return 0;
     }

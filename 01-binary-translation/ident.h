@@ -81,6 +81,9 @@ struct ident {
 void ident_tail_plain(struct ident *x);
 /* A native near RET, with the inline return-address lookup. */
 void ident_tail_ret(struct ident *x);
+/* A native JMP or CALL r/m32 (ident_ijump_ok), looked up the same way. */
+bool ident_ijump_ok(const struct insn *in, bool flat);
+void ident_tail_ijump(struct ident *x, bool call);
 /* A native Jcc, JMP or CALL rel32 (jcc: a one-block loop is unrolled).
  * False: an unrolled copy could not be emitted. */
 bool ident_tail_branch(struct ident *x, bool jcc, bool call);

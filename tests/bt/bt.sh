@@ -14,7 +14,8 @@
 #  - bad guest code (invalid opcode, a jump into unmapped memory) gets the
 #    exception delivered, as the `exceptions` program reports;
 #  - x87 code runs natively on a stack kept in the host's x87 across
-#    blocks, handler calls, bail-outs and #MF (tests/bt/guests/x87.S).
+#    blocks, handler calls, bail-outs and #MF (tests/bt/guests/x87.S);
+#  - indirect JMP/CALL find their targets inline (tests/bt/guests/ijump.S).
 # The default is identical translation (guest registers in host registers,
 # NATIVE/REWRITE/CALL/HELPER classes); the call-threaded translator of
 # step 1 (--bt-mode threaded) is checked too: test=all under --check
@@ -64,6 +65,9 @@ for m in identical threaded; do
     start_case "x87-$m" vmmg bt "$TMPD/x87-$m.out" "$BUILD/tests/bt/x87.elf" --bt-mode $m --stats
 done
 start_case x87-check vmmg bt "$TMPD/x87-check.out" "$BUILD/tests/bt/x87.elf" --check interp --stats
+# Indirect JMP/CALL (tests/bt/guests/ijump.S): looked up inline like RET.
+start_case ij vmmg bt "$TMPD/ij.out" "$BUILD/tests/bt/ijump.elf" --stats
+start_case ij-check vmmg bt "$TMPD/ij-check.out" "$BUILD/tests/bt/ijump.elf" --check interp --stats
 start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --check interp --stats
 start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
@@ -126,6 +130,16 @@ done
 case_status x87-check 0 "bt x87 under --check interp: no divergence (status 0)"
 expect_grep "bt identical x87: x87 instructions translated native" \
     "^bt: identical translation: .* [1-9][0-9]* of them x87" "$TMPD/x87-identical.out"
+case_status ij 0 "bt indirect JMP/CALL: a jump table and function pointers compute the right sum (status 0)"
+case_status ij-check 0 "bt indirect JMP/CALL under --check interp: no divergence (status 0)"
+# 70000 indirect branches: the translated code finds their targets itself;
+# bt_lookup (C, counted as hits and misses) is called only to fill the table.
+hits=$(sed -n 's/.*indirect lookups \([0-9]*\) hit.*/\1/p' "$TMPD/ij.out")
+if [ -n "$hits" ] && [ "$hits" -lt 1000 ]; then
+    ok "bt indirect JMP/CALL: looked up inline ($hits of 70000 in bt_lookup)"
+else
+    notok "bt indirect JMP/CALL: looked up inline" "${hits:-no} of 70000 looked up in bt_lookup"
+fi
 case_status far 0 "bt far exits: a loop branching across pages computes the right sum (status 0)"
 case_status far-check 0 "bt far exits under --check interp: no divergence (status 0)"
 # 50000 iterations of 5 far exits would be 250000 run-loop entries.
