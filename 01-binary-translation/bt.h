@@ -231,6 +231,10 @@ struct bt {
     uint32_t poll_fault;   /* offset in a block of the load that faults */
     struct poller *poller; /* poller.h; NULL: threaded mode or --check */
     struct bt_ibtc ibtc[BT_IBTC_N];
+    /* String instructions (ident_string.c): the element step for byte 1
+     * of EFLAGS (DF is its bit 2), per size 1, 2, 4: read without
+     * touching the guest's flags. */
+    int8_t dfstep[3][256];
     FILE *perfmap;          /* VMLAB_BT_PERFMAP=1: /tmp/perf-PID.map for perf */
     struct bt_check *check; /* --check interp, or NULL                */
     /* Trace events of window walks, made in the SIGSEGV handler and
@@ -258,6 +262,8 @@ size_t bt_emit_glue(struct bt *bt, uint8_t *buf, size_t avail);
 size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct block *b,
                               size_t avail);
 size_t bt_emit_glue_identical(struct bt *bt, uint8_t *buf, size_t avail);
+
+void bt_dfstep_init(struct bt *bt); /* ident_string.c */
 
 /* Called from generated code (bt_engine.c). */
 void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id);

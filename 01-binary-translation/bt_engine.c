@@ -468,6 +468,7 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
     }
     bt->poll = (uint8_t *)bt + bsz;
     bt->poll_at = (void *)&bt->poll_at;
+    bt_dfstep_init(bt);
     mprotect(bt->poll, 4096, PROT_NONE);
     bt->chaining = true;
     bt->fuel_init = BT_FUEL;

@@ -147,12 +147,20 @@ void bt_fault_leave(struct bt *bt)
 
 /* The interrupt poll at a block's entry (ident.c): nothing of the block
  * has run, the guest state is in the registers.  Leave through spill_exit
- * with EIP = the block's.  False: not a block entry (a VMM bug). */
+ * with EIP = the block's.  Or a poll inside a REP string loop: bail out
+ * at that instruction.  False: neither (a VMM bug). */
 static bool poll_fault(struct bt *bt, ucontext_t *uc)
 {
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     struct tblock *tb = cc_contains(bt->cc, rip) ? cc_find_code(bt->cc, rip) : NULL;
     __atomic_store_n(&bt->poll_at, (void *)&bt->poll_at, __ATOMIC_RELAXED);
+    if (tb && rip != (uintptr_t)tb->code + bt->poll_fault && ident_capture(bt, uc, rip)) {
+        /* A REP string loop's poll (ident_string.c): the interpreter goes
+         * on from that iteration, and the run loop polls after it. */
+        bt->st.bailouts++;
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)bt->bail_glue;
+        return true;
+    }
     if (!tb || rip != (uintptr_t)tb->code + bt->poll_fault)
         return false;
     bt->cpu->eip = tb->eip;

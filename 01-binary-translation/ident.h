@@ -7,6 +7,7 @@
  *   ident_native.c  NATIVE and REWRITE: a guest instruction re-encoded for
  *                   the host (ALU, MOV, shifts, MUL, SETcc..., PUSH/POP)
  *   ident_x87.c     x87 instructions on the host's x87 (bt_x87.c)
+ *   ident_string.c  MOVS, STOS, CMPS, SCAS (REP too) as window loops
  *   ident_tail.c    the block's end: fall-through, Jcc/JMP/CALL (chained
  *                   exits, one-block loops unrolled), RET (inline return
  *                   lookup), or the run loop after a CALL-class instruction
@@ -51,6 +52,12 @@ bool ident_x87(struct emit *e, struct tblock *tb, const struct insn *in, unsigne
                unsigned bias, bool flat);
 /* in's handler works on the x87 state: call it through bt_x87_call. */
 bool ident_x87_handler(const struct insn *in);
+
+/* ---- ident_string.c --------------------------------------------------------- */
+/* Emit the string instruction in as a loop of window accesses, as
+ * ident_inline does; false: not this kind (nothing emitted). */
+bool ident_string(struct emit *e, struct tblock *tb, const struct insn *in, unsigned idx,
+                  unsigned bias, bool flat);
 
 /* ---- ident.c --------------------------------------------------------------- */
 /* Guest registers and flags from the host into the interpreter's state

@@ -209,6 +209,8 @@ bool ident_inline(struct emit *e, struct tblock *tb, const struct insn *in,
     uint8_t *at = e->p;
     if (in->fn == h_fpu)
         return ident_x87(e, tb, in, idx, bias, flat);
+    if (in->fn == h_movs || in->fn == h_stos || in->fn == h_cmps || in->fn == h_scas)
+        return ident_string(e, tb, in, idx, bias, flat);
     if (native(e, in, flat, &memacc)) {
         if (memacc)
             ident_fmap_add(tb, (size_t)(at - tb->code), idx, bias);

@@ -15,7 +15,9 @@
 #    exception delivered, as the `exceptions` program reports;
 #  - x87 code runs natively on a stack kept in the host's x87 across
 #    blocks, handler calls, bail-outs and #MF (tests/bt/guests/x87.S);
-#  - indirect JMP/CALL find their targets inline (tests/bt/guests/ijump.S).
+#  - indirect JMP/CALL find their targets inline (tests/bt/guests/ijump.S);
+#  - string instructions run as translated window loops
+#    (tests/bt/guests/strings.S).
 # The default is identical translation (guest registers in host registers,
 # NATIVE/REWRITE/CALL/HELPER classes); the call-threaded translator of
 # step 1 (--bt-mode threaded) is checked too: test=all under --check
@@ -68,6 +70,9 @@ start_case x87-check vmmg bt "$TMPD/x87-check.out" "$BUILD/tests/bt/x87.elf" --c
 # Indirect JMP/CALL (tests/bt/guests/ijump.S): looked up inline like RET.
 start_case ij vmmg bt "$TMPD/ij.out" "$BUILD/tests/bt/ijump.elf" --stats
 start_case ij-check vmmg bt "$TMPD/ij-check.out" "$BUILD/tests/bt/ijump.elf" --check interp --stats
+# String instructions as window loops (tests/bt/guests/strings.S).
+start_case str vmmg bt "$TMPD/str.out" "$BUILD/tests/bt/strings.elf" --stats
+start_case str-check vmmg bt "$TMPD/str-check.out" "$BUILD/tests/bt/strings.elf" --check interp --stats
 start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --check interp --stats
 start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
@@ -139,6 +144,16 @@ if [ -n "$hits" ] && [ "$hits" -lt 1000 ]; then
     ok "bt indirect JMP/CALL: looked up inline ($hits of 70000 in bt_lookup)"
 else
     notok "bt indirect JMP/CALL: looked up inline" "${hits:-no} of 70000 looked up in bt_lookup"
+fi
+case_status str 0 "bt strings: REP MOVS/STOS/CMPS/SCAS both ways, ECX = 0, long, into code (status 0)"
+case_status str-check 0 "bt strings under --check interp: no divergence (status 0)"
+# Without the poller only the 8 stores into the code page bail out: the
+# other string instructions ran as translated loops, not in the interpreter.
+bails=$(sed -n 's/.* \([0-9]*\) bail-outs in all.*/\1/p' "$TMPD/str-check.out")
+if [ "$bails" = 8 ]; then
+    ok "bt strings: run translated (8 bail-outs, the stores into the code page)"
+else
+    notok "bt strings: run translated" "${bails:-no} bail-outs, expected 8 (the stores into the code page)"
 fi
 case_status far 0 "bt far exits: a loop branching across pages computes the right sum (status 0)"
 case_status far-check 0 "bt far exits under --check interp: no divergence (status 0)"
