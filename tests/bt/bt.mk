@@ -15,7 +15,8 @@ $(BT_UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(BT_SAN_OBJS) $(LIBVMLAB
 # state live in the host's x87 (native x87, #MF, bail-outs).
 BT_GUEST_DIR := $(BUILD)/tests/bt
 ALL_TARGETS += $(BT_GUEST_DIR)/uflags.elf $(BT_GUEST_DIR)/farjump.elf $(BT_GUEST_DIR)/x87.elf \
-               $(BT_GUEST_DIR)/ijump.elf $(BT_GUEST_DIR)/strings.elf
+               $(BT_GUEST_DIR)/ijump.elf $(BT_GUEST_DIR)/strings.elf \
+               $(BT_GUEST_DIR)/divshift.elf
 $(BT_GUEST_DIR)/%.elf: tests/bt/guests/%.S tests/fuzz/guests/guest.inc tests/bad-input/tiny.ld
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(FUZZ_GUEST_LD) -Wl,-T,tests/bad-input/tiny.ld -o $@ $<

@@ -17,7 +17,9 @@
 #    blocks, handler calls, bail-outs and #MF (tests/bt/guests/x87.S);
 #  - indirect JMP/CALL find their targets inline (tests/bt/guests/ijump.S);
 #  - string instructions run as translated window loops
-#    (tests/bt/guests/strings.S).
+#    (tests/bt/guests/strings.S);
+#  - DIV/IDIV and SHLD/SHRD run natively, #DE through the host's SIGFPE
+#    (tests/bt/guests/divshift.S).
 # The default is identical translation (guest registers in host registers,
 # NATIVE/REWRITE/CALL/HELPER classes); the call-threaded translator of
 # step 1 (--bt-mode threaded) is checked too: test=all under --check
@@ -73,6 +75,9 @@ start_case ij-check vmmg bt "$TMPD/ij-check.out" "$BUILD/tests/bt/ijump.elf" --c
 # String instructions as window loops (tests/bt/guests/strings.S).
 start_case str vmmg bt "$TMPD/str.out" "$BUILD/tests/bt/strings.elf" --stats
 start_case str-check vmmg bt "$TMPD/str-check.out" "$BUILD/tests/bt/strings.elf" --check interp --stats
+# DIV/IDIV (#DE as host SIGFPE) and SHLD/SHRD natively (guests/divshift.S).
+start_case ds vmmg bt "$TMPD/ds.out" "$BUILD/tests/bt/divshift.elf" --stats
+start_case ds-check vmmg bt "$TMPD/ds-check.out" "$BUILD/tests/bt/divshift.elf" --check interp --stats
 start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --check interp --stats
 start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
@@ -154,6 +159,16 @@ if [ "$bails" = 8 ]; then
     ok "bt strings: run translated (8 bail-outs, the stores into the code page)"
 else
     notok "bt strings: run translated" "${bails:-no} bail-outs, expected 8 (the stores into the code page)"
+fi
+case_status ds 0 "bt DIV/IDIV/SHLD/SHRD: results and #DE at the instruction (status 0)"
+case_status ds-check 0 "bt DIV/IDIV/SHLD/SHRD under --check interp: no divergence (status 0)"
+# 50 iterations of 2 #DE: each a host SIGFPE at a native DIV/IDIV, which
+# bails out to the interpreter (a DIV through its handler never bails).
+bails=$(sed -n 's/.* \([0-9]*\) bail-outs in all.*/\1/p' "$TMPD/ds-check.out")
+if [ "$bails" = 100 ]; then
+    ok "bt DIV/IDIV: run natively, each #DE a host SIGFPE (100 bail-outs)"
+else
+    notok "bt DIV/IDIV: run natively, each #DE a host SIGFPE" "${bails:-no} bail-outs, expected 100"
 fi
 case_status far 0 "bt far exits: a loop branching across pages computes the right sum (status 0)"
 case_status far-check 0 "bt far exits under --check interp: no divergence (status 0)"
