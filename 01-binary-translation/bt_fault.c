@@ -52,27 +52,31 @@ void bt_fault_enter(struct bt *bt)
  * guest instruction of the faulting host instruction (the block's fault
  * map) and copy the registers and flags into the interpreter's state, so
  * the interpreter can finish the block from that instruction. */
+static int fmap_find(const struct tblock *tb, uintptr_t rip)
+{
+    uint32_t off = (uint32_t)(rip - (uintptr_t)tb->code);
+    for (unsigned k = 0; k < tb->nfmap; k++)
+        if (tb->fmap[k].off == off)
+            return (int)k;
+    return -1;
+}
 static bool ident_capture(struct bt *bt, ucontext_t *uc, uintptr_t rip)
 {
     static const int greg[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX,
                                  REG_R12, REG_RBP, REG_RSI, REG_RDI };
     struct tblock *tb = cc_find_code(bt->cc, rip);
-    if (!tb)
+    int k = tb ? fmap_find(tb, rip) : -1;
+    if (k < 0)
         return false;
-    uint32_t off = (uint32_t)(rip - (uintptr_t)tb->code);
-    for (unsigned k = 0; k < tb->nfmap; k++)
-        if (tb->fmap[k].off == off) {
-            struct interp_state *s = bt->s;
-            for (int g = 0; g < 8; g++)
-                s->r[g] = (uint32_t)uc->uc_mcontext.gregs[greg[g]];
-            state_set_arith_flags(s, (uint32_t)uc->uc_mcontext.gregs[REG_EFL]);
-            s->st.instructions += (uint64_t)uc->uc_mcontext.gregs[REG_R10] /* earlier blocks */
-                                  + tb->fmap[k].bias;                      /* earlier copies */
-            s->cur_block = tb->dec;
-            s->cur = &tb->dec->in[tb->fmap[k].idx];
-            return true;
-        }
-    return false;
+    struct interp_state *s = bt->s;
+    for (int g = 0; g < 8; g++)
+        s->r[g] = (uint32_t)uc->uc_mcontext.gregs[greg[g]];
+    state_set_arith_flags(s, (uint32_t)uc->uc_mcontext.gregs[REG_EFL]);
+    s->st.instructions += (uint64_t)uc->uc_mcontext.gregs[REG_R10] /* earlier blocks */
+                          + tb->fmap[k].bias;                      /* earlier copies */
+    s->cur_block = tb->dec;
+    s->cur = &tb->dec->in[tb->fmap[k].idx];
+    return true;
 }
 
 /* ---- tracing window walks --------------------------------------------------------- */
@@ -147,23 +151,30 @@ void bt_fault_leave(struct bt *bt)
 
 /* The interrupt poll at a block's entry (ident.c): nothing of the block
  * has run, the guest state is in the registers.  Leave through spill_exit
- * with EIP = the block's.  Or a poll inside a REP string loop: bail out
- * at that instruction.  False: neither (a VMM bug). */
+ * with EIP = the block's.  Or the poll at the top of a REP string loop
+ * (ident_string.c): the registers are the state between two iterations,
+ * so leave the same way with EIP on the REP instruction, as a CPU taking
+ * an interrupt there (SDM Vol. 2B "REP"); the block's instructions before
+ * it are counted.  The run loop goes on with a block that starts at the
+ * REP instruction, translated like any other (not in the interpreter:
+ * which accesses go through the window stays the same from run to run).
+ * False: neither (a VMM bug). */
 static bool poll_fault(struct bt *bt, ucontext_t *uc)
 {
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     struct tblock *tb = cc_contains(bt->cc, rip) ? cc_find_code(bt->cc, rip) : NULL;
     __atomic_store_n(&bt->poll_at, (void *)&bt->poll_at, __ATOMIC_RELAXED);
-    if (tb && rip != (uintptr_t)tb->code + bt->poll_fault && ident_capture(bt, uc, rip)) {
-        /* A REP string loop's poll (ident_string.c): the interpreter goes
-         * on from that iteration, and the run loop polls after it. */
-        bt->st.bailouts++;
-        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)bt->bail_glue;
-        return true;
-    }
-    if (!tb || rip != (uintptr_t)tb->code + bt->poll_fault)
+    if (!tb)
         return false;
-    bt->cpu->eip = tb->eip;
+    if (rip == (uintptr_t)tb->code + bt->poll_fault) {
+        bt->cpu->eip = tb->eip;
+    } else {
+        int k = fmap_find(tb, rip);
+        if (k < 0)
+            return false;
+        bt->cpu->eip = tb->dec->in[tb->fmap[k].idx].eip;
+        uc->uc_mcontext.gregs[REG_R10] += tb->fmap[k].bias + tb->fmap[k].idx;
+    }
     bt->ret_code = BT_RET_FUEL;
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)bt->spill_exit;
     return true;

@@ -26,10 +26,10 @@
  * guest's state part-way through the instruction, EIP still on it, as
  * when a CPU takes an interrupt or a fault between iterations.  So a
  * true fault, MMIO or a store into a code page bails out to the
- * interpreter, which goes on with the remaining iterations, and so does
- * the poll when the poller asks (bt_fault.c): a huge count cannot hold
- * off interrupts, the timeout or Ctrl-C.  LODS, and any other address or
- * segment form, stay CALL.
+ * interpreter, which goes on with the remaining iterations, and the
+ * poll returns to the run loop with EIP on the instruction (bt_fault.c):
+ * a huge count cannot hold off interrupts, the timeout or Ctrl-C.  LODS,
+ * and any other address or segment form, stay CALL.
  */
 #include "x86/handlers.h"
 #include "01-binary-translation/ident.h"

@@ -152,6 +152,15 @@ else
 fi
 case_status str 0 "bt strings: REP MOVS/STOS/CMPS/SCAS both ways, ECX = 0, long, into code (status 0)"
 case_status str-check 0 "bt strings under --check interp: no divergence (status 0)"
+# The 8 MiB copies are interrupted by the poller at the top of an
+# iteration: back to the run loop, not to the interpreter.
+polls=$(sed -n 's/.* (\([0-9]*\) to poll interrupts).*/\1/p' "$TMPD/str.out")
+bails=$(sed -n 's/.* \([0-9]*\) bail-outs in all.*/\1/p' "$TMPD/str.out")
+if [ "${polls:-0}" -gt 0 ] && [ "$bails" = 8 ]; then
+    ok "bt strings: polled inside REP loops ($polls polls), the interpreter not involved"
+else
+    notok "bt strings: polled inside REP loops" "${polls:-no} polls, ${bails:-no} bail-outs (expected 8)"
+fi
 # Without the poller only the 8 stores into the code page bail out: the
 # other string instructions ran as translated loops, not in the interpreter.
 bails=$(sed -n 's/.* \([0-9]*\) bail-outs in all.*/\1/p' "$TMPD/str-check.out")
