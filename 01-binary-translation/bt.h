@@ -4,6 +4,7 @@
  *   bt_engine.c  the engine: run loop (x86/runloop.h), helpers, set-up
  *   bt_fault.c   host faults of translated code (SIGSEGV), the poller
  *   bt_stats.c   --stats
+ *   bt_x87.c     the guest's x87 state in the host's x87 (identical)
  *   ident*.c     guest block -> host code, identical translation (the default)
  *   translate.c  guest block -> host code, call-threaded (--bt-mode threaded)
  *   glue.c       what both translations emit alike (enter/exit, calls, stubs)
@@ -128,6 +129,10 @@ enum { BT_RET_END, BT_RET_CHAIN, BT_RET_STOP, BT_RET_FUEL, BT_RET_BAIL };
  * and the window can be used directly. */
 #define MODE_D    4
 #define MODE_FLAT 8
+/* CR0.EM = CR0.TS = 0: x87 instructions run natively (ident_x87.c); with
+ * either set each one is #NM (SDM Vol. 3A §2.5, Table 2-2), which the
+ * interpreter's handler raises. */
+#define MODE_FPU 16
 
 struct bt_stats {
     uint64_t helper[HLP_N];    /* helper calls by instruction            */
@@ -142,6 +147,7 @@ struct bt_stats {
     uint64_t bailouts;     /* window accesses finished by the interpreter */
     uint64_t gs_switches;  /* kernel <-> user window view changes    */
     uint64_t native_insns; /* identical: instructions translated NATIVE/REWRITE */
+    uint64_t x87_native;   /* of those, x87 instructions (ident_x87.c)       */
 };
 
 /* Identical translation's return/indirect-branch table: a direct-mapped
@@ -163,6 +169,22 @@ struct bt_ibtc {
     const void *code;
 };
 
+/* Identical translation keeps the guest's x87 state in the host's x87
+ * while translated code runs (bt_x87.c): the enter glue loads img with
+ * FRSTOR, every way out stores it with FNSAVE, and the run loop converts
+ * between img and the interpreter's struct x86_fpu around each run.  The
+ * host's own FIP/FDP/FOP would be host addresses, so native x87
+ * instructions store the guest's in fip, fop, fdp and fseg (§8.1.9). */
+#define BT_X87_SET 0x10000u /* in fop / fseg: stored by translated code */
+struct bt_x87 {
+    uint32_t fip;     /* EIP of the last non-control x87 instruction   */
+    uint32_t fop;     /* its opcode (11 bits) | BT_X87_SET              */
+    uint32_t fdp;     /* offset of the last x87 memory operand          */
+    uint32_t fseg;    /* its segment register (S_*) | BT_X87_SET        */
+    uint8_t img[108]; /* FNSAVE image, 32-bit protected mode (Figure 8-9) */
+    bool in_struct;   /* a handler has the state in struct x86_fpu now */
+};
+
 struct bt {
     /* Read and written by the generated code (offsets in translate.c). */
     int32_t fuel;        /* block entries left before polling IRQs */
@@ -170,6 +192,7 @@ struct bt {
     struct tblock *last; /* block that returned to the run loop    */
     uint32_t last_exit;  /* its unchained exit                     */
     uint32_t ret_code;   /* identical: BT_RET_* for the spill glue */
+    struct bt_x87 x87;   /* identical: the x87 state (bt_x87.c)    */
     struct bt_stats st;
 
     struct vcpu *vcpu;
@@ -208,6 +231,10 @@ struct bt {
     uint32_t poll_fault;   /* offset in a block of the load that faults */
     struct poller *poller; /* poller.h; NULL: threaded mode or --check */
     struct bt_ibtc ibtc[BT_IBTC_N];
+    /* String instructions (ident_string.c): the element step for byte 1
+     * of EFLAGS (DF is its bit 2), per size 1, 2, 4: read without
+     * touching the guest's flags. */
+    int8_t dfstep[3][256];
     FILE *perfmap;          /* VMLAB_BT_PERFMAP=1: /tmp/perf-PID.map for perf */
     struct bt_check *check; /* --check interp, or NULL                */
     /* Trace events of window walks, made in the SIGSEGV handler and
@@ -236,9 +263,22 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
                               size_t avail);
 size_t bt_emit_glue_identical(struct bt *bt, uint8_t *buf, size_t avail);
 
+void bt_dfstep_init(struct bt *bt); /* ident_string.c */
+
 /* Called from generated code (bt_engine.c). */
 void bt_helper(struct interp *ip, const struct insn *in, struct bt *bt, int id);
 void *bt_lookup(struct bt *bt);
+
+/* bt_x87.c: the guest's x87 state between struct x86_fpu (the run loop,
+ * the interpreter) and bt->x87 (translated code).  to_img before entering
+ * translated code, from_img after it returned (the exit glue stored the
+ * host x87 with FNSAVE); bt_x87_unwind when a handler called from
+ * translated code longjmp'd out (the host x87 may still hold the state);
+ * bt_x87_call runs an x87 instruction's handler from translated code. */
+void bt_x87_to_img(struct bt *bt);
+void bt_x87_from_img(struct bt *bt);
+void bt_x87_unwind(struct bt *bt);
+void bt_x87_call(struct interp *ip, const struct insn *in, struct bt *bt);
 
 extern const struct engine_ops bt_engine;
 /* Plug an MMU in (after init, before the first run); bt owns it from then
@@ -246,8 +286,9 @@ extern const struct engine_ops bt_engine;
 int bt_set_mmu(struct bt *bt, struct bt_mmu *m);
 void bt_print_stats(struct vcpu *v, FILE *out); /* bt_stats.c */
 
-/* bt_fault.c: host faults of translated code (the poll page, the window). */
-void bt_fault_install(void);        /* the process's SIGSEGV handler      */
+/* bt_fault.c: host faults of translated code (the poll page, the window,
+ * x87 exceptions). */
+void bt_fault_install(void);        /* the process's SIGSEGV/SIGFPE handlers */
 void bt_fault_enter(struct bt *bt); /* about to run translated code       */
 void bt_fault_leave(struct bt *bt); /* back: write the window walks traced */
 int bt_poller_start(struct bt *bt, char *err, size_t errlen); /* identical, no --check */

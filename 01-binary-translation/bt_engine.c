@@ -98,7 +98,8 @@ static uint8_t cpu_mode(const struct x86_cpu *c)
 {
     return (uint8_t)(x86_cpl(c) | ((c->seg[S_CS].attr & DA_DB) ? MODE_D : 0) |
                      (flat(&c->seg[S_DS]) && flat(&c->seg[S_ES]) && flat(&c->seg[S_SS]) ? MODE_FLAT
-                                                                                        : 0));
+                                                                                        : 0) |
+                     ((c->cr0 & (CR0_EM | CR0_TS)) ? 0 : MODE_FPU));
 }
 
 /* ---- the window: the gs base ------------------------------------------------------- */
@@ -304,7 +305,11 @@ static void run_translated(struct bt *bt, struct tblock *tb)
      * so a huge count cannot hold off --timeout, Ctrl-C or interrupts.
      * Not under --check: the reference compares whole instructions. */
     runloop_rep_yield(bt->ip, !bt->check);
+    if (bt->identical) /* the x87 state, for the enter glue's FRSTOR (bt_x87.c) */
+        bt_x87_to_img(bt);
     int rc = bt->enter(bt, bt->ip, bt->cpu, tb->code);
+    if (bt->identical) /* the exit glue's FNSAVE */
+        bt_x87_from_img(bt);
     runloop_rep_yield(bt->ip, false);
     bt_fault_leave(bt);
     if (rc != BT_RET_BAIL)
@@ -345,6 +350,8 @@ static int cpu_run(struct bt *bt, struct vm_exit *exit)
     if (setjmp(*runloop_jmpbuf(ip))) {
         /* A fault in a handler, maybe out of translated code (past the
          * lines after bt->enter that say we left it). */
+        if (bt->in_code && bt->identical)
+            bt_x87_unwind(bt);
         bt->in_code = false;
         bt->from = NULL;
         comparable = false;
@@ -461,6 +468,7 @@ static struct bt *bt_setup(struct x86_cpu *cpu, struct guest_ram *ram,
     }
     bt->poll = (uint8_t *)bt + bsz;
     bt->poll_at = (void *)&bt->poll_at;
+    bt_dfstep_init(bt);
     mprotect(bt->poll, 4096, PROT_NONE);
     bt->chaining = true;
     bt->fuel_init = BT_FUEL;

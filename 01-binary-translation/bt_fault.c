@@ -10,6 +10,10 @@
  *                      tables and map the page (a hidden fault, retried),
  *                      or bail out so the interpreter finishes the block
  *                      (a true #PF, MMIO, a store into a code page)
+ *   x87 exceptions     a native x87 instruction faults with #MF (SIGFPE)
+ *                      when an earlier one left an unmasked exception
+ *                      pending: bail out there, and the interpreter
+ *                      raises the guest's #MF (ident_x87.c)
  *
  * The signal context is the guest state under identical translation
  * (ident_capture copies it into struct interp_state).  Window walks are
@@ -48,27 +52,31 @@ void bt_fault_enter(struct bt *bt)
  * guest instruction of the faulting host instruction (the block's fault
  * map) and copy the registers and flags into the interpreter's state, so
  * the interpreter can finish the block from that instruction. */
+static int fmap_find(const struct tblock *tb, uintptr_t rip)
+{
+    uint32_t off = (uint32_t)(rip - (uintptr_t)tb->code);
+    for (unsigned k = 0; k < tb->nfmap; k++)
+        if (tb->fmap[k].off == off)
+            return (int)k;
+    return -1;
+}
 static bool ident_capture(struct bt *bt, ucontext_t *uc, uintptr_t rip)
 {
     static const int greg[8] = { REG_RAX, REG_RCX, REG_RDX, REG_RBX,
                                  REG_R12, REG_RBP, REG_RSI, REG_RDI };
     struct tblock *tb = cc_find_code(bt->cc, rip);
-    if (!tb)
+    int k = tb ? fmap_find(tb, rip) : -1;
+    if (k < 0)
         return false;
-    uint32_t off = (uint32_t)(rip - (uintptr_t)tb->code);
-    for (unsigned k = 0; k < tb->nfmap; k++)
-        if (tb->fmap[k].off == off) {
-            struct interp_state *s = bt->s;
-            for (int g = 0; g < 8; g++)
-                s->r[g] = (uint32_t)uc->uc_mcontext.gregs[greg[g]];
-            state_set_arith_flags(s, (uint32_t)uc->uc_mcontext.gregs[REG_EFL]);
-            s->st.instructions += (uint64_t)uc->uc_mcontext.gregs[REG_R10] /* earlier blocks */
-                                  + tb->fmap[k].bias;                      /* earlier copies */
-            s->cur_block = tb->dec;
-            s->cur = &tb->dec->in[tb->fmap[k].idx];
-            return true;
-        }
-    return false;
+    struct interp_state *s = bt->s;
+    for (int g = 0; g < 8; g++)
+        s->r[g] = (uint32_t)uc->uc_mcontext.gregs[greg[g]];
+    state_set_arith_flags(s, (uint32_t)uc->uc_mcontext.gregs[REG_EFL]);
+    s->st.instructions += (uint64_t)uc->uc_mcontext.gregs[REG_R10] /* earlier blocks */
+                          + tb->fmap[k].bias;                      /* earlier copies */
+    s->cur_block = tb->dec;
+    s->cur = &tb->dec->in[tb->fmap[k].idx];
+    return true;
 }
 
 /* ---- tracing window walks --------------------------------------------------------- */
@@ -143,15 +151,30 @@ void bt_fault_leave(struct bt *bt)
 
 /* The interrupt poll at a block's entry (ident.c): nothing of the block
  * has run, the guest state is in the registers.  Leave through spill_exit
- * with EIP = the block's.  False: not a block entry (a VMM bug). */
+ * with EIP = the block's.  Or the poll at the top of a REP string loop
+ * (ident_string.c): the registers are the state between two iterations,
+ * so leave the same way with EIP on the REP instruction, as a CPU taking
+ * an interrupt there (SDM Vol. 2B "REP"); the block's instructions before
+ * it are counted.  The run loop goes on with a block that starts at the
+ * REP instruction, translated like any other (not in the interpreter:
+ * which accesses go through the window stays the same from run to run).
+ * False: neither (a VMM bug). */
 static bool poll_fault(struct bt *bt, ucontext_t *uc)
 {
     uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     struct tblock *tb = cc_contains(bt->cc, rip) ? cc_find_code(bt->cc, rip) : NULL;
     __atomic_store_n(&bt->poll_at, (void *)&bt->poll_at, __ATOMIC_RELAXED);
-    if (!tb || rip != (uintptr_t)tb->code + bt->poll_fault)
+    if (!tb)
         return false;
-    bt->cpu->eip = tb->eip;
+    if (rip == (uintptr_t)tb->code + bt->poll_fault) {
+        bt->cpu->eip = tb->eip;
+    } else {
+        int k = fmap_find(tb, rip);
+        if (k < 0)
+            return false;
+        bt->cpu->eip = tb->dec->in[tb->fmap[k].idx].eip;
+        uc->uc_mcontext.gregs[REG_R10] += tb->fmap[k].bias + tb->fmap[k].idx;
+    }
     bt->ret_code = BT_RET_FUEL;
     uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)bt->spill_exit;
     return true;
@@ -204,11 +227,35 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     signal(SIGSEGV, SIG_DFL);
 }
 
+/* #MF on the host (SDM Vol. 1 §8.7: the next waiting x87 instruction
+ * after an unmasked exception) at a native x87 instruction: the guest's
+ * x87 has the same exception pending.  The interpreter takes over at that
+ * instruction (its fault-map entry) with the host x87 state the kernel
+ * restores at sigreturn, which the bail glue's FNSAVE stores (no wait),
+ * and raises the guest's #MF, or with CR0.NE = 0 runs on (x86/fpu.h). */
+static void on_sigfpe(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    struct bt *bt = tls_bt;
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    (void)sig;
+    (void)si;
+    if (bt && bt->in_code && bt->identical && cc_contains(bt->cc, rip) &&
+        ident_capture(bt, uc, rip)) {
+        bt->st.bailouts++;
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)bt->bail_glue;
+        return;
+    }
+    signal(SIGFPE, SIG_DFL); /* not translated code: a VMM bug */
+}
+
 void bt_fault_install(void)
 {
     struct sigaction sa = { .sa_sigaction = on_sigsegv, .sa_flags = SA_SIGINFO | SA_NODEFER };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, NULL);
+    sa.sa_sigaction = on_sigfpe;
+    sigaction(SIGFPE, &sa, NULL);
 }
 
 /* ---- the poller ------------------------------------------------------------------ */

@@ -53,8 +53,9 @@ void bt_print_stats(struct vcpu *v, FILE *out)
     if (bt->identical)
         fprintf(out,
                 "bt: identical translation: %llu guest instructions translated NATIVE "
-                "(copied/rewritten, registers in host registers)\n",
-                (unsigned long long)s->native_insns);
+                "(copied/rewritten, registers in host registers), %llu of them x87 "
+                "(the guest's x87 state in the host's)\n",
+                (unsigned long long)s->native_insns, (unsigned long long)s->x87_native);
     if (bt->use_window) {
         struct win_stats ws = bt->w->st;
         if (bt->mmu) /* the MMU's windows, summed */

@@ -38,6 +38,9 @@ uint8_t *glue_call_insn(struct emit *e, int ipr, const struct insn *in, int h)
         emit_mov_r64_r64(e, RDX, R13);
         emit_mov_r32_imm32(e, RCX, (uint32_t)h);
         emit_mov_r64_imm64(e, RAX, (uintptr_t)bt_helper);
+    } else if (h == GLUE_X87) { /* the x87 state to and from struct x86_fpu */
+        emit_mov_r64_r64(e, RDX, R13);
+        emit_mov_r64_imm64(e, RAX, (uintptr_t)bt_x87_call);
     } else { /* CALL: the interpreter's handler */
         emit_mov_r64_imm64(e, RAX, (uintptr_t)in->fn);
     }

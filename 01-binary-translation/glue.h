@@ -35,9 +35,10 @@ void glue_epilogue(struct emit *e);
 void glue_ret(struct emit *e, const struct bt *bt, int code);
 
 /* Run instruction in through its handler (or bt_helper for helper class
- * h >= 0) on the state in memory: ip->cur = in, the call, then a jump out
+ * h >= 0, bt_x87_call for GLUE_X87) on the state in memory: ip->cur = in, the call, then a jump out
  * if the handler stopped the block (ip->stop).  Returns that jump's rel32
  * field for glue_stop_stubs. */
+#define GLUE_X87 (-2)
 uint8_t *glue_call_insn(struct emit *e, int ipr, const struct insn *in, int h);
 
 /* The stop stubs of a block of n instructions: stop_fix[i] (NULL: none)

@@ -108,7 +108,8 @@ static uint8_t *call_insn(struct ident *x, unsigned i)
     emit_store_m32_imm32(e, R14, OFF_CPU(eip), x->b->next_eip);
     emit_mov_r64_imm64(e, RDI, (uintptr_t)x->b);   /* for the exception path */
     emit_store_r64(e, IPR, OFF_IP(cur_block), RDI);
-    uint8_t *stop = glue_call_insn(e, IPR, in, bt_helper_of(in));
+    int h = bt_helper_of(in);
+    uint8_t *stop = glue_call_insn(e, IPR, in, h < 0 && ident_x87_handler(in) ? GLUE_X87 : h);
     emit_mov_r64_r64(e, RDI, IPR);
     emit_mov_r64_imm64(e, RAX, (uintptr_t)interp_flatten_flags);
     emit_call_r64(e, RAX);
@@ -129,6 +130,7 @@ static void body(struct ident *x, uint8_t **stop_fix)
             if (ident_inline(&x->e, x->tb, in, i, 0, x->flat)) {
                 x->spilled = false;
                 x->bt->st.native_insns++;
+                x->bt->st.x87_native += in->fn == h_fpu;
                 continue;
             }
             x->e.p = save;
@@ -165,8 +167,9 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
     insn_fn lf = last->fn;
     bool tail_jcc = lf == h_jcc, tail_jmp = lf == h_jmp,
          tail_call = lf == h_call && last->size == 4 && x.flat,
-         tail_ret = lf == h_ret && last->size == 4 && x.flat;
-    x.nbody = b->n - (tail_jcc || tail_jmp || tail_call || tail_ret);
+         tail_ret = lf == h_ret && last->size == 4 && x.flat,
+         tail_ijump = ident_ijump_ok(last, x.flat);
+    x.nbody = b->n - (tail_jcc || tail_jmp || tail_call || tail_ret || tail_ijump);
     body(&x, stop_fix);
 
     if (x.nbody == b->n) {
@@ -178,6 +181,8 @@ size_t bt_translate_identical(struct bt *bt, struct tblock *tb, const struct blo
         }
         if (tail_ret)
             ident_tail_ret(&x);
+        else if (tail_ijump)
+            ident_tail_ijump(&x, lf == h_call_rm);
         else if (!ident_tail_branch(&x, tail_jcc, tail_call))
             return 0;
     }
@@ -210,6 +215,10 @@ size_t bt_emit_glue_identical(struct bt *bt, uint8_t *buf, size_t avail)
     emit_init(&e, buf, avail);
     glue_prologue(&e, IPR);
     emit_mov_r64_r64(&e, R9, RCX);
+    /* The guest's x87 state into the host's, for all the blocks this run
+     * chains through (bt_x87.c). */
+    emit_u8(&e, 0x41); emit_u8(&e, 0xdd); emit_u8(&e, 0xa5);    /* frstor [r13+img] */
+    emit_u32(&e, (uint32_t)OFF_BT(x87.img));
     ident_reload(&e);
     emit_jmp_r64(&e, R9);
     uint8_t *miss = e.p;                         /* an indirect lookup missed */
@@ -223,6 +232,9 @@ size_t bt_emit_glue_identical(struct bt *bt, uint8_t *buf, size_t avail)
     uint8_t *exit = e.p;
     if (exit_jmp)
         emit_patch_rel32(exit_jmp, exit);
+    /* And back (FNSAVE: no wait, then FNINIT, the ABI's x87 state). */
+    emit_u8(&e, 0x41); emit_u8(&e, 0xdd); emit_u8(&e, 0xb5);    /* fnsave [r13+img] */
+    emit_u32(&e, (uint32_t)OFF_BT(x87.img));
     glue_epilogue(&e);
     if (e.overflow)
         return 0;

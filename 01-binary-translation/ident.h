@@ -6,6 +6,8 @@
  *                   spilled state), spill/reload, the stubs, the glue
  *   ident_native.c  NATIVE and REWRITE: a guest instruction re-encoded for
  *                   the host (ALU, MOV, shifts, MUL, SETcc..., PUSH/POP)
+ *   ident_x87.c     x87 instructions on the host's x87 (bt_x87.c)
+ *   ident_string.c  MOVS, STOS, CMPS, SCAS (REP too) as window loops
  *   ident_tail.c    the block's end: fall-through, Jcc/JMP/CALL (chained
  *                   exits, one-block loops unrolled), RET (inline return
  *                   lookup), or the run loop after a CALL-class instruction
@@ -43,6 +45,20 @@ void ident_fmap_add(struct tblock *tb, size_t off, unsigned idx, unsigned bias);
 bool ident_inline(struct emit *e, struct tblock *tb, const struct insn *in, unsigned idx,
                   unsigned bias, bool flat);
 
+/* ---- ident_x87.c ------------------------------------------------------------ */
+/* Emit the x87 instruction in (h_fpu) natively, as ident_inline does;
+ * false: it needs its handler (nothing emitted). */
+bool ident_x87(struct emit *e, struct tblock *tb, const struct insn *in, unsigned idx,
+               unsigned bias, bool flat);
+/* in's handler works on the x87 state: call it through bt_x87_call. */
+bool ident_x87_handler(const struct insn *in);
+
+/* ---- ident_string.c --------------------------------------------------------- */
+/* Emit the string instruction in as a loop of window accesses, as
+ * ident_inline does; false: not this kind (nothing emitted). */
+bool ident_string(struct emit *e, struct tblock *tb, const struct insn *in, unsigned idx,
+                  unsigned bias, bool flat);
+
 /* ---- ident.c --------------------------------------------------------------- */
 /* Guest registers and flags from the host into the interpreter's state
  * (flags as CC_EFLAGS), and back; count n instructions (r10). */
@@ -72,6 +88,9 @@ struct ident {
 void ident_tail_plain(struct ident *x);
 /* A native near RET, with the inline return-address lookup. */
 void ident_tail_ret(struct ident *x);
+/* A native JMP or CALL r/m32 (ident_ijump_ok), looked up the same way. */
+bool ident_ijump_ok(const struct insn *in, bool flat);
+void ident_tail_ijump(struct ident *x, bool call);
 /* A native Jcc, JMP or CALL rel32 (jcc: a one-block loop is unrolled).
  * False: an unrolled copy could not be emitted. */
 bool ident_tail_branch(struct ident *x, bool jcc, bool call);

@@ -82,8 +82,8 @@ static int op_find2(const insn_fn (*tab)[2], insn_fn fn, int *sz, int *mem)
 }
 
 /* Emit in natively; false if it is not in the NATIVE class (or this form
- * cannot be encoded).  *memacc: it accesses guest memory (goes in the
- * fault map). */
+ * cannot be encoded).  *memacc: it goes in the fault map (it accesses
+ * guest memory, or it can raise #DE). */
 static bool native(struct emit *e, const struct insn *in, bool flat, bool *memacc)
 {
     insn_fn f = in->fn;
@@ -138,9 +138,19 @@ static bool native(struct emit *e, const struct insn *in, bool flat, bool *memac
         op[0] = byte ? 0xf6 : 0xf7;
         return ident_enc(e, o16, op, 1, 2 + sub, false, rm, byte, m, mem, 0, 0);
     }
-    if (op_find(h_muldiv, 2, f, &sub, &sz, &mm)) {   /* MUL, IMUL (not DIV: #DE) */
+    if (op_find(h_muldiv, 4, f, &sub, &sz, &mm)) {   /* MUL, IMUL, DIV, IDIV */
+        /* A #DE is a host SIGFPE at the instruction: in the fault map
+         * even without a memory operand, so bt_fault.c bails out there
+         * and the interpreter raises the guest's. */
+        *memacc = *memacc || sub >= 2;
         op[0] = byte ? 0xf6 : 0xf7;
         return ident_enc(e, o16, op, 1, 4 + sub, false, rm, byte, m, mem, 0, 0);
+    }
+    if ((f == h_shld || f == h_shrd) && in->size == 4) {
+        /* 32-bit only: a 16-bit count above 16 leaves an undefined result */
+        bool cl = in->flags & I_CL;
+        op[0] = 0x0f; op[1] = (uint8_t)((f == h_shld ? 0xa4 : 0xac) + cl);
+        return ident_enc(e, false, op, 2, r, false, rm, false, m, mem, in->imm, cl ? 0 : 1);
     }
     if (op_find(h_shift, 8, f, &sub, &sz, &mm)) {
         if (in->flags & I_CL) {
@@ -207,6 +217,10 @@ bool ident_inline(struct emit *e, struct tblock *tb, const struct insn *in,
 {
     bool memacc = false;
     uint8_t *at = e->p;
+    if (in->fn == h_fpu)
+        return ident_x87(e, tb, in, idx, bias, flat);
+    if (in->fn == h_movs || in->fn == h_stos || in->fn == h_cmps || in->fn == h_scas)
+        return ident_string(e, tb, in, idx, bias, flat);
     if (native(e, in, flat, &memacc)) {
         if (memacc)
             ident_fmap_add(tb, (size_t)(at - tb->code), idx, bias);

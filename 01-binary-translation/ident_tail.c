@@ -148,25 +148,15 @@ void ident_tail_plain(struct ident *x)
     glue_ret(e, x->bt, BT_RET_END);
 }
 
-void ident_tail_ret(struct ident *x)
+/* Jump to the guest EIP in r8d (zero-extended), the guest state
+ * complete: inline lookup in bt->ibtc (the target and this block's mode:
+ * a near RET, JMP or CALL keeps CPL and CS).  The flags are saved
+ * with LAHF/SETO in rax (guest EAX in r11 meanwhile) and restored with
+ * ADD AL,0x7F (OF) + SAHF — much cheaper than PUSHFQ/POPFQ. */
+static void ibtc_jump(struct ident *x)
 {
     struct emit *e = &x->e;
-    struct tblock *tb = x->tb;
-    const struct block *b = x->b;
-    tb->nexits = 0;
-    /* mov r8d, gs:[r12d] ; lea r12d, [r12d+4] ; lookup of r8d */
-    struct gmem top = { R_ESP, 8, 0, 0 };
-    uint8_t op = 0x8b, lea = 0x8d;
-    uint8_t *at = e->p;
-    ident_enc(e, false, &op, 1, R8, false, 0, false, &top, true, 0, 0);
-    ident_fmap_add(tb, (size_t)(at - tb->code), b->n - 1, 0);
-    struct gmem adj = { R_ESP, 8, 0, 4 };
-    ident_enc(e, false, &lea, 1, R12, false, 0, false, &adj, false, 0, 0);
-    ident_count(e, b->n);
-    /* Inline lookup in bt->ibtc (the guest's return address and this
-     * block's mode: a near RET keeps CPL and CS).  The flags are saved
-     * with LAHF/SETO in rax (guest EAX in r11 meanwhile) and restored with
-     * ADD AL,0x7F (OF) + SAHF — much cheaper than PUSHFQ/POPFQ. */
+    const struct tblock *tb = x->tb;
     emit_mov_r64_r64(e, R11, RAX);
     emit_u8(e, 0x9f);                                          /* lahf */
     emit_u8(e, 0x0f); emit_u8(e, 0x90); emit_u8(e, 0xc0);      /* seto al */
@@ -194,6 +184,64 @@ void ident_tail_ret(struct ident *x)
     emit_u8(e, 0x9e);                                          /* sahf */
     emit_mov_r64_r64(e, RAX, R11);
     lookup_live(e, x->bt);
+}
+
+void ident_tail_ret(struct ident *x)
+{
+    struct emit *e = &x->e;
+    struct tblock *tb = x->tb;
+    const struct block *b = x->b;
+    tb->nexits = 0;
+    /* mov r8d, gs:[r12d] ; lea r12d, [r12d+4] ; lookup of r8d */
+    struct gmem top = { R_ESP, 8, 0, 0 };
+    uint8_t op = 0x8b, lea = 0x8d;
+    uint8_t *at = e->p;
+    ident_enc(e, false, &op, 1, R8, false, 0, false, &top, true, 0, 0);
+    ident_fmap_add(tb, (size_t)(at - tb->code), b->n - 1, 0);
+    struct gmem adj = { R_ESP, 8, 0, 4 };
+    ident_enc(e, false, &lea, 1, R12, false, 0, false, &adj, false, 0, 0);
+    ident_count(e, b->n);
+    ibtc_jump(x);
+}
+
+bool ident_ijump_ok(const struct insn *in, bool flat)
+{
+    return (in->fn == h_jmp_rm || in->fn == h_call_rm) && in->size == 4 && flat &&
+           (!(in->flags & I_MEM) || (in->amask == 0xffffffffu && in->seg != S_FS &&
+                                     in->seg != S_GS && in->seg != S_CS));
+}
+
+/* JMP r/m32 and CALL r/m32 (a switch's jump table, a function pointer, a
+ * virtual call): the target into r8d first (an operand may be ESP-based),
+ * then CALL's return address pushed, then the same inline lookup as RET.
+ * A fault in either access leaves the guest state as before the
+ * instruction (r8 is scratch). */
+void ident_tail_ijump(struct ident *x, bool call)
+{
+    struct emit *e = &x->e;
+    struct tblock *tb = x->tb;
+    const struct block *b = x->b;
+    const struct insn *in = &b->in[b->n - 1];
+    tb->nexits = 0;
+    uint8_t op = 0x8b, lea = 0x8d;
+    uint8_t *at = e->p;
+    if (in->flags & I_MEM) {
+        struct gmem m = { in->base, in->index, in->scale, in->disp };
+        ident_enc(e, false, &op, 1, R8, false, 0, false, &m, true, 0, 0);
+        ident_fmap_add(tb, (size_t)(at - tb->code), b->n - 1, 0);
+    } else {
+        ident_enc(e, false, &op, 1, R8, false, hreg(in->rm), false, NULL, false, 0, 0);
+    }
+    if (call) {
+        struct gmem top = { R_ESP, 8, 0, (uint32_t)-4 };
+        uint8_t st = 0xc7;
+        at = e->p;
+        ident_enc(e, false, &st, 1, 0, false, 0, false, &top, true, in->next, 4);
+        ident_fmap_add(tb, (size_t)(at - tb->code), b->n - 1, 0);
+        ident_enc(e, false, &lea, 1, R12, false, 0, false, &top, false, 0, 0);
+    }
+    ident_count(e, b->n);
+    ibtc_jump(x);
 }
 
 /* A loop that is one block (its Jcc jumps back to its own start, e.g. an

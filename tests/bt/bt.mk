@@ -11,9 +11,12 @@ $(BT_UNIT_BINS): $(BUILD)/tests/unit/%: tests/unit/%.c $(BT_SAN_OBJS) $(LIBVMLAB
 	$(Q)$(CC) $(HOST_CFLAGS) -O1 $(SAN_FLAGS) $< $(BT_SAN_OBJS) -o $@ $(LIBVMLAB_SAN) -lcmocka $(HOST_LDLIBS)
 
 # Small guests for bt.sh: one reads undefined flags (for --check interp),
-# one branches across pages in a hot loop (the far exits).
+# one branches across pages in a hot loop (the far exits), one keeps x87
+# state live in the host's x87 (native x87, #MF, bail-outs).
 BT_GUEST_DIR := $(BUILD)/tests/bt
-ALL_TARGETS += $(BT_GUEST_DIR)/uflags.elf $(BT_GUEST_DIR)/farjump.elf
+ALL_TARGETS += $(BT_GUEST_DIR)/uflags.elf $(BT_GUEST_DIR)/farjump.elf $(BT_GUEST_DIR)/x87.elf \
+               $(BT_GUEST_DIR)/ijump.elf $(BT_GUEST_DIR)/strings.elf \
+               $(BT_GUEST_DIR)/divshift.elf
 $(BT_GUEST_DIR)/%.elf: tests/bt/guests/%.S tests/fuzz/guests/guest.inc tests/bad-input/tiny.ld
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(FUZZ_GUEST_LD) -Wl,-T,tests/bad-input/tiny.ld -o $@ $<

@@ -12,7 +12,14 @@
 #  - --stats shows translated blocks, chaining, helper calls, SMC drops,
 #    and the window's hidden/true faults, INVLPGs and flushes;
 #  - bad guest code (invalid opcode, a jump into unmapped memory) gets the
-#    exception delivered, as the `exceptions` program reports.
+#    exception delivered, as the `exceptions` program reports;
+#  - x87 code runs natively on a stack kept in the host's x87 across
+#    blocks, handler calls, bail-outs and #MF (tests/bt/guests/x87.S);
+#  - indirect JMP/CALL find their targets inline (tests/bt/guests/ijump.S);
+#  - string instructions run as translated window loops
+#    (tests/bt/guests/strings.S);
+#  - DIV/IDIV and SHLD/SHRD run natively, #DE through the host's SIGFPE
+#    (tests/bt/guests/divshift.S).
 # The default is identical translation (guest registers in host registers,
 # NATIVE/REWRITE/CALL/HELPER classes); the call-threaded translator of
 # step 1 (--bt-mode threaded) is checked too: test=all under --check
@@ -56,6 +63,21 @@ done
 # inline, not through the run loop, with the guest's flags and ECX intact.
 start_case far vmmg bt "$TMPD/far.out" "$BUILD/tests/bt/farjump.elf" --stats
 start_case far-check vmmg bt "$TMPD/far-check.out" "$BUILD/tests/bt/farjump.elf" --check interp --stats
+# The guest's x87 stack live in the host's x87 (tests/bt/guests/x87.S):
+# across blocks, handler calls, bail-outs, #MF (host SIGFPE), FXSAVE.
+for m in identical threaded; do
+    start_case "x87-$m" vmmg bt "$TMPD/x87-$m.out" "$BUILD/tests/bt/x87.elf" --bt-mode $m --stats
+done
+start_case x87-check vmmg bt "$TMPD/x87-check.out" "$BUILD/tests/bt/x87.elf" --check interp --stats
+# Indirect JMP/CALL (tests/bt/guests/ijump.S): looked up inline like RET.
+start_case ij vmmg bt "$TMPD/ij.out" "$BUILD/tests/bt/ijump.elf" --stats
+start_case ij-check vmmg bt "$TMPD/ij-check.out" "$BUILD/tests/bt/ijump.elf" --check interp --stats
+# String instructions as window loops (tests/bt/guests/strings.S).
+start_case str vmmg bt "$TMPD/str.out" "$BUILD/tests/bt/strings.elf" --stats
+start_case str-check vmmg bt "$TMPD/str-check.out" "$BUILD/tests/bt/strings.elf" --check interp --stats
+# DIV/IDIV (#DE as host SIGFPE) and SHLD/SHRD natively (guests/divshift.S).
+start_case ds vmmg bt "$TMPD/ds.out" "$BUILD/tests/bt/divshift.elf" --stats
+start_case ds-check vmmg bt "$TMPD/ds-check.out" "$BUILD/tests/bt/divshift.elf" --check interp --stats
 start_case thr-all vmm bt "$TMPD/thr-all.out" "test=all" --bt-mode threaded --check interp --stats
 start_case thr-compute vmm bt "$TMPD/thr-compute.out" "test=compute iters=3" --bt-mode threaded --stats
 start_case id-all vmm bt "$TMPD/id-all.out" "test=all" --check interp --stats
@@ -112,6 +134,51 @@ for m in identical threaded; do
     expect_grep "bt $m --check interp uflags: blocks compared" "^bt: --check interp: [1-9][0-9]* block boundaries compared" "$TMPD/uf-$m.out"
 done
 
+for m in identical threaded; do
+    case_status "x87-$m" 0 "bt $m x87: native stack across blocks, handlers, bail-outs, #MF, FXSAVE (status 0)"
+done
+case_status x87-check 0 "bt x87 under --check interp: no divergence (status 0)"
+expect_grep "bt identical x87: x87 instructions translated native" \
+    "^bt: identical translation: .* [1-9][0-9]* of them x87" "$TMPD/x87-identical.out"
+case_status ij 0 "bt indirect JMP/CALL: a jump table and function pointers compute the right sum (status 0)"
+case_status ij-check 0 "bt indirect JMP/CALL under --check interp: no divergence (status 0)"
+# 70000 indirect branches: the translated code finds their targets itself;
+# bt_lookup (C, counted as hits and misses) is called only to fill the table.
+hits=$(sed -n 's/.*indirect lookups \([0-9]*\) hit.*/\1/p' "$TMPD/ij.out")
+if [ -n "$hits" ] && [ "$hits" -lt 1000 ]; then
+    ok "bt indirect JMP/CALL: looked up inline ($hits of 70000 in bt_lookup)"
+else
+    notok "bt indirect JMP/CALL: looked up inline" "${hits:-no} of 70000 looked up in bt_lookup"
+fi
+case_status str 0 "bt strings: REP MOVS/STOS/CMPS/SCAS both ways, ECX = 0, long, into code (status 0)"
+case_status str-check 0 "bt strings under --check interp: no divergence (status 0)"
+# The 8 MiB copies are interrupted by the poller at the top of an
+# iteration: back to the run loop, not to the interpreter.
+polls=$(sed -n 's/.* (\([0-9]*\) to poll interrupts).*/\1/p' "$TMPD/str.out")
+bails=$(sed -n 's/.* \([0-9]*\) bail-outs in all.*/\1/p' "$TMPD/str.out")
+if [ "${polls:-0}" -gt 0 ] && [ "$bails" = 8 ]; then
+    ok "bt strings: polled inside REP loops ($polls polls), the interpreter not involved"
+else
+    notok "bt strings: polled inside REP loops" "${polls:-no} polls, ${bails:-no} bail-outs (expected 8)"
+fi
+# Without the poller only the 8 stores into the code page bail out: the
+# other string instructions ran as translated loops, not in the interpreter.
+bails=$(sed -n 's/.* \([0-9]*\) bail-outs in all.*/\1/p' "$TMPD/str-check.out")
+if [ "$bails" = 8 ]; then
+    ok "bt strings: run translated (8 bail-outs, the stores into the code page)"
+else
+    notok "bt strings: run translated" "${bails:-no} bail-outs, expected 8 (the stores into the code page)"
+fi
+case_status ds 0 "bt DIV/IDIV/SHLD/SHRD: results and #DE at the instruction (status 0)"
+case_status ds-check 0 "bt DIV/IDIV/SHLD/SHRD under --check interp: no divergence (status 0)"
+# 50 iterations of 2 #DE: each a host SIGFPE at a native DIV/IDIV, which
+# bails out to the interpreter (a DIV through its handler never bails).
+bails=$(sed -n 's/.* \([0-9]*\) bail-outs in all.*/\1/p' "$TMPD/ds-check.out")
+if [ "$bails" = 100 ]; then
+    ok "bt DIV/IDIV: run natively, each #DE a host SIGFPE (100 bail-outs)"
+else
+    notok "bt DIV/IDIV: run natively, each #DE a host SIGFPE" "${bails:-no} bail-outs, expected 100"
+fi
 case_status far 0 "bt far exits: a loop branching across pages computes the right sum (status 0)"
 case_status far-check 0 "bt far exits under --check interp: no divergence (status 0)"
 # 50000 iterations of 5 far exits would be 250000 run-loop entries.
