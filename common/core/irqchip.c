@@ -3,6 +3,7 @@
  * interrupt line from the 8259 or the local APIC (see irqchip.h).
  */
 #include "core/irqchip.h"
+#include <stddef.h>
 
 /* The local APIC's timer is brought to the clock's time every this many
  * polls while it counts (as vm_irq_pending does for the PIT: reading the
@@ -37,6 +38,9 @@ void irqchip_init(struct irqchip *ic, struct pic_pair *pic, const uint32_t *apic
     ic->clock = clock;
     ic->apic_was_on = true;
     ic->polls = 0;
+    ic->pv = NULL; /* no paravirtual EOI until stage 02 offers it */
+    ic->pv_ctx = NULL;
+    ic->pv_offered = false;
     ioapic_init(&ic->ioapic, ioapic_deliver, ic);
     lapic_init(&ic->lapic, clock, lapic_eoi_broadcast, &ic->ioapic);
 }

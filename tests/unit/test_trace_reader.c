@@ -222,7 +222,7 @@ static void test_round_trip_every_event_type(void **st)
     expect_line(&ev, "lin=0xbfffeffc -> #PF error=0x6 (not present, write, user)");
     next(&r, &ev);
     assert_int_equal(ev.flags, TRACE_F_WALK_EPT);
-    expect_line(&ev, "EPT lin=0x00131000 PML4E @0x00005000 = 0x00006007");
+    expect_line(&ev, "EPT lin=0x00131000 row=page PML4E @0x5000 = 0x6007");
 
     next(&r, &ev);
     assert_int_equal(ev.type, TRACE_CODE_CACHE);
